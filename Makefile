@@ -1,0 +1,26 @@
+# Idempotent local setup: a .venv built from pyproject.toml, rebuilt only when it changes.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup gate test clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job: the full gate for all vendors against the embedded mocks; reports go to reports/.
+gate: setup
+	$(BIN)/apiconform contracts check
+
+# The tool's own tests. Exit code 5 (no tests collected) is an error here, never a silent pass.
+test: setup
+	$(BIN)/python -m pytest tests -q -n 2 -p xdist
+
+clean:
+	rm -rf $(VENV) reports/allure-results reports/*.json reports/*.xml reports/*.html reports/*.md

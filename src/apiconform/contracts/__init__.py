@@ -1,0 +1,21 @@
+"""Contracts: load, resolve, index operations and compile schemas once (pipeline stage 1)."""
+
+from ._check import CheckResult, Problem, check_contract
+from ._loader import contract_path, contracts_dir, list_vendors, load_contract
+from ._model import ACTIONS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+
+__all__ = [
+    "ACTIONS",
+    "CheckResult",
+    "Contract",
+    "MediaSpec",
+    "Operation",
+    "Problem",
+    "ResponseSpec",
+    "check_contract",
+    "contract_path",
+    "contracts_dir",
+    "list_vendors",
+    "load_contract",
+    "pointer",
+]

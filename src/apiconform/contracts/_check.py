@@ -1,0 +1,176 @@
+"""`contracts check`: lint the document, resolve every reference, validate every example.
+
+Each problem is one line `file: /json/pointer: message`, so a CI log points straight at the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from referencing.exceptions import Unresolvable
+
+from ..errors import ApiconformError
+from ._loader import _walk, contract_path, inline_examples, load_contract, read_document
+from ._model import Contract, MediaSpec, Operation, pointer
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        parts = [part for part in (self.file, self.pointer, self.message) if part]
+        return ": ".join(parts)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    target: str
+    operations: int
+    examples: int
+    errata: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_contract(name_or_path: str | os.PathLike[str]) -> CheckResult:
+    """Everything that makes a contract untrustworthy, as a list of precise problems."""
+    try:
+        path = contract_path(name_or_path)
+        raw = read_document(path)
+    except ApiconformError as exc:
+        return CheckResult(str(name_or_path), 0, 0, 0, (Problem("", "", str(exc)),))
+    file = str(path)
+    problems: list[Problem] = list(_lint(file, raw))
+    if problems:
+        return CheckResult(file, 0, 0, 0, tuple(problems))
+    bundled_problems = list(inline_examples(_copy(raw), path.parent))
+    if bundled_problems:
+        return CheckResult(file, 0, 0, 0, tuple(Problem("", "", p) for p in bundled_problems))
+    try:
+        contract = load_contract(path)
+    except ApiconformError as exc:
+        return CheckResult(file, 0, 0, 0, (Problem("", "", str(exc)),))
+    problems += _refs(contract)
+    problems += _conventions(contract)
+    examples = errata = 0
+    for op in contract:
+        for problem, is_erratum in _examples(contract, op):
+            examples += 1
+            errata += is_erratum
+            if problem is not None:
+                problems.append(problem)
+    return CheckResult(file, len(contract), examples, errata, tuple(problems))
+
+
+def _copy(raw: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(raw)
+
+
+def _lint(file: str, raw: Any) -> Iterator[Problem]:
+    if not isinstance(raw, dict):
+        yield Problem(file, "", "not an OpenAPI document (top level must be a mapping)")
+        return
+    version = str(raw.get("openapi", ""))
+    if version.startswith("3.1"):
+        validator_cls: Any = OpenAPIV31SpecValidator
+    elif version.startswith("3.0"):
+        validator_cls = OpenAPIV30SpecValidator
+    else:
+        yield Problem(file, "/openapi", f"expected an OpenAPI 3.0.x or 3.1.x version, got {version or 'nothing'!r}")
+        return
+    try:
+        errors = list(validator_cls(raw).iter_errors())
+    except Exception as exc:  # the validator raises on some unresolvable references
+        yield Problem(file, "", f"OpenAPI lint failed: {str(exc).splitlines()[0]}")
+        return
+    for error in errors:
+        where = pointer(*getattr(error, "absolute_path", []) or [])
+        yield Problem(file, where, str(getattr(error, "message", error)).splitlines()[0][:300])
+
+
+def _refs(contract: Contract) -> Iterator[Problem]:
+    resolver = contract.registry.resolver(contract.base_uri)
+    for node, ptr in _walk(contract.document, ""):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            try:
+                resolver.lookup(ref)
+            except Unresolvable:
+                yield Problem(str(contract.path), ptr + "/$ref", f"unresolvable reference {ref!r}")
+
+
+def _conventions(contract: Contract) -> Iterator[Problem]:
+    """apiconform's extensions are required only in our own vendor contracts."""
+    file = str(contract.path)
+    if "x-apiconform" not in contract.document.get("info", {}):
+        return
+    seen: dict[str, str] = {}
+    operation_ids = {op.operation_id for op in contract}
+    for op in contract:
+        if "operationId" not in op.definition:
+            yield Problem(file, op.pointer, "operation has no operationId")
+        elif op.operation_id in seen:
+            yield Problem(file, op.pointer, f"duplicate operationId {op.operation_id!r} (also {seen[op.operation_id]})")
+        seen[op.operation_id] = op.pointer
+        for ext in ("x-apiconform-resource", "x-apiconform-action"):
+            if ext not in op.definition:
+                yield Problem(file, op.pointer, f"missing {ext}")
+        if not op.responses:
+            yield Problem(file, op.pointer, "no documented responses")
+        for status, response in op.responses.items():
+            for name, link in response.links.items():
+                target = link.get("operationId")
+                if target and target not in operation_ids:
+                    yield Problem(
+                        file, f"{op.pointer}/responses/{status}/links/{name}", f"link to unknown operationId {target!r}"
+                    )
+
+
+def _examples(contract: Contract, op: Operation) -> Iterator[tuple[Problem | None, bool]]:
+    file = str(contract.path)
+    groups: list[tuple[str, dict[str, MediaSpec]]] = [("request", dict(op.request_body))]
+    groups += [(f"response {status}", dict(r.content)) for status, r in op.responses.items()]
+    for what, content in groups:
+        for media in content.values():
+            for name, example in media.examples.items():
+                if "value" not in example:
+                    continue
+                where = example.get("x-apiconform-file") or f"{op.pointer} {what} example {name!r}"
+                erratum = example.get("x-erratum")
+                if media.schema_pointer is None:
+                    yield None, bool(erratum)
+                    continue
+                errors = contract.validate(media.schema_pointer, example["value"])
+                if errors and not erratum:
+                    first = errors[0]
+                    yield (
+                        Problem(
+                            file,
+                            pointer(*first.absolute_path),
+                            f"{op.operation_id} {what} example {where} does not match its schema: {first.message[:200]}",
+                        ),
+                        False,
+                    )
+                elif not errors and erratum:
+                    yield (
+                        Problem(
+                            file,
+                            op.pointer,
+                            f"{op.operation_id} {what} example {where} is marked x-erratum but validates: "
+                            "remove the stale erratum",
+                        ),
+                        True,
+                    )
+                else:
+                    yield None, bool(erratum)

@@ -1,0 +1,235 @@
+"""Find, parse, bundle and index contracts. Every failure is a one-line ContractError."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import yaml
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
+
+from ..errors import ContractError, UsageError
+from ._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+
+CONTRACT_FILE = "openapi.yaml"
+_VERSION_RE = re.compile(r"^3\.[01]\.\d+$")
+
+
+def contracts_dir() -> Path:
+    """Where vendor contracts live: $APICONFORM_CONTRACTS, else ./contracts upward from cwd, else the repo's."""
+    env = os.environ.get("APICONFORM_CONTRACTS")
+    if env:
+        return Path(env)
+    here = Path.cwd()
+    for candidate in (here, *here.parents):
+        if (candidate / "contracts").is_dir() and any((candidate / "contracts").glob(f"*/{CONTRACT_FILE}")):
+            return candidate / "contracts"
+    return Path(__file__).resolve().parents[3] / "contracts"
+
+
+def list_vendors() -> list[str]:
+    """Vendors that have a contract folder, sorted."""
+    root = contracts_dir()
+    return sorted(p.parent.name for p in root.glob(f"*/{CONTRACT_FILE}"))
+
+
+def contract_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """Map a vendor name or a file path to the contract file, or fail naming the choices."""
+    text = str(name_or_path)
+    candidate = Path(text)
+    if candidate.suffix in (".yaml", ".yml", ".json") or os.sep in text or candidate.is_file():
+        if candidate.is_dir():
+            candidate = candidate / CONTRACT_FILE
+        if not candidate.is_file():
+            raise ContractError(f"{candidate}: contract file not found")
+        return candidate
+    path = contracts_dir() / text / CONTRACT_FILE
+    if not path.is_file():
+        known = ", ".join(list_vendors()) or "none"
+        raise UsageError(f"unknown vendor {text!r} (known vendors: {known})")
+    return path
+
+
+def read_document(path: Path) -> Any:
+    """Parse YAML or JSON, turning parser errors into `file:line:col: message`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{path}: cannot read file: {exc}") from exc
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContractError(f"{path}{where}: invalid YAML: {problem}") from exc
+
+
+def load_contract(name_or_path: str | os.PathLike[str]) -> Contract:
+    """Load a vendor contract by name, or any OpenAPI 3.0/3.1 document by path (cached per process)."""
+    return _load(contract_path(name_or_path).resolve())
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: Path) -> Contract:
+    raw = read_document(path)
+    if not isinstance(raw, dict):
+        raise ContractError(f"{path}: not an OpenAPI document (top level is {type(raw).__name__}, expected a mapping)")
+    version = str(raw.get("openapi", ""))
+    if not _VERSION_RE.match(version):
+        raise ContractError(f"{path}: /openapi: expected an OpenAPI 3.0.x or 3.1.x version, got {version or 'nothing'!r}")
+    document = copy.deepcopy(raw)
+    problems = list(inline_examples(document, path.parent))
+    if problems:
+        raise ContractError(problems[0])
+    if version.startswith("3.0"):
+        _nullable_to_type_union(document)
+    base_uri = path.as_uri()
+    registry = Registry(retrieve=_retrieve).with_resource(
+        base_uri, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    ext = raw.get("info", {}).get("x-apiconform", {}) if isinstance(raw.get("info"), dict) else {}
+    vendor = str(ext.get("vendor") or (path.parent.name if path.name == CONTRACT_FILE else path.stem))
+    contract = Contract(vendor=vendor, path=path, document=document, registry=registry, base_uri=base_uri)
+    contract.operations = {op.label: op for op in _index_operations(contract)}
+    return contract
+
+
+def _retrieve(uri: str) -> Resource:
+    """Load documents referenced by relative `$ref`s to other files."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise NoSuchResource(ref=uri)
+    path = Path(url2pathname(parsed.path))
+    try:
+        return Resource.from_contents(read_document(path), default_specification=DRAFT202012)
+    except ContractError as exc:
+        raise NoSuchResource(ref=uri) from exc
+
+
+def inline_examples(document: dict[str, Any], base: Path) -> Iterator[str]:
+    """Replace relative `externalValue` example files by their content; yield one line per problem.
+
+    The authored document keeps examples as files (reviewable, diffable); engines such as
+    schemathesis want `value`, so the bundled copy carries both the value and the file name.
+    """
+    for node, ptr in _walk(document, ""):
+        ext = node.get("externalValue")
+        if not isinstance(ext, str) or urlparse(ext).scheme:
+            continue
+        file = base / ext
+        if not file.is_file():
+            yield f"{base / CONTRACT_FILE}: {ptr}/externalValue: example file {ext} not found"
+            continue
+        try:
+            value = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            yield f"{file}: invalid JSON example: {exc}"
+            continue
+        del node["externalValue"]
+        node["value"] = value
+        node["x-apiconform-file"] = ext
+
+
+def _walk(node: Any, ptr: str) -> Iterator[tuple[dict[str, Any], str]]:
+    if isinstance(node, dict):
+        yield node, ptr
+        for key, value in list(node.items()):
+            yield from _walk(value, f"{ptr}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{ptr}/{i}")
+
+
+def _nullable_to_type_union(document: dict[str, Any]) -> None:
+    """OpenAPI 3.0 `nullable: true` means JSON Schema `type: [T, "null"]`; validators need the latter."""
+    for node, _ in _walk(document, ""):
+        if node.get("nullable") is True and isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+
+
+def _media(contract: Contract, content: Any, ptr: str) -> dict[str, MediaSpec]:
+    result: dict[str, MediaSpec] = {}
+    for media_type, media in (content or {}).items():
+        media = contract.resolve(media) or {}
+        schema_ptr = f"{ptr}/{pointer(media_type)[1:]}/schema" if "schema" in media else None
+        examples = {name: contract.resolve(ex) for name, ex in (media.get("examples") or {}).items()}
+        if "example" in media:
+            examples.setdefault("example", {"value": media["example"]})
+        result[media_type] = MediaSpec(media_type=media_type, schema_pointer=schema_ptr, examples=examples)
+    return result
+
+
+def _index_operations(contract: Contract) -> Iterator[Operation]:
+    document = contract.document
+    global_security = tuple(document.get("security", []) or [])
+    for path, item in (document.get("paths") or {}).items():
+        item = contract.resolve(item)
+        if not isinstance(item, dict):
+            raise ContractError(f"{contract.path}: {pointer('paths', path)}: path item is not a mapping")
+        shared_params = [contract.resolve(p) for p in item.get("parameters", [])]
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op_ptr = pointer("paths", path, method)
+            definition = item[method]
+            if not isinstance(definition, dict):
+                raise ContractError(f"{contract.path}: {op_ptr}: operation is not a mapping")
+            params = {(p.get("in"), p.get("name")): p for p in shared_params}
+            for p in definition.get("parameters", []):
+                p = contract.resolve(p)
+                params[(p.get("in"), p.get("name"))] = p
+            body = contract.resolve(definition.get("requestBody") or {})
+            body_ptr = definition.get("requestBody", {}).get("$ref", "#" + op_ptr + "/requestBody").split("#", 1)[1]
+            responses: dict[str, ResponseSpec] = {}
+            for status, response in (definition.get("responses") or {}).items():
+                response_ptr = f"{op_ptr}/responses/{status}"
+                if isinstance(response, dict) and "$ref" in response:
+                    response_ptr = response["$ref"].split("#", 1)[1]
+                response = contract.resolve(response)
+                responses[str(status)] = ResponseSpec(
+                    status=str(status),
+                    description=str(response.get("description", "")),
+                    content=_media(contract, response.get("content"), f"{response_ptr}/content"),
+                    headers={k: contract.resolve(v) for k, v in (response.get("headers") or {}).items()},
+                    links={k: contract.resolve(v) for k, v in (response.get("links") or {}).items()},
+                )
+            action = definition.get("x-apiconform-action")
+            if action is not None and action not in ACTIONS:
+                raise ContractError(
+                    f"{contract.path}: {op_ptr}/x-apiconform-action: {action!r} is not one of {', '.join(ACTIONS)}"
+                )
+            path_params = re.findall(r"{([^}]+)}", path)
+            yield Operation(
+                vendor=contract.vendor,
+                operation_id=str(definition.get("operationId") or f"{method.upper()} {path}"),
+                method=method,
+                path=path,
+                pointer=op_ptr,
+                definition=definition,
+                parameters=tuple(params.values()),
+                request_body=_media(contract, body.get("content"), f"{body_ptr}/content"),
+                request_required=bool(body.get("required", False)),
+                responses=responses,
+                security=tuple(definition.get("security", global_security) or []),
+                resource=definition.get("x-apiconform-resource"),
+                action=action,
+                id_param=definition.get("x-apiconform-id") or (path_params[-1] if path_params else None),
+                id_field=str(definition.get("x-apiconform-id-field", "id")),
+                pagination=definition.get("x-apiconform-pagination"),
+                sort=definition.get("x-apiconform-sort"),
+                idempotency=definition.get("x-apiconform-idempotency"),
+            )

@@ -1,0 +1,186 @@
+"""The loaded contract: operations indexed once, schemas compiled once per process."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+
+from ..errors import ContractError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ACTIONS = ("list", "create", "read", "update", "replace", "delete", "action")
+FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+
+def escape_pointer(token: str) -> str:
+    """Escape one JSON pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    return "".join("/" + escape_pointer(str(t)) for t in tokens)
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    """One documented media type of a request body or response."""
+
+    media_type: str
+    schema_pointer: str | None
+    examples: Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    status: str  # "200", "4XX" or "default"
+    description: str
+    content: Mapping[str, MediaSpec]
+    headers: Mapping[str, Mapping[str, Any]]
+    links: Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation, with the apiconform extensions already read."""
+
+    vendor: str
+    operation_id: str
+    method: str
+    path: str
+    pointer: str
+    definition: Mapping[str, Any]
+    parameters: tuple[Mapping[str, Any], ...]
+    request_body: Mapping[str, MediaSpec]
+    request_required: bool
+    responses: Mapping[str, ResponseSpec]
+    security: tuple[Mapping[str, list[str]], ...]
+    resource: str | None
+    action: str | None
+    id_param: str | None
+    id_field: str
+    pagination: Mapping[str, Any] | None
+    sort: Mapping[str, Any] | None
+    idempotency: Mapping[str, Any] | None
+
+    @property
+    def label(self) -> str:
+        """The name findings and reports use: the operationId, else `METHOD /path`."""
+        return self.operation_id or f"{self.method.upper()} {self.path}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def is_safe(self) -> bool:
+        """Cannot change state on the vendor (RFC 9110 safe methods)."""
+        return self.method in ("get", "head", "options")
+
+    def response_for(self, status: int) -> ResponseSpec | None:
+        """The documented response for a status: exact, then `4XX`-style range, then `default`."""
+        exact = self.responses.get(str(status))
+        if exact is not None:
+            return exact
+        ranged = self.responses.get(f"{status // 100}XX") or self.responses.get(f"{status // 100}xx")
+        return ranged or self.responses.get("default")
+
+    def success_statuses(self) -> list[int]:
+        return sorted(int(s) for s in self.responses if s.isdigit() and 200 <= int(s) < 300)
+
+    def path_params(self) -> list[str]:
+        return re.findall(r"{([^}]+)}", self.path)
+
+
+@dataclass
+class Contract:
+    """A vendor contract (or any OpenAPI 3.x document) ready for the engine."""
+
+    vendor: str
+    path: Path
+    document: dict[str, Any]
+    registry: Registry = field(repr=False)
+    base_uri: str
+    operations: dict[str, Operation] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("info", {}).get("title", self.vendor))
+
+    @property
+    def version(self) -> str:
+        return str(self.document.get("info", {}).get("version", ""))
+
+    @property
+    def server_url(self) -> str | None:
+        servers = self.document.get("servers") or []
+        return servers[0].get("url") if servers else None
+
+    @property
+    def security_schemes(self) -> dict[str, dict[str, Any]]:
+        return dict(self.document.get("components", {}).get("securitySchemes", {}))
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self.operations.values())
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def operation(self, name: str) -> Operation:
+        """Look an operation up by operationId or `METHOD /path`."""
+        if name in self.operations:
+            return self.operations[name]
+        method, _, path = name.partition(" ")
+        for op in self.operations.values():
+            if op.method == method.lower() and op.path == path:
+                return op
+        raise ContractError(f"{self.path}: no operation {name!r} in contract {self.vendor!r}")
+
+    def resolve(self, node: Any) -> Any:
+        """Follow `$ref`s until a concrete node (used for parameters, responses, examples)."""
+        seen = 0
+        resolver = self.registry.resolver(self.base_uri)
+        while isinstance(node, dict) and "$ref" in node:
+            seen += 1
+            if seen > 32:
+                raise ContractError(f"{self.path}: $ref loop at {node['$ref']}")
+            try:
+                resolved = resolver.lookup(node["$ref"])
+            except Unresolvable as exc:
+                raise ContractError(f"{self.path}: unresolvable $ref {node['$ref']!r}") from exc
+            node, resolver = resolved.contents, resolved.resolver
+        return node
+
+    def at(self, ptr: str) -> Any:
+        """The node at a JSON pointer of the document (with `$ref`s followed)."""
+        node: Any = self.document
+        for raw in ptr.split("/")[1:]:
+            token = raw.replace("~1", "/").replace("~0", "~")
+            node = self.resolve(node)
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return self.resolve(node)
+
+    def validator(self, schema_pointer: str) -> Validator:
+        """A compiled validator for the schema at `schema_pointer`, cached for the process."""
+        return _compiled(self, schema_pointer)
+
+    def validate(self, schema_pointer: str, instance: Any) -> list[Any]:
+        """All validation errors of `instance`, deepest first: what findings are built from."""
+        errors = list(self.validator(schema_pointer).iter_errors(instance))
+        return sorted(errors, key=lambda e: (-len(e.absolute_path), str(e.message)))
+
+    def __hash__(self) -> int:  # contracts are singletons per path in a process
+        return id(self)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(contract: Contract, schema_pointer: str) -> Validator:
+    schema = {"$ref": contract.base_uri + "#" + schema_pointer}
+    return Draft202012Validator(schema, registry=contract.registry, format_checker=FORMAT_CHECKER)

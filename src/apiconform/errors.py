@@ -1,0 +1,44 @@
+"""Errors a user can act on. Each renders as one line and carries the process exit code."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiconformError",
+    "UsageError",
+    "ContractError",
+    "ConfigError",
+    "TargetUnavailable",
+    "EXIT_OK",
+    "EXIT_FINDINGS",
+    "EXIT_USAGE",
+    "EXIT_UNREACHABLE",
+]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+
+class ApiconformError(Exception):
+    """A problem the user can fix: printed as one line, never as a traceback."""
+
+    exit_code: int = EXIT_USAGE
+
+
+class UsageError(ApiconformError):
+    """Unknown vendor, drift, fault or option value."""
+
+
+class ContractError(ApiconformError):
+    """A contract that cannot be read, parsed or resolved."""
+
+
+class ConfigError(ApiconformError):
+    """Invalid configuration or a missing credential variable."""
+
+
+class TargetUnavailable(ApiconformError):
+    """The target cannot be reached or rejects our credentials before any test ran."""
+
+    exit_code = EXIT_UNREACHABLE

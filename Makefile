@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup gate test clean
+.PHONY: setup gate test clean allure
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,3 +24,7 @@ test: setup
 
 clean:
 	rm -rf $(VENV) reports/allure-results reports/*.json reports/*.xml reports/*.html reports/*.md
+
+# Allure 2 report CLI (needs Java 17+) into .tools/ (gitignored); `apiconform report` finds it there.
+allure:
+	npm install --prefix .tools --no-audit --no-fund allure-commandline@2

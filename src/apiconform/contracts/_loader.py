@@ -161,6 +161,13 @@ def _nullable_to_type_union(document: dict[str, Any]) -> None:
             node["type"] = [node["type"], "null"]
 
 
+def _node_pointer(node: Any, default: str) -> str:
+    """Where a possibly-`$ref`ed node really lives (local references only)."""
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+        return node["$ref"][1:]
+    return default
+
+
 def _media(contract: Contract, content: Any, ptr: str) -> dict[str, MediaSpec]:
     result: dict[str, MediaSpec] = {}
     for media_type, media in (content or {}).items():
@@ -180,7 +187,10 @@ def _index_operations(contract: Contract) -> Iterator[Operation]:
         item = contract.resolve(item)
         if not isinstance(item, dict):
             raise ContractError(f"{contract.path}: {pointer('paths', path)}: path item is not a mapping")
-        shared_params = [contract.resolve(p) for p in item.get("parameters", [])]
+        shared_params = [
+            (contract.resolve(p), _node_pointer(p, pointer("paths", path, "parameters", i)))
+            for i, p in enumerate(item.get("parameters", []))
+        ]
         for method in HTTP_METHODS:
             if method not in item:
                 continue
@@ -188,17 +198,15 @@ def _index_operations(contract: Contract) -> Iterator[Operation]:
             definition = item[method]
             if not isinstance(definition, dict):
                 raise ContractError(f"{contract.path}: {op_ptr}: operation is not a mapping")
-            params = {(p.get("in"), p.get("name")): p for p in shared_params}
-            for p in definition.get("parameters", []):
-                p = contract.resolve(p)
-                params[(p.get("in"), p.get("name"))] = p
+            params = {(p.get("in"), p.get("name")): (p, ptr) for p, ptr in shared_params}
+            for i, raw_param in enumerate(definition.get("parameters", [])):
+                p = contract.resolve(raw_param)
+                params[(p.get("in"), p.get("name"))] = (p, _node_pointer(raw_param, f"{op_ptr}/parameters/{i}"))
             body = contract.resolve(definition.get("requestBody") or {})
-            body_ptr = definition.get("requestBody", {}).get("$ref", "#" + op_ptr + "/requestBody").split("#", 1)[1]
+            body_ptr = _node_pointer(definition.get("requestBody"), op_ptr + "/requestBody")
             responses: dict[str, ResponseSpec] = {}
             for status, response in (definition.get("responses") or {}).items():
-                response_ptr = f"{op_ptr}/responses/{status}"
-                if isinstance(response, dict) and "$ref" in response:
-                    response_ptr = response["$ref"].split("#", 1)[1]
+                response_ptr = _node_pointer(response, f"{op_ptr}/responses/{status}")
                 response = contract.resolve(response)
                 responses[str(status)] = ResponseSpec(
                     status=str(status),
@@ -220,7 +228,8 @@ def _index_operations(contract: Contract) -> Iterator[Operation]:
                 path=path,
                 pointer=op_ptr,
                 definition=definition,
-                parameters=tuple(params.values()),
+                parameters=tuple(p for p, _ in params.values()),
+                param_schemas={key: f"{ptr}/schema" for key, (p, ptr) in params.items() if "schema" in p},
                 request_body=_media(contract, body.get("content"), f"{body_ptr}/content"),
                 request_required=bool(body.get("required", False)),
                 responses=responses,

@@ -58,6 +58,7 @@ class Operation:
     pointer: str
     definition: Mapping[str, Any]
     parameters: tuple[Mapping[str, Any], ...]
+    param_schemas: Mapping[tuple[str, str], str]  # (in, name) -> JSON pointer of the parameter's schema
     request_body: Mapping[str, MediaSpec]
     request_required: bool
     responses: Mapping[str, ResponseSpec]
@@ -166,6 +167,29 @@ class Contract:
             node = self.resolve(node)
             node = node[int(token)] if isinstance(node, list) else node[token]
         return self.resolve(node)
+
+    def has(self, ptr: str) -> bool:
+        try:
+            self.at(ptr)
+        except (KeyError, IndexError, TypeError, ValueError, ContractError):
+            return False
+        return True
+
+    def deref_pointer(self, ptr: str) -> str:
+        """The same location with local `$ref`s along the way followed, so it can be compiled directly."""
+        node: Any = self.document
+        real = ""
+        for raw in ptr.split("/")[1:]:
+            while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+                real = node["$ref"][1:]
+                node = self.at(real) if real else self.document
+            token = raw.replace("~1", "/").replace("~0", "~")
+            node = node[int(token)] if isinstance(node, list) else node[token]
+            real = f"{real}/{raw}"
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+            real = node["$ref"][1:]
+            node = self.at(real) if real else self.document
+        return real
 
     def validator(self, schema_pointer: str) -> Validator:
         """A compiled validator for the schema at `schema_pointer`, cached for the process."""

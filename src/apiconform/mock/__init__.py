@@ -1,0 +1,29 @@
+"""Embedded mock servers that behave like each vendor, with drift and fault injection.
+
+Public surface: `build_app` (ASGI app for a contract), `serve` (uvicorn in a thread),
+`Behaviour`/`Reply` (the vendor extension point), and the drift/fault registries.
+"""
+
+from ._app import MockApp, MockContext, build_app
+from ._server import MockServer, mock_app, serve
+from .behaviour import Behaviour, Reply, load_behaviour
+from .drifts import DRIFTS, list_drifts, resolve_drifts
+from .faults import FAULTS, list_faults, wrap_faults
+
+__all__ = [
+    "Behaviour",
+    "DRIFTS",
+    "FAULTS",
+    "MockApp",
+    "MockContext",
+    "MockServer",
+    "Reply",
+    "build_app",
+    "list_drifts",
+    "list_faults",
+    "load_behaviour",
+    "mock_app",
+    "resolve_drifts",
+    "serve",
+    "wrap_faults",
+]

@@ -1,0 +1,535 @@
+"""The generic, contract-driven mock: an ASGI app that routes, validates, stores and answers.
+
+It knows no vendor: everything vendor-specific comes from the contract's extensions or the
+vendor's `Behaviour`. Drifts (deliberate contract deviations) and faults (transport misbehaviour)
+wrap it, so the same engine serves the faithful and the broken vendor.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..contracts import Contract, Operation
+from ._request import JSON_MEDIA, MockRequest, validate_request
+from ._store import Store
+from ._synth import Synthesizer, fit, overlay
+from .behaviour import Behaviour, Reply, dumps, load_behaviour
+
+Drift = Callable[[Operation, Reply, MockRequest, "MockContext"], Reply]
+
+
+@dataclass(frozen=True)
+class _Route:
+    op: Operation
+    regex: re.Pattern[str]
+    names: tuple[str, ...]
+    literal: int
+
+
+def _compile(op: Operation) -> _Route:
+    names: list[str] = []
+    pattern = ""
+    for piece in re.split(r"({[^}]+})", op.path):
+        if piece.startswith("{") and piece.endswith("}"):
+            names.append(piece[1:-1])
+            pattern += f"(?P<p{len(names) - 1}>[^/]+)"
+        else:
+            pattern += re.escape(piece)
+    literal = len(re.sub(r"{[^}]+}", "", op.path))
+    return _Route(op, re.compile(f"^{pattern}$"), tuple(names), literal)
+
+
+class MockContext:
+    """Per-app state: the store, the synthesizer, tokens, idempotency cache, rate window."""
+
+    def __init__(self, contract: Contract, behaviour: Behaviour, seed: int = 0) -> None:
+        self.contract = contract
+        self.behaviour = behaviour
+        self.synth = Synthesizer(contract, seed)
+        self.store = Store()
+        self.lock = threading.RLock()
+        self.idempotency: dict[str, tuple[str, Reply]] = {}
+        self.hits: deque[float] = deque()
+        self.state: dict[str, Any] = {}  # free space for behaviour modules
+        self._counters: dict[str, int] = {}
+        self._schema_cache: dict[tuple[str, int], str | None] = {}
+
+    # --- schema helpers ----------------------------------------------------------------------
+    def response_schema(self, op: Operation, status: int, media_type: str | None = None) -> str | None:
+        """Compiled-ready pointer of the documented body schema for `status` (None: no body documented)."""
+        key = (op.label + (media_type or ""), status)
+        if key not in self._schema_cache:
+            response = op.response_for(status)
+            ptr = None
+            if response is not None and response.content:
+                media = response.content.get(media_type or "") or next(iter(response.content.values()))
+                ptr = self.contract.deref_pointer(media.schema_pointer) if media.schema_pointer else None
+            self._schema_cache[key] = ptr
+        return self._schema_cache[key]
+
+    def media_type(self, op: Operation, status: int) -> str:
+        response = op.response_for(status)
+        if response is not None and response.content:
+            return next(iter(response.content))
+        return "application/json"
+
+    def fit(self, schema_pointer: str, value: Any) -> Any:
+        return fit(self.contract, self.synth, schema_pointer, value)
+
+    def item_schema(self, op: Operation, status: int) -> str | None:
+        """Schema pointer of one listed record: array items, or the pagination envelope's results items."""
+        ptr = self.response_schema(op, status)
+        if ptr is None:
+            return None
+        schema = self.contract.at(ptr)
+        envelope = (op.pagination or {}).get("envelope")
+        if envelope and "properties" in schema:
+            return self.contract.deref_pointer(f"{ptr}/properties/{envelope.get('results', 'results')}/items")
+        if schema.get("type") == "array" or "items" in schema:
+            return self.contract.deref_pointer(f"{ptr}/items")
+        return None
+
+    # --- ids -----------------------------------------------------------------------------------
+    def new_id(self, schema_pointer: str | None, id_field: str) -> Any:
+        """An id in the vendor's style, read from the schema of the id field."""
+        id_schema: Any = {}
+        if schema_pointer:
+            schema = self.contract.at(schema_pointer)
+            props = schema.get("properties", {})
+            if id_field not in props and "data" in props:
+                props = self.contract.resolve(props["data"]).get("properties", {})
+            id_schema = self.contract.resolve(props.get(id_field, {}))
+        kind = id_schema.get("type")
+        kind = next((t for t in kind if t != "null"), None) if isinstance(kind, list) else kind
+        counter = self._counters[schema_pointer or ""] = self._counters.get(schema_pointer or "", 1000) + 1
+        if kind == "integer":
+            return counter
+        if id_schema.get("format") == "uuid":
+            return str(uuid.UUID(int=self.synth.rng.getrandbits(128), version=4))
+        if "pattern" in id_schema:
+            return self.synth.value(id_schema, id_field)
+        return str(counter)
+
+    # --- auth ----------------------------------------------------------------------------------
+    def verify_auth(self, op: Operation, request: MockRequest) -> str | None:
+        """Check the request against the first security requirement the operation documents."""
+        from ..auth import verify_request
+
+        schemes = self.contract.security_schemes
+        reasons = []
+        for requirement in op.security:
+            if not requirement:
+                return None  # `{}` in the list: anonymous access allowed
+            for name in requirement:
+                reason = verify_request(
+                    schemes.get(name, {}), self.behaviour.credentials(), request.method, request.path,
+                    request.query, request.headers, request._form_raw or None,
+                )
+                if reason is None:
+                    return None
+                reasons.append(reason)
+        return reasons[0] if reasons else None
+
+
+def _id_container(record: Any, id_field: str) -> tuple[Any, str]:
+    """Where the id lives: a dotted field (`request.id`), top level, or a JSON:API-style `data` object."""
+    *parents, leaf = id_field.split(".")
+    node = record
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and not parents and leaf not in node and isinstance(node.get("data"), dict):
+        node = node["data"]
+    return node, leaf
+
+
+def record_id(record: Any, id_field: str) -> Any:
+    node, leaf = _id_container(record, id_field)
+    return node.get(leaf) if isinstance(node, dict) else None
+
+
+def _set_id(record: Any, id_field: str, value: Any) -> None:
+    node, leaf = _id_container(record, id_field)
+    if isinstance(node, dict):
+        node[leaf] = value
+
+
+class MockApp:
+    """ASGI application serving one vendor contract."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        behaviour: Behaviour | None = None,
+        drifts: Iterable[Drift] = (),
+        seed: int = 0,
+        rate_limit: int | None = None,
+    ) -> None:
+        self.contract = contract
+        self.behaviour = behaviour or load_behaviour(contract)
+        if rate_limit is not None:
+            self.behaviour.rate_limit = rate_limit
+        self.drifts = list(drifts)
+        self.ctx = MockContext(contract, self.behaviour, seed)
+        routes = [_compile(op) for op in contract]
+        self.routes = sorted(routes, key=lambda r: (-r.literal, len(r.names)))
+        self._seed()
+
+    # --- ASGI ------------------------------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        request = Request(scope, receive)
+        raw = await request.body()
+        reply = self.dispatch(request.method, request.url.path, str(request.url), list(request.query_params.multi_items()),
+                              dict(request.headers), raw)
+        response = Response(
+            content=reply.body if isinstance(reply.body, (bytes, str)) else (None if reply.body is None else dumps(reply.body)),
+            status_code=reply.status,
+            headers=reply.headers,
+            media_type=reply.media_type,
+        )
+        await response(scope, receive, send)
+
+    # --- the request pipeline --------------------------------------------------------------------
+    def dispatch(
+        self, method: str, path: str, url: str, query: list[tuple[str, str]], headers: dict[str, str], raw: bytes
+    ) -> Reply:
+        with self.ctx.lock:
+            op, params, allowed = self._match(method.lower(), path)
+            request = MockRequest(method=method.upper(), path=path, url=url, path_params=params, query=query,
+                                  headers=headers, raw_body=raw)
+            if op is None:
+                if allowed:
+                    reply = Reply(405, {"detail": f"Method {method.upper()} not allowed."}, {"Allow": ", ".join(allowed)},
+                                  "application/json")
+                else:
+                    reply = self.behaviour.error(None, "not_found", f"No route for {path}", self.ctx)
+                    reply.media_type = "application/json"
+                return reply
+            reply = self._answer(op, request)
+            for drift in self.drifts:
+                reply = drift(op, reply, request, self.ctx)
+            if reply.media_type is None:
+                reply.media_type = self.ctx.media_type(op, reply.status) if reply.body is not None else None
+            return reply
+
+    def _match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
+        allowed: list[str] = []
+        for route in self.routes:
+            m = route.regex.match(path)
+            if not m:
+                continue
+            if route.op.method != method:
+                allowed.append(route.op.method.upper())
+                continue
+            from urllib.parse import unquote
+
+            return route.op, {name: unquote(m.group(f"p{i}")) for i, name in enumerate(route.names)}, []
+        return None, {}, allowed
+
+    def _answer(self, op: Operation, request: MockRequest) -> Reply:
+        behaviour, ctx = self.behaviour, self.ctx
+        limited = self._rate_limited(op)
+        if limited is not None:
+            return limited
+        if op.security:
+            reason = behaviour.authenticate(op, request, ctx)
+            if reason is not None:
+                return behaviour.error(op, "unauthenticated", reason, ctx)
+        validate_request(self.contract, op, request)
+        if not request.violations:
+            request.violations.extend(behaviour.validate(op, request, ctx))
+        if request.violations:
+            role = "unsupported_media_type" if request.violations[0].name == "Content-Type" else "validation"
+            return behaviour.error(op, role, request.violations[0].message, ctx, request.violations)
+        if op.idempotency:
+            return self._idempotent(op, request)
+        return self._perform(op, request)
+
+    def _perform(self, op: Operation, request: MockRequest) -> Reply:
+        custom = self.behaviour.handle(op, request, self.ctx)
+        if custom is not None:
+            return custom
+        handler = getattr(self, f"_do_{op.action or 'action'}", self._do_action)
+        return handler(op, request)
+
+    def _rate_limited(self, op: Operation) -> Reply | None:
+        limit = self.behaviour.rate_limit
+        if not limit:
+            return None
+        now = time.monotonic()
+        window = self.behaviour.rate_window
+        hits = self.ctx.hits
+        while hits and now - hits[0] >= window:
+            hits.popleft()
+        if len(hits) >= limit:
+            retry = max(1, math.ceil(window - (now - hits[0])))
+            reply = self.behaviour.error(op, "rate_limited", "Rate limit exceeded.", self.ctx)
+            reply.headers["Retry-After"] = str(retry)
+            return reply
+        hits.append(now)
+        return None
+
+    def _idempotent(self, op: Operation, request: MockRequest) -> Reply:
+        header = str(op.idempotency.get("header", "Idempotency-Key")) if op.idempotency else "Idempotency-Key"
+        key = {k.lower(): v for k, v in request.headers.items()}.get(header.lower())
+        if not key:
+            return self._perform(op, request)
+        digest = hashlib.sha256(request.raw_body + repr(sorted(request.query)).encode()).hexdigest()
+        cache_key = f"{op.label}:{key}"
+        if cache_key in self.ctx.idempotency:
+            seen_digest, reply = self.ctx.idempotency[cache_key]
+            if seen_digest != digest:
+                return self.behaviour.error(op, "idempotency_conflict", "Data has changed from previous request", self.ctx)
+            return copy.deepcopy(reply)
+        reply = self._perform(op, request)
+        if reply.status < 500:
+            self.ctx.idempotency[cache_key] = (digest, copy.deepcopy(reply))
+        return reply
+
+    # --- generic actions ---------------------------------------------------------------------------
+    def _scope(self, op: Operation, request: MockRequest, item: bool) -> tuple[str, ...]:
+        names = op.path_params()
+        if item and op.id_param in names:
+            names = names[: names.index(op.id_param)]
+        return tuple(str(request.path_params[n]) for n in names)
+
+    def _scope_missing(self, op: Operation, scope: tuple[str, ...]) -> bool:
+        if not scope:
+            return False
+        verdict = self.behaviour.scope_exists(op, scope, self.ctx)
+        if verdict is not None:
+            return not verdict
+        parent = self._parent_resource(op, len(scope))
+        if parent is None:
+            return False
+        return self.ctx.store.get(parent, scope[:-1], scope[-1]) is None
+
+    def _parent_resource(self, op: Operation, depth: int) -> str | None:
+        """The resource whose item path is this operation's path up to its `depth`-th parameter."""
+        pieces = re.split(r"({[^}]+})", op.path)
+        prefix = "".join(pieces[: 2 * depth])
+        norm = re.sub(r"{[^}]+}", "{}", prefix).rstrip("/")
+        for other in self.contract:
+            if other.action == "read" and re.sub(r"{[^}]+}", "{}", other.path).rstrip("/") == norm:
+                return other.resource
+        return None
+
+    def _success(self, op: Operation, prefer: tuple[int, ...] = ()) -> int:
+        statuses = op.success_statuses() or [200]
+        for status in prefer:
+            if status in statuses:
+                return status
+        return statuses[0]
+
+    def _not_found(self, op: Operation) -> Reply:
+        return self.behaviour.error(op, "not_found", "Not found.", self.ctx)
+
+    def _do_list(self, op: Operation, request: MockRequest) -> Reply:
+        scope = self._scope(op, request, item=False)
+        if self._scope_missing(op, scope) and "404" in op.responses:
+            return self._not_found(op)
+        status = self._success(op, (200,))
+        records = self.ctx.store.list(op.resource or op.label, scope)
+        records = self._filter(op, request, records)
+        records = self._sort(op, request, records)
+        item_ptr = self.ctx.item_schema(op, status)
+        page, headers, envelope = self._paginate(op, request, records)
+        items = [self.ctx.fit(item_ptr, copy.deepcopy(r)) if item_ptr else r for r in page]
+        if envelope is not None:
+            body: Any = {**envelope, (op.pagination or {}).get("envelope", {}).get("results", "results"): items}
+        else:
+            schema_ptr = self.ctx.response_schema(op, status)
+            body = items if schema_ptr is None or item_ptr else self.ctx.fit(schema_ptr, {"data": items})
+        return Reply(status, body, headers)
+
+    def _filter(self, op: Operation, request: MockRequest, records: list[Any]) -> list[Any]:
+        reserved = {"page", "per_page", "limit", "offset", "sort", "ordering", "search", "cursor", "include"}
+        pagination = op.pagination or {}
+        reserved |= {str(v) for k, v in pagination.items() if k.endswith("_param")}
+        for name, value in request.params.items():
+            if name in reserved or name not in request.query_dict():
+                continue
+            records = [r for r in records if not isinstance(r, dict) or name not in r or str(r[name]).lower() == str(value).lower()]
+        return records
+
+    def _sort(self, op: Operation, request: MockRequest, records: list[Any]) -> list[Any]:
+        param = (op.sort or {}).get("param")
+        spec = request.query_dict().get(param) if param else None
+        if not spec:
+            return records
+        field_name, _, direction = spec.partition(":")
+        return sorted(
+            records,
+            key=lambda r: (r.get(field_name) is None, str(r.get(field_name))) if isinstance(r, dict) else (True, ""),
+            reverse=direction == "desc",
+        )
+
+    def _paginate(self, op: Operation, request: MockRequest, records: list[Any]) -> tuple[list[Any], dict[str, str], dict[str, Any] | None]:
+        p = op.pagination or {}
+        if p.get("style") == "page":
+            page = int(request.params.get(p.get("page_param", "page"), 1) or 1)
+            per_page = max(1, int(request.params.get(p.get("per_page_param", "per_page"), p.get("default", 25)) or 25))
+            page = max(1, page)
+            last = max(1, math.ceil(len(records) / per_page))
+            chunk = records[(page - 1) * per_page : page * per_page]
+            headers: dict[str, str] = {}
+            if p.get("link_header", False):
+                links = []
+                if page < last:
+                    links.append(f'<{self._url(request, {p.get("page_param", "page"): page + 1, p.get("per_page_param", "per_page"): per_page})}>; rel="next"')
+                links.append(f'<{self._url(request, {p.get("page_param", "page"): last, p.get("per_page_param", "per_page"): per_page})}>; rel="last"')
+                headers["Link"] = ", ".join(links)
+            return chunk, headers, None
+        if p.get("style") == "offset":
+            limit_name, offset_name = p.get("limit_param", "limit"), p.get("offset_param", "offset")
+            limit = int(request.params.get(limit_name, p.get("default", 100)) or p.get("default", 100))
+            offset = int(request.params.get(offset_name, 0) or 0)
+            chunk = records[offset : offset + limit]
+            names = p.get("envelope", {})
+            nxt = self._url(request, {limit_name: limit, offset_name: offset + limit}) if offset + limit < len(records) else None
+            prev = self._url(request, {limit_name: limit, offset_name: max(0, offset - limit)}) if offset > 0 else None
+            envelope = {names.get("count", "count"): len(records), names.get("next", "next"): nxt,
+                        names.get("previous", "previous"): prev}
+            return chunk, {}, envelope
+        return records, {}, None
+
+    @staticmethod
+    def _url(request: MockRequest, changes: dict[str, Any]) -> str:
+        query = dict(request.query)
+        query.update({k: str(v) for k, v in changes.items()})
+        base = request.url.split("?", 1)[0]
+        return f"{base}?{urlencode(query)}"
+
+    def _do_read(self, op: Operation, request: MockRequest) -> Reply:
+        scope = self._scope(op, request, item=True)
+        record = self.ctx.store.get(op.resource or op.label, scope, request.path_params.get(op.id_param or "", ""))
+        if record is None:
+            return self._not_found(op)
+        status = self._success(op, (200,))
+        ptr = self.ctx.response_schema(op, status)
+        return Reply(status, self.ctx.fit(ptr, copy.deepcopy(record)) if ptr else record)
+
+    def _do_create(self, op: Operation, request: MockRequest) -> Reply:
+        scope = self._scope(op, request, item=False)
+        if self._scope_missing(op, scope) and "404" in op.responses:
+            return self._not_found(op)
+        status = self._success(op, (201, 200))
+        ptr = self.ctx.response_schema(op, status)
+        if ptr is None:
+            return Reply(status)
+        given = request.body if isinstance(request.body, dict) else {k: v for k, v in request.params.items()}
+        record = overlay(self.ctx.synth.value(self.contract.at(ptr)), given)
+        _set_id(record, op.id_field, self.ctx.new_id(ptr, op.id_field))
+        record = self.behaviour.prepare_record(op, record, request, self.ctx)
+        record = self.ctx.fit(ptr, record)
+        self.ctx.store.put(op.resource or op.label, scope, record_id(record, op.id_field), record)
+        return Reply(status, copy.deepcopy(record))
+
+    def _do_update(self, op: Operation, request: MockRequest) -> Reply:
+        scope = self._scope(op, request, item=True)
+        resource = op.resource or op.label
+        key = request.path_params.get(op.id_param or "", "")
+        record = self.ctx.store.get(resource, scope, key)
+        if record is None:
+            return self._not_found(op)
+        status = self._success(op, (200,))
+        ptr = self.ctx.response_schema(op, status)
+        given = request.body if isinstance(request.body, dict) else {}
+        given = {k: v for k, v in given.items() if k != op.id_field}
+        updated = self.behaviour.prepare_record(op, overlay(copy.deepcopy(record), given), request, self.ctx)
+        if ptr:
+            updated = self.ctx.fit(ptr, updated)
+        self.ctx.store.put(resource, scope, key, updated)
+        return Reply(status, copy.deepcopy(updated) if ptr else None)
+
+    _do_replace = _do_update
+
+    def _do_delete(self, op: Operation, request: MockRequest) -> Reply:
+        scope = self._scope(op, request, item=True)
+        if not self.ctx.store.delete(op.resource or op.label, scope, request.path_params.get(op.id_param or "", "")):
+            return self._not_found(op)
+        status = self._success(op, (204, 200))
+        ptr = self.ctx.response_schema(op, status)
+        return Reply(status, self.ctx.synth.value(self.contract.at(ptr)) if ptr else None)
+
+    def _do_action(self, op: Operation, request: MockRequest) -> Reply:
+        item_params = op.path_params()
+        if op.id_param in item_params and op.resource:
+            scope = self._scope(op, request, item=True)
+            key = request.path_params.get(op.id_param or "", "")
+            if self.ctx.store.get(op.resource, scope, key) is None and "404" in op.responses:
+                return self._not_found(op)
+        status = self._success(op, (200, 201, 202, 204))
+        ptr = self.ctx.response_schema(op, status)
+        return Reply(status, self.ctx.synth.value(self.contract.at(ptr)) if ptr else None)
+
+    # --- seed data ---------------------------------------------------------------------------------
+    def _seed(self) -> None:
+        """Realistic records from the first request: top-level collections, then children per parent."""
+        ctx, store = self.ctx, self.ctx.store
+        sources: dict[str, Operation] = {}
+        for op in self.contract:
+            if op.resource and op.action in ("list", "read") and (op.resource not in sources or op.action == "read"):
+                sources[op.resource] = op
+        ordered = sorted(sources.values(), key=lambda o: len(o.path_params()) - (o.action == "read"))
+        for op in ordered:
+            resource = str(op.resource)
+            status = self._success(op, (200,))
+            ptr = ctx.item_schema(op, status) if op.action == "list" else ctx.response_schema(op, status)
+            if ptr is None:
+                continue
+            depth = len(op.path_params()) - (1 if op.action == "read" else 0)
+            if depth == 0:
+                scopes: list[tuple[str, ...]] = [()]
+                count = self.behaviour.seed_records
+            else:
+                parent = self._parent_resource(op, depth)
+                if parent is None or parent == resource:
+                    continue
+                scopes = [s + (str(i),) for s, i in store.keys(parent)]
+                count = self.behaviour.nested_seed_records
+            for scope in scopes:
+                for _ in range(count):
+                    record = ctx.synth.value(self.contract.at(ptr))
+                    _set_id(record, op.id_field, ctx.new_id(ptr, op.id_field))
+                    record = ctx.fit(ptr, record)
+                    store.put(resource, scope, record_id(record, op.id_field), record)
+
+
+def build_app(
+    contract: Contract,
+    behaviour: Behaviour | None = None,
+    drifts: Iterable[str | Drift] = (),
+    faults: Iterable[str] = (),
+    seed: int = 0,
+    rate_limit: int | None = None,
+) -> Any:
+    """The ASGI app for a contract, with named drifts applied to answers and faults around it."""
+    from .drifts import resolve_drifts
+    from .faults import wrap_faults
+
+    app = MockApp(contract, behaviour, resolve_drifts(drifts), seed=seed, rate_limit=rate_limit)
+    return wrap_faults(app, faults, seed=seed)
+
+
+__all__ = ["MockApp", "MockContext", "build_app", "record_id", "JSON_MEDIA"]

@@ -1,0 +1,149 @@
+"""The extension point for vendor-specific mock behaviour.
+
+The generic engine derives everything it can from the contract (routes, validation, store,
+pagination, error statuses, id style). A vendor module under `mock/vendors/` subclasses
+`Behaviour` only for what the contract cannot say: the exact error bodies, the credentials
+that work, login endpoints, custom actions and seed records.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..contracts import Contract, Operation
+
+if TYPE_CHECKING:
+    from ._app import MockContext
+    from ._request import MockRequest, Violation
+
+
+@dataclass
+class Reply:
+    """What the mock answers: status, body (JSON-able, bytes or None), headers, media type."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    media_type: str | None = None  # None: the first media type the contract documents for the status
+
+
+# Which documented status a role maps to, in order of preference.
+ROLE_STATUSES: dict[str, tuple[int, ...]] = {
+    "unauthenticated": (401, 403, 404),
+    "forbidden": (403, 401),
+    "validation": (422, 400),
+    "bad_request": (400, 422),
+    "not_found": (404,),
+    "rate_limited": (429,),
+    "conflict": (409, 400, 422),
+    "unsupported_media_type": (415, 400, 422),
+    "idempotency_conflict": (409, 400, 422),
+}
+
+
+class Behaviour:
+    """Defaults derived from the contract; override per vendor."""
+
+    #: records seeded per top-level collection, and per parent for nested ones
+    seed_records: int = 3
+    nested_seed_records: int = 2
+    #: requests allowed per `rate_window` seconds (None: no limit); mocks of rate-limited vendors set it
+    rate_limit: int | None = None
+    rate_window: float = 1.0
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+
+    # --- credentials -------------------------------------------------------------------------
+    def credentials(self) -> dict[str, str]:
+        """Credentials the mock accepts, in the field names `apiconform.auth` clients expect."""
+        creds: dict[str, str] = {}
+        vendor = self.contract.vendor
+        for name, scheme in self.contract.security_schemes.items():
+            flow = (scheme.get("x-apiconform-auth") or {}).get("flow", scheme.get("type"))
+            if flow == "hmac-sha256":
+                creds.update(api_id=f"mock-{vendor}-id", api_key=f"mock-{vendor}-secret")
+            elif flow == "jwt-login":
+                creds.update(role_id=f"mock-{vendor}-role", secret_id=f"mock-{vendor}-secret")
+            elif flow == "bearer":
+                creds.setdefault("token", f"mock-{vendor}-token")
+            else:
+                creds.setdefault("api_key", f"mock-{vendor}-key")
+        return creds
+
+    # --- errors -------------------------------------------------------------------------------
+    def error_status(self, op: Operation | None, role: str) -> int:
+        """The status the vendor documents for this kind of failure on this operation."""
+        candidates = ROLE_STATUSES.get(role, (400,))
+        if op is not None:
+            for status in candidates:
+                if op.response_for(status) is not None and str(status) in op.responses:
+                    return status
+        return candidates[0]
+
+    def error_body(
+        self, op: Operation | None, status: int, role: str, message: str, violations: list["Violation"], ctx: "MockContext"
+    ) -> Any:
+        """A body in the vendor's error shape; the default synthesizes from the documented schema."""
+        if op is None:
+            return {"error": message}
+        ptr = ctx.response_schema(op, status)
+        if ptr is None:
+            return None
+        return ctx.fit(ptr, ctx.synth.value(self.contract.at(ptr)))
+
+    def error(
+        self, op: Operation | None, role: str, message: str, ctx: "MockContext", violations: list["Violation"] | None = None
+    ) -> Reply:
+        status = self.error_status(op, role)
+        return Reply(status, self.error_body(op, status, role, message, list(violations or []), ctx))
+
+    # --- hooks --------------------------------------------------------------------------------
+    def validate(self, op: Operation, request: "MockRequest", ctx: "MockContext") -> list["Violation"]:
+        """Vendor rules the schema cannot express (e.g. a JSON string parameter's content)."""
+        return []
+
+    def handle(self, op: Operation, request: "MockRequest", ctx: "MockContext") -> Reply | None:
+        """Answer an operation the generic engine cannot (logins, custom actions); None = generic."""
+        return None
+
+    def scope_exists(self, op: Operation, scope: tuple[str, ...], ctx: "MockContext") -> bool | None:
+        """Whether the parent named by the path exists; None = let the engine decide from its store."""
+        return None
+
+    def prepare_record(self, op: Operation, record: Any, request: "MockRequest", ctx: "MockContext") -> Any:
+        """Adjust a record before it is stored by create/update (e.g. map request names to response names)."""
+        return record
+
+    def authenticate(self, op: Operation, request: "MockRequest", ctx: "MockContext") -> str | None:
+        """None if the request's credentials are valid, else the reason (uses `apiconform.auth`)."""
+        return ctx.verify_auth(op, request)
+
+
+def load_behaviour(contract: Contract) -> Behaviour:
+    """The vendor's behaviour module `apiconform.mock.vendors.<vendor>` if it exists, else the default."""
+    module_name = f"{__package__}.vendors.{contract.vendor.replace('-', '_')}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return Behaviour(contract)
+    return getattr(module, "VendorBehaviour")(contract)
+
+
+def vendor_modules() -> list[str]:
+    from . import vendors
+
+    return sorted(m.name for m in pkgutil.iter_modules(vendors.__path__))
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+__all__ = ["Behaviour", "Reply", "ROLE_STATUSES", "load_behaviour", "vendor_modules", "dumps", "Mapping"]

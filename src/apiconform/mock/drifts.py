@@ -1,0 +1,242 @@
+"""Drifts: named, composable deviations from the contract that a vendor upgrade could bring.
+
+Each drift is a small response transform `(operation, reply, request, ctx) -> reply`. It changes
+the first place in the answer where its kind of deviation is possible, so one drift yields one
+clear, predictable contract violation (and the category a correct gate must report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+from ..contracts import Contract, Operation
+from ..errors import UsageError
+from ..findings import Category
+from .behaviour import Reply
+
+DriftFn = Callable[[Operation, Reply, Any, Any], Reply]
+
+
+@dataclass(frozen=True)
+class DriftSpec:
+    name: str
+    category: Category
+    description: str
+    fn: DriftFn
+
+    def __call__(self, op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+        return self.fn(op, reply, request, ctx)
+
+
+DRIFTS: dict[str, DriftSpec] = {}
+
+
+def drift(name: str, category: Category, description: str) -> Callable[[DriftFn], DriftFn]:
+    def register(fn: DriftFn) -> DriftFn:
+        DRIFTS[name] = DriftSpec(name, category, description, fn)
+        return fn
+
+    return register
+
+
+# --- walking a body alongside its schema ----------------------------------------------------------
+@dataclass
+class Slot:
+    """A field present in the body: its container, key, value, schema, and whether it is required."""
+
+    parent: Any
+    key: Any
+    value: Any
+    schema: dict[str, Any]
+    required: bool
+    path: tuple[Any, ...]
+
+
+def _props(contract: Contract, schema: Any) -> tuple[dict[str, Any], set[str]]:
+    schema = contract.resolve(schema) or {}
+    props: dict[str, Any] = dict(schema.get("properties") or {})
+    required: set[str] = set(schema.get("required") or [])
+    for part in schema.get("allOf") or []:
+        p, r = _props(contract, part)
+        props.update(p)
+        required |= r
+    for key in ("oneOf", "anyOf"):
+        for part in schema.get(key) or []:
+            part = contract.resolve(part)
+            if isinstance(part, dict) and part.get("type") != "null":
+                p, r = _props(contract, part)
+                props.update(p)
+                required |= r
+                break
+    return props, required
+
+
+def _item_schema(contract: Contract, schema: Any) -> Any:
+    schema = contract.resolve(schema) or {}
+    if "items" in schema:
+        return schema["items"]
+    for key in ("oneOf", "anyOf"):
+        for part in schema.get(key) or []:
+            part = contract.resolve(part)
+            if isinstance(part, dict) and "items" in part:
+                return part["items"]
+    return {}
+
+
+def slots(contract: Contract, value: Any, schema: Any, path: tuple[Any, ...] = ()) -> Iterator[Slot]:
+    """Fields of `value` in document order, depth-first, with their schemas (first array item only)."""
+    if isinstance(value, dict):
+        props, required = _props(contract, schema)
+        for key, sub in list(value.items()):
+            if key not in props:
+                continue
+            sub_schema = contract.resolve(props[key]) or {}
+            yield Slot(value, key, sub, sub_schema, key in required, path + (key,))
+            yield from slots(contract, sub, sub_schema, path + (key,))
+    elif isinstance(value, list) and value:
+        yield from slots(contract, value[0], _item_schema(contract, schema), path + (0,))
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return set(kind)
+    return {kind} if kind else set()
+
+
+def _body_slots(op: Operation, reply: Reply, ctx: Any) -> list[Slot]:
+    if not isinstance(reply.body, (dict, list)):
+        return []
+    ptr = ctx.response_schema(op, reply.status)
+    if ptr is None:
+        return []
+    return list(slots(ctx.contract, reply.body, ctx.contract.at(ptr)))
+
+
+def _is_success(reply: Reply) -> bool:
+    return 200 <= reply.status < 300
+
+
+# --- the drifts ----------------------------------------------------------------------------------------
+@drift("enum-value-changed", Category.ENUM, "an enum field answers a value the contract does not list")
+def _enum_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    for slot in _body_slots(op, reply, ctx):
+        enum = slot.schema.get("enum")
+        if enum and slot.value is not None:
+            if all(isinstance(v, int) for v in enum if v is not None):
+                slot.parent[slot.key] = max(v for v in enum if v is not None) + 1
+            else:
+                slot.parent[slot.key] = f"{slot.value}_v2"
+            break
+    return reply
+
+
+@drift("field-type-changed", Category.FIELD_TYPE, "a field changes JSON type (number as string, string as number)")
+def _type_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    for slot in _body_slots(op, reply, ctx):
+        types = _types(slot.schema)
+        if "enum" in slot.schema or "const" in slot.schema:
+            continue
+        if isinstance(slot.value, bool) and "string" not in types:
+            slot.parent[slot.key] = "yes" if slot.value else "no"
+            break
+        if isinstance(slot.value, (int, float)) and not isinstance(slot.value, bool) and "string" not in types:
+            slot.parent[slot.key] = str(slot.value)
+            break
+        if isinstance(slot.value, str) and not types & {"integer", "number"}:
+            slot.parent[slot.key] = 12345
+            break
+    return reply
+
+
+def _first_required(op: Operation, reply: Reply, ctx: Any) -> Slot | None:
+    for slot in _body_slots(op, reply, ctx):
+        if slot.required and isinstance(slot.parent, dict):
+            return slot
+    return None
+
+
+@drift("required-field-dropped", Category.REQUIRED_FIELD, "a documented required field is missing from the answer")
+def _required_dropped(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    slot = _first_required(op, reply, ctx)
+    if slot is not None:
+        del slot.parent[slot.key]
+    return reply
+
+
+@drift("field-renamed", Category.REQUIRED_FIELD, "a required field is renamed (camelCase/suffix), so the documented name is missing")
+def _renamed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    slot = _first_required(op, reply, ctx)
+    if slot is not None:
+        key = str(slot.key)
+        parts = key.split("_")
+        new = parts[0] + "".join(p.title() for p in parts[1:]) if len(parts) > 1 else key + "Value"
+        slot.parent[new] = slot.parent.pop(key)
+    return reply
+
+
+@drift("null-not-allowed", Category.FIELD_TYPE, "a field the contract says is never null answers null")
+def _null(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    for slot in _body_slots(op, reply, ctx):
+        types = _types(slot.schema)
+        if types and "null" not in types and slot.value is not None and not isinstance(slot.value, (dict, list)):
+            slot.parent[slot.key] = None
+            break
+    return reply
+
+
+@drift("error-shape-changed", Category.ERROR_SHAPE, "error answers use a different body shape than documented")
+def _error_shape(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if 400 <= reply.status < 500:
+        reply.body = {"status": reply.status, "message": "Request failed", "errorCode": f"E{reply.status}"}
+        reply.media_type = "application/json"
+    return reply
+
+
+@drift("status-code-changed", Category.STATUS_CODE, "successful answers come with a status the operation does not document")
+def _status(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if _is_success(reply):
+        documented = {int(s) for s in op.responses if s.isdigit()}
+        for candidate in (202, 200, 201, 203, 206):
+            if candidate not in documented:
+                reply.status = candidate
+                break
+    return reply
+
+
+@drift("content-type-changed", Category.CONTENT_TYPE, "JSON answers are labelled text/plain")
+def _content_type(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if reply.body is not None:
+        reply.media_type = "text/plain"
+    return reply
+
+
+@drift("pagination-header-missing", Category.PAGINATION, "list answers lose their pagination metadata (Link header, count)")
+def _pagination(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if op.pagination and _is_success(reply):
+        reply.headers.pop("Link", None)
+        envelope = op.pagination.get("envelope") or {}
+        if isinstance(reply.body, dict):
+            reply.body.pop(envelope.get("count", "count"), None)
+    return reply
+
+
+def list_drifts() -> list[DriftSpec]:
+    return list(DRIFTS.values())
+
+
+def resolve_drifts(names: Iterable[str | Callable[..., Reply]]) -> list[Callable[..., Reply]]:
+    """Drift names (comma-separated allowed) or callables -> transforms; unknown names are a usage error."""
+    result: list[Callable[..., Reply]] = []
+    for item in names:
+        if callable(item):
+            result.append(item)
+            continue
+        for name in (n.strip() for n in str(item).split(",")):
+            if not name:
+                continue
+            if name not in DRIFTS:
+                raise UsageError(f"unknown drift {name!r} (known: {', '.join(DRIFTS)})")
+            result.append(DRIFTS[name])
+    return result

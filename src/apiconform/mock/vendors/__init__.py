@@ -1,0 +1,1 @@
+"""Vendor behaviour modules: one small module per vendor, named after its contract folder."""

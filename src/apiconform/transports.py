@@ -1,0 +1,55 @@
+"""Pluggable transports: the in-process ASGI transport used for embedded mocks.
+
+httpx ships an async-only ASGI transport; the suites are synchronous (pytest, hypothesis), so
+this adapter drives it on a private event loop. App crashes surface as `httpx.TransportError`,
+exactly as a dropped connection would over real HTTP, so verdicts are the same in-process and
+over the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Call an ASGI app in-process from a synchronous `httpx.Client`."""
+
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        self.app = app
+        self._inner = httpx.ASGITransport(app=app, raise_app_exceptions=True, client=client)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, coro: Any) -> Any:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = asyncio.new_event_loop()
+            return self._loop.run_until_complete(coro)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            request.read()
+            response = await self._inner.handle_async_request(request)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+            return response.status_code, response.headers.raw, body
+
+        try:
+            status, headers, body = self._run(call())
+        except httpx.TransportError:
+            raise
+        except Exception as exc:  # the app died mid-answer: what a client sees is a broken connection
+            raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request) from exc
+        headers = [(k, v) for k, v in headers if k.lower() not in (b"content-encoding", b"transfer-encoding")]
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.close()

@@ -23,12 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..contracts import Contract, Operation
-from ._request import JSON_MEDIA, MockRequest, validate_request
+from ..validation import JSON_MEDIA, WireRequest, validate_request
 from ._store import Store
 from ._synth import Synthesizer, fit, overlay
 from .behaviour import Behaviour, Reply, dumps, load_behaviour
 
-Drift = Callable[[Operation, Reply, MockRequest, "MockContext"], Reply]
+Drift = Callable[[Operation, Reply, WireRequest, "MockContext"], Reply]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class MockContext:
         return str(counter)
 
     # --- auth ----------------------------------------------------------------------------------
-    def verify_auth(self, op: Operation, request: MockRequest) -> str | None:
+    def verify_auth(self, op: Operation, request: WireRequest) -> str | None:
         """Check the request against the first security requirement the operation documents."""
         from ..auth import verify_request
 
@@ -215,7 +215,7 @@ class MockApp:
     ) -> Reply:
         with self.ctx.lock:
             op, params, allowed = self._match(method.lower(), path)
-            request = MockRequest(method=method.upper(), path=path, url=url, path_params=params, query=query,
+            request = WireRequest(method=method.upper(), path=path, url=url, path_params=params, query=query,
                                   headers=headers, raw_body=raw)
             if op is None:
                 if allowed:
@@ -246,7 +246,7 @@ class MockApp:
             return route.op, {name: unquote(m.group(f"p{i}")) for i, name in enumerate(route.names)}, []
         return None, {}, allowed
 
-    def _answer(self, op: Operation, request: MockRequest) -> Reply:
+    def _answer(self, op: Operation, request: WireRequest) -> Reply:
         behaviour, ctx = self.behaviour, self.ctx
         limited = self._rate_limited(op)
         if limited is not None:
@@ -265,7 +265,7 @@ class MockApp:
             return self._idempotent(op, request)
         return self._perform(op, request)
 
-    def _perform(self, op: Operation, request: MockRequest) -> Reply:
+    def _perform(self, op: Operation, request: WireRequest) -> Reply:
         custom = self.behaviour.handle(op, request, self.ctx)
         if custom is not None:
             return custom
@@ -289,7 +289,7 @@ class MockApp:
         hits.append(now)
         return None
 
-    def _idempotent(self, op: Operation, request: MockRequest) -> Reply:
+    def _idempotent(self, op: Operation, request: WireRequest) -> Reply:
         header = str(op.idempotency.get("header", "Idempotency-Key")) if op.idempotency else "Idempotency-Key"
         key = {k.lower(): v for k, v in request.headers.items()}.get(header.lower())
         if not key:
@@ -307,7 +307,7 @@ class MockApp:
         return reply
 
     # --- generic actions ---------------------------------------------------------------------------
-    def _scope(self, op: Operation, request: MockRequest, item: bool) -> tuple[str, ...]:
+    def _scope(self, op: Operation, request: WireRequest, item: bool) -> tuple[str, ...]:
         names = op.path_params()
         if item and op.id_param in names:
             names = names[: names.index(op.id_param)]
@@ -344,7 +344,7 @@ class MockApp:
     def _not_found(self, op: Operation) -> Reply:
         return self.behaviour.error(op, "not_found", "Not found.", self.ctx)
 
-    def _do_list(self, op: Operation, request: MockRequest) -> Reply:
+    def _do_list(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=False)
         if self._scope_missing(op, scope) and "404" in op.responses:
             return self._not_found(op)
@@ -362,7 +362,7 @@ class MockApp:
             body = items if schema_ptr is None or item_ptr else self.ctx.fit(schema_ptr, {"data": items})
         return Reply(status, body, headers)
 
-    def _filter(self, op: Operation, request: MockRequest, records: list[Any]) -> list[Any]:
+    def _filter(self, op: Operation, request: WireRequest, records: list[Any]) -> list[Any]:
         reserved = {"page", "per_page", "limit", "offset", "sort", "ordering", "search", "cursor", "include"}
         pagination = op.pagination or {}
         reserved |= {str(v) for k, v in pagination.items() if k.endswith("_param")}
@@ -372,7 +372,7 @@ class MockApp:
             records = [r for r in records if not isinstance(r, dict) or name not in r or str(r[name]).lower() == str(value).lower()]
         return records
 
-    def _sort(self, op: Operation, request: MockRequest, records: list[Any]) -> list[Any]:
+    def _sort(self, op: Operation, request: WireRequest, records: list[Any]) -> list[Any]:
         param = (op.sort or {}).get("param")
         spec = request.query_dict().get(param) if param else None
         if not spec:
@@ -384,7 +384,7 @@ class MockApp:
             reverse=direction == "desc",
         )
 
-    def _paginate(self, op: Operation, request: MockRequest, records: list[Any]) -> tuple[list[Any], dict[str, str], dict[str, Any] | None]:
+    def _paginate(self, op: Operation, request: WireRequest, records: list[Any]) -> tuple[list[Any], dict[str, str], dict[str, Any] | None]:
         p = op.pagination or {}
         if p.get("style") == "page":
             page = int(request.params.get(p.get("page_param", "page"), 1) or 1)
@@ -414,13 +414,13 @@ class MockApp:
         return records, {}, None
 
     @staticmethod
-    def _url(request: MockRequest, changes: dict[str, Any]) -> str:
+    def _url(request: WireRequest, changes: dict[str, Any]) -> str:
         query = dict(request.query)
         query.update({k: str(v) for k, v in changes.items()})
         base = request.url.split("?", 1)[0]
         return f"{base}?{urlencode(query)}"
 
-    def _do_read(self, op: Operation, request: MockRequest) -> Reply:
+    def _do_read(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=True)
         record = self.ctx.store.get(op.resource or op.label, scope, request.path_params.get(op.id_param or "", ""))
         if record is None:
@@ -429,7 +429,7 @@ class MockApp:
         ptr = self.ctx.response_schema(op, status)
         return Reply(status, self.ctx.fit(ptr, copy.deepcopy(record)) if ptr else record)
 
-    def _do_create(self, op: Operation, request: MockRequest) -> Reply:
+    def _do_create(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=False)
         if self._scope_missing(op, scope) and "404" in op.responses:
             return self._not_found(op)
@@ -445,7 +445,7 @@ class MockApp:
         self.ctx.store.put(op.resource or op.label, scope, record_id(record, op.id_field), record)
         return Reply(status, copy.deepcopy(record))
 
-    def _do_update(self, op: Operation, request: MockRequest) -> Reply:
+    def _do_update(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=True)
         resource = op.resource or op.label
         key = request.path_params.get(op.id_param or "", "")
@@ -464,7 +464,7 @@ class MockApp:
 
     _do_replace = _do_update
 
-    def _do_delete(self, op: Operation, request: MockRequest) -> Reply:
+    def _do_delete(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=True)
         if not self.ctx.store.delete(op.resource or op.label, scope, request.path_params.get(op.id_param or "", "")):
             return self._not_found(op)
@@ -472,7 +472,7 @@ class MockApp:
         ptr = self.ctx.response_schema(op, status)
         return Reply(status, self.ctx.synth.value(self.contract.at(ptr)) if ptr else None)
 
-    def _do_action(self, op: Operation, request: MockRequest) -> Reply:
+    def _do_action(self, op: Operation, request: WireRequest) -> Reply:
         item_params = op.path_params()
         if op.id_param in item_params and op.resource:
             scope = self._scope(op, request, item=True)

@@ -109,6 +109,13 @@ class Synthesizer:
             value = (value // step) * step if value // step * step >= low else low
         return int(value) if integer else value
 
+    def _pattern(self, pattern: str) -> str:
+        """A string matching `pattern`; an unanchored tail gets a realistic suffix (`prefix_` ids)."""
+        text = self._rstr.xeger(pattern)
+        if not pattern.endswith("$"):
+            text += "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24))
+        return text
+
     def _string(self, schema: dict[str, Any], name: str) -> str:
         fmt = schema.get("format")
         n = self._next()
@@ -131,12 +138,12 @@ class Synthesizer:
         elif fmt == "ipv4":
             text = "192.0.2.10"
         elif "pattern" in schema:
-            text = self._rstr.xeger(schema["pattern"])
+            text = self._pattern(schema["pattern"])
         else:
             examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
             text = str(examples[0]) if examples and isinstance(examples[0], str) else _word(name, n)
         if "pattern" in schema and fmt:
-            text = self._rstr.xeger(schema["pattern"])
+            text = self._pattern(schema["pattern"])
         low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
         if len(text) < low:
             text = text + "x" * (low - len(text))

@@ -18,7 +18,7 @@ from ..contracts import Contract, Operation
 
 if TYPE_CHECKING:
     from ._app import MockContext
-    from ._request import MockRequest, Violation
+    from ..validation import WireRequest, Violation
 
 
 @dataclass
@@ -103,11 +103,11 @@ class Behaviour:
         return Reply(status, self.error_body(op, status, role, message, list(violations or []), ctx))
 
     # --- hooks --------------------------------------------------------------------------------
-    def validate(self, op: Operation, request: "MockRequest", ctx: "MockContext") -> list["Violation"]:
+    def validate(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> list["Violation"]:
         """Vendor rules the schema cannot express (e.g. a JSON string parameter's content)."""
         return []
 
-    def handle(self, op: Operation, request: "MockRequest", ctx: "MockContext") -> Reply | None:
+    def handle(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> Reply | None:
         """Answer an operation the generic engine cannot (logins, custom actions); None = generic."""
         return None
 
@@ -115,11 +115,11 @@ class Behaviour:
         """Whether the parent named by the path exists; None = let the engine decide from its store."""
         return None
 
-    def prepare_record(self, op: Operation, record: Any, request: "MockRequest", ctx: "MockContext") -> Any:
+    def prepare_record(self, op: Operation, record: Any, request: "WireRequest", ctx: "MockContext") -> Any:
         """Adjust a record before it is stored by create/update (e.g. map request names to response names)."""
         return record
 
-    def authenticate(self, op: Operation, request: "MockRequest", ctx: "MockContext") -> str | None:
+    def authenticate(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> str | None:
         """None if the request's credentials are valid, else the reason (uses `apiconform.auth`)."""
         return ctx.verify_auth(op, request)
 

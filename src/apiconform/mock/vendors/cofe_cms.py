@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ...contracts import Operation
-from .._request import Violation
+from ...validation import Violation
 from ..behaviour import Behaviour
 
 KNOWN_CONTACTS = range(1, 1001)

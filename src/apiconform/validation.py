@@ -1,4 +1,7 @@
-"""Parse an incoming request and validate it against its operation, the way a strict vendor would."""
+"""Validate a request against its operation, exactly as a strict vendor would.
+
+One implementation serves the mock (to reject invalid requests) and the negative suite (to make
+sure a generated "invalid" request really is invalid before blaming the API)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl
 
-from ..contracts import Contract, Operation
+from .contracts import Contract, Operation
 
 JSON_MEDIA = re.compile(r"^application/(.+\+)?json$")
 FORM_MEDIA = "application/x-www-form-urlencoded"
@@ -24,7 +27,7 @@ class Violation:
 
 
 @dataclass
-class MockRequest:
+class WireRequest:
     method: str
     path: str
     url: str
@@ -48,6 +51,27 @@ class MockRequest:
         return params
 
     _form_raw: dict[str, str] = field(default_factory=dict)
+
+
+def from_httpx(request: Any, op: Operation) -> WireRequest:
+    """A WireRequest from an outgoing `httpx.Request`, path parameters read back from the template."""
+    names = re.findall(r"{([^}]+)}", op.path)
+    pattern = "^" + "".join(
+        "([^/]+)" if piece.startswith("{") else re.escape(piece) for piece in re.split(r"({[^}]+})", op.path)
+    ) + "$"
+    match = re.match(pattern, request.url.path)
+    from urllib.parse import unquote
+
+    params = {n: unquote(v) for n, v in zip(names, match.groups())} if match else {}
+    return WireRequest(
+        method=request.method,
+        path=request.url.path,
+        url=str(request.url),
+        path_params=params,
+        query=list(request.url.params.multi_items()),
+        headers=dict(request.headers),
+        raw_body=request.content,
+    )
 
 
 def _schema_type(schema: Any) -> str | None:
@@ -79,7 +103,7 @@ def coerce(contract: Contract, schema: Any, raw: str | list[str]) -> Any:
     return raw
 
 
-def validate_request(contract: Contract, op: Operation, request: MockRequest) -> MockRequest:
+def validate_request(contract: Contract, op: Operation, request: WireRequest) -> WireRequest:
     """Fill `request.params`/`body` and collect every violation of the operation's request contract."""
     multi: dict[str, list[str]] = {}
     for key, value in request.query:
@@ -113,7 +137,7 @@ def validate_request(contract: Contract, op: Operation, request: MockRequest) ->
     return request
 
 
-def _body(contract: Contract, op: Operation, request: MockRequest) -> None:
+def _body(contract: Contract, op: Operation, request: WireRequest) -> None:
     if not op.request_body:
         return
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()

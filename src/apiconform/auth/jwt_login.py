@@ -1,0 +1,290 @@
+"""jwt-login flow (TeSLA CE): log in with an AppRole, send `Authorization: JWT <access>`, refresh.
+
+Client: `POST {login}` JSON `{role_id, secret_id}` -> `{"token": {"access_token", "refresh_token"}}`;
+requests then carry `Authorization: {prefix} <access_token>`. The access token is refreshed
+(`POST {refresh}` JSON `{refresh_token}` -> `{"token": {"access_token"}}`, falling back to a fresh
+login) when its `exp` is within 30 s, and once after a 401, after which the request is retried once.
+
+Credentials: `role_id`, `secret_id`; the mock additionally reads `jwt_secret` (the key it signs
+tokens with; defaults to `secret_id`). Scheme: `x-apiconform-auth: {prefix, login, refresh}`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, AsyncGenerator, Generator, Mapping
+
+import httpx
+import jwt
+
+from ._common import AuthFailed, Params, auth_config, equal, header, pairs, require, same_path
+
+FLOW = "jwt-login"
+CREDENTIALS = ("role_id", "secret_id")
+ALGORITHM = "HS256"
+REFRESH_MARGIN = 30  # seconds before exp at which the client refreshes proactively
+REFRESH_TTL_FACTOR = 24  # refresh tokens outlive access tokens
+
+
+# ---------------------------------------------------------------- server side (mock)
+
+
+def _mint(subject: str, secret: str, ttl_seconds: int, kind: str) -> str:
+    now = int(time.time())
+    claims = {"sub": subject, "iat": now, "exp": now + ttl_seconds, "type": kind, "jti": secrets.token_hex(8)}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def issue_access(subject: str, secret: str, ttl_seconds: int = 300) -> str:
+    """One HS256 access token (what the refresh endpoint returns)."""
+    return _mint(subject, secret, ttl_seconds, "access")
+
+
+def issue_tokens(subject: str, secret: str, ttl_seconds: int = 300) -> dict[str, str]:
+    """An access/refresh pair as the login endpoint returns it under `token`."""
+    return {
+        "access_token": _mint(subject, secret, ttl_seconds, "access"),
+        "refresh_token": _mint(subject, secret, ttl_seconds * REFRESH_TTL_FACTOR, "refresh"),
+    }
+
+
+def _decode(token: str, secret: str, kind: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "type"]}
+        )
+    except jwt.ExpiredSignatureError:
+        return None, "token expired"
+    except jwt.InvalidSignatureError:
+        return None, "bad token signature"
+    except jwt.MissingRequiredClaimError as exc:
+        return None, f"token lacks {exc.claim!r}"
+    except jwt.InvalidTokenError:
+        return None, "malformed token"
+    if claims.get("type") != kind:
+        return None, f"{claims.get('type')} token used as {kind} token"
+    return claims, None
+
+
+def verify_jwt(
+    header_value: str | None, secret: str, prefix: str = "JWT", subject: str | None = None
+) -> str | None:
+    """Check an Authorization value: None if it carries a valid, unexpired access token."""
+    if not header_value:
+        return "missing Authorization header"
+    given_prefix, _, token = header_value.strip().partition(" ")
+    if given_prefix.lower() != prefix.lower() or not token.strip():
+        return f"Authorization is not a {prefix} credential"
+    claims, reason = _decode(token.strip(), secret, "access")
+    if reason:
+        return reason
+    if subject is not None and claims and claims.get("sub") != subject:
+        return "token issued to another subject"
+    return None
+
+
+def verify_login(body: Mapping[str, Any] | None, credentials: Mapping[str, str]) -> str | None:
+    """Check a login body's role_id/secret_id against the expected credentials."""
+    body = body or {}
+    for field in CREDENTIALS:
+        if not isinstance(body.get(field), str) or not body[field]:
+            return f"missing {field}"
+    role_ok = equal(body["role_id"], credentials.get("role_id", ""))
+    secret_ok = equal(body["secret_id"], credentials.get("secret_id", ""))  # both compared: no early exit
+    if not (role_ok and secret_ok):
+        return "invalid role_id/secret_id"
+    return None
+
+
+def verify_refresh(refresh_token: Any, secret: str) -> str | None:
+    """Check a refresh token (signature, expiry, and that it is not an access token)."""
+    if not isinstance(refresh_token, str) or not refresh_token:
+        return "missing refresh_token"
+    return _decode(refresh_token, secret, "refresh")[1]
+
+
+def token_subject(token: str) -> str | None:
+    """The `sub` claim, read without verification (call only after a verify_* returned None)."""
+    return _claims(token).get("sub")
+
+
+def server_secret(credentials: Mapping[str, str]) -> str:
+    """The key the mock signs and checks tokens with."""
+    return credentials.get("jwt_secret") or credentials.get("secret_id", "")
+
+
+def verify(
+    method: str,
+    path: str,
+    query: Params | None,
+    headers: Mapping[str, str] | None,
+    form: Params | Mapping[str, Any] | None,
+    credentials: Mapping[str, str],
+    scheme: Mapping[str, Any] | None = None,
+) -> str | None:
+    """Mock-side check of any request: login/refresh bodies on those endpoints, the JWT elsewhere."""
+    config = auth_config(scheme)
+    body = dict(pairs(form)) if form is not None and not isinstance(form, Mapping) else dict(form or {})
+    if config.get("login") and same_path(path, str(config["login"])):
+        return verify_login(body, credentials)
+    if config.get("refresh") and same_path(path, str(config["refresh"])):
+        return verify_refresh(body.get("refresh_token"), server_secret(credentials))
+    return verify_jwt(
+        header(headers, "authorization"), server_secret(credentials), str(config.get("prefix", "JWT"))
+    )
+
+
+# ---------------------------------------------------------------- client side
+
+
+def _claims(token: str | None) -> dict[str, Any]:
+    if not token:
+        return {}
+    try:
+        return dict(jwt.decode(token, options={"verify_signature": False}))
+    except jwt.InvalidTokenError:
+        return {}  # opaque token: no proactive refresh, the 401 path still works
+
+
+def _expires_within(token: str | None, seconds: float) -> bool:
+    exp = _claims(token).get("exp")
+    return isinstance(exp, (int, float)) and exp - time.time() <= seconds
+
+
+class JwtLoginAuth(httpx.Auth):
+    """Logs in lazily, sends the access token, refreshes before expiry and once after a 401.
+
+    Lock-free by design: concurrent requests may both refresh, which is harmless (each stores a
+    valid token); a 401 only triggers a refresh if the token it was sent with is still current.
+    """
+
+    def __init__(
+        self,
+        role_id: str,
+        secret_id: str,
+        login_path: str,
+        refresh_path: str | None = None,
+        prefix: str = "JWT",
+        base_url: str | httpx.URL | None = None,
+        margin: float = REFRESH_MARGIN,
+    ) -> None:
+        self.role_id, self.secret_id = role_id, secret_id
+        self.login_path, self.refresh_path, self.prefix = login_path, refresh_path, prefix
+        self.base_url = httpx.URL(str(base_url).rstrip("/")) if base_url else None
+        self.margin = margin
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+
+    @classmethod
+    def from_scheme(
+        cls,
+        scheme: Mapping[str, Any],
+        credentials: Mapping[str, str],
+        base_url: str | httpx.URL | None = None,
+    ) -> "JwtLoginAuth":
+        require(credentials, CREDENTIALS, FLOW)
+        config = auth_config(scheme)
+        if not config.get("login"):
+            raise ValueError("jwt-login scheme needs x-apiconform-auth.login")
+        return cls(
+            credentials["role_id"],
+            credentials["secret_id"],
+            login_path=str(config["login"]),
+            refresh_path=config.get("refresh"),
+            prefix=str(config.get("prefix", "JWT")),
+            base_url=base_url,
+        )
+
+    @property
+    def tokens(self) -> list[str]:
+        """Tokens obtained at run time, so a Redactor can learn them."""
+        return [t for t in (self.access_token, self.refresh_token) if t]
+
+    def _url(self, request: httpx.Request, endpoint: str) -> httpx.URL:
+        if endpoint.startswith(("http://", "https://")):
+            return httpx.URL(endpoint)
+        if self.base_url is not None:
+            return httpx.URL(str(self.base_url) + endpoint)
+        return request.url.copy_with(path=endpoint, query=None, fragment=None)
+
+    def _is_auth_endpoint(self, request: httpx.Request) -> bool:
+        return any(
+            ep and same_path(request.url.path, self._url(request, ep).path)
+            for ep in (self.login_path, self.refresh_path)
+        )
+
+    def _login(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        body = {"role_id": self.role_id, "secret_id": self.secret_id}
+        response = yield httpx.Request("POST", self._url(request, self.login_path), json=body)
+        token = _token_object(response)
+        if response.status_code >= 300 or not token.get("access_token"):
+            raise AuthFailed(f"jwt-login: login at {self.login_path} failed with HTTP {response.status_code}")
+        self.access_token = str(token["access_token"])
+        self.refresh_token = str(token["refresh_token"]) if token.get("refresh_token") else None
+
+    def _refresh(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Refresh via the refresh token when possible; otherwise (or on failure) log in again."""
+        usable = self.refresh_path and self.refresh_token and not _expires_within(self.refresh_token, 0)
+        if usable:
+            body = {"refresh_token": self.refresh_token}
+            response = yield httpx.Request("POST", self._url(request, str(self.refresh_path)), json=body)
+            token = _token_object(response)
+            if response.status_code < 300 and token.get("access_token"):
+                self.access_token = str(token["access_token"])
+                if token.get("refresh_token"):
+                    self.refresh_token = str(token["refresh_token"])
+                return
+        yield from self._login(request)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._is_auth_endpoint(request):
+            yield request  # login/refresh operations under test carry their own body credentials
+            return
+        if self.access_token is None:
+            yield from self._login(request)
+        elif _expires_within(self.access_token, self.margin):
+            yield from self._refresh(request)
+        sent = self.access_token
+        request.headers["Authorization"] = f"{self.prefix} {sent}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        if self.access_token == sent:  # nobody refreshed meanwhile
+            yield from self._refresh(request)
+        request.headers["Authorization"] = f"{self.prefix} {self.access_token}"
+        yield request
+
+    # Read only the bodies of our own login/refresh responses, never the caller's (may be streamed).
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        flow = self.auth_flow(request)
+        outgoing = next(flow)
+        while True:
+            response = yield outgoing
+            if outgoing is not request:
+                response.read()
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
+                break
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        flow = self.auth_flow(request)
+        outgoing = next(flow)
+        while True:
+            response = yield outgoing
+            if outgoing is not request:
+                await response.aread()
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
+                break
+
+
+def _token_object(response: httpx.Response) -> Mapping[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    token = payload.get("token") if isinstance(payload, dict) else None
+    return token if isinstance(token, dict) else {}

@@ -1,0 +1,265 @@
+"""Redaction of credentials wherever they could surface: logs, reports, findings, curl repros.
+
+Two layers, because neither alone is enough: known secret *values* (from the credentials, plus
+tokens learned at run time) are scrubbed anywhere, in raw and URL/JSON-encoded forms; and values
+under sensitive *names* (headers, query parameters, JSON keys) are scrubbed even when the value
+was never known — e.g. a signature or a token the vendor minted. JWT-looking strings are always
+scrubbed too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any, Iterable, Mapping, TypeVar
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LENGTH",
+    "SENSITIVE_HEADERS",
+    "SENSITIVE_KEYS",
+    "SENSITIVE_PARAMS",
+    "Redactor",
+    "redact_jwts",
+]
+
+MASK = "[REDACTED]"
+#: Shorter values are ignored: masking "1" or "abc" would shred every report.
+MIN_SECRET_LENGTH = 4
+
+SENSITIVE_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "cookie", "set-cookie",
+    "x-session-token", "x-api-key", "x-auth-token", "x-access-token",
+})  # Idempotency-Key is deliberately absent: it is an identifier, and findings need it.
+SENSITIVE_PARAMS = frozenset({
+    "api_id", "sig", "token", "access_token", "refresh_token", "secret_id", "role_id",
+    "api_key", "key", "password",
+})
+SENSITIVE_KEYS = frozenset({
+    "password", "secret", "secret_id", "role_id", "token", "access_token", "refresh_token",
+    "api_key", "sig", "api_id", "client_secret", "authorization",
+})
+#: Auth schemes whose name is kept in front of the mask ("Bearer [REDACTED]") as a debugging aid.
+_AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "jwt", "token", "hmac", "apikey", "negotiate"})
+_URL_HEADERS = frozenset({"location", "content-location", "referer", "link"})
+
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+T = TypeVar("T")
+
+
+def redact_jwts(text: str) -> str:
+    """Mask every JWT-looking string (three base64url segments, header starting `eyJ`)."""
+    return _JWT.sub(MASK, text)
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+class Redactor:
+    """Masks known secret values and anything under a sensitive name.
+
+    `extra_names` extend the sensitive header, query-parameter and JSON-key sets alike (e.g. a
+    vendor's own header from its security scheme).
+    """
+
+    def __init__(self, secret_values: Iterable[str], extra_names: Iterable[str] = ()) -> None:
+        extra = {n.lower() for n in extra_names if n}
+        self.header_names = SENSITIVE_HEADERS | extra
+        self.param_names = frozenset(_norm(n) for n in SENSITIVE_PARAMS | extra)
+        self.key_names = frozenset(_norm(n) for n in SENSITIVE_KEYS | extra)
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*secret_values)
+        dashed = {n.replace("_", "-") for n in self.param_names}
+        names = "|".join(re.escape(n) for n in sorted(self.param_names | dashed))
+        keys = "|".join(re.escape(n) for n in sorted(self.key_names))
+        headers = "|".join(re.escape(n) for n in sorted(self.header_names))
+        # name=value inside query strings / form bodies embedded in free text
+        self._param_re = re.compile(rf"(?i)((?:^|[?&;\s])(?:{names})=)[^&#\s\"'<>]+")
+        # "key": "value" inside JSON embedded in free text
+        self._key_re = re.compile(rf'(?i)("(?:{keys})"\s*:\s*)"(?:[^"\\]|\\.)*"')
+        # "Header: value" lines (logged requests, raw HTTP dumps)
+        self._header_re = re.compile(rf"(?im)^(\s*(?:{headers})\s*:[ \t]*)(\S.*?)[ \t]*$")
+
+    def add(self, *values: str | None) -> None:
+        """Learn more secrets at run time (e.g. tokens obtained by logging in)."""
+        fresh = {str(v) for v in values if v and len(str(v)) >= MIN_SECRET_LENGTH}
+        if not fresh - self._values:
+            return
+        self._values |= fresh
+        forms: set[str] = set()
+        for v in self._values:
+            forms |= {v, quote(v, safe=""), quote_plus(v), quote(v)}  # URL-encoded forms
+            forms |= {json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1]}  # JSON-escaped
+        ordered = sorted(forms, key=len, reverse=True)  # longest first: no partial leftovers
+        self._pattern = re.compile("|".join(re.escape(f) for f in ordered))
+
+    # ------------------------------------------------------------ free text
+
+    def text(self, s: str) -> str:
+        """Mask secret values (raw, URL- and JSON-encoded), JWTs and sensitive name=value /
+        "key": "value" / "Header: value" fragments anywhere in `s`."""
+        if not s:
+            return s
+        if self._pattern is not None:
+            s = self._pattern.sub(MASK, s)
+        s = redact_jwts(s)
+        s = self._param_re.sub(lambda m: m.group(1) + MASK, s)
+        s = self._key_re.sub(lambda m: f'{m.group(1)}"{MASK}"', s)
+        s = self._header_re.sub(lambda m: m.group(1) + self._header_line(m.group(1), m.group(2)), s)
+        return s
+
+    # ------------------------------------------------------------ headers
+
+    def _header_line(self, name_part: str, value: str) -> str:
+        return self._header_value(name_part.split(":", 1)[0].strip().lower(), value)
+
+    def _header_value(self, name: str, value: str) -> str:
+        if name in ("cookie", "set-cookie"):
+            return self._cookie(name, value)
+        if name in self.header_names:
+            scheme, sep, rest = value.partition(" ")
+            if sep and rest.strip() and scheme.lower() in _AUTH_SCHEMES:
+                return f"{scheme} {MASK}"
+            return MASK if value else value
+        if name in _URL_HEADERS:
+            return self.url(value)
+        return self.text(value)
+
+    def _cookie(self, name: str, value: str) -> str:
+        parts = value.split(";")
+        if name == "set-cookie":  # first pair is the cookie, the rest are attributes
+            key, sep, _ = parts[0].partition("=")
+            return ";".join([f"{key}={MASK}" if sep else MASK, *parts[1:]])
+        out = []
+        for part in parts:
+            key, sep, _ = part.partition("=")
+            out.append(f"{key}={MASK}" if sep else part)
+        return ";".join(out)
+
+    def header(self, name: str, value: str) -> str:
+        """One header value, redacted according to its name."""
+        return self._header_value(name.lower(), str(value))
+
+    def headers(self, mapping: Mapping[str, str] | Iterable[tuple[str, str]]) -> Any:
+        """Redact header values: sensitive names masked (auth scheme and cookie names kept),
+        URL-valued headers via `url`, all others via `text`. Returns a dict for a mapping,
+        a list of pairs for pairs (so repeated headers like Set-Cookie survive)."""
+        multi = getattr(mapping, "multi_items", None)
+        if callable(multi):
+            return [(k, self.header(k, v)) for k, v in multi()]
+        if isinstance(mapping, Mapping):
+            return {k: self.header(k, v) for k, v in mapping.items()}
+        return [(k, self.header(k, v)) for k, v in mapping]
+
+    # ------------------------------------------------------------ URLs
+
+    def _query(self, query: str) -> str:
+        out = []
+        for part in query.split("&"):
+            name, sep, _ = part.partition("=")
+            sensitive = sep and _norm(unquote_plus(name)) in self.param_names
+            out.append(f"{name}={MASK}" if sensitive else self.text(part))
+        return "&".join(out)
+
+    def url(self, url: str) -> str:
+        """Mask sensitive query parameters, userinfo passwords and secret values in a URL."""
+        url = str(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return self.text(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user, sep, _ = userinfo.partition(":")
+            netloc = f"{self.text(user)}:{MASK}@{hostport}" if sep else f"{self.text(user)}@{hostport}"
+        query = self._query(parts.query) if parts.query else ""
+        return urlunsplit((parts.scheme, netloc, self.text(parts.path), query, self.text(parts.fragment)))
+
+    # ------------------------------------------------------------ JSON
+
+    def json(self, obj: T) -> T:
+        """A redacted deep copy: every scalar under a sensitive key is masked (recursively under
+        sensitive containers too), and every other string is passed through `text`."""
+        return self._json(obj, False)  # type: ignore[return-value]
+
+    def _json(self, obj: Any, hidden: bool) -> Any:
+        if isinstance(obj, Mapping):
+            return {
+                (self.text(k) if isinstance(k, str) else k): self._json(
+                    v, hidden or (isinstance(k, str) and _norm(k) in self.key_names)
+                )
+                for k, v in obj.items()
+            }
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(self._json(v, hidden) for v in obj)
+        if hidden and obj is not None and not isinstance(obj, bool):
+            return MASK
+        if isinstance(obj, str):
+            return self.text(obj)
+        return obj
+
+    # ------------------------------------------------------------ request bodies & curl
+
+    def body(self, body: Any, content_type: str | None = None) -> str:
+        """A request/response body as redacted text: JSON by structure, forms by parameter name."""
+        if body is None:
+            return ""
+        if isinstance(body, (Mapping, list, tuple)):
+            return json.dumps(self.json(body), ensure_ascii=False)
+        text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else str(body)
+        media = (content_type or "").split(";")[0].strip().lower()
+        if media == "application/x-www-form-urlencoded" or (not media and _looks_like_form(text)):
+            return self._query(text)
+        if media.endswith("json") or not media:
+            try:
+                return json.dumps(self.json(json.loads(text)), ensure_ascii=False)
+            except ValueError:
+                pass
+        return self.text(text)
+
+    def curl(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        body: Any = None,
+    ) -> str:
+        """A copy-pasteable curl command reproducing the request, with every secret masked.
+
+        Masked values keep their shape (`Bearer [REDACTED]`) so the reader knows what to fill in.
+        """
+        pairs = list(headers.multi_items()) if callable(getattr(headers, "multi_items", None)) else (
+            list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        )
+        pairs = [(k, v) for k, v in pairs if k.lower() not in ("content-length", "host")]
+        content_type = next((v for k, v in pairs if k.lower() == "content-type"), None)
+        safe_url = self.url(url)
+        argv = ["curl"]
+        if "[" in safe_url or "{" in safe_url:
+            argv.append("--globoff")  # [REDACTED] would otherwise be read as a curl URL glob
+        upper = method.upper()
+        if upper == "HEAD":
+            argv.append("--head")
+        elif upper != "GET" or body not in (None, b"", ""):
+            argv += ["-X", upper]
+        argv.append(safe_url)
+        for name, value in pairs:
+            argv += ["-H", f"{name}: {self.header(name, value)}"]
+        if body not in (None, b"", ""):
+            argv += ["--data-raw", self.body(body, content_type)]
+        return " ".join(shlex.quote(a) for a in argv)
+
+
+def _looks_like_form(text: str) -> bool:
+    if not text or text.lstrip().startswith(("{", "[")) or any(c.isspace() for c in text):
+        return False
+    try:
+        return bool(parse_qsl(text, strict_parsing=True))
+    except ValueError:
+        return False

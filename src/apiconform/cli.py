@@ -81,5 +81,13 @@ def contracts_check(targets: tuple[str, ...]) -> None:
     sys.exit(EXIT_USAGE if failed else 0)
 
 
+def _register() -> None:
+    from ._cli_diff import diff
+
+    main.add_command(diff)
+
+
+_register()
+
 if __name__ == "__main__":
     main()

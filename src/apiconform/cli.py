@@ -83,8 +83,10 @@ def contracts_check(targets: tuple[str, ...]) -> None:
 
 def _register() -> None:
     from ._cli_diff import diff
+    from ._cli_report import baseline, compare, report
 
-    main.add_command(diff)
+    for command in (diff, report, compare, baseline):
+        main.add_command(command)
 
 
 _register()

@@ -1,0 +1,119 @@
+"""`apiconform report`, `compare` and `baseline update`: commands over run records, no runner needed.
+
+Registered by cli.py with `main.add_command(...)`. Errors are raised as ApiconformError and
+turned into one line + exit code by the main group.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from .compare import compare_runs
+from .errors import ConfigError
+from .gate import BASELINE_FILE, evaluate, load_baseline, write_baseline
+from .report import load_run, merge_records, write_reports
+
+__all__ = ["baseline", "compare", "find_allure", "report"]
+
+ALLURE_LOCAL = Path(".tools/node_modules/.bin/allure")
+
+
+def find_allure() -> str | None:
+    """The Allure CLI: the project-local install from `make allure`, else one on PATH."""
+    project = Path(__file__).resolve().parents[2]  # editable install: the checkout holding .tools/
+    for candidate in (ALLURE_LOCAL, project / ALLURE_LOCAL):
+        if candidate.is_file():
+            return str(candidate.resolve())
+    return shutil.which("allure")
+
+
+def _copy_allure_results(src: Path, dest: Path) -> int:
+    """Copy a shard's allure-results (uuid-named files never collide); returns files copied."""
+    if not src.is_dir() or src.resolve() == dest.resolve():
+        return 0
+    dest.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for item in src.iterdir():
+        if item.is_file():
+            shutil.copy2(item, dest / item.name)
+            n += 1
+    return n
+
+
+@click.command("report")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="where run.json is read and reports are written")
+@click.option("--merge", "merge_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="shard reports dir to merge (repeatable); the merged run.json replaces reports-dir's")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(BASELINE_FILE), show_default=True, help="waivers to mark (if the file exists)")
+@click.option("--allure/--no-allure", default=True, show_default=True, help="also build the Allure HTML report")
+def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path, allure: bool) -> None:
+    """Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards)."""
+    results = reports_dir / "allure-results"
+    if merge_dirs:
+        record = merge_records(load_run(d) for d in merge_dirs)
+        copied = sum(_copy_allure_results(d / "allure-results", results) for d in merge_dirs)
+        record.write(reports_dir)
+        click.echo(f"merged {len(merge_dirs)} runs ({len(record.cases)} cases, {copied} allure files) into {reports_dir / 'run.json'}")
+    else:
+        record = load_run(reports_dir)
+    baseline = load_baseline(baseline_file, missing_ok=True)
+    gate = evaluate(record, baseline=baseline)
+    for path in write_reports(record, reports_dir, waived=gate.waived_reasons):
+        click.echo(f"wrote {path}")
+    click.echo(gate.summary[0])
+    if not allure:
+        return
+    if not results.is_dir() or not any(results.iterdir()):
+        click.echo(f"allure: no results in {results}; skipped")
+        return
+    cli = find_allure()
+    if cli is None:
+        click.echo("allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`")
+        return
+    out = reports_dir / "allure-report"
+    proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+        raise ConfigError(f"allure generate failed (exit {proc.returncode}): {last}")
+    click.echo(f"wrote {out / 'index.html'}")
+
+
+@click.command("compare")
+@click.argument("run_a", type=click.Path(exists=True, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
+def compare(run_a: Path, run_b: Path, fmt: str) -> None:
+    """Compare two runs (run.json files or reports dirs). Exit 1 if findings appeared or shapes drifted."""
+    result = compare_runs(load_run(run_a), load_run(run_b), a_label=str(run_a), b_label=str(run_b))
+    click.echo(result.render(fmt), nl=False)
+    sys.exit(result.exit_code)
+
+
+@click.group("baseline")
+def baseline() -> None:
+    """Manage apiconform-baseline.yaml: known findings accepted until an expiry date."""
+
+
+@baseline.command("update")
+@click.option("--reason", default="", help="why these findings are accepted (default: dated note)")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="waivers expire after N days")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True)
+@click.option("--file", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), default=Path(BASELINE_FILE),
+              show_default=True)
+def baseline_update(reason: str, days: int, reports_dir: Path, baseline_file: Path) -> None:
+    """Write every finding of the last run as a waiver (existing waivers keep reason and expiry)."""
+    from datetime import date
+
+    record = load_run(reports_dir)
+    reason = reason or f"known finding accepted by baseline update on {date.today().isoformat()}"
+    path = write_baseline(record, baseline_file, reason=reason, days=days)
+    n = len(load_baseline(path).waivers)
+    click.echo(f"wrote {path}: {n} waivers")

@@ -1,0 +1,335 @@
+"""The gate: turn a run record into an exit code, honouring a baseline of expiring waivers.
+
+Waivers exist so a known vendor bug does not block every build, and they expire so that
+"known" never silently becomes "forever". Waived findings are still reported everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import EXIT_FINDINGS, EXIT_OK, ConfigError
+from .findings import Category, Finding
+from .report._run import RunRecord, write_text_atomic
+
+__all__ = [
+    "BASELINE_FILE",
+    "Baseline",
+    "GateResult",
+    "Waiver",
+    "evaluate",
+    "load_baseline",
+    "write_baseline",
+]
+
+BASELINE_FILE = "apiconform-baseline.yaml"
+_WAIVER_FIELDS = ("fingerprint", "vendor", "operation", "category", "check", "reason", "expires")
+_REQUIRED = ("fingerprint", "reason", "expires")
+MAX_SUMMARY_FINDINGS = 20
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """Accept one known finding (matched by fingerprint) until `expires` (inclusive)."""
+
+    fingerprint: str
+    reason: str
+    expires: date
+    vendor: str = ""
+    operation: str = ""
+    category: str = ""
+    check: str = ""
+    line: int = 0  # where it was declared, for messages
+
+    def expired(self, today: date) -> bool:
+        return today > self.expires
+
+    def describe(self) -> str:
+        what = " ".join(p for p in (self.vendor, self.operation, self.category) if p) or "?"
+        return f"{self.fingerprint} ({what}) expired {self.expires.isoformat()}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "category": self.category,
+            "check": self.check,
+            "reason": self.reason,
+            "expires": self.expires.isoformat(),
+        }
+
+
+@dataclass
+class Baseline:
+    """A parsed `apiconform-baseline.yaml`."""
+
+    path: Path | None = None
+    waivers: list[Waiver] = field(default_factory=list)
+
+    def by_fingerprint(self) -> dict[str, Waiver]:
+        out: dict[str, Waiver] = {}
+        for w in self.waivers:
+            # two waivers for one finding: the one that lasts longer wins (the other is noise)
+            if w.fingerprint not in out or w.expires > out[w.fingerprint].expires:
+                out[w.fingerprint] = w
+        return out
+
+
+@dataclass
+class GateResult:
+    """What the gate decided, and everything needed to explain it in one screen."""
+
+    exit_code: int
+    failing: list[Finding] = field(default_factory=list)
+    waived: list[tuple[Finding, Waiver]] = field(default_factory=list)
+    expired: list[Waiver] = field(default_factory=list)
+    ignored: list[Finding] = field(default_factory=list)  # outside fail_on: reported, not gating
+    unused: list[Waiver] = field(default_factory=list)  # active waivers no finding matched
+    summary: list[str] = field(default_factory=list)
+
+    @property
+    def waived_reasons(self) -> dict[str, str]:
+        """fingerprint -> reason: the `waived` argument of the report writers."""
+        return {f.fingerprint: w.reason for f, w in self.waived}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: we parse them, so a bad date gets file:line."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _line(node: Any) -> int:
+    return node.start_mark.line + 1 if node is not None and getattr(node, "start_mark", None) else 0
+
+
+def _value_node(mapping: Any, key: str) -> Any:
+    if isinstance(mapping, yaml.MappingNode):
+        for k, v in mapping.value:
+            if getattr(k, "value", None) == key:
+                return v
+    return None
+
+
+def load_baseline(path: str | os.PathLike[str], missing_ok: bool = False) -> Baseline:
+    """Parse and validate a baseline; every problem is one ConfigError line `file:line: ...`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return Baseline(path=p)
+        raise ConfigError(f"{p}: baseline file not found (create it with `apiconform baseline update`)") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read baseline: {exc.strerror}") from None
+
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{p}:{mark.line + 1}" if mark else str(p)
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: invalid YAML: {' '.join(str(exc).split())}") from None
+    finally:
+        loader.dispose()
+
+    if data is None:
+        return Baseline(path=p)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}:{_line(node)}: baseline must be a mapping with 'version' and 'waivers'")
+    unknown = sorted(set(map(str, data)) - {"version", "waivers"})
+    if unknown:
+        raise ConfigError(f"{p}:{_line(_value_node(node, unknown[0]))}: unknown top-level field {unknown[0]!r}")
+    if data.get("version") != 1:
+        raise ConfigError(
+            f"{p}:{_line(_value_node(node, 'version')) or 1}: field 'version' must be 1 (got {data.get('version')!r})"
+        )
+    raw = data.get("waivers") or []
+    seq_node = _value_node(node, "waivers")
+    if not isinstance(raw, list):
+        raise ConfigError(f"{p}:{_line(seq_node)}: field 'waivers' must be a list")
+    items = seq_node.value if isinstance(seq_node, yaml.SequenceNode) else [None] * len(raw)
+    return Baseline(path=p, waivers=[_waiver(p, i, item, n) for i, (item, n) in enumerate(zip(raw, items), 1)])
+
+
+def _waiver(path: Path, index: int, item: Any, node: Any) -> Waiver:
+    where = f"{path}:{_line(node)}: waiver {index}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: must be a mapping with {', '.join(_REQUIRED)}")
+    unknown = sorted(set(map(str, item)) - set(_WAIVER_FIELDS))
+    if unknown:
+        raise ConfigError(
+            f"{path}:{_line(_value_node(node, unknown[0])) or _line(node)}: waiver {index}: unknown field {unknown[0]!r}"
+            f" (known: {', '.join(_WAIVER_FIELDS)})"
+        )
+    for name in _REQUIRED:
+        value = item.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"{where}: missing field '{name}'")
+
+    def at(name: str) -> str:
+        return f"{path}:{_line(_value_node(node, name)) or _line(node)}: waiver {index}"
+
+    expires = item["expires"]
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires.strip())
+        except ValueError:
+            raise ConfigError(f"{at('expires')}: field 'expires' must be a date YYYY-MM-DD (got {expires!r})") from None
+    if not isinstance(expires, date):
+        raise ConfigError(f"{at('expires')}: field 'expires' must be a date YYYY-MM-DD (got {expires!r})")
+    category = str(item.get("category") or "")
+    if category and category not in {c.value for c in Category}:
+        raise ConfigError(f"{at('category')}: field 'category' is not a known category: {category!r}")
+    return Waiver(
+        fingerprint=str(item["fingerprint"]).strip(),
+        reason=str(item["reason"]).strip(),
+        expires=expires,
+        vendor=str(item.get("vendor") or ""),
+        operation=str(item.get("operation") or ""),
+        category=category,
+        check=str(item.get("check") or ""),
+        line=_line(node),
+    )
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _by_category(findings: Iterable[Finding]) -> str:
+    counts = Counter(f.category.value for f in findings)
+    return ", ".join(f"{n} {c}" for c, n in counts.most_common())
+
+
+def evaluate(
+    record: RunRecord,
+    fail_on: Collection[Category] | None = None,
+    baseline: Baseline | None = None,
+    today: date | None = None,
+) -> GateResult:
+    """Decide the exit code: 1 if any unwaived finding in a gating category, else 0.
+
+    `fail_on` (None = every category) narrows what fails the build; other findings are still
+    returned as `ignored` and shown in reports. A waiver past its `expires` date waives nothing
+    and is listed in `expired`, so an overdue vendor fix turns the build red again.
+    """
+    today = today or date.today()
+    gating = {Category(c) for c in fail_on} if fail_on else None
+    waivers = baseline.by_fingerprint() if baseline else {}
+    active = {fp: w for fp, w in waivers.items() if not w.expired(today)}
+    expired = sorted((w for w in waivers.values() if w.expired(today)), key=lambda w: (w.expires, w.fingerprint))
+
+    result = GateResult(exit_code=EXIT_OK, expired=expired)
+    used: set[str] = set()
+    for f in record.findings:
+        waiver = active.get(f.fingerprint)
+        if waiver is not None:
+            result.waived.append((f, waiver))
+            used.add(f.fingerprint)
+        elif gating is None or f.category in gating:
+            result.failing.append(f)
+        else:
+            result.ignored.append(f)
+    result.unused = [w for fp, w in active.items() if fp not in used]
+    result.exit_code = EXIT_FINDINGS if result.failing else EXIT_OK
+    result.summary = _summary(record, result, gating)
+    return result
+
+
+def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> list[str]:
+    executed = sum(1 for c in record.cases if not (c.skipped and not c.findings))
+    vendors = sorted({f.vendor for f in r.failing})
+    if r.failing:
+        head = (
+            f"gate: FAIL - {len(r.failing)} findings ({_by_category(r.failing)}) in {len(vendors)} vendor"
+            f"{'s' if len(vendors) != 1 else ''}: {', '.join(vendors)}"
+        )
+    elif executed == 0:
+        head = "gate: PASS (nothing tested: 0 cases ran)"
+    else:
+        head = f"gate: PASS - {executed} cases, no gating findings"
+    lines = [head]
+    if gating is not None:
+        lines.append(f"  fail-on: {', '.join(sorted(c.value for c in gating))}")
+    for f in r.failing[:MAX_SUMMARY_FINDINGS]:
+        lines.append(f"  FAIL {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
+    if len(r.failing) > MAX_SUMMARY_FINDINGS:
+        lines.append(f"  ... {len(r.failing) - MAX_SUMMARY_FINDINGS} more in reports/matrix.html")
+    if r.ignored:
+        lines.append(f"  reported, not gating: {len(r.ignored)} findings ({_by_category(r.ignored)})")
+    if r.waived:
+        lines.append(f"  waived by baseline: {len(r.waived)} findings ({_by_category(f for f, _ in r.waived)})")
+    for w in r.expired:
+        lines.append(f"  EXPIRED waiver {w.describe()}")
+    if r.unused:
+        lines.append(f"  {len(r.unused)} waivers match no finding (fixed? remove them with `apiconform baseline update`)")
+    return lines
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_baseline(
+    record: RunRecord,
+    path: str | os.PathLike[str] = BASELINE_FILE,
+    reason: str = "",
+    days: int = 30,
+    today: date | None = None,
+) -> Path:
+    """Accept every current finding as a waiver expiring in `days` days.
+
+    Waivers still matching a finding keep their reason and expiry (re-running this must not
+    silently extend a deadline); waivers for findings that are gone are dropped.
+    """
+    today = today or date.today()
+    if not reason.strip():
+        raise ConfigError(f"{path}: a reason is required for new waivers (--reason)")
+    if days < 1:
+        raise ConfigError(f"{path}: --days must be at least 1 (got {days})")
+    p = Path(path)
+    existing = load_baseline(p, missing_ok=True).by_fingerprint() if p.exists() else {}
+    waivers: dict[str, Waiver] = {}
+    for f in record.findings:
+        if f.fingerprint in waivers:
+            continue
+        old = existing.get(f.fingerprint)
+        if old is not None and not old.expired(today):
+            waivers[f.fingerprint] = old
+            continue
+        waivers[f.fingerprint] = Waiver(
+            fingerprint=f.fingerprint,
+            reason=reason.strip(),
+            expires=today + timedelta(days=days),
+            vendor=f.vendor,
+            operation=f.operation,
+            category=f.category.value,
+            check=f.check,
+        )
+    ordered = sorted(waivers.values(), key=lambda w: (w.vendor, w.operation, w.category, w.check, w.fingerprint))
+    body = yaml.safe_dump(
+        {"version": 1, "waivers": [w.to_dict() for w in ordered]}, sort_keys=False, allow_unicode=True, width=120
+    )
+    header = (
+        "# apiconform baseline: known findings accepted until they expire (then the gate fails again).\n"
+        "# Written by `apiconform baseline update`; every waiver needs a reason and an expires date.\n"
+    )
+    return write_text_atomic(p, header + body)

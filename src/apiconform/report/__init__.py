@@ -1,0 +1,84 @@
+"""Reports: the run record (`run.json`) and everything rendered from it.
+
+Consumes only `CaseResult`s (via `RunRecord`), never runner internals, so reports can be
+re-rendered, merged across shards and compared long after the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from pathlib import Path
+
+from ..findings import Category
+from ._html import render_matrix_html, write_matrix_html
+from ._junit import render_junit, write_junit
+from ._matrix import (
+    COVERAGE_SCHEMA,
+    MATRIX_SCHEMA,
+    Waived,
+    build_coverage,
+    build_matrix,
+    render_matrix_md,
+    write_coverage_json,
+    write_matrix_json,
+    write_matrix_md,
+)
+from ._run import (
+    RUN_SCHEMA,
+    RunRecord,
+    case_from_dict,
+    case_to_dict,
+    load_run,
+    merge_coverage,
+    merge_records,
+    merge_shape_maps,
+    merge_shapes,
+    shape_of,
+)
+
+__all__ = [
+    "COVERAGE_SCHEMA",
+    "MATRIX_SCHEMA",
+    "RUN_SCHEMA",
+    "RunRecord",
+    "Waived",
+    "build_coverage",
+    "build_matrix",
+    "case_from_dict",
+    "case_to_dict",
+    "load_run",
+    "merge_coverage",
+    "merge_records",
+    "merge_shape_maps",
+    "merge_shapes",
+    "render_junit",
+    "render_matrix_html",
+    "render_matrix_md",
+    "shape_of",
+    "write_coverage_json",
+    "write_junit",
+    "write_matrix_html",
+    "write_matrix_json",
+    "write_matrix_md",
+    "write_reports",
+]
+
+
+def write_reports(
+    record: RunRecord,
+    out_dir: str | os.PathLike[str],
+    waived: Waived | None = None,
+    fail_on: Collection[Category] | None = None,
+) -> list[Path]:
+    """Write junit.xml, matrix.json/.md/.html and coverage.json; returns the paths written.
+
+    `run.json` is not written here: the caller redacts and writes it (RunRecord.write).
+    """
+    return [
+        write_junit(record, out_dir, waived),
+        write_matrix_json(record, out_dir, waived, fail_on),
+        write_matrix_md(record, out_dir, waived, fail_on),
+        write_matrix_html(record, out_dir, waived, fail_on),
+        write_coverage_json(record, out_dir),
+    ]

@@ -1,0 +1,436 @@
+"""The run record: everything one apiconform run observed, as one JSON document (`run.json`).
+
+Every report (JUnit, matrix, coverage, compare, gate) is rendered from this record alone, so a
+report can be regenerated, merged across shards or compared with last week's run without
+re-running anything. The format is documented in docs/run-record.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ..errors import ConfigError
+from ..findings import CaseResult, Category, Finding
+
+__all__ = [
+    "RUN_SCHEMA",
+    "RunRecord",
+    "Shape",
+    "case_from_dict",
+    "case_to_dict",
+    "load_run",
+    "merge_coverage",
+    "merge_records",
+    "merge_shape_maps",
+    "merge_shapes",
+    "now_iso",
+    "shape_of",
+]
+
+RUN_SCHEMA = "apiconform.run/1"
+
+# A shape is a JSON-able type skeleton: "integer", "string|null", ["string"], {"id": "integer"}.
+Shape = Any
+
+_SCALAR_ORDER = ("boolean", "integer", "number", "string", "object", "array", "null")
+_MAX_DEPTH = 16
+_MAX_ITEMS = 64  # array elements sampled per array: shapes stay cheap on huge pages
+_MAX_KEYS = 256
+
+
+def now_iso() -> str:
+    """UTC timestamp in the one format the record uses (sortable as text)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def shape_of(value: Any, _depth: int = 0) -> Shape:
+    """The type skeleton of a JSON value: what `compare` diffs to spot silent response drift.
+
+    Objects map keys to shapes, arrays become a one-element list holding the merged shape of
+    their items (`[]` when empty: element type unknown), scalars become their JSON type name.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if _depth >= _MAX_DEPTH:
+        return "object" if isinstance(value, Mapping) else "array"
+    if isinstance(value, Mapping):
+        keys = sorted(str(k) for k in value)[:_MAX_KEYS]
+        by_str = {str(k): v for k, v in value.items()}
+        return {k: shape_of(by_str[k], _depth + 1) for k in keys}
+    if isinstance(value, (list, tuple)):
+        item: Shape = _EMPTY
+        for element in list(value)[:_MAX_ITEMS]:
+            item = merge_shapes(item, shape_of(element, _depth + 1))
+        return [] if item is _EMPTY else [item]
+    return "string"  # anything else a body could decode to is text on the wire
+
+
+class _Empty:
+    """Identity of merge_shapes: 'no observation yet'."""
+
+
+_EMPTY: Any = _Empty()
+
+
+def _kind(shape: Shape) -> str:
+    if isinstance(shape, dict):
+        return "object"
+    if isinstance(shape, list):
+        return "array"
+    return str(shape)
+
+
+def _union(*texts: str) -> str:
+    parts = {p for t in texts for p in t.split("|") if p}
+    return "|".join(sorted(parts, key=lambda p: (_SCALAR_ORDER.index(p) if p in _SCALAR_ORDER else 99, p)))
+
+
+def merge_shapes(a: Shape, b: Shape) -> Shape:
+    """One shape describing both inputs: union of object keys, union of scalar types.
+
+    Mixing a structure with a scalar (an object that is sometimes null) collapses to the kind
+    names, e.g. "object|null": the skeleton stays small and comparable rather than exhaustive.
+    """
+    if a is _EMPTY:
+        return b
+    if b is _EMPTY or a == b:
+        return a
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = {}
+        for key in sorted(set(a) | set(b)):
+            out[key] = merge_shapes(a.get(key, _EMPTY), b.get(key, _EMPTY))
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if not a:
+            return b
+        if not b:
+            return a
+        return [merge_shapes(a[0], b[0])]
+    return _union(_kind(a), _kind(b))
+
+
+def merge_shape_maps(*maps: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `{vendor: {operation: {status: shape}}}` maps (shards, or responses of one run)."""
+    out: dict[str, Any] = {}
+    for shapes in maps:
+        for vendor, ops in shapes.items():
+            vout = out.setdefault(vendor, {})
+            for op, statuses in ops.items():
+                oout = vout.setdefault(op, {})
+                for status, shape in statuses.items():
+                    oout[str(status)] = merge_shapes(oout.get(str(status), _EMPTY), shape)
+    return out
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def _union_list(*lists: Iterable[Any]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for items in lists:
+        for item in items:
+            seen.setdefault(json.dumps(item, sort_keys=True), item)
+    return sorted(seen.values(), key=lambda v: (type(v).__name__, str(v)))
+
+
+def merge_coverage(*coverages: Mapping[str, Any]) -> dict[str, Any]:
+    """Union of documented and seen statuses / enum values per vendor and operation."""
+    out: dict[str, Any] = {}
+    for coverage in coverages:
+        for vendor, vcov in coverage.items():
+            vout = out.setdefault(vendor, {"documented_operations": 0, "operations": {}})
+            vout["documented_operations"] = max(
+                int(vout.get("documented_operations") or 0), int(vcov.get("documented_operations") or 0)
+            )
+            for label, ocov in (vcov.get("operations") or {}).items():
+                oout = vout["operations"].setdefault(
+                    label, {"documented_statuses": [], "seen_statuses": [], "enums": {}}
+                )
+                oout["documented_statuses"] = _union_list(
+                    oout["documented_statuses"], ocov.get("documented_statuses") or []
+                )
+                oout["seen_statuses"] = _union_list(oout["seen_statuses"], ocov.get("seen_statuses") or [])
+                for location, ecov in (ocov.get("enums") or {}).items():
+                    eout = oout["enums"].setdefault(location, {"documented": [], "seen": []})
+                    eout["documented"] = _union_list(eout["documented"], ecov.get("documented") or [])
+                    eout["seen"] = _union_list(eout["seen"], ecov.get("seen") or [])
+    return out
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def case_to_dict(case: CaseResult) -> dict[str, Any]:
+    """CaseResult as JSON (findings carry their fingerprint, for humans and for `compare`)."""
+    return {
+        "vendor": case.vendor,
+        "operation": case.operation,
+        "suite": case.suite,
+        "name": case.name,
+        "status": case.status,
+        "duration": round(float(case.duration), 6),
+        "skipped": case.skipped,
+        "checks": list(case.checks),
+        "categories": [Category(c).value for c in case.categories],
+        "findings": [f.to_dict() for f in case.findings],
+    }
+
+
+def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
+    """Inverse of case_to_dict; the stored fingerprint is ignored (it is recomputed)."""
+    return CaseResult(
+        vendor=data["vendor"],
+        operation=data["operation"],
+        suite=data.get("suite", ""),
+        name=data.get("name", ""),
+        findings=[Finding.from_dict(f) for f in data.get("findings") or []],
+        checks=list(data.get("checks") or []),
+        categories=[Category(c) for c in data.get("categories") or []],
+        status=data.get("status"),
+        duration=float(data.get("duration") or 0.0),
+        skipped=data.get("skipped") or "",
+    )
+
+
+# --------------------------------------------------------------------------- the record
+
+
+@dataclass
+class RunRecord:
+    """One run (or several merged shards): metadata, every case, coverage and response shapes."""
+
+    started: str = field(default_factory=now_iso)
+    finished: str = ""
+    duration: float = 0.0
+    seed: int | None = None
+    argv: list[str] = field(default_factory=list)
+    targets: dict[str, str] = field(default_factory=dict)  # vendor -> "mock" | base URL
+    vendors: list[str] = field(default_factory=list)
+    suites: list[str] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    shapes: dict[str, Any] = field(default_factory=dict)
+    schema: str = RUN_SCHEMA
+
+    # ---- accumulation helpers for the runner (optional; plain field access works too)
+
+    def add_case(self, case: CaseResult) -> None:
+        self.cases.append(case)
+        if case.vendor not in self.vendors:
+            self.vendors.append(case.vendor)
+        if case.suite and case.suite not in self.suites:
+            self.suites.append(case.suite)
+
+    def observe_response(self, vendor: str, operation: str, status: int, body: Any = _EMPTY) -> None:
+        """Record a seen status (coverage) and, for a decoded body, its shape."""
+        ocov = self._op_coverage(vendor, operation)
+        ocov["seen_statuses"] = _union_list(ocov["seen_statuses"], [int(status)])
+        if body is not _EMPTY:
+            statuses = self.shapes.setdefault(vendor, {}).setdefault(operation, {})
+            statuses[str(status)] = merge_shapes(statuses.get(str(status), _EMPTY), shape_of(body))
+
+    def observe_enum(self, vendor: str, operation: str, location: str, value: Any) -> None:
+        """Record a value seen at an enum-typed location (coverage of documented values)."""
+        ecov = self._op_coverage(vendor, operation)["enums"].setdefault(location, {"documented": [], "seen": []})
+        ecov["seen"] = _union_list(ecov["seen"], [value])
+
+    def document_operation(
+        self,
+        vendor: str,
+        operation: str,
+        statuses: Iterable[str],
+        enums: Mapping[str, Iterable[Any]] | None = None,
+    ) -> None:
+        """Declare what the contract documents, so coverage can show what was never exercised."""
+        ocov = self._op_coverage(vendor, operation)
+        ocov["documented_statuses"] = _union_list(ocov["documented_statuses"], [str(s) for s in statuses])
+        for location, values in (enums or {}).items():
+            ecov = ocov["enums"].setdefault(location, {"documented": [], "seen": []})
+            ecov["documented"] = _union_list(ecov["documented"], list(values))
+        vcov = self.coverage[vendor]
+        vcov["documented_operations"] = max(int(vcov.get("documented_operations") or 0), len(vcov["operations"]))
+
+    def _op_coverage(self, vendor: str, operation: str) -> dict[str, Any]:
+        vcov = self.coverage.setdefault(vendor, {"documented_operations": 0, "operations": {}})
+        return vcov["operations"].setdefault(
+            operation, {"documented_statuses": [], "seen_statuses": [], "enums": {}}
+        )
+
+    def finish(self) -> None:
+        """Stamp `finished` and the wall-clock duration."""
+        self.finished = now_iso()
+        self.duration = _seconds_between(self.started, self.finished)
+
+    # ---- views
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for case in self.cases for f in case.findings]
+
+    def all_vendors(self) -> list[str]:
+        """Declared vendors first, then any that only appear in cases or coverage."""
+        out = list(self.vendors)
+        for name in [c.vendor for c in self.cases] + list(self.coverage):
+            if name not in out:
+                out.append(name)
+        return out
+
+    # ---- serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "started": self.started,
+            "finished": self.finished,
+            "duration": round(float(self.duration), 3),
+            "seed": self.seed,
+            "argv": list(self.argv),
+            "targets": dict(self.targets),
+            "vendors": list(self.vendors),
+            "suites": list(self.suites),
+            "cases": [case_to_dict(c) for c in self.cases],
+            "coverage": self.coverage,
+            "shapes": self.shapes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "run record") -> "RunRecord":
+        """Parse a record; a wrong or newer schema is a one-line ConfigError naming `source`."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: not an apiconform run record (expected a JSON object)")
+        schema = data.get("schema")
+        if not isinstance(schema, str) or not schema.startswith("apiconform.run/"):
+            raise ConfigError(f"{source}: not an apiconform run record (schema {schema!r}, expected {RUN_SCHEMA!r})")
+        if schema != RUN_SCHEMA:
+            raise ConfigError(f"{source}: unsupported run record schema {schema!r} (this apiconform reads {RUN_SCHEMA!r})")
+        try:
+            cases = [case_from_dict(c) for c in data.get("cases") or []]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: invalid case in run record: {type(exc).__name__}: {exc}") from None
+        return cls(
+            schema=schema,
+            started=str(data.get("started") or ""),
+            finished=str(data.get("finished") or ""),
+            duration=float(data.get("duration") or 0.0),
+            seed=data.get("seed"),
+            argv=list(data.get("argv") or []),
+            targets=dict(data.get("targets") or {}),
+            vendors=list(data.get("vendors") or []),
+            suites=list(data.get("suites") or []),
+            cases=cases,
+            coverage=dict(data.get("coverage") or {}),
+            shapes=dict(data.get("shapes") or {}),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def write(self, out: str | os.PathLike[str]) -> Path:
+        """Write `run.json` atomically (a directory gets `run.json` inside it); returns the path."""
+        path = Path(out)
+        if path.is_dir() or not path.suffix:
+            path = path / "run.json"
+        return write_text_atomic(path, self.to_json())
+
+
+def load_run(path: str | os.PathLike[str]) -> RunRecord:
+    """Read a run record from a file, or from `run.json` inside a reports directory."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "run.json"
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no run record here (run the suite first, or pass a reports directory)") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read run record: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{p}:{exc.lineno}: invalid JSON in run record: {exc.msg}") from None
+    return RunRecord.from_dict(data, source=str(p))
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write via a temp file + rename so a crashed run never leaves half a report behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- merge
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _seconds_between(start: str, end: str) -> float:
+    a, b = _parse_time(start), _parse_time(end)
+    return max(0.0, (b - a).total_seconds()) if a and b else 0.0
+
+
+def merge_records(records: Iterable[RunRecord]) -> RunRecord:
+    """One record from sharded runs: cases concatenated, coverage and shapes merged, wall-clock span."""
+    records = list(records)
+    if not records:
+        raise ConfigError("merge: no run records to merge")
+    if len(records) == 1:
+        return RunRecord.from_dict(records[0].to_dict())  # a copy, never an alias
+
+    def ordered_union(lists: Iterable[Iterable[str]]) -> list[str]:
+        out: list[str] = []
+        for items in lists:
+            out.extend(i for i in items if i not in out)
+        return out
+
+    starts = [(t, r.started) for r in records if (t := _parse_time(r.started))]
+    ends = [(t, r.finished) for r in records if (t := _parse_time(r.finished))]
+    started = min(starts)[1] if starts else records[0].started
+    finished = max(ends)[1] if ends else records[-1].finished
+    seeds = {r.seed for r in records}
+    targets: dict[str, str] = {}
+    for r in records:
+        targets.update(r.targets)
+    merged = RunRecord(
+        started=started,
+        finished=finished,
+        duration=_seconds_between(started, finished) if starts and ends else max(r.duration for r in records),
+        seed=seeds.pop() if len(seeds) == 1 else None,  # shards with different seeds: no single seed
+        argv=list(records[0].argv),
+        targets=targets,
+        vendors=ordered_union(r.vendors for r in records),
+        suites=ordered_union(r.suites for r in records),
+        cases=[case_from_dict(case_to_dict(c)) for r in records for c in r.cases],
+        coverage=merge_coverage(*(r.coverage for r in records)),
+        shapes=merge_shape_maps(*(r.shapes for r in records)),
+    )
+    return merged

@@ -1,10 +1,380 @@
-"""apiconform's pytest plugin: command-line options and shared fixtures for `suites/` and `tests/`."""
+"""apiconform's pytest plugin: options, targets, parametrisation by operation, markers and the run record.
+
+`pytest suites` works on its own (the root conftest registers this plugin); `apiconform run`
+calls pytest with the same options and then reads the run record this plugin writes.
+Each test reports one `CaseResult`; under pytest-xdist it travels to the controller through
+`user_properties`, so parallel runs produce one record.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from .contracts import list_vendors, load_contract
+from .findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
+
+_CASE_KEY = "apiconform_case"
+_OBS_KEY = "apiconform_obs"
+DEFAULT_MAX_EXAMPLES = 10
+DEFAULT_SEED = 20261123
+
+SUITE_CATEGORIES: dict[str, tuple[Category, ...]] = {
+    "examples": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD,
+                 Category.CONTENT_TYPE, Category.SERVER_ERROR, Category.TRANSPORT),
+    "properties": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD,
+                   Category.CONTENT_TYPE, Category.PAGINATION, Category.SERVER_ERROR, Category.TRANSPORT, Category.AUTH),
+    "stateful": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.REQUIRED_FIELD, Category.SERVER_ERROR,
+                 Category.TRANSPORT),
+    "negative": (Category.STATUS_CODE, Category.ERROR_SHAPE, Category.AUTH, Category.CONTENT_TYPE,
+                 Category.SERVER_ERROR, Category.TRANSPORT),
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apiconform")
-    group.addoption("--vendor", action="append", default=[], help="only these vendors (repeatable)")
+    group.addoption("--vendor", action="append", default=[], help="only these vendors (repeatable or comma-separated)")
+    group.addoption("--target", action="append", default=[], metavar="VENDOR=URL",
+                    help="run VENDOR against URL instead of its embedded mock (credentials from config/env)")
+    group.addoption("--max-examples", type=int, default=None, help=f"generated cases per operation (default {DEFAULT_MAX_EXAMPLES})")
+    group.addoption("--seed", type=int, default=None, help="seed for generation; the same seed gives the same verdicts")
+    group.addoption("--drift", action="append", default=[], metavar="[VENDOR:]NAME", help="mock drift(s) to switch on")
+    group.addoption("--fault", action="append", default=[], metavar="[VENDOR:]NAME[:ARG]", help="mock fault(s) to switch on")
+    group.addoption("--allow-writes", action="store_true", default=False, help="let live targets run state-changing operations")
+    group.addoption("--max-requests", type=int, default=None, help="request budget per live target")
+    group.addoption("--rate", type=float, default=None, help="client-side requests per second per live target")
+    group.addoption("--operation", action="append", default=[], help="only these operations (operationId, repeatable)")
+    group.addoption("--reports-dir", default=None, help="where the run record goes (default: reports/ when --apiconform-record)")
+    group.addoption("--apiconform-record", action="store_true", default=False,
+                    help="write run.json and the reports at the end of the session")
+    group.addoption("--shard", default=None, metavar="I/N", help="run only shard I of N (deterministic partition)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for category in Category:
+        config.addinivalue_line("markers", f"{category.marker}: checks {CATEGORY_DESCRIPTIONS[category]}")
+    for suite in SUITE_CATEGORIES:
+        config.addinivalue_line("markers", f"suite_{suite}: the {suite} suite")
+    config._apiconform_cases = []  # type: ignore[attr-defined]
+    config._apiconform_obs = []  # type: ignore[attr-defined]
+    config._apiconform_started = time.time()  # type: ignore[attr-defined]
+
+
+# --- configuration -------------------------------------------------------------------------------------
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def selected_vendors(config: pytest.Config) -> list[str]:
+    from .errors import UsageError
+
+    known = list_vendors()
+    chosen = _split(config.getoption("--vendor") or []) or known
+    for vendor in chosen:
+        if vendor not in known:
+            raise pytest.UsageError(str(UsageError(f"unknown vendor {vendor!r} (known vendors: {', '.join(known)})")))
+    return chosen
+
+
+def _per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
+    """`NAME` applies to every vendor, `VENDOR:NAME` to one."""
+    result = []
+    vendors = set(list_vendors())
+    for item in _split(values):
+        head, _, rest = item.partition(":")
+        if head in vendors:
+            if head == vendor:
+                result.append(rest)
+        else:
+            result.append(item)
+    return tuple(result)
+
+
+def run_seed(config: pytest.Config) -> int:
+    seed = config.getoption("--seed")
+    return DEFAULT_SEED if seed is None else int(seed)
+
+
+def max_examples(config: pytest.Config) -> int:
+    value = config.getoption("--max-examples")
+    return DEFAULT_MAX_EXAMPLES if value is None else int(value)
+
+
+# --- parametrisation -------------------------------------------------------------------------------------
+def _shard(config: pytest.Config) -> tuple[int, int] | None:
+    spec = config.getoption("--shard")
+    if not spec:
+        return None
+    try:
+        index, total = (int(x) for x in spec.split("/"))
+        assert 1 <= index <= total
+    except (ValueError, AssertionError):
+        raise pytest.UsageError(f"--shard expects I/N with 1 <= I <= N, got {spec!r}") from None
+    return index, total
+
+
+def _in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    if shard is None:
+        return True
+    import zlib
+
+    return zlib.crc32(key.encode()) % shard[1] == shard[0] - 1
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    config = metafunc.config
+    only = set(_split(config.getoption("--operation") or []))
+    shard = _shard(config)
+    if "operation" in metafunc.fixturenames:
+        params, ids = [], []
+        for vendor in selected_vendors(config):
+            for op in load_contract(vendor):
+                if only and op.operation_id not in only:
+                    continue
+                key = f"{metafunc.function.__name__}:{vendor}:{op.label}"
+                if not _in_shard(key, shard):
+                    continue
+                params.append((vendor, op.label))
+                ids.append(f"{vendor}-{op.label}")
+        metafunc.parametrize("operation", params, ids=ids, indirect=True)
+    if "resource" in metafunc.fixturenames:
+        params, ids = [], []
+        for vendor in selected_vendors(config):
+            contract = load_contract(vendor)
+            for resource in sorted({op.resource for op in contract if op.resource and op.action == "create"}):
+                if not _in_shard(f"{metafunc.function.__name__}:{vendor}:{resource}", shard):
+                    continue
+                params.append((vendor, resource))
+                ids.append(f"{vendor}-{resource}")
+        metafunc.parametrize("resource", params, ids=ids, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Category markers (`pytest -m enum`) and suite markers from the test's suite."""
+    for item in items:
+        suite = getattr(item.module, "SUITE", None) if hasattr(item, "module") else None
+        if suite in SUITE_CATEGORIES:
+            item.add_marker(getattr(pytest.mark, f"suite_{suite}"))
+            categories = list(SUITE_CATEGORIES[suite])
+            if suite == "properties" and "-list_" not in item.nodeid and "pagination" not in item.name:
+                categories = [c for c in categories if c is not Category.PAGINATION]
+            for category in categories:
+                item.add_marker(getattr(pytest.mark, category.marker))
+
+
+# --- fixtures ------------------------------------------------------------------------------------------------
+class _Sessions:
+    """One Session + Discovery per vendor per process (pytest-xdist workers each have their own)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._cache: dict[str, tuple[Any, Any]] = {}
+
+    def get(self, vendor: str) -> tuple[Any, Any]:
+        if vendor not in self._cache:
+            from .exchange import Session
+            from .runner import Discovery
+
+            target = build_target(self.config, vendor)
+            session = Session(target)
+            self._cache[vendor] = (session, Discovery(session))
+        return self._cache[vendor]
+
+    def close(self) -> None:
+        for session, _ in self._cache.values():
+            session.close()
+
+
+def build_target(config: pytest.Config, vendor: str) -> Any:
+    """The vendor's target: `--target VENDOR=URL` / configured live target, else its embedded mock."""
+    from .config import load_config, target_from_config
+    from .targets import mock_target
+
+    overrides = dict(item.split("=", 1) for item in _split(config.getoption("--target") or []) if "=" in item)
+    settings = load_config(Path(str(config.rootpath)))
+    if vendor in overrides or vendor in settings.targets:
+        return target_from_config(
+            vendor, settings, base_url=overrides.get(vendor), allow_writes=config.getoption("--allow-writes"),
+            max_requests=config.getoption("--max-requests"), rate=config.getoption("--rate"),
+        )
+    return mock_target(vendor, drifts=_per_vendor(config.getoption("--drift") or [], vendor),
+                       faults=_per_vendor(config.getoption("--fault") or [], vendor), seed=run_seed(config))
+
+
+@pytest.fixture(scope="session")
+def apiconform_sessions(request: pytest.FixtureRequest) -> Any:
+    sessions = _Sessions(request.config)
+    yield sessions
+    sessions.close()
+
+
+@pytest.fixture
+def operation(request: pytest.FixtureRequest, apiconform_sessions: _Sessions) -> Any:
+    """(session, discovery, Operation) for the parametrised vendor operation."""
+    vendor, label = request.param
+    session, discovery = apiconform_sessions.get(vendor)
+    return session, discovery, session.target.contract.operations[label]
+
+
+@pytest.fixture
+def resource(request: pytest.FixtureRequest, apiconform_sessions: _Sessions) -> Any:
+    vendor, name = request.param
+    session, discovery = apiconform_sessions.get(vendor)
+    return session, discovery, name
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """A per-test seed derived from the run seed and the test id: reproducible and independent of order."""
+    import zlib
+
+    return (run_seed(request.config) + zlib.crc32(request.node.nodeid.encode())) % (1 << 31)
+
+
+@pytest.fixture
+def examples_per_operation(request: pytest.FixtureRequest) -> int:
+    return max_examples(request.config)
+
+
+@pytest.fixture
+def conform(request: pytest.FixtureRequest) -> Any:
+    """Report a CaseResult: record it, label it for Allure, then pass, skip or fail the test."""
+
+    def report(recorder: Any) -> None:
+        from .report._run import case_to_dict
+
+        result: CaseResult = recorder.result()
+        request.node.user_properties.append((_CASE_KEY, json.dumps(case_to_dict(result))))
+        obs = {"coverage": recorder.record.coverage, "shapes": recorder.record.shapes,
+               "notes": recorder.notes, "requests": recorder.requests}
+        request.node.user_properties.append((_OBS_KEY, json.dumps(obs)))
+        _allure(request, result, recorder)
+        if result.skipped:
+            pytest.skip(result.skipped)
+        if result.findings:
+            lines = [f"{len(result.findings)} finding(s) for {result.vendor} {result.operation} ({result.suite}):"]
+            for f in result.findings[:20]:
+                lines.append(f"  [{f.category.value}] {f.check}: {f.message}")
+                if f.curl:
+                    lines.append(f"      reproduce: {f.curl}")
+            lines.append(f"  seed: --seed {run_seed(request.config)}")
+            pytest.fail("\n".join(lines), pytrace=False)
+
+    return report
+
+
+def _allure(request: pytest.FixtureRequest, result: CaseResult, recorder: Any) -> None:
+    """Allure labels: epic = vendor, feature = operation, story = category; repro material attached."""
+    try:
+        import allure
+    except ImportError:  # pragma: no cover - allure-pytest is a dependency
+        return
+    allure.dynamic.epic(result.vendor)
+    allure.dynamic.feature(result.operation)
+    allure.dynamic.suite(result.suite)
+    categories = sorted({f.category.value for f in result.findings} or {c.value for c in result.categories})
+    for category in categories:
+        allure.dynamic.story(category)
+    severity = min((f.severity.value for f in result.findings), default="normal",
+                   key=lambda s: ["blocker", "critical", "normal", "minor"].index(s))
+    allure.dynamic.severity(allure.severity_level(severity))
+    allure.dynamic.parameter("seed", run_seed(request.config))
+    for finding in result.findings[:10]:
+        allure.attach(json.dumps(finding.to_dict(), indent=2, default=str), name=f"{finding.category.value}: {finding.check}",
+                      attachment_type=allure.attachment_type.JSON)
+        if finding.curl:
+            allure.attach(finding.curl, name="reproduce (curl)", attachment_type=allure.attachment_type.TEXT)
+    allure.attach(f"pytest suites --seed {run_seed(request.config)} -k '{request.node.name}'", name="reproduce (pytest)",
+                  attachment_type=allure.attachment_type.TEXT)
+
+
+# --- collecting results (controller side) ------------------------------------------------------------------------
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.skipped):
+        return
+    config = _CONFIG.get("config")
+    if config is None:
+        return
+    for key, value in report.user_properties:
+        if key == _CASE_KEY:
+            config._apiconform_cases.append(json.loads(value))
+        elif key == _OBS_KEY:
+            config._apiconform_obs.append(json.loads(value))
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("--apiconform-record"):
+        return
+    from .report import write_reports
+    from .report._run import case_from_dict, merge_coverage, merge_shape_maps, now_iso
+    from .report._run import RunRecord
+
+    record = RunRecord()
+    record.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(config._apiconform_started))
+    record.finished = now_iso()
+    record.duration = round(time.time() - config._apiconform_started, 3)
+    record.seed = run_seed(config)
+    record.argv = [a for a in config.invocation_params.args]
+    vendors = selected_vendors(config)
+    overrides = dict(item.split("=", 1) for item in _split(config.getoption("--target") or []) if "=" in item)
+    record.targets = {v: overrides.get(v, "mock") for v in vendors}
+    for data in config._apiconform_cases:
+        record.add_case(case_from_dict(data))
+    record.vendors = sorted(set(record.vendors) | set(vendors))
+    observations = config._apiconform_obs
+    record.coverage = merge_coverage(*(o["coverage"] for o in observations))
+    record.shapes = merge_shape_maps(*(o["shapes"] for o in observations))
+    for vendor in vendors:
+        contract = load_contract(vendor)
+        for op in contract:
+            record.document_operation(vendor, op.label, list(op.responses), _documented_enums(contract, op))
+    reports_dir = Path(config.getoption("--reports-dir") or "reports")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    record.write(reports_dir / "run.json")
+    write_reports(record, reports_dir)
+    config._apiconform_record_path = reports_dir / "run.json"  # type: ignore[attr-defined]
+
+
+def _documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
+    """Enum values the contract documents in success bodies, keyed like the observed ones."""
+    from .mock.drifts import _props, _item_schema
+
+    found: dict[str, list[Any]] = {}
+
+    def walk(schema: Any, path: tuple[str, ...], status: str, depth: int) -> None:
+        schema = contract.resolve(schema) or {}
+        if depth > 8 or not isinstance(schema, dict):
+            return
+        if "enum" in schema:
+            found[f"{status} " + "/".join(path)] = [v for v in schema["enum"] if v is not None]
+        props, _ = _props(contract, schema)
+        for key, sub in props.items():
+            walk(sub, path + (key,), status, depth + 1)
+        items = _item_schema(contract, schema)
+        if items:
+            walk(items, path, status, depth + 1)
+
+    for status, response in op.responses.items():
+        if not status.startswith("2"):
+            continue
+        for media in response.content.values():
+            if media.schema_pointer:
+                walk(contract.at(media.schema_pointer), (), status, 0)
+    return found
+
+
+__all__ = ["DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITE_CATEGORIES", "build_target", "os"]

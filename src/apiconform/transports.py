@@ -46,8 +46,8 @@ class SyncASGITransport(httpx.BaseTransport):
             raise
         except Exception as exc:  # the app died mid-answer: what a client sees is a broken connection
             raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request) from exc
-        headers = [(k, v) for k, v in headers if k.lower() not in (b"content-encoding", b"transfer-encoding")]
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        headers = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"]
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 
     def close(self) -> None:
         with self._lock:

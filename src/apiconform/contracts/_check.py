@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import unquote, urlparse
 
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
@@ -92,11 +94,72 @@ def _lint(file: str, raw: Any) -> Iterator[Problem]:
     try:
         errors = list(validator_cls(raw).iter_errors())
     except Exception as exc:  # the validator raises on some unresolvable references
-        yield Problem(file, "", f"OpenAPI lint failed: {str(exc).splitlines()[0]}")
+        # Its message names neither the $ref nor where it is (and can dump the whole document), so
+        # find the broken references ourselves; fall back to a shortened message.
+        unresolved = list(_unresolved_refs(file, raw))
+        if unresolved:
+            yield from unresolved
+        else:
+            message = (str(exc).splitlines() or [type(exc).__name__])[0]
+            yield Problem(file, "", f"OpenAPI lint failed: {message[:300]}")
         return
     for error in errors:
-        where = pointer(*getattr(error, "absolute_path", []) or [])
-        yield Problem(file, where, str(getattr(error, "message", error)).splitlines()[0][:300])
+        where, others = _locate(raw, error)
+        message = str(getattr(error, "message", error)).splitlines()[0][:300]
+        if others:
+            message += f" (the same schema is also at {others} other place{'s' if others > 1 else ''})"
+        yield Problem(file, where, message)
+
+
+_MISSING = object()
+
+
+def _at(node: Any, path: list[Any]) -> Any:
+    for token in path:
+        try:
+            node = node[token]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node
+
+
+def _locate(raw: Any, error: Any) -> tuple[str, int]:
+    """The JSON pointer of a lint error in the document, and how many other places hold the same content.
+
+    openapi-spec-validator checks each Schema Object with a sub-validator, so for errors inside a schema
+    `absolute_path` is relative to that schema (e.g. just `/type`). Find where it really is.
+    """
+    path = list(getattr(error, "absolute_path", []) or [])
+    instance = getattr(error, "instance", _MISSING)
+    if instance is _MISSING or _at(raw, path) == instance:
+        return pointer(*path), 0
+    found = [ptr + pointer(*path) for node, ptr in _walk(raw, "") if _at(node, path) == instance]
+    if not found:
+        return pointer(*path), 0
+    return found[0], len(found) - 1
+
+
+def _unresolved_refs(file: str, raw: Any) -> Iterator[Problem]:
+    """`$ref`s to a local or relative-file JSON pointer that leads nowhere, on the raw document."""
+    base = Path(file).parent
+    documents: dict[str, Any] = {"": raw}
+    for node, ptr in _walk(raw, ""):
+        ref = node.get("$ref")
+        if not isinstance(ref, str):
+            continue
+        target, _, fragment = ref.partition("#")
+        fragment = unquote(fragment)
+        if urlparse(target).scheme or (fragment and not fragment.startswith("/")):
+            continue  # remote documents are not fetched here; anchors are left to the resolver
+        try:
+            if target not in documents:
+                documents[target] = read_document(base / unquote(target))
+            doc = documents[target]
+            for token in fragment.split("/")[1:] if fragment else []:
+                token = token.replace("~1", "/").replace("~0", "~")
+                doc = doc[int(token)] if isinstance(doc, list) else doc[token]
+        except (ApiconformError, KeyError, IndexError, TypeError, ValueError):
+            yield Problem(file, ptr + "/$ref", f"unresolvable reference {ref!r}")
 
 
 def _refs(contract: Contract) -> Iterator[Problem]:
@@ -153,10 +216,12 @@ def _examples(contract: Contract, op: Operation) -> Iterator[tuple[Problem | Non
                     continue
                 errors = contract.validate(media.schema_pointer, example["value"])
                 if errors and not erratum:
+                    # The pointer is into the example, so name the example's own file when it has one.
                     first = errors[0]
+                    example_file = example.get("x-apiconform-file")
                     yield (
                         Problem(
-                            file,
+                            str(contract.path.parent / example_file) if example_file else file,
                             pointer(*first.absolute_path),
                             f"{op.operation_id} {what} example {where} does not match its schema: {first.message[:200]}",
                         ),

@@ -175,6 +175,27 @@ class Contract:
             return False
         return True
 
+    def parent_resource(self, op: Operation, depth: int) -> str | None:
+        """The resource whose item path is `op.path` cut after its `depth`-th parameter (nesting)."""
+        pieces = re.split(r"({[^}]+})", op.path)
+        norm = re.sub(r"{[^}]+}", "{}", "".join(pieces[: 2 * depth])).rstrip("/")
+        for other in self.operations.values():
+            if other.action == "read" and re.sub(r"{[^}]+}", "{}", other.path).rstrip("/") == norm:
+                return other.resource
+        return None
+
+    def path_param_resources(self, op: Operation) -> dict[str, str]:
+        """Which resource's ids each path parameter takes (the item itself, or a parent)."""
+        result: dict[str, str] = {}
+        for i, name in enumerate(op.path_params()):
+            if name == op.id_param and op.action not in ("list", "create") and op.resource:
+                result[name] = op.resource
+            else:
+                parent = self.parent_resource(op, i + 1)
+                if parent is not None:
+                    result[name] = parent
+        return result
+
     def deref_pointer(self, ptr: str) -> str:
         """The same location with local `$ref`s along the way followed, so it can be compiled directly."""
         node: Any = self.document

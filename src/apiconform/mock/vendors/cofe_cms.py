@@ -42,7 +42,7 @@ class VendorBehaviour(Behaviour):
         return scope[-1].isdigit() and int(scope[-1]) in KNOWN_CONTACTS
 
     def error_body(self, op: Operation | None, status: int, role: str, message: str, violations: list[Any], ctx: Any) -> Any:
-        if role == "validation" and violations:
+        if role in ("validation", "unsupported_media_type") and violations:
             errors: dict[str, list[str]] = {}
             for v in violations:
                 errors.setdefault(v.name, []).append(v.message)

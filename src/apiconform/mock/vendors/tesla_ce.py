@@ -41,7 +41,7 @@ class VendorBehaviour(Behaviour):
         return None
 
     def error_body(self, op: Operation | None, status: int, role: str, message: str, violations: list[Any], ctx: Any) -> Any:
-        if role == "validation" and violations:
+        if role in ("validation", "unsupported_media_type") and violations:
             errors: dict[str, list[str]] = {}
             for v in violations:
                 key = "non_field_errors" if v.name in ("body", "Content-Type") else v.name

@@ -1,0 +1,351 @@
+"""Checks: small named functions `(CheckContext) -> list[Finding]`, one concern each.
+
+Each check declares the categories it covers, so a passing case counts as evidence for exactly
+those cells of the conformance matrix. The registry is open: `@check(...)` adds one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from .contracts import Contract, Operation
+from .exchange import NOT_JSON, Exchange
+from .findings import Category, Finding, Severity
+from .redact import Redactor
+
+POSITIVE, NEGATIVE, UNAUTHENTICATED = "positive", "negative", "unauthenticated"
+MAX_FINDINGS_PER_CHECK = 10
+_JSON_MEDIA = re.compile(r"^application/(.+\+)?json$")
+
+
+@dataclass
+class CheckContext:
+    contract: Contract
+    operation: Operation
+    exchange: Exchange
+    expectation: str = POSITIVE  # what a conformant API must do with this request
+    redactor: Redactor | None = None
+
+    def finding(
+        self,
+        check: str,
+        category: Category,
+        message: str,
+        pointer: str = "",
+        expected: Any = None,
+        actual: Any = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        return Finding(
+            vendor=self.contract.vendor,
+            operation=self.operation.label,
+            check=check,
+            category=category,
+            message=message,
+            pointer=pointer,
+            expected=_short(expected),
+            actual=_short(actual),
+            status=self.exchange.status,
+            curl=self.curl(),
+            severity=severity or SEVERITY[category],
+        )
+
+    def curl(self) -> str:
+        request = self.exchange.request
+        redactor = self.redactor or Redactor(())
+        body = request.content.decode("utf-8", "replace") if request.content else None
+        return redactor.curl(request.method, str(request.url), dict(request.headers), body)
+
+
+SEVERITY: dict[Category, Severity] = {
+    Category.SERVER_ERROR: Severity.BLOCKER,
+    Category.TRANSPORT: Severity.BLOCKER,
+    Category.AUTH: Severity.BLOCKER,
+    Category.STATUS_CODE: Severity.CRITICAL,
+    Category.FIELD_TYPE: Severity.CRITICAL,
+    Category.ENUM: Severity.CRITICAL,
+    Category.REQUIRED_FIELD: Severity.CRITICAL,
+    Category.ERROR_SHAPE: Severity.NORMAL,
+    Category.CONTENT_TYPE: Severity.NORMAL,
+    Category.PAGINATION: Severity.NORMAL,
+}
+
+
+def _short(value: Any, limit: int = 300) -> Any:
+    text = repr(value) if not isinstance(value, (str, int, float, bool, type(None))) else value
+    if isinstance(text, str) and len(text) > limit:
+        return text[:limit] + "…"
+    return value if text is value else text
+
+
+CheckFn = Callable[[CheckContext], list[Finding]]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    categories: tuple[Category, ...]
+    fn: CheckFn
+    applies: Callable[[CheckContext], bool]
+
+
+CHECKS: dict[str, CheckSpec] = {}
+
+
+def check(name: str, *categories: Category, applies: Callable[[CheckContext], bool] | None = None) -> Callable[[CheckFn], CheckFn]:
+    """Register a check under a stable name (used in findings, reports and waivers)."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        CHECKS[name] = CheckSpec(name, categories, fn, applies or (lambda ctx: True))
+        return fn
+
+    return register
+
+
+def _answered(ctx: CheckContext) -> bool:
+    return ctx.exchange.response is not None and ctx.exchange.error is None
+
+
+# --- transport and status --------------------------------------------------------------------------
+@check("transport_ok", Category.TRANSPORT)
+def transport_ok(ctx: CheckContext) -> list[Finding]:
+    """A usable HTTP answer arrived: no timeout, reset, truncation or oversized body."""
+    if ctx.exchange.error is None:
+        return []
+    return [ctx.finding("transport_ok", Category.TRANSPORT, ctx.exchange.error, actual=ctx.exchange.error)]
+
+
+@check("not_a_server_error", Category.SERVER_ERROR, applies=_answered)
+def not_a_server_error(ctx: CheckContext) -> list[Finding]:
+    status = ctx.exchange.status or 0
+    if status >= 500:
+        return [ctx.finding("not_a_server_error", Category.SERVER_ERROR, f"server error {status}", expected="< 500", actual=status)]
+    return []
+
+
+@check("status_code_documented", Category.STATUS_CODE, applies=_answered)
+def status_code_documented(ctx: CheckContext) -> list[Finding]:
+    status = ctx.exchange.status or 0
+    if status >= 500 or ctx.operation.response_for(status) is not None:
+        return []
+    documented = sorted(ctx.operation.responses)
+    return [ctx.finding("status_code_documented", Category.STATUS_CODE,
+                        f"status {status} is not documented for {ctx.operation.label}", expected=documented, actual=status)]
+
+
+def _documents_validation(op: Operation) -> bool:
+    """Only an operation that documents a validation error can be blamed for accepting bad input."""
+    return any(s in op.responses for s in ("400", "422", "4XX", "4xx"))
+
+
+def auth_statuses(op: Operation) -> list[int]:
+    """Statuses an operation documents for missing/wrong credentials, in the vendor's order of preference."""
+    return [s for s in (401, 403, 404) if str(s) in op.responses] or [401, 403]
+
+
+@check("expected_outcome", Category.STATUS_CODE, Category.AUTH, applies=_answered)
+def expected_outcome(ctx: CheckContext) -> list[Finding]:
+    """Negative requests are rejected with a 4xx; unauthenticated ones with the documented auth status;
+    valid credentials are never refused."""
+    status = ctx.exchange.status or 0
+    if status >= 500:
+        return []
+    if ctx.expectation == NEGATIVE and status < 400 and _documents_validation(ctx.operation):
+        return [ctx.finding("expected_outcome", Category.STATUS_CODE,
+                            f"invalid request accepted with {status}", expected="4xx", actual=status)]
+    if ctx.expectation == UNAUTHENTICATED:
+        allowed = auth_statuses(ctx.operation)
+        if status < 400:
+            return [ctx.finding("expected_outcome", Category.AUTH,
+                                f"request without valid credentials accepted with {status}", expected=allowed, actual=status)]
+        if status not in allowed:
+            return [ctx.finding("expected_outcome", Category.AUTH,
+                                f"bad credentials answered {status}, documented {allowed}", expected=allowed, actual=status)]
+    if ctx.expectation == POSITIVE and status in (401, 403) and ctx.operation.security:
+        return [ctx.finding("expected_outcome", Category.AUTH,
+                            f"valid credentials refused with {status}", expected="accepted", actual=status)]
+    return []
+
+
+# --- content type and body ----------------------------------------------------------------------------
+def _documented_media(ctx: CheckContext) -> list[str]:
+    response = ctx.operation.response_for(ctx.exchange.status or 0)
+    return list(response.content) if response is not None else []
+
+
+def _media_matches(actual: str, documented: str) -> bool:
+    if documented in ("*/*", actual):
+        return True
+    kind, _, sub = documented.partition("/")
+    return sub == "*" and actual.startswith(kind + "/")
+
+
+@check("content_type_conformance", Category.CONTENT_TYPE, applies=_answered)
+def content_type_conformance(ctx: CheckContext) -> list[Finding]:
+    """The answer is labelled with a documented media type and parses as that type."""
+    documented = _documented_media(ctx)
+    if not documented or not ctx.exchange.body:
+        return []
+    actual = ctx.exchange.media_type
+    if actual is None:
+        return [ctx.finding("content_type_conformance", Category.CONTENT_TYPE, "response has a body but no Content-Type",
+                            expected=documented, actual=None)]
+    if not any(_media_matches(actual, d) for d in documented):
+        return [ctx.finding("content_type_conformance", Category.CONTENT_TYPE,
+                            f"Content-Type {actual} is not documented for status {ctx.exchange.status}",
+                            expected=documented, actual=actual)]
+    if _JSON_MEDIA.match(actual) and ctx.exchange.json() is NOT_JSON:
+        sample = ctx.exchange.body[:80].decode("utf-8", "replace")
+        return [ctx.finding("content_type_conformance", Category.CONTENT_TYPE,
+                            f"body is labelled {actual} but is not valid UTF-8 JSON", expected="JSON", actual=sample)]
+    return []
+
+
+def _category_for(error: Any, status: int) -> Category:
+    if status >= 400:
+        return Category.ERROR_SHAPE
+    if error.validator in ("enum", "const"):
+        return Category.ENUM
+    if error.validator in ("required", "dependentRequired"):
+        return Category.REQUIRED_FIELD
+    return Category.FIELD_TYPE
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _schema_pointer(ctx: CheckContext) -> str | None:
+    response = ctx.operation.response_for(ctx.exchange.status or 0)
+    if response is None or not response.content:
+        return None
+    actual = ctx.exchange.media_type or ""
+    media = response.content.get(actual) or next(
+        (m for name, m in response.content.items() if _media_matches(actual, name)), None)
+    if media is None and len(response.content) == 1:
+        media = next(iter(response.content.values()))
+    return media.schema_pointer if media is not None else None
+
+
+@check("response_schema_conformance", Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD, Category.ERROR_SHAPE,
+       applies=_answered)
+def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
+    """The body validates against the documented schema: types, formats, enums, required fields, error shape."""
+    ptr = _schema_pointer(ctx)
+    status = ctx.exchange.status or 0
+    if ptr is None or status >= 500:
+        return []
+    body = ctx.exchange.json()
+    if body is NOT_JSON:
+        if not ctx.exchange.body and status == 204:
+            return []
+        if not ctx.exchange.body:
+            category = Category.ERROR_SHAPE if status >= 400 else Category.REQUIRED_FIELD
+            return [ctx.finding("response_schema_conformance", category, f"status {status} answered an empty body; a documented body was expected")]
+        return []  # content_type_conformance reports unparseable bodies
+    findings = []
+    for error in ctx.contract.validate(ptr, body)[:MAX_FINDINGS_PER_CHECK]:
+        category = _category_for(error, status)
+        where = _pointer(error.absolute_path)
+        if error.validator == "required" and "'" in error.message:
+            where = f"{where}/{error.message.split(chr(39))[1]}"
+        findings.append(ctx.finding(
+            "response_schema_conformance", category, f"{where or '/'}: {error.message}",
+            pointer=where, expected={error.validator: error.validator_value}, actual=error.instance,
+        ))
+    return findings
+
+
+@check("response_headers_conformance", Category.PAGINATION, applies=_answered)
+def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
+    """Headers the contract marks required are present (e.g. `Link` on paginated lists)."""
+    response = ctx.operation.response_for(ctx.exchange.status or 0)
+    if response is None or ctx.exchange.response is None:
+        return []
+    findings = []
+    for name, header in response.headers.items():
+        if header.get("required") and name not in ctx.exchange.response.headers:
+            findings.append(ctx.finding("response_headers_conformance", Category.PAGINATION,
+                                        f"required response header {name} is missing", expected=name, actual=None))
+    return findings
+
+
+# --- pagination --------------------------------------------------------------------------------
+_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
+
+
+def _is_list_success(ctx: CheckContext) -> bool:
+    return _answered(ctx) and bool(ctx.operation.pagination) and 200 <= (ctx.exchange.status or 0) < 300
+
+
+@check("pagination_conformance", Category.PAGINATION, applies=_is_list_success)
+def pagination_conformance(ctx: CheckContext) -> list[Finding]:
+    """Lists paginate as documented: page size bounds, Link header, or the count/next/previous envelope."""
+    p = ctx.operation.pagination or {}
+    body = ctx.exchange.json()
+    params = dict(ctx.exchange.request.url.params)
+    findings: list[Finding] = []
+
+    def fail(message: str, **kw: Any) -> None:
+        findings.append(ctx.finding("pagination_conformance", Category.PAGINATION, message, **kw))
+
+    if p.get("style") == "page":
+        per_page = _int(params.get(p.get("per_page_param", "per_page")), p.get("default", 25))
+        items = body if isinstance(body, list) else None
+        if items is not None and len(items) > per_page:
+            fail(f"{len(items)} items on a page of {per_page}", expected=per_page, actual=len(items))
+        if p.get("link_header"):
+            link = ctx.exchange.response.headers.get("link") if ctx.exchange.response is not None else None
+            if link is None:
+                fail("Link header is missing from a paginated list", expected='rel="last"', actual=None)
+            else:
+                rels = {rel: url for url, rel in _LINK.findall(link)}
+                if not rels:
+                    fail("Link header does not parse as RFC 8288 links", actual=link)
+                elif items is not None and len(items) == per_page and "next" not in rels and "last" not in rels:
+                    fail("a full page without rel=\"next\" or rel=\"last\" in the Link header", actual=link)
+    elif p.get("style") == "offset":
+        names = p.get("envelope") or {}
+        if not isinstance(body, dict):
+            if body is not NOT_JSON:
+                fail("list answer is not the documented pagination envelope object", actual=type(body).__name__)
+            return findings
+        count_key, results_key = names.get("count", "count"), names.get("results", "results")
+        for key in (count_key, results_key, names.get("next", "next"), names.get("previous", "previous")):
+            if key not in body:
+                fail(f"pagination envelope lacks {key!r}", pointer=f"/{key}", expected=key, actual=sorted(body))
+        results, count = body.get(results_key), body.get(count_key)
+        limit = _int(params.get(p.get("limit_param", "limit")), p.get("default", 100))
+        if isinstance(results, list) and limit > 0 and len(results) > limit:
+            fail(f"{len(results)} results for limit {limit}", expected=limit, actual=len(results))
+        if isinstance(results, list) and isinstance(count, int) and not isinstance(count, bool):
+            offset = _int(params.get(p.get("offset_param", "offset")), 0)
+            if 0 <= offset < count and count < offset + len(results):
+                fail(f"count {count} is less than the results shown", pointer=f"/{count_key}", actual=count)
+    return findings
+
+
+def _int(value: Any, default: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return int(default)
+
+
+def run_checks(ctx: CheckContext, names: Iterable[str] | None = None) -> tuple[list[Finding], list[str], set[Category]]:
+    """Run the applicable checks; returns findings, the names that ran, and the categories they covered."""
+    findings: list[Finding] = []
+    ran: list[str] = []
+    covered: set[Category] = set()
+    selected = [CHECKS[n] for n in names] if names is not None else list(CHECKS.values())
+    for spec in selected:
+        if not spec.applies(ctx):
+            continue
+        ran.append(spec.name)
+        covered.update(spec.categories)
+        findings.extend(spec.fn(ctx))
+    if not ctx.operation.security:
+        covered.discard(Category.AUTH)
+    return findings, ran, covered

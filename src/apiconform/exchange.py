@@ -1,0 +1,201 @@
+"""Sending one request safely and capturing what came back, whatever came back.
+
+A `Session` owns a target's clients and enforces its safety limits (budget, pacing, bounded
+Retry-After, retries only where safe, body size cap). Every outcome — including timeouts,
+resets, truncated or oversized bodies — becomes an `Exchange`, never an exception, so one bad
+answer never loses the other results.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .contracts import Operation
+from .targets import RateLimiter, Target
+
+NOT_JSON = object()
+IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+
+
+class BudgetExhausted(Exception):
+    """The target's request budget is used up; remaining cases are skipped, not failed."""
+
+
+@dataclass
+class Exchange:
+    """One request and its outcome."""
+
+    operation: Operation
+    request: httpx.Request
+    response: httpx.Response | None = None
+    body: bytes = b""
+    error: str | None = None  # transport failure, if any
+    elapsed: float = 0.0
+    attempts: int = 1
+    _json: Any = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status_code if self.response is not None else None
+
+    @property
+    def media_type(self) -> str | None:
+        if self.response is None:
+            return None
+        value = self.response.headers.get("content-type")
+        return value.split(";")[0].strip().lower() if value else None
+
+    def json(self) -> Any:
+        """The body parsed as JSON (strict UTF-8), or NOT_JSON."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._json = json.loads(self.body.decode("utf-8")) if self.body else NOT_JSON
+            except (UnicodeDecodeError, ValueError):
+                self._json = NOT_JSON
+        return self._json
+
+
+class Session:
+    """A target's clients plus the run-wide safety state (thread-safe)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.safety = target.safety
+        self.limiter = RateLimiter(self.safety.rate)
+        self._lock = threading.Lock()
+        self.sent = 0
+        self._clients: dict[str, httpx.Client] = {}
+        self.redactor = target.redactor()
+
+    def client(self, auth: str = "valid") -> httpx.Client:
+        """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
+        if auth not in self._clients:
+            if auth == "valid":
+                self._clients[auth] = self.target.client()
+            elif auth == "none":
+                self._clients[auth] = self.target.client(authenticated=False)
+            else:
+                self._clients[auth] = self._wrong_client()
+        return self._clients[auth]
+
+    def _wrong_client(self) -> httpx.Client:
+        """Credentials of the right form but wrong value: a forged JWT, a bad HMAC key, an unknown key."""
+        from .auth import flow_of, select_scheme
+
+        picked = select_scheme(self.target.contract)
+        flow = flow_of(picked[1]) if picked else None
+        if flow == "jwt-login":
+            import jwt
+
+            claims = {"sub": "apiconform-forged", "exp": int(time.time()) + 600, "type": "access"}
+            forged = jwt.encode(claims, "apiconform-forged-signing-key-0123456789abcdef", algorithm="HS256")
+            prefix = str((picked[1].get("x-apiconform-auth") or {}).get("prefix", "JWT")) if picked else "JWT"
+            client = self.target.client(authenticated=False)
+            client.headers["Authorization"] = f"{prefix} {forged}"
+            return client
+        bogus = {k: f"wrong-{k}-0000" for k in self.target.credentials}
+        if flow == "hmac-sha256" and "api_id" in self.target.credentials:
+            bogus["api_id"] = self.target.credentials["api_id"]  # known id, bad signature
+        return self.target.client(credentials=bogus)
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def _spend(self) -> None:
+        with self._lock:
+            budget = self.safety.max_requests
+            if budget is not None and self.sent >= budget:
+                raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up")
+            self.sent += 1
+
+    def send(self, op: Operation, request: httpx.Request, auth: str = "valid") -> Exchange:
+        """Send with pacing, bounded 429 waits and safe retries; capture everything."""
+        client = self.client(auth)
+        method = request.method.upper()
+        exchange = Exchange(op, request)
+        attempts = 0
+        started = time.perf_counter()
+        while True:
+            attempts += 1
+            self._spend()
+            self.limiter.wait()
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                exchange.error = f"timeout: {type(exc).__name__}"
+            except httpx.TransportError as exc:
+                exchange.error = f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"
+            except Exception as exc:  # an auth flow failing, a broken transport: still a captured outcome
+                exchange.error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
+            else:
+                exchange.error = None
+                exchange.response = response
+                exchange.body, exchange.error = self._read(response)
+                if exchange.error is None and response.status_code == 429 and attempts <= self.safety.max_retries:
+                    wait = _retry_after(response)
+                    if wait is not None and wait <= self.safety.max_retry_after:
+                        time.sleep(wait)
+                        continue
+            retryable = exchange.error is not None and method in IDEMPOTENT and exchange.error.startswith("transport")
+            if retryable and attempts <= self.safety.max_retries and exchange.response is None:
+                time.sleep(min(0.05 * 2**attempts, 1.0))
+                continue
+            break
+        exchange.attempts = attempts
+        exchange.elapsed = time.perf_counter() - started
+        # the request that went out carries the auth flow's changes (signature, token)
+        if exchange.response is not None:
+            exchange.request = exchange.response.request
+        return exchange
+
+    def _read(self, response: httpx.Response) -> tuple[bytes, str | None]:
+        cap = self.safety.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_raw():
+                size += len(chunk)
+                if size > cap:
+                    return b"".join(chunks), f"body larger than the {cap // (1024 * 1024)} MiB cap (reading stopped)"
+                chunks.append(chunk)
+        except httpx.TimeoutException as exc:
+            return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}"
+        except httpx.TransportError as exc:
+            return b"".join(chunks), f"transport error while reading body: {type(exc).__name__}: {exc}"
+        finally:
+            response.close()
+        declared = response.headers.get("content-length")
+        body = b"".join(chunks)
+        if declared and declared.isdigit() and int(declared) != len(body) and response.request.method != "HEAD":
+            return body, f"truncated body: Content-Length {declared}, received {len(body)} bytes"
+        encoding = response.headers.get("content-encoding", "identity").lower()
+        if encoding in ("gzip", "deflate"):
+            try:
+                decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, auto-detected
+                body = decoder.decompress(body, cap + 1)
+                if len(body) > cap:
+                    return body[:cap], f"decompressed body larger than the {cap // (1024 * 1024)} MiB cap"
+            except zlib.error as exc:
+                return body, f"body does not decode as Content-Encoding {encoding}: {exc}"
+        return body, None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

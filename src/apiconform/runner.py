@@ -1,0 +1,528 @@
+"""The suite engine: schemathesis + hypothesis generate requests; apiconform sends, judges and records.
+
+Schemathesis does what it is best at — generating valid and invalid requests from the contract.
+Around it apiconform adds vendor auth flows, safety limits, a second opinion on validity (so a
+"negative" case that is in fact valid is never blamed on the API), categorised checks, lifecycle
+(stateful) checks and observation of statuses, enum values and response shapes.
+
+The pytest suites in `suites/` are thin: each test calls one `run_*` function and asserts on the
+`CaseResult` it returns.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import httpx
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from .auth import flow_of, select_scheme
+from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
+from .contracts import Contract, Operation
+from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session
+from .findings import CaseResult, Category, Finding
+from .report._run import RunRecord
+from .targets import Target
+from .validation import from_httpx, validate_request
+
+SUITES = ("examples", "properties", "stateful", "negative")
+USER_AGENT = "apiconform/0.1"
+
+
+# --- schemathesis bridge ------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=32)
+def _st_schema(contract: Contract) -> Any:
+    import schemathesis
+
+    return schemathesis.openapi.from_dict(copy.deepcopy(contract.document))
+
+
+def st_operation(contract: Contract, op: Operation) -> Any:
+    """The schemathesis APIOperation for one of our operations."""
+    schema = _st_schema(contract)
+    if "operationId" in op.definition:
+        return schema.find_operation_by_id(op.operation_id)
+    return schema[op.path][op.method.upper()]
+
+
+def _security_params(contract: Contract) -> tuple[set[str], set[str]]:
+    """Header and query names the auth flow owns; generated values for them are dropped."""
+    headers: set[str] = set()
+    query: set[str] = set()
+    for scheme in contract.security_schemes.values():
+        config = scheme.get("x-apiconform-auth") or {}
+        if scheme.get("type") == "apiKey":
+            (headers if scheme.get("in") == "header" else query).add(str(scheme.get("name")).lower())
+        if scheme.get("type") in ("http", "oauth2", "openIdConnect"):
+            headers.add("authorization")
+        for key in ("key_param", "signature_param"):
+            if key in config:
+                query.add(str(config[key]).lower())
+    return headers, query
+
+
+def build_request(target: Target, op: Operation, case: Any, rng: random.Random) -> httpx.Request:
+    """Serialise a schemathesis Case into an httpx.Request for our client; auth-owned values removed."""
+    kw = case.as_transport_kwargs(base_url=target.base_url)
+    auth_headers, auth_query = _security_params(target.contract)
+    headers = {
+        k: str(v) for k, v in (kw.get("headers") or {}).items()
+        if k.lower() not in auth_headers and not k.lower().startswith("x-schemathesis")
+    }
+    headers["User-Agent"] = USER_AGENT
+    if op.idempotency and case.meta is not None and str(getattr(case.meta, "generation", "")).find("negative") < 0:
+        headers[str(op.idempotency.get("header", "Idempotency-Key"))] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    params = {k: v for k, v in (kw.get("params") or {}).items() if k.lower() not in auth_query}
+    body: dict[str, Any] = {}
+    if "json" in kw:
+        body["json"] = kw["json"]
+    data = kw.get("data")
+    if isinstance(data, (bytes, str)):
+        body["content"] = data
+    elif isinstance(data, dict):
+        body["data"] = data
+    if kw.get("files"):
+        body["files"] = kw["files"]
+    return httpx.Request(kw["method"], kw["url"], headers=headers, params=params, cookies=kw.get("cookies") or None, **body)
+
+
+def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:
+    """POSITIVE if the contract accepts the request as it will be sent, else NEGATIVE (auth-owned values aside)."""
+    auth_headers, auth_query = _security_params(contract)
+    wire = validate_request(contract, op, from_httpx(request, op))
+    real = [v for v in wire.violations if v.name.lower() not in auth_headers | auth_query]
+    return NEGATIVE if real else POSITIVE
+
+
+# --- recording ------------------------------------------------------------------------------------------
+@dataclass
+class Recorder:
+    """Collects the outcome of one test (one suite × one operation): findings, coverage, shapes."""
+
+    target: Target
+    operation: Operation
+    suite: str
+    name: str
+    findings: dict[str, Finding] = field(default_factory=dict)
+    checks: set[str] = field(default_factory=set)
+    categories: set[Category] = field(default_factory=set)
+    statuses: list[int] = field(default_factory=list)
+    requests: int = 0
+    reclassified: int = 0  # generated "negative" cases that were in fact valid
+    record: RunRecord = field(default_factory=RunRecord)
+    started: float = field(default_factory=time.perf_counter)
+    skipped: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def observe(self, exchange: Exchange, expectation: str, op: Operation | None = None,
+                checks: Iterable[str] | None = None) -> list[Finding]:
+        op = op or self.operation
+        ctx = CheckContext(self.target.contract, op, exchange, expectation, self.target.redactor())
+        findings, ran, covered = run_checks(ctx, checks)
+        self.requests += exchange.attempts
+        self.checks.update(ran)
+        self.categories.update(covered)
+        for finding in findings:
+            self.findings.setdefault(finding.fingerprint, finding)
+        if exchange.status is not None:
+            self.statuses.append(exchange.status)
+            body = exchange.json()
+            if body is not NOT_JSON:
+                self.record.observe_response(self.target.vendor, op.label, exchange.status, self.target.redactor().json(body))
+                self._observe_enums(op, exchange.status, body)
+            else:
+                self.record.observe_response(self.target.vendor, op.label, exchange.status)
+        return findings
+
+    def add(self, finding: Finding, *categories: Category) -> None:
+        self.findings.setdefault(finding.fingerprint, finding)
+        self.categories.update(categories or (finding.category,))
+
+    def _observe_enums(self, op: Operation, status: int, body: Any) -> None:
+        from .mock.drifts import slots
+
+        response = op.response_for(status)
+        if response is None or not response.content or status >= 400:
+            return
+        media = next(iter(response.content.values()))
+        if media.schema_pointer is None:
+            return
+        contract = self.target.contract
+        try:
+            for slot in slots(contract, body, contract.at(media.schema_pointer)):
+                if "enum" in slot.schema and not isinstance(slot.value, (dict, list)):
+                    location = f"{status} " + "/".join(str(p) for p in slot.path if not isinstance(p, int))
+                    self.record.observe_enum(self.target.vendor, op.label, location, slot.value)
+        except Exception:  # observation must never break a run
+            return
+
+    def result(self) -> CaseResult:
+        return CaseResult(
+            vendor=self.target.vendor,
+            operation=self.operation.label,
+            suite=self.suite,
+            name=self.name,
+            findings=list(self.findings.values()),
+            checks=sorted(self.checks),
+            categories=sorted(self.categories, key=lambda c: c.value),
+            status=self.statuses[-1] if self.statuses else None,
+            duration=time.perf_counter() - self.started,
+            skipped=self.skipped,
+        )
+
+
+# --- known ids (discovery) -----------------------------------------------------------------------------
+class Discovery:
+    """Real ids per resource, read from the target's list operations, so generated requests hit records."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.contract = session.target.contract
+        self._ids: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+
+    def path_values(self, op: Operation) -> dict[str, str]:
+        """Known values for the path parameters of `op`, parents first (empty where none are known)."""
+        resources = self.contract.path_param_resources(op)
+        values: dict[str, str] = {}
+        scope: tuple[str, ...] = ()
+        for name in op.path_params():
+            resource = resources.get(name)
+            if resource is None:
+                break
+            ids = self.ids(resource, scope)
+            if not ids:
+                break
+            values[name] = str(ids[0])
+            scope = scope + (values[name],)
+        return values
+
+    def ids(self, resource: str, scope: tuple[str, ...] = ()) -> list[Any]:
+        key = (resource, scope)
+        if key not in self._ids:
+            self._ids[key] = self._fetch(resource, scope)
+        return self._ids[key]
+
+    def remember(self, resource: str, scope: tuple[str, ...], value: Any) -> None:
+        self._ids.setdefault((resource, scope), []).insert(0, value)
+
+    def _fetch(self, resource: str, scope: tuple[str, ...]) -> list[Any]:
+        lister = next((o for o in self.contract if o.resource == resource and o.action == "list"
+                       and len(o.path_params()) == len(scope)), None)
+        if lister is None:
+            return []
+        path = lister.path
+        for name, value in zip(lister.path_params(), scope):
+            path = path.replace("{" + name + "}", str(value))
+        request = httpx.Request("GET", self.session.target.base_url + path, headers={"User-Agent": USER_AGENT})
+        try:
+            exchange = self.session.send(lister, request)
+        except BudgetExhausted:
+            return []
+        body = exchange.json()
+        if exchange.status is None or not 200 <= exchange.status < 300 or body is NOT_JSON:
+            return []
+        envelope = (lister.pagination or {}).get("envelope") or {}
+        items = body.get(envelope.get("results", "results"), body.get("data")) if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            return []
+        from .mock._app import record_id
+
+        item_reader = next((o for o in self.contract if o.resource == resource and o.action == "read"), None)
+        id_field = item_reader.id_field if item_reader else "id"
+        return [v for v in (record_id(item, id_field) for item in items) if v is not None]
+
+
+# --- generation helpers ----------------------------------------------------------------------------------
+def _settings(max_examples: int) -> settings:
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+        print_blob=False,
+        report_multiple_bugs=False,
+    )
+
+
+def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str]) -> Any:
+    from schemathesis import GenerationMode
+
+    api_op = st_operation(contract, op)
+    generated = api_op.as_strategy(generation_mode=GenerationMode(mode))
+    if known and mode == "positive":
+        return st.one_of(api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known), generated)
+    return generated
+
+
+def generate(
+    contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
+    consume: Callable[[Any], None],
+) -> str:
+    """Feed up to `max_examples` generated cases to `consume`; returns a note if generation was impossible."""
+    try:
+        strategy = _strategy(contract, op, mode, known)
+    except Exception as exc:  # schemathesis cannot build a strategy (e.g. nothing to negate)
+        return f"no {mode} cases: {type(exc).__name__}: {exc}"
+
+    @hypothesis_seed(seed)
+    @_settings(max_examples)
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        consume(case)
+
+    try:
+        run()
+    except BudgetExhausted:
+        raise
+    except Exception as exc:
+        name = type(exc).__name__
+        if name in ("Unsatisfiable", "FailedHealthCheck", "InvalidArgument"):
+            return f"no {mode} cases: {name}"
+        raise
+    return ""
+
+
+# --- the suites ------------------------------------------------------------------------------------------
+def _skip_if_unsafe(rec: Recorder, op: Operation) -> bool:
+    if not rec.target.safety.allows(op.label, op.method):
+        rec.skipped = f"{op.method.upper()} skipped: target is read-only (pass --allow-writes to run writes)"
+        return True
+    return False
+
+
+def run_properties(session: Session, op: Operation, max_examples: int, seed: int, discovery: Discovery) -> Recorder:
+    """Valid requests (property-based): every answer must conform to the contract."""
+    rec = Recorder(session.target, op, "properties", f"properties[{op.label}]")
+    if _skip_if_unsafe(rec, op):
+        return rec
+    rng = random.Random(seed)
+    known = discovery.path_values(op)
+
+    def consume(case: Any) -> None:
+        try:
+            request = build_request(session.target, op, case, rng)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return  # a value httpx cannot put on the wire (e.g. non-Latin-1 header)
+        exchange = session.send(op, request)
+        rec.observe(exchange, judge(session.target.contract, op, exchange.request))
+
+    try:
+        note = generate(session.target.contract, op, "positive", max_examples, seed, known, consume)
+    except BudgetExhausted as exc:
+        note = str(exc)
+    if note and not rec.requests:
+        rec.skipped = note
+    return rec
+
+
+def run_negative(session: Session, op: Operation, max_examples: int, seed: int, discovery: Discovery) -> Recorder:
+    """Invalid requests must be refused with a documented 4xx and the documented error shape.
+
+    Every generated case is re-judged against the contract: a case that is in fact valid is checked
+    as a positive case instead, so the API is never blamed for accepting a valid request.
+    """
+    rec = Recorder(session.target, op, "negative", f"negative[{op.label}]")
+    if _skip_if_unsafe(rec, op):
+        return rec
+    rng = random.Random(seed)
+    known = discovery.path_values(op)
+
+    def consume(case: Any) -> None:
+        try:
+            request = build_request(session.target, op, case, rng)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return
+        expectation = judge(session.target.contract, op, request)
+        if expectation == POSITIVE:
+            rec.reclassified += 1
+        exchange = session.send(op, request)
+        rec.observe(exchange, expectation)
+
+    try:
+        note = generate(session.target.contract, op, "negative", max_examples, seed, known, consume)
+    except BudgetExhausted as exc:
+        note = str(exc)
+    if rec.reclassified:
+        rec.notes.append(f"{rec.reclassified} generated 'invalid' cases were valid under the contract and were checked as valid")
+    if note and not rec.requests:
+        rec.skipped = note
+    return rec
+
+
+def valid_request(session: Session, op: Operation, seed: int, discovery: Discovery) -> httpx.Request | None:
+    """One request the contract accepts: a documented example if there is one, else a generated one."""
+    rng = random.Random(seed)
+    known = discovery.path_values(op)
+    for request in example_requests(session.target, op, known, rng):
+        if judge(session.target.contract, op, request) == POSITIVE:
+            return request
+    found: list[httpx.Request] = []
+
+    def consume(case: Any) -> None:
+        if found:
+            return
+        try:
+            request = build_request(session.target, op, case, rng)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return
+        if judge(session.target.contract, op, request) == POSITIVE:
+            found.append(request)
+
+    generate(session.target.contract, op, "positive", 20, seed, known, consume)
+    return found[0] if found else None
+
+
+def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
+    """Missing and wrong credentials get the documented auth failure status and error shape."""
+    rec = Recorder(session.target, op, "negative", f"auth[{op.label}]")
+    if not op.security:
+        rec.skipped = "operation requires no credentials"
+        return rec
+    if _skip_if_unsafe(rec, op):
+        return rec
+    request = valid_request(session, op, seed, discovery)
+    if request is None:
+        rec.skipped = "no valid request could be built for this operation"
+        return rec
+    for mode in ("none", "wrong"):
+        try:
+            exchange = session.send(op, _clone(request), auth=mode)
+        except BudgetExhausted as exc:
+            rec.skipped = str(exc)
+            break
+        rec.observe(exchange, UNAUTHENTICATED)
+    return rec
+
+
+def run_idempotency(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
+    """Same key + same body replays; same key + different body is refused in the documented error shape."""
+    rec = Recorder(session.target, op, "negative", f"idempotency[{op.label}]")
+    if not op.idempotency:
+        rec.skipped = "operation documents no idempotency key"
+        return rec
+    if _skip_if_unsafe(rec, op):
+        return rec
+    request = valid_request(session, op, seed, discovery)
+    header = str(op.idempotency.get("header", "Idempotency-Key"))
+    if request is None:
+        rec.skipped = "no valid request could be built for this operation"
+        return rec
+    key = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
+    first = session.send(op, _clone(request, {header: key}))
+    rec.observe(first, POSITIVE)
+    second = session.send(op, _clone(request, {header: key}))
+    rec.observe(second, POSITIVE)
+    if first.status is not None and second.status is not None and 200 <= first.status < 300:
+        if (second.status, second.json()) != (first.status, first.json()):
+            ctx = CheckContext(session.target.contract, op, second, POSITIVE, session.target.redactor())
+            rec.add(ctx.finding("idempotent_replay", Category.STATUS_CODE,
+                                "same idempotency key and body did not replay the first answer",
+                                expected=first.status, actual=second.status))
+        changed = _changed_body(request)
+        if changed is not None:
+            third = session.send(op, _clone(changed, {header: key}))
+            rec.observe(third, NEGATIVE)
+    rec.categories.add(Category.ERROR_SHAPE)
+    return rec
+
+
+def _changed_body(request: httpx.Request) -> httpx.Request | None:
+    import json
+
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    body = dict(body)
+    body["apiconform_changed"] = str(uuid.uuid4())
+    for key, value in list(body.items()):
+        if isinstance(value, str) and key != "apiconform_changed":
+            body[key] = value + "-changed"
+            body.pop("apiconform_changed")
+            break
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    return httpx.Request(request.method, request.url, headers=headers, json=body)
+
+
+def _clone(request: httpx.Request, headers: dict[str, str] | None = None) -> httpx.Request:
+    merged = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "authorization")}
+    merged.update(headers or {})
+    return httpx.Request(request.method, request.url, headers=merged, content=request.content)
+
+
+def example_requests(target: Target, op: Operation, known: dict[str, str], rng: random.Random) -> list[httpx.Request]:
+    """Requests built from every documented request example (errata excluded)."""
+    requests: list[httpx.Request] = []
+    api_op = None
+    for media_type, media in op.request_body.items():
+        for name, example in media.examples.items():
+            if "value" not in example or example.get("x-erratum"):
+                continue
+            if api_op is None:
+                api_op = st_operation(target.contract, op)
+            cases: list[Any] = []
+
+            @hypothesis_seed(rng.randrange(1 << 30))
+            @_settings(1)
+            @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))
+            def first(case: Any) -> None:
+                if not cases:
+                    cases.append(case)
+
+            try:
+                first()
+                requests.append(build_request(target, op, cases[0], rng))
+            except Exception:  # an example that cannot even be serialised is reported by `contracts check`
+                continue
+    return requests
+
+
+def run_examples(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
+    """Every documented request example is sent; the answer must conform."""
+    rec = Recorder(session.target, op, "examples", f"examples[{op.label}]")
+    requests = example_requests(session.target, op, discovery.path_values(op), random.Random(seed))
+    if not requests:
+        rec.skipped = "the docs show no request example for this operation"
+        return rec
+    if _skip_if_unsafe(rec, op):
+        return rec
+    for request in requests:
+        try:
+            exchange = session.send(op, request)
+        except BudgetExhausted as exc:
+            rec.skipped = str(exc)
+            break
+        rec.observe(exchange, judge(session.target.contract, op, exchange.request))
+    return rec
+
+
+__all__ = [
+    "Discovery",
+    "Recorder",
+    "SUITES",
+    "build_request",
+    "example_requests",
+    "judge",
+    "run_auth",
+    "run_examples",
+    "run_idempotency",
+    "run_negative",
+    "run_properties",
+    "st_operation",
+    "valid_request",
+    "auth_statuses",
+    "flow_of",
+    "select_scheme",
+]

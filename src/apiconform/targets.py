@@ -1,0 +1,136 @@
+"""Targets: where the suites send requests (embedded mock, mock over HTTP, or the live vendor).
+
+A target is a base URL + a transport + the vendor's auth flow + safety limits. The suites never
+know which kind they run against; the same checks give the same verdicts in-process and over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+
+from .auth import auth_for, secret_values
+from .contracts import Contract, load_contract
+from .errors import ConfigError
+from .redact import Redactor
+from .transports import SyncASGITransport
+
+MOCK_BASE_URL = "http://mock.apiconform.invalid"
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Limits that keep a live vendor unharmed. Mocks get generous defaults; live targets strict ones."""
+
+    read_only: bool = False  # only safe methods (GET/HEAD/OPTIONS) run
+    allowed_writes: frozenset[str] = frozenset()  # operations allowed to write even when read_only
+    max_requests: int | None = None  # budget per target per run
+    rate: float | None = None  # requests per second, client side
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retries: int = 2  # for idempotent requests and transport errors
+    max_retry_after: float = 5.0  # longest Retry-After we wait for (seconds)
+    max_body_bytes: int = 10 * 1024 * 1024
+
+    @classmethod
+    def for_live(cls) -> "Safety":
+        return cls(read_only=True, max_requests=200, rate=5.0)
+
+    def allows(self, operation: str, method: str) -> bool:
+        return not self.read_only or method.lower() in ("get", "head", "options") or operation in self.allowed_writes
+
+
+@dataclass
+class Target:
+    """One vendor endpoint the suites talk to."""
+
+    vendor: str
+    contract: Contract
+    base_url: str
+    kind: str  # "mock" (in-process) | "http" (any URL: a served mock or the live vendor)
+    credentials: dict[str, str]
+    safety: Safety = field(default_factory=Safety)
+    app: Any = None  # the ASGI mock app for in-process targets
+    extra_secret_names: tuple[str, ...] = ()
+
+    def transport(self) -> httpx.BaseTransport:
+        if self.app is not None:
+            return SyncASGITransport(self.app)
+        return httpx.HTTPTransport(retries=0)
+
+    def redactor(self) -> Redactor:
+        return Redactor(secret_values(self.credentials), self.extra_secret_names)
+
+    def client(self, authenticated: bool = True, credentials: dict[str, str] | None = None) -> httpx.Client:
+        """An httpx client with the vendor's auth flow (or other credentials, for auth checks)."""
+        creds = self.credentials if credentials is None else credentials
+        auth = auth_for(self.contract, creds, base_url=self.base_url) if authenticated else None
+        timeout = httpx.Timeout(self.safety.read_timeout, connect=self.safety.connect_timeout)
+        return httpx.Client(
+            base_url=self.base_url, transport=self.transport(), auth=auth, timeout=timeout, follow_redirects=False
+        )
+
+    def describe(self) -> str:
+        return "mock" if self.kind == "mock" else self.base_url
+
+
+def mock_target(
+    vendor: str, drifts: tuple[str, ...] = (), faults: tuple[str, ...] = (), seed: int = 0
+) -> Target:
+    """The embedded mock of a vendor, in-process (no ports), with optional drifts and faults."""
+    from .mock import build_app
+
+    contract = load_contract(vendor)
+    app = build_app(contract, drifts=drifts, faults=faults, seed=seed)
+    creds = dict(app.mock.behaviour.credentials())
+    return Target(vendor, contract, MOCK_BASE_URL, "mock", creds, Safety(), app=app)
+
+
+def http_target(
+    vendor: str,
+    base_url: str,
+    credentials: dict[str, str] | None = None,
+    credential_env: dict[str, str] | None = None,
+    safety: Safety | None = None,
+    live: bool = True,
+) -> Target:
+    """A target reached over HTTP; credentials come from environment variables named in config."""
+    contract = load_contract(vendor)
+    creds = dict(credentials or {})
+    for field_name, env_name in (credential_env or {}).items():
+        value = os.environ.get(env_name)
+        if not value:
+            raise ConfigError(
+                f"target {vendor}: credential {field_name!r} expects environment variable {env_name}, which is not set"
+            )
+        creds[field_name] = value
+    if safety is None:
+        safety = Safety.for_live() if live else Safety()
+    return Target(vendor, contract, base_url.rstrip("/"), "http", creds, safety)
+
+
+class RateLimiter:
+    """Client-side pacing: at most `rate` requests per second, shared by a target's clients."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace"]

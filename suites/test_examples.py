@@ -1,0 +1,10 @@
+"""Example-based: every documented request example is sent and its answer checked against the contract."""
+
+from apiconform.runner import run_examples
+
+SUITE = "examples"
+
+
+def test_documented_examples(operation, seed, conform):
+    session, discovery, op = operation
+    conform(run_examples(session, op, seed, discovery))

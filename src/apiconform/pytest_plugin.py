@@ -127,6 +127,9 @@ def _in_shard(key: str, shard: tuple[int, int] | None) -> bool:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise conformance tests (modules that declare a SUITE) by vendor operation or resource."""
+    if getattr(metafunc.module, "SUITE", None) not in SUITE_CATEGORIES:
+        return
     config = metafunc.config
     only = set(_split(config.getoption("--operation") or []))
     shard = _shard(config)

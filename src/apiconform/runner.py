@@ -254,10 +254,12 @@ def _settings(max_examples: int) -> settings:
     )
 
 
-def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str]) -> Any:
+def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str], fixed: bool = False) -> Any:
     from schemathesis import GenerationMode
 
     api_op = st_operation(contract, op)
+    if fixed:
+        return api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known)
     generated = api_op.as_strategy(generation_mode=GenerationMode(mode))
     if known and mode == "positive":
         return st.one_of(api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known), generated)
@@ -266,11 +268,11 @@ def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str
 
 def generate(
     contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
-    consume: Callable[[Any], None],
+    consume: Callable[[Any], None], fixed: bool = False,
 ) -> str:
     """Feed up to `max_examples` generated cases to `consume`; returns a note if generation was impossible."""
     try:
-        strategy = _strategy(contract, op, mode, known)
+        strategy = _strategy(contract, op, mode, known, fixed)
     except Exception as exc:  # schemathesis cannot build a strategy (e.g. nothing to negate)
         return f"no {mode} cases: {type(exc).__name__}: {exc}"
 
@@ -359,10 +361,14 @@ def run_negative(session: Session, op: Operation, max_examples: int, seed: int, 
     return rec
 
 
-def valid_request(session: Session, op: Operation, seed: int, discovery: Discovery) -> httpx.Request | None:
-    """One request the contract accepts: a documented example if there is one, else a generated one."""
+def valid_request(
+    session: Session, op: Operation, seed: int, discovery: Discovery, path_values: dict[str, str] | None = None
+) -> httpx.Request | None:
+    """One request the contract accepts: a documented example if there is one, else a generated one.
+
+    With `path_values`, the path is fixed to them (lifecycles address the record they created)."""
     rng = random.Random(seed)
-    known = discovery.path_values(op)
+    known = path_values if path_values is not None else discovery.path_values(op)
     for request in example_requests(session.target, op, known, rng):
         if judge(session.target.contract, op, request) == POSITIVE:
             return request
@@ -378,7 +384,7 @@ def valid_request(session: Session, op: Operation, seed: int, discovery: Discove
         if judge(session.target.contract, op, request) == POSITIVE:
             found.append(request)
 
-    generate(session.target.contract, op, "positive", 20, seed, known, consume)
+    generate(session.target.contract, op, "positive", 20, seed, known, consume, fixed=path_values is not None)
     return found[0] if found else None
 
 

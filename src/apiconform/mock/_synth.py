@@ -159,7 +159,7 @@ def _word(name: str, n: int) -> str:
     return f"{readable} {n}"
 
 
-def fit(contract: Contract, synth: Synthesizer, schema_pointer: str, instance: Any, rounds: int = 12) -> Any:
+def fit(contract: Contract, synth: Synthesizer, schema_pointer: str, instance: Any, rounds: int = 24) -> Any:
     """Repair `instance` until it validates against the schema at `schema_pointer`.
 
     Keeps every valid value it was given (so a created record echoes the request) and replaces
@@ -167,30 +167,60 @@ def fit(contract: Contract, synth: Synthesizer, schema_pointer: str, instance: A
     """
     validator = contract.validator(schema_pointer)
     for _ in range(rounds):
-        errors = list(validator.iter_errors(instance))
+        errors = sorted(validator.iter_errors(instance), key=lambda e: -len(e.absolute_path))
         if not errors:
             return instance
-        error = max(errors, key=lambda e: len(e.absolute_path))
-        path = list(error.absolute_path)
-        if error.validator == "required" and isinstance(error.instance, dict):
-            missing = error.message.split("'")[1] if "'" in error.message else None
-            props = contract.resolve(error.schema).get("properties", {}) if isinstance(error.schema, dict) else {}
-            if missing is not None:
-                _set(instance, path + [missing], synth.value(props.get(missing, {}), missing))
-                continue
-        if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
-            allowed = set((contract.resolve(error.schema).get("properties") or {}).keys())
-            for key in [k for k in error.instance if k not in allowed]:
-                del error.instance[key]
-            continue
-        replacement = synth.value(error.schema, str(path[-1]) if path else "")
-        if not path:
-            instance = replacement
-        else:
-            _set(instance, path, replacement)
+        touched: list[list[Any]] = []
+        for error in errors:
+            path = list(error.absolute_path)
+            if any(path[: len(t)] == t or t[: len(path)] == path for t in touched if t != path):
+                continue  # an enclosing or enclosed value changed this round: re-validate first
+            instance = _repair(contract, synth, instance, error, path)
+            touched.append(path)
+            if not path:
+                break
     if list(validator.iter_errors(instance)):
         return synth.value(contract.at(schema_pointer))
     return instance
+
+
+def _repair(contract: Contract, synth: Synthesizer, instance: Any, error: Any, path: list[Any]) -> Any:
+    """Fix one validation error in place (returns the instance, replaced when the root was wrong)."""
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = error.message.split("'")[1] if "'" in error.message else None
+        props = contract.resolve(error.schema).get("properties", {}) if isinstance(error.schema, dict) else {}
+        if missing is not None and missing not in error.instance:
+            error.instance[missing] = synth.value(props.get(missing, {}), missing)
+            return instance
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        allowed = set((contract.resolve(error.schema).get("properties") or {}).keys())
+        for key in [k for k in error.instance if k not in allowed]:
+            del error.instance[key]
+        return instance
+    coerced = _coerce(error.instance, contract.resolve(error.schema)) if error.validator == "type" else None
+    replacement = coerced if coerced is not None else synth.value(error.schema, str(path[-1]) if path else "")
+    if not path:
+        return replacement
+    _set(instance, path, replacement)
+    return instance
+
+
+def _coerce(value: Any, schema: Any) -> Any:
+    """The same value in the documented type when that is lossless (0 -> "0", "12" -> 12), else None."""
+    kinds = schema.get("type") if isinstance(schema, dict) else None
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if isinstance(value, bool) or value is None:
+        return None
+    if "string" in kinds and isinstance(value, (int, float)) and not schema.get("format") and "enum" not in schema:
+        return str(value)
+    if "integer" in kinds and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    if "number" in kinds and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _set(root: Any, path: list[Any], value: Any) -> None:

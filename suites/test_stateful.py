@@ -1,0 +1,11 @@
+"""Stateful: resource lifecycles (create → read → update → list → delete) following the contract's links;
+what was written must be what is read back."""
+
+from apiconform.stateful import run_lifecycle
+
+SUITE = "stateful"
+
+
+def test_lifecycle(resource, seed, conform):
+    session, discovery, name = resource
+    conform(run_lifecycle(session, discovery, name, seed))

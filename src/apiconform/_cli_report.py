@@ -18,7 +18,7 @@ from .errors import ConfigError
 from .gate import BASELINE_FILE, evaluate, load_baseline, write_baseline
 from .report import load_run, merge_records, write_reports
 
-__all__ = ["baseline", "compare", "find_allure", "report"]
+__all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]
 
 ALLURE_LOCAL = Path(".tools/node_modules/.bin/allure")
 
@@ -68,21 +68,24 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path,
     for path in write_reports(record, reports_dir, waived=gate.waived_reasons):
         click.echo(f"wrote {path}")
     click.echo(gate.summary[0])
-    if not allure:
-        return
+    if allure:
+        click.echo(render_allure(reports_dir))
+
+
+def render_allure(reports_dir: Path) -> str:
+    """Build reports_dir/allure-report from allure-results with the Allure CLI; one line saying what happened."""
+    results = reports_dir / "allure-results"
     if not results.is_dir() or not any(results.iterdir()):
-        click.echo(f"allure: no results in {results}; skipped")
-        return
+        return f"allure: no results in {results}; skipped"
     cli = find_allure()
     if cli is None:
-        click.echo("allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`")
-        return
+        return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
     out = reports_dir / "allure-report"
     proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
         raise ConfigError(f"allure generate failed (exit {proc.returncode}): {last}")
-    click.echo(f"wrote {out / 'index.html'}")
+    return f"wrote {out / 'index.html'}"
 
 
 @click.command("compare")

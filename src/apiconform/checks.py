@@ -89,16 +89,22 @@ class CheckSpec:
     categories: tuple[Category, ...]
     fn: CheckFn
     applies: Callable[[CheckContext], bool]
+    covers: Callable[[CheckContext], tuple[Category, ...]] | None = None  # categories this exchange really tested
 
 
 CHECKS: dict[str, CheckSpec] = {}
 
 
-def check(name: str, *categories: Category, applies: Callable[[CheckContext], bool] | None = None) -> Callable[[CheckFn], CheckFn]:
+def check(
+    name: str,
+    *categories: Category,
+    applies: Callable[[CheckContext], bool] | None = None,
+    covers: Callable[[CheckContext], tuple[Category, ...]] | None = None,
+) -> Callable[[CheckFn], CheckFn]:
     """Register a check under a stable name (used in findings, reports and waivers)."""
 
     def register(fn: CheckFn) -> CheckFn:
-        CHECKS[name] = CheckSpec(name, categories, fn, applies or (lambda ctx: True))
+        CHECKS[name] = CheckSpec(name, categories, fn, applies or (lambda ctx: True), covers)
         return fn
 
     return register
@@ -145,7 +151,8 @@ def auth_statuses(op: Operation) -> list[int]:
     return [s for s in (401, 403, 404) if str(s) in op.responses] or [401, 403]
 
 
-@check("expected_outcome", Category.STATUS_CODE, Category.AUTH, applies=_answered)
+@check("expected_outcome", Category.STATUS_CODE, Category.AUTH, applies=_answered,
+       covers=lambda ctx: (Category.STATUS_CODE,) + ((Category.AUTH,) if ctx.operation.security else ()))
 def expected_outcome(ctx: CheckContext) -> list[Finding]:
     """Negative requests are rejected with a 4xx; unauthenticated ones with the documented auth status;
     valid credentials are never refused."""
@@ -229,8 +236,16 @@ def _schema_pointer(ctx: CheckContext) -> str | None:
     return media.schema_pointer if media is not None else None
 
 
+def _schema_covers(ctx: CheckContext) -> tuple[Category, ...]:
+    if _schema_pointer(ctx) is None:
+        return ()
+    if (ctx.exchange.status or 0) >= 400:
+        return (Category.ERROR_SHAPE,)
+    return (Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD)
+
+
 @check("response_schema_conformance", Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD, Category.ERROR_SHAPE,
-       applies=_answered)
+       applies=_answered, covers=_schema_covers)
 def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
     """The body validates against the documented schema: types, formats, enums, required fields, error shape."""
     ptr = _schema_pointer(ctx)
@@ -258,7 +273,8 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
     return findings
 
 
-@check("response_headers_conformance", Category.PAGINATION, applies=_answered)
+@check("response_headers_conformance", Category.PAGINATION,
+       applies=lambda ctx: _answered(ctx) and bool(ctx.operation.pagination))
 def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
     """Headers the contract marks required are present (e.g. `Link` on paginated lists)."""
     response = ctx.operation.response_for(ctx.exchange.status or 0)
@@ -344,8 +360,6 @@ def run_checks(ctx: CheckContext, names: Iterable[str] | None = None) -> tuple[l
         if not spec.applies(ctx):
             continue
         ran.append(spec.name)
-        covered.update(spec.categories)
+        covered.update(spec.covers(ctx) if spec.covers is not None else spec.categories)
         findings.extend(spec.fn(ctx))
-    if not ctx.operation.security:
-        covered.discard(Category.AUTH)
     return findings, ran, covered

@@ -84,8 +84,9 @@ def contracts_check(targets: tuple[str, ...]) -> None:
 def _register() -> None:
     from ._cli_diff import diff
     from ._cli_report import baseline, compare, report
+    from ._cli_run import run
 
-    for command in (diff, report, compare, baseline):
+    for command in (run, diff, report, compare, baseline):
         main.add_command(command)
 
 

@@ -1,0 +1,114 @@
+"""`apiconform run`: the CI gate, with a progress line and a one-screen summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .findings import Category
+from .run import SUITE_FILES, Progress, RunOptions, execute
+
+
+_SHORT = {
+    Category.STATUS_CODE: "status", Category.FIELD_TYPE: "types", Category.ENUM: "enums",
+    Category.ERROR_SHAPE: "errors", Category.REQUIRED_FIELD: "required", Category.CONTENT_TYPE: "ctype",
+    Category.PAGINATION: "paging", Category.AUTH: "auth", Category.SERVER_ERROR: "5xx", Category.TRANSPORT: "transport",
+}
+
+
+def _csv(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@click.command("run")
+@click.argument("vendors", nargs=-1)
+@click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITE_FILES)})")
+@click.option("--max-examples", type=click.IntRange(min=1), default=None, help="generated cases per operation (default 10)")
+@click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="parallel pytest-xdist workers")
+@click.option("--target", "targets", multiple=True, metavar="VENDOR=URL", help="run VENDOR against a live URL (repeatable)")
+@click.option("--drift", "drifts", multiple=True, metavar="[VENDOR:]NAME", help="switch on a mock drift (repeatable)")
+@click.option("--fault", "faults", multiple=True, metavar="[VENDOR:]NAME[:ARG]", help="switch on a mock fault (repeatable)")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]", help="only these categories fail the gate")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="waiver file (default: apiconform-baseline.yaml if present)")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--shard", default=None, metavar="I/N", help="run shard I of N (merge with `apiconform report --merge`)")
+@click.option("--operation", "operations", multiple=True, help="only these operationIds (repeatable)")
+@click.option("--allow-writes", is_flag=True, help="let live targets run state-changing operations")
+@click.option("--max-requests", type=click.IntRange(min=1), default=None, help="request budget per live target")
+@click.option("--rate", type=float, default=None, help="requests per second per live target")
+@click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
+@click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
+def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,
+        targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
+        baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
+        max_requests: int | None, rate: float | None, allure: bool, progress: bool | None) -> None:
+    """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
+
+    Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
+    """
+    from .errors import UsageError
+
+    target_map: dict[str, str] = {}
+    for item in _csv(targets):
+        vendor, sep, url = item.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            raise UsageError(f"--target expects VENDOR=https://..., got {item!r}")
+        target_map[vendor] = url
+    if baseline is None and Path("apiconform-baseline.yaml").is_file():
+        baseline = Path("apiconform-baseline.yaml")
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    options = RunOptions(
+        vendors=list(vendors), suites=_csv(suites) or list(SUITE_FILES), max_examples=max_examples, seed=seed,
+        workers=workers, targets=target_map, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on),
+        baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
+        max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
+        pytest_args=["-p", "no:terminal"] if show_progress else ["-q", "--no-header", "--tb=no", "-rN"],
+    )
+    outcome = execute(options, plugins=[Progress()] if show_progress else None)
+    _summary(outcome, options)
+    sys.exit(outcome.exit_code)
+
+
+def _summary(outcome: object, options: RunOptions) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    record, gate = outcome.record, outcome.gate  # type: ignore[attr-defined]
+    console = Console(stderr=False, highlight=False, soft_wrap=True)
+    cases = record.cases
+    ran = [c for c in cases if not c.skipped]
+    table = Table(title=f"apiconform - {len(ran)} cases run, {len(cases) - len(ran)} skipped, seed {record.seed}")
+    table.add_column("vendor")
+    for category in Category:
+        table.add_column(_SHORT[category], justify="center")
+    for vendor in record.vendors:
+        row = [f"{vendor} ({record.targets.get(vendor, 'mock')})"]
+        vcases = [c for c in ran if c.vendor == vendor]
+        for category in Category:
+            covered = sum(1 for c in vcases if category in c.categories)
+            failed = sum(1 for c in vcases for f in c.findings if f.category is category)
+            row.append(f"[red]{failed} x[/red]" if failed else (f"[green]{covered} ok[/green]" if covered else "[dim]-[/dim]"))
+        table.add_row(*row)
+    console.print(table)
+    for finding in gate.failing[:15]:
+        console.print(f"[red]x[/red] {finding.vendor} {finding.operation} [{finding.category.value}] {finding.message}")
+        if finding.curl:
+            console.print(f"    [dim]{finding.curl}[/dim]")
+    if len(gate.failing) > 15:
+        console.print(f"... and {len(gate.failing) - 15} more findings (see {options.reports_dir / 'matrix.md'})")
+    skipped_reasons: dict[str, int] = {}
+    for case in cases:
+        if case.skipped:
+            skipped_reasons[case.skipped.split(":")[0]] = skipped_reasons.get(case.skipped.split(":")[0], 0) + 1
+    for reason, count in sorted(skipped_reasons.items(), key=lambda kv: -kv[1])[:6]:
+        console.print(f"[dim]skipped {count}: {reason}[/dim]")
+    for line in gate.summary:
+        console.print(line)
+    for message in outcome.messages:  # type: ignore[attr-defined]
+        console.print(f"[dim]{message}[/dim]")
+    console.print(f"reports: {options.reports_dir}/ (run.json, junit.xml, matrix.md, matrix.html, coverage.json, allure-results/)")
+    console.print(f"reproduce: apiconform run {' '.join(record.vendors)} --seed {record.seed}")

@@ -24,6 +24,10 @@ NOT_JSON = object()
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
+class Unsendable(Exception):
+    """The request could not be sent as generated; the case is dropped, not judged."""
+
+
 class BudgetExhausted(Exception):
     """The target's request budget is used up; remaining cases are skipped, not failed."""
 
@@ -136,6 +140,10 @@ class Session:
                 exchange.error = f"timeout: {type(exc).__name__}"
             except httpx.TransportError as exc:
                 exchange.error = f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"
+            except (ValueError, TypeError, UnicodeEncodeError) as exc:
+                # the client cannot put this request on the wire (e.g. an HMAC flow refusing to sign a
+                # repeated parameter): nothing was sent, so there is nothing to blame the API for
+                raise Unsendable(f"{type(exc).__name__}: {self.redactor.text(str(exc))}") from None
             except Exception as exc:  # an auth flow failing, a broken transport: still a captured outcome
                 exchange.error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
             else:

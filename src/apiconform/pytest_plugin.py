@@ -241,7 +241,12 @@ def seed(request: pytest.FixtureRequest) -> int:
 
 @pytest.fixture
 def examples_per_operation(request: pytest.FixtureRequest) -> int:
-    return max_examples(request.config)
+    """Generated cases per operation; the negative suite uses half (its cases are costlier to generate
+    and each kind of invalidity needs only a few to be shown)."""
+    count = max_examples(request.config)
+    if getattr(request.module, "SUITE", None) == "negative":
+        return max(3, count // 2)
+    return count
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from .auth import flow_of, select_scheme
 from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from .contracts import Contract, Operation
-from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session
+from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from .findings import CaseResult, Category, Finding
 from .report._run import RunRecord
 from .targets import Target
@@ -224,7 +224,7 @@ class Discovery:
         request = httpx.Request("GET", self.session.target.base_url + path, headers={"User-Agent": USER_AGENT})
         try:
             exchange = self.session.send(lister, request)
-        except BudgetExhausted:
+        except (BudgetExhausted, Unsendable):
             return []
         body = exchange.json()
         if exchange.status is None or not 200 <= exchange.status < 300 or body is NOT_JSON:
@@ -284,7 +284,7 @@ def generate(
 
     try:
         run()
-    except BudgetExhausted:
+    except (BudgetExhausted, _Enough):
         raise
     except Exception as exc:
         name = type(exc).__name__
@@ -315,7 +315,10 @@ def run_properties(session: Session, op: Operation, max_examples: int, seed: int
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
             return  # a value httpx cannot put on the wire (e.g. non-Latin-1 header)
-        exchange = session.send(op, request)
+        try:
+            exchange = session.send(op, request)
+        except Unsendable:
+            return
         rec.observe(exchange, judge(session.target.contract, op, exchange.request))
 
     try:
@@ -345,9 +348,12 @@ def run_negative(session: Session, op: Operation, max_examples: int, seed: int, 
         except (ValueError, TypeError, UnicodeEncodeError):
             return
         expectation = judge(session.target.contract, op, request)
+        try:
+            exchange = session.send(op, request)
+        except Unsendable:
+            return
         if expectation == POSITIVE:
             rec.reclassified += 1
-        exchange = session.send(op, request)
         rec.observe(exchange, expectation)
 
     try:
@@ -375,17 +381,23 @@ def valid_request(
     found: list[httpx.Request] = []
 
     def consume(case: Any) -> None:
-        if found:
-            return
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
             return
         if judge(session.target.contract, op, request) == POSITIVE:
             found.append(request)
+            raise _Enough()
 
-    generate(session.target.contract, op, "positive", 20, seed, known, consume, fixed=path_values is not None)
+    try:
+        generate(session.target.contract, op, "positive", 20, seed, known, consume, fixed=path_values is not None)
+    except _Enough:
+        pass
     return found[0] if found else None
+
+
+class _Enough(Exception):
+    """Stops generation early once a search has what it needs (hypothesis re-raises it unchanged)."""
 
 
 def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
@@ -403,7 +415,7 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
     for mode in ("none", "wrong"):
         try:
             exchange = session.send(op, _clone(request), auth=mode)
-        except BudgetExhausted as exc:
+        except (BudgetExhausted, Unsendable) as exc:
             rec.skipped = str(exc)
             break
         rec.observe(exchange, UNAUTHENTICATED)
@@ -424,6 +436,14 @@ def run_idempotency(session: Session, op: Operation, seed: int, discovery: Disco
         rec.skipped = "no valid request could be built for this operation"
         return rec
     key = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
+    try:
+        _idempotency_steps(session, op, rec, request, header, key)
+    except (BudgetExhausted, Unsendable) as exc:
+        rec.skipped = str(exc)
+    return rec
+
+
+def _idempotency_steps(session: Session, op: Operation, rec: Recorder, request: httpx.Request, header: str, key: str) -> None:
     first = session.send(op, _clone(request, {header: key}))
     rec.observe(first, POSITIVE)
     second = session.send(op, _clone(request, {header: key}))
@@ -438,8 +458,6 @@ def run_idempotency(session: Session, op: Operation, seed: int, discovery: Disco
         if changed is not None:
             third = session.send(op, _clone(changed, {header: key}))
             rec.observe(third, NEGATIVE)
-    rec.categories.add(Category.ERROR_SHAPE)
-    return rec
 
 
 def _changed_body(request: httpx.Request) -> httpx.Request | None:
@@ -510,6 +528,8 @@ def run_examples(session: Session, op: Operation, seed: int, discovery: Discover
         except BudgetExhausted as exc:
             rec.skipped = str(exc)
             break
+        except Unsendable:
+            continue
         rec.observe(exchange, judge(session.target.contract, op, exchange.request))
     return rec
 

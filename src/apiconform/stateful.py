@@ -16,7 +16,7 @@ import httpx
 
 from .checks import NOT_JSON, POSITIVE, CheckContext
 from .contracts import Contract, Operation
-from .exchange import BudgetExhausted, Exchange, Session
+from .exchange import BudgetExhausted, Exchange, Session, Unsendable
 from .findings import Category
 from .mock._app import record_id
 from .runner import USER_AGENT, Discovery, Recorder, judge, valid_request
@@ -177,7 +177,7 @@ class Lifecycle:
             return rec
         try:
             self._run(create, read)
-        except BudgetExhausted as exc:
+        except (BudgetExhausted, Unsendable) as exc:
             rec.notes.append(str(exc))
         if not rec.requests and not rec.skipped:
             rec.skipped = "no lifecycle step could run"

@@ -17,7 +17,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,7 +26,7 @@ from ..contracts import Contract, Operation
 from ..validation import JSON_MEDIA, WireRequest, validate_request
 from ._store import Store
 from ._synth import Synthesizer, fit, overlay
-from .behaviour import Behaviour, Reply, dumps, load_behaviour
+from .behaviour import ROLE_STATUSES, Behaviour, Reply, dumps, load_behaviour
 
 Drift = Callable[[Operation, Reply, WireRequest, "MockContext"], Reply]
 
@@ -37,6 +37,11 @@ class _Route:
     regex: re.Pattern[str]
     names: tuple[str, ...]
     literal: int
+
+
+def documents_validation(op: Operation) -> bool:
+    """Whether the operation documents a status for invalid input (400/422)."""
+    return any(str(s) in op.responses for s in ROLE_STATUSES["validation"])
 
 
 def _compile(op: Operation) -> _Route:
@@ -103,8 +108,8 @@ class MockContext:
         return None
 
     # --- ids -----------------------------------------------------------------------------------
-    def new_id(self, schema_pointer: str | None, id_field: str) -> Any:
-        """An id in the vendor's style, read from the schema of the id field."""
+    def new_id(self, schema_pointer: str | None, id_field: str, resource: str | None = None) -> Any:
+        """An id in the vendor's style, read from the schema of the id field; unique per resource."""
         id_schema: Any = {}
         if schema_pointer:
             schema = self.contract.at(schema_pointer)
@@ -114,7 +119,8 @@ class MockContext:
             id_schema = self.contract.resolve(props.get(id_field, {}))
         kind = id_schema.get("type")
         kind = next((t for t in kind if t != "null"), None) if isinstance(kind, list) else kind
-        counter = self._counters[schema_pointer or ""] = self._counters.get(schema_pointer or "", 1000) + 1
+        key = resource or schema_pointer or ""
+        counter = self._counters[key] = self._counters.get(key, 1000) + 1
         if kind == "integer":
             return counter
         if id_schema.get("format") == "uuid":
@@ -166,6 +172,23 @@ def _set_id(record: Any, id_field: str, value: Any) -> None:
         node[leaf] = value
 
 
+def _wire_url(scope: dict[str, Any], request: Request) -> str:
+    """The request URL as sent (percent-encoded path), so links built from it are valid URIs."""
+    raw_path = scope.get("raw_path")
+    path = raw_path.split(b"?")[0].decode("latin-1") if raw_path else quote(scope.get("path", "/"))
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{request.url.scheme}://{request.url.netloc}{path}" + (f"?{query}" if query else "")
+
+
+def _encode(reply: Reply) -> bytes | str | None:
+    """Bytes go out as they are; a str is JSON-encoded when the answer is JSON (a bare JSON string body)."""
+    if reply.body is None or isinstance(reply.body, bytes):
+        return reply.body
+    if isinstance(reply.body, str) and not JSON_MEDIA.match((reply.media_type or "").split(";")[0].strip()):
+        return reply.body
+    return dumps(reply.body)
+
+
 class MockApp:
     """ASGI application serving one vendor contract."""
 
@@ -187,6 +210,11 @@ class MockApp:
         self.routes = sorted(routes, key=lambda r: (-r.literal, len(r.names)))
         self._seed()
 
+    @property
+    def mock(self) -> "MockApp":
+        """The engine itself (fault-wrapped apps expose the same attribute)."""
+        return self
+
     # --- ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -199,13 +227,16 @@ class MockApp:
                     return
         request = Request(scope, receive)
         raw = await request.body()
-        reply = self.dispatch(request.method, request.url.path, str(request.url), list(request.query_params.multi_items()),
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else request.url.path  # route before decoding: %2F stays in its segment
+        reply = self.dispatch(request.method, path, _wire_url(scope, request), list(request.query_params.multi_items()),
                               dict(request.headers), raw)
+        bodiless = reply.status in (204, 304) or reply.status < 200  # HTTP forbids a body here (RFC 9110 15.3.5)
         response = Response(
-            content=reply.body if isinstance(reply.body, (bytes, str)) else (None if reply.body is None else dumps(reply.body)),
+            content=None if bodiless else _encode(reply),
             status_code=reply.status,
             headers=reply.headers,
-            media_type=reply.media_type,
+            media_type=None if bodiless else reply.media_type,
         )
         await response(scope, receive, send)
 
@@ -255,15 +286,31 @@ class MockApp:
             reason = behaviour.authenticate(op, request, ctx)
             if reason is not None:
                 return behaviour.error(op, "unauthenticated", reason, ctx)
+        request.query = [(name, self._coerce_param(op, name, raw)) for name, raw in request.query]
         validate_request(self.contract, op, request)
         if not request.violations:
             request.violations.extend(behaviour.validate(op, request, ctx))
+        if request.violations and not documents_validation(op):
+            # The contract says this operation never answers a validation error, so a faithful
+            # server cannot either: unknown path ids are "not found", bad optional params are ignored.
+            if any(v.location == "path" for v in request.violations) and "404" in op.responses:
+                return self._not_found(op)
+            if all(v.location in ("query", "header", "cookie") for v in request.violations):
+                for violation in request.violations:
+                    request.params.pop(violation.name, None)
+                request.violations.clear()
         if request.violations:
             role = "unsupported_media_type" if request.violations[0].name == "Content-Type" else "validation"
             return behaviour.error(op, role, request.violations[0].message, ctx, request.violations)
         if op.idempotency:
             return self._idempotent(op, request)
         return self._perform(op, request)
+
+    def _coerce_param(self, op: Operation, name: str, raw: str) -> str:
+        ptr = op.param_schemas.get(("query", name))
+        if ptr is None:
+            return raw
+        return self.behaviour.coerce_param(op, "query", name, raw, self.contract.at(ptr), self.ctx)
 
     def _perform(self, op: Operation, request: WireRequest) -> Reply:
         custom = self.behaviour.handle(op, request, self.ctx)
@@ -319,20 +366,15 @@ class MockApp:
         verdict = self.behaviour.scope_exists(op, scope, self.ctx)
         if verdict is not None:
             return not verdict
-        parent = self._parent_resource(op, len(scope))
+        parent = self.contract.parent_resource(op, len(scope))
         if parent is None:
             return False
         return self.ctx.store.get(parent, scope[:-1], scope[-1]) is None
 
-    def _parent_resource(self, op: Operation, depth: int) -> str | None:
-        """The resource whose item path is this operation's path up to its `depth`-th parameter."""
-        pieces = re.split(r"({[^}]+})", op.path)
-        prefix = "".join(pieces[: 2 * depth])
-        norm = re.sub(r"{[^}]+}", "{}", prefix).rstrip("/")
-        for other in self.contract:
-            if other.action == "read" and re.sub(r"{[^}]+}", "{}", other.path).rstrip("/") == norm:
-                return other.resource
-        return None
+    def _id_schema(self, op: Operation) -> str | None:
+        """Where the resource's id type is documented: its read answer (create answers may omit the id)."""
+        reader = next((o for o in self.contract if o.resource == op.resource and o.action == "read"), None)
+        return self.ctx.response_schema(reader, self._success(reader, (200,))) if reader is not None else None
 
     def _success(self, op: Operation, prefer: tuple[int, ...] = ()) -> int:
         statuses = op.success_statuses() or [200]
@@ -439,11 +481,20 @@ class MockApp:
             return Reply(status)
         given = request.body if isinstance(request.body, dict) else {k: v for k, v in request.params.items()}
         record = overlay(self.ctx.synth.value(self.contract.at(ptr)), given)
-        _set_id(record, op.id_field, self.ctx.new_id(ptr, op.id_field))
+        _set_id(record, op.id_field, self.ctx.new_id(self._id_schema(op) or ptr, op.id_field, op.resource))
         record = self.behaviour.prepare_record(op, record, request, self.ctx)
         record = self.ctx.fit(ptr, record)
-        self.ctx.store.put(op.resource or op.label, scope, record_id(record, op.id_field), record)
+        key = record_id(record, self._key_field(op))
+        self.ctx.store.put(op.resource or op.label, scope, key if key is not None else record_id(record, op.id_field), record)
         return Reply(status, copy.deepcopy(record))
+
+    def _key_field(self, op: Operation) -> str:
+        """The field item operations look a resource's records up by (e.g. `learner_id`, not the create's `id`)."""
+        for action in ("read", "update", "replace", "delete"):
+            for other in self.contract:
+                if other.resource == op.resource and other.action == action and other.id_param:
+                    return other.id_field
+        return op.id_field
 
     def _do_update(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=True)
@@ -503,7 +554,7 @@ class MockApp:
                 scopes: list[tuple[str, ...]] = [()]
                 count = self.behaviour.seed_records
             else:
-                parent = self._parent_resource(op, depth)
+                parent = self.contract.parent_resource(op, depth)
                 if parent is None or parent == resource:
                     continue
                 scopes = [s + (str(i),) for s, i in store.keys(parent)]
@@ -511,7 +562,7 @@ class MockApp:
             for scope in scopes:
                 for _ in range(count):
                     record = ctx.synth.value(self.contract.at(ptr))
-                    _set_id(record, op.id_field, ctx.new_id(ptr, op.id_field))
+                    _set_id(record, op.id_field, ctx.new_id(ptr, op.id_field, resource))
                     record = ctx.fit(ptr, record)
                     store.put(resource, scope, record_id(record, op.id_field), record)
 
@@ -529,7 +580,10 @@ def build_app(
     from .faults import wrap_faults
 
     app = MockApp(contract, behaviour, resolve_drifts(drifts), seed=seed, rate_limit=rate_limit)
-    return wrap_faults(app, faults, seed=seed)
+    wrapped = wrap_faults(app, faults, seed=seed)
+    if wrapped is not app:
+        wrapped.mock = app  # type: ignore[attr-defined]  # reach the engine through fault middleware
+    return wrapped
 
 
 __all__ = ["MockApp", "MockContext", "build_app", "record_id", "JSON_MEDIA"]

@@ -72,10 +72,20 @@ def _replace_header(headers: list[tuple[bytes, bytes]], name: bytes, value: byte
     return kept + ([(name, value)] if value is not None else [])
 
 
+def _count(arg: str | None, default: str) -> int:
+    """A non-negative integer fault argument, checked when the fault is set up (ValueError: usage error)."""
+    value = int(arg or default)
+    if value < 0:
+        raise ValueError(arg)
+    return value
+
+
 @fault("latency", "delay every answer by ARG milliseconds", "300")
 def _latency(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
+    delay = _count(arg, "300") / 1000
+
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await asyncio.sleep(int(arg or 300) / 1000)
+        await asyncio.sleep(delay)
         await app(scope, receive, send)
 
     return _http_only(wrapper, app)
@@ -83,7 +93,7 @@ def _latency(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
 
 @fault("intermittent-5xx", "answer 503 to one request in ARG (seeded)", "3")
 def _intermittent(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
-    every = max(1, int(arg or 3))
+    every = max(1, _count(arg, "3"))
 
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if rng.randrange(every) == 0:
@@ -128,9 +138,11 @@ def _html(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
 
 @fault("429-storm", "answer every request 429 Too Many Requests with Retry-After: ARG", "1")
 def _storm(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
+    retry_after = str(_count(arg, "1")).encode()
+
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _send_simple(send, 429, b'{"error":"Too Many Requests"}', "application/json",
-                           [(b"retry-after", (arg or "1").encode())])
+                           [(b"retry-after", retry_after)])
 
     return _http_only(wrapper, app)
 
@@ -169,18 +181,22 @@ def _no_ct(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
 @fault("huge-body", "append ARG megabytes of padding inside a JSON string (size-cap test)", "50")
 def _huge(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
     size = int(float(arg or 50) * 1024 * 1024)
+    if size < 0:
+        raise ValueError(arg)
 
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        head, tail = b'{"padding":"', b'"}'
         await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(size + 12).encode())]})
-        await send({"type": "http.response.body", "body": b'{"padding":"', "more_body": True})
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(head) + size + len(tail)).encode())]})
+        await send({"type": "http.response.body", "body": head, "more_body": True})
         chunk = b"x" * (1024 * 1024)
         sent = 0
         while sent < size:
             piece = chunk[: min(len(chunk), size - sent)]
             sent += len(piece)
             await send({"type": "http.response.body", "body": piece, "more_body": True})
-        await send({"type": "http.response.body", "body": b'"}'})
+        await send({"type": "http.response.body", "body": tail})
 
     return _http_only(wrapper, app)
 
@@ -197,7 +213,7 @@ def _non_utf8(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
 
 @fault("slow-drip", "send bodies in 16-byte pieces ARG milliseconds apart", "200")
 def _drip(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
-    delay = int(arg or 200) / 1000
+    delay = _count(arg, "200") / 1000
 
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
         start, body = await _capture(app, scope, receive)
@@ -237,6 +253,6 @@ def wrap_faults(app: ASGIApp, names: Iterable[str], seed: int = 0) -> ASGIApp:
                 raise UsageError(f"unknown fault {name!r} (known: {', '.join(FAULTS)})")
             try:
                 app = FAULTS[name].make(app, arg or FAULTS[name].default, rng)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise UsageError(f"fault {name!r}: invalid argument {arg!r}") from None
     return app

@@ -84,9 +84,10 @@ def contracts_check(targets: tuple[str, ...]) -> None:
 def _register() -> None:
     from ._cli_diff import diff
     from ._cli_report import baseline, compare, report
+    from ._cli_mock import mock
     from ._cli_run import run
 
-    for command in (run, diff, report, compare, baseline):
+    for command in (run, mock, diff, report, compare, baseline):
         main.add_command(command)
 
 

@@ -1,0 +1,152 @@
+"""`apiconform mock VENDOR`: serve a vendor's mock over HTTP, optionally with drifts and faults."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+from urllib.parse import quote
+
+import click
+
+from .errors import UsageError
+
+
+def _example_request(contract: Any) -> tuple[Any, str, list[str]]:
+    """The simplest authenticated call: a parameterless GET if there is one, else the first operation
+    with a body synthesized from its request schema. Returns (operation, path, extra curl arguments)."""
+    from .mock._synth import Synthesizer
+
+    secured = [op for op in contract if op.security and op.security[0]] or list(contract)
+    op = next((o for o in secured if o.method == "get" and not o.path_params()), secured[0])
+    path = op.path
+    for name in op.path_params():
+        path = path.replace("{" + name + "}", "1")
+    extra: list[str] = []
+    if op.method != "get":
+        extra += ["-X", op.method.upper()]
+    media = next((m for m in op.request_body.values() if "json" in m.media_type and m.schema_pointer), None)
+    if media is not None:
+        body = Synthesizer(contract).value(contract.at(media.schema_pointer))
+        extra += ["-H", f"Content-Type: {media.media_type}", "-d", json.dumps(body, separators=(",", ":"))]
+    return op, path, extra
+
+
+def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str) -> list[str]:
+    """How to authenticate against the mock: the credentials and one example command."""
+    from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+
+    picked = select_scheme(contract)
+    scheme: dict[str, Any] = picked[1] if picked else {}
+    flow = flow_of(scheme) if picked else None
+    wanted = CREDENTIAL_FIELDS.get(flow or "", tuple(credentials))  # what a client sends, not the mock's own keys
+    lines = ["credentials:"] + [f"  {name}={credentials[name]}" for name in wanted if name in credentials]
+    op, path, extra = _example_request(contract)
+    url = base_url + path
+    config = scheme.get("x-apiconform-auth") or {}
+    auth: list[str] = []
+    if flow == "bearer":
+        auth = ["-H", f"Authorization: Bearer {credentials.get('token', '')}"]
+    elif flow == "api-key":
+        prefix = config.get("prefix")
+        value = f"{prefix} {credentials.get('api_key', '')}" if prefix else credentials.get("api_key", "")
+        if scheme.get("in") == "query":
+            url += f"?{scheme.get('name')}={value}"
+        else:
+            auth = ["-H", f"{scheme.get('name')}: {value}"]
+    elif flow == "jwt-login":
+        login = json.dumps({"role_id": credentials.get("role_id", ""), "secret_id": credentials.get("secret_id", "")})
+        lines += ["example (log in, then send the access token):",
+                  "  " + shlex.join(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", login,
+                                     base_url + str(config.get("login", "/login"))]),
+                  "  " + shlex.join(["curl", "-i", *extra, "-H",
+                                     f"Authorization: {config.get('prefix', 'Bearer')} <token.access_token>", url])]
+        return lines
+    elif flow == "hmac-sha256":
+        query = "&".join(f"{k}={v}" for k, v in _hmac_example_params(contract, op).items())
+        lines += ["example (requests are HMAC-signed, so sign with apiconform's HmacAuth):",
+                  f"  python -c \"import httpx; from apiconform.auth import HmacAuth; "
+                  f"print(httpx.request('{op.method.upper()}', '{url}?{query}', "
+                  f"auth=HmacAuth('{credentials.get('api_id', '')}', '{credentials.get('api_key', '')}')).text)\""]
+        return lines
+    return lines + ["example:", "  " + shlex.join(["curl", "-i", *extra, *auth, url])]
+
+
+def _hmac_example_params(contract: Any, op: Any) -> dict[str, str]:
+    """Required query parameters (not the signature ones) of the example operation, synthesized."""
+    from .mock._synth import Synthesizer
+
+    synth = Synthesizer(contract)
+    owned = set()
+    for scheme in contract.security_schemes.values():
+        config = scheme.get("x-apiconform-auth") or {}
+        owned |= {scheme.get("name"), config.get("key_param"), config.get("signature_param")}
+    params: dict[str, str] = {}
+    for param in op.parameters:
+        if param.get("in") == "query" and param.get("required") and param.get("name") not in owned:
+            schema = contract.at(op.param_schemas[("query", param["name"])])
+            if schema.get("contentSchema"):
+                value: Any = json.dumps(synth.value(schema["contentSchema"]), separators=(",", ":"))
+            else:
+                value = synth.value(schema, str(param["name"]))
+            params[str(param["name"])] = quote(str(value))
+    return params
+
+
+@click.command("mock")
+@click.argument("vendor", required=False)
+@click.option("--port", type=int, default=8100, show_default=True, help="port to listen on")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")
+@click.option("--drift", "drifts", multiple=True, metavar="NAME[,NAME]", help="contract drift(s) to inject (repeatable)")
+@click.option("--fault", "faults", multiple=True, metavar="NAME[:ARG]", help="transport fault(s) to inject (repeatable)")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed for generated records and seeded faults")
+@click.option("--rate-limit", type=int, default=None, help="requests per rate window before 429 (default: the vendor's)")
+@click.option("--list-drifts", is_flag=True, help="print the available drifts and exit")
+@click.option("--list-faults", is_flag=True, help="print the available faults and exit")
+def mock(
+    vendor: str | None,
+    port: int,
+    host: str,
+    drifts: tuple[str, ...],
+    faults: tuple[str, ...],
+    seed: int,
+    rate_limit: int | None,
+    list_drifts: bool,
+    list_faults: bool,
+) -> None:
+    """Serve VENDOR's mock API on http://HOST:PORT until interrupted."""
+    from .mock import list_drifts as all_drifts
+    from .mock import list_faults as all_faults
+
+    if list_drifts or list_faults:
+        if list_drifts:
+            for d in all_drifts():
+                click.echo(f"{d.name:<26} {d.category.value:<16} {d.description}")
+        if list_faults:
+            for f in all_faults():
+                arg = f" (ARG default {f.default})" if f.default is not None else ""
+                click.echo(f"{f.name:<26} {f.description}{arg}")
+        return
+    if not vendor:
+        raise UsageError("mock: missing VENDOR (see `apiconform contracts list`)")
+
+    from .contracts import list_vendors, load_contract
+    from .mock import build_app, load_behaviour, serve
+
+    if vendor not in list_vendors():
+        raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
+    if rate_limit is not None and rate_limit < 1:
+        raise UsageError("--rate-limit must be at least 1")
+    contract = load_contract(vendor)
+    app = build_app(contract, drifts=drifts, faults=faults, seed=seed, rate_limit=rate_limit)
+    credentials = load_behaviour(contract).credentials()
+    base_url = f"http://{host}:{port}"
+    click.echo(f"{contract.title} mock ({vendor}, {len(contract)} operations) on {base_url}")
+    if drifts or faults:
+        click.echo(f"drifts: {', '.join(drifts) or 'none'}; faults: {', '.join(faults) or 'none'}")
+    for line in _credential_lines(contract, credentials, base_url):
+        click.echo(line)
+    serve(app, host=host, port=port)
+
+
+__all__ = ["mock"]

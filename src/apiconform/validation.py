@@ -83,6 +83,13 @@ def _schema_type(schema: Any) -> str | None:
     return kind
 
 
+def _boolean_literals(contract: Contract) -> dict[str, bool]:
+    """How booleans may be spelled on the wire: `true`/`false`, plus what the contract's
+    `info.x-apiconform.boolean-literals` adds (Eduframe documents `1` and `0`)."""
+    extra = (contract.document.get("info", {}).get("x-apiconform", {}) or {}).get("boolean-literals", {})
+    return {"true": True, "false": False, **{str(k).lower(): bool(v) for k, v in extra.items()}}
+
+
 def coerce(contract: Contract, schema: Any, raw: str | list[str]) -> Any:
     """Turn a wire string into the schema's type when it is unambiguous; leave it for validation otherwise."""
     schema = contract.resolve(schema) or {}
@@ -96,8 +103,10 @@ def coerce(contract: Contract, schema: Any, raw: str | list[str]) -> Any:
         return int(raw)
     if kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", raw):
         return float(raw) if any(c in raw for c in ".eE") else int(raw)
-    if kind == "boolean" and raw in ("true", "false"):
-        return raw == "true"
+    if kind == "boolean":
+        literals = _boolean_literals(contract)
+        if raw.strip().lower() in literals:
+            return literals[raw.strip().lower()]
     if kind == "null" and raw in ("", "null"):
         return None
     return raw

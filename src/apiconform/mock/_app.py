@@ -288,7 +288,6 @@ class MockApp:
             reason = behaviour.authenticate(op, request, ctx)
             if reason is not None:
                 return behaviour.error(op, "unauthenticated", reason, ctx)
-        request.query = [(name, self._coerce_param(op, name, raw)) for name, raw in request.query]
         validate_request(self.contract, op, request)
         if not request.violations:
             request.violations.extend(behaviour.validate(op, request, ctx))
@@ -307,12 +306,6 @@ class MockApp:
         if op.idempotency:
             return self._idempotent(op, request)
         return self._perform(op, request)
-
-    def _coerce_param(self, op: Operation, name: str, raw: str) -> str:
-        ptr = op.param_schemas.get(("query", name))
-        if ptr is None:
-            return raw
-        return self.behaviour.coerce_param(op, "query", name, raw, self.contract.at(ptr), self.ctx)
 
     def _perform(self, op: Operation, request: WireRequest) -> Reply:
         custom = self.behaviour.handle(op, request, self.ctx)

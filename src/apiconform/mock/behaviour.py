@@ -107,12 +107,6 @@ class Behaviour:
         """Vendor rules the schema cannot express (e.g. a JSON string parameter's content)."""
         return []
 
-    def coerce_param(
-        self, op: Operation, location: str, name: str, raw: str, schema: Any, ctx: "MockContext"
-    ) -> str:
-        """Rewrite a parameter's wire value before validation (a vendor's extra spellings, e.g. `1` for true)."""
-        return raw
-
     def handle(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> Reply | None:
         """Answer an operation the generic engine cannot (logins, custom actions); None = generic."""
         return None

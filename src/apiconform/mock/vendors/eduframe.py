@@ -27,7 +27,6 @@ _MESSAGES = {
     "bad_request": "Bad Request",
     "conflict": "Conflict",
 }
-_BOOLEAN_SPELLINGS = {"1": "true", "0": "false", "true": "true", "false": "false"}
 _NESTED = "_attributes"
 
 
@@ -51,11 +50,6 @@ def _rails_message(text: str) -> str:
 
 
 class VendorBehaviour(Behaviour):
-    def coerce_param(self, op: Operation, location: str, name: str, raw: str, schema: Any, ctx: Any) -> str:
-        kind = schema.get("type") if isinstance(schema, dict) else None
-        is_boolean = kind == "boolean" or (isinstance(kind, list) and "boolean" in kind)
-        return _BOOLEAN_SPELLINGS.get(raw.strip().lower(), raw) if is_boolean else raw
-
     def error(self, op: Operation | None, role: str, message: str, ctx: Any, violations: list[Any] | None = None) -> Reply:
         """A bad query/path parameter is a 400 Bad Request; an invalid body stays a 422."""
         violations = list(violations or [])

@@ -27,7 +27,7 @@ import yaml
 from .contracts import Contract, Operation, contracts_dir, load_contract
 from .contracts._loader import CONTRACT_FILE, contract_path, read_document
 from .errors import ContractError, UsageError
-from .findings import Category
+from .findings import Category, jsonable
 
 __all__ = [
     "Change",
@@ -69,8 +69,8 @@ class Change:
             "category": self.category.value if self.category else None,
             "operation": self.operation,
             "location": self.location,
-            "old": _jsonable(self.old),
-            "new": _jsonable(self.new),
+            "old": jsonable(self.old),
+            "new": jsonable(self.new),
             "message": self.message,
         }
 
@@ -918,14 +918,6 @@ def _media_index(content: Any) -> dict[str, str]:
 
 def _is_success(status: str) -> bool:
     return status.startswith("2")
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 # ----------------------------------------------------------------------------------------------- API

@@ -91,8 +91,8 @@ class Finding:
         data["category"] = self.category.value
         data["severity"] = self.severity.value
         data["fingerprint"] = self.fingerprint
-        data["expected"] = _jsonable(self.expected)
-        data["actual"] = _jsonable(self.actual)
+        data["expected"] = jsonable(self.expected)
+        data["actual"] = jsonable(self.actual)
         return data
 
     @classmethod
@@ -128,7 +128,8 @@ def _generic_pointer(ptr: str) -> str:
     return "/".join("*" if part.isdigit() else part for part in ptr.split("/"))
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """The value if JSON can carry it, else its repr (findings must always serialise)."""
     try:
         json.dumps(value)
         return value

@@ -302,32 +302,42 @@ def _skip_if_unsafe(rec: Recorder, op: Operation) -> bool:
     return False
 
 
-def run_properties(session: Session, op: Operation, max_examples: int, seed: int, discovery: Discovery) -> Recorder:
-    """Valid requests (property-based): every answer must conform to the contract."""
-    rec = Recorder(session.target, op, "properties", f"properties[{op.label}]")
+def _run_generated(session: Session, op: Operation, mode: str, max_examples: int, seed: int,
+                   discovery: Discovery, rec: Recorder) -> Recorder:
+    """Send generated cases and judge each by the contract (not by the mode that generated it)."""
     if _skip_if_unsafe(rec, op):
         return rec
     rng = random.Random(seed)
-    known = discovery.path_values(op)
 
     def consume(case: Any) -> None:
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
             return  # a value httpx cannot put on the wire (e.g. non-Latin-1 header)
+        expectation = judge(session.target.contract, op, request)
         try:
             exchange = session.send(op, request)
         except Unsendable:
             return
-        rec.observe(exchange, judge(session.target.contract, op, exchange.request))
+        if mode == "negative" and expectation == POSITIVE:
+            rec.reclassified += 1
+        rec.observe(exchange, expectation)
 
     try:
-        note = generate(session.target.contract, op, "positive", max_examples, seed, known, consume)
+        note = generate(session.target.contract, op, mode, max_examples, seed, discovery.path_values(op), consume)
     except BudgetExhausted as exc:
         note = str(exc)
+    if rec.reclassified:
+        rec.notes.append(f"{rec.reclassified} generated 'invalid' cases were valid under the contract and were checked as valid")
     if note and not rec.requests:
         rec.skipped = note
     return rec
+
+
+def run_properties(session: Session, op: Operation, max_examples: int, seed: int, discovery: Discovery) -> Recorder:
+    """Valid requests (property-based): every answer must conform to the contract."""
+    rec = Recorder(session.target, op, "properties", f"properties[{op.label}]")
+    return _run_generated(session, op, "positive", max_examples, seed, discovery, rec)
 
 
 def run_negative(session: Session, op: Operation, max_examples: int, seed: int, discovery: Discovery) -> Recorder:
@@ -337,34 +347,7 @@ def run_negative(session: Session, op: Operation, max_examples: int, seed: int, 
     as a positive case instead, so the API is never blamed for accepting a valid request.
     """
     rec = Recorder(session.target, op, "negative", f"negative[{op.label}]")
-    if _skip_if_unsafe(rec, op):
-        return rec
-    rng = random.Random(seed)
-    known = discovery.path_values(op)
-
-    def consume(case: Any) -> None:
-        try:
-            request = build_request(session.target, op, case, rng)
-        except (ValueError, TypeError, UnicodeEncodeError):
-            return
-        expectation = judge(session.target.contract, op, request)
-        try:
-            exchange = session.send(op, request)
-        except Unsendable:
-            return
-        if expectation == POSITIVE:
-            rec.reclassified += 1
-        rec.observe(exchange, expectation)
-
-    try:
-        note = generate(session.target.contract, op, "negative", max_examples, seed, known, consume)
-    except BudgetExhausted as exc:
-        note = str(exc)
-    if rec.reclassified:
-        rec.notes.append(f"{rec.reclassified} generated 'invalid' cases were valid under the contract and were checked as valid")
-    if note and not rec.requests:
-        rec.skipped = note
-    return rec
+    return _run_generated(session, op, "negative", max_examples, seed, discovery, rec)
 
 
 def valid_request(

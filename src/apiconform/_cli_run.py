@@ -75,10 +75,13 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
 
 def _summary(outcome: object, options: RunOptions) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     record, gate = outcome.record, outcome.gate  # type: ignore[attr-defined]
     console = Console(stderr=False, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = max(console.width, 132)  # CI logs: one table row per vendor, no wrapping
     cases = record.cases
     ran = [c for c in cases if not c.skipped]
     table = Table(title=f"apiconform - {len(ran)} cases run, {len(cases) - len(ran)} skipped, seed {record.seed}")
@@ -95,17 +98,17 @@ def _summary(outcome: object, options: RunOptions) -> None:
         table.add_row(*row)
     console.print(table)
     for finding in gate.failing[:15]:
-        console.print(f"[red]x[/red] {finding.vendor} {finding.operation} [{finding.category.value}] {finding.message}")
+        console.print(f"[red]x[/red] {escape(f'{finding.vendor} {finding.operation} [{finding.category.value}] {finding.message}')}")
         if finding.curl:
-            console.print(f"    [dim]{finding.curl}[/dim]")
+            console.print(f"    [dim]{escape(finding.curl)}[/dim]")
     if len(gate.failing) > 15:
         console.print(f"... and {len(gate.failing) - 15} more findings (see {options.reports_dir / 'matrix.md'})")
-    skipped_reasons: dict[str, int] = {}
+    skipped_reasons: dict[str, list[str]] = {}  # reason kind -> full reasons (the first says why and what to do)
     for case in cases:
         if case.skipped:
-            skipped_reasons[case.skipped.split(":")[0]] = skipped_reasons.get(case.skipped.split(":")[0], 0) + 1
-    for reason, count in sorted(skipped_reasons.items(), key=lambda kv: -kv[1])[:6]:
-        console.print(f"[dim]skipped {count}: {reason}[/dim]")
+            skipped_reasons.setdefault(case.skipped.split(":")[0], []).append(case.skipped)
+    for kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
+        console.print(f"skipped {len(reasons)}: {reasons[0]}", style="dim", markup=False)  # "[...]" is not markup
     for line in gate.summary:
         console.print(line)
     for message in outcome.messages:  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from .findings import CaseResult, Category, Finding
 from .report._run import RunRecord
 from .targets import Target
-from .validation import from_httpx, validate_request
+from .validation import content_encoded_examples, from_httpx, validate_request
 
 SUITES = ("examples", "properties", "stateful", "negative")
 USER_AGENT = "apiconform/0.1"
@@ -254,13 +254,30 @@ def _settings(max_examples: int) -> settings:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _encoded_query_cached(contract: Contract, label: str) -> tuple[tuple[str, str], ...]:
+    from .mock._synth import Synthesizer
+
+    synth = Synthesizer(contract, seed=0)
+    return tuple(sorted(content_encoded_examples(contract, contract.operations[label], synth.value).items()))
+
+
+def _encoded_query(contract: Contract, op: Operation) -> dict[str, str]:
+    """Valid JSON-in-a-string query values (e.g. CofE `data`): schemathesis cannot derive them."""
+    return dict(_encoded_query_cached(contract, op.label))
+
+
 def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str], fixed: bool = False) -> Any:
     from schemathesis import GenerationMode
 
     api_op = st_operation(contract, op)
+    query = _encoded_query(contract, op) if mode == "positive" else {}
     if fixed:
-        return api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known)
+        return api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known, query=query or None)
     generated = api_op.as_strategy(generation_mode=GenerationMode(mode))
+    if query:
+        generated = st.one_of(api_op.as_strategy(generation_mode=GenerationMode(mode), query=query,
+                                                 path_parameters=known or None), generated)
     if known and mode == "positive":
         return st.one_of(api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known), generated)
     return generated

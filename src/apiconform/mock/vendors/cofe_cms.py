@@ -6,11 +6,9 @@ contacts 1..1000 exist (others answer 404); the rate limit is 1000 requests a mi
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...contracts import Operation
-from ...validation import Violation
 from ..behaviour import Behaviour
 
 KNOWN_CONTACTS = range(1, 1001)
@@ -19,24 +17,6 @@ KNOWN_CONTACTS = range(1, 1001)
 class VendorBehaviour(Behaviour):
     rate_limit = 1000
     rate_window = 60.0
-
-    def validate(self, op: Operation, request: Any, ctx: Any) -> list[Violation]:
-        """`data` is a URL-encoded JSON object whose `diocese_id` is a required integer."""
-        raw = request.params.get("data")
-        if raw is None:
-            return []
-        try:
-            data = json.loads(raw)
-        except (TypeError, ValueError):
-            return [Violation("query", "data", "The data parameter must be a JSON object.")]
-        if not isinstance(data, dict):
-            return [Violation("query", "data", "The data parameter must be a JSON object.")]
-        diocese = data.get("diocese_id")
-        if diocese is None:
-            return [Violation("query", "data", "The diocese_id field is required.")]
-        if not isinstance(diocese, int) or isinstance(diocese, bool):
-            return [Violation("query", "data", "The diocese_id must be an integer.")]
-        return []
 
     def scope_exists(self, op: Operation, scope: tuple[str, ...], ctx: Any) -> bool | None:
         return scope[-1].isdigit() and int(scope[-1]) in KNOWN_CONTACTS

@@ -144,21 +144,38 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     continue
                 params.append((vendor, op.label))
                 ids.append(f"{vendor}-{op.label}")
+        _note_empty(metafunc, params)
         metafunc.parametrize("operation", params, ids=ids, indirect=True)
     if "resource" in metafunc.fixturenames:
         params, ids = [], []
         for vendor in selected_vendors(config):
             contract = load_contract(vendor)
-            for resource in sorted({op.resource for op in contract if op.resource and op.action == "create"}):
+            creates = [op for op in contract if op.resource and op.action == "create"]
+            # --operation restricts lifecycles too: only resources whose create operation is selected
+            for resource in sorted({op.resource for op in creates if not only or op.operation_id in only}):
                 if not _in_shard(f"{metafunc.function.__name__}:{vendor}:{resource}", shard):
                     continue
                 params.append((vendor, resource))
                 ids.append(f"{vendor}-{resource}")
+        _note_empty(metafunc, params)
         metafunc.parametrize("resource", params, ids=ids, indirect=True)
 
 
+def _note_empty(metafunc: pytest.Metafunc, params: list[Any]) -> None:
+    """Remember a test with nothing to run (no operation selected, or none in this shard): pytest would
+    collect it as one skipped `[NOTSET]` item, so a selection matching nothing would pass instead of exit 5."""
+    if not params:
+        metafunc.config.__dict__.setdefault("_apiconform_empty", set()).add(metafunc.definition.nodeid)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Category markers (`pytest -m enum`) and suite markers from the test's suite."""
+    """Category markers (`pytest -m enum`) and suite markers from the test's suite; empty parametrisations deselected."""
+    empty = getattr(config, "_apiconform_empty", set())
+    if empty:
+        dropped = [item for item in items if item.nodeid.split("[", 1)[0] in empty]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item.nodeid.split("[", 1)[0] not in empty]
     for item in items:
         suite = getattr(item.module, "SUITE", None) if hasattr(item, "module") else None
         if suite in SUITE_CATEGORIES:
@@ -188,6 +205,19 @@ class _Sessions:
             self._cache[vendor] = (session, Discovery(session))
         return self._cache[vendor]
 
+    def for_test(self, vendor: str) -> tuple[Any, Any, Any]:
+        """(session, discovery, owned) for one test. A live target is shared by the whole run (request budget,
+        rate, login); an embedded mock starts afresh for every test, so a verdict never depends on which tests
+        ran before it in this process (test order, `--shard`, `-n`). `owned` is the session to close after the test."""
+        session, discovery = self.get(vendor)
+        if session.target.kind != "mock":
+            return session, discovery, None
+        from .exchange import Session
+        from .runner import Discovery
+
+        fresh = Session(build_target(self.config, vendor))
+        return fresh, Discovery(fresh), fresh
+
     def close(self) -> None:
         for session, _ in self._cache.values():
             session.close()
@@ -199,7 +229,9 @@ def build_target(config: pytest.Config, vendor: str) -> Any:
     from .targets import mock_target
 
     overrides = dict(item.split("=", 1) for item in _split(config.getoption("--target") or []) if "=" in item)
-    settings = load_config(Path(str(config.rootpath)))
+    # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
+    # project, not to the checkout the suites live in (--rootdir)
+    settings = load_config(Path(str(config.invocation_params.dir)))
     if vendor in overrides or vendor in settings.targets:
         return target_from_config(
             vendor, settings, base_url=overrides.get(vendor), allow_writes=config.getoption("--allow-writes"),
@@ -220,15 +252,19 @@ def apiconform_sessions(request: pytest.FixtureRequest) -> Any:
 def operation(request: pytest.FixtureRequest, apiconform_sessions: _Sessions) -> Any:
     """(session, discovery, Operation) for the parametrised vendor operation."""
     vendor, label = request.param
-    session, discovery = apiconform_sessions.get(vendor)
-    return session, discovery, session.target.contract.operations[label]
+    session, discovery, owned = apiconform_sessions.for_test(vendor)
+    yield session, discovery, session.target.contract.operations[label]
+    if owned is not None:
+        owned.close()
 
 
 @pytest.fixture
 def resource(request: pytest.FixtureRequest, apiconform_sessions: _Sessions) -> Any:
     vendor, name = request.param
-    session, discovery = apiconform_sessions.get(vendor)
-    return session, discovery, name
+    session, discovery, owned = apiconform_sessions.for_test(vendor)
+    yield session, discovery, name
+    if owned is not None:
+        owned.close()
 
 
 @pytest.fixture
@@ -297,6 +333,9 @@ def _allure(request: pytest.FixtureRequest, result: CaseResult, recorder: Any) -
                       attachment_type=allure.attachment_type.JSON)
         if finding.curl:
             allure.attach(finding.curl, name="reproduce (curl)", attachment_type=allure.attachment_type.TEXT)
+    if recorder is not None and recorder.sample is not None:
+        allure.attach(json.dumps(recorder.sample, indent=2, default=str), name="request / response (redacted)",
+                      attachment_type=allure.attachment_type.JSON)
     allure.attach(f"pytest suites --seed {run_seed(request.config)} -k '{request.node.name}'", name="reproduce (pytest)",
                   attachment_type=allure.attachment_type.TEXT)
 

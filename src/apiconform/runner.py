@@ -103,6 +103,27 @@ def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:
 
 
 # --- recording ------------------------------------------------------------------------------------------
+_SAMPLE_BYTES = 4096
+
+
+def exchange_summary(exchange: Exchange, redactor: Any) -> dict[str, Any]:
+    """A redacted, size-capped request/response pair for reports (never the raw secrets)."""
+    request = exchange.request
+
+    def text(raw: bytes) -> str:
+        body = raw[:_SAMPLE_BYTES].decode("utf-8", "replace")
+        return redactor.text(body) + ("…" if len(raw) > _SAMPLE_BYTES else "")
+
+    summary: dict[str, Any] = {
+        "request": {"method": request.method, "url": redactor.url(str(request.url)),
+                    "headers": redactor.headers(dict(request.headers)), "body": text(request.content or b"")},
+    }
+    if exchange.response is not None:
+        summary["response"] = {"status": exchange.status, "headers": redactor.headers(dict(exchange.response.headers)),
+                               "body": text(exchange.body), "elapsed_s": round(exchange.elapsed, 4)}
+    if exchange.error:
+        summary["error"] = redactor.text(exchange.error)
+    return summary
 @dataclass
 class Recorder:
     """Collects the outcome of one test (one suite × one operation): findings, coverage, shapes."""
@@ -121,12 +142,15 @@ class Recorder:
     started: float = field(default_factory=time.perf_counter)
     skipped: str = ""
     notes: list[str] = field(default_factory=list)
+    sample: dict[str, Any] | None = None  # one redacted request/response, for Allure
 
     def observe(self, exchange: Exchange, expectation: str, op: Operation | None = None,
                 checks: Iterable[str] | None = None) -> list[Finding]:
         op = op or self.operation
         ctx = CheckContext(self.target.contract, op, exchange, expectation, self.target.redactor())
         findings, ran, covered = run_checks(ctx, checks)
+        if self.sample is None or (findings and not self.findings):
+            self.sample = exchange_summary(exchange, ctx.redactor)  # the first failing exchange, else the first
         self.requests += exchange.attempts
         self.checks.update(ran)
         self.categories.update(covered)
@@ -481,7 +505,9 @@ def _changed_body(request: httpx.Request) -> httpx.Request | None:
 
 
 def _clone(request: httpx.Request, headers: dict[str, str] | None = None) -> httpx.Request:
-    merged = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "authorization")}
+    overrides = {k.lower() for k in (headers or {})}
+    merged = {k: v for k, v in request.headers.items()
+              if k.lower() not in ("content-length", "authorization") and k.lower() not in overrides}
     merged.update(headers or {})
     return httpx.Request(request.method, request.url, headers=merged, content=request.content)
 

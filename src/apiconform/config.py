@@ -67,7 +67,8 @@ def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
             raise ConfigError(f"{where}targets.{vendor}: expected a table")
         unknown = set(spec) - _TARGET_KEYS
         if unknown:
-            raise ConfigError(f"{where}targets.{vendor}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise ConfigError(f"{where}targets.{vendor}: unknown key(s) {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(sorted(_TARGET_KEYS))})")
         creds = spec.get("credentials", {})
         if not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
             raise ConfigError(f"{where}targets.{vendor}.credentials: expected field = \"ENV_VAR_NAME\" pairs")
@@ -96,8 +97,10 @@ def target_from_config(
     """A live target from configuration and command-line overrides (CLI wins)."""
     from .targets import Safety, http_target
 
+    from .contracts import load_contract
+
     spec = settings.targets.get(vendor, {})
-    url = base_url or spec.get("base_url")
+    url = base_url or spec.get("base_url") or load_contract(vendor).server_url  # the documented production URL
     if not url:
         raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
     writes = allow_writes or bool(spec.get("allow_writes", False))

@@ -28,6 +28,10 @@ class Unsendable(Exception):
     """The request could not be sent as generated; the case is dropped, not judged."""
 
 
+class WriteRefused(Unsendable):
+    """A state-changing request to a read-only target: never sent (the last line of defence)."""
+
+
 class BudgetExhausted(Exception):
     """The target's request budget is used up; remaining cases are skipped, not failed."""
 
@@ -125,8 +129,10 @@ class Session:
 
     def send(self, op: Operation, request: httpx.Request, auth: str = "valid") -> Exchange:
         """Send with pacing, bounded 429 waits and safe retries; capture everything."""
-        client = self.client(auth)
         method = request.method.upper()
+        if not self.safety.allows(op.label, method):
+            raise WriteRefused(f"{method} {op.label} not sent: target is read-only (pass --allow-writes to run writes)")
+        client = self.client(auth)
         exchange = Exchange(op, request)
         attempts = 0
         started = time.perf_counter()
@@ -180,7 +186,7 @@ class Session:
         except httpx.TimeoutException as exc:
             return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}"
         except httpx.TransportError as exc:
-            return b"".join(chunks), f"transport error while reading body: {type(exc).__name__}: {exc}"
+            return b"".join(chunks), f"transport error while reading body: {type(exc).__name__}: {self.redactor.text(str(exc))}"
         finally:
             response.close()
         declared = response.headers.get("content-length")

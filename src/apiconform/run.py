@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from .contracts import check_contract, list_vendors, load_contract
-from .errors import EXIT_USAGE, ContractError, TargetUnavailable, UsageError
+from .errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
 from .findings import Category
 
 SUITE_FILES = {
@@ -73,8 +73,14 @@ def validate_options(options: RunOptions) -> list[str]:
     from .mock.drifts import resolve_drifts
     from .mock.faults import wrap_faults
 
+    from .config import load_config
+
     known = list_vendors()
     vendors = options.vendors or known
+    settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad base_url: exit 2 before anything runs
+    for vendor in settings.targets:
+        if vendor not in known:
+            raise UsageError(f"{settings.source}: targets.{vendor}: unknown vendor (known vendors: {', '.join(known)})")
     for vendor in vendors:
         if vendor not in known:
             raise UsageError(f"unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
@@ -95,11 +101,30 @@ def validate_options(options: RunOptions) -> list[str]:
         except (ValueError, AssertionError):
             raise UsageError(f"--shard expects I/N with 1 <= I <= N, got {options.shard!r}") from None
     for vendor in vendors:
-        result = check_contract(vendor)
+        result = _checked(vendor)
         if not result.ok:
             raise ContractError(f"contract {vendor} is invalid: {result.problems[0]} "
                                 f"(run `apiconform contracts check {vendor}` for all {len(result.problems)})")
     return vendors
+
+
+_CHECKED: dict[str, tuple[Any, Any]] = {}  # contract folder -> (file stamps, check result)
+
+
+def _checked(vendor: str) -> Any:
+    """`check_contract`, remembered per process while no file of the vendor's contract folder changes
+    (repeated runs in one process - tests, scripts/determinism.py - skip the seconds-long lint)."""
+    from .contracts import contract_path
+
+    try:
+        folder = contract_path(vendor).resolve().parent
+        stamp = tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()))
+    except (ApiconformError, OSError):
+        return check_contract(vendor)
+    cached = _CHECKED.get(str(folder))
+    if cached is None or cached[0] != stamp:
+        cached = _CHECKED[str(folder)] = (stamp, check_contract(vendor))
+    return cached[1]
 
 
 def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
@@ -110,7 +135,7 @@ def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
     return [v for v in out if v]
 
 
-def preflight(vendor: str, base_url: str) -> None:
+def preflight(vendor: str, base_url: str | None = None) -> None:
     """Reachability and credentials of a live target, checked once before any test (exit 3 if not)."""
     from .config import load_config, target_from_config
     from .exchange import Session
@@ -140,7 +165,7 @@ def preflight(vendor: str, base_url: str) -> None:
 def pytest_arguments(options: RunOptions, vendors: list[str]) -> list[str]:
     directory = suites_dir()
     args = [str(directory / SUITE_FILES[s]) for s in options.suites]
-    args += ["--rootdir", str(directory.parent), "-p", "no:cacheprovider", "--apiconform-record",
+    args += ["--rootdir", str(directory.parent), "-p", "no:cacheprovider", "--assert=plain", "--apiconform-record",
              "--reports-dir", str(options.reports_dir), "--alluredir", str(options.reports_dir / "allure-results")]
     args += [f"--vendor={v}" for v in vendors]
     args += [f"--target={v}={url}" for v, url in options.targets.items()]
@@ -172,21 +197,30 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
     from .gate import evaluate, load_baseline
     from .report import load_run, write_reports
 
+    from .config import load_config
+
     vendors = validate_options(options)
-    for vendor, url in options.targets.items():
-        preflight(vendor, url)
+    configured = load_config(Path.cwd()).targets
+    for vendor in vendors:  # every live target, from --target or from configuration
+        if vendor in options.targets or vendor in configured:
+            preflight(vendor, options.targets.get(vendor))
     baseline = load_baseline(options.baseline, missing_ok=False) if options.baseline else None
     options.reports_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("allure-results", "allure-report"):
         shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
-    code = int(pytest.main(pytest_arguments(options, vendors), plugins=plugins or []))
+    crashes = _Crashes()
+    code = int(pytest.main(pytest_arguments(options, vendors), plugins=[crashes, *(plugins or [])]))
     outcome = RunOutcome(exit_code=EXIT_USAGE, pytest_exit=code)
     if code in (2, 3, 4):  # interrupted, internal error, usage error
         raise UsageError(f"the test run stopped early (pytest exit {code}); see the output above")
     if code == 5:
         raise UsageError("no tests selected: check --vendor, --operation and --suite")
     record = load_run(options.reports_dir)
+    if crashes.failed:
+        # a test that failed without reporting a verdict judged nothing: never let it pass as "nothing tested"
+        nodeid, reason = crashes.failed[0]
+        raise UsageError(f"{len(crashes.failed)} test(s) crashed before judging the API, first {nodeid}: {reason}")
     fail_on = {Category.parse(c) for c in options.fail_on} or None
     gate = evaluate(record, fail_on=fail_on, baseline=baseline)
     outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons, fail_on=fail_on)
@@ -196,6 +230,22 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+class _Crashes:
+    """Collects tests that failed or errored without reporting a CaseResult (a crash, not a finding)."""
+
+    def __init__(self) -> None:
+        self.failed: list[tuple[str, str]] = []
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        from .pytest_plugin import _CASE_KEY
+
+        if not report.failed or any(key == _CASE_KEY for key, _ in report.user_properties):
+            return
+        lines = [line.strip() for line in str(report.longreprtext or "").splitlines() if line.strip()]
+        error = next((line[1:].strip() for line in lines if line.startswith("E ")), lines[-1] if lines else "failed")
+        self.failed.append((report.nodeid, error))
 
 
 class Progress:

@@ -53,8 +53,19 @@ def _copy_allure_results(src: Path, dest: Path) -> int:
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path(BASELINE_FILE), show_default=True, help="waivers to mark (if the file exists)")
 @click.option("--allure/--no-allure", default=True, show_default=True, help="also build the Allure HTML report")
-def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path, allure: bool) -> None:
-    """Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards)."""
+@click.option("--gate", "as_gate", is_flag=True,
+              help="exit with the gate's code (0 conformant, 1 findings), e.g. after merging CI shards")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]",
+              help="only these categories fail the gate (as in `apiconform run`)")
+def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path, allure: bool, as_gate: bool,
+           fail_on: tuple[str, ...]) -> None:
+    """Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards).
+
+    Exits 0 whatever the findings unless --gate is given: then 1 if any unwaived finding fails the gate.
+    """
+    from .findings import Category
+
+    gating = {Category.parse(c.strip()) for value in fail_on for c in value.split(",") if c.strip()} or None
     results = reports_dir / "allure-results"
     if merge_dirs:
         record = merge_records(load_run(d) for d in merge_dirs)
@@ -64,12 +75,14 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path,
     else:
         record = load_run(reports_dir)
     baseline = load_baseline(baseline_file, missing_ok=True)
-    gate = evaluate(record, baseline=baseline)
-    for path in write_reports(record, reports_dir, waived=gate.waived_reasons):
+    gate = evaluate(record, fail_on=gating, baseline=baseline)
+    for path in write_reports(record, reports_dir, waived=gate.waived_reasons, fail_on=gating):
         click.echo(f"wrote {path}")
-    click.echo(gate.summary[0])
+    click.echo("\n".join(gate.summary) if as_gate else gate.summary[0])
     if allure:
         click.echo(render_allure(reports_dir))
+    if as_gate:
+        sys.exit(gate.exit_code)
 
 
 def render_allure(reports_dir: Path) -> str:

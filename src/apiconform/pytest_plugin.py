@@ -194,6 +194,7 @@ class _Sessions:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self._cache: dict[str, tuple[Any, Any]] = {}
+        self._pristine: dict[str, Any] = {}  # vendor -> the embedded mock's state before any request
 
     def get(self, vendor: str) -> tuple[Any, Any]:
         if vendor not in self._cache:
@@ -201,26 +202,61 @@ class _Sessions:
             from .runner import Discovery
 
             target = build_target(self.config, vendor)
+            if target.kind == "mock" and target.app is target.app.mock:
+                self._pristine[vendor] = _mock_state(target.app)
             session = Session(target)
             self._cache[vendor] = (session, Discovery(session))
         return self._cache[vendor]
 
     def for_test(self, vendor: str) -> tuple[Any, Any, Any]:
         """(session, discovery, owned) for one test. A live target is shared by the whole run (request budget,
-        rate, login); an embedded mock starts afresh for every test, so a verdict never depends on which tests
-        ran before it in this process (test order, `--shard`, `-n`). `owned` is the session to close after the test."""
+        rate, login); an embedded mock starts every test in its initial state, so a verdict never depends on
+        which tests ran before it in this process (test order, `--shard`, `-n`). `owned`: close after the test."""
         session, discovery = self.get(vendor)
         if session.target.kind != "mock":
             return session, discovery, None
         from .exchange import Session
         from .runner import Discovery
 
-        fresh = Session(build_target(self.config, vendor))
+        if vendor in self._pristine:  # rewind the mock (cheap) ...
+            _restore_mock(session.target.app, self._pristine[vendor])
+            fresh = Session(session.target)
+        else:  # ... or, behind fault middleware (which may keep state of its own), build a new one
+            fresh = Session(build_target(self.config, vendor))
         return fresh, Discovery(fresh), fresh
 
     def close(self) -> None:
         for session, _ in self._cache.values():
             session.close()
+
+
+# The embedded mock keeps all per-app state in its context (records, id counters, idempotency keys, rate
+# window, behaviour scratch space) plus the generator of its synthesizer; the rest is the contract and code.
+_MOCK_FIXED = frozenset({"contract", "behaviour", "synth", "lock", "_schema_cache"})
+_SYNTH_FIXED = frozenset({"contract", "rng", "_rstr"})
+
+
+def _mock_state(app: Any) -> tuple[bytes, Any]:
+    import pickle
+
+    ctx = app.mock.ctx
+    state = {k: v for k, v in vars(ctx).items() if k not in _MOCK_FIXED}
+    synth = {k: v for k, v in vars(ctx.synth).items() if k not in _SYNTH_FIXED}
+    return pickle.dumps((state, synth)), ctx.synth.rng.getstate()
+
+
+def _restore_mock(app: Any, saved: tuple[bytes, Any]) -> None:
+    import pickle
+
+    blob, rng = saved
+    ctx = app.mock.ctx
+    state, synth = pickle.loads(blob)
+    with ctx.lock:
+        for key, value in state.items():
+            setattr(ctx, key, value)
+        for key, value in synth.items():
+            setattr(ctx.synth, key, value)
+        ctx.synth.rng.setstate(rng)
 
 
 def build_target(config: pytest.Config, vendor: str) -> Any:
@@ -366,6 +402,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not config.getoption("--apiconform-record"):
         return
+    from .config import load_config
     from .report import write_reports
     from .report._run import case_from_dict, merge_coverage, merge_shape_maps, now_iso
     from .report._run import RunRecord
@@ -375,10 +412,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record.finished = now_iso()
     record.duration = round(time.time() - config._apiconform_started, 3)
     record.seed = run_seed(config)
-    record.argv = [a for a in config.invocation_params.args]
+    # target URLs may carry userinfo or key parameters: run.json gets them redacted
+    from .redact import Redactor
+
+    scrub = Redactor(())
+    record.argv = [_scrub_arg(scrub, str(a)) for a in config.invocation_params.args]
     vendors = selected_vendors(config)
     overrides = dict(item.split("=", 1) for item in _split(config.getoption("--target") or []) if "=" in item)
-    record.targets = {v: overrides.get(v, "mock") for v in vendors}
+    configured = load_config(Path(str(config.invocation_params.dir))).targets
+    record.targets = {v: scrub.url(overrides.get(v) or configured[v].get("base_url") or load_contract(v).server_url or "")
+                      if v in overrides or v in configured else "mock" for v in vendors}
     for data in config._apiconform_cases:
         record.add_case(case_from_dict(data))
     record.vendors = sorted(set(record.vendors) | set(vendors))
@@ -394,6 +437,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record.write(reports_dir / "run.json")
     write_reports(record, reports_dir)
     config._apiconform_record_path = reports_dir / "run.json"  # type: ignore[attr-defined]
+
+
+def _scrub_arg(redactor: Any, arg: str) -> str:
+    """One command-line argument with any URL in it redacted (`--target=VENDOR=URL`, `VENDOR=URL`)."""
+    import re
+
+    match = re.search(r"https?://", arg)
+    if match is None:
+        return redactor.text(arg)
+    return arg[: match.start()] + redactor.url(arg[match.start():])
 
 
 def _documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:

@@ -327,11 +327,18 @@ def render_matrix_md(
         for vendor, findings in findings_by_vendor.items():
             findings.sort(key=lambda f: (f.fingerprint in wmap, f.operation, f.category.value))
             lines += [f"**{_md(vendor)}** ({len(findings)})", "", "| operation | category | message |", "|---|---|---|"]
-            for f in findings[:max_findings]:
+            # one row per distinct finding (fingerprint): a finding seen by several cases must not crowd others out
+            rows: dict[str, list[Finding]] = {}
+            for f in findings:
+                rows.setdefault(f.fingerprint, []).append(f)
+            for same in list(rows.values())[:max_findings]:
+                f = same[0]
                 mark = " 🟡 waived" if f.fingerprint in wmap else ""
-                lines.append(f"| {_md(f.operation)} | {f.category.value}{mark} | {_md(f.message)} |")
-            if len(findings) > max_findings:
-                lines.append(f"| … | | {len(findings) - max_findings} more in matrix.html / run.json |")
+                times = f" (×{len(same)})" if len(same) > 1 else ""
+                lines.append(f"| {_md(f.operation)} | {f.category.value}{mark} | {_md(f.message)}{times} |")
+            hidden = sum(len(same) for same in list(rows.values())[max_findings:])
+            if hidden:
+                lines.append(f"| … | | {hidden} more in matrix.html / run.json |")
             lines.append("")
     lines += ["### Coverage", "", "| vendor | operations exercised | documented statuses seen | enum values seen |"]
     lines.append("|---|---|---|---|")

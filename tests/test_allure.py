@@ -1,0 +1,100 @@
+"""Allure: a drifted run leaves allure-results labelled epic=vendor, feature=operation, story=category, with a
+severity and the reproduction attached; `apiconform report` renders them when the Allure CLI is installed
+(`make allure`), and the rendered summary counts what run.json says."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from apiconform._cli_report import find_allure
+from apiconform.cli import main
+
+VENDORS = ["goodstack", "ctrlhub"]
+SEVERITIES = {"blocker", "critical", "normal", "minor", "trivial"}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("allure")
+    out = work / "reports"
+    with contextlib.chdir(work):
+        result = CliRunner().invoke(main, ["run", *VENDORS, "--max-examples", "3", "--no-progress", "--no-allure",
+                                           "--drift", "enum-value-changed", "--drift", "goodstack:field-type-changed",
+                                           "--reports-dir", str(out)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    return out
+
+
+def _results(reports: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((reports / "allure-results").glob("*-result.json"))]
+
+
+def _labels(result: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for label in result.get("labels", []):
+        out.setdefault(label["name"], []).append(label["value"])
+    return out
+
+
+def _case_status(case: dict) -> str:
+    return "failed" if case["findings"] else "skipped" if case["skipped"] else "passed"
+
+
+def test_results_are_labelled_by_vendor_operation_and_category(reports: Path) -> None:
+    results = _results(reports)
+    cases = json.loads((reports / "run.json").read_text())["cases"]
+    assert results and len(results) == len(cases)
+
+    # one Allure result per case, with the same vendor / operation / suite / outcome
+    seen = Counter()
+    for result in results:
+        labels = _labels(result)
+        assert len(labels["epic"]) == len(labels["feature"]) == len(labels["suite"]) == 1, labels
+        seen[(labels["epic"][0], labels["feature"][0], labels["suite"][0], result["status"])] += 1
+    assert seen == Counter((c["vendor"], c["operation"], c["suite"], _case_status(c)) for c in cases)
+    assert {status for *_, status in seen} >= {"failed", "passed"}
+
+    by_key: dict[tuple[str, str, str], list[dict]] = {}
+    for case in cases:
+        if case["findings"]:
+            by_key.setdefault((case["vendor"], case["operation"], case["suite"]), []).append(case)
+    fingerprints = {f["fingerprint"] for c in cases for f in c["findings"]}
+    for result in results:
+        labels = _labels(result)
+        assert labels["severity"][0] in SEVERITIES and len(labels["severity"]) == 1
+        assert result["attachments"], result["name"]  # every test carries at least its pytest reproduction
+        for attachment in result["attachments"]:
+            assert (reports / "allure-results" / attachment["source"]).stat().st_size > 0, attachment
+        if result["status"] != "failed":
+            continue
+        key = (labels["epic"][0], labels["feature"][0], labels["suite"][0])
+        categories = {f["category"] for c in by_key[key] for f in c["findings"]}
+        assert set(labels["story"]) <= categories and labels["story"], (labels["story"], categories)
+        assert labels["severity"][0] in {f["severity"] for c in by_key[key] for f in c["findings"]}
+        names = [a["name"] for a in result["attachments"]]
+        assert "reproduce (curl)" in names and "reproduce (pytest)" in names, names
+        attached = [json.loads((reports / "allure-results" / a["source"]).read_text())
+                    for a in result["attachments"] if a["type"] == "application/json" and ": " in a["name"]]
+        assert attached and all(a["fingerprint"] in fingerprints for a in attached)
+
+
+def test_report_renders_allure_html_whose_counts_match(reports: Path) -> None:
+    cli = find_allure()
+    if cli is None:
+        pytest.skip("Allure CLI not installed (run `make allure`: needs npm and Java 17); results were still checked")
+    result = CliRunner().invoke(main, ["report", "--reports-dir", str(reports)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    html = reports / "allure-report" / "index.html"
+    assert f"wrote {html}" in result.output
+    assert html.is_file() and html.stat().st_size > 1000
+    summary = json.loads((reports / "allure-report" / "widgets" / "summary.json").read_text())["statistic"]
+    statuses = Counter(r["status"] for r in _results(reports))
+    assert summary["failed"] == statuses["failed"] > 0
+    assert summary["passed"] == statuses["passed"] and summary["skipped"] == statuses["skipped"]
+    assert summary["broken"] == 0 and summary["total"] == sum(statuses.values())

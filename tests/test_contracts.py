@@ -170,7 +170,7 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert lines[2].startswith("  title: ")
     lines[2] = "  title: Ctrl-Hub: broken"  # line 3: "mapping values are not allowed here"
     contract.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert_fails(folder, f"{contract}:3:", "invalid YAML: mapping values are not allowed here")
+    assert_fails(folder, f"{contract}:3:", "invalid YAML: mapping values are not allowed")
 
 
 def test_invalid_yaml_in_a_named_vendor_fails_list_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

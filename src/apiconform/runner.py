@@ -144,10 +144,14 @@ class Recorder:
     notes: list[str] = field(default_factory=list)
     sample: dict[str, Any] | None = None  # one redacted request/response, for Allure
 
+    @functools.cached_property
+    def redactor(self) -> Any:
+        return self.target.redactor()
+
     def observe(self, exchange: Exchange, expectation: str, op: Operation | None = None,
                 checks: Iterable[str] | None = None) -> list[Finding]:
         op = op or self.operation
-        ctx = CheckContext(self.target.contract, op, exchange, expectation, self.target.redactor())
+        ctx = CheckContext(self.target.contract, op, exchange, expectation, self.redactor)
         findings, ran, covered = run_checks(ctx, checks)
         if self.sample is None or (findings and not self.findings):
             self.sample = exchange_summary(exchange, ctx.redactor)  # the first failing exchange, else the first
@@ -160,7 +164,7 @@ class Recorder:
             self.statuses.append(exchange.status)
             body = exchange.json()
             if body is not NOT_JSON:
-                self.record.observe_response(self.target.vendor, op.label, exchange.status, self.target.redactor().json(body))
+                self.record.observe_response(self.target.vendor, op.label, exchange.status, self.redactor.json(body))
                 self._observe_enums(op, exchange.status, body)
             else:
                 self.record.observe_response(self.target.vendor, op.label, exchange.status)

@@ -21,6 +21,7 @@ from ..errors import ContractError, UsageError
 from ._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec, pointer
 
 CONTRACT_FILE = "openapi.yaml"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _VERSION_RE = re.compile(r"^3\.[01]\.\d+$")
 
 
@@ -68,7 +69,7 @@ def read_document(path: Path) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)  # libyaml when available: 4-5x faster on large contracts
     except json.JSONDecodeError as exc:
         raise ContractError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
     except yaml.YAMLError as exc:

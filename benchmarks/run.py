@@ -1,0 +1,847 @@
+#!/usr/bin/env python3
+"""apiconform performance benchmark: gate cost, throughput against schemathesis, drift detection, scaling.
+
+    python benchmarks/run.py            # full run (~10-15 min on 2 cores)
+    python benchmarks/run.py --quick    # smoke run (~3-4 min): fewer vendors, operations, drifts, examples
+
+Prints one table per section and writes reports/benchmark.json (see benchmarks/README.md). Every
+apiconform/schemathesis run is a subprocess whose wall time and peak RSS (sum over its process tree,
+sampled every 50 ms from /proc or psutil) are measured; each run writes its reports under a temp dir,
+so the user's reports/ is never touched except reports/benchmark.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+
+
+def _ensure_venv() -> None:
+    """Re-run under the project's .venv if apiconform/schemathesis are not importable here."""
+    try:
+        import apiconform  # noqa: F401
+        import schemathesis  # noqa: F401
+    except ImportError:
+        venv_py = ROOT / ".venv" / "bin" / "python"
+        if venv_py.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+            os.execv(str(venv_py), [str(venv_py), *sys.argv])
+        raise SystemExit("apiconform is not importable: run `make setup` first (creates .venv)")
+
+
+BIN = Path(sys.executable).parent
+SEED = 20261123
+ST_SEED = 1
+
+# --------------------------------------------------------------------------------------------------- config
+
+
+@dataclass
+class Plan:
+    quick: bool
+    gate_max_examples: int | None  # None: the gate's default
+    gate_what_if: bool
+    throughput: list[tuple[str, int | None]]  # (vendor, operation count or None for all)
+    examples: int
+    detection_ops: int
+    detection_examples: int
+    drifts: list[str]
+    scaling_ops: list[int | None]
+    scaling_examples: list[int]
+    scaling_examples_ops: int
+    sections: list[str] = field(default_factory=list)
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    from apiconform.mock.drifts import DRIFTS
+
+    combos = ["enum-value-changed,required-field-dropped", "error-shape-changed,pagination-header-missing"]
+    if args.quick:
+        plan = Plan(quick=True, gate_max_examples=3, gate_what_if=False,
+                    throughput=[("eduframe", 12), ("tesla-ce", 8)],
+                    examples=10, detection_ops=8, detection_examples=5,
+                    drifts=["enum-value-changed", "field-type-changed", "required-field-dropped", "status-code-changed",
+                            combos[0]],
+                    scaling_ops=[5, 15], scaling_examples=[5, 10], scaling_examples_ops=5)
+    else:
+        plan = Plan(quick=False, gate_max_examples=None, gate_what_if=not args.no_what_if,
+                    throughput=[("eduframe", 40), ("tesla-ce", None), ("goodstack", None), ("ctrlhub", None), ("cofe-cms", None)],
+                    examples=10, detection_ops=16, detection_examples=10,
+                    drifts=list(DRIFTS) + combos,
+                    scaling_ops=[10, 50, None], scaling_examples=[5, 10, 25], scaling_examples_ops=10)
+    if args.examples:
+        plan.examples = args.examples
+    if args.drift:
+        plan.drifts = args.drift
+    plan.sections = args.only or ["gate", "throughput", "detection", "scaling"]
+    return plan
+
+
+# --------------------------------------------------------------------------------------------------- measuring
+
+
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants (shared pages counted once per process)."""
+    try:
+        import psutil  # type: ignore[import-not-found]
+
+        proc = psutil.Process(pid)
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+    except ImportError:
+        pass
+    except Exception:
+        return 0.0
+    kids = _children_map()
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += _rss_kb(current)
+        todo.extend(kids.get(current, []))
+    return total / 1024
+
+
+HAVE_PROC = Path("/proc/self/status").exists()
+
+
+@dataclass
+class Measured:
+    cmd: list[str]
+    rc: int
+    wall: float
+    peak_rss_mb: float
+    started: float  # epoch
+    stdout: str
+    stderr: str
+    rss_method: str
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 1800) -> Measured:
+    """Run `cmd`, sampling the RSS of its process tree every 50 ms; returns wall time and the peak."""
+    import resource
+
+    full_env = dict(os.environ, **(env or {}))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.time()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=full_env, cwd=str(cwd) if cwd else None)
+        peak = 0.0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                peak = max(peak, tree_rss_mb(proc.pid))
+                stop.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if HAVE_PROC:
+            sampler.start()
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        wall = time.perf_counter() - t0
+        stop.set()
+        if HAVE_PROC:
+            sampler.join()
+            method = "process tree RSS (psutil)" if _has_psutil() else "process tree RSS (/proc)"
+        else:  # no /proc: the largest single child process ever (not the tree sum)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            method = "ru_maxrss of children (largest single process)"
+        out.seek(0)
+        err.seek(0)
+        return Measured(cmd, rc, wall, peak, started, out.read(), err.read(), method)
+
+
+def _has_psutil() -> bool:
+    try:
+        import psutil  # type: ignore[import-not-found]  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def bench_env(counts_dir: Path, extra_addopts: str = "") -> dict[str, str]:
+    """Environment that loads benchmarks/_bench_plugin.py into apiconform's pytest run (and xdist workers)."""
+    pythonpath = os.pathsep.join(p for p in (str(BENCH), os.environ.get("PYTHONPATH", "")) if p)
+    addopts = " ".join(p for p in ("-p _bench_plugin", extra_addopts, os.environ.get("PYTEST_ADDOPTS", "")) if p)
+    return {"PYTHONPATH": pythonpath, "PYTEST_ADDOPTS": addopts, "APICONFORM_BENCH_DIR": str(counts_dir)}
+
+
+def read_counts(counts_dir: Path) -> dict[str, Any]:
+    """Merge the per-process files the bench plugin wrote: wire requests, first failure, recorded requests."""
+    wire, recorded, first = 0, 0, None
+    processes = 0
+    for path in counts_dir.glob("*.json"):
+        data = json.loads(path.read_text())
+        processes += 1
+        wire += int(data.get("wire", 0))
+        if data.get("role") == "controller":
+            recorded += int(data.get("recorded_requests", 0))
+            if data.get("first_failure") is not None:
+                first = data["first_failure"] if first is None else min(first, data["first_failure"])
+    return {"wire_requests": wire, "recorded_requests": recorded, "first_failure_epoch": first, "processes": processes}
+
+
+def load_run_json(reports_dir: Path) -> dict[str, Any]:
+    path = reports_dir / "run.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def apiconform_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "apiconform", "run", *args, "--no-progress", "--no-allure"]
+
+
+# --------------------------------------------------------------------------------------------------- helpers
+
+
+def pick_operations(vendor: str, count: int | None) -> list[str]:
+    """`count` operations spread evenly over the contract (all when None): a mix of list/read/write."""
+    from apiconform.contracts import load_contract
+
+    ops = [op.operation_id for op in load_contract(vendor)]
+    if count is None or count >= len(ops):
+        return ops
+    step = max(1, len(ops) // count)
+    return ops[::step][:count]
+
+
+def contract_json(vendor: str, tmp: Path) -> Path:
+    """The bundled contract (examples inlined) as schemathesis reads it."""
+    from apiconform.contracts import load_contract
+
+    path = tmp / f"{vendor}.openapi.json"
+    if not path.exists():
+        path.write_text(json.dumps(load_contract(vendor).document))
+    return path
+
+
+class Served:
+    """A vendor mock (optionally drifted) served over HTTP by uvicorn in a thread of this process."""
+
+    def __init__(self, vendor: str, drifts: list[str] | tuple[str, ...] = ()) -> None:
+        from apiconform.contracts import load_contract
+        from apiconform.mock import MockServer, build_app, load_behaviour
+
+        self.vendor = vendor
+        self.contract = load_contract(vendor)
+        self.credentials = dict(load_behaviour(self.contract).credentials())
+        self.server = MockServer(build_app(self.contract, drifts=list(drifts), seed=0))
+        # schemathesis' probes send deliberately invalid requests; uvicorn warns about each one
+        logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+        self.url = ""
+
+    def __enter__(self) -> "Served":
+        self.url = self.server.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.stop()
+
+    def st_headers(self) -> tuple[list[str] | None, str]:
+        """-H arguments carrying the mock's credentials for schemathesis, or (None, reason)."""
+        import httpx
+
+        from apiconform.auth import flow_of, select_scheme
+
+        picked = select_scheme(self.contract)
+        if not picked:
+            return [], "no auth"
+        scheme = picked[1]
+        flow = flow_of(scheme)
+        config = scheme.get("x-apiconform-auth") or {}
+        if flow == "bearer":
+            return ["-H", f"Authorization: Bearer {self.credentials['token']}"], "bearer header"
+        if flow == "api-key" and scheme.get("in") == "header":
+            prefix = config.get("prefix")
+            key = self.credentials["api_key"]
+            return ["-H", f"{scheme['name']}: {prefix + ' ' + key if prefix else key}"], "api-key header"
+        if flow == "jwt-login":  # log in once; the access token lives 300 s on the mock, longer than the run
+            body = {"role_id": self.credentials["role_id"], "secret_id": self.credentials["secret_id"]}
+            response = httpx.post(self.url + str(config.get("login", "/login")), json=body, timeout=10)
+            token = response.json()["token"]["access_token"]
+            return ["-H", f"Authorization: {config.get('prefix', 'Bearer')} {token}"], "JWT from one login (static header)"
+        return None, f"{flow}: every request must be signed (HMAC over all parameters); the schemathesis CLI cannot do that without a custom auth hook"
+
+
+def run_schemathesis(served: Served, tmp: Path, operations: list[str] | None, examples: int, mode: str = "positive",
+                     label: str = "st") -> dict[str, Any]:
+    headers, how = served.st_headers()
+    if headers is None:
+        return {"skipped": how}
+    spec = contract_json(served.vendor, tmp)
+    report_dir = tmp / f"{label}-report"
+    shutil.rmtree(report_dir, ignore_errors=True)
+    cmd = [str(BIN / "st"), "run", str(spec), "--url", served.url, "-n", str(examples), "--phases", "fuzzing",
+           "-m", mode, "--no-shrink", "-w", "1", "--seed", str(ST_SEED), "--no-color", "--generation-database", "none",
+           "--report", "ndjson", "--report-dir", str(report_dir), *headers]
+    for op in operations or []:
+        cmd += ["--include-operation-id", op]
+    run = measure(cmd, cwd=tmp)
+    result = parse_st_ndjson(report_dir)
+    result.update(rc=run.rc, wall=run.wall, peak_rss_mb=run.peak_rss_mb, started=run.started, auth=how)
+    if result["first_failure_epoch"] is not None:
+        result["time_to_first_finding"] = result["first_failure_epoch"] - run.started
+    if run.rc not in (0, 1):
+        result["error"] = (run.stdout + run.stderr)[-600:]
+    return result
+
+
+def parse_st_ndjson(report_dir: Path) -> dict[str, Any]:
+    cases = requests = 0
+    failures: set[tuple[str, str]] = set()
+    first = None
+    engine = None
+    for path in report_dir.glob("*.ndjson"):
+        for line in path.read_text().splitlines():
+            event = json.loads(line)
+            if "ScenarioFinished" in event:
+                scenario = event["ScenarioFinished"]
+                recorder = scenario.get("recorder") or {}
+                cases += len(recorder.get("cases") or {})
+                requests += len(recorder.get("interactions") or {})
+                failed = False
+                for checks in (recorder.get("checks") or {}).values():
+                    for check in checks:
+                        if check.get("status") == "failure":
+                            failures.add((recorder.get("label", "?"), check.get("name", "?")))
+                            failed = True
+                if failed and first is None:
+                    first = scenario.get("timestamp")
+            elif "EngineFinished" in event:
+                engine = event["EngineFinished"].get("running_time")
+    return {"cases": cases, "requests": requests, "failures": sorted(failures), "first_failure_epoch": first,
+            "engine_s": engine}
+
+
+def run_engine(vendor: str, operations: list[str] | None, examples: int, url: str | None,
+               credentials: dict[str, str] | None, suites: str = "properties") -> dict[str, Any]:
+    """apiconform's property engine (runner.run_properties) in a fresh process, in-process mock or over HTTP."""
+    spec = {"vendor": vendor, "operations": operations, "examples": examples, "url": url, "credentials": credentials,
+            "suites": suites}
+    run = measure([sys.executable, str(Path(__file__).resolve()), "_engine", json.dumps(spec)], cwd=ROOT)
+    try:
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": (run.stdout + run.stderr)[-800:], "rc": run.rc}
+    result.update(rc=run.rc, wall=run.wall, peak_rss_mb=run.peak_rss_mb)
+    return result
+
+
+def engine_main(spec_json: str) -> None:
+    """Child-process entry point for run_engine (prints one JSON line)."""
+    spec = json.loads(spec_json)
+    t0 = time.perf_counter()
+    import httpx
+
+    wire = [0]
+    original = httpx.Client._send_single_request
+
+    def counted(self: Any, request: Any) -> Any:
+        wire[0] += 1
+        return original(self, request)
+
+    httpx.Client._send_single_request = counted  # type: ignore[method-assign]
+    from apiconform.exchange import Session
+    from apiconform.runner import Discovery, run_negative, run_properties
+    from apiconform.targets import http_target, mock_target
+
+    imported = time.perf_counter() - t0
+    vendor = spec["vendor"]
+    if spec["url"]:
+        target = http_target(vendor, spec["url"], credentials=spec["credentials"], live=False)
+    else:
+        target = mock_target(vendor, seed=SEED)
+    session = Session(target)
+    discovery = Discovery(session)
+    only = set(spec["operations"] or [])
+    ops = [op for op in target.contract if not only or op.operation_id in only]
+    start = time.perf_counter()
+    cases = findings = skipped = 0
+    first = None
+    for op in ops:
+        seed = (SEED + zlib.crc32(op.label.encode())) % (1 << 31)
+        for suite in spec["suites"].split(","):
+            fn = run_properties if suite == "properties" else run_negative
+            rec = fn(session, op, spec["examples"], seed, discovery)
+            cases += rec.requests
+            skipped += bool(rec.skipped)
+            findings += len(rec.findings)
+            if rec.findings and first is None:
+                first = time.perf_counter() - start
+    engine = time.perf_counter() - start
+    session.close()
+    print(json.dumps({"import_s": imported, "engine_s": engine, "cases": cases, "requests": wire[0],
+                      "operations": len(ops), "skipped": skipped, "findings": findings, "first_finding_s": first}))
+
+
+# --------------------------------------------------------------------------------------------------- sections
+
+
+def section_gate(plan: Plan, tmp: Path) -> dict[str, Any]:
+    variants = [("gate", "", None)]
+    if plan.gate_what_if:
+        # what-if: the two start-up costs found by profiling, removed from the outside (no source edits):
+        # --assert=plain (no assertion rewriting of schemathesis' modules) and rfc3987_syntax not importable
+        block = tmp / "what-if-site"
+        block.mkdir(exist_ok=True)
+        (block / "sitecustomize.py").write_text(
+            "import sys\n"
+            "class _Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'rfc3987_syntax' or name.startswith('rfc3987_syntax.'):\n"
+            "            raise ModuleNotFoundError(name)\n"
+            "        return None\n"
+            "sys.meta_path.insert(0, _Block())\n")
+        variants.append(("gate what-if (--assert=plain, no rfc3987_syntax)", "--assert=plain", block))
+    rows = []
+    for name, addopts, site in variants:
+        counts = tmp / f"counts-{len(rows)}"
+        counts.mkdir()
+        reports = tmp / f"gate-reports-{len(rows)}"
+        env = bench_env(counts, addopts)
+        if site is not None:
+            env["PYTHONPATH"] = os.pathsep.join((str(site), env["PYTHONPATH"]))
+        args = ["--workers", "2", "--reports-dir", str(reports)]
+        if plan.gate_max_examples:
+            args += ["--max-examples", str(plan.gate_max_examples)]
+        print(f"  running {name} ...", flush=True)
+        run = measure(apiconform_cmd(*args), env=env, cwd=ROOT)
+        record = load_run_json(reports)
+        cases = record.get("cases", [])
+        ran = [c for c in cases if not c.get("skipped")]
+        counted = read_counts(counts)
+        rows.append({
+            "name": name, "rc": run.rc, "wall": run.wall, "peak_rss_mb": run.peak_rss_mb, "rss_method": run.rss_method,
+            "session_s": record.get("duration"), "cases_run": len(ran), "cases_skipped": len(cases) - len(ran),
+            "wire_requests": counted["wire_requests"], "recorded_requests": counted["recorded_requests"],
+            "cases_per_s": len(ran) / run.wall if run.wall else 0, "requests_per_s": counted["wire_requests"] / run.wall,
+            "vendors": record.get("vendors"), "max_examples": plan.gate_max_examples or "default (10)",
+            "suite_seconds": _suite_seconds(cases),
+        })
+    return {"runs": rows}
+
+
+def _suite_seconds(cases: list[dict[str, Any]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for case in cases:
+        key = f"{case['vendor']}/{case['suite']}"
+        totals[key] = round(totals.get(key, 0.0) + float(case.get("duration") or 0), 2)
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def section_throughput(plan: Plan, tmp: Path) -> dict[str, Any]:
+    rows = []
+    for vendor, count in plan.throughput:
+        ops = pick_operations(vendor, count)
+        only = None if count is None else ops
+        print(f"  {vendor}: {len(ops)} operations x {plan.examples} examples ...", flush=True)
+        row: dict[str, Any] = {"vendor": vendor, "operations": len(ops), "examples": plan.examples}
+        with Served(vendor) as served:
+            row["schemathesis"] = run_schemathesis(served, tmp, only, plan.examples, label=f"tp-{vendor}")
+        with Served(vendor) as served:  # a fresh mock: both tools start from the same state
+            row["apiconform_http"] = run_engine(vendor, only, plan.examples, served.url, served.credentials)
+        row["apiconform_inprocess"] = run_engine(vendor, only, plan.examples, None, None)
+        counts = tmp / f"tp-counts-{vendor}"
+        counts.mkdir()
+        reports = tmp / f"tp-reports-{vendor}"
+        args = [vendor, "--suite", "properties", "--max-examples", str(plan.examples), "--workers", "1",
+                "--reports-dir", str(reports)]
+        if only:
+            args += ["--operation", ",".join(only)]
+        cli = measure(apiconform_cmd(*args), env=bench_env(counts), cwd=ROOT)
+        record = load_run_json(reports)
+        counted = read_counts(counts)
+        row["apiconform_cli"] = {"rc": cli.rc, "wall": cli.wall, "peak_rss_mb": cli.peak_rss_mb,
+                                 "cases": counted["recorded_requests"], "requests": counted["wire_requests"],
+                                 "session_s": record.get("duration")}
+        rows.append(row)
+    return {"rows": rows, "examples": plan.examples}
+
+
+def section_detection(plan: Plan, tmp: Path) -> dict[str, Any]:
+    from apiconform.mock.drifts import DRIFTS
+
+    vendor = "eduframe"
+    ops = pick_operations(vendor, plan.detection_ops)
+    scenarios = ["(none: baseline)"] + plan.drifts
+    rows = []
+    base_ac: set[tuple[str, str]] = set()
+    base_st: set[tuple[str, str]] = set()
+    for index, scenario in enumerate(scenarios):
+        drifts = [] if index == 0 else [d for d in scenario.split(",") if d]
+        print(f"  drift {scenario} ...", flush=True)
+        counts = tmp / f"det-counts-{index}"
+        counts.mkdir()
+        reports = tmp / f"det-reports-{index}"
+        args = [vendor, "--suite", "properties,negative", "--max-examples", str(plan.detection_examples),
+                "--workers", "1", "--operation", ",".join(ops), "--reports-dir", str(reports)]
+        for drift in drifts:
+            args += ["--drift", drift]
+        ac = measure(apiconform_cmd(*args), env=bench_env(counts), cwd=ROOT)
+        counted = read_counts(counts)
+        record = load_run_json(reports)
+        found = {(c["operation"], f["category"]) for c in record.get("cases", []) for f in c.get("findings", [])}
+        categories = sorted({cat for _, cat in found})
+        expected = sorted({DRIFTS[d].category.value for d in drifts})
+        with Served(vendor, drifts) as served:
+            st = run_schemathesis(served, tmp, ops, plan.detection_examples, mode="all", label=f"det-{index}")
+        st_found = {tuple(x) for x in st.get("failures", [])}
+        if index == 0:
+            base_ac, base_st = found, st_found
+        ac_first = (counted["first_failure_epoch"] - ac.started) if counted["first_failure_epoch"] else None
+        rows.append({
+            "scenario": scenario, "drifts": drifts, "expected_categories": expected,
+            "apiconform": {"rc": ac.rc, "wall": ac.wall, "peak_rss_mb": ac.peak_rss_mb,
+                           "detected": ac.rc == 1 and bool(found - base_ac),
+                           "right_category": bool(set(expected) & set(categories)) if expected else None,
+                           "categories": categories, "time_to_first_finding": ac_first,
+                           "cases": counted["recorded_requests"], "requests": counted["wire_requests"]},
+            "schemathesis": {"rc": st.get("rc"), "wall": st.get("wall"), "peak_rss_mb": st.get("peak_rss_mb"),
+                             "detected": st.get("rc") not in (0, None) and bool(st_found - base_st),
+                             "checks": sorted({check for _, check in st_found}),
+                             "new_checks": sorted({check for _, check in st_found - base_st}),
+                             "time_to_first_finding": st.get("time_to_first_finding"),
+                             "cases": st.get("cases"), "requests": st.get("requests"), "error": st.get("error")},
+        })
+    drifted = rows[1:]
+    summary = {
+        "operations": ops, "examples": plan.detection_examples, "vendor": vendor,
+        "apiconform_baseline_clean": rows[0]["apiconform"]["rc"] == 0,
+        "schemathesis_baseline_clean": rows[0]["schemathesis"]["rc"] == 0,
+        "schemathesis_baseline_checks": rows[0]["schemathesis"]["checks"],
+        "apiconform_detected": sum(r["apiconform"]["detected"] for r in drifted),
+        "schemathesis_detected": sum(r["schemathesis"]["detected"] for r in drifted),
+        "scenarios": len(drifted),
+    }
+    return {"rows": rows, "summary": summary}
+
+
+def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:
+    from apiconform.contracts import load_contract
+
+    vendor = "eduframe"
+    total = len(load_contract(vendor))
+    points: list[tuple[int | None, int]] = [(n, 10) for n in plan.scaling_ops]
+    points += [(plan.scaling_examples_ops, n) for n in plan.scaling_examples if n != 10 or plan.scaling_examples_ops not in plan.scaling_ops]
+    rows = []
+    for index, (count, examples) in enumerate(points):
+        ops = pick_operations(vendor, count)
+        print(f"  {len(ops)} operations x {examples} examples ...", flush=True)
+        counts = tmp / f"sc-counts-{index}"
+        counts.mkdir()
+        reports = tmp / f"sc-reports-{index}"
+        args = [vendor, "--suite", "properties", "--max-examples", str(examples), "--workers", "1", "--reports-dir", str(reports)]
+        if count is not None and count < total:
+            args += ["--operation", ",".join(ops)]
+        run = measure(apiconform_cmd(*args), env=bench_env(counts), cwd=ROOT)
+        record = load_run_json(reports)
+        counted = read_counts(counts)
+        cases = counted["recorded_requests"]
+        session = record.get("duration") or run.wall
+        rows.append({"operations": len(ops), "examples": examples, "rc": run.rc, "wall": run.wall,
+                     "session_s": session, "peak_rss_mb": run.peak_rss_mb, "cases": cases,
+                     "requests": counted["wire_requests"], "s_per_operation": session / len(ops),
+                     "ms_per_case": 1000 * session / cases if cases else None})
+    return {"rows": rows, "vendor": vendor}
+
+
+# --------------------------------------------------------------------------------------------------- output
+
+
+def table(title: str, headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = "  ".join("-" * w for w in widths)
+    out = [f"\n== {title}", "  ".join(h.ljust(w) for h, w in zip(headers, widths)), line]
+    out += ["  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    return "\n".join(out)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+    return str(value)
+
+
+def _numeric(text: str) -> bool:
+    return text.replace(".", "", 1).replace("x", "").replace("-", "").isdigit()
+
+
+def _rate(cases: Any, seconds: Any) -> float | None:
+    return cases / seconds if cases and seconds else None
+
+
+def render(results: dict[str, Any]) -> str:
+    parts = []
+    gate = results.get("gate")
+    if gate:
+        parts.append(table("Full gate: `apiconform run --workers 2` (all vendors, embedded mocks)",
+                           ["run", "rc", "wall s", "pytest session s", "peak RSS MB", "cases run", "skipped",
+                            "HTTP requests", "cases/s", "req/s"],
+                           [[r["name"], r["rc"], r["wall"], r["session_s"], r["peak_rss_mb"], r["cases_run"],
+                             r["cases_skipped"], r["wire_requests"], r["cases_per_s"], r["requests_per_s"]]
+                            for r in gate["runs"]]))
+        top = list(gate["runs"][0]["suite_seconds"].items())[:6]
+        parts.append("   slowest vendor/suite (sum of test durations, s): " + ", ".join(f"{k} {v}" for k, v in top))
+    tp = results.get("throughput")
+    if tp:
+        rows = []
+        for r in tp["rows"]:
+            st, http, inproc, cli = r["schemathesis"], r["apiconform_http"], r["apiconform_inprocess"], r["apiconform_cli"]
+            st_rate = _rate(st.get("cases"), st.get("wall"))
+            http_rate = _rate(http.get("cases"), http.get("wall"))
+            rows.append([
+                r["vendor"], r["operations"],
+                st.get("wall") if "skipped" not in st else "skip", st.get("cases"), st.get("requests"), st_rate,
+                http.get("wall"), http.get("cases"), http.get("requests"), http_rate,
+                (f"{http_rate / st_rate:.2f}x" if http_rate and st_rate else "-"),
+                inproc.get("wall"), _rate(inproc.get("cases"), inproc.get("wall")),
+                cli.get("wall"), _rate(cli.get("cases"), cli.get("wall")),
+                (f"{st.get('engine_s'):.2f}/{http.get('engine_s'):.2f}" if st.get("engine_s") and http.get("engine_s") else "-"),
+            ])
+        parts.append(table(f"Property throughput, same operations, {tp['examples']} examples/operation, mock served over HTTP "
+                           "(wall = whole process incl. start-up)",
+                           ["vendor", "ops", "st wall", "st cases", "st reqs", "st cases/s", "ac http wall", "ac cases",
+                            "ac reqs", "ac cases/s", "ac/st", "ac in-proc wall", "in-proc cases/s", "ac CLI wall",
+                            "CLI cases/s", "engine s st/ac"], rows))
+        for r in tp["rows"]:
+            if "skipped" in r["schemathesis"]:
+                parts.append(f"   schemathesis skipped for {r['vendor']}: {r['schemathesis']['skipped']}")
+            for key in ("apiconform_http", "apiconform_inprocess"):
+                if "error" in r[key]:
+                    parts.append(f"   {key} failed for {r['vendor']}: {r[key]['error'][-300:]}")
+        agg = results.get("aggregate_throughput")
+        if agg:
+            parts.append(f"   same work, summed over {', '.join(agg['vendors'])}: schemathesis {agg['st_cases']} cases in "
+                         f"{agg['st_wall']:.1f} s ({agg['st_rate']:.1f}/s); apiconform over HTTP {agg['ac_cases']} cases in "
+                         f"{agg['ac_wall']:.1f} s ({agg['ac_rate']:.1f}/s) -> apiconform/schemathesis {agg['ratio']:.2f}x "
+                         f"(engine only, start-up excluded: {agg['engine_ratio']:.2f}x); "
+                         f"in-process vs over-HTTP apiconform: {agg['inproc_vs_http']:.2f}x")
+    det = results.get("detection")
+    if det:
+        rows = []
+        for r in det["rows"]:
+            ac, st = r["apiconform"], r["schemathesis"]
+            rows.append([r["scenario"], ",".join(r["expected_categories"]) or "-",
+                         ac["detected"], ac["right_category"], ",".join(ac["categories"]) or "-", ac["time_to_first_finding"],
+                         ac["wall"], st["detected"], ",".join(st["new_checks"]) or "-", st["time_to_first_finding"], st["wall"]])
+        s = det["summary"]
+        parts.append(table(f"Drift detection: {s['vendor']} {len(s['operations'])} operations, properties+negative, "
+                           f"{s['examples']} examples (apiconform --workers 1; schemathesis -m all --phases fuzzing -w 1)",
+                           ["drift", "expected", "ac detects", "ac right cat", "ac categories", "ac 1st finding s",
+                            "ac wall", "st detects", "st new failing checks", "st 1st finding s", "st wall"], rows))
+        parts.append(f"   detection rate: apiconform {s['apiconform_detected']}/{s['scenarios']}"
+                     f" (baseline clean: {_fmt(s['apiconform_baseline_clean'])})")
+        parts.append(f"   detection rate: schemathesis {s['schemathesis_detected']}/{s['scenarios']}"
+                     f" (baseline clean: {_fmt(s['schemathesis_baseline_clean'])}"
+                     + (f"; baseline already fails {', '.join(s['schemathesis_baseline_checks'])}: only new failures count"
+                        if s["schemathesis_baseline_checks"] else "") + ")")
+    sc = results.get("scaling")
+    if sc:
+        parts.append(table(f"Scaling: {sc['vendor']} properties suite (`apiconform run --suite properties --workers 1`)",
+                           ["operations", "examples", "wall s", "session s", "peak RSS MB", "cases", "HTTP requests",
+                            "s/operation", "ms/case"],
+                           [[r["operations"], r["examples"], r["wall"], r["session_s"], r["peak_rss_mb"], r["cases"],
+                             r["requests"], r["s_per_operation"], r["ms_per_case"]] for r in sc["rows"]]))
+        marginal = results.get("marginal")
+        if marginal:
+            parts.append("   " + "; ".join(marginal))
+    targets = results.get("targets")
+    if targets:
+        parts.append(table("Targets (goals, not assertions)", ["goal", "measured", "met"],
+                           [[t["goal"], t["measured"], t["met"]] for t in targets]))
+    return "\n".join(parts)
+
+
+def derive(results: dict[str, Any], plan: Plan) -> None:
+    """Aggregates, marginal costs and the target lines."""
+    tp = results.get("throughput")
+    if tp:
+        vendors, st_cases, st_wall, ac_cases, ac_wall, st_eng, ac_eng, in_wall, in_cases = [], 0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0
+        for r in tp["rows"]:
+            st, http, inproc = r["schemathesis"], r["apiconform_http"], r["apiconform_inprocess"]
+            if "skipped" in st or "error" in http or not st.get("cases"):
+                continue
+            vendors.append(r["vendor"])
+            st_cases += st["cases"]
+            st_wall += st["wall"]
+            st_eng += st.get("engine_s") or st["wall"]
+            ac_cases += http["cases"]
+            ac_wall += http["wall"]
+            ac_eng += http["engine_s"]
+            if "error" not in inproc:
+                in_wall += inproc["wall"]
+                in_cases += inproc["cases"]
+        if vendors and st_wall and ac_wall:
+            results["aggregate_throughput"] = {
+                "vendors": vendors, "st_cases": st_cases, "st_wall": st_wall, "st_rate": st_cases / st_wall,
+                "ac_cases": ac_cases, "ac_wall": ac_wall, "ac_rate": ac_cases / ac_wall,
+                "ratio": (ac_cases / ac_wall) / (st_cases / st_wall),
+                "engine_ratio": (ac_cases / ac_eng) / (st_cases / st_eng) if ac_eng and st_eng else 0.0,
+                "inproc_vs_http": (in_cases / in_wall) / (ac_cases / ac_wall) if in_wall else 0.0,
+            }
+    sc = results.get("scaling")
+    if sc:
+        by_ops = sorted({(r["operations"], r["session_s"]) for r in sc["rows"] if r["examples"] == 10})
+        by_ex = sorted({(r["examples"], r["session_s"], r["operations"]) for r in sc["rows"]
+                        if r["operations"] == plan.scaling_examples_ops})
+        notes = []
+        if len(by_ops) >= 2:
+            (o1, t1), (o2, t2) = by_ops[0], by_ops[-1]
+            notes.append(f"marginal cost {(t2 - t1) / (o2 - o1):.2f} s per extra operation at 10 examples")
+        if len(by_ex) >= 2:
+            (e1, t1, ops), (e2, t2, _) = by_ex[0], by_ex[-1]
+            notes.append(f"marginal cost {1000 * (t2 - t1) / ((e2 - e1) * ops):.0f} ms per extra example per operation")
+        results["marginal"] = notes
+    targets = []
+    gate = results.get("gate")
+    if gate:
+        g = gate["runs"][0]
+        full = not plan.quick
+        targets.append({"goal": "full five-vendor gate, default settings, 2 cores: < 60 s",
+                        "measured": f"{g['wall']:.1f} s" + ("" if full else f" (quick: --max-examples {plan.gate_max_examples}, not comparable)"),
+                        "met": (g["wall"] < 60) if full else None})
+        peak = max([r["peak_rss_mb"] for r in gate["runs"]])
+        targets.append({"goal": "peak memory of the gate (process tree RSS): < 500 MB", "measured": f"{g['peak_rss_mb']:.0f} MB",
+                        "met": g["peak_rss_mb"] < 500 if peak else None})
+        if len(gate["runs"]) > 1:
+            w = gate["runs"][1]
+            targets.append({"goal": "(what-if) gate with the two start-up fixes: < 60 s", "measured": f"{w['wall']:.1f} s",
+                            "met": w["wall"] < 60 if full else None})
+    agg = results.get("aggregate_throughput")
+    det = results.get("detection")
+    if agg:
+        equal_or_better = None
+        if det:
+            s = det["summary"]
+            equal_or_better = s["apiconform_detected"] >= s["schemathesis_detected"]
+        targets.append({"goal": "property throughput >= 2x schemathesis CLI on the same work (wall, over HTTP)",
+                        "measured": f"{agg['ratio']:.2f}x (engine only {agg['engine_ratio']:.2f}x)",
+                        "met": agg["ratio"] >= 2})
+        if det:
+            targets.append({"goal": "... with equal or better drift detection",
+                            "measured": f"{det['summary']['apiconform_detected']} vs {det['summary']['schemathesis_detected']} of {det['summary']['scenarios']}",
+                            "met": equal_or_better})
+    results["targets"] = targets
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "_engine":
+        _ensure_venv()
+        engine_main(sys.argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
+    parser.add_argument("--only", action="append", choices=["gate", "throughput", "detection", "scaling"],
+                        help="run only these sections (repeatable; default all)")
+    parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
+                        "NAME or NAME,NAME for a combination)")
+    parser.add_argument("--examples", type=int, default=None, help="examples per operation for the throughput section")
+    parser.add_argument("--no-what-if", action="store_true", help="full mode: skip the gate what-if variant")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.json", help="JSON output")
+    args = parser.parse_args()
+    _ensure_venv()
+    plan = make_plan(args)
+    results: dict[str, Any] = {
+        "schema": "apiconform.benchmark/1", "mode": "quick" if plan.quick else "full",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "loadavg_at_start": _loadavg()},
+        "versions": _versions(), "plan": {k: v for k, v in plan.__dict__.items()},
+    }
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as name:
+        tmp = Path(name)
+        for section, fn in (("gate", section_gate), ("throughput", section_throughput),
+                            ("detection", section_detection), ("scaling", section_scaling)):
+            if section in plan.sections:
+                print(f"[{section}]", flush=True)
+                t0 = time.perf_counter()
+                results[section] = fn(plan, tmp)
+                results[section]["section_s"] = time.perf_counter() - t0
+    results["total_s"] = time.perf_counter() - began
+    results["machine"]["loadavg_at_end"] = _loadavg()
+    derive(results, plan)
+    text = render(results)
+    print(text)
+    print(f"\ntotal benchmark time {results['total_s']:.0f} s; load average at start/end "
+          f"{results['machine']['loadavg_at_start']} / {results['machine']['loadavg_at_end']} on {os.cpu_count()} CPUs "
+          f"(figures are only comparable on an otherwise idle machine); JSON: {args.out}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str))
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("apiconform", "schemathesis", "hypothesis", "pytest", "httpx", "uvicorn"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "?"
+    return out
+
+
+if __name__ == "__main__":
+    main()

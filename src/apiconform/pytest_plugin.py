@@ -126,6 +126,16 @@ def _in_shard(key: str, shard: tuple[int, int] | None) -> bool:
     return zlib.crc32(key.encode()) % shard[1] == shard[0] - 1
 
 
+def applies_to(predicate: Any) -> Any:
+    """Decorator for suite tests: parametrise only over operations where `predicate(op)` holds."""
+
+    def mark(fn: Any) -> Any:
+        fn.apiconform_applies = predicate
+        return fn
+
+    return mark
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise conformance tests (modules that declare a SUITE) by vendor operation or resource."""
     if getattr(metafunc.module, "SUITE", None) not in SUITE_CATEGORIES:
@@ -136,9 +146,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "operation" in metafunc.fixturenames:
         params, ids = [], []
         for vendor in selected_vendors(config):
+            applies = getattr(metafunc.function, "apiconform_applies", None)
             for op in load_contract(vendor):
                 if only and op.operation_id not in only:
                     continue
+                if applies is not None and not applies(op):
+                    continue  # e.g. no idempotency key documented: nothing to test, not a skip
                 key = f"{metafunc.function.__name__}:{vendor}:{op.label}"
                 if not _in_shard(key, shard):
                     continue

@@ -428,17 +428,25 @@ class _Enough(Exception):
     """Stops generation early once a search has what it needs (hypothesis re-raises it unchanged)."""
 
 
-def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
-    """Missing and wrong credentials get the documented auth failure status and error shape."""
-    rec = Recorder(session.target, op, "negative", f"auth[{op.label}]")
-    if not op.security:
-        rec.skipped = "operation requires no credentials"
-        return rec
+def _prepared(rec: Recorder, session: Session, op: Operation, seed: int, discovery: Discovery,
+              applicable: bool, why_not: str) -> httpx.Request | None:
+    """The valid request a targeted negative test starts from, or None with the skip reason set."""
+    if not applicable:
+        rec.skipped = why_not
+        return None
     if _skip_if_unsafe(rec, op):
-        return rec
+        return None
     request = valid_request(session, op, seed, discovery)
     if request is None:
         rec.skipped = "no valid request could be built for this operation"
+    return request
+
+
+def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
+    """Missing and wrong credentials get the documented auth failure status and error shape."""
+    rec = Recorder(session.target, op, "negative", f"auth[{op.label}]")
+    request = _prepared(rec, session, op, seed, discovery, bool(op.security), "operation requires no credentials")
+    if request is None:
         return rec
     for mode in ("none", "wrong"):
         try:
@@ -453,16 +461,10 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
 def run_idempotency(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
     """Same key + same body replays; same key + different body is refused in the documented error shape."""
     rec = Recorder(session.target, op, "negative", f"idempotency[{op.label}]")
-    if not op.idempotency:
-        rec.skipped = "operation documents no idempotency key"
+    request = _prepared(rec, session, op, seed, discovery, bool(op.idempotency), "operation documents no idempotency key")
+    if request is None or not op.idempotency:
         return rec
-    if _skip_if_unsafe(rec, op):
-        return rec
-    request = valid_request(session, op, seed, discovery)
     header = str(op.idempotency.get("header", "Idempotency-Key"))
-    if request is None:
-        rec.skipped = "no valid request could be built for this operation"
-        return rec
     key = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
     try:
         _idempotency_steps(session, op, rec, request, header, key)

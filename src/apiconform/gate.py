@@ -273,7 +273,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
     for f in r.failing[:MAX_SUMMARY_FINDINGS]:
         lines.append(f"  FAIL {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
     if len(r.failing) > MAX_SUMMARY_FINDINGS:
-        lines.append(f"  ... {len(r.failing) - MAX_SUMMARY_FINDINGS} more in reports/matrix.html")
+        lines.append(f"  ... {len(r.failing) - MAX_SUMMARY_FINDINGS} more in matrix.html (reports directory)")
     if r.ignored:
         lines.append(f"  reported, not gating: {len(r.ignored)} findings ({_by_category(r.ignored)})")
     if r.waived:

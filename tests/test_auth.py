@@ -215,7 +215,7 @@ def test_hmac_auth_async_against_starlette_app() -> None:
     ids=["header", "prefixed", "query", "cookie"],
 )
 def test_api_key_auth_round_trip(scheme: dict[str, Any]) -> None:
-    creds = {"api_key": "sk_live_0123456789"}
+    creds = {"api_key": "test-key-0123456789"}
     auth = auth_for(contract({"k": scheme}), creds)
     assert isinstance(auth, ApiKeyAuth)
     with httpx.Client(transport=verifying_transport(scheme, creds), base_url=BASE, auth=auth,
@@ -225,7 +225,7 @@ def test_api_key_auth_round_trip(scheme: dict[str, Any]) -> None:
     with httpx.Client(transport=verifying_transport(scheme, creds), base_url=BASE) as client:
         r = client.get("/things")
         assert r.status_code == 401 and r.json()["reason"].startswith("missing")
-    wrong = ApiKeyAuth.from_scheme(scheme, {"api_key": "sk_live_wrong"})
+    wrong = ApiKeyAuth.from_scheme(scheme, {"api_key": "test-key-wrong"})
     with httpx.Client(transport=verifying_transport(scheme, creds), base_url=BASE, auth=wrong) as client:
         r = client.get("/things")
         assert r.status_code == 401 and r.json()["reason"].startswith("invalid")

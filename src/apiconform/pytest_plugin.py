@@ -216,7 +216,7 @@ class _Sessions:
 
             target = build_target(self.config, vendor)
             if target.kind == "mock" and target.app is target.app.mock:
-                self._pristine[vendor] = _mock_state(target.app)
+                self._pristine[vendor] = target.app.mock.ctx.snapshot()
             session = Session(target)
             self._cache[vendor] = (session, Discovery(session))
         return self._cache[vendor]
@@ -232,7 +232,7 @@ class _Sessions:
         from .runner import Discovery
 
         if vendor in self._pristine:  # rewind the mock (cheap) ...
-            _restore_mock(session.target.app, self._pristine[vendor])
+            session.target.app.mock.ctx.restore(self._pristine[vendor])
             fresh = Session(session.target)
         else:  # ... or, behind fault middleware (which may keep state of its own), build a new one
             fresh = Session(build_target(self.config, vendor))
@@ -241,35 +241,6 @@ class _Sessions:
     def close(self) -> None:
         for session, _ in self._cache.values():
             session.close()
-
-
-# The embedded mock keeps all per-app state in its context (records, id counters, idempotency keys, rate
-# window, behaviour scratch space) plus the generator of its synthesizer; the rest is the contract and code.
-_MOCK_FIXED = frozenset({"contract", "behaviour", "synth", "lock", "_schema_cache"})
-_SYNTH_FIXED = frozenset({"contract", "rng", "_rstr"})
-
-
-def _mock_state(app: Any) -> tuple[bytes, Any]:
-    import pickle
-
-    ctx = app.mock.ctx
-    state = {k: v for k, v in vars(ctx).items() if k not in _MOCK_FIXED}
-    synth = {k: v for k, v in vars(ctx.synth).items() if k not in _SYNTH_FIXED}
-    return pickle.dumps((state, synth)), ctx.synth.rng.getstate()
-
-
-def _restore_mock(app: Any, saved: tuple[bytes, Any]) -> None:
-    import pickle
-
-    blob, rng = saved
-    ctx = app.mock.ctx
-    state, synth = pickle.loads(blob)
-    with ctx.lock:
-        for key, value in state.items():
-            setattr(ctx, key, value)
-        for key, value in synth.items():
-            setattr(ctx.synth, key, value)
-        ctx.synth.rng.setstate(rng)
 
 
 def build_target(config: pytest.Config, vendor: str) -> Any:

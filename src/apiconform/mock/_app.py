@@ -72,6 +72,32 @@ class MockContext:
         self._counters: dict[str, int] = {}
         self._schema_cache: dict[tuple[str, int], str | None] = {}
 
+    # --- state ---------------------------------------------------------------------------------
+    # All per-app state lives here (records, id counters, idempotency keys, rate window, behaviour
+    # scratch space) plus the synthesizer's generator; the rest is the contract and code.
+    _FIXED = frozenset({"contract", "behaviour", "synth", "lock", "_schema_cache"})
+    _SYNTH_FIXED = frozenset({"contract", "rng", "_rstr"})
+
+    def snapshot(self) -> tuple[bytes, Any]:
+        """The mock's state, to rewind to later (every test starts from the same state)."""
+        import pickle
+
+        state = {k: v for k, v in vars(self).items() if k not in self._FIXED}
+        synth = {k: v for k, v in vars(self.synth).items() if k not in self._SYNTH_FIXED}
+        return pickle.dumps((state, synth)), self.synth.rng.getstate()
+
+    def restore(self, saved: tuple[bytes, Any]) -> None:
+        import pickle
+
+        blob, rng = saved
+        state, synth = pickle.loads(blob)
+        with self.lock:
+            for key, value in state.items():
+                setattr(self, key, value)
+            for key, value in synth.items():
+                setattr(self.synth, key, value)
+            self.synth.rng.setstate(rng)
+
     # --- schema helpers ----------------------------------------------------------------------
     def response_schema(self, op: Operation, status: int, media_type: str | None = None) -> str | None:
         """Compiled-ready pointer of the documented body schema for `status` (None: no body documented)."""

@@ -84,7 +84,9 @@ def _summary(outcome: object, options: RunOptions) -> None:
         console.width = max(console.width, 132)  # CI logs: one table row per vendor, no wrapping
     cases = record.cases
     ran = [c for c in cases if not c.skipped]
-    table = Table(title=f"apiconform - {len(ran)} cases run, {len(cases) - len(ran)} skipped, seed {record.seed}")
+    requests = sum(c.requests for c in cases)
+    table = Table(title=f"apiconform - {len(ran)} cases run, {len(cases) - len(ran)} skipped, "
+                        f"{requests} requests, {record.duration:.0f} s, seed {record.seed}")
     table.add_column("vendor")
     for category in Category:
         table.add_column(_SHORT[category], justify="center")

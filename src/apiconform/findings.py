@@ -117,6 +117,7 @@ class CaseResult:
     status: int | None = None
     duration: float = 0.0
     skipped: str = ""  # reason, when the case did not run
+    requests: int = 0  # HTTP requests the case sent (retries included)
 
     @property
     def passed(self) -> bool:

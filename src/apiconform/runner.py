@@ -204,6 +204,7 @@ class Recorder:
             status=self.statuses[-1] if self.statuses else None,
             duration=time.perf_counter() - self.started,
             skipped=self.skipped,
+            requests=self.requests,
         )
 
 

@@ -187,6 +187,7 @@ def case_to_dict(case: CaseResult) -> dict[str, Any]:
         "status": case.status,
         "duration": round(float(case.duration), 6),
         "skipped": case.skipped,
+        "requests": int(case.requests),
         "checks": list(case.checks),
         "categories": [Category(c).value for c in case.categories],
         "findings": [f.to_dict() for f in case.findings],
@@ -206,6 +207,7 @@ def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
         status=data.get("status"),
         duration=float(data.get("duration") or 0.0),
         skipped=data.get("skipped") or "",
+        requests=int(data.get("requests") or 0),
     )
 
 

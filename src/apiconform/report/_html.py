@@ -110,7 +110,7 @@ def _pct_bar(n: int, d: int | None) -> str:
     return f'<span class="bar{" low" if pct < 50 else ""}"><i style="width:{pct}%"></i></span>'
 
 
-def _finding_row(f: Finding, reason: str | None) -> str:
+def _finding_row(f: Finding, reason: str | None, times: int = 1) -> str:
     details = [
         ("check", f"<code>{_e(f.check)}</code>"),
         ("status", _e(f.status if f.status is not None else "-")),
@@ -133,7 +133,8 @@ def _finding_row(f: Finding, reason: str | None) -> str:
     return (
         f"<tr{row_cls}><td>{_e(f.vendor)}</td><td><code>{_e(f.operation)}</code></td>"
         f'<td><span class="{pill_cls}">{_e(f.category.value)}</span>{waived}</td>'
-        f'<td class="msg"><details><summary>{_e(f.message)}</summary><dl class="kv">{dl}</dl></details></td></tr>'
+        f'<td class="msg"><details><summary>{_e(f.message)}{f" (×{times})" if times > 1 else ""}</summary>'
+        f'<dl class="kv">{dl}</dl></details></td></tr>'
     )
 
 
@@ -243,10 +244,15 @@ def render_matrix_html(
     if findings:
         out.append('<div class="scroll"><table class="findings"><thead><tr>')
         out.append("<th>vendor</th><th>operation</th><th>category</th><th>message (click for details)</th></tr></thead><tbody>")
-        out += [_finding_row(f, wmap.get(f.fingerprint) if f.fingerprint in wmap else None) for f in findings[:MAX_FINDINGS_ROWS]]
+        distinct: dict[str, list[Finding]] = {}  # the same finding seen by several cases is one row (×N)
+        for f in findings:
+            distinct.setdefault(f.fingerprint, []).append(f)
+        rows = list(distinct.values())
+        out += [_finding_row(same[0], wmap.get(same[0].fingerprint) if same[0].fingerprint in wmap else None, len(same))
+                for same in rows[:MAX_FINDINGS_ROWS]]
         out.append("</tbody></table></div>")
-        if len(findings) > MAX_FINDINGS_ROWS:
-            out.append(f'<p class="meta">{len(findings) - MAX_FINDINGS_ROWS} more findings in run.json.</p>')
+        if len(rows) > MAX_FINDINGS_ROWS:
+            out.append(f'<p class="meta">{len(rows) - MAX_FINDINGS_ROWS} more distinct findings in run.json.</p>')
     else:
         out.append('<p class="meta">No findings.</p>')
 

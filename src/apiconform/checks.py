@@ -141,11 +141,6 @@ def status_code_documented(ctx: CheckContext) -> list[Finding]:
                         f"status {status} is not documented for {ctx.operation.label}", expected=documented, actual=status)]
 
 
-def _documents_validation(op: Operation) -> bool:
-    """Only an operation that documents a validation error can be blamed for accepting bad input."""
-    return any(s in op.responses for s in ("400", "422", "4XX", "4xx"))
-
-
 def auth_statuses(op: Operation) -> list[int]:
     """Statuses an operation documents for missing/wrong credentials, in the vendor's order of preference."""
     return [s for s in (401, 403, 404) if str(s) in op.responses] or [401, 403]
@@ -159,7 +154,7 @@ def expected_outcome(ctx: CheckContext) -> list[Finding]:
     status = ctx.exchange.status or 0
     if status >= 500:
         return []
-    if ctx.expectation == NEGATIVE and status < 400 and _documents_validation(ctx.operation):
+    if ctx.expectation == NEGATIVE and status < 400 and ctx.operation.documents_validation:
         return [ctx.finding("expected_outcome", Category.STATUS_CODE,
                             f"invalid request accepted with {status}", expected="4xx", actual=status)]
     if ctx.expectation == UNAUTHENTICATED:

@@ -55,14 +55,8 @@ class WireRequest:
 
 def from_httpx(request: Any, op: Operation) -> WireRequest:
     """A WireRequest from an outgoing `httpx.Request`, path parameters read back from the template."""
-    names = re.findall(r"{([^}]+)}", op.path)
-    pattern = "^" + "".join(
-        "([^/]+)" if piece.startswith("{") else re.escape(piece) for piece in re.split(r"({[^}]+})", op.path)
-    ) + "$"
-    match = re.match(pattern, request.url.path)
-    from urllib.parse import unquote
-
-    params = {n: unquote(v) for n, v in zip(names, match.groups())} if match else {}
+    raw_path = request.url.raw_path.split(b"?")[0].decode("ascii", "replace")
+    params = op.match_path(raw_path) or {}
     return WireRequest(
         method=request.method,
         path=request.url.path,

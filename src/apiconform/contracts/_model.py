@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
+from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
@@ -98,6 +99,26 @@ class Operation:
 
     def path_params(self) -> list[str]:
         return re.findall(r"{([^}]+)}", self.path)
+
+    @functools.cached_property
+    def _path_regex(self) -> re.Pattern[str]:
+        pieces = re.split(r"({[^}]+})", self.path)
+        return re.compile("^" + "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in pieces) + "$")
+
+    def match_path(self, raw_path: str) -> dict[str, str] | None:
+        """Path parameters of a percent-encoded request path, or None if it is not this operation's path.
+
+        Matching happens before decoding, so an encoded `/` (%2F) stays inside its segment."""
+        match = self._path_regex.match(raw_path)
+        if match is None:
+            return None
+        return {name: unquote(value) for name, value in zip(self.path_params(), match.groups())}
+
+    @property
+    def documents_validation(self) -> bool:
+        """Whether invalid input has a documented answer (400/422 or a 4XX range): only then can the
+        API be blamed for accepting bad input, and only then may a faithful server reject it."""
+        return any(s in self.responses for s in ("400", "422", "4XX", "4xx"))
 
 
 @dataclass

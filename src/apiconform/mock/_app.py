@@ -26,35 +26,14 @@ from ..contracts import Contract, Operation
 from ..validation import JSON_MEDIA, WireRequest, validate_request
 from ._store import Store
 from ._synth import Synthesizer, fit, overlay
-from .behaviour import ROLE_STATUSES, Behaviour, Reply, dumps, load_behaviour
+from .behaviour import Behaviour, Reply, dumps, load_behaviour
 
 Drift = Callable[[Operation, Reply, WireRequest, "MockContext"], Reply]
 
 
-@dataclass(frozen=True)
-class _Route:
-    op: Operation
-    regex: re.Pattern[str]
-    names: tuple[str, ...]
-    literal: int
-
-
-def documents_validation(op: Operation) -> bool:
-    """Whether the operation documents a status for invalid input (400/422)."""
-    return any(str(s) in op.responses for s in ROLE_STATUSES["validation"])
-
-
-def _compile(op: Operation) -> _Route:
-    names: list[str] = []
-    pattern = ""
-    for piece in re.split(r"({[^}]+})", op.path):
-        if piece.startswith("{") and piece.endswith("}"):
-            names.append(piece[1:-1])
-            pattern += f"(?P<p{len(names) - 1}>[^/]+)"
-        else:
-            pattern += re.escape(piece)
-    literal = len(re.sub(r"{[^}]+}", "", op.path))
-    return _Route(op, re.compile(f"^{pattern}$"), tuple(names), literal)
+def _specificity(op: Operation) -> tuple[int, int]:
+    """Literal routes win over templated ones (`/accounts/me` before `/accounts/{id}`)."""
+    return -len(re.sub(r"{[^}]+}", "", op.path)), len(op.path_params())
 
 
 class MockContext:
@@ -232,8 +211,7 @@ class MockApp:
             self.behaviour.rate_limit = rate_limit
         self.drifts = list(drifts)
         self.ctx = MockContext(contract, self.behaviour, seed)
-        routes = [_compile(op) for op in contract]
-        self.routes = sorted(routes, key=lambda r: (-r.literal, len(r.names)))
+        self.routes = sorted(contract, key=_specificity)
         self._seed()
 
     @property
@@ -293,16 +271,14 @@ class MockApp:
 
     def _match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
         allowed: list[str] = []
-        for route in self.routes:
-            m = route.regex.match(path)
-            if not m:
+        for op in self.routes:
+            params = op.match_path(path)
+            if params is None:
                 continue
-            if route.op.method != method:
-                allowed.append(route.op.method.upper())
+            if op.method != method:
+                allowed.append(op.method.upper())
                 continue
-            from urllib.parse import unquote
-
-            return route.op, {name: unquote(m.group(f"p{i}")) for i, name in enumerate(route.names)}, []
+            return op, params, []
         return None, {}, allowed
 
     def _answer(self, op: Operation, request: WireRequest) -> Reply:
@@ -317,7 +293,7 @@ class MockApp:
         validate_request(self.contract, op, request)
         if not request.violations:
             request.violations.extend(behaviour.validate(op, request, ctx))
-        if request.violations and not documents_validation(op):
+        if request.violations and not op.documents_validation:
             # The contract says this operation never answers a validation error, so a faithful
             # server cannot either: unknown path ids are "not found", bad optional params are ignored.
             if any(v.location == "path" for v in request.violations) and "404" in op.responses:

@@ -435,7 +435,7 @@ def _scrub_arg(redactor: Any, arg: str) -> str:
 
 def _documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
     """Enum values the contract documents in success bodies, keyed like the observed ones."""
-    from .mock.drifts import _props, _item_schema
+    from .contracts import items_of, properties_of
 
     found: dict[str, list[Any]] = {}
 
@@ -445,10 +445,10 @@ def _documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
             return
         if "enum" in schema:
             found[f"{status} " + "/".join(path)] = [v for v in schema["enum"] if v is not None]
-        props, _ = _props(contract, schema)
+        props, _ = properties_of(contract, schema)
         for key, sub in props.items():
             walk(sub, path + (key,), status, depth + 1)
-        items = _item_schema(contract, schema)
+        items = items_of(contract, schema)
         if items:
             walk(items, path, status, depth + 1)
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from .auth import flow_of, select_scheme
 from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
-from .contracts import Contract, Operation
+from .contracts import Contract, Operation, record_id, slots
 from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from .findings import CaseResult, Category, Finding
 from .report._run import RunRecord
@@ -175,8 +175,6 @@ class Recorder:
         self.categories.update(categories or (finding.category,))
 
     def _observe_enums(self, op: Operation, status: int, body: Any) -> None:
-        from .mock.drifts import slots
-
         response = op.response_for(status)
         if response is None or not response.content or status >= 400:
             return
@@ -262,8 +260,6 @@ class Discovery:
         items = body.get(envelope.get("results", "results"), body.get("data")) if isinstance(body, dict) else body
         if not isinstance(items, list):
             return []
-        from .mock._app import record_id
-
         item_reader = next((o for o in self.contract if o.resource == resource and o.action == "read"), None)
         id_field = item_reader.id_field if item_reader else "id"
         return [v for v in (record_id(item, id_field) for item in items) if v is not None]

@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 
 from .checks import NOT_JSON, POSITIVE, CheckContext
-from .contracts import Contract, Operation
+from .contracts import Contract, Operation, record_id
 from .exchange import BudgetExhausted, Exchange, Session, Unsendable
 from .findings import Category
-from .mock._app import record_id
 from .runner import USER_AGENT, Discovery, Recorder, judge, valid_request
 
 

@@ -3,6 +3,7 @@
 from ._check import CheckResult, Problem, check_contract
 from ._loader import contract_path, contracts_dir, list_vendors, load_contract
 from ._model import ACTIONS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+from ._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
 
 __all__ = [
     "ACTIONS",
@@ -12,10 +13,16 @@ __all__ = [
     "Operation",
     "Problem",
     "ResponseSpec",
+    "Slot",
     "check_contract",
     "contract_path",
     "contracts_dir",
     "list_vendors",
     "load_contract",
+    "items_of",
     "pointer",
+    "properties_of",
+    "record_id",
+    "set_record_id",
+    "slots",
 ]

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..contracts import Contract, Operation
+from ..contracts import Contract, Operation, record_id, set_record_id
 from ..validation import JSON_MEDIA, WireRequest, validate_request
 from ._store import Store
 from ._synth import Synthesizer, fit, overlay
@@ -153,28 +153,6 @@ class MockContext:
                     return None
                 reasons.append(reason)
         return reasons[0] if reasons else None
-
-
-def _id_container(record: Any, id_field: str) -> tuple[Any, str]:
-    """Where the id lives: a dotted field (`request.id`), top level, or a JSON:API-style `data` object."""
-    *parents, leaf = id_field.split(".")
-    node = record
-    for part in parents:
-        node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, dict) and not parents and leaf not in node and isinstance(node.get("data"), dict):
-        node = node["data"]
-    return node, leaf
-
-
-def record_id(record: Any, id_field: str) -> Any:
-    node, leaf = _id_container(record, id_field)
-    return node.get(leaf) if isinstance(node, dict) else None
-
-
-def _set_id(record: Any, id_field: str, value: Any) -> None:
-    node, leaf = _id_container(record, id_field)
-    if isinstance(node, dict):
-        node[leaf] = value
 
 
 def _wire_url(scope: dict[str, Any], request: Request) -> str:
@@ -478,7 +456,7 @@ class MockApp:
             return Reply(status)
         given = request.body if isinstance(request.body, dict) else {k: v for k, v in request.params.items()}
         record = overlay(self.ctx.synth.value(self.contract.at(ptr)), given)
-        _set_id(record, op.id_field, self.ctx.new_id(self._id_schema(op) or ptr, op.id_field, op.resource))
+        set_record_id(record, op.id_field, self.ctx.new_id(self._id_schema(op) or ptr, op.id_field, op.resource))
         record = self.behaviour.prepare_record(op, record, request, self.ctx)
         record = self.ctx.fit(ptr, record)
         key = record_id(record, self._key_field(op))
@@ -559,7 +537,7 @@ class MockApp:
             for scope in scopes:
                 for _ in range(count):
                     record = ctx.synth.value(self.contract.at(ptr))
-                    _set_id(record, op.id_field, ctx.new_id(ptr, op.id_field, resource))
+                    set_record_id(record, op.id_field, ctx.new_id(ptr, op.id_field, resource))
                     record = ctx.fit(ptr, record)
                     store.put(resource, scope, record_id(record, op.id_field), record)
 
@@ -583,4 +561,4 @@ def build_app(
     return wrapped
 
 
-__all__ = ["MockApp", "MockContext", "build_app", "record_id", "JSON_MEDIA"]
+__all__ = ["MockApp", "MockContext", "build_app", "JSON_MEDIA"]

@@ -8,9 +8,9 @@ clear, predictable contract violation (and the category a correct gate must repo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
-from ..contracts import Contract, Operation
+from ..contracts import Contract, Operation, slots
 from ..errors import UsageError
 from ..findings import Category
 from .behaviour import Reply
@@ -38,64 +38,6 @@ def drift(name: str, category: Category, description: str) -> Callable[[DriftFn]
         return fn
 
     return register
-
-
-# --- walking a body alongside its schema ----------------------------------------------------------
-@dataclass
-class Slot:
-    """A field present in the body: its container, key, value, schema, and whether it is required."""
-
-    parent: Any
-    key: Any
-    value: Any
-    schema: dict[str, Any]
-    required: bool
-    path: tuple[Any, ...]
-
-
-def _props(contract: Contract, schema: Any) -> tuple[dict[str, Any], set[str]]:
-    schema = contract.resolve(schema) or {}
-    props: dict[str, Any] = dict(schema.get("properties") or {})
-    required: set[str] = set(schema.get("required") or [])
-    for part in schema.get("allOf") or []:
-        p, r = _props(contract, part)
-        props.update(p)
-        required |= r
-    for key in ("oneOf", "anyOf"):
-        for part in schema.get(key) or []:
-            part = contract.resolve(part)
-            if isinstance(part, dict) and part.get("type") != "null":
-                p, r = _props(contract, part)
-                props.update(p)
-                required |= r
-                break
-    return props, required
-
-
-def _item_schema(contract: Contract, schema: Any) -> Any:
-    schema = contract.resolve(schema) or {}
-    if "items" in schema:
-        return schema["items"]
-    for key in ("oneOf", "anyOf"):
-        for part in schema.get(key) or []:
-            part = contract.resolve(part)
-            if isinstance(part, dict) and "items" in part:
-                return part["items"]
-    return {}
-
-
-def slots(contract: Contract, value: Any, schema: Any, path: tuple[Any, ...] = ()) -> Iterator[Slot]:
-    """Fields of `value` in document order, depth-first, with their schemas (first array item only)."""
-    if isinstance(value, dict):
-        props, required = _props(contract, schema)
-        for key, sub in list(value.items()):
-            if key not in props:
-                continue
-            sub_schema = contract.resolve(props[key]) or {}
-            yield Slot(value, key, sub, sub_schema, key in required, path + (key,))
-            yield from slots(contract, sub, sub_schema, path + (key,))
-    elif isinstance(value, list) and value:
-        yield from slots(contract, value[0], _item_schema(contract, schema), path + (0,))
 
 
 def _types(schema: dict[str, Any]) -> set[str]:

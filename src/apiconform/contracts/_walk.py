@@ -1,0 +1,91 @@
+"""Walking a JSON body alongside its schema, and finding a record's id: contract conventions that
+the mock (drifts, store), the suites (lifecycles, discovery) and the run record (enum coverage) share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ._model import Contract
+
+
+@dataclass
+class Slot:
+    """A field present in the body: its container, key, value, schema, and whether it is required."""
+
+    parent: Any
+    key: Any
+    value: Any
+    schema: dict[str, Any]
+    required: bool
+    path: tuple[Any, ...]
+
+
+def properties_of(contract: Contract, schema: Any) -> tuple[dict[str, Any], set[str]]:
+    """Properties and required names of an object schema, through allOf and the first non-null oneOf/anyOf."""
+    schema = contract.resolve(schema) or {}
+    props: dict[str, Any] = dict(schema.get("properties") or {})
+    required: set[str] = set(schema.get("required") or [])
+    for part in schema.get("allOf") or []:
+        p, r = properties_of(contract, part)
+        props.update(p)
+        required |= r
+    for key in ("oneOf", "anyOf"):
+        for part in schema.get(key) or []:
+            part = contract.resolve(part)
+            if isinstance(part, dict) and part.get("type") != "null":
+                p, r = properties_of(contract, part)
+                props.update(p)
+                required |= r
+                break
+    return props, required
+
+
+def items_of(contract: Contract, schema: Any) -> Any:
+    """The item schema of an array schema (also inside oneOf/anyOf, e.g. nullable arrays)."""
+    schema = contract.resolve(schema) or {}
+    if "items" in schema:
+        return schema["items"]
+    for key in ("oneOf", "anyOf"):
+        for part in schema.get(key) or []:
+            part = contract.resolve(part)
+            if isinstance(part, dict) and "items" in part:
+                return part["items"]
+    return {}
+
+
+def slots(contract: Contract, value: Any, schema: Any, path: tuple[Any, ...] = ()) -> Iterator[Slot]:
+    """Fields of `value` in document order, depth-first, with their schemas (first array item only)."""
+    if isinstance(value, dict):
+        props, required = properties_of(contract, schema)
+        for key, sub in list(value.items()):
+            if key not in props:
+                continue
+            sub_schema = contract.resolve(props[key]) or {}
+            yield Slot(value, key, sub, sub_schema, key in required, path + (key,))
+            yield from slots(contract, sub, sub_schema, path + (key,))
+    elif isinstance(value, list) and value:
+        yield from slots(contract, value[0], items_of(contract, schema), path + (0,))
+
+
+def _id_container(record: Any, id_field: str) -> tuple[Any, str]:
+    """Where the id lives: a dotted field (`request.id`), top level, or a JSON:API-style `data` object."""
+    *parents, leaf = id_field.split(".")
+    node = record
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and not parents and leaf not in node and isinstance(node.get("data"), dict):
+        node = node["data"]
+    return node, leaf
+
+
+def record_id(record: Any, id_field: str) -> Any:
+    """The id of a record (None if absent), per the operation's `x-apiconform-id-field`."""
+    node, leaf = _id_container(record, id_field)
+    return node.get(leaf) if isinstance(node, dict) else None
+
+
+def set_record_id(record: Any, id_field: str, value: Any) -> None:
+    node, leaf = _id_container(record, id_field)
+    if isinstance(node, dict):
+        node[leaf] = value

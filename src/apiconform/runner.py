@@ -53,8 +53,10 @@ def st_operation(contract: Contract, op: Operation) -> Any:
     return schema[op.path][op.method.upper()]
 
 
-def _security_params(contract: Contract) -> tuple[set[str], set[str]]:
-    """Header and query names the auth flow owns; generated values for them are dropped."""
+@functools.lru_cache(maxsize=32)
+def _security_params(contract: Contract) -> tuple[frozenset[str], frozenset[str]]:
+    """Header and query names the auth flow owns; generated values for them are dropped (once per contract:
+    it is consulted for every generated request)."""
     headers: set[str] = set()
     query: set[str] = set()
     for scheme in contract.security_schemes.values():
@@ -66,7 +68,7 @@ def _security_params(contract: Contract) -> tuple[set[str], set[str]]:
         for key in ("key_param", "signature_param"):
             if key in config:
                 query.add(str(config[key]).lower())
-    return headers, query
+    return frozenset(headers), frozenset(query)
 
 
 def build_request(target: Target, op: Operation, case: Any, rng: random.Random) -> httpx.Request:

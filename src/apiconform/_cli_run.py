@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -42,16 +43,19 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--rate", type=float, default=None, help="requests per second per live target")
 @click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
 @click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
+@click.option("--no-cache", "no_cache", is_flag=True, help="generate every case afresh (no on-disk case cache)")
 def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,
         targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
         baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
-        max_requests: int | None, rate: float | None, allure: bool, progress: bool | None) -> None:
+        max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, no_cache: bool = False) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
     """
     from .errors import UsageError
 
+    if no_cache:  # inherited by pytest-xdist workers
+        os.environ["APICONFORM_CACHE"] = "off"
     target_map: dict[str, str] = {}
     for item in _csv(targets):
         vendor, sep, url = item.partition("=")

@@ -23,7 +23,10 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
+from . import _casecache
+from ._casecache import WireCase, from_case
 from .auth import flow_of, select_scheme
 from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from .contracts import Contract, Operation, record_id, slots
@@ -72,15 +75,16 @@ def _security_params(contract: Contract) -> tuple[frozenset[str], frozenset[str]
 
 
 def build_request(target: Target, op: Operation, case: Any, rng: random.Random) -> httpx.Request:
-    """Serialise a schemathesis Case into an httpx.Request for our client; auth-owned values removed."""
-    kw = case.as_transport_kwargs(base_url=target.base_url)
+    """Serialise a generated case (a WireCase or a schemathesis Case) into an httpx.Request; auth-owned values removed."""
+    wire = case if isinstance(case, WireCase) else from_case(case)
+    kw = wire.transport_kwargs(target.base_url)
     auth_headers, auth_query = _security_params(target.contract)
     headers = {
         k: str(v) for k, v in (kw.get("headers") or {}).items()
         if k.lower() not in auth_headers and not k.lower().startswith("x-schemathesis")
     }
     headers["User-Agent"] = USER_AGENT
-    if op.idempotency and case.meta is not None and str(getattr(case.meta, "generation", "")).find("negative") < 0:
+    if op.idempotency and wire.generation and not wire.negative:
         headers[str(op.idempotency.get("header", "Idempotency-Key"))] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     params = {k: v for k, v in (kw.get("params") or {}).items() if k.lower() not in auth_query}
     body: dict[str, Any] = {}
@@ -310,32 +314,62 @@ def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str
     return generated
 
 
-def generate(
+@functools.lru_cache(maxsize=32)
+def _digest(contract: Contract) -> str:
+    return _casecache.contract_digest(contract.document)
+
+
+def generated_cases(
     contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
-    consume: Callable[[Any], None], fixed: bool = False,
-) -> str:
-    """Feed up to `max_examples` generated cases to `consume`; returns a note if generation was impossible."""
+    fixed: bool = False, until: Callable[[WireCase], bool] | None = None,
+) -> tuple[list[WireCase], str]:
+    """Up to `max_examples` generated cases (stopping after the first one `until` accepts), and a note if
+    generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards."""
+    key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known.items()), fixed,
+                         "until" if until is not None else "all")
+    cached = _casecache.get(key)
+    if cached is not None:
+        return cached
+    cases: list[WireCase] = []
     try:
         strategy = _strategy(contract, op, mode, known, fixed)
     except Exception as exc:  # schemathesis cannot build a strategy (e.g. nothing to negate)
-        return f"no {mode} cases: {type(exc).__name__}: {exc}"
+        note = f"no {mode} cases: {type(exc).__name__}: {exc}"
+        _casecache.put(key, cases, note)
+        return cases, note
 
     @hypothesis_seed(seed)
     @_settings(max_examples)
     @given(case=strategy)
     def run(case: Any) -> None:
-        consume(case)
+        try:
+            wire = from_case(case)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return  # cannot be serialised: nothing to send
+        cases.append(wire)
+        if until is not None and until(wire):
+            raise _Enough()
 
+    note = ""
     try:
         run()
-    except (BudgetExhausted, _Enough):
-        raise
-    except Exception as exc:
-        name = type(exc).__name__
-        if name in ("Unsatisfiable", "FailedHealthCheck", "InvalidArgument"):
-            return f"no {mode} cases: {name}"
-        raise
-    return ""
+    except _Enough:
+        pass
+    except (Unsatisfiable, FailedHealthCheck, InvalidArgument) as exc:
+        note = f"no {mode} cases: {type(exc).__name__}"
+    _casecache.put(key, cases, note)
+    return cases, note
+
+
+def generate(
+    contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
+    consume: Callable[[Any], None], fixed: bool = False,
+) -> str:
+    """Feed up to `max_examples` generated cases to `consume`; returns a note if generation was impossible."""
+    cases, note = generated_cases(contract, op, mode, max_examples, seed, known, fixed)
+    for case in cases:
+        consume(case)
+    return note
 
 
 # --- the suites ------------------------------------------------------------------------------------------
@@ -405,22 +439,24 @@ def valid_request(
     for request in example_requests(session.target, op, known, rng):
         if judge(session.target.contract, op, request) == POSITIVE:
             return request
-    found: list[httpx.Request] = []
+    probe_rng = random.Random(0)  # the search must not consume `rng`: replays build the same requests
 
-    def consume(case: Any) -> None:
+    def valid(case: WireCase) -> bool:
+        try:
+            return judge(session.target.contract, op, build_request(session.target, op, case, probe_rng)) == POSITIVE
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return False
+
+    cases, _ = generated_cases(session.target.contract, op, "positive", 20, seed, known,
+                               fixed=path_values is not None, until=valid)
+    for case in cases:
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
-            return
+            continue
         if judge(session.target.contract, op, request) == POSITIVE:
-            found.append(request)
-            raise _Enough()
-
-    try:
-        generate(session.target.contract, op, "positive", 20, seed, known, consume, fixed=path_values is not None)
-    except _Enough:
-        pass
-    return found[0] if found else None
+            return request
+    return None
 
 
 class _Enough(Exception):
@@ -525,19 +561,30 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
         for name, example in media.examples.items():
             if "value" not in example or example.get("x-erratum"):
                 continue
-            if api_op is None:
-                api_op = st_operation(target.contract, op)
-            cases: list[Any] = []
+            example_seed = rng.randrange(1 << 30)
+            key = _casecache.key(_digest(target.contract), op.label, "example", media_type, name, example_seed,
+                                 sorted(known.items()))
+            cached = _casecache.get(key)
+            if cached is None:
+                if api_op is None:
+                    api_op = st_operation(target.contract, op)
+                cases: list[WireCase] = []
 
-            @hypothesis_seed(rng.randrange(1 << 30))
-            @_settings(1)
-            @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))
-            def first(case: Any) -> None:
-                if not cases:
-                    cases.append(case)
+                @hypothesis_seed(example_seed)
+                @_settings(1)
+                @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))
+                def first(case: Any) -> None:
+                    if not cases:
+                        cases.append(from_case(case))
 
+                try:
+                    first()
+                except Exception:  # an example that cannot even be serialised is reported by `contracts check`
+                    continue
+                _casecache.put(key, cases)
+            else:
+                cases = cached[0]
             try:
-                first()
                 requests.append(build_request(target, op, cases[0], rng))
             except Exception:  # an example that cannot even be serialised is reported by `contracts check`
                 continue

@@ -1,0 +1,164 @@
+"""Generated cases, cached on disk: hypothesis runs once per (contract, operation, mode, seed, …, generator version).
+
+Generating a case costs 20–40 ms; sending and judging it in-process costs a few. A case is a pure
+function of the contract, the operation, the generation mode, the seed, the known path values and the
+generator's version, so the serialised requests are stored under a digest of exactly those inputs and
+replayed on later runs (and by every worker and suite that asks for the same key). A cached case is
+the transport-level request schemathesis would have produced, so the verdicts are the same with and
+without the cache (tests/test_casecache.py proves it).
+
+`APICONFORM_CACHE_DIR` moves the cache (default `$XDG_CACHE_HOME/apiconform` or `~/.cache/apiconform`);
+`APICONFORM_CACHE=off` switches it off (`apiconform run --no-cache`).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+#: bump when the serialised form or the way cases are drawn changes
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class WireCase:
+    """A generated request as schemathesis serialises it, its URL relative to the target's base URL."""
+
+    kwargs: dict[str, Any]
+    generation: str  # schemathesis' generation mode ("positive"/"negative"), "" when it gave none
+
+    @property
+    def negative(self) -> bool:
+        return "negative" in self.generation
+
+    def transport_kwargs(self, base_url: str) -> dict[str, Any]:
+        kwargs = dict(self.kwargs)
+        kwargs["url"] = base_url.rstrip("/") + str(kwargs.get("url", ""))
+        return kwargs
+
+
+_BASE = "http://apiconform.invalid"
+
+
+def from_case(case: Any) -> WireCase:
+    """Freeze a schemathesis Case into a WireCase (URL made relative)."""
+    kwargs = dict(case.as_transport_kwargs(base_url=_BASE))
+    url = str(kwargs.get("url", ""))
+    kwargs["url"] = url[len(_BASE):] if url.startswith(_BASE) else url
+    meta = getattr(case, "meta", None)
+    if meta is None:
+        return WireCase(kwargs, "")
+    generation = getattr(meta, "generation", None)
+    mode = getattr(generation, "mode", None)
+    return WireCase(kwargs, str(getattr(mode, "value", mode or generation)))
+
+
+# --- serialisation: JSON with tagged bytes/tuples (no pickle: the cache directory is not trusted code) ------
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"__b64__": base64.b64encode(value).decode()}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):  # dicts, and requests' CaseInsensitiveDict for headers
+        if all(isinstance(k, str) for k in value):
+            return {"__dict__": [[k, _encode(v)] for k, v in value.items()]}
+        raise TypeError("non-string mapping key")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if "__b64__" in value:
+            return base64.b64decode(value["__b64__"])
+        if "__tuple__" in value:
+            return tuple(_decode(v) for v in value["__tuple__"])
+        if "__dict__" in value:
+            return {k: _decode(v) for k, v in value["__dict__"]}
+    return value
+
+
+def dumps(cases: list[WireCase], note: str = "") -> str:
+    return json.dumps({"note": note, "cases": [{"kwargs": _encode(c.kwargs), "generation": c.generation} for c in cases]})
+
+
+def loads(text: str) -> tuple[list[WireCase], str]:
+    data = json.loads(text)
+    return [WireCase(_decode(item["kwargs"]), str(item["generation"])) for item in data["cases"]], str(data["note"])
+
+
+# --- the store -----------------------------------------------------------------------------------------------
+def enabled() -> bool:
+    return os.environ.get("APICONFORM_CACHE", "on").lower() not in ("off", "0", "false", "no")
+
+
+def directory() -> Path:
+    configured = os.environ.get("APICONFORM_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "apiconform"
+
+
+@functools.lru_cache(maxsize=1)
+def generator_version() -> str:
+    """The versions that decide what a seed draws: ours, schemathesis', hypothesis'."""
+    parts = [f"fmt{CACHE_FORMAT}"]
+    for dist in ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"):
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}=-")
+    return ";".join(parts)
+
+
+def contract_digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def key(*parts: Any) -> str:
+    text = json.dumps([generator_version(), *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def get(cache_key: str) -> tuple[list[WireCase], str] | None:
+    if not enabled():
+        return None
+    path = directory() / "cases" / f"{cache_key}.json"
+    try:
+        return loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing or damaged: generate again
+
+
+def put(cache_key: str, cases: list[WireCase], note: str = "") -> None:
+    """Store atomically (parallel workers may write the same key); an unwritable cache is not an error."""
+    if not enabled():
+        return
+    try:
+        text = dumps(cases, note)
+        folder = directory() / "cases"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, folder / f"{cache_key}.json")
+    except (OSError, TypeError, ValueError):
+        return
+
+
+__all__ = ["WireCase", "contract_digest", "directory", "enabled", "from_case", "generator_version", "get", "key", "put"]

@@ -1,0 +1,82 @@
+"""The on-disk case cache: generated once, replayed later, and the verdicts never change because of it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from apiconform import _casecache, runner
+from apiconform.contracts import load_contract
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_serialisation_round_trips_what_schemathesis_produces() -> None:
+    case = _casecache.WireCase(
+        {"method": "POST", "url": "/x/%2F", "headers": CaseInsensitiveDict({"Content-Type": "application/json"}),
+         "params": {"a": [1, 2.5, None, True], "b": ("t", "u")}, "json": {"k": ["\udcff", -0.0, 10**30, {"n": {}}]},
+         "data": b"\x00\xffbinary"},
+        "negative",
+    )
+    [back], note = _casecache.loads(_casecache.dumps([case], "why"))
+    assert note == "why"
+    assert back.generation == case.generation and back.negative
+    assert back.kwargs["headers"] == {"Content-Type": "application/json"}
+    assert back.kwargs["params"] == {"a": [1, 2.5, None, True], "b": ("t", "u")}
+    assert back.kwargs["json"] == case.kwargs["json"] and back.kwargs["data"] == b"\x00\xffbinary"
+    assert back.transport_kwargs("http://h/base/")["url"] == "http://h/base/x/%2F"
+
+
+def test_second_draw_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path))
+    contract = load_contract("eduframe")
+    op = contract.operation("list_courses")
+    calls: list[str] = []
+    real = runner._strategy
+    monkeypatch.setattr(runner, "_strategy", lambda *a, **k: calls.append("drawn") or real(*a, **k))
+    first, _ = runner.generated_cases(contract, op, "positive", 5, 7, {})
+    second, _ = runner.generated_cases(contract, op, "positive", 5, 7, {})
+    assert calls == ["drawn"]
+    assert [c.kwargs for c in first] == [c.kwargs for c in second] and len(first) == 5
+    other, _ = runner.generated_cases(contract, op, "positive", 5, 8, {})  # another seed is another key
+    assert calls == ["drawn", "drawn"] and [c.kwargs for c in other] != [c.kwargs for c in first]
+
+
+def test_cache_can_be_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("APICONFORM_CACHE", "off")
+    contract = load_contract("goodstack")
+    runner.generated_cases(contract, next(iter(contract)), "positive", 2, 1, {})
+    assert not (tmp_path / "cases").exists()
+
+
+def _verdicts(reports: Path) -> dict[str, object]:
+    record = json.loads((reports / "run.json").read_text())
+    return {f"{c['vendor']} {c['suite']} {c['name']}": (c.get("status"), c.get("requests"), c.get("skipped"),
+                                                        sorted(f["fingerprint"] for f in c.get("findings", [])))
+            for c in record["cases"]}
+
+
+def test_verdicts_identical_without_cold_and_warm_cache(tmp_path: Path) -> None:
+    """Same seed, a drift on: no cache, a cold cache and a warm cache give the same findings case by case."""
+    cache = tmp_path / "cache"
+    runs = {}
+    for label, mode in (("off", "off"), ("cold", "on"), ("warm", "on")):
+        env = dict(os.environ, APICONFORM_CACHE=mode, APICONFORM_CACHE_DIR=str(cache))
+        out = tmp_path / label
+        proc = subprocess.run(
+            [sys.executable, "-m", "apiconform", "run", "tesla-ce", "goodstack", "--drift", "enum-value-changed",
+             "--max-examples", "4", "--no-allure", "--reports-dir", str(out)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert proc.returncode == 1, proc.stdout + proc.stderr  # the drift is found every time
+        runs[label] = _verdicts(out)
+    assert runs["off"] == runs["cold"] == runs["warm"]
+    assert any(findings for *_, findings in runs["off"].values())  # type: ignore[misc]
+    assert len(list((cache / "cases").glob("*.json"))) > 10

@@ -19,10 +19,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 #: bump when the serialised form or the way cases are drawn changes
@@ -53,7 +53,7 @@ def from_case(case: Any) -> WireCase:
     """Freeze a schemathesis Case into a WireCase (URL made relative)."""
     kwargs = dict(case.as_transport_kwargs(base_url=_BASE))
     url = str(kwargs.get("url", ""))
-    kwargs["url"] = url[len(_BASE):] if url.startswith(_BASE) else url
+    kwargs["url"] = url.removeprefix(_BASE)
     meta = getattr(case, "meta", None)
     if meta is None:
         return WireCase(kwargs, "")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .findings import Category
-from .run import SUITE_FILES, Progress, RunOptions, execute
+from .run import SUITE_FILES, RunOptions, execute
 
 
 _SHORT = {
@@ -70,11 +70,44 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         workers=workers, targets=target_map, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on),
         baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
-        pytest_args=["-p", "no:terminal"] if show_progress else ["-q", "--no-header", "--tb=no", "-rN"],
+        argv=sys.argv[1:],
     )
-    outcome = execute(options, plugins=[Progress()] if show_progress else None)
+    display = EventProgress() if show_progress else None
+    try:
+        outcome = execute(options, progress=display)
+    finally:
+        if display is not None:
+            display.close()
     _summary(outcome, options)
     sys.exit(outcome.exit_code)
+
+
+class EventProgress:
+    """One live progress line, fed by the engine's events (rich)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
+        self.task: object = None
+        self.failed = self.skipped = 0
+
+    def __call__(self, event: object) -> None:
+        from .engine import CaseFinished, RunStarted
+
+        if isinstance(event, RunStarted):
+            self.progress.start()
+            self.task = self.progress.add_task("conformance", total=len(event.items), status="")
+        elif isinstance(event, CaseFinished) and self.task is not None:
+            self.failed += bool(event.outcome.case.findings)
+            self.skipped += bool(event.outcome.case.skipped)
+            self.progress.update(self.task, advance=1,  # type: ignore[arg-type]
+                                 status=f"{self.failed} failing, {self.skipped} skipped")
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
 
 
 def _summary(outcome: object, options: RunOptions) -> None:

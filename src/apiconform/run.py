@@ -8,7 +8,6 @@ not hundreds of red tests.
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,9 @@ from .contracts import check_contract, list_vendors, load_contract
 from .errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
 from .findings import Category
 
-SUITE_FILES = {
-    "examples": "test_examples.py",
-    "properties": "test_properties.py",
-    "stateful": "test_stateful.py",
-    "negative": "test_negative.py",
-}
+from .engine import SUITES
+
+SUITE_FILES = SUITES  # the suites' names (kept under its old name for callers)
 
 
 @dataclass
@@ -47,7 +43,8 @@ class RunOptions:
     operations: list[str] = field(default_factory=list)
     allure: bool = True
     progress: bool = True
-    pytest_args: list[str] = field(default_factory=list)
+    pytest_args: list[str] = field(default_factory=list)  # kept for callers; the engine runs without pytest
+    argv: list[str] = field(default_factory=list)  # the command line, for the record
 
 
 @dataclass
@@ -58,14 +55,6 @@ class RunOutcome:
     pytest_exit: int = 0
     reports: list[Path] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
-
-
-def suites_dir() -> Path:
-    """The suites shipped with apiconform (next to contracts/ in the checkout)."""
-    here = Path.cwd() / "suites"
-    if (here / "conftest.py").is_file():
-        return here
-    return Path(__file__).resolve().parents[2] / "suites"
 
 
 def validate_options(options: RunOptions) -> list[str]:
@@ -162,40 +151,10 @@ def preflight(vendor: str, base_url: str | None = None) -> None:
         )
 
 
-def pytest_arguments(options: RunOptions, vendors: list[str]) -> list[str]:
-    directory = suites_dir()
-    args = [str(directory / SUITE_FILES[s]) for s in options.suites]
-    args += ["--rootdir", str(directory.parent), "-p", "no:cacheprovider", "--assert=plain", "--apiconform-record",
-             "--reports-dir", str(options.reports_dir), "--alluredir", str(options.reports_dir / "allure-results")]
-    args += [f"--vendor={v}" for v in vendors]
-    args += [f"--target={v}={url}" for v, url in options.targets.items()]
-    args += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
-    args += [f"--operation={o}" for o in options.operations]
-    if options.max_examples is not None:
-        args.append(f"--max-examples={options.max_examples}")
-    if options.seed is not None:
-        args.append(f"--seed={options.seed}")
-    if options.shard:
-        args.append(f"--shard={options.shard}")
-    if options.allow_writes:
-        args.append("--allow-writes")
-    if options.max_requests is not None:
-        args.append(f"--max-requests={options.max_requests}")
-    if options.rate is not None:
-        args.append(f"--rate={options.rate}")
-    if options.workers > 1:
-        args += ["-p", "xdist", "-n", str(options.workers)]
-    else:
-        args += ["-p", "no:xdist"]
-    return args + list(options.pytest_args)
-
-
-def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome:
+def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems."""
-    import pytest
-
     from .gate import evaluate, load_baseline
-    from .report import load_run, write_reports
+    from .report import write_reports
 
     from .config import load_config
 
@@ -209,22 +168,17 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
     for stale in ("allure-results", "allure-report"):
         shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
-    crashes = _Crashes()
-    code = int(pytest.main(pytest_arguments(options, vendors), plugins=[crashes, *(plugins or [])]))
-    outcome = RunOutcome(exit_code=EXIT_USAGE, pytest_exit=code)
-    if code in (2, 3, 4):  # interrupted, internal error, usage error
-        raise UsageError(f"the test run stopped early (pytest exit {code}); see the output above")
-    if code == 5:
-        raise UsageError("no tests selected: check --vendor, --operation and --suite")
-    record = load_run(options.reports_dir)
-    if crashes.failed:
-        # a test that failed without reporting a verdict judged nothing: never let it pass as "nothing tested"
-        nodeid, reason = crashes.failed[0]
-        raise UsageError(f"{len(crashes.failed)} test(s) crashed before judging the API, first {nodeid}: {reason}")
+    record, crashed = run_engine(options, vendors, progress)
+    outcome = RunOutcome(exit_code=EXIT_USAGE)
     fail_on = {Category.parse(c) for c in options.fail_on} or None
     gate = evaluate(record, fail_on=fail_on, baseline=baseline)
     outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons, fail_on=fail_on)
     outcome.record, outcome.gate, outcome.exit_code = record, gate, gate.exit_code
+    if crashed:
+        # an item that crashed judged nothing: never let it pass as "nothing tested" (its siblings' results are kept)
+        key, reason = crashed[0]
+        raise UsageError(f"{len(crashed)} test(s) crashed before judging the API, first {key}: {reason} "
+                         f"(the other results are in {options.reports_dir / 'run.json'})")
     if options.allure:
         from ._cli_report import render_allure
 
@@ -232,56 +186,85 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
     return outcome
 
 
-class _Crashes:
-    """Collects tests that failed or errored without reporting a CaseResult (a crash, not a finding)."""
+def engine_options(options: RunOptions, vendors: list[str]) -> Any:
+    """The engine's view of a gate run."""
+    from .engine import EngineOptions
 
-    def __init__(self) -> None:
-        self.failed: list[tuple[str, str]] = []
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        from .pytest_plugin import _CASE_KEY
-
-        if not report.failed or any(key == _CASE_KEY for key, _ in report.user_properties):
-            return
-        lines = [line.strip() for line in str(report.longreprtext or "").splitlines() if line.strip()]
-        error = next((line[1:].strip() for line in lines if line.startswith("E ")), lines[-1] if lines else "failed")
-        self.failed.append((report.nodeid, error))
+    return EngineOptions(
+        vendors=vendors, suites=list(options.suites), operations=list(options.operations), shard=options.shard,
+        max_examples=options.max_examples, seed=options.seed, workers=options.workers, targets=dict(options.targets),
+        drifts=list(options.drifts), faults=list(options.faults), allow_writes=options.allow_writes,
+        max_requests=options.max_requests, rate=options.rate, config_dir=Path.cwd(), argv=list(options.argv),
+    )
 
 
-class Progress:
-    """A pytest plugin that replaces the dots with one live progress line per run (rich)."""
+def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
+    """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
+    from .engine import CaseFinished, Engine, RunFinished
+    from .report._allure import AllureWriter
 
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
-
-        self.progress = RichProgress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
-        self.task: Any = None
-        self.failed = 0
-        self.skipped = 0
-        self.started = time.perf_counter()
-
-    def pytest_collection_finish(self, session: Any) -> None:
-        if self.task is None:
-            self.progress.start()
-            self.task = self.progress.add_task("conformance", total=len(session.items), status="")
-
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        if self.task is None:
-            self.progress.start()
-            self.task = self.progress.add_task("conformance", total=len(ids), status="")
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if self.task is None:
-            return
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.failed += report.failed
-            self.skipped += report.skipped
-            self.progress.update(self.task, advance=1, status=f"{self.failed} failing, {self.skipped} skipped")
-
-    def pytest_sessionfinish(self) -> None:
-        if self.task is not None:
-            self.progress.stop()
+    engine = Engine(engine_options(options, vendors))
+    if not engine.items:
+        raise UsageError("no tests selected: check --vendor, --operation, --suite and --shard")
+    allure = AllureWriter(options.reports_dir / "allure-results")
+    record: Any = None
+    for event in engine.events():
+        if progress is not None:
+            progress(event)
+        if isinstance(event, CaseFinished):
+            o = event.outcome
+            allure.case(o.case, o.item.key, o.sample, reproduce_command(options, o.item), engine.options.run_seed)
+        elif isinstance(event, RunFinished):
+            record = event.record
+    record.write(options.reports_dir / "run.json")
+    allure.finish(run_context(options, record))
+    return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
 
 
-__all__ = ["Progress", "RunOptions", "RunOutcome", "SUITE_FILES", "execute", "load_contract", "preflight", "validate_options"]
+def reproduce_command(options: RunOptions, item: Any | None = None) -> str:
+    """The `apiconform run` line that reproduces this run (or one item of it) exactly."""
+    import shlex
+
+    parts = ["apiconform", "run", *(sorted({item.vendor}) if item is not None else options.vendors)]
+    if list(options.suites) != list(SUITE_FILES):
+        parts += ["--suite", ",".join(options.suites)]
+    if item is not None:
+        parts += ["--suite", item.suite] if list(options.suites) == list(SUITE_FILES) else []
+        if item.test != "test_lifecycle":
+            parts += ["--operation", item.subject.split(" ")[0]]
+    elif options.operations:
+        parts += [f"--operation={o}" for o in options.operations]
+    for vendor, url in options.targets.items():
+        from .redact import Redactor
+
+        parts += ["--target", f"{vendor}={Redactor(()).url(url)}"]
+    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
+    if options.max_examples is not None:
+        parts.append(f"--max-examples={options.max_examples}")
+    from .engine import DEFAULT_SEED
+
+    parts.append(f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}")
+    if options.allow_writes:
+        parts.append("--allow-writes")
+    if options.max_requests is not None:
+        parts.append(f"--max-requests={options.max_requests}")
+    if options.rate is not None:
+        parts.append(f"--rate={options.rate}")
+    return shlex.join(parts)
+
+
+def run_context(options: RunOptions, record: Any) -> dict[str, str]:
+    """The run's context, for every report: what ran, against what, with which switches."""
+    from . import __version__
+
+    return {
+        "apiconform": __version__, "seed": str(record.seed),
+        "targets": ", ".join(f"{v}={t}" for v, t in sorted(record.targets.items())),
+        "suites": ",".join(options.suites), "drifts": ",".join(options.drifts) or "none",
+        "faults": ",".join(options.faults) or "none", "max_examples": str(options.max_examples or "default"),
+        "allow_writes": str(options.allow_writes).lower(), "max_requests": str(options.max_requests or "default"),
+        "reproduce": reproduce_command(options),
+    }
+
+
+__all__ = ["RunOptions", "RunOutcome", "SUITE_FILES", "execute", "load_contract", "preflight", "validate_options"]

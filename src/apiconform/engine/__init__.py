@@ -1,0 +1,424 @@
+"""The engine: plan the work of a run, run it without pytest, and stream what happened as events.
+
+`Engine(options).events()` yields `RunStarted`, one `CaseFinished` per work item and `RunFinished`
+with the run record. The CLI, the benchmark and the pytest plugin are consumers: pytest turns each
+`WorkItem` into a test, the CLI runs the plan here (in worker processes for embedded mocks) and
+feeds the events to its progress line and to the reporters.
+
+Work items and per-item seeds are computed in one place (`plan`, `item_seed`), so a verdict is the
+same whichever consumer runs it, in whatever order, shard or process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..contracts import Operation, list_vendors, load_contract
+from ..findings import CaseResult
+
+DEFAULT_MAX_EXAMPLES = 10
+DEFAULT_SEED = 20261123
+
+Subject = Literal["operation", "resource"]
+
+
+@dataclass(frozen=True)
+class SuiteTest:
+    """One test of a suite: what it runs on and, for operations, where it applies."""
+
+    suite: str
+    name: str
+    subject: Subject
+    applies: Callable[[Operation], bool] | None = None
+
+
+#: every test of every suite, in run order (the pytest suites and the CLI both run exactly these)
+TESTS: tuple[SuiteTest, ...] = (
+    SuiteTest("examples", "test_documented_examples", "operation"),
+    SuiteTest("properties", "test_properties", "operation"),
+    SuiteTest("stateful", "test_lifecycle", "resource"),
+    SuiteTest("negative", "test_invalid_requests_rejected", "operation"),
+    SuiteTest("negative", "test_bad_credentials_rejected", "operation", lambda op: bool(op.security)),
+    SuiteTest("negative", "test_idempotency_key_reuse", "operation", lambda op: bool(op.idempotency)),
+)
+SUITES: tuple[str, ...] = tuple(dict.fromkeys(t.suite for t in TESTS))
+_BY_NAME = {t.name: t for t in TESTS}
+
+
+@dataclass(frozen=True, order=True)
+class WorkItem:
+    """One unit of work: a suite test on one vendor operation (or resource lifecycle)."""
+
+    vendor: str
+    test: str
+    subject: str  # operation label or resource name
+
+    @property
+    def suite(self) -> str:
+        return _BY_NAME[self.test].suite
+
+    @property
+    def key(self) -> str:
+        """Stable identity (seeds and shards derive from it): independent of file paths and order."""
+        return f"{self.test}[{self.vendor}-{self.subject}]"
+
+
+def item_seed(run_seed: int, item_key: str) -> int:
+    """A per-item seed derived from the run seed and the item: reproducible and independent of order."""
+    return (run_seed + zlib.crc32(item_key.encode())) % (1 << 31)
+
+
+def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    return shard is None or zlib.crc32(key.encode()) % shard[1] == shard[0] - 1
+
+
+def parse_shard(spec: str | None) -> tuple[int, int] | None:
+    from ..errors import UsageError
+
+    if not spec:
+        return None
+    try:
+        index, total = (int(x) for x in spec.split("/"))
+        if not 1 <= index <= total:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--shard expects I/N with 1 <= I <= N, got {spec!r}") from None
+    return index, total
+
+
+def plan(vendors: list[str], suites: list[str] | tuple[str, ...] = SUITES, operations: set[str] | None = None,
+         shard: tuple[int, int] | None = None) -> list[WorkItem]:
+    """Every work item of a run, in a stable order. Tests that cannot apply are not planned."""
+    items: list[WorkItem] = []
+    for test in TESTS:
+        if test.suite not in suites:
+            continue
+        for vendor in vendors:
+            contract = load_contract(vendor)
+            if test.subject == "operation":
+                subjects = [op.label for op in contract
+                            if (not operations or op.operation_id in operations)
+                            and (test.applies is None or test.applies(op))]
+            else:  # lifecycles: resources whose create operation is selected
+                subjects = sorted({op.resource for op in contract if op.resource and op.action == "create"
+                                   and (not operations or op.operation_id in operations)})
+            for subject in subjects:
+                item = WorkItem(vendor, test.name, subject)
+                if in_shard(f"{test.name}:{vendor}:{subject}", shard):
+                    items.append(item)
+    return items
+
+
+# --- running one item ---------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What one work item produced: its verdict and what it observed (for the run record)."""
+
+    item: WorkItem
+    case: CaseResult
+    observations: dict[str, Any]
+    sample: dict[str, Any] | None = None
+
+
+def examples_for(test: str, max_examples: int) -> int:
+    """The negative suite uses half (its cases are costlier to generate; each invalidity needs few)."""
+    return max(3, max_examples // 2) if _BY_NAME[test].suite == "negative" else max_examples
+
+
+def execute_item(item: WorkItem, session: Any, discovery: Any, run_seed: int, max_examples: int) -> Outcome:
+    """Run one work item against a prepared session: the only place that maps tests to the suite engine."""
+    from .. import runner, stateful
+
+    seed = item_seed(run_seed, item.key)
+    n = examples_for(item.test, max_examples)
+    if item.test == "test_lifecycle":
+        recorder = stateful.run_lifecycle(session, discovery, item.subject, seed)
+    else:
+        op = session.target.contract.operations[item.subject]
+        run: dict[str, Callable[[], Any]] = {
+            "test_documented_examples": lambda: runner.run_examples(session, op, seed, discovery),
+            "test_properties": lambda: runner.run_properties(session, op, n, seed, discovery),
+            "test_invalid_requests_rejected": lambda: runner.run_negative(session, op, n, seed, discovery),
+            "test_bad_credentials_rejected": lambda: runner.run_auth(session, op, seed, discovery),
+            "test_idempotency_key_reuse": lambda: runner.run_idempotency(session, op, seed, discovery),
+        }
+        recorder = run[item.test]()
+    observations = {"coverage": recorder.record.coverage, "shapes": recorder.record.shapes,
+                    "notes": recorder.notes, "requests": recorder.requests}
+    return Outcome(item, recorder.result(), observations, recorder.sample)
+
+
+# --- events ---------------------------------------------------------------------------------------------------
+@dataclass
+class RunStarted:
+    items: list[WorkItem]
+
+
+@dataclass
+class CaseFinished:
+    outcome: Outcome
+    done: int
+    total: int
+
+
+@dataclass
+class RunFinished:
+    record: Any  # RunRecord
+
+
+Event = RunStarted | CaseFinished | RunFinished
+
+
+@dataclass
+class EngineOptions:
+    """What the engine needs to know about a run (the CLI's RunOptions and pytest's options map onto it)."""
+
+    vendors: list[str] = field(default_factory=list)
+    suites: list[str] = field(default_factory=lambda: list(SUITES))
+    operations: list[str] = field(default_factory=list)
+    shard: str | None = None
+    max_examples: int | None = None
+    seed: int | None = None
+    workers: int = 1
+    targets: dict[str, str] = field(default_factory=dict)
+    drifts: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    allow_writes: bool = False
+    max_requests: int | None = None
+    rate: float | None = None
+    config_dir: Path = field(default_factory=Path.cwd)
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def run_seed(self) -> int:
+        return DEFAULT_SEED if self.seed is None else int(self.seed)
+
+    @property
+    def examples(self) -> int:
+        return DEFAULT_MAX_EXAMPLES if self.max_examples is None else int(self.max_examples)
+
+
+def per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
+    """`NAME` applies to every vendor, `VENDOR:NAME` to one."""
+    vendors = set(list_vendors())
+    result = []
+    for item in (v.strip() for value in values for v in value.split(",") if v.strip()):
+        head, _, rest = item.partition(":")
+        if head in vendors:
+            if head == vendor:
+                result.append(rest)
+        else:
+            result.append(item)
+    return tuple(result)
+
+
+class Sessions:
+    """One Session + Discovery per vendor per process. A live target is shared by the whole process (one
+    budget, one rate, one login); an embedded mock starts every item from its initial state."""
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self._cache: dict[str, tuple[Any, Any]] = {}
+        self._pristine: dict[str, Any] = {}
+
+    def is_live(self, vendor: str) -> bool:
+        from ..config import load_config
+
+        return vendor in self.options.targets or vendor in load_config(self.options.config_dir).targets
+
+    def build_target(self, vendor: str) -> Any:
+        from ..config import load_config, target_from_config
+        from ..targets import mock_target
+
+        o = self.options
+        settings = load_config(o.config_dir)
+        if vendor in o.targets or vendor in settings.targets:
+            return target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
+                                      max_requests=o.max_requests, rate=o.rate)
+        return mock_target(vendor, drifts=per_vendor(o.drifts, vendor), faults=per_vendor(o.faults, vendor),
+                           seed=o.run_seed)
+
+    def get(self, vendor: str) -> tuple[Any, Any]:
+        if vendor not in self._cache:
+            from ..exchange import Session
+            from ..runner import Discovery
+
+            target = self.build_target(vendor)
+            if target.kind == "mock" and target.app is target.app.mock:
+                self._pristine[vendor] = target.app.mock.ctx.snapshot()
+            session = Session(target)
+            self._cache[vendor] = (session, Discovery(session))
+        return self._cache[vendor]
+
+    def for_item(self, vendor: str) -> tuple[Any, Any, Any]:
+        """(session, discovery, owned): `owned` is closed after the item."""
+        from ..exchange import Session
+        from ..runner import Discovery
+
+        session, discovery = self.get(vendor)
+        if session.target.kind != "mock":
+            return session, discovery, None
+        if vendor in self._pristine:  # rewind the mock (cheap) ...
+            session.target.app.mock.ctx.restore(self._pristine[vendor])
+            fresh = Session(session.target)
+        else:  # ... or, behind fault middleware (which may keep state of its own), build a new one
+            fresh = Session(self.build_target(vendor))
+        return fresh, Discovery(fresh), fresh
+
+    def close(self) -> None:
+        for session, _ in self._cache.values():
+            session.close()
+
+
+def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome]:
+    """Run items one after another in this process."""
+    sessions = Sessions(options)
+    try:
+        for item in items:
+            owned = None
+            try:
+                session, discovery, owned = sessions.for_item(item.vendor)
+                outcome = execute_item(item, session, discovery, options.run_seed, options.examples)
+            except Exception as exc:  # a crash judged nothing: recorded as such, the other items still run
+                case = CaseResult(vendor=item.vendor, operation=item.subject, suite=item.suite, name=item.key,
+                                  skipped=f"crashed: {type(exc).__name__}: {exc}")
+                outcome = Outcome(item, case, {"coverage": {}, "shapes": {}, "notes": [], "requests": 0})
+            finally:
+                if owned is not None:
+                    owned.close()
+            yield outcome
+    finally:
+        sessions.close()
+
+
+def _run_chunk(options: EngineOptions, items: list[WorkItem]) -> list[Outcome]:
+    return list(run_items(options, items))
+
+
+def chunks(items: list[WorkItem], workers: int, live: set[str]) -> list[list[WorkItem]]:
+    """Fewer, larger work units: every live vendor's items in one unit (its budget, rate and login hold
+    for the whole run), the embedded mocks' items dealt round-robin into a few units per worker."""
+    units: list[list[WorkItem]] = [[i for i in items if i.vendor == v] for v in sorted(live)]
+    units = [u for u in units if u]
+    mocked = [i for i in items if i.vendor not in live]
+    count = max(1, min(len(mocked), workers * 4))
+    dealt: list[list[WorkItem]] = [mocked[k::count] for k in range(count)] if mocked else []
+    return units + [d for d in dealt if d]
+
+
+class Engine:
+    """Plans a run and runs it; `events()` streams the progress, `run()` returns the record."""
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        vendors = options.vendors or list_vendors()
+        self.vendors = vendors
+        self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
+
+    def events(self) -> Iterator[Event]:
+        from ..report._run import now_iso
+
+        started, clock = now_iso(), time.time()
+        yield RunStarted(list(self.items))
+        outcomes: list[Outcome] = []
+        total = len(self.items)
+        for outcome in self._outcomes():
+            outcomes.append(outcome)
+            yield CaseFinished(outcome, len(outcomes), total)
+        yield RunFinished(build_record(self.options, self.vendors, outcomes, started, time.time() - clock))
+
+    def run(self) -> Any:
+        """Run everything; the run record (`RunRecord`)."""
+        record = None
+        for event in self.events():
+            if isinstance(event, RunFinished):
+                record = event.record
+        return record
+
+    def _outcomes(self) -> Iterator[Outcome]:
+        workers = max(1, int(self.options.workers))
+        if workers == 1 or len(self.items) < 2:
+            yield from run_items(self.options, self.items)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        sessions = Sessions(self.options)
+        live = {v for v in self.vendors if sessions.is_live(v)}
+        units = chunks(self.items, workers, live)
+        # fork: workers inherit the loaded contracts and compiled validators instead of loading them again
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=context) as pool:
+            futures = [pool.submit(_run_chunk, self.options, unit) for unit in units]
+            for future in as_completed(futures):
+                yield from future.result()
+
+
+def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
+    """Enum values the contract documents in success bodies, keyed like the observed ones."""
+    from ..contracts import items_of, properties_of
+
+    found: dict[str, list[Any]] = {}
+
+    def walk(schema: Any, path: tuple[str, ...], status: str, depth: int) -> None:
+        schema = contract.resolve(schema) or {}
+        if depth > 8 or not isinstance(schema, dict):
+            return
+        if "enum" in schema:
+            found[f"{status} " + "/".join(path)] = [v for v in schema["enum"] if v is not None]
+        props, _ = properties_of(contract, schema)
+        for key, sub in props.items():
+            walk(sub, path + (key,), status, depth + 1)
+        items = items_of(contract, schema)
+        if items:
+            walk(items, path, status, depth + 1)
+
+    for status, response in op.responses.items():
+        if not status.startswith("2"):
+            continue
+        for media in response.content.values():
+            if media.schema_pointer:
+                walk(contract.at(media.schema_pointer), (), status, 0)
+    return found
+
+
+def build_record(options: EngineOptions, vendors: list[str], outcomes: list[Outcome], started: str,
+                 duration: float) -> Any:
+    """The run record of a run: cases, observations, documented operations, targets (redacted)."""
+    from ..config import load_config
+    from ..redact import Redactor
+    from ..report._run import RunRecord, merge_coverage, merge_shape_maps, now_iso
+
+    record = RunRecord()
+    record.started, record.finished, record.duration = started, now_iso(), round(duration, 3)
+    record.seed = options.run_seed
+    scrub = Redactor(())
+    record.argv = [scrub.url(a) if a.startswith(("http://", "https://")) else scrub.text(a) for a in options.argv]
+    configured = load_config(options.config_dir).targets
+    record.targets = {
+        v: scrub.url(options.targets.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
+        if v in options.targets or v in configured else "mock" for v in vendors
+    }
+    for outcome in sorted(outcomes, key=lambda o: o.item):
+        record.add_case(outcome.case)
+    record.vendors = sorted(set(record.vendors) | set(vendors))
+    record.coverage = merge_coverage(*(o.observations["coverage"] for o in outcomes))
+    record.shapes = merge_shape_maps(*(o.observations["shapes"] for o in outcomes))
+    for vendor in vendors:
+        contract = load_contract(vendor)
+        for op in contract:
+            record.document_operation(vendor, op.label, list(op.responses), documented_enums(contract, op))
+    return record
+
+
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITES", "TESTS", "CaseFinished", "Engine", "EngineOptions", "Event",
+    "Outcome", "RunFinished", "documented_enums", "RunStarted", "Sessions", "SuiteTest", "WorkItem", "build_record", "execute_item",
+    "item_seed", "plan", "run_items",
+]

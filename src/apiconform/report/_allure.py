@@ -1,0 +1,82 @@
+"""Allure results written from the engine's event stream (the CLI runs without pytest, so without allure-pytest).
+
+The files follow the Allure 2 results format (`<uuid>-result.json`, `<uuid>-attachment.<ext>`,
+`environment.properties`, `categories.json`, `executor.json`), so `allure generate` renders them as it
+renders allure-pytest's. Labels: epic = vendor, feature = operation, story = category, suite, severity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..findings import CaseResult, Category
+
+_SEVERITY_ORDER = ["blocker", "critical", "normal", "minor"]
+
+
+def _id(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+class AllureWriter:
+    """Writes one Allure result per finished case, as the case finishes."""
+
+    def __init__(self, results_dir: Path) -> None:
+        self.dir = results_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _attach(self, name: str, body: str, mime: str, ext: str) -> dict[str, str]:
+        source = f"{uuid.uuid4()}-attachment.{ext}"
+        (self.dir / source).write_text(body, encoding="utf-8")
+        return {"name": name, "source": source, "type": mime}
+
+    def case(self, case: CaseResult, key: str, sample: dict[str, Any] | None, reproduce: str, seed: int) -> None:
+        status = "failed" if case.findings else "skipped" if case.skipped else "passed"
+        stories = sorted({f.category.value for f in case.findings} or {c.value for c in case.categories})
+        severity = min((f.severity.value for f in case.findings), default="normal", key=_SEVERITY_ORDER.index)
+        labels = [{"name": "epic", "value": case.vendor}, {"name": "feature", "value": case.operation},
+                  {"name": "suite", "value": case.suite}, {"name": "severity", "value": severity},
+                  {"name": "framework", "value": "apiconform"}]
+        labels += [{"name": "story", "value": s} for s in stories]
+        attachments = []
+        for finding in case.findings[:10]:
+            attachments.append(self._attach(f"{finding.category.value}: {finding.check}",
+                                            json.dumps(finding.to_dict(), indent=2, default=str), "application/json", "json"))
+            if finding.curl:
+                attachments.append(self._attach("reproduce (curl)", finding.curl, "text/plain", "txt"))
+        if sample is not None:
+            attachments.append(self._attach("request / response (redacted)", json.dumps(sample, indent=2, default=str),
+                                            "application/json", "json"))
+        attachments.append(self._attach("reproduce", reproduce, "text/plain", "txt"))
+        stop = int(time.time() * 1000)
+        result: dict[str, Any] = {
+            "uuid": str(uuid.uuid4()), "name": key, "fullName": f"{case.vendor}.{case.suite}#{key}",
+            "historyId": _id(f"{case.vendor}:{key}"), "testCaseId": _id(key), "status": status,
+            "stage": "finished", "start": stop - int(case.duration * 1000), "stop": stop,
+            "labels": labels, "attachments": attachments,
+            "parameters": [{"name": "vendor", "value": case.vendor}, {"name": "subject", "value": case.operation},
+                           {"name": "seed", "value": str(seed)}],
+        }
+        if case.findings:
+            lines = [f"[{f.category.value}] {f.check}: {f.message}" for f in case.findings[:20]]
+            result["statusDetails"] = {"message": f"{len(case.findings)} finding(s)", "trace": "\n".join(lines)}
+        elif case.skipped:
+            result["statusDetails"] = {"message": case.skipped}
+        (self.dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+
+    def finish(self, environment: dict[str, str]) -> None:
+        """Environment (the run's context) and categories (one per apiconform category)."""
+        lines = [f"{k.replace(' ', '.')}={str(v).replace(chr(10), ' ')}" for k, v in environment.items()]
+        (self.dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        categories = [{"name": f"{c.value}", "matchedStatuses": ["failed"], "traceRegex": f"(?s).*\\[{c.value}\\].*"}
+                      for c in Category]
+        (self.dir / "categories.json").write_text(json.dumps(categories, indent=2), encoding="utf-8")
+        (self.dir / "executor.json").write_text(json.dumps({"name": "apiconform", "type": "apiconform"}), encoding="utf-8")
+
+
+__all__ = ["AllureWriter"]

@@ -213,7 +213,8 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
             progress(event)
         if isinstance(event, CaseFinished):
             o = event.outcome
-            allure.case(o.case, o.item.key, o.sample, reproduce_command(options, o.item), engine.options.run_seed)
+            allure.case(o.case, o.item.key, o.sample, reproduce_command(options, o.item), engine.options.run_seed,
+                        pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
             record = event.record
     record.write(options.reports_dir / "run.json")
@@ -251,6 +252,24 @@ def reproduce_command(options: RunOptions, item: Any | None = None) -> str:
     if options.rate is not None:
         parts.append(f"--rate={options.rate}")
     return shlex.join(parts)
+
+
+def pytest_command(options: RunOptions, item: Any) -> str:
+    """The plain-pytest equivalent of one work item (same seed, switches and test id)."""
+    import shlex
+
+    from .engine import DEFAULT_SEED
+    from .redact import Redactor
+
+    parts = ["pytest", "suites", f"--vendor={item.vendor}",
+             f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}"]
+    parts += [f"--target={v}={Redactor(()).url(u)}" for v, u in options.targets.items() if v == item.vendor]
+    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
+    if options.max_examples is not None:
+        parts.append(f"--max-examples={options.max_examples}")
+    if options.allow_writes:
+        parts.append("--allow-writes")
+    return shlex.join([*parts, "-k", item.key])
 
 
 def run_context(options: RunOptions, record: Any) -> dict[str, str]:

@@ -35,7 +35,8 @@ class AllureWriter:
         (self.dir / source).write_text(body, encoding="utf-8")
         return {"name": name, "source": source, "type": mime}
 
-    def case(self, case: CaseResult, key: str, sample: dict[str, Any] | None, reproduce: str, seed: int) -> None:
+    def case(self, case: CaseResult, key: str, sample: dict[str, Any] | None, reproduce: str, seed: int,
+             reproduce_pytest: str = "") -> None:
         status = "failed" if case.findings else "skipped" if case.skipped else "passed"
         stories = sorted({f.category.value for f in case.findings} or {c.value for c in case.categories})
         severity = min((f.severity.value for f in case.findings), default="normal", key=_SEVERITY_ORDER.index)
@@ -53,6 +54,8 @@ class AllureWriter:
             attachments.append(self._attach("request / response (redacted)", json.dumps(sample, indent=2, default=str),
                                             "application/json", "json"))
         attachments.append(self._attach("reproduce", reproduce, "text/plain", "txt"))
+        if reproduce_pytest:
+            attachments.append(self._attach("reproduce (pytest)", reproduce_pytest, "text/plain", "txt"))
         stop = int(time.time() * 1000)
         result: dict[str, Any] = {
             "uuid": str(uuid.uuid4()), "name": key, "fullName": f"{case.vendor}.{case.suite}#{key}",

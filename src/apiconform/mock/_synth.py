@@ -230,12 +230,16 @@ def _set(root: Any, path: list[Any], value: Any) -> None:
     node[path[-1]] = value
 
 
-def overlay(base: Any, extra: Any) -> Any:
-    """Lay `extra` (e.g. a request body) over `base` (a synthesized record), recursively by key."""
-    if isinstance(base, dict) and isinstance(extra, dict):
+def overlay(base: Any, extra: Any, depth: int = 0) -> Any:
+    """Lay `extra` (e.g. a request body) over `base` (a synthesized record), recursively by key.
+
+    At the top level only the record's own fields are taken (request-only fields stay out); inside a
+    field, the request's value is taken whole, so a free-form object (`info: {"a": 1}`) comes back as sent.
+    """
+    if depth == 0 and isinstance(base, dict) and isinstance(extra, dict):
         merged = dict(base)
         for key, value in extra.items():
             if key in base:
-                merged[key] = overlay(base[key], value)
+                merged[key] = overlay(base[key], value, depth + 1)
         return merged
     return extra

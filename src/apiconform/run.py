@@ -34,7 +34,8 @@ class RunOptions:
     max_examples: int | None = None
     seed: int | None = None
     workers: int = 1
-    targets: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, str | None] = field(default_factory=dict)  # vendor -> URL (None: its configured base_url)
+    live: bool = False  # every configured target (a plain run never uses configuration silently)
     drifts: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     fail_on: list[str] = field(default_factory=list)
@@ -92,6 +93,9 @@ def validate_options(options: RunOptions) -> list[str]:
     for vendor in options.targets:
         if vendor not in known:
             raise UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+    if options.live and not settings.targets:
+        raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
+                         "or [targets.VENDOR] to apiconform.toml)")
     resolve_drifts(_strip_vendor(options.drifts, known))
     wrap_faults(lambda *a: None, _strip_vendor(options.faults, known))
     if options.shard is not None:
@@ -135,31 +139,100 @@ def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
     return [v for v in out if v]
 
 
-def preflight(vendor: str, base_url: str | None = None) -> None:
-    """Reachability and credentials of a live target, checked once before any test (exit 3 if not)."""
+def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
+              allow_writes: bool = False) -> str | None:
+    """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
+
+    The probe is the target's configured `probe`, else a safe operation among those that will run whose
+    path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
+    login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
+    operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
     from .config import load_config, target_from_config
     from .exchange import Session
+    from .identity import fixed_path_values
 
-    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url)
+    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
     try:
         with httpx.Client(timeout=httpx.Timeout(target.safety.read_timeout, connect=target.safety.connect_timeout)) as client:
             client.get(target.base_url, follow_redirects=False)
     except httpx.HTTPError as exc:
         raise TargetUnavailable(f"target {vendor} at {target.base_url} is unreachable: {type(exc).__name__}") from None
-    probe = next((op for op in target.contract if op.is_safe and op.security and not op.path_params()), None)
-    if probe is None:
-        return
     session = Session(target)
     try:
-        exchange = session.send(probe, httpx.Request("GET", target.base_url + probe.path))
+        identities = session.identities()
+        if session.login_error:
+            raise TargetUnavailable(f"target {vendor}: authentication failed ({session.login_error})")
+        probe = choose_probe(target, operations or [], identities)
+        if probe is None:
+            return None
+        path = probe.path
+        for name, value in fixed_path_values(target.contract, probe, target.path_params, identities).items():
+            path = path.replace("{" + name + "}", value)
+        if "{" in path:
+            raise UsageError(f"target {vendor}: probe {probe.label} needs path parameter(s) {', '.join(probe.path_params())}; "
+                             f"set them in targets.{vendor}.path_params")
+        exchange = session.send(probe, httpx.Request("GET", target.base_url + path))
     finally:
         session.close()
     if exchange.error and "AuthFailed" in exchange.error:
         raise TargetUnavailable(f"target {vendor}: authentication failed ({exchange.error})")
-    if exchange.status in (401, 403):
+    if exchange.status == 401 or (exchange.status == 403 and not target.logged_in):
         raise TargetUnavailable(
             f"target {vendor}: credentials refused ({exchange.status} on {probe.label}); check the configured environment variables"
         )
+    if exchange.status == 403:
+        return f"target {vendor}: login accepted, but {probe.label} answered 403 to these credentials (the tests will report it)"
+    return None
+
+
+def choose_probe(target: Any, operations: list[str], identities: dict[str, str]) -> Any:
+    """The preflight's operation: configured, else the simplest safe, authenticated operation that will run
+    and whose path parameters are all known. None: nothing safe to probe (the login alone was checked)."""
+    from .identity import fixed_path_values
+
+    contract = target.contract
+    if target.probe:
+        return contract.operation(target.probe)
+    selected = [op for op in contract if not operations or op.operation_id in operations or op.label in operations]
+    candidates = []
+    for op in selected:
+        if not op.is_safe or not op.security:
+            continue
+        known = fixed_path_values(contract, op, target.path_params, identities)
+        if all(name in known for name in op.path_params()):
+            candidates.append((op.action != "list", len(op.path_params()), op.label, op))
+    return min(candidates, key=lambda c: c[:3])[3] if candidates else None
+
+
+def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None) -> str:
+    """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
+    import shlex
+
+    from .redact import Redactor
+
+    scrub = Redactor(())
+    parts = ["apiconform", "run", *vendors]
+    if list(options.suites) != list(SUITE_FILES):
+        parts.append("--suite=" + ",".join(options.suites))
+    for vendor, url in options.targets.items():
+        parts.append(f"--target={vendor}={scrub.url(url)}" if url else f"--target={vendor}")
+    if options.live:
+        parts.append("--live")
+    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
+    parts += [f"--operation={o}" for o in options.operations]
+    if options.max_examples is not None:
+        parts.append(f"--max-examples={options.max_examples}")
+    if options.allow_writes:
+        parts.append("--allow-writes")
+    if options.max_requests is not None:
+        parts.append(f"--max-requests={options.max_requests}")
+    if options.rate is not None:
+        parts.append(f"--rate={options.rate}")
+    if options.shard:
+        parts.append(f"--shard={options.shard}")
+    if seed is not None:
+        parts.append(f"--seed={seed}")
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def pytest_arguments(options: RunOptions, vendors: list[str]) -> list[str]:
@@ -168,7 +241,9 @@ def pytest_arguments(options: RunOptions, vendors: list[str]) -> list[str]:
     args += ["--rootdir", str(directory.parent), "-p", "no:cacheprovider", "--assert=plain", "--apiconform-record",
              "--reports-dir", str(options.reports_dir), "--alluredir", str(options.reports_dir / "allure-results")]
     args += [f"--vendor={v}" for v in vendors]
-    args += [f"--target={v}={url}" for v, url in options.targets.items()]
+    args += [f"--target={v}={url}" if url else f"--target={v}" for v, url in options.targets.items()]
+    if options.live:
+        args.append("--live")
     args += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
     args += [f"--operation={o}" for o in options.operations]
     if options.max_examples is not None:
@@ -201,9 +276,12 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
 
     vendors = validate_options(options)
     configured = load_config(Path.cwd()).targets
-    for vendor in vendors:  # every live target, from --target or from configuration
-        if vendor in options.targets or vendor in configured:
-            preflight(vendor, options.targets.get(vendor))
+    notes = []
+    for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
+        if vendor in options.targets or (options.live and vendor in configured):
+            note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes)
+            if note:
+                notes.append(note)
     baseline = load_baseline(options.baseline, missing_ok=False) if options.baseline else None
     options.reports_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("allure-results", "allure-report"):
@@ -211,7 +289,7 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
     (options.reports_dir / "run.json").unlink(missing_ok=True)
     crashes = _Crashes()
     code = int(pytest.main(pytest_arguments(options, vendors), plugins=[crashes, *(plugins or [])]))
-    outcome = RunOutcome(exit_code=EXIT_USAGE, pytest_exit=code)
+    outcome = RunOutcome(exit_code=EXIT_USAGE, pytest_exit=code, messages=notes)
     if code in (2, 3, 4):  # interrupted, internal error, usage error
         raise UsageError(f"the test run stopped early (pytest exit {code}); see the output above")
     if code == 5:
@@ -284,4 +362,5 @@ class Progress:
             self.progress.stop()
 
 
-__all__ = ["Progress", "RunOptions", "RunOutcome", "SUITE_FILES", "execute", "load_contract", "preflight", "validate_options"]
+__all__ = ["Progress", "RunOptions", "RunOutcome", "SUITE_FILES", "choose_probe", "execute", "load_contract", "preflight",
+           "reproduce_command", "validate_options"]

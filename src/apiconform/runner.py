@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from .auth import flow_of, select_scheme
 from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from .contracts import Contract, Operation, record_id, slots
+from .identity import fixed_path_values
 from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from .findings import CaseResult, Category, Finding
 from .report._run import RunRecord
@@ -94,6 +95,64 @@ def build_request(target: Target, op: Operation, case: Any, rng: random.Random) 
     if kw.get("files"):
         body["files"] = kw["files"]
     return httpx.Request(kw["method"], kw["url"], headers=headers, params=params, cookies=kw.get("cookies") or None, **body)
+
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def id_style_value(schema: Any, rng: random.Random) -> str:
+    """An id in the parameter's documented style (integer, uuid, pattern, enum): what a real id looks like,
+    so a valid request reaches the vendor's routing and lookup instead of bouncing off garbage."""
+    schema = schema if isinstance(schema, dict) else {}
+    if schema.get("enum"):
+        return str(rng.choice(list(schema["enum"])))
+    kind = schema.get("type")
+    if kind == "integer" or kind == ["integer"]:
+        low = max(1, int(schema.get("minimum", 1)))
+        return str(rng.randint(low, max(low, int(schema.get("maximum", low + 999_999)))))
+    if schema.get("format") == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if schema.get("pattern"):
+        import rstr
+
+        try:
+            return str(rstr.Rstr(rng).xeger(str(schema["pattern"]).lstrip("^").rstrip("$")))
+        except Exception:  # a pattern rstr cannot expand: fall back to a plain token
+            pass
+    length = max(int(schema.get("minLength", 8)), 1)
+    return "".join(rng.choice(_ALNUM) for _ in range(min(length, int(schema.get("maxLength", length)))))
+
+
+def pin_path(contract: Contract, op: Operation, case: Any, fixed: dict[str, str], rng: random.Random,
+             id_style: bool) -> None:
+    """Fixed path values (config, the caller's identity) always; other path parameters in the contract's id
+    style for valid cases (`id_style`). Garbage ids stay in the negative suite."""
+    params = getattr(case, "path_parameters", None)
+    if params is None:
+        return
+    for name in op.path_params():
+        if name in fixed:
+            params[name] = fixed[name]
+        elif id_style and name in params:
+            pointer = op.param_schemas.get(("path", name))
+            schema = contract.at(contract.deref_pointer(pointer)) if pointer else {}
+            if not _fits(contract, pointer, params[name]) or not _looks_like_id(params[name]):
+                params[name] = id_style_value(schema, rng)
+
+
+def _fits(contract: Contract, pointer: str | None, value: Any) -> bool:
+    if pointer is None:
+        return True
+    try:
+        return not contract.validate(pointer, value)
+    except Exception:
+        return False
+
+
+def _looks_like_id(value: Any) -> bool:
+    text = str(value)
+    return bool(text) and all(c.isascii() and (c.isalnum() or c in "-_.") for c in text) and text not in ("0",) \
+        and not text.startswith("-")
 
 
 def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:
@@ -220,9 +279,14 @@ class Discovery:
     def path_values(self, op: Operation) -> dict[str, str]:
         """Known values for the path parameters of `op`, parents first (empty where none are known)."""
         resources = self.contract.path_param_resources(op)
+        fixed = self.fixed_values(op)
         values: dict[str, str] = {}
         scope: tuple[str, ...] = ()
         for name in op.path_params():
+            if name in fixed:
+                values[name] = fixed[name]
+                scope = scope + (values[name],)
+                continue
             resource = resources.get(name)
             if resource is None:
                 break
@@ -232,6 +296,11 @@ class Discovery:
             values[name] = str(ids[0])
             scope = scope + (values[name],)
         return values
+
+    def fixed_values(self, op: Operation) -> dict[str, str]:
+        """Path parameters never generated: fixed in the target's config, or the caller's own identity."""
+        target = self.session.target
+        return fixed_path_values(self.contract, op, target.path_params, self.session.identities())
 
     def ids(self, resource: str, scope: tuple[str, ...] = ()) -> list[Any]:
         key = (resource, scope)
@@ -353,7 +422,10 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
         return rec
     rng = random.Random(seed)
 
+    fixed = discovery.fixed_values(op)
+
     def consume(case: Any) -> None:
+        pin_path(session.target.contract, op, case, fixed, rng, id_style=mode == "positive")
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
@@ -407,7 +479,10 @@ def valid_request(
             return request
     found: list[httpx.Request] = []
 
+    fixed = discovery.fixed_values(op) if path_values is None else {}
+
     def consume(case: Any) -> None:
+        pin_path(session.target.contract, op, case, fixed, rng, id_style=True)
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):

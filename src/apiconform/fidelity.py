@@ -75,6 +75,7 @@ class _Recorder:
         self.known: dict[str, Any] = {}  # field/param name -> a value the vendor handed out
         self.link_values: dict[tuple[str, str], str] = {}
         self.tokens: dict[str, str] = {}
+        self.by_resource: dict[str, str] = {}  # resource -> an id of one of its items the vendor answered
 
     def path_values(self, op: Operation) -> dict[str, str] | None:
         values = {}
@@ -86,6 +87,8 @@ class _Recorder:
                 values[name] = self.link_values[(op.operation_id, name)]
             elif identity is not None and resources.get(name) == config.get("resource"):
                 values[name] = str(identity)
+            elif resources.get(name) in self.by_resource:
+                values[name] = self.by_resource[resources[name]]
             elif name in self.known:
                 values[name] = str(self.known[name])
             else:
@@ -133,6 +136,13 @@ class _Recorder:
         if status >= 300:
             return
         _walk_ids(answer, self.known)
+        from .contracts import record_id
+
+        item = _first_item(answer)
+        if op.resource and isinstance(item, dict) and op.resource not in self.by_resource:
+            value = record_id(item, resource_id_field(self.contract, op.resource))
+            if value is not None:
+                self.by_resource[op.resource] = str(value)
         response = op.response_for(status)
         path = {n: v for n, v in zip(op.path_params(), _path_values_of(op, request.url.path))}
         for link in (response.links.values() if response else ()):
@@ -241,16 +251,42 @@ def shape(value: Any) -> Any:
     return {bool: "boolean", int: "number", float: "number", str: "string", type(None): "null"}.get(type(value), "other")
 
 
-def _shape_diff(recorded: Any, replayed: Any, path: str = "") -> list[str]:
+def _free_form(schema: Any) -> bool:
+    """An object the contract leaves open (no `properties`): its keys are data, not shape."""
+    if not isinstance(schema, dict) or any(k in schema for k in ("oneOf", "anyOf", "allOf", "$ref")):
+        return False
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    return "object" in kinds and not schema.get("properties") and not isinstance(schema.get("additionalProperties"), dict)
+
+
+def _child(contract: Contract | None, schema: Any, key: str | int) -> Any:
+    if contract is None or not isinstance(schema, dict):
+        return None
+    if isinstance(key, int):
+        return contract.resolve(schema.get("items")) if isinstance(schema.get("items"), dict) else None
+    props = schema.get("properties") or {}
+    if key in props:
+        return contract.resolve(props[key])
+    extra = schema.get("additionalProperties")
+    return contract.resolve(extra) if isinstance(extra, dict) else None
+
+
+def _shape_diff(recorded: Any, replayed: Any, path: str = "", contract: Contract | None = None, schema: Any = None) -> list[str]:
+    if _free_form(schema):
+        same = isinstance(recorded, dict) == isinstance(replayed, dict) or "null" in (recorded, replayed)
+        return [] if same else [f"{path or '/'}: object vs not"]
     if isinstance(recorded, dict) and isinstance(replayed, dict):
         out = [f"{path}/{k} missing in mock" for k in recorded if k not in replayed]
         out += [f"{path}/{k} only in mock" for k in replayed if k not in recorded]
         for k in recorded:
             if k in replayed:
-                out += _shape_diff(recorded[k], replayed[k], f"{path}/{k}")
+                out += _shape_diff(recorded[k], replayed[k], f"{path}/{k}", contract, _child(contract, schema, k))
         return out
     if isinstance(recorded, list) and isinstance(replayed, list):
-        return _shape_diff(recorded[0], replayed[0], f"{path}/0") if recorded and replayed else []
+        if not (recorded and replayed):
+            return []
+        return _shape_diff(recorded[0], replayed[0], f"{path}/0", contract, _child(contract, schema, 0))
     if recorded != replayed and "null" not in (recorded, replayed):
         return [f"{path or '/'}: {recorded} vs {replayed}"]
     return []
@@ -282,25 +318,78 @@ class Fidelity:
         return out
 
 
-def _map_ids(recorded: Any, replayed: Any, mapping: dict[str, str]) -> None:
+def _first_item(body: Any) -> Any:
+    """The record an answer is about: itself, or the first of a list / paginated envelope."""
+    if isinstance(body, list):
+        return body[0] if body else None
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, list) and value and isinstance(value[0], dict) and "count" in body:
+                return value[0]
+    return body
+
+
+def resource_id_field(contract: Contract, resource: str | None) -> str:
+    """The field a resource's items are addressed by (its read operation's id field)."""
+    return next((op.id_field for op in contract if op.resource == resource and op.action == "read"), "id")
+
+
+def _map_ids(resource: str | None, recorded: Any, replayed: Any, mapping: dict[tuple[str, str], str],
+             id_field: str = "id") -> None:
+    """Ids the vendor handed out -> the ones the mock handed out at the same place, per resource (small
+    integers repeat across resources). Nested ids (`request.id`) count for their own field name too;
+    long values (uuids) also go into the resource-less entry used for bodies and unknown parameters."""
+    from .contracts import record_id
+
+    mine, theirs = _first_item(replayed), _first_item(recorded)
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        a, b = record_id(theirs, id_field), record_id(mine, id_field)
+        if a is not None and b is not None:
+            mapping[(resource or "", str(a))] = str(b)
     rec: dict[str, Any] = {}
     rep: dict[str, Any] = {}
     _walk_ids(recorded, rec)
     _walk_ids(replayed, rep)
     for key, value in rec.items():
-        if key in rep and str(value) not in mapping:
-            mapping[str(value)] = str(rep[key])
+        if key not in rep:
+            continue
+        scope = resource or "" if "." not in key else key.rsplit(".", 1)[0]
+        for slot in ((resource or "", str(value)), (scope, str(value))):
+            mapping.setdefault(slot, str(rep[key]))
+        if len(str(value)) >= 8:
+            mapping.setdefault(("", str(value)), str(rep[key]))
 
 
-def _swap(value: Any, mapping: dict[str, str]) -> Any:
+def _swap(value: Any, mapping: dict[tuple[str, str], str]) -> Any:
     if isinstance(value, dict):
         return {k: _swap(v, mapping) for k, v in value.items()}
     if isinstance(value, list):
         return [_swap(v, mapping) for v in value]
-    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) in mapping:
-        new = mapping[str(value)]
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and ("", str(value)) in mapping:
+        new = mapping[("", str(value))]
         return int(new) if isinstance(value, int) and new.lstrip("-").isdigit() else new
     return value
+
+
+def _replay_path(contract: Contract, op: Operation, recorded_url: str, mapping: dict[tuple[str, str], str]) -> str:
+    """The recorded path with each path parameter's id swapped for the mock's id of the same resource."""
+    from .stateful import _fill
+
+    raw = httpx.URL(recorded_url).raw_path.decode().split("?", 1)[0]
+    values = op.match_path(raw)
+    if values is None:
+        return raw
+    resources = contract.path_param_resources(op)
+    for name, value in values.items():
+        resource = resources.get(name, "")
+        values[name] = mapping.get((resource, value)) or mapping.get(("", value)) or value
+    return _fill(op, values)
+
+
+def _response_schema(contract: Contract, op: Operation, status: int) -> Any:
+    response = op.response_for(status)
+    media = next(iter(response.content.values()), None) if response is not None and response.content else None
+    return contract.at(contract.deref_pointer(media.schema_pointer)) if media is not None and media.schema_pointer else None
 
 
 def _documented_headers(op: Operation, status: int) -> set[str]:
@@ -313,7 +402,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
     contract = session.target.contract
     config = _auth_config(contract)
     result = Fidelity(session.target.vendor)
-    mapping: dict[str, str] = {}
+    mapping: dict[tuple[str, str], str] = {}
     tokens: dict[str, str] = {}
     written: set[str] = set()
     for index, entry in enumerate(entries, 1):
@@ -322,7 +411,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
         except Exception:
             raise UsageError(f"cassette entry {index}: unknown operation {entry.get('_operation')!r}") from None
         recorded_req, recorded_resp = entry["request"], entry["response"]
-        path = "/".join(mapping.get(seg, seg) for seg in httpx.URL(recorded_req["url"]).path.split("/"))
+        path = _replay_path(contract, op, recorded_req["url"], mapping)
         body: Any = None
         if recorded_req.get("postData", {}).get("text"):
             try:
@@ -335,7 +424,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             from .auth.jwt_login import fill_template, refresh_templates
 
             body = fill_template(refresh_templates(config)[0]["body"], tokens)
-        query = [(q["name"], mapping.get(q["value"], q["value"])) for q in recorded_req.get("queryString", [])]
+        query = [(q["name"], mapping.get(("", q["value"]), q["value"])) for q in recorded_req.get("queryString", [])]
         request = session.client().build_request(recorded_req["method"], path, params=query or None,
                                                  json=body if body is not None else None)
         exchange = session.send(op, request, auth=_auth_of(op))
@@ -346,6 +435,15 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             recorded_body = None
         if op.path == config.get("login") and isinstance(replayed, dict) and isinstance(replayed.get("token"), dict):
             tokens = {k: str(v) for k, v in replayed["token"].items()}
+            identity = config.get("identity") or {}
+            source = str(identity.get("from", ""))
+            if source.startswith("$response.body#") and identity.get("resource"):
+                from .stateful import _at
+
+                ptr = source.split("#", 1)[1]
+                mine, theirs = _at(replayed, ptr), _at(recorded_body, ptr)
+                if mine is not None and theirs is not None:
+                    mapping[(str(identity["resource"]), str(theirs))] = str(mine)
         result.exchanges += 1
         diffs: list[Difference] = []
         status = exchange.status or 0
@@ -357,7 +455,8 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
                 diffs.append(Difference(index, op.operation_id, "content-type",
                                         f"vendor {recorded_resp['content'].get('mimeType')!r}, mock {exchange.media_type!r}"))
             if exchange.body or recorded_resp["content"].get("text"):
-                shape_diffs = _shape_diff(shape(recorded_body), shape(None if replayed is NOT_JSON else replayed))
+                shape_diffs = _shape_diff(shape(recorded_body), shape(None if replayed is NOT_JSON else replayed),
+                                          "", contract, _response_schema(contract, op, status))
                 if shape_diffs:
                     diffs.append(Difference(index, op.operation_id, "body-shape", "; ".join(shape_diffs[:4])))
             documented = _documented_headers(op, status)
@@ -368,7 +467,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
         if not op.is_safe and status < 300:
             written.add(str(op.resource))
         if status < 300 and recorded_resp["status"] < 300:
-            _map_ids(recorded_body, replayed, mapping)
+            _map_ids(op.resource, recorded_body, replayed, mapping, resource_id_field(contract, op.resource))
         result.differences += diffs
         result.agreeing += not diffs
     return result

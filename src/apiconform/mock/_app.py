@@ -165,10 +165,17 @@ class MockContext:
             self._schema_cache[key] = names  # type: ignore[assignment]
         return self._schema_cache[key]  # type: ignore[return-value]
 
-    def public(self, resource: str | None, record: Any) -> Any:
-        hidden = self.hidden_fields(resource)
+    def public(self, resource: str | None, record: Any, ptr: str | None = None) -> Any:
+        """What of a stored record is answered: not its `hidden` fields, nor properties the answer's
+        schema marks `writeOnly` (accepted and stored, never answered: OpenAPI 3.1)."""
+        hidden = set(self.hidden_fields(resource))
+        if ptr is not None and isinstance(record, dict):
+            for name, sub in (self.contract.at(ptr).get("properties") or {}).items():
+                resolved = self.contract.resolve(sub)
+                if isinstance(resolved, dict) and resolved.get("writeOnly"):
+                    hidden.add(name)
         if hidden and isinstance(record, dict):
-            return {k: v for k, v in record.items() if k not in hidden}
+            return {k: copy.deepcopy(v) for k, v in record.items() if k not in hidden}
         return copy.deepcopy(record)
 
     # --- auth ----------------------------------------------------------------------------------
@@ -437,7 +444,7 @@ class MockApp:
         records = self._sort(op, request, records)
         item_ptr = self.ctx.item_schema(op, status)
         page, headers, envelope = self._paginate(op, request, records)
-        items = [self.ctx.fit(item_ptr, self.ctx.public(op.resource, r)) if item_ptr else self.ctx.public(op.resource, r) for r in page]
+        items = [self.ctx.fit(item_ptr, self.ctx.public(op.resource, r, item_ptr)) if item_ptr else self.ctx.public(op.resource, r) for r in page]
         if envelope is not None:
             body: Any = {**envelope, (op.pagination or {}).get("envelope", {}).get("results", "results"): items}
         else:
@@ -510,7 +517,7 @@ class MockApp:
             return self._not_found(op)
         status = self._success(op, (200,))
         ptr = self.ctx.response_schema(op, status)
-        public = self.ctx.public(op.resource, record)
+        public = self.ctx.public(op.resource, record, ptr)
         return Reply(status, self.ctx.fit(ptr, public) if ptr else public)
 
     def _do_create(self, op: Operation, request: WireRequest) -> Reply:
@@ -524,7 +531,8 @@ class MockApp:
         given = request.body if isinstance(request.body, dict) else {k: v for k, v in request.params.items()}
         state = sem.state_of(op.definition)
         resource = op.resource or op.label
-        existing = self._existing(op, scope, given, state)
+        probe = sem.apply({"set": state.get("set") or {}}, dict(given), {}, request)  # the key after `set`
+        existing = self._existing(op, scope, probe, state)
         if existing is not None:
             stored_key, record = existing
             if isinstance(state.get("existing"), dict):
@@ -535,7 +543,7 @@ class MockApp:
             record = sem.apply(state, copy.deepcopy(record), {k: v for k, v in given.items() if k != op.id_field}, request)
             record = self.ctx.fit(ptr, self.behaviour.prepare_record(op, record, request, self.ctx))
             self.ctx.store.put(resource, scope, stored_key, record)
-            return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record)))
+            return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)))
         record = overlay(self.ctx.synth.value(self.contract.at(ptr)), given)
         set_record_id(record, op.id_field, self.ctx.new_id(self._id_schema(op) or ptr, op.id_field, op.resource))
         record = self.behaviour.prepare_record(op, record, request, self.ctx)
@@ -543,7 +551,7 @@ class MockApp:
         record = self.ctx.fit(ptr, record)
         key = record_id(record, self._key_field(op))
         self.ctx.store.put(resource, scope, key if key is not None else record_id(record, op.id_field), record)
-        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record)))
+        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)))
 
     def _existing(self, op: Operation, scope: tuple[str, ...], given: dict[str, Any], state: Any) -> tuple[str, Any] | None:
         """The stored record a create-or-update (`x-apiconform-state.key`) addresses, with its store key."""
@@ -599,7 +607,7 @@ class MockApp:
         if ptr:
             updated = self.ctx.fit(ptr, updated)
         self.ctx.store.put(resource, scope, key, updated)
-        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, updated)) if ptr else None)
+        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, updated, ptr)) if ptr else None)
 
     _do_replace = _do_update
 
@@ -639,7 +647,7 @@ class MockApp:
             return self._declared_answer(op, answer)
         status = self._success(op, (200, 201, 202, 204))
         ptr = self.ctx.response_schema(op, status)
-        public = self.ctx.public(op.resource, updated)
+        public = self.ctx.public(op.resource, updated, ptr)
         return Reply(status, self.ctx.fit(ptr, public) if ptr else None)
 
     # --- seed data ---------------------------------------------------------------------------------
@@ -671,8 +679,24 @@ class MockApp:
                 for _ in range(count):
                     record = ctx.synth.value(self.contract.at(ptr))
                     set_record_id(record, op.id_field, ctx.new_id(ptr, op.id_field, resource))
+                    record = self._seeded(op, resource, scope, record)
                     record = ctx.fit(ptr, record)
                     store.put(resource, scope, record_id(record, op.id_field), record)
+
+
+    def _seeded(self, op: Operation, resource: str, scope: tuple[str, ...], record: Any) -> Any:
+        """`x-apiconform-state.seed` of the resource's operations: values every seeded record starts with
+        (literals, or `$request.path.NAME` read from the scope the record is seeded under)."""
+        if not isinstance(record, dict):
+            return record
+        names = [n for n in op.path_params() if n != op.id_param] if op.action == "read" else op.path_params()
+        fake = WireRequest(method="GET", path="", url="", path_params=dict(zip(names, scope)), query=[], headers={},
+                           raw_body=b"")
+        for other in self.contract:
+            if other.resource == resource:
+                for field_name, value in (sem.state_of(other.definition).get("seed") or {}).items():
+                    record[field_name] = sem.evaluate(value, fake)
+        return record
 
 
 def build_app(

@@ -55,14 +55,23 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
 @click.option("--min-agreement", type=float, default=None, help="exit 1 below this fraction (e.g. 0.95)")
 def fidelity_cmd(vendor: str, cassette: Path, min_agreement: float | None) -> None:
     """Replay CASSETTE against VENDOR's mock, in order, and print where the mock differs."""
+    run_fidelity(vendor, cassette, min_agreement)
+
+
+def run_fidelity(vendor: str, cassette: Path, min_agreement: float | None, drifts: tuple[str, ...] = (),
+                 seed: int = 0) -> None:
+    """Shared by `fidelity` and `mock --verify`: print the differences and the agreement figure."""
+    from .contracts import list_vendors
     from .exchange import Session
     from .fidelity import read_cassette, verify
     from .targets import mock_target
 
+    if vendor not in list_vendors():
+        raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
     recorded_vendor, entries = read_cassette(cassette)
     if recorded_vendor and recorded_vendor != vendor:
         raise UsageError(f"{cassette}: recorded for {recorded_vendor!r}, not {vendor!r}")
-    session = Session(mock_target(vendor))
+    session = Session(mock_target(vendor, drifts=drifts, seed=seed))
     result = verify(session, entries)
     for line in result.lines():
         click.echo(line)
@@ -70,4 +79,4 @@ def fidelity_cmd(vendor: str, cassette: Path, min_agreement: float | None) -> No
         raise SystemExit(1)
 
 
-__all__ = ["fidelity_cmd", "record_cmd"]
+__all__ = ["fidelity_cmd", "record_cmd", "run_fidelity"]

@@ -46,7 +46,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ([VENDOR, "--shard", "first"], ["--shard expects I/N"]),
     ([VENDOR, "--fail-on", "nonsense"], ["nonsense"]),
     ([VENDOR, "--suite", "nosuite"], ["unknown suite 'nosuite'"]),
-    ([VENDOR, "--target", VENDOR], ["--target expects VENDOR=https://"]),
+    ([VENDOR, "--target", f"{VENDOR}=ftp://x"], ["--target expects VENDOR or VENDOR=https://"]),
+    # `--target VENDOR` = its configured (here: documented) URL; no credentials anywhere: the default env var is named
+    ([VENDOR, "--target", VENDOR], ["expects environment variable APICONFORM_"]),
     ([VENDOR, "--target", "nosuch=http://127.0.0.1:9"], ["--target names unknown vendor 'nosuch'"]),
     ([VENDOR, "--baseline", "missing-baseline.yaml"], ["missing-baseline.yaml"]),
 ])

@@ -49,9 +49,22 @@ def test_clean_run_exits_zero_and_findings_exit_one() -> None:
     assert any(FT_FINDING.fingerprint in line for line in bad.summary)
 
 
-def test_nothing_tested_is_visible_in_the_summary() -> None:
+def test_nothing_tested_never_passes() -> None:
     result = evaluate(RunRecord(), today=TODAY)
-    assert result.exit_code == 0 and "nothing tested" in result.summary[0]
+    assert result.exit_code == 1 and "FAIL" in result.summary[0] and "nothing tested" in result.summary[0]
+    skipped = RunRecord(cases=[CaseResult("acme", "getThing", "properties", "p", skipped="no cases")])
+    assert evaluate(skipped, today=TODAY).exit_code == 1
+
+
+def test_a_run_the_budget_stopped_is_incomplete_with_the_uncovered_operations() -> None:
+    budget = "request budget of 5 for acme is used up"
+    cases = [CaseResult("acme", "getThing", "properties", "p"),
+             CaseResult("acme", "getThing", "negative", "n", skipped=budget),  # partly covered: it ran elsewhere
+             CaseResult("acme", "listThings", "properties", "p", skipped=budget),
+             CaseResult("acme", "listThings", "negative", "n", skipped=budget)]
+    result = evaluate(RunRecord(cases=cases), today=TODAY)
+    assert result.exit_code == 1 and result.uncovered == ["acme listThings"]
+    assert "incomplete" in result.summary[0] and any("acme listThings" in line for line in result.summary)
 
 
 def test_fail_on_restricts_gating_categories_but_still_reports() -> None:

@@ -156,3 +156,12 @@ def test_signed_request_from_hmac_auth_leaves_no_secret() -> None:
     cmd = redactor().curl(request.method, str(request.url), request.headers, request.content)
     assert sig not in cmd and API_ID not in cmd and API_KEY not in cmd and quote_plus(API_KEY) not in cmd
     assert "course_id=42" in cmd
+
+
+def test_secrets_under_compound_key_names_are_masked_in_bodies() -> None:
+    """A vendor's login answer can carry its configuration (TeSLA: CELERY_BROKER_PASSWORD)."""
+    from apiconform.redact import Redactor
+
+    body = '{"config": {"CELERY_BROKER_PASSWORD": "guest", "db_secret": "s3", "TESLA_DOMAIN": "localhost"}}'
+    masked = Redactor([]).body(body, "application/json")
+    assert "guest" not in masked and "s3" not in masked and "localhost" in masked

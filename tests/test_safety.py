@@ -138,7 +138,9 @@ def test_session_refuses_writes_to_a_read_only_target_as_the_last_line_of_defenc
     assert session.sent == 0
 
 
-def test_mocks_always_allow_writes_and_live_defaults_are_strict() -> None:
+def test_mocks_always_allow_writes_and_live_defaults_are_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APICONFORM_COFE_CMS_API_ID", "id")  # credentials from the default env var names
+    monkeypatch.setenv("APICONFORM_COFE_CMS_API_KEY", "key")
     mock = mock_target(VENDOR)
     assert mock.safety.allows("create_account", "post") and mock.safety.max_requests is None and mock.safety.rate is None
     live = target_from_config("cofe-cms", Settings(), base_url="http://127.0.0.1:9")

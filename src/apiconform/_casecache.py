@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 #: bump when the serialised form or the way cases are drawn changes
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,20 @@ class WireCase:
 
     kwargs: dict[str, Any]
     generation: str  # schemathesis' generation mode ("positive"/"negative"), "" when it gave none
+    path: str = ""  # the operation's path template
+    path_parameters: dict[str, Any] | None = None  # as generated (already in their wire form)
 
     @property
     def negative(self) -> bool:
         return "negative" in self.generation
+
+    def with_path_parameters(self, params: dict[str, Any]) -> "WireCase":
+        """The same case addressed to other path values (rendered the way schemathesis renders them)."""
+        from schemathesis.transport.prepare import prepare_path
+
+        kwargs = dict(self.kwargs)
+        kwargs["url"] = prepare_path(self.path, params)
+        return WireCase(kwargs, self.generation, self.path, dict(params))
 
     def transport_kwargs(self, base_url: str) -> dict[str, Any]:
         kwargs = dict(self.kwargs)
@@ -54,12 +64,14 @@ def from_case(case: Any) -> WireCase:
     kwargs = dict(case.as_transport_kwargs(base_url=_BASE))
     url = str(kwargs.get("url", ""))
     kwargs["url"] = url.removeprefix(_BASE)
+    path, params = str(getattr(case, "path", "")), getattr(case, "path_parameters", None)
+    params = dict(params) if params is not None else None
     meta = getattr(case, "meta", None)
     if meta is None:
-        return WireCase(kwargs, "")
+        return WireCase(kwargs, "", path, params)
     generation = getattr(meta, "generation", None)
     mode = getattr(generation, "mode", None)
-    return WireCase(kwargs, str(getattr(mode, "value", mode or generation)))
+    return WireCase(kwargs, str(getattr(mode, "value", mode or generation)), path, params)
 
 
 # --- serialisation: JSON with tagged bytes/tuples (no pickle: the cache directory is not trusted code) ------
@@ -93,12 +105,16 @@ def _decode(value: Any) -> Any:
 
 
 def dumps(cases: list[WireCase], note: str = "") -> str:
-    return json.dumps({"note": note, "cases": [{"kwargs": _encode(c.kwargs), "generation": c.generation} for c in cases]})
+    return json.dumps({"note": note, "cases": [
+        {"kwargs": _encode(c.kwargs), "generation": c.generation, "path": c.path,
+         "path_parameters": _encode(c.path_parameters)} for c in cases]})
 
 
 def loads(text: str) -> tuple[list[WireCase], str]:
     data = json.loads(text)
-    return [WireCase(_decode(item["kwargs"]), str(item["generation"])) for item in data["cases"]], str(data["note"])
+    cases = [WireCase(_decode(item["kwargs"]), str(item["generation"]), str(item["path"]), _decode(item["path_parameters"]))
+             for item in data["cases"]]
+    return cases, str(data["note"])
 
 
 # --- the store -----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -103,6 +104,9 @@ def _hmac_example_params(contract: Any, op: Any) -> dict[str, str]:
 @click.option("--rate-limit", type=int, default=None, help="requests per rate window before 429 (default: the vendor's)")
 @click.option("--list-drifts", is_flag=True, help="print the available drifts and exit")
 @click.option("--list-faults", is_flag=True, help="print the available faults and exit")
+@click.option("--verify", "cassette", type=click.Path(path_type=Path), default=None,
+              help="replay a recorded cassette (apiconform record) against the mock and report where it differs")
+@click.option("--min-agreement", type=float, default=None, help="with --verify: exit 1 below this fraction")
 def mock(
     vendor: str | None,
     port: int,
@@ -113,6 +117,8 @@ def mock(
     rate_limit: int | None,
     list_drifts: bool,
     list_faults: bool,
+    cassette: Path | None,
+    min_agreement: float | None,
 ) -> None:
     """Serve VENDOR's mock API on http://HOST:PORT until interrupted."""
     from .mock import list_drifts as all_drifts
@@ -129,6 +135,11 @@ def mock(
         return
     if not vendor:
         raise UsageError("mock: missing VENDOR (see `apiconform contracts list`)")
+    if cassette is not None:
+        from ._cli_fidelity import run_fidelity
+
+        run_fidelity(vendor, cassette, min_agreement, drifts=tuple(d for ds in drifts for d in ds.split(",") if d), seed=seed)
+        return
 
     from .contracts import list_vendors, load_contract
     from .mock import build_app, load_behaviour, serve

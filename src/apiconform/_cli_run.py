@@ -29,7 +29,9 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--max-examples", type=click.IntRange(min=1), default=None, help="generated cases per operation (default 10)")
 @click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="parallel pytest-xdist workers")
-@click.option("--target", "targets", multiple=True, metavar="VENDOR=URL", help="run VENDOR against a live URL (repeatable)")
+@click.option("--target", "targets", multiple=True, metavar="VENDOR[=URL]",
+              help="run VENDOR against a live URL, or its configured base_url (repeatable)")
+@click.option("--live", is_flag=True, help="run every vendor with a configured target against it")
 @click.option("--drift", "drifts", multiple=True, metavar="[VENDOR:]NAME", help="switch on a mock drift (repeatable)")
 @click.option("--fault", "faults", multiple=True, metavar="[VENDOR:]NAME[:ARG]", help="switch on a mock fault (repeatable)")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]", help="only these categories fail the gate")
@@ -47,27 +49,28 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,
         targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
         baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
-        max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, no_cache: bool = False) -> None:
+        max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, live: bool,
+        no_cache: bool = False) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
     """
     from .errors import UsageError
 
-    if no_cache:  # inherited by pytest-xdist workers
+    if no_cache:  # inherited by worker processes
         os.environ["APICONFORM_CACHE"] = "off"
-    target_map: dict[str, str] = {}
+    target_map: dict[str, str | None] = {}
     for item in _csv(targets):
         vendor, sep, url = item.partition("=")
-        if not sep or not url.startswith(("http://", "https://")):
-            raise UsageError(f"--target expects VENDOR=https://..., got {item!r}")
-        target_map[vendor] = url
+        if not vendor or (sep and not url.startswith(("http://", "https://"))):
+            raise UsageError(f"--target expects VENDOR or VENDOR=https://..., got {item!r}")
+        target_map[vendor] = url if sep else None
     if baseline is None and Path("apiconform-baseline.yaml").is_file():
         baseline = Path("apiconform-baseline.yaml")
     show_progress = sys.stderr.isatty() if progress is None else progress
     options = RunOptions(
         vendors=list(vendors), suites=_csv(suites) or list(SUITE_FILES), max_examples=max_examples, seed=seed,
-        workers=workers, targets=target_map, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on),
+        workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on),
         baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
         argv=sys.argv[1:],
@@ -153,4 +156,6 @@ def _summary(outcome: object, options: RunOptions) -> None:
     for message in outcome.messages:  # type: ignore[attr-defined]
         console.print(f"[dim]{message}[/dim]")
     console.print(f"reports: {options.reports_dir}/ (run.json, junit.xml, matrix.md, matrix.html, coverage.json, allure-results/)")
-    console.print(f"reproduce: apiconform run {' '.join(record.vendors)} --seed {record.seed}")
+    from .run import reproduce_command
+
+    console.print(f"reproduce: {reproduce_command(options, list(options.vendors), record.seed)}", markup=False)

@@ -11,6 +11,12 @@ Live targets name the environment variables their credentials come from — neve
     connect_timeout = 5
     read_timeout = 20
     redact = ["X-Tenant"]     # extra header/param/field names to redact
+    probe = "list_accounts"   # the safe operation the preflight checks (default: chosen from those that run)
+    path_params = { account_id = "42" }   # path parameters fixed for this target, by name
+
+Credentials need no config at all: a field without an entry is read from
+`APICONFORM_<VENDOR>_<FIELD>` (upper case, `-` -> `_`), e.g. APICONFORM_TESLA_CE_ROLE_ID.
+A configured target is used only when asked: `apiconform run --live` or `--target VENDOR[=URL]`.
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ApiconformError, ConfigError
 
 _TARGET_KEYS = {
     "base_url", "credentials", "max_requests", "rate", "allow_writes", "allowed_writes",
-    "connect_timeout", "read_timeout", "redact", "max_retry_after", "max_body_mb",
+    "connect_timeout", "read_timeout", "redact", "max_retry_after", "max_body_mb", "probe", "path_params",
 }
+_TOP_KEYS = {"targets", "fail_on", "baseline"}
+
+
+def default_env_name(vendor: str, field_name: str) -> str:
+    """The environment variable a credential field is read from when the config names none."""
+    return "APICONFORM_" + "_".join(part.upper() for part in (vendor, field_name)).replace("-", "_").replace(".", "_")
 
 
 @dataclass
@@ -46,6 +58,7 @@ def load_config(root: Path | None = None) -> Settings:
             data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        _misspelt(path, data, section)
         for key in section:
             data = data.get(key, {}) if isinstance(data, dict) else {}
         if section and not data:
@@ -54,11 +67,31 @@ def load_config(root: Path | None = None) -> Settings:
     return Settings()
 
 
+def _misspelt(path: Path, data: Any, section: tuple[str, ...]) -> None:
+    """A table that was meant for apiconform but is spelt so it would be ignored is an error, never silence."""
+    if not isinstance(data, dict):
+        return
+    if section:  # pyproject.toml: [tool.apiconform] only; [apiconform], [tool.apiconform-x], [tool.api-conform] are typos
+        tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        near = [f"tool.{k}" for k in tool if k != "apiconform" and k.replace("-", "").replace("_", "").startswith("apiconform")]
+        near += [k for k in data if k.replace("-", "").replace("_", "").startswith("apiconform")]
+        if near:
+            raise ConfigError(f"{path}: [{near[0]}] is not read; apiconform's table is [tool.apiconform] "
+                              f"(targets in [tool.apiconform.targets.VENDOR])")
+    elif "tool" in data and isinstance(data["tool"], dict) and "apiconform" in data["tool"]:
+        raise ConfigError(f"{path}: [tool.apiconform...] is the pyproject.toml spelling; "
+                          f"in apiconform.toml write [targets.VENDOR] at the top level")
+
+
 def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
     where = f"{path}: {prefix + '.' if prefix else ''}"
     if not isinstance(data, dict):
         raise ConfigError(f"{where.rstrip(': .')}: expected a table")
     settings = Settings(source=path)
+    unknown_top = set(data) - _TOP_KEYS
+    if unknown_top:
+        raise ConfigError(f"{where}unknown key(s) {', '.join(sorted(unknown_top))} (known: {', '.join(sorted(_TOP_KEYS))}; "
+                          f"targets go in [{prefix + '.' if prefix else ''}targets.VENDOR])")
     targets = data.get("targets", {})
     if not isinstance(targets, dict):
         raise ConfigError(f"{where}targets: expected a table of vendors")
@@ -75,6 +108,11 @@ def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
         for key in ("max_requests", "rate", "connect_timeout", "read_timeout", "max_retry_after", "max_body_mb"):
             if key in spec and (not isinstance(spec[key], (int, float)) or isinstance(spec[key], bool) or spec[key] <= 0):
                 raise ConfigError(f"{where}targets.{vendor}.{key}: expected a positive number, got {spec[key]!r}")
+        fixed = spec.get("path_params", {})
+        if not isinstance(fixed, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in fixed.values()):
+            raise ConfigError(f"{where}targets.{vendor}.path_params: expected name = \"value\" pairs")
+        if "probe" in spec and not isinstance(spec["probe"], str):
+            raise ConfigError(f"{where}targets.{vendor}.probe: expected an operationId")
         if "base_url" in spec and not str(spec["base_url"]).startswith(("http://", "https://")):
             raise ConfigError(f"{where}targets.{vendor}.base_url: expected an http(s) URL, got {spec['base_url']!r}")
         settings.targets[vendor] = spec
@@ -114,6 +152,28 @@ def target_from_config(
         max_retry_after=float(spec.get("max_retry_after", 5.0)),
         max_body_bytes=int(float(spec.get("max_body_mb", 10)) * 1024 * 1024),
     )
-    target = http_target(vendor, url, credential_env=dict(spec.get("credentials", {})), safety=safety)
+    contract = load_contract(vendor)
+    credential_env = dict(spec.get("credentials", {}))
+    for field_name in _credential_fields(contract):  # unnamed fields: the documented default variable
+        credential_env.setdefault(field_name, default_env_name(vendor, field_name))
+    target = http_target(vendor, url, credential_env=credential_env, safety=safety)
     target.extra_secret_names = tuple(spec.get("redact", []))
+    target.path_params = {str(k): str(v) for k, v in dict(spec.get("path_params", {})).items()}
+    if spec.get("probe"):
+        try:
+            probe = contract.operation(str(spec["probe"]))
+        except ApiconformError:
+            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: no operation {spec['probe']!r} in the contract") from None
+        if not probe.is_safe:
+            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: {probe.label} is {probe.method.upper()}; "
+                              f"the probe must be a safe (GET) operation")
+        target.probe = probe.label
     return target
+
+
+def _credential_fields(contract: Any) -> tuple[str, ...]:
+    from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+
+    picked = select_scheme(contract)
+    flow = flow_of(picked[1]) if picked else None
+    return CREDENTIAL_FIELDS.get(flow or "", ())

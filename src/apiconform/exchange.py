@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from .contracts import Operation
+from .errors import ApiconformError
 from .targets import RateLimiter, Target
 
 NOT_JSON = object()
@@ -83,6 +84,7 @@ class Session:
         self.sent = 0
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
+        self.login_error: str | None = None
 
     def client(self, auth: str = "valid") -> httpx.Client:
         """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
@@ -119,6 +121,54 @@ class Session:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+
+    def identities(self) -> dict[str, str]:
+        """The caller's own ids the contract declares (x-apiconform-auth.identity), fetched once:
+        a login answer by driving the auth flow up to its first real request, a "current user"
+        answer by one GET of that operation. Missing ones stay missing (ids are then discovered)."""
+        from .identity import capture, identity_specs
+
+        target = self.target
+        specs = [s for s in identity_specs(target.contract) if s.resource not in target.identities]
+        with self._lock:
+            if not specs or getattr(self, "_identity_tried", False):
+                return target.identities
+            self._identity_tried = True
+        if any(s.operation is None for s in specs):
+            self._login()
+        for spec in (s for s in specs if s.operation):
+            try:
+                op = target.contract.operation(spec.operation)
+                exchange = self.send(op, httpx.Request("GET", target.base_url + op.path))
+            except (ApiconformError, BudgetExhausted, Unsendable):
+                continue
+            if exchange.status is not None and 200 <= exchange.status < 300:
+                target.identities.update(capture((spec,), exchange.json(), spec.operation))
+        return target.identities
+
+    def _login(self) -> None:
+        """Run the auth flow's own requests (a login) without sending the request it would authenticate."""
+        client = self.client("valid")
+        if client.auth is None or self.target.logged_in:
+            return
+        placeholder = client.build_request("GET", self.target.base_url + "/")
+        flow = client.auth.sync_auth_flow(placeholder)
+        try:
+            outgoing = next(flow)
+            while outgoing is not placeholder:
+                self._spend()
+                self.limiter.wait()
+                response = client.send(outgoing, auth=None)
+                response.read()
+                outgoing = flow.send(response)
+        except StopIteration:
+            pass
+        except httpx.HTTPError:
+            pass
+        except Exception as exc:  # AuthFailed and the like: the preflight / the tests report it
+            self.login_error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
+        finally:
+            flow.close()
 
     def _spend(self) -> None:
         with self._lock:

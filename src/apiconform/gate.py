@@ -95,6 +95,8 @@ class GateResult:
     ignored: list[Finding] = field(default_factory=list)  # outside fail_on: reported, not gating
     unused: list[Waiver] = field(default_factory=list)  # active waivers no finding matched
     summary: list[str] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)  # "vendor operation" the request budget kept from running
+    nothing_tested: bool = False  # no case ran at all: never a pass
 
     @property
     def waived_reasons(self) -> dict[str, str]:
@@ -250,9 +252,28 @@ def evaluate(
         else:
             result.ignored.append(f)
     result.unused = [w for fp, w in active.items() if fp not in used]
-    result.exit_code = EXIT_FINDINGS if result.failing else EXIT_OK
+    result.uncovered = uncovered_by_budget(record)
+    result.nothing_tested = not any(not (c.skipped and not c.findings) for c in record.cases)
+    bad = result.failing or result.uncovered or result.nothing_tested
+    result.exit_code = EXIT_FINDINGS if bad else EXIT_OK
     result.summary = _summary(record, result, gating)
     return result
+
+
+BUDGET_MARK = "request budget"  # how exchange.BudgetExhausted reasons read
+
+
+def uncovered_by_budget(record: RunRecord) -> list[str]:
+    """Operations none of whose tests ran because the live target's request budget was used up."""
+    ran: set[tuple[str, str]] = set()
+    starved: set[tuple[str, str]] = set()
+    for case in record.cases:
+        key = (case.vendor, case.operation)
+        if case.skipped and BUDGET_MARK in case.skipped and not case.findings:
+            starved.add(key)
+        elif not case.skipped or case.findings:
+            ran.add(key)
+    return [f"{v} {o}" for v, o in sorted(starved - ran)]
 
 
 def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> list[str]:
@@ -264,10 +285,17 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
             f"{'s' if len(vendors) != 1 else ''}: {', '.join(vendors)}"
         )
     elif executed == 0:
-        head = "gate: PASS (nothing tested: 0 cases ran)"
+        head = "gate: FAIL - nothing tested: 0 cases ran (check the selection, the target and the skip reasons)"
+    elif r.uncovered:
+        head = f"gate: FAIL - incomplete: {len(r.uncovered)} operations never ran (request budget used up)"
     else:
         head = f"gate: PASS - {executed} cases, no gating findings"
     lines = [head]
+    if r.uncovered:
+        shown = ", ".join(r.uncovered[:MAX_SUMMARY_FINDINGS])
+        more = f" and {len(r.uncovered) - MAX_SUMMARY_FINDINGS} more" if len(r.uncovered) > MAX_SUMMARY_FINDINGS else ""
+        lines.append(f"  INCOMPLETE: the request budget stopped the run before these ran: {shown}{more} "
+                     f"(raise --max-requests or select fewer with --operation)")
     if gating is not None:
         lines.append(f"  fail-on: {', '.join(sorted(c.value for c in gating))}")
     for f in r.failing[:MAX_SUMMARY_FINDINGS]:

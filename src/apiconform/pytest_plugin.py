@@ -39,8 +39,10 @@ SUITE_CATEGORIES: dict[str, tuple[Category, ...]] = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apiconform")
     group.addoption("--vendor", action="append", default=[], help="only these vendors (repeatable or comma-separated)")
-    group.addoption("--target", action="append", default=[], metavar="VENDOR=URL",
-                    help="run VENDOR against URL instead of its embedded mock (credentials from config/env)")
+    group.addoption("--target", action="append", default=[], metavar="VENDOR[=URL]",
+                    help="run VENDOR against URL (or its configured base_url) instead of its embedded mock")
+    group.addoption("--live", action="store_true", default=False,
+                    help="run every vendor with a configured target against it (never implied by the config alone)")
     group.addoption("--max-examples", type=int, default=None, help=f"generated cases per operation (default {DEFAULT_MAX_EXAMPLES})")
     group.addoption("--seed", type=int, default=None, help="seed for generation; the same seed gives the same verdicts")
     group.addoption("--drift", action="append", default=[], metavar="[VENDOR:]NAME", help="mock drift(s) to switch on")
@@ -243,16 +245,40 @@ class _Sessions:
             session.close()
 
 
+def live_overrides(config: pytest.Config) -> dict[str, str | None]:
+    """`--target VENDOR=URL` (URL) and `--target VENDOR` (None: its configured base_url)."""
+    found: dict[str, str | None] = {}
+    for item in _split(config.getoption("--target") or []):
+        vendor, sep, url = item.partition("=")
+        found[vendor] = url if sep else None
+    return found
+
+
+def reproduce_options(config: pytest.Config) -> list[str]:
+    """The options that decide what a run sends and judges, as given: reproduce commands carry them all."""
+    args: list[str] = []
+    for option in ("--vendor", "--target", "--drift", "--fault", "--operation"):
+        args += [f"{option}={value}" for value in _split(config.getoption(option) or [])]
+    for option in ("--live", "--allow-writes"):
+        if config.getoption(option):
+            args.append(option)
+    for option in ("--max-examples", "--max-requests", "--rate"):
+        if config.getoption(option) is not None:
+            args.append(f"{option}={config.getoption(option)}")
+    args.append(f"--seed={run_seed(config)}")
+    return args
+
+
 def build_target(config: pytest.Config, vendor: str) -> Any:
     """The vendor's target: `--target VENDOR=URL` / configured live target, else its embedded mock."""
     from .config import load_config, target_from_config
     from .targets import mock_target
 
-    overrides = dict(item.split("=", 1) for item in _split(config.getoption("--target") or []) if "=" in item)
+    overrides = live_overrides(config)
     # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
     # project, not to the checkout the suites live in (--rootdir)
     settings = load_config(Path(str(config.invocation_params.dir)))
-    if vendor in overrides or vendor in settings.targets:
+    if vendor in overrides or (config.getoption("--live") and vendor in settings.targets):
         return target_from_config(
             vendor, settings, base_url=overrides.get(vendor), allow_writes=config.getoption("--allow-writes"),
             max_requests=config.getoption("--max-requests"), rate=config.getoption("--rate"),
@@ -327,7 +353,7 @@ def conform(request: pytest.FixtureRequest) -> Any:
                 lines.append(f"  [{f.category.value}] {f.check}: {f.message}")
                 if f.curl:
                     lines.append(f"      reproduce: {f.curl}")
-            lines.append(f"  seed: --seed {run_seed(request.config)}")
+            lines.append(f"  rerun: {_pytest_command(request)}")
             pytest.fail("\n".join(lines), pytrace=False)
 
     return report
@@ -357,8 +383,25 @@ def _allure(request: pytest.FixtureRequest, result: CaseResult, recorder: Any) -
     if recorder is not None and recorder.sample is not None:
         allure.attach(json.dumps(recorder.sample, indent=2, default=str), name="request / response (redacted)",
                       attachment_type=allure.attachment_type.JSON)
-    allure.attach(f"pytest suites --seed {run_seed(request.config)} -k '{request.node.name}'", name="reproduce (pytest)",
-                  attachment_type=allure.attachment_type.TEXT)
+    allure.attach(_pytest_command(request), name="reproduce (pytest)", attachment_type=allure.attachment_type.TEXT)
+
+
+def _pytest_command(request: pytest.FixtureRequest) -> str:
+    """The pytest command that reruns exactly this test: its file, node, and every option that shaped it."""
+    import shlex
+
+    from .redact import Redactor
+
+    scrub = Redactor(())
+    node = request.node.nodeid.split("::", 1)
+    path = Path(str(request.node.fspath))
+    try:
+        shown = str(path.relative_to(Path(str(request.config.invocation_params.dir))))
+    except ValueError:
+        shown = str(path)
+    parts = ["pytest", f"{shown}::{node[1]}" if len(node) > 1 else shown]
+    parts += [_scrub_arg(scrub, a) for a in reproduce_options(request.config)]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 # --- collecting results (controller side) ------------------------------------------------------------------------
@@ -403,10 +446,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     scrub = Redactor(())
     record.argv = [_scrub_arg(scrub, str(a)) for a in config.invocation_params.args]
     vendors = selected_vendors(config)
-    overrides = dict(item.split("=", 1) for item in _split(config.getoption("--target") or []) if "=" in item)
+    overrides = live_overrides(config)
     configured = load_config(Path(str(config.invocation_params.dir))).targets
-    record.targets = {v: scrub.url(overrides.get(v) or configured[v].get("base_url") or load_contract(v).server_url or "")
-                      if v in overrides or v in configured else "mock" for v in vendors}
+    live = set(overrides) | (set(configured) if config.getoption("--live") else set())
+    record.targets = {v: scrub.url(overrides.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
+                      if v in live else "mock" for v in vendors}
     for data in config._apiconform_cases:
         record.add_case(case_from_dict(data))
     record.vendors = sorted(set(record.vendors) | set(vendors))

@@ -41,6 +41,8 @@ SENSITIVE_KEYS = frozenset({
     "password", "secret", "secret_id", "role_id", "token", "access_token", "refresh_token",
     "api_key", "sig", "api_id", "client_secret", "authorization",
 })
+_SENSITIVE_SUFFIXES = ("password", "passwd", "secret", "secretid", "secret_id", "apikey", "api_key", "privatekey",
+                       "private_key", "accesstoken", "access_token", "refreshtoken", "refresh_token")
 #: Auth schemes whose name is kept in front of the mask ("Bearer [REDACTED]") as a debugging aid.
 _AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "jwt", "token", "hmac", "apikey", "negotiate"})
 _URL_HEADERS = frozenset({"location", "content-location", "referer", "link"})
@@ -191,9 +193,7 @@ class Redactor:
     def _json(self, obj: Any, hidden: bool) -> Any:
         if isinstance(obj, Mapping):
             return {
-                (self.text(k) if isinstance(k, str) else k): self._json(
-                    v, hidden or (isinstance(k, str) and _norm(k) in self.key_names)
-                )
+                (self.text(k) if isinstance(k, str) else k): self._json(v, hidden or self._sensitive_key(k))
                 for k, v in obj.items()
             }
         if isinstance(obj, (list, tuple)):
@@ -203,6 +203,14 @@ class Redactor:
         if isinstance(obj, str):
             return self.text(obj)
         return obj
+
+    def _sensitive_key(self, key: Any) -> bool:
+        """A sensitive name, or one that ends in one (`CELERY_BROKER_PASSWORD`, `db_secret`): vendors
+        hand back configuration too, and a secret under a compound name is still a secret."""
+        if not isinstance(key, str):
+            return False
+        name = _norm(key)
+        return name in self.key_names or name.endswith(_SENSITIVE_SUFFIXES)
 
     # ------------------------------------------------------------ request bodies & curl
 

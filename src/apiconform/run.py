@@ -8,6 +8,7 @@ not hundreds of red tests.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,8 @@ import httpx
 
 from .contracts import check_contract, list_vendors, load_contract
 from .errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
-from .findings import Category
-
 from .engine import SUITES
+from .findings import Category
 
 SUITE_FILES = SUITES  # the suites' names (kept under its old name for callers)
 
@@ -30,7 +30,8 @@ class RunOptions:
     max_examples: int | None = None
     seed: int | None = None
     workers: int = 1
-    targets: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, str | None] = field(default_factory=dict)  # vendor -> URL (None: its configured base_url)
+    live: bool = False  # every configured target (a plain run never uses configuration silently)
     drifts: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     fail_on: list[str] = field(default_factory=list)
@@ -43,8 +44,7 @@ class RunOptions:
     operations: list[str] = field(default_factory=list)
     allure: bool = True
     progress: bool = True
-    pytest_args: list[str] = field(default_factory=list)  # kept for callers; the engine runs without pytest
-    argv: list[str] = field(default_factory=list)  # the command line, for the record
+    pytest_args: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +81,9 @@ def validate_options(options: RunOptions) -> list[str]:
     for vendor in options.targets:
         if vendor not in known:
             raise UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+    if options.live and not settings.targets:
+        raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
+                         "or [targets.VENDOR] to apiconform.toml)")
     resolve_drifts(_strip_vendor(options.drifts, known))
     wrap_faults(lambda *a: None, _strip_vendor(options.faults, known))
     if options.shard is not None:
@@ -124,35 +127,105 @@ def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
     return [v for v in out if v]
 
 
-def preflight(vendor: str, base_url: str | None = None) -> None:
-    """Reachability and credentials of a live target, checked once before any test (exit 3 if not)."""
+def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
+              allow_writes: bool = False) -> str | None:
+    """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
+
+    The probe is the target's configured `probe`, else a safe operation among those that will run whose
+    path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
+    login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
+    operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
     from .config import load_config, target_from_config
     from .exchange import Session
+    from .identity import fixed_path_values
 
-    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url)
+    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
     try:
         with httpx.Client(timeout=httpx.Timeout(target.safety.read_timeout, connect=target.safety.connect_timeout)) as client:
             client.get(target.base_url, follow_redirects=False)
     except httpx.HTTPError as exc:
         raise TargetUnavailable(f"target {vendor} at {target.base_url} is unreachable: {type(exc).__name__}") from None
-    probe = next((op for op in target.contract if op.is_safe and op.security and not op.path_params()), None)
-    if probe is None:
-        return
     session = Session(target)
     try:
-        exchange = session.send(probe, httpx.Request("GET", target.base_url + probe.path))
+        identities = session.identities()
+        if session.login_error:
+            raise TargetUnavailable(f"target {vendor}: authentication failed ({session.login_error})")
+        probe = choose_probe(target, operations or [], identities)
+        if probe is None:
+            return None
+        path = probe.path
+        for name, value in fixed_path_values(target.contract, probe, target.path_params, identities).items():
+            path = path.replace("{" + name + "}", value)
+        if "{" in path:
+            raise UsageError(f"target {vendor}: probe {probe.label} needs path parameter(s) {', '.join(probe.path_params())}; "
+                             f"set them in targets.{vendor}.path_params")
+        exchange = session.send(probe, httpx.Request("GET", target.base_url + path))
     finally:
         session.close()
     if exchange.error and "AuthFailed" in exchange.error:
         raise TargetUnavailable(f"target {vendor}: authentication failed ({exchange.error})")
-    if exchange.status in (401, 403):
+    if exchange.status == 401 or (exchange.status == 403 and not target.logged_in):
         raise TargetUnavailable(
             f"target {vendor}: credentials refused ({exchange.status} on {probe.label}); check the configured environment variables"
         )
+    if exchange.status == 403:
+        return f"target {vendor}: login accepted, but {probe.label} answered 403 to these credentials (the tests will report it)"
+    return None
+
+
+def choose_probe(target: Any, operations: list[str], identities: dict[str, str]) -> Any:
+    """The preflight's operation: configured, else the simplest safe, authenticated operation that will run
+    and whose path parameters are all known. None: nothing safe to probe (the login alone was checked)."""
+    from .identity import fixed_path_values
+
+    contract = target.contract
+    if target.probe:
+        return contract.operation(target.probe)
+    selected = [op for op in contract if not operations or op.operation_id in operations or op.label in operations]
+    candidates = []
+    for op in selected:
+        if not op.is_safe or not op.security:
+            continue
+        known = fixed_path_values(contract, op, target.path_params, identities)
+        if all(name in known for name in op.path_params()):
+            candidates.append((op.action != "list", len(op.path_params()), op.label, op))
+    return min(candidates, key=lambda c: c[:3])[3] if candidates else None
+
+
+def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None) -> str:
+    """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
+    import shlex
+
+    from .redact import Redactor
+
+    scrub = Redactor(())
+    parts = ["apiconform", "run", *vendors]
+    if list(options.suites) != list(SUITE_FILES):
+        parts.append("--suite=" + ",".join(options.suites))
+    for vendor, url in options.targets.items():
+        parts.append(f"--target={vendor}={scrub.url(url)}" if url else f"--target={vendor}")
+    if options.live:
+        parts.append("--live")
+    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
+    parts += [f"--operation={o}" for o in options.operations]
+    if options.max_examples is not None:
+        parts.append(f"--max-examples={options.max_examples}")
+    if options.allow_writes:
+        parts.append("--allow-writes")
+    if options.max_requests is not None:
+        parts.append(f"--max-requests={options.max_requests}")
+    if options.rate is not None:
+        parts.append(f"--rate={options.rate}")
+    if options.shard:
+        parts.append(f"--shard={options.shard}")
+    if seed is not None:
+        parts.append(f"--seed={seed}")
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any = None) -> RunOutcome:
-    """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems."""
+    """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
+    `progress` is called with every engine event (`plugins` is kept for callers and ignored)."""
     from .gate import evaluate, load_baseline
     from .report import write_reports
 
@@ -160,16 +233,19 @@ def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any
 
     vendors = validate_options(options)
     configured = load_config(Path.cwd()).targets
-    for vendor in vendors:  # every live target, from --target or from configuration
-        if vendor in options.targets or vendor in configured:
-            preflight(vendor, options.targets.get(vendor))
+    notes = []
+    for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
+        if vendor in options.targets or (options.live and vendor in configured):
+            note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes)
+            if note:
+                notes.append(note)
     baseline = load_baseline(options.baseline, missing_ok=False) if options.baseline else None
     options.reports_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("allure-results", "allure-report"):
         shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
     record, crashed = run_engine(options, vendors, progress)
-    outcome = RunOutcome(exit_code=EXIT_USAGE)
+    outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
     fail_on = {Category.parse(c) for c in options.fail_on} or None
     gate = evaluate(record, fail_on=fail_on, baseline=baseline)
     outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons, fail_on=fail_on)
@@ -193,7 +269,7 @@ def engine_options(options: RunOptions, vendors: list[str]) -> Any:
     return EngineOptions(
         vendors=vendors, suites=list(options.suites), operations=list(options.operations), shard=options.shard,
         max_examples=options.max_examples, seed=options.seed, workers=options.workers, targets=dict(options.targets),
-        drifts=list(options.drifts), faults=list(options.faults), allow_writes=options.allow_writes,
+        drifts=list(options.drifts), faults=list(options.faults), allow_writes=options.allow_writes, live=options.live,
         max_requests=options.max_requests, rate=options.rate, config_dir=Path.cwd(), argv=list(options.argv),
     )
 
@@ -213,7 +289,7 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
             progress(event)
         if isinstance(event, CaseFinished):
             o = event.outcome
-            allure.case(o.case, o.item.key, o.sample, reproduce_command(options, o.item), engine.options.run_seed,
+            allure.case(o.case, o.item.key, o.sample, item_reproduce_command(options, o.item), engine.options.run_seed,
                         pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
             record = event.record
@@ -222,36 +298,15 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
     return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
 
 
-def reproduce_command(options: RunOptions, item: Any | None = None) -> str:
-    """The `apiconform run` line that reproduces this run (or one item of it) exactly."""
-    import shlex
+def item_reproduce_command(options: RunOptions, item: Any) -> str:
+    """The `apiconform run` line that reproduces one work item exactly (its vendor, suite and operation)."""
+    from dataclasses import replace
 
-    parts = ["apiconform", "run", *(sorted({item.vendor}) if item is not None else options.vendors)]
-    if list(options.suites) != list(SUITE_FILES):
-        parts += ["--suite", ",".join(options.suites)]
-    if item is not None:
-        parts += ["--suite", item.suite] if list(options.suites) == list(SUITE_FILES) else []
-        if item.test != "test_lifecycle":
-            parts += ["--operation", item.subject.split(" ")[0]]
-    elif options.operations:
-        parts += [f"--operation={o}" for o in options.operations]
-    for vendor, url in options.targets.items():
-        from .redact import Redactor
-
-        parts += ["--target", f"{vendor}={Redactor(()).url(url)}"]
-    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
-    if options.max_examples is not None:
-        parts.append(f"--max-examples={options.max_examples}")
     from .engine import DEFAULT_SEED
 
-    parts.append(f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}")
-    if options.allow_writes:
-        parts.append("--allow-writes")
-    if options.max_requests is not None:
-        parts.append(f"--max-requests={options.max_requests}")
-    if options.rate is not None:
-        parts.append(f"--rate={options.rate}")
-    return shlex.join(parts)
+    one = replace(options, suites=[item.suite], targets={v: u for v, u in options.targets.items() if v == item.vendor},
+                  operations=options.operations if item.test == "test_lifecycle" else [item.subject])
+    return reproduce_command(one, [item.vendor], options.seed if options.seed is not None else DEFAULT_SEED)
 
 
 def pytest_command(options: RunOptions, item: Any) -> str:
@@ -263,7 +318,10 @@ def pytest_command(options: RunOptions, item: Any) -> str:
 
     parts = ["pytest", "suites", f"--vendor={item.vendor}",
              f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}"]
-    parts += [f"--target={v}={Redactor(()).url(u)}" for v, u in options.targets.items() if v == item.vendor]
+    parts += [f"--target={v}={Redactor(()).url(u)}" if u else f"--target={v}"
+              for v, u in options.targets.items() if v == item.vendor]
+    if options.live:
+        parts.append("--live")
     parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
     if options.max_examples is not None:
         parts.append(f"--max-examples={options.max_examples}")
@@ -282,8 +340,11 @@ def run_context(options: RunOptions, record: Any) -> dict[str, str]:
         "suites": ",".join(options.suites), "drifts": ",".join(options.drifts) or "none",
         "faults": ",".join(options.faults) or "none", "max_examples": str(options.max_examples or "default"),
         "allow_writes": str(options.allow_writes).lower(), "max_requests": str(options.max_requests or "default"),
-        "reproduce": reproduce_command(options),
+        "reproduce": reproduce_command(options, record.vendors, record.seed),
     }
 
 
-__all__ = ["RunOptions", "RunOutcome", "SUITE_FILES", "execute", "load_contract", "preflight", "validate_options"]
+
+
+__all__ = ["RunOptions", "RunOutcome", "SUITE_FILES", "choose_probe", "execute", "load_contract", "preflight",
+           "reproduce_command", "validate_options"]

@@ -30,6 +30,7 @@ from ._casecache import WireCase, from_case
 from .auth import flow_of, select_scheme
 from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from .contracts import Contract, Operation, record_id, slots
+from .identity import fixed_path_values
 from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from .findings import CaseResult, Category, Finding
 from .report._run import RunRecord
@@ -98,6 +99,66 @@ def build_request(target: Target, op: Operation, case: Any, rng: random.Random) 
     if kw.get("files"):
         body["files"] = kw["files"]
     return httpx.Request(kw["method"], kw["url"], headers=headers, params=params, cookies=kw.get("cookies") or None, **body)
+
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def id_style_value(schema: Any, rng: random.Random) -> str:
+    """An id in the parameter's documented style (integer, uuid, pattern, enum): what a real id looks like,
+    so a valid request reaches the vendor's routing and lookup instead of bouncing off garbage."""
+    schema = schema if isinstance(schema, dict) else {}
+    if schema.get("enum"):
+        return str(rng.choice(list(schema["enum"])))
+    kind = schema.get("type")
+    if kind == "integer" or kind == ["integer"]:
+        low = max(1, int(schema.get("minimum", 1)))
+        return str(rng.randint(low, max(low, int(schema.get("maximum", low + 999_999)))))
+    if schema.get("format") == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if schema.get("pattern"):
+        import rstr
+
+        try:
+            return str(rstr.Rstr(rng).xeger(str(schema["pattern"]).lstrip("^").rstrip("$")))
+        except Exception:  # a pattern rstr cannot expand: fall back to a plain token
+            pass
+    length = max(int(schema.get("minLength", 8)), 1)
+    return "".join(rng.choice(_ALNUM) for _ in range(min(length, int(schema.get("maxLength", length)))))
+
+
+def pin_path(contract: Contract, op: Operation, case: WireCase, fixed: dict[str, str], rng: random.Random,
+             id_style: bool) -> WireCase:
+    """Fixed path values (config, the caller's identity) always; other path parameters in the contract's id
+    style for valid cases (`id_style`). Garbage ids stay in the negative suite. Applied when a case is sent
+    (after the case cache), so cached and fresh cases are pinned alike."""
+    if case.path_parameters is None:
+        return case
+    params = dict(case.path_parameters)
+    for name in op.path_params():
+        if name in fixed:
+            params[name] = fixed[name]
+        elif id_style and name in params:
+            pointer = op.param_schemas.get(("path", name))
+            schema = contract.at(contract.deref_pointer(pointer)) if pointer else {}
+            if not _fits(contract, pointer, params[name]) or not _looks_like_id(params[name]):
+                params[name] = id_style_value(schema, rng)
+    return case.with_path_parameters(params) if params != case.path_parameters else case
+
+
+def _fits(contract: Contract, pointer: str | None, value: Any) -> bool:
+    if pointer is None:
+        return True
+    try:
+        return not contract.validate(pointer, value)
+    except Exception:
+        return False
+
+
+def _looks_like_id(value: Any) -> bool:
+    text = str(value)
+    return bool(text) and all(c.isascii() and (c.isalnum() or c in "-_.") for c in text) and text not in ("0",) \
+        and not text.startswith("-")
 
 
 def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:
@@ -224,9 +285,14 @@ class Discovery:
     def path_values(self, op: Operation) -> dict[str, str]:
         """Known values for the path parameters of `op`, parents first (empty where none are known)."""
         resources = self.contract.path_param_resources(op)
+        fixed = self.fixed_values(op)
         values: dict[str, str] = {}
         scope: tuple[str, ...] = ()
         for name in op.path_params():
+            if name in fixed:
+                values[name] = fixed[name]
+                scope = scope + (values[name],)
+                continue
             resource = resources.get(name)
             if resource is None:
                 break
@@ -236,6 +302,11 @@ class Discovery:
             values[name] = str(ids[0])
             scope = scope + (values[name],)
         return values
+
+    def fixed_values(self, op: Operation) -> dict[str, str]:
+        """Path parameters never generated: fixed in the target's config, or the caller's own identity."""
+        target = self.session.target
+        return fixed_path_values(self.contract, op, target.path_params, self.session.identities())
 
     def ids(self, resource: str, scope: tuple[str, ...] = ()) -> list[Any]:
         key = (resource, scope)
@@ -387,7 +458,10 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
         return rec
     rng = random.Random(seed)
 
+    fixed = discovery.fixed_values(op)
+
     def consume(case: Any) -> None:
+        case = pin_path(session.target.contract, op, case, fixed, rng, id_style=mode == "positive")
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
@@ -441,15 +515,19 @@ def valid_request(
             return request
     probe_rng = random.Random(0)  # the search must not consume `rng`: replays build the same requests
 
+    fixed = discovery.fixed_values(op) if path_values is None else {}
+
     def valid(case: WireCase) -> bool:
         try:
-            return judge(session.target.contract, op, build_request(session.target, op, case, probe_rng)) == POSITIVE
+            pinned = pin_path(session.target.contract, op, case, fixed, probe_rng, id_style=True)
+            return judge(session.target.contract, op, build_request(session.target, op, pinned, probe_rng)) == POSITIVE
         except (ValueError, TypeError, UnicodeEncodeError):
             return False
 
     cases, _ = generated_cases(session.target.contract, op, "positive", 20, seed, known,
                                fixed=path_values is not None, until=valid)
     for case in cases:
+        case = pin_path(session.target.contract, op, case, fixed, rng, id_style=True)
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):

@@ -57,6 +57,10 @@ class Target:
     safety: Safety = field(default_factory=Safety)
     app: Any = None  # the ASGI mock app for in-process targets
     extra_secret_names: tuple[str, ...] = ()
+    path_params: dict[str, str] = field(default_factory=dict)  # fixed per target in config, by name
+    probe: str | None = None  # the operationId the preflight checks (config `probe`), else chosen
+    identities: dict[str, str] = field(default_factory=dict)  # resource -> the caller's own id (captured)
+    logged_in: bool = False  # a login endpoint accepted the credentials during this run
 
     def transport(self) -> httpx.BaseTransport:
         if self.app is not None:
@@ -71,9 +75,30 @@ class Target:
         creds = self.credentials if credentials is None else credentials
         auth = auth_for(self.contract, creds, base_url=self.base_url) if authenticated else None
         timeout = httpx.Timeout(self.safety.read_timeout, connect=self.safety.connect_timeout)
+        hooks = {"response": [self._watch_login]} if authenticated and credentials is None else {}
         return httpx.Client(
-            base_url=self.base_url, transport=self.transport(), auth=auth, timeout=timeout, follow_redirects=False
+            base_url=self.base_url, transport=self.transport(), auth=auth, timeout=timeout, follow_redirects=False,
+            event_hooks=hooks,
         )
+
+    def _watch_login(self, response: httpx.Response) -> None:
+        """Note a successful login and capture the identities its answer hands out (x-apiconform-auth.identity)."""
+        from .auth._common import same_path
+        from .identity import capture, identity_specs, login_path
+
+        path = login_path(self.contract)
+        if not path or response.request.method != "POST" or not same_path(response.request.url.path, path):
+            return
+        if not 200 <= response.status_code < 300:
+            return
+        self.logged_in = True
+        specs = identity_specs(self.contract)
+        if specs:
+            response.read()
+            try:
+                self.identities.update(capture(specs, response.json(), None))
+            except ValueError:
+                pass
 
     def describe(self) -> str:
         return "mock" if self.kind == "mock" else self.base_url

@@ -2,7 +2,8 @@
 
 Client: `POST {login}` JSON `{role_id, secret_id}` -> `{"token": {"access_token", "refresh_token"}}`;
 requests then carry `Authorization: {prefix} <access_token>`. The access token is refreshed
-(`POST {refresh}` JSON `{refresh_token}` -> `{"token": {"access_token"}}`, falling back to a fresh
+(`POST {refresh}` with the scheme's `refresh_body` template, default JSON `{refresh_token}`,
+-> `{"token": {"access_token"}}`, falling back to a fresh
 login) when its `exp` is within 30 s, and once after a 401, after which the request is retried once.
 
 Credentials: `role_id`, `secret_id`; the mock additionally reads `jwt_secret` (the key it signs
@@ -30,23 +31,98 @@ REFRESH_TTL_FACTOR = 24  # refresh tokens outlive access tokens
 # ---------------------------------------------------------------- server side (mock)
 
 
-def _mint(subject: str, secret: str, ttl_seconds: int, kind: str) -> str:
+def _mint(subject: str, secret: str, ttl_seconds: int, kind: str, encoding: str = "base64url") -> str:
     now = int(time.time())
     claims = {"sub": subject, "iat": now, "exp": now + ttl_seconds, "type": kind, "jti": secrets.token_hex(8)}
+    if encoding == "base64":
+        return _mint_padded(claims, secret)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def issue_access(subject: str, secret: str, ttl_seconds: int = 300) -> str:
+def _mint_padded(claims: Mapping[str, Any], secret: str) -> str:
+    """A JWT whose segments are standard, padded base64 (`token_encoding: base64`), as some vendors
+    (e.g. Vault transit signing) issue them; clients that decode with plain base64 rely on it.
+    PyJWT still verifies it (its decoder tolerates padding and the standard alphabet)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def seg(data: bytes) -> bytes:
+        return base64.b64encode(data)
+
+    signing_input = seg(json.dumps({"alg": ALGORITHM, "typ": "JWT"}).encode()) + b"." + seg(json.dumps(dict(claims)).encode())
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+
+
+def issue_access(subject: str, secret: str, ttl_seconds: int = 300, encoding: str = "base64url") -> str:
     """One HS256 access token (what the refresh endpoint returns)."""
-    return _mint(subject, secret, ttl_seconds, "access")
+    return _mint(subject, secret, ttl_seconds, "access", encoding)
 
 
-def issue_tokens(subject: str, secret: str, ttl_seconds: int = 300) -> dict[str, str]:
+def issue_tokens(subject: str, secret: str, ttl_seconds: int = 300, encoding: str = "base64url") -> dict[str, str]:
     """An access/refresh pair as the login endpoint returns it under `token`."""
     return {
-        "access_token": _mint(subject, secret, ttl_seconds, "access"),
-        "refresh_token": _mint(subject, secret, ttl_seconds * REFRESH_TTL_FACTOR, "refresh"),
+        "access_token": _mint(subject, secret, ttl_seconds, "access", encoding),
+        "refresh_token": _mint(subject, secret, ttl_seconds * REFRESH_TTL_FACTOR, "refresh", encoding),
     }
+
+
+# ---------------------------------------------------------------- refresh request shapes
+# `x-apiconform-auth.refresh_body` (optional): the refresh request(s) the vendor accepts, as templates
+# in which the strings "$access_token" / "$refresh_token" stand for the tokens. A template may carry a
+# `header` (the Authorization value) beside its `body`. The client sends the first; the mock accepts
+# any. Default: `[{body: {refresh_token: $refresh_token}}]`.
+DEFAULT_REFRESH = ({"body": {"refresh_token": "$refresh_token"}},)
+
+
+def refresh_templates(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    declared = config.get("refresh_body")
+    if not declared:
+        return list(DEFAULT_REFRESH)
+    items = declared if isinstance(declared, list) else [declared]
+    return [t if isinstance(t, Mapping) and "body" in t else {"body": t} for t in items]
+
+
+def fill_template(template: Any, tokens: Mapping[str, str | None]) -> Any:
+    """The template with `$access_token` / `$refresh_token` replaced (inside strings too)."""
+    if isinstance(template, Mapping):
+        return {k: fill_template(v, tokens) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill_template(v, tokens) for v in template]
+    if isinstance(template, str):
+        for name, value in tokens.items():
+            template = template.replace(f"${name}", value or "")
+        return template
+    return template
+
+
+def match_template(template: Any, value: Any, found: dict[str, str]) -> bool:
+    """Whether `value` has the template's shape; collects the token values it carries into `found`."""
+    if isinstance(template, Mapping):
+        return isinstance(value, Mapping) and all(k in value and match_template(t, value[k], found) for k, t in template.items())
+    if isinstance(template, str) and "$" in template:
+        if not isinstance(value, str):
+            return False
+        prefix, _, name = template.partition("$")
+        if not value.startswith(prefix) or not value[len(prefix):].strip():
+            return False
+        found[name] = value[len(prefix):].strip()
+        return True
+    return template == value
+
+
+def refresh_tokens_in(config: Mapping[str, Any], body: Any, authorization: str | None) -> dict[str, str] | None:
+    """The tokens a refresh request carries, if it has one of the accepted shapes (None: it has none)."""
+    for template in refresh_templates(config):
+        found: dict[str, str] = {}
+        if not match_template(template["body"], body, found):
+            continue
+        if "header" in template and not match_template(template["header"], authorization or "", found):
+            continue
+        return found
+    return None
 
 
 def _decode(token: str, secret: str, kind: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -129,7 +205,8 @@ def verify(
     if config.get("login") and same_path(path, str(config["login"])):
         return verify_login(body, credentials)
     if config.get("refresh") and same_path(path, str(config["refresh"])):
-        return verify_refresh(body.get("refresh_token"), server_secret(credentials))
+        tokens = refresh_tokens_in(config, body, header(headers, "authorization")) or {}
+        return verify_refresh(tokens.get("refresh_token"), server_secret(credentials))
     return verify_jwt(
         header(headers, "authorization"), server_secret(credentials), str(config.get("prefix", "JWT"))
     )
@@ -168,7 +245,9 @@ class JwtLoginAuth(httpx.Auth):
         prefix: str = "JWT",
         base_url: str | httpx.URL | None = None,
         margin: float = REFRESH_MARGIN,
+        refresh_template: Mapping[str, Any] | None = None,
     ) -> None:
+        self.refresh_template = refresh_template or DEFAULT_REFRESH[0]
         self.role_id, self.secret_id = role_id, secret_id
         self.login_path, self.refresh_path, self.prefix = login_path, refresh_path, prefix
         self.base_url = httpx.URL(str(base_url).rstrip("/")) if base_url else None
@@ -194,6 +273,7 @@ class JwtLoginAuth(httpx.Auth):
             refresh_path=config.get("refresh"),
             prefix=str(config.get("prefix", "JWT")),
             base_url=base_url,
+            refresh_template=refresh_templates(config)[0],
         )
 
     @property
@@ -227,8 +307,10 @@ class JwtLoginAuth(httpx.Auth):
         """Refresh via the refresh token when possible; otherwise (or on failure) log in again."""
         usable = self.refresh_path and self.refresh_token and not _expires_within(self.refresh_token, 0)
         if usable:
-            body = {"refresh_token": self.refresh_token}
-            response = yield httpx.Request("POST", self._url(request, str(self.refresh_path)), json=body)
+            tokens = {"access_token": self.access_token, "refresh_token": self.refresh_token}
+            body = fill_template(self.refresh_template["body"], tokens)
+            headers = {"Authorization": fill_template(self.refresh_template["header"], tokens)} if "header" in self.refresh_template else {}
+            response = yield httpx.Request("POST", self._url(request, str(self.refresh_path)), json=body, headers=headers)
             token = _token_object(response)
             if response.status_code < 300 and token.get("access_token"):
                 self.access_token = str(token["access_token"])

@@ -186,7 +186,8 @@ class EngineOptions:
     max_examples: int | None = None
     seed: int | None = None
     workers: int = 1
-    targets: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, str | None] = field(default_factory=dict)  # VENDOR -> URL (None: its configured base_url)
+    live: bool = False  # every configured target too (a plain run never uses configuration silently)
     drifts: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     allow_writes: bool = False
@@ -230,7 +231,7 @@ class Sessions:
     def is_live(self, vendor: str) -> bool:
         from ..config import load_config
 
-        return vendor in self.options.targets or vendor in load_config(self.options.config_dir).targets
+        return vendor in self.options.targets or (self.options.live and vendor in load_config(self.options.config_dir).targets)
 
     def build_target(self, vendor: str) -> Any:
         from ..config import load_config, target_from_config
@@ -238,7 +239,7 @@ class Sessions:
 
         o = self.options
         settings = load_config(o.config_dir)
-        if vendor in o.targets or vendor in settings.targets:
+        if self.is_live(vendor):
             return target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
                                       max_requests=o.max_requests, rate=o.rate)
         return mock_target(vendor, drifts=per_vendor(o.drifts, vendor), faults=per_vendor(o.faults, vendor),
@@ -401,9 +402,10 @@ def build_record(options: EngineOptions, vendors: list[str], outcomes: list[Outc
     scrub = Redactor(())
     record.argv = [scrub.url(a) if a.startswith(("http://", "https://")) else scrub.text(a) for a in options.argv]
     configured = load_config(options.config_dir).targets
+    live = set(options.targets) | (set(configured) if options.live else set())
     record.targets = {
         v: scrub.url(options.targets.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
-        if v in options.targets or v in configured else "mock" for v in vendors
+        if v in live else "mock" for v in vendors
     }
     for outcome in sorted(outcomes, key=lambda o: o.item):
         record.add_case(outcome.case)

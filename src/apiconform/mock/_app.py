@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from ..contracts import Contract, Operation, record_id, set_record_id
 from ..validation import JSON_MEDIA, WireRequest, validate_request
+from . import _semantics as sem
 from ._store import Store
 from ._synth import Synthesizer, fit, overlay
 from .behaviour import Behaviour, Reply, dumps, load_behaviour
@@ -49,7 +50,7 @@ class MockContext:
         self.hits: deque[float] = deque()
         self.state: dict[str, Any] = {}  # free space for behaviour modules
         self._counters: dict[str, int] = {}
-        self._schema_cache: dict[tuple[str, int], str | None] = {}
+        self._schema_cache: dict[tuple[str, Any], Any] = {}
 
     # --- state ---------------------------------------------------------------------------------
     # All per-app state lives here (records, id counters, idempotency keys, rate window, behaviour
@@ -133,6 +134,49 @@ class MockContext:
         if "pattern" in id_schema:
             return self.synth.value(id_schema, id_field)
         return str(counter)
+
+    # --- declared semantics -------------------------------------------------------------------
+    def auth_config(self) -> dict[str, Any]:
+        """The `x-apiconform-auth` of the contract's first security scheme that declares one."""
+        for scheme in self.contract.security_schemes.values():
+            config = scheme.get("x-apiconform-auth")
+            if isinstance(config, dict):
+                return config
+        return {}
+
+    def identity(self) -> Any:
+        """Who the mock's credentials are (`identity.resource`): its first top-level record's id."""
+        declared = self.auth_config().get("identity") or {}
+        resource = declared.get("resource")
+        if not resource:
+            return None
+        for record in self.store.list(str(resource)):
+            return record_id(record, str(declared.get("id_field", "id")))
+        return None
+
+    def hidden_fields(self, resource: str | None) -> set[str]:
+        """Fields a resource keeps in the store but never answers (`x-apiconform-state.hidden`)."""
+        key = ("hidden", resource or "")
+        if key not in self._schema_cache:
+            names: set[str] = set()
+            for op in self.contract:
+                if op.resource == resource:
+                    names |= set(sem.state_of(op.definition).get("hidden") or ())
+            self._schema_cache[key] = names  # type: ignore[assignment]
+        return self._schema_cache[key]  # type: ignore[return-value]
+
+    def public(self, resource: str | None, record: Any, ptr: str | None = None) -> Any:
+        """What of a stored record is answered: not its `hidden` fields, nor properties the answer's
+        schema marks `writeOnly` (accepted and stored, never answered: OpenAPI 3.1)."""
+        hidden = set(self.hidden_fields(resource))
+        if ptr is not None and isinstance(record, dict):
+            for name, sub in (self.contract.at(ptr).get("properties") or {}).items():
+                resolved = self.contract.resolve(sub)
+                if isinstance(resolved, dict) and resolved.get("writeOnly"):
+                    hidden.add(name)
+        if hidden and isinstance(record, dict):
+            return {k: copy.deepcopy(v) for k, v in record.items() if k not in hidden}
+        return copy.deepcopy(record)
 
     # --- auth ----------------------------------------------------------------------------------
     def verify_auth(self, op: Operation, request: WireRequest) -> str | None:
@@ -267,7 +311,10 @@ class MockApp:
         if op.security:
             reason = behaviour.authenticate(op, request, ctx)
             if reason is not None:
-                return behaviour.error(op, "unauthenticated", reason, ctx)
+                return behaviour.error(op, self._auth_role(request), reason, ctx)
+            outside = self._outside_identity(op, request)
+            if outside is not None:
+                return outside
         validate_request(self.contract, op, request)
         if not request.violations:
             request.violations.extend(behaviour.validate(op, request, ctx))
@@ -276,7 +323,9 @@ class MockApp:
             # server cannot either: unknown path ids are "not found", bad optional params are ignored.
             if any(v.location == "path" for v in request.violations) and "404" in op.responses:
                 return self._not_found(op)
-            if all(v.location in ("query", "header", "cookie") for v in request.violations):
+            # a list under a parent that cannot exist is an empty list (what a filtering server answers)
+            ignorable = ("query", "header", "cookie", "path") if op.action == "list" else ("query", "header", "cookie")
+            if all(v.location in ignorable for v in request.violations):
                 for violation in request.violations:
                     request.params.pop(violation.name, None)
                 request.violations.clear()
@@ -286,6 +335,30 @@ class MockApp:
         if op.idempotency:
             return self._idempotent(op, request)
         return self._perform(op, request)
+
+    def _auth_role(self, request: WireRequest) -> str:
+        """`anonymous: forbidden` in the auth extension: a request with no credentials at all is
+        answered as forbidden (e.g. DRF permission classes), a bad credential as unauthenticated."""
+        config = self.ctx.auth_config()
+        if config.get("anonymous") == "forbidden":
+            names = {str(s.get("name", "")).lower() for s in self.contract.security_schemes.values() if s.get("name")}
+            names |= {"authorization"}
+            present = {k.lower() for k in request.headers} | {k.lower() for k, _ in request.query}
+            if not names & present:
+                return "forbidden"
+        return "unauthenticated"
+
+    def _outside_identity(self, op: Operation, request: WireRequest) -> Reply | None:
+        """`identity.scope`: a caller may only reach paths under its own identity; others get `identity.others`."""
+        declared = self.ctx.auth_config().get("identity") or {}
+        scope = declared.get("scope")
+        if not scope:
+            return None
+        own = self.ctx.identity()
+        prefix = str(scope).replace("{identity}", quote(str(own), safe=""))
+        if request.path.split("?", 1)[0].startswith(prefix):
+            return None
+        return self.behaviour.error(op, str(declared.get("others", "forbidden")), "outside the caller's identity", self.ctx)
 
     def _perform(self, op: Operation, request: WireRequest) -> Reply:
         custom = self.behaviour.handle(op, request, self.ctx)
@@ -371,7 +444,7 @@ class MockApp:
         records = self._sort(op, request, records)
         item_ptr = self.ctx.item_schema(op, status)
         page, headers, envelope = self._paginate(op, request, records)
-        items = [self.ctx.fit(item_ptr, copy.deepcopy(r)) if item_ptr else r for r in page]
+        items = [self.ctx.fit(item_ptr, self.ctx.public(op.resource, r, item_ptr)) if item_ptr else self.ctx.public(op.resource, r) for r in page]
         if envelope is not None:
             body: Any = {**envelope, (op.pagination or {}).get("envelope", {}).get("results", "results"): items}
         else:
@@ -444,7 +517,8 @@ class MockApp:
             return self._not_found(op)
         status = self._success(op, (200,))
         ptr = self.ctx.response_schema(op, status)
-        return Reply(status, self.ctx.fit(ptr, copy.deepcopy(record)) if ptr else record)
+        public = self.ctx.public(op.resource, record, ptr)
+        return Reply(status, self.ctx.fit(ptr, public) if ptr else public)
 
     def _do_create(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=False)
@@ -455,13 +529,52 @@ class MockApp:
         if ptr is None:
             return Reply(status)
         given = request.body if isinstance(request.body, dict) else {k: v for k, v in request.params.items()}
+        state = sem.state_of(op.definition)
+        resource = op.resource or op.label
+        probe = sem.apply({"set": state.get("set") or {}}, dict(given), {}, request)  # the key after `set`
+        existing = self._existing(op, scope, probe, state)
+        if existing is not None:
+            stored_key, record = existing
+            if isinstance(state.get("existing"), dict):
+                return self._declared_answer(op, state["existing"])
+            failure = sem.first_failure(state, record, request)
+            if failure is not None:
+                return self._declared_answer(op, failure)
+            record = sem.apply(state, copy.deepcopy(record), {k: v for k, v in given.items() if k != op.id_field}, request)
+            record = self.ctx.fit(ptr, self.behaviour.prepare_record(op, record, request, self.ctx))
+            self.ctx.store.put(resource, scope, stored_key, record)
+            return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)))
         record = overlay(self.ctx.synth.value(self.contract.at(ptr)), given)
         set_record_id(record, op.id_field, self.ctx.new_id(self._id_schema(op) or ptr, op.id_field, op.resource))
         record = self.behaviour.prepare_record(op, record, request, self.ctx)
+        record = sem.apply({"set": state.get("set") or {}}, record, {}, request)
         record = self.ctx.fit(ptr, record)
         key = record_id(record, self._key_field(op))
-        self.ctx.store.put(op.resource or op.label, scope, key if key is not None else record_id(record, op.id_field), record)
-        return Reply(status, copy.deepcopy(record))
+        self.ctx.store.put(resource, scope, key if key is not None else record_id(record, op.id_field), record)
+        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)))
+
+    def _existing(self, op: Operation, scope: tuple[str, ...], given: dict[str, Any], state: Any) -> tuple[str, Any] | None:
+        """The stored record a create-or-update (`x-apiconform-state.key`) addresses, with its store key."""
+        wanted = sem.key_of(state, given)
+        if wanted is None:
+            return None
+        resource = op.resource or op.label
+        for stored_scope, stored_key in self.ctx.store.keys(resource):
+            if stored_scope != scope:
+                continue
+            record = self.ctx.store.get(resource, scope, stored_key)
+            if isinstance(record, dict) and sem.key_of(state, record) == wanted:
+                return stored_key, record
+        return None
+
+    def _declared_answer(self, op: Operation, answer: Any) -> Reply:
+        """A `{status, body}` answer written in the contract (the vendor's own words)."""
+        status = int(answer.get("status", 400))
+        body = copy.deepcopy(answer.get("body"))
+        if body is None:
+            ptr = self.ctx.response_schema(op, status)
+            body = self.ctx.fit(ptr, self.ctx.synth.value(self.contract.at(ptr))) if ptr else None
+        return Reply(status, body)
 
     def _key_field(self, op: Operation) -> str:
         """The field item operations look a resource's records up by (e.g. `learner_id`, not the create's `id`)."""
@@ -482,11 +595,19 @@ class MockApp:
         ptr = self.ctx.response_schema(op, status)
         given = request.body if isinstance(request.body, dict) else {}
         given = {k: v for k, v in given.items() if k != op.id_field}
-        updated = self.behaviour.prepare_record(op, overlay(copy.deepcopy(record), given), request, self.ctx)
+        state = sem.state_of(op.definition)
+        failure = sem.first_failure(state, record, request)
+        if failure is not None:
+            return self._declared_answer(op, failure)
+        if state:
+            merged = sem.apply(state, copy.deepcopy(record), given, request)
+        else:
+            merged = overlay(copy.deepcopy(record), given)
+        updated = self.behaviour.prepare_record(op, merged, request, self.ctx)
         if ptr:
             updated = self.ctx.fit(ptr, updated)
         self.ctx.store.put(resource, scope, key, updated)
-        return Reply(status, copy.deepcopy(updated) if ptr else None)
+        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, updated, ptr)) if ptr else None)
 
     _do_replace = _do_update
 
@@ -500,14 +621,34 @@ class MockApp:
 
     def _do_action(self, op: Operation, request: WireRequest) -> Reply:
         item_params = op.path_params()
+        state = sem.state_of(op.definition)
         if op.id_param in item_params and op.resource:
             scope = self._scope(op, request, item=True)
             key = request.path_params.get(op.id_param or "", "")
-            if self.ctx.store.get(op.resource, scope, key) is None and "404" in op.responses:
+            record = self.ctx.store.get(op.resource, scope, key)
+            if record is None and "404" in op.responses:
                 return self._not_found(op)
+            if state and isinstance(record, dict):
+                return self._stateful_action(op, request, state, scope, key, record)
         status = self._success(op, (200, 201, 202, 204))
         ptr = self.ctx.response_schema(op, status)
         return Reply(status, self.ctx.synth.value(self.contract.at(ptr)) if ptr else None)
+
+    def _stateful_action(self, op: Operation, request: WireRequest, state: Any, scope: tuple[str, ...], key: str,
+                         record: dict[str, Any]) -> Reply:
+        """An action declared in `x-apiconform-state`: checks, effects on the record, declared answer."""
+        failure = sem.first_failure(state, record, request)
+        if failure is not None:
+            return self._declared_answer(op, failure)
+        updated = sem.apply(state, copy.deepcopy(record), {}, request)
+        self.ctx.store.put(str(op.resource), scope, key, updated)
+        answer = state.get("answer", "record")
+        if isinstance(answer, dict):
+            return self._declared_answer(op, answer)
+        status = self._success(op, (200, 201, 202, 204))
+        ptr = self.ctx.response_schema(op, status)
+        public = self.ctx.public(op.resource, updated, ptr)
+        return Reply(status, self.ctx.fit(ptr, public) if ptr else None)
 
     # --- seed data ---------------------------------------------------------------------------------
     def _seed(self) -> None:
@@ -538,8 +679,24 @@ class MockApp:
                 for _ in range(count):
                     record = ctx.synth.value(self.contract.at(ptr))
                     set_record_id(record, op.id_field, ctx.new_id(ptr, op.id_field, resource))
+                    record = self._seeded(op, resource, scope, record)
                     record = ctx.fit(ptr, record)
                     store.put(resource, scope, record_id(record, op.id_field), record)
+
+
+    def _seeded(self, op: Operation, resource: str, scope: tuple[str, ...], record: Any) -> Any:
+        """`x-apiconform-state.seed` of the resource's operations: values every seeded record starts with
+        (literals, or `$request.path.NAME` read from the scope the record is seeded under)."""
+        if not isinstance(record, dict):
+            return record
+        names = [n for n in op.path_params() if n != op.id_param] if op.action == "read" else op.path_params()
+        fake = WireRequest(method="GET", path="", url="", path_params=dict(zip(names, scope)), query=[], headers={},
+                           raw_body=b"")
+        for other in self.contract:
+            if other.resource == resource:
+                for field_name, value in (sem.state_of(other.definition).get("seed") or {}).items():
+                    record[field_name] = sem.evaluate(value, fake)
+        return record
 
 
 def build_app(

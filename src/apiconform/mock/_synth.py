@@ -230,12 +230,19 @@ def _set(root: Any, path: list[Any], value: Any) -> None:
     node[path[-1]] = value
 
 
-def overlay(base: Any, extra: Any) -> Any:
-    """Lay `extra` (e.g. a request body) over `base` (a synthesized record), recursively by key."""
+def overlay(base: Any, extra: Any, depth: int = 0) -> Any:
+    """Lay `extra` (e.g. a request body) over `base` (a synthesized record), recursively by key.
+
+    At the top level only the record's own fields are taken (request-only fields stay out); inside a
+    field, keys the record lacks are added, so a free-form object (`info: {"a": 1}`) comes back as sent
+    and a nested object sent as `{}` keeps what it had.
+    """
     if isinstance(base, dict) and isinstance(extra, dict):
         merged = dict(base)
         for key, value in extra.items():
             if key in base:
-                merged[key] = overlay(base[key], value)
+                merged[key] = overlay(base[key], value, depth + 1)
+            elif depth > 0:
+                merged[key] = value
         return merged
     return extra

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...auth import issue_access, issue_tokens, verify_login, verify_refresh
-from ...auth.jwt_login import server_secret
+from ...auth.jwt_login import refresh_tokens_in, server_secret
 from ...contracts import Operation
 from ..behaviour import Behaviour, Reply
 
@@ -26,19 +26,34 @@ class VendorBehaviour(Behaviour):
 
     def handle(self, op: Operation, request: Any, ctx: Any) -> Reply | None:
         creds = self.credentials()
-        config = next(iter(self.contract.security_schemes.values()), {}).get("x-apiconform-auth", {})
+        config = ctx.auth_config()
+        encoding = str(config.get("token_encoding", "base64url"))
         if op.path == config.get("login"):
             reason = verify_login(request.body if isinstance(request.body, dict) else {}, creds)
             if reason:
                 return Reply(401, "Invalid credentials")
-            return Reply(200, {"token": issue_tokens(creds["role_id"], server_secret(creds), ACCESS_TTL)})
+            return Reply(200, self.login_answer(op, ctx, issue_tokens(creds["role_id"], server_secret(creds), ACCESS_TTL, encoding)))
         if op.path == config.get("refresh"):
-            body = request.body if isinstance(request.body, dict) else {}
-            if verify_refresh(body.get("refresh_token"), server_secret(creds)):
-                return Reply(401, {"detail": "Token is invalid or expired"}) if "401" in op.responses else Reply(
-                    400, {"refresh_token": ["Token is invalid or expired"]})
-            return Reply(200, {"token": {"access_token": issue_access(creds["role_id"], server_secret(creds), ACCESS_TTL)}})
+            tokens = refresh_tokens_in(config, request.body, request.headers.get("authorization"))
+            if tokens is None:
+                return Reply(400, {"token": ["This field is required."]})
+            if verify_refresh(tokens.get("refresh_token"), server_secret(creds)):
+                return Reply(403, {"detail": "Token refresh not authorized"})
+            access = issue_access(creds["role_id"], server_secret(creds), ACCESS_TTL, encoding)
+            return Reply(200, {"token": {"access_token": access, "refresh_token": tokens["refresh_token"]}})
         return None
+
+    def login_answer(self, op: Operation, ctx: Any, tokens: dict[str, str]) -> dict[str, Any]:
+        """The documented login answer: the tokens, and the caller's identity where the contract's
+        `identity.from` says the login carries it (the provider id the vendor's client reads)."""
+        ptr = ctx.response_schema(op, 200)
+        body: dict[str, Any] = ctx.synth.value(ctx.contract.at(ptr)) if ptr else {}
+        body["token"] = tokens
+        source = str((ctx.auth_config().get("identity") or {}).get("from", ""))
+        if source.startswith("$response.body#/") and ctx.identity() is not None:
+            body[source.split("#/", 1)[1]] = ctx.identity()
+        body.update(type="provider", pk=ctx.identity())
+        return body
 
     def error_body(self, op: Operation | None, status: int, role: str, message: str, violations: list[Any], ctx: Any) -> Any:
         if role in ("validation", "unsupported_media_type") and violations:

@@ -1,0 +1,82 @@
+"""`apiconform record VENDOR --target URL` and `apiconform fidelity VENDOR CASSETTE`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .errors import UsageError
+
+
+@click.command("record")
+@click.argument("vendor")
+@click.option("--target", "url", required=True, help="base URL of the live target")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports/cassette.har"), show_default=True)
+@click.option("--allow-writes", is_flag=True, help="also run creates/updates/actions/deletes (lifecycles)")
+@click.option("--max-requests", type=int, default=200, show_default=True)
+@click.option("--rate", type=float, default=5.0, show_default=True, help="requests per second")
+def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_requests: int, rate: float) -> None:
+    """Record a safe sequence covering every operation against a live target into a HAR cassette.
+
+    Credentials come from APICONFORM_<VENDOR>_<FIELD> environment variables (e.g. APICONFORM_TESLA_CE_ROLE_ID)."""
+    from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    from .contracts import list_vendors
+    from .exchange import Session
+    from .fidelity import record, write_cassette
+    from .targets import Safety, http_target
+
+    if vendor not in list_vendors():
+        raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
+    from .contracts import load_contract
+
+    picked = select_scheme(load_contract(vendor))
+    fields = CREDENTIAL_FIELDS.get(flow_of(picked[1]) if picked else "", ())
+    prefix = "APICONFORM_" + vendor.upper().replace("-", "_") + "_"
+    env = {f: prefix + f.upper() for f in fields if os.environ.get(prefix + f.upper())}
+    from .fidelity import auth_operations
+
+    safety = Safety(read_only=not allow_writes, allowed_writes=auth_operations(load_contract(vendor)),
+                    max_requests=max_requests, rate=rate)
+    session = Session(http_target(vendor, url, credential_env=env, safety=safety))
+    try:
+        entries = record(session)
+    finally:
+        session.close()
+    write_cassette(out, vendor, entries)
+    ops = {e["_operation"] for e in entries}
+    click.echo(f"recorded {len(entries)} exchanges covering {len(ops)}/{len(session.target.contract)} operations -> {out}")
+
+
+@click.command("fidelity")
+@click.argument("vendor")
+@click.argument("cassette", type=click.Path(path_type=Path))
+@click.option("--min-agreement", type=float, default=None, help="exit 1 below this fraction (e.g. 0.95)")
+def fidelity_cmd(vendor: str, cassette: Path, min_agreement: float | None) -> None:
+    """Replay CASSETTE against VENDOR's mock, in order, and print where the mock differs."""
+    run_fidelity(vendor, cassette, min_agreement)
+
+
+def run_fidelity(vendor: str, cassette: Path, min_agreement: float | None, drifts: tuple[str, ...] = (),
+                 seed: int = 0) -> None:
+    """Shared by `fidelity` and `mock --verify`: print the differences and the agreement figure."""
+    from .contracts import list_vendors
+    from .exchange import Session
+    from .fidelity import read_cassette, verify
+    from .targets import mock_target
+
+    if vendor not in list_vendors():
+        raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
+    recorded_vendor, entries = read_cassette(cassette)
+    if recorded_vendor and recorded_vendor != vendor:
+        raise UsageError(f"{cassette}: recorded for {recorded_vendor!r}, not {vendor!r}")
+    session = Session(mock_target(vendor, drifts=drifts, seed=seed))
+    result = verify(session, entries)
+    for line in result.lines():
+        click.echo(line)
+    if min_agreement is not None and result.agreement < min_agreement:
+        raise SystemExit(1)
+
+
+__all__ = ["fidelity_cmd", "record_cmd", "run_fidelity"]

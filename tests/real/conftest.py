@@ -1,0 +1,41 @@
+"""Fixtures for tests against the REAL TeSLA CE server (marker `real_vendor`).
+
+`tesla_real` (session): a fresh, seeded real server on a free port, stopped at the end. Skips with
+the reason when `../shared/real-vendors/tesla-ce` is absent — unless APICONFORM_REQUIRE_REAL=1
+(set by .ci/run), where a missing folder or a failed start is an error, never a silent skip.
+Every test in this folder is marked `real_vendor` (`-m "not real_vendor"` skips them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from .tesla_server import TeslaServer, start_server, vendor_dir
+
+REQUIRED = os.environ.get("APICONFORM_REQUIRE_REAL") == "1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.real_vendor)
+
+
+@pytest.fixture(scope="session")
+def tesla_real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeslaServer]:
+    scripts = vendor_dir()
+    if not (scripts / "start.sh").is_file():
+        reason = f"real TeSLA CE scripts not found at {scripts} (clone the repo beside shared/)"
+        if REQUIRED:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = start_server(tmp_path_factory.mktemp("tesla-work"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,159 @@
+"""The REAL TeSLA CE server (PyPI tesla-ce 1.0.10, unmodified) as a test target.
+
+Reusable outside this folder: `from tests.real.tesla_server import start_server` (or the
+`tesla_real` fixture in tests/real/conftest.py). It drives the scripts in
+`<repo>/../shared/real-vendors/tesla-ce/` (setup.sh once into a cached venv, start.sh PORT,
+stop.sh PORT), runs each session on a fresh SQLite/Vault state in a temporary TESLA_WORK (the venv
+is linked from the cache), seeds realistic data with the vendor's own models (seed_tesla.py) and
+hands out the provider's AppRole credentials under apiconform's default env var names.
+
+Environment: TESLA_REAL_CACHE (venv cache, default ~/.cache/tesla-ce-real), TESLA_REAL_PORTS
+(port range to pick a free one from, default 18000-18049; PORT+200 is the Vault stand-in's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+VENDOR = "tesla-ce"
+ENV_PREFIX = "APICONFORM_TESLA_CE_"  # apiconform's default credential env var names for this vendor
+
+
+def vendor_dir() -> Path:
+    """Where the real-vendor scripts are: beside the repository, as CI clones it."""
+    return (REPO / ".." / "shared" / "real-vendors" / "tesla-ce").resolve()
+
+
+def cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tesla-ce-real"
+    return Path(os.environ.get("TESLA_REAL_CACHE", default))
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_port() -> int:
+    """A port in TESLA_REAL_PORTS whose Vault companion (PORT+200) is free as well."""
+    low, _, high = os.environ.get("TESLA_REAL_PORTS", "18000-18049").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        if _free(port) and _free(port + 200):
+            return port
+    raise RuntimeError(f"no free port pair in TESLA_REAL_PORTS={low}-{high}")
+
+
+@dataclass
+class TeslaServer:
+    port: int
+    work: Path
+    credentials: dict[str, Any]
+    seeded: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.work / f"run-{self.port}"
+
+    @property
+    def target(self) -> str:
+        """The `--target` value for `apiconform run`."""
+        return f"{VENDOR}={self.base_url}"
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """An environment carrying the provider's credentials under the default names (no config file)."""
+        env = dict(os.environ if base is None else base)
+        env[ENV_PREFIX + "ROLE_ID"] = str(self.credentials["role_id"])
+        env[ENV_PREFIX + "SECRET_ID"] = str(self.credentials["secret_id"])
+        return env
+
+    def login(self) -> str:
+        """A provider access token, for tests that talk to the server directly."""
+        answer = httpx.post(f"{self.base_url}/api/v2/auth/approle", timeout=20,
+                            json={"role_id": self.credentials["role_id"], "secret_id": self.credentials["secret_id"]})
+        answer.raise_for_status()
+        return str(answer.json()["token"]["access_token"])
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(vendor_dir() / "stop.sh"), str(self.port)], env=self._script_env(),
+                       capture_output=True, text=True, timeout=60, check=False)
+
+    def log(self, lines: int = 40) -> str:
+        path = self.run_dir / "server.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.is_file() else ""
+
+    def _script_env(self) -> dict[str, str]:
+        return {**os.environ, "TESLA_WORK": str(self.work)}
+
+
+def setup_venv() -> Path:
+    """setup.sh into the cache (a no-op when the cached venv already has tesla-ce)."""
+    cache = cache_dir()
+    done = subprocess.run(["bash", str(vendor_dir() / "setup.sh")], env={**os.environ, "TESLA_WORK": str(cache)},
+                          capture_output=True, text=True, timeout=1200, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"setup.sh failed ({done.returncode}): {done.stderr[-2000:]}")
+    return cache / "venv"
+
+
+def start_server(work: Path, port: int | None = None, seed: bool = True) -> TeslaServer:
+    """Start a fresh real server under `work` (its own SQLite and Vault state) and seed it."""
+    timings: dict[str, float] = {}
+    began = time.monotonic()
+    venv = setup_venv()
+    timings["setup"] = time.monotonic() - began
+    work.mkdir(parents=True, exist_ok=True)
+    if not (work / "venv").exists():
+        (work / "venv").symlink_to(venv, target_is_directory=True)
+    port = port or pick_port()
+    server = TeslaServer(port=port, work=work, credentials={}, timings=timings)
+    began = time.monotonic()
+    done = subprocess.run(["bash", str(vendor_dir() / "start.sh"), str(port)], env=server._script_env(),
+                          capture_output=True, text=True, timeout=600, check=False)
+    timings["start"] = time.monotonic() - began
+    if done.returncode != 0:
+        server.stop()
+        raise RuntimeError(f"start.sh {port} failed ({done.returncode}): {done.stderr[-2000:]}\n{server.log()}")
+    server.credentials = json.loads((server.run_dir / "provider_credentials.json").read_text())
+    if seed:
+        began = time.monotonic()
+        try:
+            server.seeded = seed_server(server)
+        except Exception:
+            server.stop()
+            raise
+        timings["seed"] = time.monotonic() - began
+    return server
+
+
+def seed_server(server: TeslaServer) -> dict[str, Any]:
+    """Run seed_tesla.py with the server's interpreter in its run directory."""
+    shutil.copy(HERE / "seed_tesla.py", server.run_dir / "seed_tesla.py")
+    script = "set -e; source module_env.sh; exec ../venv/bin/python seed_tesla.py"
+    env = {**server._script_env(), "RABBITMQ_ADMIN_USER": "guest", "RABBITMQ_ADMIN_PASSWORD": "guest"}
+    done = subprocess.run(["bash", "-c", script], cwd=server.run_dir, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"seeding failed ({done.returncode}): {done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

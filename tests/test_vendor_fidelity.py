@@ -53,3 +53,41 @@ def test_goodstack_ids_the_caller_did_not_send_stay_null() -> None:
     assert data["organisationId"] is None and data["organisationName"] is None
     assert [t["id"] for t in data["suggestedActivitySubTags"]] == ["activitysubtag_one", "activitysubtag_two"]
     assert data["id"].startswith("eligibilitysubscription_")
+
+
+def test_ctrlhub_takes_what_its_sdks_send() -> None:
+    """sdk.ts authenticates with an OAuth2 bearer token, both SDKs post `application/json` (SOURCE.md)."""
+    import json
+    from pathlib import Path
+
+    contract = load_contract("ctrlhub")
+    app = build_app(contract)
+    creds = app.behaviour.credentials()
+    http = httpx.Client(transport=SyncASGITransport(app), base_url="http://mock.test")
+    body = (Path(contract.path).parent / "examples/create_qualification_award/request.json").read_text()
+    op = contract.operation("create_qualification_award")
+    for auth in ({"Authorization": f"Bearer {creds['token']}"}, {"X-Session-Token": creds["api_key"]}):
+        for media in ("application/json", "application/vnd.api+json"):
+            answer = http.post("/v3/qualification-awards", content=body, headers={**auth, "Content-Type": media})
+            assert answer.status_code == 201, answer.text
+            assert not contract.validate(app.ctx.response_schema(op, 201), answer.json())
+    refused = http.post("/v3/qualification-awards", content=body,
+                        headers={"Authorization": "Bearer not-a-token", "Content-Type": "application/json"})
+    assert refused.status_code == 401 and refused.json()["errors"][0]["status"] == "401"
+    other = http.post("/v3/qualification-awards", content=json.dumps(json.loads(body)),
+                      headers={"X-Session-Token": creds["api_key"], "Content-Type": "text/plain"})
+    assert other.status_code in (400, 415, 422)
+
+
+def test_eduframe_updates_by_patch_as_the_later_spec_documents() -> None:
+    contract = load_contract("eduframe")
+    app = build_app(contract)
+    http = httpx.Client(transport=SyncASGITransport(app), base_url="http://mock.test",
+                        auth=auth_for(contract, app.behaviour.credentials()))
+    label = http.post("/labels", json={"name": "first", "model_type": "Lead"})
+    assert label.status_code == 201, label.text
+    item = label.json()["id"]
+    patched = http.patch(f"/labels/{item}", json={"name": "renamed"})
+    assert patched.status_code == 200 and patched.json()["name"] == "renamed", patched.text
+    assert http.get("/labels").status_code == 200
+    assert any(r["name"] == "renamed" for r in http.get("/labels", params={"per_page": 100}).json())

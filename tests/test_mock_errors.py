@@ -189,3 +189,16 @@ def test_error_kinds_have_one_vocabulary() -> None:
     from apiconform.mock._errors import KIND_STATUSES, KIND_TEXT
 
     assert set(ERROR_KINDS) == set(KIND_STATUSES) == set(KIND_TEXT)
+
+
+def test_contracts_check_rejects_an_unknown_error_kind(tmp_path: Any) -> None:
+    import shutil
+
+    from apiconform.contracts import check_contract, contract_path
+
+    folder = tmp_path / "goodstack"
+    shutil.copytree(contract_path("goodstack").parent, folder)
+    document = folder / "openapi.yaml"
+    document.write_text(document.read_text().replace("x-apiconform-error: validation", "x-apiconform-error: validaton"))
+    result = check_contract(str(document))
+    assert any("unknown x-apiconform-error kind(s) 'validaton'" in p.message for p in result.problems), result.problems

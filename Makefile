@@ -11,7 +11,7 @@ ALLURE := .tools/node_modules/.bin/allure
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[vendor-clients]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -52,6 +52,18 @@ class WireRequest:
 
     _form_raw: dict[str, str] = field(default_factory=dict)
 
+    def form_pairs(self) -> list[tuple[str, str]]:
+        """The fields of an application/x-www-form-urlencoded body as sent, read straight from the
+        wire: a signature may cover them, so auth needs them before (and whether or not) the body
+        is validated."""
+        content_type = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+        if content_type.split(";")[0].strip().lower() != FORM_MEDIA or not self.raw_body:
+            return []
+        try:
+            return parse_qsl(self.raw_body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return []
+
 
 def from_httpx(request: Any, op: Operation) -> WireRequest:
     """A WireRequest from an outgoing `httpx.Request`, path parameters read back from the template."""
@@ -109,7 +121,7 @@ def coerce(contract: Contract, schema: Any, raw: str | list[str]) -> Any:
 def validate_request(contract: Contract, op: Operation, request: WireRequest) -> WireRequest:
     """Fill `request.params`/`body` and collect every violation of the operation's request contract."""
     multi: dict[str, list[str]] = {}
-    for key, value in request.query:
+    for key, value in request.query + (request.form_pairs() if op.form_params else []):
         multi.setdefault(key, []).append(value)
     lower_headers = {k.lower(): v for k, v in request.headers.items()}
     for param in op.parameters:

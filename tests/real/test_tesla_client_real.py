@@ -12,7 +12,7 @@ from apiconform.mock import MockServer, build_app
 
 from tesla_client_flow import EXPECTED, provider_flow
 
-pytest.importorskip("tesla_ce_client", reason="the test extra (pip install -e '.[test]') brings tesla-ce-client")
+pytest.importorskip("tesla_ce_client", reason="the vendor-clients extra (pip install -e '.[vendor-clients]') brings tesla-ce-client")
 
 
 def test_tesla_ce_client_flow_ends_the_same_way_on_the_real_server_and_the_mock(tesla_real) -> None:

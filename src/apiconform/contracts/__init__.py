@@ -2,11 +2,23 @@
 
 from ._check import CheckResult, Problem, check_contract
 from ._loader import contract_path, contracts_dir, list_vendors, load_contract
-from ._model import ACTIONS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+from ._model import (
+    ACTIONS,
+    ERROR_KINDS,
+    EXAMPLE_ERROR_EXTENSION,
+    Contract,
+    MediaSpec,
+    Operation,
+    ResponseSpec,
+    declared_error_kinds,
+    pointer,
+)
 from ._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
 
 __all__ = [
     "ACTIONS",
+    "ERROR_KINDS",
+    "EXAMPLE_ERROR_EXTENSION",
     "CheckResult",
     "Contract",
     "MediaSpec",
@@ -17,9 +29,10 @@ __all__ = [
     "check_contract",
     "contract_path",
     "contracts_dir",
+    "declared_error_kinds",
+    "items_of",
     "list_vendors",
     "load_contract",
-    "items_of",
     "pointer",
     "properties_of",
     "record_id",

@@ -6,9 +6,10 @@ Each problem is one line `file: /json/pointer: message`, so a CI log points stra
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
@@ -16,7 +17,15 @@ from referencing.exceptions import Unresolvable
 
 from ..errors import ApiconformError
 from ._loader import _walk, contract_path, inline_examples, load_contract, read_document
-from ._model import Contract, MediaSpec, Operation, pointer
+from ._model import (
+    ERROR_KINDS,
+    EXAMPLE_ERROR_EXTENSION,
+    Contract,
+    MediaSpec,
+    Operation,
+    declared_error_kinds,
+    pointer,
+)
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,11 @@ def _examples(contract: Contract, op: Operation) -> Iterator[tuple[Problem | Non
                 if "value" not in example:
                     continue
                 where = example.get("x-apiconform-file") or f"{op.pointer} {what} example {name!r}"
+                unknown = [k for k in declared_error_kinds(example) if k not in ERROR_KINDS]
+                if unknown:
+                    yield Problem(file, op.pointer, f"{op.operation_id} {what} example {where}: unknown "
+                                  f"{EXAMPLE_ERROR_EXTENSION} kind(s) {', '.join(map(repr, unknown))} "
+                                  f"(known: {', '.join(ERROR_KINDS)})"), False
                 erratum = example.get("x-erratum")
                 if media.schema_pointer is None:
                     yield None, bool(erratum)

@@ -18,6 +18,18 @@ from ..errors import ContractError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ACTIONS = ("list", "create", "read", "update", "replace", "delete", "action")
+#: kinds of error the mock produces; an error Example Object names the kinds it answers with `x-apiconform-error`
+EXAMPLE_ERROR_EXTENSION = "x-apiconform-error"
+ERROR_KINDS = ("unauthenticated", "forbidden", "validation", "bad_request", "not_found", "method_not_allowed",
+               "rate_limited", "conflict", "unsupported_media_type", "idempotency_conflict")
+
+
+def declared_error_kinds(example: Any) -> tuple[str, ...]:
+    """The error kinds an Example Object is declared for (`x-apiconform-error: kind` or a list)."""
+    kinds = example.get(EXAMPLE_ERROR_EXTENSION) if isinstance(example, Mapping) else None
+    if isinstance(kinds, str):
+        return (kinds,)
+    return tuple(str(k) for k in kinds) if isinstance(kinds, list) else ()
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
 
@@ -80,6 +92,13 @@ class Operation:
     @property
     def key(self) -> str:
         return f"{self.method.upper()} {self.path}"
+
+    @property
+    def form_params(self) -> bool:
+        """Whether the operation's query parameters may equally arrive as fields of an
+        application/x-www-form-urlencoded body (`x-apiconform-form-params: true`): servers that read
+        "request parameters" from either place."""
+        return bool(self.definition.get("x-apiconform-form-params"))
 
     @property
     def is_safe(self) -> bool:

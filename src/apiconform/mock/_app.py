@@ -191,7 +191,7 @@ class MockContext:
             for name in requirement:
                 reason = verify_request(
                     schemes.get(name, {}), self.behaviour.credentials(), request.method, request.path,
-                    request.query, request.headers, request._form_raw or None,
+                    request.query, request.headers, request.form_pairs() or None,
                 )
                 if reason is None:
                     return None
@@ -276,13 +276,14 @@ class MockApp:
                                   headers=headers, raw_body=raw)
             if op is None:
                 if allowed:
-                    reply = Reply(405, {"detail": f"Method {method.upper()} not allowed."}, {"Allow": ", ".join(allowed)},
-                                  "application/json")
+                    reply = self.behaviour.error(None, "method_not_allowed", f"Method {method.upper()} not allowed.", self.ctx)
+                    reply.headers["Allow"] = ", ".join(allowed)
                 else:
                     reply = self.behaviour.error(None, "not_found", f"No route for {path}", self.ctx)
-                    reply.media_type = "application/json"
+                reply.media_type = reply.media_type or "application/json"
                 return reply
             reply = self._answer(op, request)
+            self._rate_headers(op, reply)
             if op.security or not self.contract.security_schemes:
                 # login endpoints stay faithful, so a drift shows on the API rather than locking the client out
                 for drift in self.drifts:
@@ -383,6 +384,17 @@ class MockApp:
             return reply
         hits.append(now)
         return None
+
+    def _rate_headers(self, op: Operation, reply: Reply) -> None:
+        """The rate-limit headers the contract declares for the answer (`x-apiconform-rate-limit`)."""
+        limit = self.behaviour.rate_limit
+        response = op.response_for(reply.status) if limit else None
+        for name, header in (response.headers.items() if response is not None else ()):
+            role = header.get("x-apiconform-rate-limit") if isinstance(header, dict) else None
+            if role == "limit":
+                reply.headers.setdefault(name, str(limit))
+            elif role == "remaining":
+                reply.headers.setdefault(name, str(max(0, int(limit or 0) - len(self.ctx.hits))))
 
     def _idempotent(self, op: Operation, request: WireRequest) -> Reply:
         header = str(op.idempotency.get("header", "Idempotency-Key")) if op.idempotency else "Idempotency-Key"

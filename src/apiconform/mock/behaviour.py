@@ -14,7 +14,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..contracts import Contract, Operation
+from ..contracts import Contract, Operation, declared_error_kinds
+from ._errors import KIND_STATUSES, error_body, representative, schema_body
 
 if TYPE_CHECKING:
     from ._app import MockContext
@@ -31,18 +32,8 @@ class Reply:
     media_type: str | None = None  # None: the first media type the contract documents for the status
 
 
-# Which documented status a role maps to, in order of preference.
-ROLE_STATUSES: dict[str, tuple[int, ...]] = {
-    "unauthenticated": (401, 403, 404),
-    "forbidden": (403, 401),
-    "validation": (422, 400),
-    "bad_request": (400, 422),
-    "not_found": (404,),
-    "rate_limited": (429,),
-    "conflict": (409, 400, 422),
-    "unsupported_media_type": (415, 400, 422),
-    "idempotency_conflict": (409, 400, 422),
-}
+# Which documented status a role (kind of error) maps to, in order of preference.
+ROLE_STATUSES: dict[str, tuple[int, ...]] = KIND_STATUSES
 
 
 class Behaviour:
@@ -80,6 +71,10 @@ class Behaviour:
         """The status the vendor documents for this kind of failure on this operation."""
         candidates = ROLE_STATUSES.get(role, (400,))
         if op is not None:
+            for code, response in op.responses.items():  # the status whose example the contract declares for it
+                if code.isdigit() and any(role in declared_error_kinds(example) for media in response.content.values()
+                                          for example in media.examples.values()):
+                    return int(code)
             for status in candidates:
                 if op.response_for(status) is not None and str(status) in op.responses:
                     return status
@@ -88,19 +83,27 @@ class Behaviour:
     def error_body(
         self, op: Operation | None, status: int, role: str, message: str, violations: list["Violation"], ctx: "MockContext"
     ) -> Any:
-        """A body in the vendor's error shape; the default synthesizes from the documented schema."""
-        if op is None:
+        """A body in the vendor's error shape: the example the contract declares for this kind of error,
+        else the documented error schema saying what went wrong (`mock/_errors.py`)."""
+        if op is not None and op.response_for(status) is not None:
+            return error_body(ctx, op, status, role, message, violations)
+        # an error no operation documents (no route, method not allowed, an undocumented status):
+        # the API's documented error shape, from the operation that stands for it
+        found = representative(self.contract)
+        if found is None:
             return {"error": message}
-        ptr = ctx.response_schema(op, status)
-        if ptr is None:
-            return None
-        return ctx.fit(ptr, ctx.synth.value(self.contract.at(ptr)))
+        stand_in, shape_status = found
+        return schema_body(ctx, stand_in, shape_status, role, message, answer_status=status)
 
     def error(
         self, op: Operation | None, role: str, message: str, ctx: "MockContext", violations: list["Violation"] | None = None
     ) -> Reply:
         status = self.error_status(op, role)
-        return Reply(status, self.error_body(op, status, role, message, list(violations or []), ctx))
+        reply = Reply(status, self.error_body(op, status, role, message, list(violations or []), ctx))
+        if op is None or op.response_for(status) is None:
+            found = representative(self.contract)
+            reply.media_type = ctx.media_type(found[0], found[1]) if found else "application/json"
+        return reply
 
     # --- hooks --------------------------------------------------------------------------------
     def validate(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> list["Violation"]:

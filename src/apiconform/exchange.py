@@ -21,6 +21,13 @@ from .contracts import Operation
 from .targets import RateLimiter, Target
 
 NOT_JSON = object()
+
+
+def bodiless(method: str, status: int) -> bool:
+    """Answers that end at their headers whatever Content-Length says (RFC 9110 §6.4.1, §8.6): HEAD, 1xx, 204, 304."""
+    return method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200
+
+
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
@@ -191,7 +198,7 @@ class Session:
             response.close()
         declared = response.headers.get("content-length")
         body = b"".join(chunks)
-        if declared and declared.isdigit() and int(declared) != len(body) and response.request.method != "HEAD":
+        if declared and declared.isdigit() and int(declared) != len(body) and not bodiless(response.request.method, response.status_code):
             return body, f"truncated body: Content-Length {declared}, received {len(body)} bytes"
         encoding = response.headers.get("content-encoding", "identity").lower()
         if encoding in ("gzip", "deflate"):

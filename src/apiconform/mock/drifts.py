@@ -164,6 +164,30 @@ def _pagination(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
     return reply
 
 
+@drift("echo-value-changed", Category.FIELD_TYPE,
+       "a create/update answer changes a value it echoes from the request (x-apiconform-echo), e.g. its case")
+def _echo_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    from ..checks import echo_pairs
+
+    if not _is_success(reply) or not isinstance(reply.body, dict):
+        return reply
+    for _, response_ptr in echo_pairs(op):
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in response_ptr.split("/")[1:]]
+        parent: Any = reply.body
+        for token in tokens[:-1]:
+            parent = parent.get(token) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict) or not tokens or tokens[-1] not in parent:
+            continue
+        value = parent[tokens[-1]]
+        if isinstance(value, str):
+            parent[tokens[-1]] = value.upper() if value != value.upper() else value.lower() + "_x"
+            break
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parent[tokens[-1]] = value + 1
+            break
+    return reply
+
+
 def list_drifts() -> list[DriftSpec]:
     return list(DRIFTS.values())
 

@@ -120,8 +120,8 @@ def _answered(ctx: CheckContext) -> bool:
 @check("transport_ok", Category.TRANSPORT)
 def transport_ok(ctx: CheckContext) -> list[Finding]:
     """A usable HTTP answer arrived: no timeout, reset, truncation or oversized body."""
-    if ctx.exchange.error is None:
-        return []
+    if ctx.exchange.error is None or ctx.exchange.login_answer is not None:
+        return []  # a drifted login answer is judged on the login operation (runner.login_exchange)
     return [ctx.finding("transport_ok", Category.TRANSPORT, ctx.exchange.error, actual=ctx.exchange.error)]
 
 

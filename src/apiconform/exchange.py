@@ -54,6 +54,7 @@ class Exchange:
     error: str | None = None  # transport failure, if any
     elapsed: float = 0.0
     attempts: int = 1
+    login_answer: httpx.Response | None = None  # the auth flow's login answer, when it drifted (no usable token)
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -159,6 +160,7 @@ class Session:
                 raise Unsendable(f"{type(exc).__name__}: {self.redactor.text(str(exc))}") from None
             except Exception as exc:  # an auth flow failing, a broken transport: still a captured outcome
                 exchange.error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
+                exchange.login_answer = getattr(exc, "answer", None)
             else:
                 exchange.error = None
                 exchange.response = response

@@ -154,7 +154,8 @@ def preflight(vendor: str, base_url: str | None = None) -> None:
         exchange = session.send(probe, httpx.Request("GET", target.base_url + probe.path))
     finally:
         session.close()
-    if exchange.error and "AuthFailed" in exchange.error:
+    if exchange.error and "AuthFailed" in exchange.error and exchange.login_answer is None:
+        # refused credentials stop the run; a login answer that drifted is judged as a finding instead
         raise TargetUnavailable(f"target {vendor}: authentication failed ({exchange.error})")
     if exchange.status in (401, 403):
         raise TargetUnavailable(

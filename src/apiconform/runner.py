@@ -104,6 +104,20 @@ def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:
     return NEGATIVE if real else POSITIVE
 
 
+def login_exchange(contract: Contract, exchange: Exchange) -> Exchange | None:
+    """The auth flow's drifted login answer as an exchange of the contract's login operation, so it is
+    judged like any answer (content type, schema) and reported on that operation."""
+    answer = exchange.login_answer
+    if answer is None:
+        return None
+    path = answer.request.url.raw_path.decode("latin-1").split("?", 1)[0]
+    for op in contract:
+        if op.method == answer.request.method.lower() and any(
+                op.match_path(path[i:]) is not None for i in range(len(path)) if path[i] == "/"):
+            return Exchange(op, answer.request, answer, body=answer.content)
+    return None
+
+
 # --- recording ------------------------------------------------------------------------------------------
 _SAMPLE_BYTES = 4096
 
@@ -155,6 +169,12 @@ class Recorder:
         op = op or self.operation
         ctx = CheckContext(self.target.contract, op, exchange, expectation, self.redactor)
         findings, ran, covered = run_checks(ctx, checks)
+        login = login_exchange(self.target.contract, exchange)
+        if login is not None:
+            login_ctx = CheckContext(self.target.contract, login.operation, login, POSITIVE, self.redactor)
+            login_findings, login_ran, login_covered = run_checks(login_ctx)
+            findings, covered = findings + login_findings, covered | login_covered
+            ran = ran + [n for n in login_ran if n not in ran]
         if self.sample is None or (findings and not self.findings):
             self.sample = exchange_summary(exchange, ctx.redactor)  # the first failing exchange, else the first
         self.requests += exchange.attempts

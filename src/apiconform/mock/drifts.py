@@ -24,6 +24,7 @@ class DriftSpec:
     category: Category
     description: str
     fn: DriftFn
+    login: bool = False  # applies to the unsecured login/refresh endpoints only (every other drift leaves them alone)
 
     def __call__(self, op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
         return self.fn(op, reply, request, ctx)
@@ -32,9 +33,9 @@ class DriftSpec:
 DRIFTS: dict[str, DriftSpec] = {}
 
 
-def drift(name: str, category: Category, description: str) -> Callable[[DriftFn], DriftFn]:
+def drift(name: str, category: Category, description: str, login: bool = False) -> Callable[[DriftFn], DriftFn]:
     def register(fn: DriftFn) -> DriftFn:
-        DRIFTS[name] = DriftSpec(name, category, description, fn)
+        DRIFTS[name] = DriftSpec(name, category, description, fn, login)
         return fn
 
     return register
@@ -185,6 +186,33 @@ def _echo_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             parent[tokens[-1]] = value + 1
             break
+    return reply
+
+
+def _null_tokens(node: Any) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if "token" in str(key).lower() and isinstance(value, str):
+                node[key] = None
+                changed = True
+            else:
+                changed = _null_tokens(value) or changed
+    return changed
+
+
+@drift("login-tokens-null", Category.FIELD_TYPE, "the login answer keeps its status but its tokens become null", login=True)
+def _login_tokens_null(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if _is_success(reply):
+        _null_tokens(reply.body)
+    return reply
+
+
+@drift("login-html-200", Category.CONTENT_TYPE, "the login answer becomes an HTML page with status 200", login=True)
+def _login_html(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if _is_success(reply):
+        reply.status, reply.media_type = 200, "text/html"
+        reply.body = "<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>"
     return reply
 
 

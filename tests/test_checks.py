@@ -4,6 +4,7 @@ one a broken check would get wrong (the mutation run in scripts/mutation.py prov
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ from apiconform.checks import (
     header_category,
     run_checks,
 )
-from apiconform.contracts import load_contract
+from apiconform.contracts import MediaSpec, load_contract
 from apiconform.exchange import Exchange, Session, bodiless
 from apiconform.findings import Category, Finding
 from apiconform.targets import Safety, Target
@@ -392,3 +393,136 @@ def test_content_length_on_204_is_not_truncation(status, truncated):
     if not truncated and status == 204:
         findings, _, _ = run_checks(CheckContext(TESLA, op, ex))
         assert [f for f in findings if f.category is not Category.AUTH] == []
+
+
+# --- details the mutation run showed untested --------------------------------------------------------
+def test_a_finding_carries_who_what_where_and_a_full_repro():
+    op = CTRL.operations["create_qualification_award"]
+    request = httpx.Request("POST", "https://api.test/v3/qualification-awards", content=b'{"a": "\xff"}',
+                            headers={"X-Trace": "t1"})
+    ex = Exchange(op, request, httpx.Response(418, content=b"", request=request))
+    f = CheckContext(CTRL, op, ex).finding("some_check", Category.STATUS_CODE, "m")
+    assert (f.vendor, f.operation, f.check, f.status, f.pointer, f.expected, f.actual) == (
+        "ctrlhub", "create_qualification_award", "some_check", 418, "", None, None)
+    assert "https://api.test/v3/qualification-awards" in f.curl and "x-trace: t1" in f.curl
+    assert '{"a": "\ufffd"}' in f.curl  # a non-UTF-8 body is shown, not a crash
+    request = httpx.Request("GET", "https://api.test/v3/x")
+    ex = Exchange(op, request, httpx.Response(200, request=request))
+    assert "--data" not in CheckContext(CTRL, op, ex).curl()
+
+
+def test_short_keeps_exactly_the_limit():
+    from apiconform.checks import _short
+
+    assert _short("x" * 300) == "x" * 300 and _short("x" * 301) == "x" * 300 + "…"
+    assert _short([1, 2]) == "[1, 2]" and _short(5) == 5 and _short(None) is None
+
+
+def test_an_exchange_without_answer_or_error_runs_no_answer_check():
+    op = EDU.operations["get_account"]
+    ex = Exchange(op, httpx.Request("GET", "https://api.test/accounts/1"))
+    findings, ran, _ = run_checks(CheckContext(EDU, op, ex))
+    assert ran == ["transport_ok"] and findings == []
+
+
+def test_auth_statuses_default_when_the_contract_documents_none():
+    op = replace(EDU.operations["get_account"], responses={"200": EDU.operations["get_account"].responses["200"]})
+    assert auth_statuses(op) == [401, 403]
+
+
+def test_category_of_schema_errors():
+    from types import SimpleNamespace
+
+    from apiconform.checks import _category_for
+
+    def cat(validator: str, status: int) -> Category:
+        return _category_for(SimpleNamespace(validator=validator), status)
+
+    assert cat("type", 400) is Category.ERROR_SHAPE and cat("enum", 399) is Category.ENUM
+    assert cat("const", 200) is Category.ENUM and cat("dependentRequired", 200) is Category.REQUIRED_FIELD
+    assert cat("required", 200) is Category.REQUIRED_FIELD and cat("minimum", 200) is Category.FIELD_TYPE
+
+
+def test_pointer_escapes_per_rfc_6901():
+    from apiconform.checks import _pointer
+
+    assert _pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0" and _pointer([]) == ""
+
+
+def test_a_400_answer_covers_the_error_shape():
+    op, ex = exchange(EDU, "get_account", status=400, body={})
+    _, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+    assert covered == {Category.ERROR_SHAPE}
+
+
+def test_selection_skips_checks_that_do_not_apply_and_goes_on():
+    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
+    _, ran, _ = run_checks(CheckContext(EDU, op, ex), ["pagination_conformance", "transport_ok"])
+    assert ran == ["transport_ok"]
+
+
+def test_pagination_applies_up_to_299_only():
+    for status, applies in ((299, True), (300, False), (199, False), (200, True)):
+        op, ex = exchange(EDU, "list_accounts", status=status, body=[])
+        assert CHECKS["pagination_conformance"].applies(CheckContext(EDU, op, ex)) is applies, status
+
+
+def test_echo_pointers_unescape_and_index_lists():
+    from dataclasses import replace as _replace
+
+    op = _replace(CTRL.operations["create_qualification_award"],
+                  definition={"x-apiconform-echo": ["/a~1b/c~0d", "/items/1", "/items/5"]})
+    sent = {"a/b": {"c~d": "x"}, "items": ["p", "q"]}
+
+    def echoed(answer: Any) -> list[str]:
+        request = httpx.Request("POST", "https://api.test/v3/x", json=sent)
+        ex = Exchange(op, request, httpx.Response(201, json=answer, request=request), body=json.dumps(answer).encode())
+        return [f.pointer for f in CHECKS["response_echoes_request"].fn(CheckContext(CTRL, op, ex))]
+
+    assert echoed(sent) == []
+    assert echoed({"a/b": {"c~d": "X"}, "items": ["p", "Q"]}) == ["/a~1b/c~0d", "/items/1"]
+    assert echoed({"a/b": {"c~d": "x"}, "items": "pQ"}) == []  # not a list: nothing echoed there
+
+
+def _multi_media_op(content: dict[str, Any]) -> Any:
+    base = EDU.operations["get_account"]
+    response = replace(base.responses["200"], content=content)
+    return replace(base, responses={**base.responses, "200": response})
+
+
+def test_schema_is_chosen_by_the_answers_media_type():
+    from apiconform.checks import _schema_pointer
+
+    json_media = EDU.operations["get_account"].responses["200"].content["application/json"]
+    text = MediaSpec("text/*", "/components/schemas/Error", {})
+    op = _multi_media_op({"application/json": json_media, "text/*": text})
+
+    def chosen(content_type: str | None) -> Any:
+        headers = {"content-type": content_type} if content_type else {}
+        request = httpx.Request("GET", "https://api.test/accounts/1")
+        ex = Exchange(op, request, httpx.Response(200, headers=headers, content=b"{}", request=request), body=b"{}")
+        return _schema_pointer(CheckContext(EDU, op, ex))
+
+    assert chosen("application/json") == json_media.schema_pointer
+    assert chosen("text/csv") == "/components/schemas/Error"
+    assert chosen("image/png") is None and chosen(None) is None
+    single = _multi_media_op({"application/json": json_media})
+    request = httpx.Request("GET", "https://api.test/accounts/1")
+    ex = Exchange(single, request, httpx.Response(200, headers={"content-type": "text/html"}, request=request))
+    assert _schema_pointer(CheckContext(EDU, single, ex)) == json_media.schema_pointer  # the only one documented
+    empty = _multi_media_op({})
+    ex = Exchange(empty, request, httpx.Response(200, request=request))
+    assert _schema_pointer(CheckContext(EDU, empty, ex)) is None
+    op404 = EDU.operations["get_account"]
+    ex = Exchange(op404, request, httpx.Response(418, request=request))
+    assert _schema_pointer(CheckContext(EDU, op404, ex)) is None
+
+
+def test_headers_covered_are_those_declared_for_the_status():
+    from apiconform.checks import _headers_covers
+
+    op, ex = exchange(EDU, "list_accounts", body=[])
+    assert _headers_covers(CheckContext(EDU, op, ex)) == (Category.PAGINATION,)
+    op, ex = exchange(EDU, "list_accounts", status=418, body=[])
+    assert _headers_covers(CheckContext(EDU, op, ex)) == ()
+    assert header_category("Link", "not a mapping") is Category.PAGINATION

@@ -76,6 +76,25 @@ def _no_count(contract: Contract, app: Any, op_id: str, response: httpx.Response
     assert [(e.validator, e.message) for e in errors] == [("required", "'count' is a required property")]
 
 
+def _echo_changed(contract: Contract, app: Any, op_id: str, response: httpx.Response) -> None:
+    assert response.status_code == 201 and not schema_errors(contract, app, op_id, response)  # only the echo changed
+    assert response.json()["data"]["type"] == "AWARDS"
+
+
+def _tokens_null(contract: Contract, app: Any, op_id: str, response: httpx.Response) -> None:
+    assert response.status_code == 200 and response.json()["token"]["access_token"] is None
+    assert {e.validator for e in schema_errors(contract, app, op_id, response)} == {"type"}
+
+
+def _login_html(contract: Contract, app: Any, op_id: str, response: httpx.Response) -> None:
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+
+
+LOGIN_BODY = {"json": {"role_id": "mock-tesla-ce-role", "secret_id": "mock-tesla-ce-secret"}}
+AWARD = {"data": {"type": "awards", "attributes": {"due": "2026-01-01T00:00:00Z"},
+                  "relationships": {k: {"data": {"id": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "type": "x"}}
+                                    for k in ("organisation", "qualification", "user")}}}
+
 # drift -> (vendor, operation, method, path, kwargs, how the drifted answer breaks the contract)
 DRIFT_CASES: dict[str, list[tuple[str, str, str, str, dict[str, Any], Callable[..., None]]]] = {
     "enum-value-changed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _violates("enum", ["account_type"]))],
@@ -94,6 +113,10 @@ DRIFT_CASES: dict[str, list[tuple[str, str, str, str, dict[str, Any], Callable[.
                              {"json": {}, "headers": {"Content-Type": "application/vnd.api+json"}}, _error_shape)],
     "pagination-header-missing": [("eduframe", "list_accounts", "GET", "/accounts", {"params": {"per_page": 1}}, _no_link),
                                   ("tesla-ce", "list_providers", "GET", "/api/v2/provider/", {}, _no_count)],
+    "echo-value-changed": [("ctrlhub", "create_qualification_award", "POST", "/v3/qualification-awards",
+                            {"json": AWARD, "headers": {"Content-Type": "application/vnd.api+json"}}, _echo_changed)],
+    "login-tokens-null": [("tesla-ce", "login_approle", "POST", "/api/v2/auth/approle", LOGIN_BODY, _tokens_null)],
+    "login-html-200": [("tesla-ce", "login_approle", "POST", "/api/v2/auth/approle", LOGIN_BODY, _login_html)],
 }
 
 

@@ -45,6 +45,7 @@ DRIFT_CASES = {
     "status-code-changed": ("eduframe", "list_accounts", "properties", Category.STATUS_CODE),
     "content-type-changed": ("ctrlhub", "create_qualification_award", "properties", Category.CONTENT_TYPE),
     "pagination-header-missing": ("eduframe", "list_accounts", "properties", Category.PAGINATION),
+    "echo-value-changed": ("ctrlhub", "create_qualification_award", "properties", Category.FIELD_TYPE),
 }
 
 
@@ -55,7 +56,10 @@ def _run(suite: str, session: Session, discovery: Discovery, op):
 
 
 def test_every_drift_has_a_detection_case():
-    assert set(DRIFT_CASES) == set(DRIFTS)
+    from test_login_drift import CASES as LOGIN_CASES  # login drifts: judged on the login operation there
+
+    assert set(DRIFT_CASES) | set(LOGIN_CASES) == set(DRIFTS)
+    assert {name for name, spec in DRIFTS.items() if spec.login} == set(LOGIN_CASES)
 
 
 @pytest.mark.parametrize("drift", sorted(DRIFT_CASES))
@@ -195,3 +199,29 @@ def test_http_and_in_process_give_the_same_verdicts(drift):
         session.close()
     assert actual == expected
     assert bool(actual) == bool(drift)
+
+
+def test_lifecycle_does_not_demand_an_id_the_documented_answer_lacks():
+    # create_teacher documents `{result, location}`: no id to address the record with, and that is the contract
+    # (a faithful server answering exactly the documented shape, as Prism does, made this a false positive)
+    def documented(op, reply: Reply, request, ctx) -> Reply:
+        if op.operation_id == "create_teacher" and reply.status == 201:
+            reply.body = {"result": "Success", "location": "https://api.eduframe.nl/api/v1/teachers/1"}
+        return reply
+
+    session, discovery = _session("eduframe", drifts=(documented,))
+    recorder = run_lifecycle(session, discovery, "teachers", SEED)
+    assert not [f for f in recorder.findings.values() if f.check == "created_id"], [
+        f.message for f in recorder.findings.values()]
+    assert any("cannot be addressed" in n for n in recorder.notes), recorder.notes
+
+
+def test_lifecycle_still_reports_a_missing_id_the_contract_requires():
+    def no_id(op, reply: Reply, request, ctx) -> Reply:
+        if op.action == "create" and isinstance(reply.body, dict):
+            reply.body.pop("id", None)
+        return reply
+
+    session, discovery = _session("eduframe", drifts=(no_id,))
+    findings = list(run_lifecycle(session, discovery, "accounts", SEED).findings.values())
+    assert any(f.check == "created_id" for f in findings), [f.message for f in findings]

@@ -139,12 +139,19 @@ def _summary(outcome: object, options: RunOptions) -> None:
             row.append(f"[red]{failed} x[/red]" if failed else (f"[green]{covered} ok[/green]" if covered else "[dim]-[/dim]"))
         table.add_row(*row)
     console.print(table)
-    for finding in gate.failing[:15]:
-        console.print(f"[red]x[/red] {escape(f'{finding.vendor} {finding.operation} [{finding.category.value}] {finding.message}')}")
+    from .report import group_findings
+
+    groups = group_findings(gate.failing)  # one line per root cause, with one reproducible example
+    for group in groups[:15]:
+        finding = group.findings[0]
+        head = f"{finding.vendor} {finding.operation} [{finding.category.value}] {finding.message}"
+        if len(group.findings) > 1:
+            head = f"{group.vendor} [{group.category.value}] {group.title} (e.g. {finding.operation}: {finding.message})"
+        console.print(f"[red]x[/red] {escape(head)}")
         if finding.curl:
             console.print(f"    [dim]{escape(finding.curl)}[/dim]")
-    if len(gate.failing) > 15:
-        console.print(f"... and {len(gate.failing) - 15} more findings (see {options.reports_dir / 'matrix.md'})")
+    if len(groups) > 15:
+        console.print(f"... and {len(groups) - 15} more root causes (see {options.reports_dir / 'matrix.md'})")
     skipped_reasons: dict[str, list[str]] = {}  # reason kind -> full reasons (the first says why and what to do)
     for case in cases:
         if case.skipped:
@@ -152,7 +159,7 @@ def _summary(outcome: object, options: RunOptions) -> None:
     for kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
         console.print(f"skipped {len(reasons)}: {reasons[0]}", style="dim", markup=False)  # "[...]" is not markup
     for line in gate.summary:
-        console.print(line)
+        console.print(line, markup=False, highlight=False)  # "[enum]" is a category, not rich markup
     for message in outcome.messages:  # type: ignore[attr-defined]
         console.print(f"[dim]{message}[/dim]")
     console.print(f"reports: {options.reports_dir}/ (run.json, junit.xml, matrix.md, matrix.html, coverage.json, allure-results/)")

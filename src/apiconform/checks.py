@@ -6,6 +6,8 @@ those cells of the conformance matrix. The registry is open: `@check(...)` adds 
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -118,8 +120,8 @@ def _answered(ctx: CheckContext) -> bool:
 @check("transport_ok", Category.TRANSPORT)
 def transport_ok(ctx: CheckContext) -> list[Finding]:
     """A usable HTTP answer arrived: no timeout, reset, truncation or oversized body."""
-    if ctx.exchange.error is None:
-        return []
+    if ctx.exchange.error is None or ctx.exchange.login_answer is not None:
+        return []  # a drifted login answer is judged on the login operation (runner.login_exchange)
     return [ctx.finding("transport_ok", Category.TRANSPORT, ctx.exchange.error, actual=ctx.exchange.error)]
 
 
@@ -269,18 +271,114 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
     return findings
 
 
-@check("response_headers_conformance", Category.PAGINATION,
-       applies=lambda ctx: _answered(ctx) and bool(ctx.operation.pagination))
-def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
-    """Headers the contract marks required are present (e.g. `Link` on paginated lists)."""
+@functools.lru_cache(maxsize=256)
+def _header_validator(contract: Contract, schema: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema), registry=contract.registry,
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _declared_headers(ctx: CheckContext) -> dict[str, Any]:
     response = ctx.operation.response_for(ctx.exchange.status or 0)
-    if response is None or ctx.exchange.response is None:
+    return dict(response.headers) if response is not None else {}
+
+
+def header_category(name: str, header: Any) -> Category:
+    """A header's category: `x-apiconform-category` on the header object, else pagination for `Link`,
+    else field-type (a header value is a typed field of the answer)."""
+    declared = header.get("x-apiconform-category") if isinstance(header, dict) else None
+    if declared:
+        return Category.parse(str(declared))
+    return Category.PAGINATION if name.lower() == "link" else Category.FIELD_TYPE
+
+
+def _headers_covers(ctx: CheckContext) -> tuple[Category, ...]:
+    return tuple(sorted({header_category(n, h) for n, h in _declared_headers(ctx).items()}, key=lambda c: c.value))
+
+
+@check("response_headers_conformance", Category.PAGINATION, Category.FIELD_TYPE,
+       applies=lambda ctx: _answered(ctx) and bool(_declared_headers(ctx)), covers=_headers_covers)
+def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
+    """Documented response headers: present where required, and their values match the header schema
+    (e.g. `Link` against its RFC 8288 `pattern`), so a header the contract types is really checked."""
+    from .validation import coerce
+
+    assert ctx.exchange.response is not None
+    findings = []
+    for name, header in _declared_headers(ctx).items():
+        category = header_category(name, header)
+        value = ctx.exchange.response.headers.get(name)
+        if value is None:
+            if header.get("required"):
+                findings.append(ctx.finding("response_headers_conformance", category,
+                                            f"required response header {name} is missing", expected=name, actual=None))
+            continue
+        schema = ctx.contract.resolve(header.get("schema"))
+        if not isinstance(schema, dict):
+            continue
+        validator = _header_validator(ctx.contract, json.dumps(schema, sort_keys=True))
+        for error in list(validator.iter_errors(coerce(ctx.contract, schema, value)))[:1]:
+            findings.append(ctx.finding("response_headers_conformance", category,
+                                        f"response header {name}: {error.message}", pointer=f"header:{name}",
+                                        expected={error.validator: error.validator_value}, actual=value))
+    return findings
+
+
+# --- echoed request fields ---------------------------------------------------------------------
+def echo_pairs(op: Operation) -> list[tuple[str, str]]:
+    """`x-apiconform-echo` as (request pointer, response pointer) pairs: a pointer string means the same
+    place in both bodies; `{request: ..., response: ...}` maps one onto the other."""
+    pairs: list[tuple[str, str]] = []
+    for entry in op.definition.get("x-apiconform-echo") or []:
+        if isinstance(entry, str):
+            pairs.append((entry, entry))
+        elif isinstance(entry, dict) and entry.get("request") and entry.get("response"):
+            pairs.append((str(entry["request"]), str(entry["response"])))
+    return pairs
+
+
+_MISSING = object()
+
+
+def _at_pointer(node: Any, ptr: str) -> Any:
+    for raw in ptr.split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            return _MISSING
+    return node
+
+
+def _request_json(ctx: CheckContext) -> Any:
+    content = ctx.exchange.request.content
+    if not content:
+        return _MISSING
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return _MISSING
+
+
+@check("response_echoes_request", Category.FIELD_TYPE,
+       applies=lambda ctx: _answered(ctx) and ctx.expectation == POSITIVE and bool(echo_pairs(ctx.operation))
+       and 200 <= (ctx.exchange.status or 0) < 300)
+def response_echoes_request(ctx: CheckContext) -> list[Finding]:
+    """Fields the contract says the answer echoes (`x-apiconform-echo`) carry exactly what was sent."""
+    sent, body = _request_json(ctx), ctx.exchange.json()
+    if sent is _MISSING or body is NOT_JSON:
         return []
     findings = []
-    for name, header in response.headers.items():
-        if header.get("required") and name not in ctx.exchange.response.headers:
-            findings.append(ctx.finding("response_headers_conformance", Category.PAGINATION,
-                                        f"required response header {name} is missing", expected=name, actual=None))
+    for request_ptr, response_ptr in echo_pairs(ctx.operation):
+        written, answered = _at_pointer(sent, request_ptr), _at_pointer(body, response_ptr)
+        if written is _MISSING or answered is _MISSING or written == answered:
+            continue  # a missing answer field is the schema check's business
+        findings.append(ctx.finding("response_echoes_request", Category.FIELD_TYPE,
+                                    f"{response_ptr}: the answer echoes {answered!r}, the request sent {written!r}",
+                                    pointer=response_ptr, expected=written, actual=answered))
     return findings
 
 

@@ -60,6 +60,22 @@ def _esc(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+def _types(shape: Any) -> set[str]:
+    if isinstance(shape, dict):
+        return {"object"}
+    if isinstance(shape, list):
+        return {"array"}
+    return set(str(shape).split("|"))
+
+
+def only_nullability(before: Any, after: Any) -> bool:
+    """`string` ↔ `string|null`, `null` → `integer|null`: whether a value was *sometimes* seen null depends
+    on what the generator sent and which optional fields a record got, not on the vendor (a null the contract
+    forbids is a finding already). A value that became *always* null (`string` → `null`) is still drift."""
+    a, b = _types(before), _types(after)
+    return "null" in a | b and (a <= b or b <= a)
+
+
 def diff_shapes(before: Any, after: Any, path: str = "") -> list[tuple[str, str, Any, Any]]:
     """(path, kind, before, after) for every difference between two shapes.
 
@@ -82,6 +98,8 @@ def diff_shapes(before: Any, after: Any, path: str = "") -> list[tuple[str, str,
         if not before or not after:
             return []
         return diff_shapes(before[0], after[0], f"{path}/*")
+    if only_nullability(before, after):
+        return []
     return [(path, "type-changed", before, after)]
 
 
@@ -123,15 +141,35 @@ class CompareReport:
             f"{len(self.disappeared)} disappeared, {len(self.changed_category)} changed category, "
             f"{len(self.shape_changes)} shape changes"
         ]
-        for f in self.appeared:
-            lines.append(f"  + {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
-        for f in self.disappeared:
-            lines.append(f"  - {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
+        from .report._groups import group_findings
+
+        for sign, findings in (("+", self.appeared), ("-", self.disappeared)):
+            for g in group_findings(findings):  # one line per root cause; members in run.json / --format json
+                f = g.findings[0]
+                if len(g.findings) == 1:
+                    lines.append(f"  {sign} {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
+                else:
+                    lines.append(f"  {sign} {g.vendor} [{g.category.value}] {g.title}; e.g. {f.operation}: {f.message}")
         for a, b in self.changed_category:
             lines.append(f"  ~ {b.vendor} {b.operation} {b.check} {a.category.value} -> {b.category.value}: {b.message}")
-        for s in self.shape_changes:
-            lines.append(f"  shape {s.describe()}")
+        for group in self.shape_groups():
+            s = group[0]
+            if len(group) == 1:
+                lines.append(f"  shape {s.describe()}")
+            else:
+                pairs = sorted({f"{c.operation} {c.status}" for c in group})
+                where = ", ".join(pairs[:3]) + (", …" if len(pairs) > 3 else "")
+                what = s.describe().split(": ", 1)[1]
+                lines.append(f"  shape {s.vendor} {s.path or '/'}: {what} at {len(group)} operation/status pairs ({where})")
         return "\n".join(lines) + "\n"
+
+    def shape_groups(self) -> list[list[ShapeChange]]:
+        """Shape changes of the same kind at the same path across operations: one root cause each."""
+        groups: dict[tuple[str, str, str, str, str], list[ShapeChange]] = {}
+        for s in self.shape_changes:
+            key = (s.vendor, s.path, s.kind, json.dumps(s.before, sort_keys=True), json.dumps(s.after, sort_keys=True))
+            groups.setdefault(key, []).append(s)
+        return sorted(groups.values(), key=lambda g: -len(g))
 
     def render_md(self) -> str:
         def cell(text: Any) -> str:

@@ -22,6 +22,13 @@ from .errors import ApiconformError
 from .targets import RateLimiter, Target
 
 NOT_JSON = object()
+
+
+def bodiless(method: str, status: int) -> bool:
+    """Answers that end at their headers whatever Content-Length says (RFC 9110 §6.4.1, §8.6): HEAD, 1xx, 204, 304."""
+    return method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200
+
+
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
@@ -48,6 +55,7 @@ class Exchange:
     error: str | None = None  # transport failure, if any
     elapsed: float = 0.0
     attempts: int = 1
+    login_answer: httpx.Response | None = None  # the auth flow's login answer, when it drifted (no usable token)
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -202,6 +210,7 @@ class Session:
                 raise Unsendable(f"{type(exc).__name__}: {self.redactor.text(str(exc))}") from None
             except Exception as exc:  # an auth flow failing, a broken transport: still a captured outcome
                 exchange.error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
+                exchange.login_answer = getattr(exc, "answer", None)
             else:
                 exchange.error = None
                 exchange.response = response
@@ -241,7 +250,7 @@ class Session:
             response.close()
         declared = response.headers.get("content-length")
         body = b"".join(chunks)
-        if declared and declared.isdigit() and int(declared) != len(body) and response.request.method != "HEAD":
+        if declared and declared.isdigit() and int(declared) != len(body) and not bodiless(response.request.method, response.status_code):
             return body, f"truncated body: Content-Length {declared}, received {len(body)} bytes"
         encoding = response.headers.get("content-encoding", "identity").lower()
         if encoding in ("gzip", "deflate"):

@@ -298,10 +298,20 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
                      f"(raise --max-requests or select fewer with --operation)")
     if gating is not None:
         lines.append(f"  fail-on: {', '.join(sorted(c.value for c in gating))}")
-    for f in r.failing[:MAX_SUMMARY_FINDINGS]:
-        lines.append(f"  FAIL {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
-    if len(r.failing) > MAX_SUMMARY_FINDINGS:
-        lines.append(f"  ... {len(r.failing) - MAX_SUMMARY_FINDINGS} more in matrix.html (reports directory)")
+    from .report._groups import group_findings
+
+    groups = group_findings(r.failing)
+    if r.failing:
+        lines.append(f"  {len(groups)} root cause{'s' if len(groups) != 1 else ''}:")
+    for g in groups[:MAX_SUMMARY_FINDINGS]:
+        f = g.findings[0]
+        if len(g.findings) == 1:
+            lines.append(f"  FAIL {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
+        else:
+            lines.append(f"  FAIL {g.vendor} [{g.category.value}] {g.title}; e.g. {f.operation}: {f.message} "
+                         f"({len(g.fingerprints)} fingerprints, first {g.fingerprints[0]})")
+    if len(groups) > MAX_SUMMARY_FINDINGS:
+        lines.append(f"  ... {len(groups) - MAX_SUMMARY_FINDINGS} more root causes in matrix.html (reports directory)")
     if r.ignored:
         lines.append(f"  reported, not gating: {len(r.ignored)} findings ({_by_category(r.ignored)})")
     if r.waived:

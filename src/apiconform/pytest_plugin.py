@@ -337,6 +337,7 @@ def conform(request: pytest.FixtureRequest) -> Any:
     """Report a CaseResult: record it, label it for Allure, then pass, skip or fail the test."""
 
     def report(recorder: Any) -> None:
+        from .report._groups import root_cause
         from .report._run import case_to_dict
 
         result: CaseResult = recorder.result()
@@ -351,6 +352,7 @@ def conform(request: pytest.FixtureRequest) -> Any:
             lines = [f"{len(result.findings)} finding(s) for {result.vendor} {result.operation} ({result.suite}):"]
             for f in result.findings[:20]:
                 lines.append(f"  [{f.category.value}] {f.check}: {f.message}")
+                lines.append(f"      root cause: {root_cause(f)}")
                 if f.curl:
                     lines.append(f"      reproduce: {f.curl}")
             lines.append(f"  rerun: {_pytest_command(request)}")

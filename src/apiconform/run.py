@@ -162,7 +162,8 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
         exchange = session.send(probe, httpx.Request("GET", target.base_url + path))
     finally:
         session.close()
-    if exchange.error and "AuthFailed" in exchange.error:
+    if exchange.error and "AuthFailed" in exchange.error and exchange.login_answer is None:
+        # refused credentials stop the run; a login answer that drifted is judged as a finding instead
         raise TargetUnavailable(f"target {vendor}: authentication failed ({exchange.error})")
     if exchange.status == 401 or (exchange.status == 403 and not target.logged_in):
         raise TargetUnavailable(

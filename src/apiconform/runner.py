@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import random
 import time
 import uuid
+from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -169,6 +171,80 @@ def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:
     return NEGATIVE if real else POSITIVE
 
 
+def login_exchange(contract: Contract, exchange: Exchange) -> Exchange | None:
+    """The auth flow's drifted login answer as an exchange of the contract's login operation, so it is
+    judged like any answer (content type, schema) and reported on that operation."""
+    answer = exchange.login_answer
+    if answer is None:
+        return None
+    path = answer.request.url.raw_path.decode("latin-1").split("?", 1)[0]
+    for op in contract:
+        if op.method == answer.request.method.lower() and any(
+                op.match_path(path[i:]) is not None for i in range(len(path)) if path[i] == "/"):
+            return Exchange(op, answer.request, answer, body=answer.content)
+    return None
+
+
+def _sent(request: httpx.Request) -> dict[str, list[Any]]:
+    """Every value the request carried, by key: query parameters and JSON/form body members at any depth."""
+    sent: dict[str, list[Any]] = {}
+    for key, value in request.url.params.multi_items():
+        sent.setdefault(key, []).append(value)
+    content = request.content or b""
+    body: Any = None
+    try:
+        body = json.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError):
+        try:
+            body = dict(parse_qsl(content.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            body = None
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                sent.setdefault(str(key), []).append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(body)
+    return sent
+
+
+def _request_names(contract: Contract, op: Operation) -> set[str]:
+    names = {str(p.get("name")) for p in op.parameters}
+    for media in op.request_body.values():
+        if media.schema_pointer:
+            schema = contract.resolve(contract.at(media.schema_pointer)) or {}
+            names.update(str(k) for k in (schema.get("properties") or {}) if isinstance(schema, dict))
+    return names
+
+
+def without_generated(contract: Contract, op: Operation, request: httpx.Request, status: int, body: Any) -> Any:
+    """The answer without what the generator put into it, for response-shape observation: members that echo
+    a value the request sent under the same key (fuzz keys, generated values), and — in error answers — the
+    members named after request fields (which field a generated request broke is not the vendor's shape)."""
+    sent = _sent(request)
+    names = _request_names(contract, op) | set(sent) if status >= 400 else set()
+
+    def echoed(key: str, value: Any) -> bool:
+        return key in sent and any(value == v or (not isinstance(value, (dict, list)) and str(value) == str(v))
+                                   for v in sent[key])
+
+    def strip(node: Any, depth: int = 0) -> Any:
+        if isinstance(node, dict):
+            kept = {k: strip(v, depth + 1) for k, v in node.items()
+                    if not echoed(str(k), v) and not (str(k) in names and depth <= 2)}
+            return {k: v for k, v in kept.items() if v != {} or node[k] == {}}  # emptied by stripping: all echo
+        if isinstance(node, list):
+            return [strip(item, depth + 1) for item in node]
+        return node
+
+    return strip(body)
+
+
 # --- recording ------------------------------------------------------------------------------------------
 _SAMPLE_BYTES = 4096
 
@@ -220,6 +296,12 @@ class Recorder:
         op = op or self.operation
         ctx = CheckContext(self.target.contract, op, exchange, expectation, self.redactor)
         findings, ran, covered = run_checks(ctx, checks)
+        login = login_exchange(self.target.contract, exchange)
+        if login is not None:
+            login_ctx = CheckContext(self.target.contract, login.operation, login, POSITIVE, self.redactor)
+            login_findings, login_ran, login_covered = run_checks(login_ctx)
+            findings, covered = findings + login_findings, covered | login_covered
+            ran = ran + [n for n in login_ran if n not in ran]
         if self.sample is None or (findings and not self.findings):
             self.sample = exchange_summary(exchange, ctx.redactor)  # the first failing exchange, else the first
         self.requests += exchange.attempts
@@ -231,7 +313,8 @@ class Recorder:
             self.statuses.append(exchange.status)
             body = exchange.json()
             if body is not NOT_JSON:
-                self.record.observe_response(self.target.vendor, op.label, exchange.status, self.redactor.json(body))
+                shape_body = without_generated(self.target.contract, op, exchange.request, exchange.status, body)
+                self.record.observe_response(self.target.vendor, op.label, exchange.status, self.redactor.json(shape_body))
                 self._observe_enums(op, exchange.status, body)
             else:
                 self.record.observe_response(self.target.vendor, op.label, exchange.status)

@@ -15,7 +15,13 @@ EXTENSION = "x-apiconform-auth"
 
 
 class AuthFailed(TargetUnavailable):
-    """The vendor rejected our credentials during login/refresh: nothing after it can be tested."""
+    """Login/refresh did not yield credentials. `answer` is None when the vendor refused them (401/403:
+    nothing after it can be tested, exit 3); otherwise it is the login answer that drifted (tokens null,
+    an HTML page with 200 ...), which the gate judges as a finding on the login operation."""
+
+    def __init__(self, message: str, answer: Any = None) -> None:
+        super().__init__(message)
+        self.answer = answer
 
 
 def pairs(params: Params | None) -> list[tuple[str, str]]:

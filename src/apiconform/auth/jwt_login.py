@@ -298,8 +298,11 @@ class JwtLoginAuth(httpx.Auth):
         body = {"role_id": self.role_id, "secret_id": self.secret_id}
         response = yield httpx.Request("POST", self._url(request, self.login_path), json=body)
         token = _token_object(response)
-        if response.status_code >= 300 or not token.get("access_token"):
+        if response.status_code in (401, 403):
             raise AuthFailed(f"jwt-login: login at {self.login_path} failed with HTTP {response.status_code}")
+        if response.status_code >= 300 or not token.get("access_token"):
+            raise AuthFailed(f"jwt-login: login at {self.login_path} answered HTTP {response.status_code} "
+                             "without a usable access token", answer=response)
         self.access_token = str(token["access_token"])
         self.refresh_token = str(token["refresh_token"]) if token.get("refresh_token") else None
 

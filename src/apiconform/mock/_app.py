@@ -284,9 +284,11 @@ class MockApp:
                 return reply
             reply = self._answer(op, request)
             self._rate_headers(op, reply)
-            if op.security or not self.contract.security_schemes:
-                # login endpoints stay faithful, so a drift shows on the API rather than locking the client out
-                for drift in self.drifts:
+            login = not op.security and bool(self.contract.security_schemes)
+            for drift in self.drifts:
+                # login endpoints stay faithful to API drifts (a drift shows on the API rather than locking the
+                # client out); login drifts touch only them
+                if bool(getattr(drift, "login", False)) is login:
                     reply = drift(op, reply, request, self.ctx)
             if reply.media_type is None:
                 reply.media_type = self.ctx.media_type(op, reply.status) if reply.body is not None else None

@@ -24,6 +24,7 @@ class DriftSpec:
     category: Category
     description: str
     fn: DriftFn
+    login: bool = False  # applies to the unsecured login/refresh endpoints only (every other drift leaves them alone)
 
     def __call__(self, op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
         return self.fn(op, reply, request, ctx)
@@ -32,9 +33,9 @@ class DriftSpec:
 DRIFTS: dict[str, DriftSpec] = {}
 
 
-def drift(name: str, category: Category, description: str) -> Callable[[DriftFn], DriftFn]:
+def drift(name: str, category: Category, description: str, login: bool = False) -> Callable[[DriftFn], DriftFn]:
     def register(fn: DriftFn) -> DriftFn:
-        DRIFTS[name] = DriftSpec(name, category, description, fn)
+        DRIFTS[name] = DriftSpec(name, category, description, fn, login)
         return fn
 
     return register
@@ -161,6 +162,57 @@ def _pagination(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
         envelope = op.pagination.get("envelope") or {}
         if isinstance(reply.body, dict):
             reply.body.pop(envelope.get("count", "count"), None)
+    return reply
+
+
+@drift("echo-value-changed", Category.FIELD_TYPE,
+       "a create/update answer changes a value it echoes from the request (x-apiconform-echo), e.g. its case")
+def _echo_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    from ..checks import echo_pairs
+
+    if not _is_success(reply) or not isinstance(reply.body, dict):
+        return reply
+    for _, response_ptr in echo_pairs(op):
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in response_ptr.split("/")[1:]]
+        parent: Any = reply.body
+        for token in tokens[:-1]:
+            parent = parent.get(token) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict) or not tokens or tokens[-1] not in parent:
+            continue
+        value = parent[tokens[-1]]
+        if isinstance(value, str):
+            parent[tokens[-1]] = value.upper() if value != value.upper() else value.lower() + "_x"
+            break
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parent[tokens[-1]] = value + 1
+            break
+    return reply
+
+
+def _null_tokens(node: Any) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if "token" in str(key).lower() and isinstance(value, str):
+                node[key] = None
+                changed = True
+            else:
+                changed = _null_tokens(value) or changed
+    return changed
+
+
+@drift("login-tokens-null", Category.FIELD_TYPE, "the login answer keeps its status but its tokens become null", login=True)
+def _login_tokens_null(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if _is_success(reply):
+        _null_tokens(reply.body)
+    return reply
+
+
+@drift("login-html-200", Category.CONTENT_TYPE, "the login answer becomes an HTML page with status 200", login=True)
+def _login_html(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
+    if _is_success(reply):
+        reply.status, reply.media_type = 200, "text/html"
+        reply.body = "<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>"
     return reply
 
 

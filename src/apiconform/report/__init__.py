@@ -11,6 +11,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from ..findings import Category
+from ._groups import Group, allure_categories, group_findings, root_cause
 from ._html import render_matrix_html, write_matrix_html
 from ._junit import render_junit, write_junit
 from ._matrix import (
@@ -35,9 +36,15 @@ from ._run import (
     merge_shape_maps,
     merge_shapes,
     shape_of,
+    write_text_atomic,
 )
 
 __all__ = [
+    "Group",
+    "allure_categories",
+    "group_findings",
+    "root_cause",
+    "write_allure_categories",
     "COVERAGE_SCHEMA",
     "MATRIX_SCHEMA",
     "RUN_SCHEMA",
@@ -75,10 +82,24 @@ def write_reports(
 
     `run.json` is not written here: the caller redacts and writes it (RunRecord.write).
     """
-    return [
+    written = [
         write_junit(record, out_dir, waived),
         write_matrix_json(record, out_dir, waived, fail_on),
         write_matrix_md(record, out_dir, waived, fail_on),
         write_matrix_html(record, out_dir, waived, fail_on),
         write_coverage_json(record, out_dir),
     ]
+    allure_results = Path(out_dir) / "allure-results"
+    if allure_results.is_dir():
+        written.append(write_allure_categories(record, allure_results))
+    return written
+
+
+def write_allure_categories(record: RunRecord, results_dir: str | os.PathLike[str]) -> Path:
+    """`categories.json` in allure-results: Allure's Categories tab shows one entry per root cause
+    (then per apiconform category), each listing every failing test it matched."""
+    import json
+
+    path = Path(results_dir) / "categories.json"
+    text = json.dumps(allure_categories(group_findings(record.findings)), indent=2, ensure_ascii=False)
+    return write_text_atomic(path, text + "\n")

@@ -236,6 +236,20 @@ def render_matrix_html(
         '<span><span class="sw" style="background:#f6f8fa"></span>not covered by any check</span></div>'
     )
 
+    # ---- root causes
+    groups = m.get("root_causes") or []
+    if groups:
+        out.append(f"<h2>Findings by root cause ({len(groups)})</h2>")
+        out.append('<div class="scroll"><table class="findings"><thead><tr>')
+        out.append("<th>vendor</th><th>root cause</th><th>operations</th><th>cases</th></tr></thead><tbody>")
+        for g in groups[:MAX_FINDINGS_ROWS]:
+            waived = ' <span class="meta">waived</span>' if g["waived"] else ""
+            ops = ", ".join(g["operations"])
+            out.append(f'<tr><td>{_e(g["vendor"])}</td><td class="msg"><details><summary>{_e(g["title"])}{waived}</summary>'
+                       f'<p class="meta">{_e(g["key"])}</p><p class="meta">fingerprints: {_e(", ".join(g["fingerprints"]))}</p>'
+                       f'</details></td><td class="msg">{_e(ops)}</td><td>{g["cases"]}</td></tr>')
+        out.append("</tbody></table></div>")
+
     # ---- findings
     findings = sorted(
         record.findings, key=lambda f: (f.fingerprint in wmap, f.vendor, f.operation, cats.index(f.category.value))

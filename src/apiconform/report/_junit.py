@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import CaseResult, Category, Finding
+from ._groups import group_findings, root_cause
 from ._matrix import Waived, waived_map
 from ._run import RunRecord, write_text_atomic
 
@@ -47,7 +48,8 @@ def _finding_text(f: Finding, reason: str | None = None) -> str:
     head = f"[{f.category.value}] {f.operation}: {f.message}"
     if reason is not None:
         head = f"WAIVED ({reason or 'baseline'}) " + head
-    lines = [head, f"  check: {f.check}  fingerprint: {f.fingerprint}  severity: {f.severity.value}"]
+    lines = [head, f"  check: {f.check}  fingerprint: {f.fingerprint}  severity: {f.severity.value}",
+             f"  root cause: {root_cause(f)}"]
     if f.status is not None or f.pointer:
         lines.append(f"  status: {f.status}  pointer: {f.pointer or '(whole response)'}")
     if f.expected is not None:
@@ -59,7 +61,7 @@ def _finding_text(f: Finding, reason: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _testcase(parent: ET.Element, case: CaseResult, wmap: dict[str, str]) -> tuple[int, int]:
+def _testcase(parent: ET.Element, case: CaseResult, wmap: dict[str, str], titles: dict[str, str] | None = None) -> tuple[int, int]:
     el = ET.SubElement(
         parent,
         "testcase",
@@ -70,8 +72,14 @@ def _testcase(parent: ET.Element, case: CaseResult, wmap: dict[str, str]) -> tup
     failing = [f for f in case.findings if f.fingerprint not in wmap]
     waived = [f for f in case.findings if f.fingerprint in wmap]
     if failing:
+        props = ET.SubElement(el, "properties")
+        for key in dict.fromkeys(root_cause(f) for f in failing):
+            ET.SubElement(props, "property", name="root_cause", value=_x(key))
         cats = sorted({f.category.value for f in failing}, key=[c.value for c in Category].index)
         message = failing[0].message + (f" (+{len(failing) - 1} more)" if len(failing) > 1 else "")
+        title = (titles or {}).get(root_cause(failing[0]))
+        if title:
+            message += f" — root cause: {title}"
         fail = ET.SubElement(el, "failure", message=_x(f"[{failing[0].category.value}] {message}"), type=",".join(cats))
         fail.text = _x("\n\n".join(_finding_text(f) for f in failing))
     elif case.skipped:
@@ -87,6 +95,7 @@ def render_junit(record: RunRecord, waived: Waived | None = None) -> str:
     wmap = waived_map(waived)
     stamp = _timestamp(record.started)
     root = ET.Element("testsuites", name="apiconform")
+    titles = {g.key: g.title for g in group_findings(f for f in record.findings if f.fingerprint not in wmap)}
     totals = {"tests": 0, "failures": 0, "skipped": 0, "time": 0.0}
     for i, vendor in enumerate(record.all_vendors()):
         cases = [c for c in record.cases if c.vendor == vendor]
@@ -97,7 +106,7 @@ def render_junit(record: RunRecord, waived: Waived | None = None) -> str:
             ET.SubElement(props, "property", name="seed", value=str(record.seed))
         failures = skipped = 0
         for case in cases:
-            f, s = _testcase(suite, case, wmap)
+            f, s = _testcase(suite, case, wmap, titles)
             failures += f
             skipped += s
         seconds = sum(max(c.duration, 0.0) for c in cases)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import Category, Finding
+from ._groups import group_findings
 from ._run import RunRecord, write_text_atomic
 
 __all__ = [
@@ -131,6 +132,8 @@ def build_matrix(
         "totals": overall,
         "verdict": verdict,
         "warnings": coverage["warnings"],
+        "root_causes": [dict(g.to_dict(), waived=all(fp in wmap for fp in g.fingerprints))
+                        for g in group_findings(record.findings)],
     }
 
 
@@ -319,6 +322,18 @@ def render_matrix_md(
     if m["fail_on"]:
         lines += [f"Gate fails only on: {', '.join(m['fail_on'])} (other categories are reported).", ""]
 
+    groups = m["root_causes"]
+    if groups:
+        lines += [f"### Findings by root cause ({len(groups)})", "",
+                  "| vendor | root cause | operations | cases | fingerprints |", "|---|---|---|---|---|"]
+        for g in groups[:max_findings]:
+            mark = " 🟡 waived" if g["waived"] else ""
+            ops = ", ".join(g["operations"][:5]) + (f", … (+{len(g['operations']) - 5})" if len(g["operations"]) > 5 else "")
+            fps = ", ".join(g["fingerprints"][:3]) + (" …" if len(g["fingerprints"]) > 3 else "")
+            lines.append(f"| {_md(g['vendor'])} | {_md(g['title'])}{mark} | {_md(ops, 300)} | {g['cases']} | {fps} |")
+        if len(groups) > max_findings:
+            lines.append(f"| … | {len(groups) - max_findings} more root causes in matrix.json | | | |")
+        lines.append("")
     findings_by_vendor: dict[str, list[Finding]] = {}
     for f in record.findings:
         findings_by_vendor.setdefault(f.vendor, []).append(f)

@@ -1,0 +1,528 @@
+"""Every check and every branch, on hand-built exchanges (no mock, no network): fast, and each case is
+one a broken check would get wrong (the mutation run in scripts/mutation.py proves these tests bite)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+
+from apiconform.checks import (
+    CHECKS,
+    MAX_FINDINGS_PER_CHECK,
+    NEGATIVE,
+    POSITIVE,
+    UNAUTHENTICATED,
+    CheckContext,
+    auth_statuses,
+    echo_pairs,
+    header_category,
+    run_checks,
+)
+from apiconform.contracts import MediaSpec, load_contract
+from apiconform.exchange import Exchange, Session, bodiless
+from apiconform.findings import Category, Finding
+from apiconform.targets import Safety, Target
+
+EDU = load_contract("eduframe")
+TESLA = load_contract("tesla-ce")
+CTRL = load_contract("ctrlhub")
+JSON = {"content-type": "application/json"}
+EXAMPLES = EDU.path.parent / "examples"
+ACCOUNT = json.loads((EXAMPLES / "get_account" / "200.json").read_text())  # a documented, valid account
+
+
+def exchange(contract: Any, op_name: str, status: int | None = 200, body: Any = None, headers: dict[str, str] | None = None,
+             url: str = "https://api.test/x", method: str = "GET", sent: Any = None, error: str | None = None,
+             raw: bytes | None = None) -> tuple[Any, Exchange]:
+    op = contract.operations[op_name]
+    content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    request = httpx.Request(method, url, json=sent) if sent is not None else httpx.Request(method, url)
+    response = None if status is None else httpx.Response(status, headers=JSON if headers is None else headers,
+                                                          content=content, request=request)
+    return op, Exchange(op, request, response, body=content if response is not None else b"", error=error)
+
+
+def run(contract: Any, op_name: str, *names: str, expectation: str = POSITIVE, **kw: Any) -> list[Finding]:
+    op, ex = exchange(contract, op_name, **kw)
+    findings, ran, _ = run_checks(CheckContext(contract, op, ex, expectation), names or None)
+    assert not names or set(ran) <= set(names)
+    return findings
+
+
+def cats(findings: list[Finding]) -> set[Category]:
+    return {f.category for f in findings}
+
+
+# --- transport and status ------------------------------------------------------------------------------
+def test_transport_error_is_a_transport_finding_and_nothing_else_runs():
+    op, ex = exchange(EDU, "get_account", status=None, error="timeout: ReadTimeout")
+    findings, ran, covered = run_checks(CheckContext(EDU, op, ex))
+    assert ran == ["transport_ok"] and covered == {Category.TRANSPORT}
+    assert [(f.category, f.actual) for f in findings] == [(Category.TRANSPORT, "timeout: ReadTimeout")]
+    assert findings[0].status is None and findings[0].curl.startswith("curl ")
+
+
+def test_clean_answer_gives_no_transport_finding():
+    assert run(EDU, "get_account", "transport_ok", body=ACCOUNT) == []
+
+
+@pytest.mark.parametrize("status, found", [(500, True), (503, True), (499, False), (200, False)])
+def test_server_error_boundary(status, found):
+    findings = run(EDU, "get_account", "not_a_server_error", status=status, body={})
+    assert bool(findings) is found
+    if found:
+        assert findings[0].category is Category.SERVER_ERROR and findings[0].actual == status
+
+
+def test_undocumented_status_is_a_status_finding_with_the_documented_list():
+    findings = run(EDU, "get_account", "status_code_documented", status=418, body={})
+    assert [f.category for f in findings] == [Category.STATUS_CODE]
+    assert findings[0].expected == repr(["200", "400", "403", "404"]) and findings[0].actual == 418
+    assert run(EDU, "get_account", "status_code_documented", status=404, body={}) == []
+    assert run(EDU, "get_account", "status_code_documented", status=502, body={}) == []  # a 5xx is reported once, elsewhere
+
+
+def test_auth_statuses_follow_the_contract_else_default():
+    assert auth_statuses(EDU.operations["get_account"]) == [403, 404]
+    assert auth_statuses(TESLA.operations["list_providers"]) == [401, 403]
+    assert auth_statuses(TESLA.operations["login_approle"]) == [401]
+
+
+@pytest.mark.parametrize("expectation, op_name, status, category", [
+    (NEGATIVE, "get_account", 200, Category.STATUS_CODE),          # invalid request accepted
+    (NEGATIVE, "get_account", 399, Category.STATUS_CODE),
+    (NEGATIVE, "get_account", 400, None),
+    (NEGATIVE, "list_providers", 200, None),                       # documents no validation error: cannot blame
+    (UNAUTHENTICATED, "get_account", 200, Category.AUTH),          # no credentials, accepted
+    (UNAUTHENTICATED, "get_account", 399, Category.AUTH),
+    (UNAUTHENTICATED, "get_account", 400, Category.AUTH),          # refused, but with an undocumented 4xx
+    (UNAUTHENTICATED, "get_account", 401, Category.AUTH),          # eduframe documents 403/404, not 401
+    (UNAUTHENTICATED, "get_account", 403, None),
+    (UNAUTHENTICATED, "get_account", 404, None),
+    (UNAUTHENTICATED, "get_account", 500, None),                   # a 5xx is not_a_server_error's
+    (POSITIVE, "get_account", 403, Category.AUTH),                 # valid credentials refused
+    (POSITIVE, "list_providers", 401, Category.AUTH),
+    (POSITIVE, "list_providers", 402, None),
+    (POSITIVE, "list_providers", 404, None),
+    (POSITIVE, "login_approle", 401, None),                        # no security: a 401 is a documented outcome
+    (POSITIVE, "get_account", 200, None),
+])
+def test_expected_outcome_every_branch(expectation, op_name, status, category):
+    contract = EDU if op_name == "get_account" else TESLA
+    findings = run(contract, op_name, "expected_outcome", expectation=expectation, status=status, body={})
+    assert cats(findings) == ({category} if category else set()), [f.message for f in findings]
+    if category is Category.AUTH and expectation == UNAUTHENTICATED and status >= 400:
+        assert findings[0].expected == repr([403, 404]) and "documented" in findings[0].message
+
+
+def test_expected_outcome_covers_auth_only_where_the_operation_is_secured():
+    for contract, name, expected in ((EDU, "get_account", {Category.STATUS_CODE, Category.AUTH}),
+                                     (TESLA, "login_approle", {Category.STATUS_CODE})):
+        op, ex = exchange(contract, name, body={})
+        _, _, covered = run_checks(CheckContext(contract, op, ex), ["expected_outcome"])
+        assert covered == expected
+
+
+# --- content type --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("headers, raw, message", [
+    ({}, b"{}", "no Content-Type"),
+    ({"content-type": "text/html"}, b"<html></html>", "not documented"),
+    ({"content-type": "application/json"}, b"<html></html>", "not valid UTF-8 JSON"),
+    ({"content-type": "application/json"}, b"\xff\xfe{}", "not valid UTF-8 JSON"),
+])
+def test_content_type_findings(headers, raw, message):
+    findings = run(EDU, "get_account", "content_type_conformance", headers=headers, raw=raw)
+    assert [f.category for f in findings] == [Category.CONTENT_TYPE] and message in findings[0].message
+
+
+@pytest.mark.parametrize("contract, name, status, headers, raw", [
+    (EDU, "get_account", 200, {"content-type": "application/json; charset=utf-8"}, b"{}"),
+    (CTRL, "create_qualification_award", 201, {"content-type": "application/vnd.api+json"}, b"{}"),
+    (EDU, "get_account", 200, {}, b""),                  # no body: nothing to label
+    (EDU, "get_account", 418, {"content-type": "text/html"}, b"<p>"),  # undocumented status: nothing documented
+    (TESLA, "delete_provider_enrolment", 204, {}, b""),
+])
+def test_content_type_accepts_what_is_documented(contract, name, status, headers, raw):
+    assert run(contract, name, "content_type_conformance", status=status, headers=headers, raw=raw) == []
+
+
+def test_media_wildcards_match():
+    from apiconform.checks import _media_matches
+
+    assert _media_matches("text/plain", "*/*") and _media_matches("text/plain", "text/*")
+    assert not _media_matches("application/json", "text/*") and not _media_matches("text/plainx", "text/plain")
+
+
+# --- response body schema -----------------------------------------------------------------------------
+def test_a_valid_body_passes_and_covers_body_categories():
+    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
+    findings, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+    assert findings == [] and covered == {Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD}
+    op, ex = exchange(EDU, "get_account", status=404, body={"error": "x"})
+    _, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+    assert covered == {Category.ERROR_SHAPE}
+    op, ex = exchange(TESLA, "delete_provider_enrolment", status=204)
+    _, _, covered = run_checks(CheckContext(TESLA, op, ex), ["response_schema_conformance"])
+    assert covered == set()  # no documented body: nothing about fields was tested
+
+
+def test_wrong_type_is_field_type_with_pointer():
+    findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "name": 5})
+    assert [(f.category, f.pointer) for f in findings] == [(Category.FIELD_TYPE, "/name")]
+    assert findings[0].expected == repr({"type": "string"}) and findings[0].actual == 5
+
+
+def test_missing_required_field_names_the_field():
+    findings = run(EDU, "get_account", "response_schema_conformance", body={"id": 1})
+    assert (Category.REQUIRED_FIELD, "/name") in {(f.category, f.pointer) for f in findings}
+
+
+def test_enum_violation_is_an_enum_finding():
+    findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "account_type": "business_v2"})
+    assert [(f.category, f.pointer) for f in findings] == [(Category.ENUM, "/account_type")]
+
+
+def test_error_bodies_are_error_shape_and_empty_bodies_are_findings():
+    assert cats(run(EDU, "get_account", "response_schema_conformance", status=404, body=[1])) == {Category.ERROR_SHAPE}
+    assert cats(run(EDU, "get_account", "response_schema_conformance", status=404, raw=b"")) == {Category.ERROR_SHAPE}
+    assert cats(run(EDU, "get_account", "response_schema_conformance", status=200, raw=b"")) == {Category.REQUIRED_FIELD}
+    assert run(EDU, "get_account", "response_schema_conformance", status=200, raw=b"not json") == []
+    assert run(EDU, "get_account", "response_schema_conformance", status=500, body=[1]) == []
+    assert run(EDU, "get_account", "response_schema_conformance", status=418, body=[1]) == []  # undocumented status
+
+
+def test_schema_findings_are_capped_per_check():
+    items = [{"id": "x", "name": 1} for _ in range(30)]
+    findings = run(EDU, "list_accounts", "response_schema_conformance", body=items)
+    assert len(findings) == MAX_FINDINGS_PER_CHECK
+
+
+# --- headers (Link pattern, required) ----------------------------------------------------------------
+LINK = '<https://api.test/accounts?page=2&per_page=25>; rel="next", <https://api.test/accounts?page=4>; rel="last"'
+
+
+def test_a_link_header_that_is_not_links_is_a_pagination_finding():
+    findings = run(EDU, "list_accounts", "response_headers_conformance", body=[], headers={**JSON, "link": "velit amet"})
+    assert [(f.category, f.pointer) for f in findings] == [(Category.PAGINATION, "header:Link")]
+    assert run(EDU, "list_accounts", "response_headers_conformance", body=[], headers={**JSON, "link": LINK}) == []
+
+
+def test_link_is_checked_on_operations_without_pagination_extension():
+    op = EDU.operations["list_user_authentications"]
+    assert op.pagination is None and "Link" in op.responses["200"].headers
+    findings = run(EDU, "list_user_authentications", "response_headers_conformance", body=[],
+                   headers={**JSON, "link": "velit amet"})
+    assert cats(findings) == {Category.PAGINATION}
+
+
+def test_header_category_and_required_headers():
+    assert header_category("Link", {}) is Category.PAGINATION
+    assert header_category("X-Rate", {}) is Category.FIELD_TYPE
+    assert header_category("X-Rate", {"x-apiconform-category": "pagination"}) is Category.PAGINATION
+    from apiconform.checks import response_headers_conformance
+
+    op, ex = exchange(EDU, "list_accounts", body=[])
+    required = {"Link": {"required": True, "schema": {"type": "string"}}, "X-Total": {"schema": {"type": "integer"}}}
+    object.__setattr__(op.responses["200"], "headers", required)
+    try:
+        findings = response_headers_conformance(CheckContext(EDU, op, ex))
+        assert [f.message for f in findings] == ["required response header Link is missing"]
+        ex.response.headers["X-Total"] = "many"
+        ex.response.headers["Link"] = LINK
+        findings = response_headers_conformance(CheckContext(EDU, op, ex))
+        assert [(f.category, f.pointer) for f in findings] == [(Category.FIELD_TYPE, "header:X-Total")]
+        ex.response.headers["X-Total"] = "12"
+        assert response_headers_conformance(CheckContext(EDU, op, ex)) == []
+    finally:
+        object.__setattr__(op.responses["200"], "headers", EDU.operations["list_user_authentications"].responses["200"].headers)
+
+
+# --- pagination ----------------------------------------------------------------------------------------
+def page(n: int, link: str | None = LINK, url: str = "https://api.test/accounts") -> list[Finding]:
+    headers = {**JSON, **({"link": link} if link is not None else {})}
+    return run(EDU, "list_accounts", "pagination_conformance", body=[ACCOUNT] * n, headers=headers, url=url)
+
+
+def test_page_size_bound_default_and_param():
+    assert page(25) == []
+    over = page(26)
+    assert [f.expected for f in over] == [25] and over[0].actual == 26
+    assert page(10, url="https://api.test/accounts?per_page=10") == []
+    assert [f.actual for f in page(11, url="https://api.test/accounts?per_page=10")] == [11]
+    assert page(26, url="https://api.test/accounts?per_page=abc")  # unparseable: the default bound holds
+
+
+def test_link_header_missing_unparseable_and_full_page_without_next():
+    assert "missing" in page(3, link=None)[0].message
+    assert "RFC 8288" in page(3, link="velit amet")[0].message
+    assert "full page" in page(25, link='<https://api.test/accounts?page=1>; rel="prev"')[0].message
+    assert page(24, link='<https://api.test/accounts?page=1>; rel="prev"') == []  # the last page
+    assert page(25, link='<https://api.test/accounts?page=4>; rel="last"') == []
+
+
+def envelope(body: Any, url: str = "https://api.test/api/v2/provider/") -> list[Finding]:
+    return run(TESLA, "list_providers", "pagination_conformance", body=body, url=url)
+
+
+def test_offset_envelope_keys_are_checked():
+    assert envelope({"count": 0, "next": None, "previous": None, "results": []}) == []
+    missing = envelope({"count": 0, "results": []})
+    assert sorted(f.pointer for f in missing) == ["/next", "/previous"]
+    assert [f.pointer for f in envelope({"next": None, "previous": None, "results": []})] == ["/count"]
+    assert [f.pointer for f in envelope({"count": 0, "next": None, "previous": None})] == ["/results"]
+    assert "envelope object" in envelope([])[0].message
+    assert run(TESLA, "list_providers", "pagination_conformance", raw=b"<html>") == []
+
+
+def test_offset_limit_bound_and_count():
+    rows = [{"id": i} for i in range(3)]
+    ok = {"count": 3, "next": None, "previous": None, "results": rows}
+    assert envelope(ok, url="https://api.test/api/v2/provider/?limit=3") == []
+    over = envelope(ok, url="https://api.test/api/v2/provider/?limit=2")
+    assert [(f.expected, f.actual) for f in over] == [(2, 3)]
+    assert envelope({**ok, "results": [{"id": 0}] * 101}) != []  # default limit 100
+    assert envelope({**ok, "results": [{"id": 0}] * 100, "count": 100}) == []
+    assert envelope(ok, url="https://api.test/api/v2/provider/?limit=0") == []  # limit 0: no bound to hold
+    low = envelope({**ok, "count": 2})
+    assert [f.pointer for f in low] == ["/count"] and low[0].actual == 2
+    assert envelope({**ok, "count": 4}, url="https://api.test/api/v2/provider/?offset=1") == []
+    assert envelope({**ok, "count": 3}, url="https://api.test/api/v2/provider/?offset=1") != []
+    assert envelope({**ok, "count": 3}, url="https://api.test/api/v2/provider/?offset=3") == []  # past the end
+    assert envelope({**ok, "count": True}) == []  # a bool count is the schema check's business
+
+
+def test_pagination_applies_only_to_successful_lists():
+    op, ex = exchange(EDU, "list_accounts", status=400, body={})
+    _, ran, _ = run_checks(CheckContext(EDU, op, ex))
+    assert "pagination_conformance" not in ran
+    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
+    _, ran, _ = run_checks(CheckContext(EDU, op, ex))
+    assert "pagination_conformance" not in ran and "response_headers_conformance" not in ran
+
+
+# --- echoed request fields --------------------------------------------------------------------------------
+def award(sent_type: str, answered_type: str) -> list[Finding]:
+    body = {"data": {"type": answered_type}}
+    return run(CTRL, "create_qualification_award", "response_echoes_request", status=201, body=body,
+               method="POST", sent={"data": {"type": sent_type}}, headers={"content-type": "application/vnd.api+json"})
+
+
+def test_echoed_value_must_equal_what_was_sent():
+    assert echo_pairs(CTRL.operations["create_qualification_award"]) == [("/data/type", "/data/type")]
+    findings = award("none", "NONE")
+    assert [(f.category, f.pointer, f.expected, f.actual) for f in findings] == [
+        (Category.FIELD_TYPE, "/data/type", "none", "NONE")]
+    assert award("none", "none") == []
+
+
+def test_echo_check_needs_a_positive_success_with_both_values():
+    assert run(CTRL, "create_qualification_award", "response_echoes_request", status=201, body={"data": {}},
+               method="POST", sent={"data": {"type": "x"}}) == []
+    op, ex = exchange(CTRL, "create_qualification_award", status=400, body={"data": {"type": "Y"}}, method="POST",
+                      sent={"data": {"type": "x"}})
+    assert CHECKS["response_echoes_request"].applies(CheckContext(CTRL, op, ex)) is False
+    op, ex = exchange(CTRL, "create_qualification_award", status=201, body={"data": {"type": "Y"}}, method="POST",
+                      sent={"data": {"type": "x"}})
+    assert CHECKS["response_echoes_request"].applies(CheckContext(CTRL, op, ex, NEGATIVE)) is False
+    assert CHECKS["response_echoes_request"].applies(CheckContext(CTRL, op, ex)) is True
+    op, ex = exchange(CTRL, "create_qualification_award", status=201, raw=b"{}", method="POST")
+    assert CHECKS["response_echoes_request"].fn(CheckContext(CTRL, op, ex)) == []  # nothing sent
+    assert echo_pairs(EDU.operations["create_teacher"]) == []
+
+
+def test_echo_pairs_accept_mappings():
+    from dataclasses import replace
+
+    op = replace(CTRL.operations["create_qualification_award"],
+                 definition={"x-apiconform-echo": ["/a", {"request": "/b", "response": "/data/b"}, {"request": "/c"}, 3]})
+    assert echo_pairs(op) == [("/a", "/a"), ("/b", "/data/b")]
+
+
+# --- the runner: selection and coverage -----------------------------------------------------------------
+def test_run_checks_selects_by_name_and_reports_coverage():
+    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
+    findings, ran, covered = run_checks(CheckContext(EDU, op, ex), ["not_a_server_error", "transport_ok"])
+    assert ran == ["not_a_server_error", "transport_ok"] and findings == []
+    assert covered == {Category.SERVER_ERROR, Category.TRANSPORT}
+
+
+def test_findings_carry_severity_and_redacted_repro():
+    from apiconform.redact import Redactor
+
+    op = EDU.operations["get_account"]
+    request = httpx.Request("GET", "https://api.test/accounts/1", headers={"Authorization": "Bearer s3cr3t-token-value"})
+    ex = Exchange(op, request, httpx.Response(500, content=b"", request=request))
+    findings, _, _ = run_checks(CheckContext(EDU, op, ex, POSITIVE, Redactor(["s3cr3t-token-value"])), ["not_a_server_error"])
+    assert findings[0].severity.value == "blocker" and "s3cr3t" not in findings[0].curl
+
+
+def test_long_values_are_shortened_in_findings():
+    findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "name": ["x" * 500]})
+    assert findings and len(str(findings[0].actual)) <= 301 + 3
+
+
+# --- bodiless answers: no truncation verdict ------------------------------------------------------------
+def test_bodiless_statuses():
+    assert bodiless("HEAD", 200) and bodiless("GET", 204) and bodiless("GET", 304) and bodiless("get", 101)
+    assert not bodiless("GET", 200) and not bodiless("DELETE", 205)
+
+
+class _NoContent:
+    """A faithful server's 204 that still carries Content-Length (allowed: the length is not of a body)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": [(b"content-length", b"12")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.mark.parametrize("status, truncated", [(204, False), (304, False), (200, True)])
+def test_content_length_on_204_is_not_truncation(status, truncated):
+    target = Target(vendor="tesla-ce", contract=TESLA, base_url="http://mock", kind="mock", credentials={},
+                    safety=Safety(), app=_NoContent(status))
+    session = Session(target)
+    op = TESLA.operations["delete_provider_enrolment"]
+    ex = session.send(op, httpx.Request("DELETE", "http://mock/api/v2/provider/1/enrolment/x/"), auth="none")
+    assert (ex.error is not None and "truncated" in ex.error) is truncated, ex.error
+    if not truncated and status == 204:
+        findings, _, _ = run_checks(CheckContext(TESLA, op, ex))
+        assert [f for f in findings if f.category is not Category.AUTH] == []
+
+
+# --- details the mutation run showed untested --------------------------------------------------------
+def test_a_finding_carries_who_what_where_and_a_full_repro():
+    op = CTRL.operations["create_qualification_award"]
+    request = httpx.Request("POST", "https://api.test/v3/qualification-awards", content=b'{"a": "\xff"}',
+                            headers={"X-Trace": "t1"})
+    ex = Exchange(op, request, httpx.Response(418, content=b"", request=request))
+    f = CheckContext(CTRL, op, ex).finding("some_check", Category.STATUS_CODE, "m")
+    assert (f.vendor, f.operation, f.check, f.status, f.pointer, f.expected, f.actual) == (
+        "ctrlhub", "create_qualification_award", "some_check", 418, "", None, None)
+    assert "https://api.test/v3/qualification-awards" in f.curl and "x-trace: t1" in f.curl
+    assert '{"a": "\ufffd"}' in f.curl  # a non-UTF-8 body is shown, not a crash
+    request = httpx.Request("GET", "https://api.test/v3/x")
+    ex = Exchange(op, request, httpx.Response(200, request=request))
+    assert "--data" not in CheckContext(CTRL, op, ex).curl()
+
+
+def test_short_keeps_exactly_the_limit():
+    from apiconform.checks import _short
+
+    assert _short("x" * 300) == "x" * 300 and _short("x" * 301) == "x" * 300 + "…"
+    assert _short([1, 2]) == "[1, 2]" and _short(5) == 5 and _short(None) is None
+
+
+def test_an_exchange_without_answer_or_error_runs_no_answer_check():
+    op = EDU.operations["get_account"]
+    ex = Exchange(op, httpx.Request("GET", "https://api.test/accounts/1"))
+    findings, ran, _ = run_checks(CheckContext(EDU, op, ex))
+    assert ran == ["transport_ok"] and findings == []
+
+
+def test_auth_statuses_default_when_the_contract_documents_none():
+    op = replace(EDU.operations["get_account"], responses={"200": EDU.operations["get_account"].responses["200"]})
+    assert auth_statuses(op) == [401, 403]
+
+
+def test_category_of_schema_errors():
+    from types import SimpleNamespace
+
+    from apiconform.checks import _category_for
+
+    def cat(validator: str, status: int) -> Category:
+        return _category_for(SimpleNamespace(validator=validator), status)
+
+    assert cat("type", 400) is Category.ERROR_SHAPE and cat("enum", 399) is Category.ENUM
+    assert cat("const", 200) is Category.ENUM and cat("dependentRequired", 200) is Category.REQUIRED_FIELD
+    assert cat("required", 200) is Category.REQUIRED_FIELD and cat("minimum", 200) is Category.FIELD_TYPE
+
+
+def test_pointer_escapes_per_rfc_6901():
+    from apiconform.checks import _pointer
+
+    assert _pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0" and _pointer([]) == ""
+
+
+def test_a_400_answer_covers_the_error_shape():
+    op, ex = exchange(EDU, "get_account", status=400, body={})
+    _, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+    assert covered == {Category.ERROR_SHAPE}
+
+
+def test_selection_skips_checks_that_do_not_apply_and_goes_on():
+    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
+    _, ran, _ = run_checks(CheckContext(EDU, op, ex), ["pagination_conformance", "transport_ok"])
+    assert ran == ["transport_ok"]
+
+
+def test_pagination_applies_up_to_299_only():
+    for status, applies in ((299, True), (300, False), (199, False), (200, True)):
+        op, ex = exchange(EDU, "list_accounts", status=status, body=[])
+        assert CHECKS["pagination_conformance"].applies(CheckContext(EDU, op, ex)) is applies, status
+
+
+def test_echo_pointers_unescape_and_index_lists():
+    from dataclasses import replace as _replace
+
+    op = _replace(CTRL.operations["create_qualification_award"],
+                  definition={"x-apiconform-echo": ["/a~1b/c~0d", "/items/1", "/items/5"]})
+    sent = {"a/b": {"c~d": "x"}, "items": ["p", "q"]}
+
+    def echoed(answer: Any) -> list[str]:
+        request = httpx.Request("POST", "https://api.test/v3/x", json=sent)
+        ex = Exchange(op, request, httpx.Response(201, json=answer, request=request), body=json.dumps(answer).encode())
+        return [f.pointer for f in CHECKS["response_echoes_request"].fn(CheckContext(CTRL, op, ex))]
+
+    assert echoed(sent) == []
+    assert echoed({"a/b": {"c~d": "X"}, "items": ["p", "Q"]}) == ["/a~1b/c~0d", "/items/1"]
+    assert echoed({"a/b": {"c~d": "x"}, "items": "pQ"}) == []  # not a list: nothing echoed there
+
+
+def _multi_media_op(content: dict[str, Any]) -> Any:
+    base = EDU.operations["get_account"]
+    response = replace(base.responses["200"], content=content)
+    return replace(base, responses={**base.responses, "200": response})
+
+
+def test_schema_is_chosen_by_the_answers_media_type():
+    from apiconform.checks import _schema_pointer
+
+    json_media = EDU.operations["get_account"].responses["200"].content["application/json"]
+    text = MediaSpec("text/*", "/components/schemas/Error", {})
+    op = _multi_media_op({"application/json": json_media, "text/*": text})
+
+    def chosen(content_type: str | None) -> Any:
+        headers = {"content-type": content_type} if content_type else {}
+        request = httpx.Request("GET", "https://api.test/accounts/1")
+        ex = Exchange(op, request, httpx.Response(200, headers=headers, content=b"{}", request=request), body=b"{}")
+        return _schema_pointer(CheckContext(EDU, op, ex))
+
+    assert chosen("application/json") == json_media.schema_pointer
+    assert chosen("text/csv") == "/components/schemas/Error"
+    assert chosen("image/png") is None and chosen(None) is None
+    single = _multi_media_op({"application/json": json_media})
+    request = httpx.Request("GET", "https://api.test/accounts/1")
+    ex = Exchange(single, request, httpx.Response(200, headers={"content-type": "text/html"}, request=request))
+    assert _schema_pointer(CheckContext(EDU, single, ex)) == json_media.schema_pointer  # the only one documented
+    empty = _multi_media_op({})
+    ex = Exchange(empty, request, httpx.Response(200, request=request))
+    assert _schema_pointer(CheckContext(EDU, empty, ex)) is None
+    op404 = EDU.operations["get_account"]
+    ex = Exchange(op404, request, httpx.Response(418, request=request))
+    assert _schema_pointer(CheckContext(EDU, op404, ex)) is None
+
+
+def test_headers_covered_are_those_declared_for_the_status():
+    from apiconform.checks import _headers_covers
+
+    op, ex = exchange(EDU, "list_accounts", body=[])
+    assert _headers_covers(CheckContext(EDU, op, ex)) == (Category.PAGINATION,)
+    op, ex = exchange(EDU, "list_accounts", status=418, body=[])
+    assert _headers_covers(CheckContext(EDU, op, ex)) == ()
+    assert header_category("Link", "not a mapping") is Category.PAGINATION

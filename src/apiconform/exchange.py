@@ -17,10 +17,14 @@ from typing import Any
 
 import httpx
 
+from ._limits import loads_bounded
 from .contracts import Operation
 from .targets import RateLimiter, Target
 
 NOT_JSON = object()
+#: Secrets learned at run time in this process, per vendor (the preflight's login tokens included), so a
+#: target built later for the same vendor masks them from its first report on.
+LEARNED: dict[str, set[str]] = {}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
@@ -66,7 +70,10 @@ class Exchange:
         if not self._parsed:
             self._parsed = True
             try:
-                self._json = json.loads(self.body.decode("utf-8")) if self.body else NOT_JSON
+                value, too_deep = loads_bounded(self.body.decode("utf-8")) if self.body else (NOT_JSON, None)
+                self._json = NOT_JSON if too_deep else value
+                if too_deep and self.error is None:  # unusable, like an oversized body: a finding, never a crash
+                    self.error = f"body is {too_deep} (not judged further)"
             except (UnicodeDecodeError, ValueError):
                 self._json = NOT_JSON
         return self._json
@@ -156,6 +163,9 @@ class Session:
                 exchange.error = None
                 exchange.response = response
                 exchange.body, exchange.error = self._read(response)
+                exchange._parsed = False
+                if exchange.error is None:
+                    exchange.json()  # a JSON answer nested too deep becomes the exchange's error here
                 if exchange.error is None and response.status_code == 429 and attempts <= self.safety.max_retries:
                     wait = _retry_after(response)
                     if wait is not None and wait <= self.safety.max_retry_after:
@@ -171,7 +181,18 @@ class Session:
         # the request that went out carries the auth flow's changes (signature, token)
         if exchange.response is not None:
             exchange.request = exchange.response.request
+        self._learn(client, exchange.request)
         return exchange
+
+    def _learn(self, client: httpx.Client, request: httpx.Request) -> None:
+        """Tokens the auth flow obtained (login access/refresh) and credentials it put on the wire join the
+        redactor before anything of this exchange is reported."""
+        tokens = getattr(client.auth, "tokens", None)
+        tokens = tokens() if callable(tokens) else tokens
+        if tokens:
+            self.redactor.add(*tokens)
+        self.redactor.learn_request(request)
+        LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
 
     def _read(self, response: httpx.Response) -> tuple[bytes, str | None]:
         cap = self.safety.max_body_bytes

@@ -113,8 +113,8 @@ def exchange_summary(exchange: Exchange, redactor: Any) -> dict[str, Any]:
     request = exchange.request
 
     def text(raw: bytes) -> str:
-        body = raw[:_SAMPLE_BYTES].decode("utf-8", "replace")
-        return redactor.text(body) + ("…" if len(raw) > _SAMPLE_BYTES else "")
+        # redact first, then cut: a secret straddling the cut must not leave its prefix in the report
+        return str(redactor.cut(raw.decode("utf-8", "replace"), _SAMPLE_BYTES))
 
     summary: dict[str, Any] = {
         "request": {"method": request.method, "url": redactor.url(str(request.url)),
@@ -188,7 +188,8 @@ class Recorder:
             for slot in slots(contract, body, contract.at(media.schema_pointer)):
                 if "enum" in slot.schema and not isinstance(slot.value, (dict, list)):
                     location = f"{status} " + "/".join(str(p) for p in slot.path if not isinstance(p, int))
-                    self.record.observe_enum(self.target.vendor, op.label, location, slot.value)
+                    self.record.observe_enum(self.target.vendor, op.label, self.redactor.text(location),
+                                             self.redactor.value(slot.value))
         except Exception:  # observation must never break a run
             return
 

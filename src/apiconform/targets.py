@@ -57,6 +57,8 @@ class Target:
     safety: Safety = field(default_factory=Safety)
     app: Any = None  # the ASGI mock app for in-process targets
     extra_secret_names: tuple[str, ...] = ()
+    _redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    _redactor_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def transport(self) -> httpx.BaseTransport:
         if self.app is not None:
@@ -64,7 +66,15 @@ class Target:
         return httpx.HTTPTransport(retries=0)
 
     def redactor(self) -> Redactor:
-        return Redactor(secret_values(self.credentials), self.extra_secret_names)
+        """The target's one redactor: every secret learned at run time (login tokens, signatures, values
+        seen on the wire) is masked by every report writer of this process from then on."""
+        if self._redactor is None or self._redactor_names != self.extra_secret_names:
+            from .exchange import LEARNED
+
+            self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
+                                       *LEARNED.get(self.vendor, ())], self.extra_secret_names)
+            self._redactor_names = self.extra_secret_names
+        return self._redactor
 
     def client(self, authenticated: bool = True, credentials: dict[str, str] | None = None) -> httpx.Client:
         """An httpx client with the vendor's auth flow (or other credentials, for auth checks)."""
@@ -114,6 +124,21 @@ def http_target(
     return Target(vendor, contract, base_url.rstrip("/"), "http", creds, safety)
 
 
+def url_secrets(url: str) -> list[str]:
+    """Credentials embedded in a URL: userinfo (user and password) and sensitive query parameter values."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from .redact import SENSITIVE_PARAMS
+
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return []
+    found = [v for v in (parts.username, parts.password) if v]
+    found += [v for k, v in parse_qsl(parts.query) if k.lower().replace("-", "_") in SENSITIVE_PARAMS]
+    return found
+
+
 class RateLimiter:
     """Client-side pacing: at most `rate` requests per second, shared by a target's clients."""
 
@@ -133,4 +158,4 @@ class RateLimiter:
             time.sleep(delay)
 
 
-__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace"]
+__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace", "url_secrets"]

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from ._deadline import exceeded, within
+from ._ledger import Exhausted, Ledger
 from ._limits import loads_bounded
 from .contracts import Operation
 from .targets import RateLimiter, Target
@@ -88,6 +90,8 @@ class Session:
         self.limiter = RateLimiter(self.safety.rate)
         self._lock = threading.Lock()
         self.sent = 0
+        # a live target's budget and rate are shared by every process of the run (see _ledger)
+        self.ledger = Ledger(_ledger_key(target), self.safety.max_requests, self.safety.rate) if target.kind != "mock" else None
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
 
@@ -128,11 +132,22 @@ class Session:
         self._clients.clear()
 
     def _spend(self) -> None:
+        budget = self.safety.max_requests
+        if self.ledger is not None:
+            try:
+                delay = self.ledger.take()
+            except Exhausted:
+                raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up") from None
+            with self._lock:
+                self.sent += 1
+            if delay > 0:
+                time.sleep(delay)
+            return
         with self._lock:
-            budget = self.safety.max_requests
             if budget is not None and self.sent >= budget:
                 raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up")
             self.sent += 1
+        self.limiter.wait()
 
     def send(self, op: Operation, request: httpx.Request, auth: str = "valid") -> Exchange:
         """Send with pacing, bounded 429 waits and safe retries; capture everything."""
@@ -145,12 +160,14 @@ class Session:
         started = time.perf_counter()
         while True:
             attempts += 1
-            self._spend()
-            self.limiter.wait()
+            self._spend()  # budget and pacing
+            attempt_started = time.perf_counter()
             try:
-                response = client.send(request, stream=True)
+                with within(self.safety.deadline):
+                    response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:
-                exchange.error = f"timeout: {type(exc).__name__}"
+                over = time.perf_counter() - attempt_started >= self.safety.deadline * 0.99
+                exchange.error = f"timeout: {type(exc).__name__}" + (self._deadline_note(True) if over else "")
             except httpx.TransportError as exc:
                 exchange.error = f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"
             except (ValueError, TypeError, UnicodeEncodeError) as exc:
@@ -162,7 +179,8 @@ class Session:
             else:
                 exchange.error = None
                 exchange.response = response
-                exchange.body, exchange.error = self._read(response)
+                with within(max(0.0, self.safety.deadline - (time.perf_counter() - attempt_started))):
+                    exchange.body, exchange.error = self._read(response)
                 exchange._parsed = False
                 if exchange.error is None:
                     exchange.json()  # a JSON answer nested too deep becomes the exchange's error here
@@ -194,18 +212,23 @@ class Session:
         self.redactor.learn_request(request)
         LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
 
+    def _deadline_note(self, over: bool = False) -> str:
+        return f" (request deadline of {self.safety.deadline:g} s exceeded)" if over or exceeded() else ""
+
     def _read(self, response: httpx.Response) -> tuple[bytes, str | None]:
         cap = self.safety.max_body_bytes
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_raw():
+                if exceeded():  # in-process transports do not go through the deadline-aware sockets
+                    return b"".join(chunks), f"timeout while reading body: request deadline of {self.safety.deadline:g} s exceeded"
                 size += len(chunk)
                 if size > cap:
                     return b"".join(chunks), f"body larger than the {cap // (1024 * 1024)} MiB cap (reading stopped)"
                 chunks.append(chunk)
         except httpx.TimeoutException as exc:
-            return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}"
+            return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}" + self._deadline_note()
         except httpx.TransportError as exc:
             return b"".join(chunks), f"transport error while reading body: {type(exc).__name__}: {self.redactor.text(str(exc))}"
         finally:
@@ -226,11 +249,27 @@ class Session:
         return body, None
 
 
+def _ledger_key(target: Target) -> str:
+    import hashlib
+
+    return f"{target.vendor}-{hashlib.sha1(target.base_url.encode()).hexdigest()[:8]}"
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+        seconds = float(value)
+    except ValueError:  # the HTTP-date form (RFC 9110 10.2.3)
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    return max(0.0, seconds) if seconds == seconds else None  # NaN: ignored

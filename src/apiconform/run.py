@@ -7,11 +7,12 @@ not hundreds of red tests.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 
@@ -75,6 +76,9 @@ def validate_options(options: RunOptions) -> list[str]:
 
     from .config import load_config
 
+    from ._settings import check_cli
+
+    check_cli(options.max_requests, options.rate)
     known = list_vendors()
     vendors = options.vendors or known
     settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad base_url: exit 2 before anything runs
@@ -92,6 +96,13 @@ def validate_options(options: RunOptions) -> list[str]:
     for vendor in options.targets:
         if vendor not in known:
             raise UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+    from ._settings import check_url
+
+    for vendor, url in options.targets.items():
+        check_url(url, f"--target {vendor}")
+    for vendor, spec in settings.targets.items():
+        if "base_url" in spec:
+            check_url(str(spec["base_url"]), f"{settings.source}: targets.{vendor}.base_url")
     resolve_drifts(_strip_vendor(options.drifts, known))
     wrap_faults(lambda *a: None, _strip_vendor(options.faults, known))
     if options.shard is not None:
@@ -136,26 +147,33 @@ def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
 
 
 def preflight(vendor: str, base_url: str | None = None) -> None:
-    """Reachability and credentials of a live target, checked once before any test (exit 3 if not)."""
+    """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
+
+    Both requests go through the target's Session: inside the run's budget and rate, with the body size
+    cap, bounded decompression and the request deadline of every other request."""
     from .config import load_config, target_from_config
-    from .exchange import Session
+    from .exchange import BudgetExhausted, Session
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url)
-    try:
-        with httpx.Client(timeout=httpx.Timeout(target.safety.read_timeout, connect=target.safety.connect_timeout)) as client:
-            client.get(target.base_url, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise TargetUnavailable(f"target {vendor} at {target.base_url} is unreachable: {type(exc).__name__}") from None
+    shown = target.redactor().url(target.base_url)
     probe = next((op for op in target.contract if op.is_safe and op.security and not op.path_params()), None)
-    if probe is None:
-        return
+    any_read = probe or next((op for op in target.contract if op.is_safe), None)
     session = Session(target)
     try:
+        if any_read is not None:
+            reach = session.send(any_read, httpx.Request("GET", target.base_url), auth="none")
+            if reach.response is None:
+                reason = ":".join((reach.error or "no answer").split(":")[:2]).strip()
+                raise TargetUnavailable(f"target {vendor} at {shown} is unreachable: {reason}")
+        if probe is None:
+            return
         exchange = session.send(probe, httpx.Request("GET", target.base_url + probe.path))
+    except BudgetExhausted:
+        return  # the budget is spent by the preflight itself: nothing more may be sent
     finally:
         session.close()
     if exchange.error and "AuthFailed" in exchange.error:
-        raise TargetUnavailable(f"target {vendor}: authentication failed ({exchange.error})")
+        raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(exchange.error)})")
     if exchange.status in (401, 403):
         raise TargetUnavailable(
             f"target {vendor}: credentials refused ({exchange.status} on {probe.label}); check the configured environment variables"
@@ -199,13 +217,27 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
 
     from .config import load_config
 
+    from ._ledger import ENV
+    from ._settings import check_reports_dir
+
     vendors = validate_options(options)
-    configured = load_config(Path.cwd()).targets
-    for vendor in vendors:  # every live target, from --target or from configuration
-        if vendor in options.targets or vendor in configured:
-            preflight(vendor, options.targets.get(vendor))
+    # every local input is checked before any request reaches a live target
     baseline = load_baseline(options.baseline, missing_ok=False) if options.baseline else None
-    options.reports_dir.mkdir(parents=True, exist_ok=True)
+    check_reports_dir(options.reports_dir)
+    configured = load_config(Path.cwd()).targets
+    live = [v for v in vendors if v in options.targets or v in configured]
+    with _shared_ledger(ENV):
+        for vendor in live:  # every live target, from --target or from configuration
+            preflight(vendor, options.targets.get(vendor))
+        return _execute(options, vendors, baseline, plugins)
+
+
+def _execute(options: RunOptions, vendors: list[str], baseline: Any, plugins: list[Any] | None) -> RunOutcome:
+    import pytest
+
+    from .gate import evaluate
+    from .report import load_run, write_reports
+
     for stale in ("allure-results", "allure-report"):
         shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
@@ -230,6 +262,24 @@ def execute(options: RunOptions, plugins: list[Any] | None = None) -> RunOutcome
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+@contextlib.contextmanager
+def _shared_ledger(env: str) -> Iterator[None]:
+    """One budget/rate ledger directory for the whole run (preflight, then every xdist worker)."""
+    import os
+    import tempfile
+
+    previous = os.environ.get(env)
+    with tempfile.TemporaryDirectory(prefix="apiconform-run-") as directory:
+        os.environ[env] = directory
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(env, None)
+            else:
+                os.environ[env] = previous
 
 
 class _Crashes:

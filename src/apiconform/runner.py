@@ -548,11 +548,14 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
 def run_examples(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
     """Every documented request example is sent; the answer must conform."""
     rec = Recorder(session.target, op, "examples", f"examples[{op.label}]")
+    if not any("value" in e and not e.get("x-erratum") for m in op.request_body.values() for e in m.examples.values()):
+        rec.skipped = "the docs show no request example for this operation"
+        return rec
+    if _skip_if_unsafe(rec, op):  # before discovery: a skipped write must not spend the budget on id lookups
+        return rec
     requests = example_requests(session.target, op, discovery.path_values(op), random.Random(seed))
     if not requests:
         rec.skipped = "the docs show no request example for this operation"
-        return rec
-    if _skip_if_unsafe(rec, op):
         return rec
     for request in requests:
         try:

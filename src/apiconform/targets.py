@@ -36,6 +36,12 @@ class Safety:
     max_retries: int = 2  # for idempotent requests and transport errors
     max_retry_after: float = 5.0  # longest Retry-After we wait for (seconds)
     max_body_bytes: int = 10 * 1024 * 1024
+    request_deadline: float | None = None  # connect + headers + body, overall (default: connect + read timeout)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take in all, however slowly the vendor drips its answer."""
+        return self.request_deadline if self.request_deadline is not None else self.connect_timeout + self.read_timeout
 
     @classmethod
     def for_live(cls) -> "Safety":
@@ -63,7 +69,9 @@ class Target:
     def transport(self) -> httpx.BaseTransport:
         if self.app is not None:
             return SyncASGITransport(self.app)
-        return httpx.HTTPTransport(retries=0)
+        from ._deadline import transport
+
+        return transport()
 
     def redactor(self) -> Redactor:
         """The target's one redactor: every secret learned at run time (login tokens, signatures, values

@@ -40,15 +40,17 @@ class CheckContext:
         actual: Any = None,
         severity: Severity | None = None,
     ) -> Finding:
+        # whatever the vendor sent back is redacted *before* anything is cut to size
+        redactor = self.redactor or Redactor(())
         return Finding(
             vendor=self.contract.vendor,
             operation=self.operation.label,
             check=check,
             category=category,
-            message=message,
-            pointer=pointer,
-            expected=_short(expected),
-            actual=_short(actual),
+            message=redactor.text(message),
+            pointer=redactor.text(pointer),
+            expected=_short(redactor.value(expected)),
+            actual=_short(redactor.value(actual)),
             status=self.exchange.status,
             curl=self.curl(),
             severity=severity or SEVERITY[category],
@@ -202,7 +204,7 @@ def content_type_conformance(ctx: CheckContext) -> list[Finding]:
                             f"Content-Type {actual} is not documented for status {ctx.exchange.status}",
                             expected=documented, actual=actual)]
     if _JSON_MEDIA.match(actual) and ctx.exchange.json() is NOT_JSON:
-        sample = ctx.exchange.body[:80].decode("utf-8", "replace")
+        sample = (ctx.redactor or Redactor(())).cut(ctx.exchange.body[:65536].decode("utf-8", "replace"), 80)
         return [ctx.finding("content_type_conformance", Category.CONTENT_TYPE,
                             f"body is labelled {actual} but is not valid UTF-8 JSON", expected="JSON", actual=sample)]
     return []

@@ -10,6 +10,7 @@ Live targets name the environment variables their credentials come from — neve
     allow_writes = false      # read-only unless true (or --allow-writes)
     connect_timeout = 5
     read_timeout = 20
+    request_deadline = 30     # one overall deadline per request: connect + headers + body (default: both timeouts)
     redact = ["X-Tenant"]     # extra header/param/field names to redact
     probe = "list_accounts"   # the safe operation the preflight checks (default: chosen from those that run)
     path_params = { account_id = "42" }   # path parameters fixed for this target, by name
@@ -30,7 +31,8 @@ from .errors import ApiconformError, ConfigError
 
 _TARGET_KEYS = {
     "base_url", "credentials", "max_requests", "rate", "allow_writes", "allowed_writes",
-    "connect_timeout", "read_timeout", "redact", "max_retry_after", "max_body_mb", "probe", "path_params",
+    "connect_timeout", "read_timeout", "redact", "max_retry_after", "max_body_mb", "request_deadline", "probe",
+    "path_params",
 }
 _TOP_KEYS = {"targets", "fail_on", "baseline"}
 
@@ -105,9 +107,9 @@ def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
         creds = spec.get("credentials", {})
         if not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
             raise ConfigError(f"{where}targets.{vendor}.credentials: expected field = \"ENV_VAR_NAME\" pairs")
-        for key in ("max_requests", "rate", "connect_timeout", "read_timeout", "max_retry_after", "max_body_mb"):
-            if key in spec and (not isinstance(spec[key], (int, float)) or isinstance(spec[key], bool) or spec[key] <= 0):
-                raise ConfigError(f"{where}targets.{vendor}.{key}: expected a positive number, got {spec[key]!r}")
+        from ._settings import check_target_spec
+
+        check_target_spec(spec, f"{where}targets.{vendor}")
         fixed = spec.get("path_params", {})
         if not isinstance(fixed, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in fixed.values()):
             raise ConfigError(f"{where}targets.{vendor}.path_params: expected name = \"value\" pairs")
@@ -141,7 +143,10 @@ def target_from_config(
     url = base_url or spec.get("base_url") or load_contract(vendor).server_url  # the documented production URL
     if not url:
         raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
-    writes = allow_writes or bool(spec.get("allow_writes", False))
+    from ._settings import check_cli
+
+    check_cli(max_requests, rate)  # also when pytest is run directly with --rate / --max-requests
+    writes = allow_writes or spec.get("allow_writes", False) is True
     safety = Safety(
         read_only=not writes,
         allowed_writes=frozenset(spec.get("allowed_writes", [])),
@@ -151,6 +156,7 @@ def target_from_config(
         read_timeout=float(spec.get("read_timeout", 20.0)),
         max_retry_after=float(spec.get("max_retry_after", 5.0)),
         max_body_bytes=int(float(spec.get("max_body_mb", 10)) * 1024 * 1024),
+        request_deadline=float(spec["request_deadline"]) if "request_deadline" in spec else None,
     )
     contract = load_contract(vendor)
     credential_env = dict(spec.get("credentials", {}))

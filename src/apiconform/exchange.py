@@ -17,6 +17,9 @@ from typing import Any
 
 import httpx
 
+from ._deadline import exceeded, within
+from ._ledger import Exhausted, Ledger
+from ._limits import loads_bounded
 from .contracts import Operation
 from .errors import ApiconformError
 from .targets import RateLimiter, Target
@@ -29,6 +32,9 @@ def bodiless(method: str, status: int) -> bool:
     return method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200
 
 
+#: Secrets learned at run time in this process, per vendor (the preflight's login tokens included), so a
+#: target built later for the same vendor masks them from its first report on.
+LEARNED: dict[str, set[str]] = {}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 
@@ -75,7 +81,10 @@ class Exchange:
         if not self._parsed:
             self._parsed = True
             try:
-                self._json = json.loads(self.body.decode("utf-8")) if self.body else NOT_JSON
+                value, too_deep = loads_bounded(self.body.decode("utf-8")) if self.body else (NOT_JSON, None)
+                self._json = NOT_JSON if too_deep else value
+                if too_deep and self.error is None:  # unusable, like an oversized body: a finding, never a crash
+                    self.error = f"body is {too_deep} (not judged further)"
             except (UnicodeDecodeError, ValueError):
                 self._json = NOT_JSON
         return self._json
@@ -90,6 +99,8 @@ class Session:
         self.limiter = RateLimiter(self.safety.rate)
         self._lock = threading.Lock()
         self.sent = 0
+        # a live target's budget and rate are shared by every process of the run (see _ledger)
+        self.ledger = Ledger(_ledger_key(target), self.safety.max_requests, self.safety.rate) if target.kind != "mock" else None
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
         self.login_error: str | None = None
@@ -179,11 +190,22 @@ class Session:
             flow.close()
 
     def _spend(self) -> None:
+        budget = self.safety.max_requests
+        if self.ledger is not None:
+            try:
+                delay = self.ledger.take()
+            except Exhausted:
+                raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up") from None
+            with self._lock:
+                self.sent += 1
+            if delay > 0:
+                time.sleep(delay)
+            return
         with self._lock:
-            budget = self.safety.max_requests
             if budget is not None and self.sent >= budget:
                 raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up")
             self.sent += 1
+        self.limiter.wait()
 
     def send(self, op: Operation, request: httpx.Request, auth: str = "valid") -> Exchange:
         """Send with pacing, bounded 429 waits and safe retries; capture everything."""
@@ -196,12 +218,14 @@ class Session:
         started = time.perf_counter()
         while True:
             attempts += 1
-            self._spend()
-            self.limiter.wait()
+            self._spend()  # budget and pacing
+            attempt_started = time.perf_counter()
             try:
-                response = client.send(request, stream=True)
+                with within(self.safety.deadline):
+                    response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:
-                exchange.error = f"timeout: {type(exc).__name__}"
+                over = time.perf_counter() - attempt_started >= self.safety.deadline * 0.99
+                exchange.error = f"timeout: {type(exc).__name__}" + (self._deadline_note(True) if over else "")
             except httpx.TransportError as exc:
                 exchange.error = f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"
             except (ValueError, TypeError, UnicodeEncodeError) as exc:
@@ -214,7 +238,11 @@ class Session:
             else:
                 exchange.error = None
                 exchange.response = response
-                exchange.body, exchange.error = self._read(response)
+                with within(max(0.0, self.safety.deadline - (time.perf_counter() - attempt_started))):
+                    exchange.body, exchange.error = self._read(response)
+                exchange._parsed = False
+                if exchange.error is None:
+                    exchange.json()  # a JSON answer nested too deep becomes the exchange's error here
                 if exchange.error is None and response.status_code == 429 and attempts <= self.safety.max_retries:
                     wait = _retry_after(response)
                     if wait is not None and wait <= self.safety.max_retry_after:
@@ -230,7 +258,21 @@ class Session:
         # the request that went out carries the auth flow's changes (signature, token)
         if exchange.response is not None:
             exchange.request = exchange.response.request
+        self._learn(client, exchange.request)
         return exchange
+
+    def _learn(self, client: httpx.Client, request: httpx.Request) -> None:
+        """Tokens the auth flow obtained (login access/refresh) and credentials it put on the wire join the
+        redactor before anything of this exchange is reported."""
+        tokens = getattr(client.auth, "tokens", None)
+        tokens = tokens() if callable(tokens) else tokens
+        if tokens:
+            self.redactor.add(*tokens)
+        self.redactor.learn_request(request)
+        LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
+
+    def _deadline_note(self, over: bool = False) -> str:
+        return f" (request deadline of {self.safety.deadline:g} s exceeded)" if over or exceeded() else ""
 
     def _read(self, response: httpx.Response) -> tuple[bytes, str | None]:
         cap = self.safety.max_body_bytes
@@ -238,12 +280,14 @@ class Session:
         size = 0
         try:
             for chunk in response.iter_raw():
+                if exceeded():  # in-process transports do not go through the deadline-aware sockets
+                    return b"".join(chunks), f"timeout while reading body: request deadline of {self.safety.deadline:g} s exceeded"
                 size += len(chunk)
                 if size > cap:
                     return b"".join(chunks), f"body larger than the {cap // (1024 * 1024)} MiB cap (reading stopped)"
                 chunks.append(chunk)
         except httpx.TimeoutException as exc:
-            return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}"
+            return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}" + self._deadline_note()
         except httpx.TransportError as exc:
             return b"".join(chunks), f"transport error while reading body: {type(exc).__name__}: {self.redactor.text(str(exc))}"
         finally:
@@ -264,11 +308,27 @@ class Session:
         return body, None
 
 
+def _ledger_key(target: Target) -> str:
+    import hashlib
+
+    return f"{target.vendor}-{hashlib.sha1(target.base_url.encode()).hexdigest()[:8]}"
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+        seconds = float(value)
+    except ValueError:  # the HTTP-date form (RFC 9110 10.2.3)
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    return max(0.0, seconds) if seconds == seconds else None  # NaN: ignored

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import EXIT_FINDINGS, EXIT_OK, ConfigError
+from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ConfigError
 from .findings import Category, Finding
 from .report._run import RunRecord, write_text_atomic
 
@@ -140,6 +140,8 @@ def load_baseline(path: str | os.PathLike[str], missing_ok: bool = False) -> Bas
         raise ConfigError(f"{p}: baseline file not found (create it with `apiconform baseline update`)") from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read baseline: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: baseline is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
 
     loader = _Loader(text)
     try:
@@ -253,9 +255,10 @@ def evaluate(
             result.ignored.append(f)
     result.unused = [w for fp, w in active.items() if fp not in used]
     result.uncovered = uncovered_by_budget(record)
-    result.nothing_tested = not any(not (c.skipped and not c.findings) for c in record.cases)
-    bad = result.failing or result.uncovered or result.nothing_tested
-    result.exit_code = EXIT_FINDINGS if bad else EXIT_OK
+    result.nothing_tested = not _executed(record)
+    result.exit_code = EXIT_FINDINGS if result.failing or result.uncovered else EXIT_OK
+    if not result.failing and result.nothing_tested:
+        result.exit_code = EXIT_USAGE  # nothing tested is no verdict: a gate must never pass on it
     result.summary = _summary(record, result, gating)
     return result
 
@@ -276,8 +279,12 @@ def uncovered_by_budget(record: RunRecord) -> list[str]:
     return [f"{v} {o}" for v, o in sorted(starved - ran)]
 
 
+def _executed(record: RunRecord) -> int:
+    return sum(1 for c in record.cases if not (c.skipped and not c.findings))
+
+
 def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> list[str]:
-    executed = sum(1 for c in record.cases if not (c.skipped and not c.findings))
+    executed = _executed(record)
     vendors = sorted({f.vendor for f in r.failing})
     if r.failing:
         head = (
@@ -285,7 +292,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
             f"{'s' if len(vendors) != 1 else ''}: {', '.join(vendors)}"
         )
     elif executed == 0:
-        head = "gate: FAIL - nothing tested: 0 cases ran (check the selection, the target and the skip reasons)"
+        head = "gate: NO VERDICT - nothing tested: 0 cases ran (every case was skipped; see why above); exit 2"
     elif r.uncovered:
         head = f"gate: FAIL - incomplete: {len(r.uncovered)} operations never ran (request budget used up)"
     else:

@@ -65,6 +65,36 @@ def pytest_configure(config: pytest.Config) -> None:
     config._apiconform_cases = []  # type: ignore[attr-defined]
     config._apiconform_obs = []  # type: ignore[attr-defined]
     config._apiconform_started = time.time()  # type: ignore[attr-defined]
+    from ._ledger import ENV
+
+    if not hasattr(config, "workerinput") and not os.environ.get(ENV) and _has_live_targets(config):
+        # pytest run directly: this controller owns the run's shared budget/rate ledger (workers inherit it)
+        import tempfile
+
+        ledger = tempfile.TemporaryDirectory(prefix="apiconform-run-")
+        os.environ[ENV] = ledger.name
+        config._apiconform_ledger = ledger  # type: ignore[attr-defined]
+
+
+def _has_live_targets(config: pytest.Config) -> bool:
+    from .config import load_config
+    from .errors import ApiconformError
+
+    if config.getoption("--target", default=None):
+        return True
+    try:
+        return bool(load_config(Path(str(config.invocation_params.dir))).targets)
+    except ApiconformError:
+        return False
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ledger = getattr(config, "_apiconform_ledger", None)
+    if ledger is not None:
+        from ._ledger import ENV
+
+        os.environ.pop(ENV, None)
+        ledger.cleanup()
 
 
 # --- configuration -------------------------------------------------------------------------------------

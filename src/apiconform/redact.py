@@ -9,6 +9,7 @@ scrubbed too.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -93,12 +94,47 @@ class Redactor:
         if not fresh - self._values:
             return
         self._values |= fresh
-        forms: set[str] = set()
-        for v in self._values:
-            forms |= {v, quote(v, safe=""), quote_plus(v), quote(v)}  # URL-encoded forms
-            forms |= {json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1]}  # JSON-escaped
-        ordered = sorted(forms, key=len, reverse=True)  # longest first: no partial leftovers
-        self._pattern = re.compile("|".join(re.escape(f) for f in ordered))
+        self._longest = max(len(v) for v in self._values)
+        # every character raw, \uXXXX-escaped or %XX-encoded (any mix, any hex case), then the base64
+        # forms: a vendor echoing a token escaped, URL-encoded or base64-wrapped must not leak it either
+        alternatives = [_char_level(v) for v in sorted(self._values, key=len, reverse=True)]
+        alternatives += [re.escape(b) for b in sorted({b for v in self._values for b in _base64_cores(v)}, key=len, reverse=True)]
+        self._pattern = re.compile("|".join(alternatives))
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The secret values this redactor masks (known at construction or learned since)."""
+        return frozenset(self._values)
+
+    def learn_request(self, request: Any) -> None:
+        """Learn the credentials an auth flow put on the wire (tokens, signatures, session keys): a vendor
+        echoing them back must not get them into a report, even when they were never configured."""
+        found: list[str] = []
+        for name, value in request.headers.multi_items():
+            lower = name.lower()
+            if lower in ("cookie",):
+                found += [part.partition("=")[2].strip() for part in value.split(";")]
+            elif lower in self.header_names:
+                scheme, sep, rest = value.partition(" ")
+                found.append(rest.strip() if sep and scheme.lower() in _AUTH_SCHEMES else value.strip())
+        for name, value in request.url.params.multi_items():
+            if _norm(name) in self.param_names:
+                found.append(value)
+        self.add(*found)
+
+    def cut(self, text: str, limit: int) -> str:
+        """The first `limit` characters of `text`, redacted *before* cutting (a secret across the cut must
+        not leave its prefix behind) - without redacting megabytes to keep a few kilobytes."""
+        if len(text) <= limit:
+            return self.text(text)
+        margin = 16 * getattr(self, "_longest", 16) + 64
+        size = limit + margin
+        while True:
+            red = self.text(text[:size])
+            # an unmasked partial secret can only sit in the last `margin` characters of what was redacted
+            if size >= len(text) or len(red) >= limit + margin:
+                return red[:limit] + "…"
+            size *= 2
 
     # ------------------------------------------------------------ free text
 
@@ -179,7 +215,8 @@ class Redactor:
         if "@" in netloc:
             userinfo, _, hostport = netloc.rpartition("@")
             user, sep, _ = userinfo.partition(":")
-            netloc = f"{self.text(user)}:{MASK}@{hostport}" if sep else f"{self.text(user)}@{hostport}"
+            # a lone user name is often the key itself (https://KEY@host): masked too
+            netloc = f"{self.text(user)}:{MASK}@{hostport}" if sep else f"{MASK}@{hostport}"
         query = self._query(parts.query) if parts.query else ""
         return urlunsplit((parts.scheme, netloc, self.text(parts.path), query, self.text(parts.fragment)))
 
@@ -189,6 +226,17 @@ class Redactor:
         """A redacted deep copy: every scalar under a sensitive key is masked (recursively under
         sensitive containers too), and every other string is passed through `text`."""
         return self._json(obj, False)  # type: ignore[return-value]
+
+    def value(self, obj: Any) -> Any:
+        """Any value a finding carries (JSON-like or not), redacted: JSON by structure, others by their repr."""
+        if obj is None or isinstance(obj, (bool, int, float)):
+            return obj
+        if isinstance(obj, (str, Mapping, list, tuple)):
+            try:
+                return self.json(obj)
+            except RecursionError:
+                return self.text(repr(obj)[:4096])
+        return self.text(repr(obj))
 
     def _json(self, obj: Any, hidden: bool) -> Any:
         if isinstance(obj, Mapping):
@@ -262,6 +310,40 @@ class Redactor:
         if body not in (None, b"", ""):
             argv += ["--data-raw", self.body(body, content_type)]
         return " ".join(shlex.quote(a) for a in argv)
+
+
+def _char_level(value: str) -> str:
+    """A regex matching `value` with each character raw, JSON-escaped (\\uXXXX) or percent-encoded."""
+    parts = []
+    for char in value:
+        options = [re.escape(char)]
+        code = ord(char)
+        if code < 0x10000:
+            options.append(rf"\\[uU]{_hex_any_case(f'{code:04x}')}")
+        if code < 0x80:
+            options.append("%" + _hex_any_case(f"{code:02x}"))
+            if char == " ":
+                options.append(r"\+")
+        parts.append(options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")")
+    return "".join(parts)
+
+
+def _hex_any_case(digits: str) -> str:
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+def _base64_cores(value: str) -> set[str]:
+    """The base64 (standard and URL-safe) characters that depend only on `value`, at each of the three
+    byte alignments it can have inside a larger base64 string ("user:<key>", "Bearer <token>" ...)."""
+    raw = value.encode()
+    cores: set[str] = set()
+    for k in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * k + raw).decode().rstrip("=")
+            core = encoded[-(-8 * k // 6):(8 * (k + len(raw))) // 6]
+            if len(core) >= MIN_SECRET_LENGTH + 2:
+                cores.add(core)
+    return cores
 
 
 def _looks_like_form(text: str) -> bool:

@@ -7,11 +7,12 @@ not hundreds of red tests.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 
@@ -64,6 +65,9 @@ def validate_options(options: RunOptions) -> list[str]:
 
     from .config import load_config
 
+    from ._settings import check_cli
+
+    check_cli(options.max_requests, options.rate)
     known = list_vendors()
     vendors = options.vendors or known
     settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad base_url: exit 2 before anything runs
@@ -84,6 +88,13 @@ def validate_options(options: RunOptions) -> list[str]:
     if options.live and not settings.targets:
         raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
                          "or [targets.VENDOR] to apiconform.toml)")
+    from ._settings import check_url
+
+    for vendor, url in options.targets.items():
+        check_url(url, f"--target {vendor}")
+    for vendor, spec in settings.targets.items():
+        if "base_url" in spec:
+            check_url(str(spec["base_url"]), f"{settings.source}: targets.{vendor}.base_url")
     resolve_drifts(_strip_vendor(options.drifts, known))
     wrap_faults(lambda *a: None, _strip_vendor(options.faults, known))
     if options.shard is not None:
@@ -131,25 +142,29 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
               allow_writes: bool = False) -> str | None:
     """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
 
+    Every request goes through the target's Session: inside the run's budget and rate, with the body size
+    cap, bounded decompression and the request deadline of every other request.
     The probe is the target's configured `probe`, else a safe operation among those that will run whose
     path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
     login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
     operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
     from .config import load_config, target_from_config
-    from .exchange import Session
+    from .exchange import BudgetExhausted, Session
     from .identity import fixed_path_values
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
-    try:
-        with httpx.Client(timeout=httpx.Timeout(target.safety.read_timeout, connect=target.safety.connect_timeout)) as client:
-            client.get(target.base_url, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise TargetUnavailable(f"target {vendor} at {target.base_url} is unreachable: {type(exc).__name__}") from None
+    shown = target.redactor().url(target.base_url)
     session = Session(target)
     try:
+        any_read = next((op for op in target.contract if op.is_safe), None)
+        if any_read is not None:
+            reach = session.send(any_read, httpx.Request("GET", target.base_url), auth="none")
+            if reach.response is None:
+                reason = ":".join((reach.error or "no answer").split(":")[:2]).strip()
+                raise TargetUnavailable(f"target {vendor} at {shown} is unreachable: {reason}")
         identities = session.identities()
         if session.login_error:
-            raise TargetUnavailable(f"target {vendor}: authentication failed ({session.login_error})")
+            raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(session.login_error)})")
         probe = choose_probe(target, operations or [], identities)
         if probe is None:
             return None
@@ -160,11 +175,13 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
             raise UsageError(f"target {vendor}: probe {probe.label} needs path parameter(s) {', '.join(probe.path_params())}; "
                              f"set them in targets.{vendor}.path_params")
         exchange = session.send(probe, httpx.Request("GET", target.base_url + path))
+    except BudgetExhausted:
+        return None  # the budget is spent by the preflight itself: nothing more may be sent
     finally:
         session.close()
     if exchange.error and "AuthFailed" in exchange.error and exchange.login_answer is None:
         # refused credentials stop the run; a login answer that drifted is judged as a finding instead
-        raise TargetUnavailable(f"target {vendor}: authentication failed ({exchange.error})")
+        raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(exchange.error)})")
     if exchange.status == 401 or (exchange.status == 403 and not target.logged_in):
         raise TargetUnavailable(
             f"target {vendor}: credentials refused ({exchange.status} on {probe.label}); check the configured environment variables"
@@ -227,21 +244,30 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
 def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
     `progress` is called with every engine event (`plugins` is kept for callers and ignored)."""
-    from .gate import evaluate, load_baseline
-    from .report import write_reports
-
+    from ._ledger import ENV
     from .config import load_config
+    from .gate import load_baseline
+    from ._settings import check_reports_dir
 
     vendors = validate_options(options)
-    configured = load_config(Path.cwd()).targets
-    notes = []
-    for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
-        if vendor in options.targets or (options.live and vendor in configured):
-            note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes)
-            if note:
-                notes.append(note)
+    # every local input is checked before any request reaches a live target
     baseline = load_baseline(options.baseline, missing_ok=False) if options.baseline else None
-    options.reports_dir.mkdir(parents=True, exist_ok=True)
+    check_reports_dir(options.reports_dir)
+    configured = load_config(Path.cwd()).targets
+    notes: list[str] = []
+    with _shared_ledger(ENV):
+        for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
+            if vendor in options.targets or (options.live and vendor in configured):
+                note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes)
+                if note:
+                    notes.append(note)
+        return _execute(options, vendors, baseline, progress, notes)
+
+
+def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: Any, notes: list[str]) -> RunOutcome:
+    from .gate import evaluate
+    from .report import write_reports
+
     for stale in ("allure-results", "allure-report"):
         shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
@@ -261,6 +287,24 @@ def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+@contextlib.contextmanager
+def _shared_ledger(env: str) -> Iterator[None]:
+    """One budget/rate ledger directory for the whole run (preflight, then every worker process)."""
+    import os
+    import tempfile
+
+    previous = os.environ.get(env)
+    with tempfile.TemporaryDirectory(prefix="apiconform-run-") as directory:
+        os.environ[env] = directory
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(env, None)
+            else:
+                os.environ[env] = previous
 
 
 def engine_options(options: RunOptions, vendors: list[str]) -> Any:

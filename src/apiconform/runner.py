@@ -254,8 +254,8 @@ def exchange_summary(exchange: Exchange, redactor: Any) -> dict[str, Any]:
     request = exchange.request
 
     def text(raw: bytes) -> str:
-        body = raw[:_SAMPLE_BYTES].decode("utf-8", "replace")
-        return redactor.text(body) + ("…" if len(raw) > _SAMPLE_BYTES else "")
+        # redact first, then cut: a secret straddling the cut must not leave its prefix in the report
+        return str(redactor.cut(raw.decode("utf-8", "replace"), _SAMPLE_BYTES))
 
     summary: dict[str, Any] = {
         "request": {"method": request.method, "url": redactor.url(str(request.url)),
@@ -336,7 +336,8 @@ class Recorder:
             for slot in slots(contract, body, contract.at(media.schema_pointer)):
                 if "enum" in slot.schema and not isinstance(slot.value, (dict, list)):
                     location = f"{status} " + "/".join(str(p) for p in slot.path if not isinstance(p, int))
-                    self.record.observe_enum(self.target.vendor, op.label, location, slot.value)
+                    self.record.observe_enum(self.target.vendor, op.label, self.redactor.text(location),
+                                             self.redactor.value(slot.value))
         except Exception:  # observation must never break a run
             return
 
@@ -755,11 +756,14 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
 def run_examples(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
     """Every documented request example is sent; the answer must conform."""
     rec = Recorder(session.target, op, "examples", f"examples[{op.label}]")
+    if not any("value" in e and not e.get("x-erratum") for m in op.request_body.values() for e in m.examples.values()):
+        rec.skipped = "the docs show no request example for this operation"
+        return rec
+    if _skip_if_unsafe(rec, op):  # before discovery: a skipped write must not spend the budget on id lookups
+        return rec
     requests = example_requests(session.target, op, discovery.path_values(op), random.Random(seed))
     if not requests:
         rec.skipped = "the docs show no request example for this operation"
-        return rec
-    if _skip_if_unsafe(rec, op):
         return rec
     for request in requests:
         try:

@@ -36,6 +36,12 @@ class Safety:
     max_retries: int = 2  # for idempotent requests and transport errors
     max_retry_after: float = 5.0  # longest Retry-After we wait for (seconds)
     max_body_bytes: int = 10 * 1024 * 1024
+    request_deadline: float | None = None  # connect + headers + body, overall (default: connect + read timeout)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take in all, however slowly the vendor drips its answer."""
+        return self.request_deadline if self.request_deadline is not None else self.connect_timeout + self.read_timeout
 
     @classmethod
     def for_live(cls) -> "Safety":
@@ -61,14 +67,26 @@ class Target:
     probe: str | None = None  # the operationId the preflight checks (config `probe`), else chosen
     identities: dict[str, str] = field(default_factory=dict)  # resource -> the caller's own id (captured)
     logged_in: bool = False  # a login endpoint accepted the credentials during this run
+    _redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    _redactor_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def transport(self) -> httpx.BaseTransport:
         if self.app is not None:
             return SyncASGITransport(self.app)
-        return httpx.HTTPTransport(retries=0)
+        from ._deadline import transport
+
+        return transport()
 
     def redactor(self) -> Redactor:
-        return Redactor(secret_values(self.credentials), self.extra_secret_names)
+        """The target's one redactor: every secret learned at run time (login tokens, signatures, values
+        seen on the wire) is masked by every report writer of this process from then on."""
+        if self._redactor is None or self._redactor_names != self.extra_secret_names:
+            from .exchange import LEARNED
+
+            self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
+                                       *LEARNED.get(self.vendor, ())], self.extra_secret_names)
+            self._redactor_names = self.extra_secret_names
+        return self._redactor
 
     def client(self, authenticated: bool = True, credentials: dict[str, str] | None = None) -> httpx.Client:
         """An httpx client with the vendor's auth flow (or other credentials, for auth checks)."""
@@ -139,6 +157,21 @@ def http_target(
     return Target(vendor, contract, base_url.rstrip("/"), "http", creds, safety)
 
 
+def url_secrets(url: str) -> list[str]:
+    """Credentials embedded in a URL: userinfo (user and password) and sensitive query parameter values."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from .redact import SENSITIVE_PARAMS
+
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return []
+    found = [v for v in (parts.username, parts.password) if v]
+    found += [v for k, v in parse_qsl(parts.query) if k.lower().replace("-", "_") in SENSITIVE_PARAMS]
+    return found
+
+
 class RateLimiter:
     """Client-side pacing: at most `rate` requests per second, shared by a target's clients."""
 
@@ -158,4 +191,4 @@ class RateLimiter:
             time.sleep(delay)
 
 
-__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace"]
+__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace", "url_secrets"]

@@ -197,10 +197,15 @@ def _body(contract: Contract, op: Operation, request: WireRequest) -> None:
         return
     request.media_type = content_type
     if JSON_MEDIA.match(content_type):
+        from ._limits import loads_bounded
+
         try:
-            request.body = json.loads(request.raw_body)
+            request.body, too_deep = loads_bounded(request.raw_body)
         except (ValueError, UnicodeDecodeError):
             request.violations.append(Violation("body", "body", "Malformed JSON body."))
+            return
+        if too_deep:  # refused before any recursive validation could exhaust the stack
+            request.violations.append(Violation("body", "body", f"Request body is {too_deep}."))
             return
     elif content_type == FORM_MEDIA:
         try:

@@ -82,6 +82,22 @@ def check_contract(name_or_path: str | os.PathLike[str]) -> CheckResult:
     return CheckResult(file, len(contract), examples, errata, tuple(problems))
 
 
+def _remote_refs(raw: Any) -> list[tuple[str, str]]:
+    """(pointer, $ref) of every reference to another host (http:, https:, //host), found without recursion."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(raw, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.lower().startswith(("http:", "https:", "//", "ftp:")):
+                found.append((pointer or "/", ref))
+            stack.extend((v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}") for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+    return sorted(found)
+
+
 def _copy(raw: Any) -> Any:
     import copy
 
@@ -99,6 +115,11 @@ def _lint(file: str, raw: Any) -> Iterator[Problem]:
         validator_cls = OpenAPIV30SpecValidator
     else:
         yield Problem(file, "/openapi", f"expected an OpenAPI 3.0.x or 3.1.x version, got {version or 'nothing'!r}")
+        return
+    remote = _remote_refs(raw)
+    if remote:  # the lint never fetches anything over the network
+        for pointer, ref in remote[:10]:
+            yield Problem(file, pointer, f"remote $ref {ref!r} is not fetched (bundle it into the contract folder)")
         return
     try:
         errors = list(validator_cls(raw).iter_errors())

@@ -69,6 +69,8 @@ def read_document(path: Path) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text)
+        if "&" in text and "*" in text:
+            _refuse_alias_bombs(path, text)
         return yaml.load(text, Loader=_YAML_LOADER)  # libyaml when available: 4-5x faster on large contracts
     except json.JSONDecodeError as exc:
         raise ContractError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
@@ -107,6 +109,36 @@ def _load(path: Path) -> Contract:
     contract = Contract(vendor=vendor, path=path, document=document, registry=registry, base_uri=base_uri)
     contract.operations = {op.label: op for op in _index_operations(contract)}
     return contract
+
+
+#: More expanded nodes than this (through anchors and aliases) is an alias bomb, not a contract.
+MAX_EXPANDED_NODES = 2_000_000
+
+
+def _refuse_alias_bombs(path: Path, text: str) -> None:
+    """Reject YAML whose anchors/aliases expand to an absurd size ("billion laughs"), before anything walks
+    the expanded document: the node graph is composed once and its expanded size counted with memoisation."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else (
+            list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if done:
+            sizes[id(node)] = min(MAX_EXPANDED_NODES + 1, 1 + sum(sizes.get(id(c), 1) for c in children))
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    if root is not None and sizes.get(id(root), 0) > MAX_EXPANDED_NODES:
+        raise ContractError(f"{path}: refused: YAML anchors/aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
+                            "(an alias bomb)")
 
 
 def _retrieve(uri: str) -> Resource:

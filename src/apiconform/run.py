@@ -45,7 +45,8 @@ class RunOptions:
     operations: list[str] = field(default_factory=list)
     allure: bool = True
     progress: bool = True
-    pytest_args: list[str] = field(default_factory=list)
+    pytest_args: list[str] = field(default_factory=list)  # kept for callers; the engine runs without pytest
+    argv: list[str] = field(default_factory=list)  # the command line, for the record
 
 
 @dataclass

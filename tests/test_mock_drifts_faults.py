@@ -80,20 +80,20 @@ def _no_count(contract: Contract, app: Any, op_id: str, response: httpx.Response
 DRIFT_CASES: dict[str, list[tuple[str, str, str, str, dict[str, Any], Callable[..., None]]]] = {
     "enum-value-changed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _violates("enum", ["account_type"]))],
     "field-type-changed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _violates("type", ["id"])),
-                           ("tesla-ce", "list_providers", "GET", "/api/v2/provider/", {}, _violates("type"))],
+                           ("tesla-ce", "list_provider_enrolments", "GET", "/api/v2/provider/1001/enrolment/", {}, _violates("type"))],
     "required-field-dropped": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _violates("required", [])),
                                ("goodstack", "create_eligibility_subscription", "POST", "/v1/eligibility-subscriptions",
                                 {"json": {"organisationId": "organisation_1"}}, _violates("required"))],
     "field-renamed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _violates("required", []))],
     "null-not-allowed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _violates("type", ["id"]))],
     "status-code-changed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _undocumented_status),
-                            ("tesla-ce", "list_providers", "GET", "/api/v2/provider/", {}, _undocumented_status)],
+                            ("tesla-ce", "list_provider_enrolments", "GET", "/api/v2/provider/1001/enrolment/", {}, _undocumented_status)],
     "content-type-changed": [("eduframe", "get_account", "GET", "/accounts/1001", {}, _undocumented_media_type)],
     "error-shape-changed": [("eduframe", "get_account", "GET", "/accounts/424242", {}, _error_shape),
                             ("ctrlhub", "create_qualification_award", "POST", "/v3/qualification-awards",
                              {"json": {}, "headers": {"Content-Type": "application/vnd.api+json"}}, _error_shape)],
     "pagination-header-missing": [("eduframe", "list_accounts", "GET", "/accounts", {"params": {"per_page": 1}}, _no_link),
-                                  ("tesla-ce", "list_providers", "GET", "/api/v2/provider/", {}, _no_count)],
+                                  ("tesla-ce", "list_provider_enrolments", "GET", "/api/v2/provider/1001/enrolment/", {}, _no_count)],
 }
 
 

@@ -35,7 +35,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     from .contracts import load_contract
 
     picked = select_scheme(load_contract(vendor))
-    fields = CREDENTIAL_FIELDS.get(flow_of(picked[1]) if picked else "", ())
+    fields = CREDENTIAL_FIELDS.get((flow_of(picked[1]) if picked else None) or "", ())
     prefix = "APICONFORM_" + vendor.upper().replace("-", "_") + "_"
     env = {f: prefix + f.upper() for f in fields if os.environ.get(prefix + f.upper())}
     from .fidelity import auth_operations

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from .contracts import Contract, Operation
-from .errors import UsageError
+from .errors import ApiconformError, UsageError
 from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
@@ -127,8 +127,8 @@ class _Recorder:
 
         config = _auth_config(self.contract)
         if op.path == config.get("login") and isinstance(answer, dict):
-            token = answer.get("token") if isinstance(answer.get("token"), dict) else {}
-            self.tokens = {k: str(v) for k, v in token.items()}
+            token = answer.get("token")
+            self.tokens = {k: str(v) for k, v in token.items()} if isinstance(token, dict) else {}
             self.session.redactor.add(*self.tokens.values())
             source = str((config.get("identity") or {}).get("from", ""))
             if source.startswith("$response.body#"):
@@ -202,7 +202,7 @@ def record(session: Session, probes: tuple[str, ...] = DEFAULT_PROBES) -> list[d
 PROBES = ("anonymous", "wrong-credentials", "other-identity")
 
 
-def _probe(session: Session, op: Operation, values: dict[str, str], recorder: "_Recorder",
+def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _Recorder,
            kinds: tuple[str, ...]) -> list[dict[str, Any]]:
     """How the target answers the same safe request without credentials, with forged ones, and under
     another caller's identity (only where the contract declares an identity scope). Safe methods only."""
@@ -236,7 +236,7 @@ def har_entry(exchange: Exchange, session: Session) -> dict[str, Any]:
     content = req.content.decode("utf-8", "replace") if req.content else ""
     text = exchange.body.decode("utf-8", "replace")
     return {
-        "startedDateTime": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "startedDateTime": dt.datetime.now(dt.UTC).isoformat(),
         "time": round(exchange.elapsed * 1000, 3),
         "request": {
             "method": req.method, "url": red.url(str(req.url)), "httpVersion": "HTTP/1.1", "cookies": [],
@@ -445,7 +445,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
     for index, entry in enumerate(entries, 1):
         try:
             op = contract.operation(str(entry.get("_operation")))
-        except Exception:
+        except (KeyError, ValueError, ApiconformError):
             raise UsageError(f"cassette entry {index}: unknown operation {entry.get('_operation')!r}") from None
         recorded_req, recorded_resp = entry["request"], entry["response"]
         path = _replay_path(contract, op, recorded_req["url"], mapping)

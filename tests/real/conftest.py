@@ -24,6 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.real_vendor)
+            item.add_marker(pytest.mark.xdist_group("tesla-real"))  # one server per run, tests in file order
 
 
 @pytest.fixture(scope="session")

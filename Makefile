@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 ALLURE := .tools/node_modules/.bin/allure
 
-.PHONY: setup gate test clean allure mutation
+.PHONY: setup gate test test-fast clean allure mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,7 +23,11 @@ gate: setup
 
 # The tool's own tests. Exit code 5 (no tests collected) is an error here, never a silent pass.
 test: setup
-	$(BIN)/python -m pytest tests -q -n 2 -p xdist
+	$(BIN)/python -m pytest tests -q -n 2 -p xdist --dist loadgroup
+
+# The same without the real-vendor tests (tests/real: the real TeSLA CE server, a few minutes).
+test-fast: setup
+	$(BIN)/python -m pytest tests -q -n 2 -p xdist -m "not real_vendor"
 
 # Mutation testing of checks.py, validation.py and the runner's judge (mutmut 3; a few minutes, not part of CI).
 # Prints the mutation score; survivors must be explained in docs/mutation-survivors.md.

@@ -88,7 +88,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         plan.examples = args.examples
     if args.drift:
         plan.drifts = args.drift
-    plan.sections = args.only or ["gate", "throughput", "detection", "scaling"]
+    plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity"]
     return plan
 
 
@@ -597,6 +597,54 @@ def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------- output
 
 
+def section_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
+    """Record every operation on the REAL TeSLA CE server (issue 12), replay against the mock: agreement.
+    Also the mock recorded and replayed against itself (the tool's own ceiling, expected 100 %)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from apiconform.exchange import Session
+    from apiconform.fidelity import auth_operations, record, verify
+    from apiconform.targets import Safety, http_target, mock_target
+
+    out: dict[str, Any] = {}
+    entries = record(Session(mock_target("tesla-ce")))
+    out["mock_vs_mock"] = verify(Session(mock_target("tesla-ce", seed=3)), entries).agreement
+    try:
+        from real.tesla_server import start_server, vendor_dir
+    except ImportError as exc:
+        return {**out, "skipped": f"tests/real not importable: {exc}"}
+    if not (vendor_dir() / "start.sh").is_file():
+        return {**out, "skipped": f"no real TeSLA CE scripts at {vendor_dir()}"}
+    t0 = time.perf_counter()
+    server = start_server(tmp / "tesla-real")
+    out["server_start_s"] = time.perf_counter() - t0
+    try:
+        contract_target = http_target("tesla-ce", server.base_url, credentials={
+            "role_id": server.credentials["role_id"], "secret_id": server.credentials["secret_id"]})
+        safety = Safety(read_only=False, allowed_writes=auth_operations(contract_target.contract), max_requests=300, rate=50)
+        live = http_target("tesla-ce", server.base_url, credentials=dict(contract_target.credentials), safety=safety)
+        t0 = time.perf_counter()
+        recorded = record(Session(live))
+        out["record_s"] = time.perf_counter() - t0
+        result = verify(Session(mock_target("tesla-ce")), recorded)
+    finally:
+        server.stop()
+    out.update(exchanges=result.exchanges, agreeing=result.agreeing, agreement=result.agreement,
+               operations=len({e["_operation"] for e in recorded}), of_operations=len(live.contract),
+               differences=[f"{d.operation}: {d.aspect}: {d.detail}" for d in result.differences])
+    return out
+
+
+def render_fidelity(fid: dict[str, Any]) -> str:
+    if "skipped" in fid:
+        return f"\nfidelity (TeSLA real server vs mock): skipped ({fid['skipped']}); mock vs mock {fid['mock_vs_mock']:.1%}"
+    rows = [["real TeSLA CE 1.0.10 vs mock", f"{fid['agreeing']}/{fid['exchanges']}", f"{fid['agreement']:.1%}",
+             f"{fid['operations']}/{fid['of_operations']}"],
+            ["mock vs mock (ceiling)", "", f"{fid['mock_vs_mock']:.1%}", ""]]
+    text = table("fidelity: recorded exchanges the mock answers alike (goal >= 95 %)",
+                 ["recording", "agree", "agreement", "operations"], rows)
+    return text + "\n" + "\n".join(f"  differs: {d}" for d in fid["differences"])
+
+
 def table(title: str, headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
@@ -785,7 +833,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
-    parser.add_argument("--only", action="append", choices=["gate", "throughput", "detection", "scaling"],
+    parser.add_argument("--only", action="append", choices=["gate", "throughput", "detection", "scaling", "fidelity"],
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
@@ -806,7 +854,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as name:
         tmp = Path(name)
         for section, fn in (("gate", section_gate), ("throughput", section_throughput),
-                            ("detection", section_detection), ("scaling", section_scaling)):
+                            ("detection", section_detection), ("scaling", section_scaling),
+                            ("fidelity", section_fidelity)):
             if section in plan.sections:
                 print(f"[{section}]", flush=True)
                 t0 = time.perf_counter()
@@ -817,6 +866,8 @@ def main() -> None:
     derive(results, plan)
     text = render(results)
     print(text)
+    if "fidelity" in results:
+        print(render_fidelity(results["fidelity"]))
     print(f"\ntotal benchmark time {results['total_s']:.0f} s; load average at start/end "
           f"{results['machine']['loadavg_at_start']} / {results['machine']['loadavg_at_end']} on {os.cpu_count()} CPUs "
           f"(figures are only comparable on an otherwise idle machine); JSON: {args.out}")

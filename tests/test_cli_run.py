@@ -129,7 +129,7 @@ def test_drift_fails_the_gate_and_every_report_agrees_with_run_json(drifted: tup
 
     # the one-screen summary names findings and how to reproduce the run
     assert "create_eligibility_subscription" in result.stdout
-    assert f"--seed {record['seed']}" in result.stdout
+    assert f"--seed={record['seed']}" in result.stdout and "--drift=enum-value-changed" in result.stdout
 
 
 def test_coverage_lists_documented_and_exercised_operations(drifted: tuple[Result, Path]) -> None:

@@ -202,3 +202,24 @@ def test_reproduce_line_repeats_the_run_exactly(tmp_path: Path, monkeypatch: pyt
     assert again.exit_code == first.exit_code
     assert sorted((c["operation"], c["suite"], tuple(f["fingerprint"] for f in c["findings"]))
                   for c in record(tmp_path)["cases"]) == verdicts
+
+
+def test_each_tests_rerun_command_carries_every_option_and_reproduces_it() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    args = ["suites/test_properties.py", "--vendor", "eduframe", "--operation", "list_accounts", "--drift",
+            "field-type-changed", "--max-examples", "3", "--seed", "5", "-q", "-p", "no:xdist", "-p", "no:cacheprovider"]
+    first = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=root, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 1, first.stdout[-2000:]
+    line = next(line.strip() for line in first.stdout.splitlines() if line.strip().startswith("rerun: pytest "))
+    command = shlex.split(line[len("rerun: "):])
+    for expected in ("--vendor=eduframe", "--operation=list_accounts", "--drift=field-type-changed",
+                     "--max-examples=3", "--seed=5"):
+        assert expected in command, command
+    again = subprocess.run([sys.executable, "-m", *command, "-p", "no:xdist", "-p", "no:cacheprovider"], cwd=root,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1 and "1 failed" in again.stdout, again.stdout[-2000:]
+    findings = sorted(x for x in first.stdout.splitlines() if x.strip().startswith("["))
+    assert findings == sorted(x for x in again.stdout.splitlines() if x.strip().startswith("[")) and findings

@@ -533,6 +533,8 @@ def test_cli_prints_base_url_credentials_and_example_then_serves(cli: click.Grou
     assert "http://127.0.0.1:8123" in result.output and expect in result.output
     assert [(h, p) for _, h, p in served] == [("127.0.0.1", 8123)]
     curl = [line.strip() for line in result.output.splitlines() if line.strip().startswith("curl -i")]
+    if vendor == "tesla-ce":  # the example reads the caller's own provider, which the mock answers (not a 403)
+        assert "/api/v2/provider/1001/" in curl[0]
     if vendor in ("eduframe", "goodstack", "ctrlhub"):  # the printed example works as printed (here in-process)
         served.clear()
         CliRunner().invoke(cli, ["mock", vendor, "--port", "8123"])

@@ -40,7 +40,7 @@ DRIFT_CASES = {
     "field-type-changed": ("goodstack", "create_eligibility_subscription", "properties", Category.FIELD_TYPE),
     "required-field-dropped": ("tesla-ce", "read_provider", "properties", Category.REQUIRED_FIELD),
     "field-renamed": ("goodstack", "create_eligibility_subscription", "properties", Category.REQUIRED_FIELD),
-    "null-not-allowed": ("tesla-ce", "list_providers", "properties", Category.FIELD_TYPE),
+    "null-not-allowed": ("tesla-ce", "list_provider_enrolments", "properties", Category.FIELD_TYPE),  # list_providers: 403
     "error-shape-changed": ("goodstack", "create_eligibility_subscription", "negative", Category.ERROR_SHAPE),
     "status-code-changed": ("eduframe", "list_accounts", "properties", Category.STATUS_CODE),
     "content-type-changed": ("ctrlhub", "create_qualification_award", "properties", Category.CONTENT_TYPE),

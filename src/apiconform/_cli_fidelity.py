@@ -17,14 +17,17 @@ from .errors import UsageError
 @click.option("--allow-writes", is_flag=True, help="also run creates/updates/actions/deletes (lifecycles)")
 @click.option("--max-requests", type=int, default=200, show_default=True)
 @click.option("--rate", type=float, default=5.0, show_default=True, help="requests per second")
-def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_requests: int, rate: float) -> None:
+@click.option("--probe", "probes", multiple=True, type=click.Choice(["anonymous", "other-identity", "wrong-credentials", "none"]),
+              help="auth probes per safe operation (repeatable; default: anonymous, other-identity)")
+def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_requests: int, rate: float,
+               probes: tuple[str, ...]) -> None:
     """Record a safe sequence covering every operation against a live target into a HAR cassette.
 
     Credentials come from APICONFORM_<VENDOR>_<FIELD> environment variables (e.g. APICONFORM_TESLA_CE_ROLE_ID)."""
     from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
     from .contracts import list_vendors
     from .exchange import Session
-    from .fidelity import record, write_cassette
+    from .fidelity import DEFAULT_PROBES, record, write_cassette
     from .targets import Safety, http_target
 
     if vendor not in list_vendors():
@@ -32,7 +35,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     from .contracts import load_contract
 
     picked = select_scheme(load_contract(vendor))
-    fields = CREDENTIAL_FIELDS.get(flow_of(picked[1]) if picked else "", ())
+    fields = CREDENTIAL_FIELDS.get((flow_of(picked[1]) if picked else None) or "", ())
     prefix = "APICONFORM_" + vendor.upper().replace("-", "_") + "_"
     env = {f: prefix + f.upper() for f in fields if os.environ.get(prefix + f.upper())}
     from .fidelity import auth_operations
@@ -41,7 +44,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
                     max_requests=max_requests, rate=rate)
     session = Session(http_target(vendor, url, credential_env=env, safety=safety))
     try:
-        entries = record(session)
+        entries = record(session, tuple(p for p in probes if p != "none") if probes else DEFAULT_PROBES)
     finally:
         session.close()
     write_cassette(out, vendor, entries)

@@ -13,16 +13,28 @@ import click
 from .errors import UsageError
 
 
-def _example_request(contract: Any) -> tuple[Any, str, list[str]]:
-    """The simplest authenticated call: a parameterless GET if there is one, else the first operation
-    with a body synthesized from its request schema. Returns (operation, path, extra curl arguments)."""
+def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, list[str]]:
+    """The simplest authenticated call: a GET needing no ids but the caller's own (`identity`, where the
+    contract declares one and scopes access by it), else the first operation with a body synthesized from
+    its request schema. Returns (operation, path, extra curl arguments)."""
     from .mock._synth import Synthesizer
 
+    declared: dict[str, Any] = {}
+    for scheme in contract.security_schemes.values():
+        declared = (scheme.get("x-apiconform-auth") or {}).get("identity") or declared
+    own = {n for o in contract for n, r in contract.path_param_resources(o).items() if r == declared.get("resource")}
+
+    def reachable(o: Any) -> bool:
+        if identity is None or not declared.get("scope"):
+            return not o.path_params()
+        params = o.path_params()  # inside the scope: the identity is in the path, and nothing else is needed
+        return bool(params) and all(n in own for n in params) and o.path.startswith(str(declared["scope"]).split("{")[0])
+
     secured = [op for op in contract if op.security and op.security[0]] or list(contract)
-    op = next((o for o in secured if o.method == "get" and not o.path_params()), secured[0])
+    op = next((o for o in secured if o.method == "get" and reachable(o)), secured[0])
     path = op.path
     for name in op.path_params():
-        path = path.replace("{" + name + "}", "1")
+        path = path.replace("{" + name + "}", str(identity) if identity is not None and name in own else "1")
     extra: list[str] = []
     if op.method != "get":
         extra += ["-X", op.method.upper()]
@@ -33,7 +45,7 @@ def _example_request(contract: Any) -> tuple[Any, str, list[str]]:
     return op, path, extra
 
 
-def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str) -> list[str]:
+def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str, identity: Any = None) -> list[str]:
     """How to authenticate against the mock: the credentials and one example command."""
     from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
 
@@ -42,7 +54,7 @@ def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str)
     flow = flow_of(scheme) if picked else None
     wanted = CREDENTIAL_FIELDS.get(flow or "", tuple(credentials))  # what a client sends, not the mock's own keys
     lines = ["credentials:"] + [f"  {name}={credentials[name]}" for name in wanted if name in credentials]
-    op, path, extra = _example_request(contract)
+    op, path, extra = _example_request(contract, identity)
     url = base_url + path
     config = scheme.get("x-apiconform-auth") or {}
     auth: list[str] = []
@@ -155,7 +167,7 @@ def mock(
     click.echo(f"{contract.title} mock ({vendor}, {len(contract)} operations) on {base_url}")
     if drifts or faults:
         click.echo(f"drifts: {', '.join(drifts) or 'none'}; faults: {', '.join(faults) or 'none'}")
-    for line in _credential_lines(contract, credentials, base_url):
+    for line in _credential_lines(contract, credentials, base_url, app.mock.ctx.identity()):
         click.echo(line)
     serve(app, host=host, port=port)
 

@@ -74,7 +74,8 @@ def _misspelt(path: Path, data: Any, section: tuple[str, ...]) -> None:
     if not isinstance(data, dict):
         return
     if section:  # pyproject.toml: [tool.apiconform] only; [apiconform], [tool.apiconform-x], [tool.api-conform] are typos
-        tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        raw_tool = data.get("tool")
+        tool: dict[str, Any] = raw_tool if isinstance(raw_tool, dict) else {}
         near = [f"tool.{k}" for k in tool if k != "apiconform" and k.replace("-", "").replace("_", "").startswith("apiconform")]
         near += [k for k in data if k.replace("-", "").replace("_", "").startswith("apiconform")]
         if near:

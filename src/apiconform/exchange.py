@@ -157,7 +157,7 @@ class Session:
             self._login()
         for spec in (s for s in specs if s.operation):
             try:
-                op = target.contract.operation(spec.operation)
+                op = target.contract.operation(str(spec.operation))
                 exchange = self.send(op, httpx.Request("GET", target.base_url + op.path))
             except (ApiconformError, BudgetExhausted, Unsendable):
                 continue
@@ -184,7 +184,7 @@ class Session:
             pass
         except httpx.HTTPError:
             pass
-        except Exception as exc:  # AuthFailed and the like: the preflight / the tests report it
+        except Exception as exc:  # noqa: BLE001 - AuthFailed and the like: the preflight / the tests report it
             self.login_error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
         finally:
             flow.close()

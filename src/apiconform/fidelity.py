@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from .contracts import Contract, Operation
-from .errors import UsageError
+from .errors import ApiconformError, UsageError
 from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
@@ -127,8 +127,8 @@ class _Recorder:
 
         config = _auth_config(self.contract)
         if op.path == config.get("login") and isinstance(answer, dict):
-            token = answer.get("token") if isinstance(answer.get("token"), dict) else {}
-            self.tokens = {k: str(v) for k, v in token.items()}
+            token = answer.get("token")
+            self.tokens = {k: str(v) for k, v in token.items()} if isinstance(token, dict) else {}
             self.session.redactor.add(*self.tokens.values())
             source = str((config.get("identity") or {}).get("from", ""))
             if source.startswith("$response.body#"):
@@ -166,8 +166,13 @@ def _path_values_of(op: Operation, raw_path: str) -> list[str]:
     return [values.get(n, "") for n in op.path_params()]
 
 
-def record(session: Session) -> list[dict[str, Any]]:
-    """Run the safe sequence against the session's target; HAR entries, redacted."""
+DEFAULT_PROBES = ("anonymous", "other-identity")
+
+
+def record(session: Session, probes: tuple[str, ...] = DEFAULT_PROBES) -> list[dict[str, Any]]:
+    """Run the safe sequence against the session's target; HAR entries, redacted. `probes`: each safe
+    secured operation is also sent without credentials (`anonymous`), under another caller's identity
+    (`other-identity`) and/or with forged credentials (`wrong-credentials`, opt-in)."""
     from .stateful import _fill
 
     target = session.target
@@ -189,7 +194,39 @@ def record(session: Session) -> list[dict[str, Any]]:
         answer = exchange.json()
         recorder.learn(op, exchange.request, None if answer is NOT_JSON else answer, exchange.status or 0)
         entries.append(har_entry(exchange, session))
+        if probes and op.is_safe and _auth_of(op) == "valid":
+            entries += _probe(session, op, values, recorder, probes)
     return entries
+
+
+PROBES = ("anonymous", "wrong-credentials", "other-identity")
+
+
+def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _Recorder,
+           kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """How the target answers the same safe request without credentials, with forged ones, and under
+    another caller's identity (only where the contract declares an identity scope). Safe methods only."""
+    from .stateful import _fill
+
+    out = []
+    plans: list[tuple[str, str, dict[str, str]]] = [("anonymous", "none", values), ("wrong-credentials", "wrong", values)]
+    identity = recorder.known.get("__identity__")
+    config = _auth_config(session.target.contract).get("identity") or {}
+    resources = session.target.contract.path_param_resources(op)
+    names = [n for n in op.path_params() if resources.get(n) == config.get("resource")]
+    if identity is not None and config.get("scope") and names:
+        other = str(int(identity) + 1) if str(identity).isdigit() else f"{identity}0"
+        plans.append(("other-identity", "valid", {**values, **{n: other for n in names}}))
+    for kind, auth, path_values in [p for p in plans if p[0] in kinds]:
+        request = session.client(auth).build_request(op.method.upper(), _fill(op, path_values))
+        try:
+            exchange = session.send(op, request, auth=auth)
+        except (BudgetExhausted, WriteRefused):
+            break
+        entry = har_entry(exchange, session)
+        entry["_probe"] = kind
+        out.append(entry)
+    return out
 
 
 def har_entry(exchange: Exchange, session: Session) -> dict[str, Any]:
@@ -199,7 +236,7 @@ def har_entry(exchange: Exchange, session: Session) -> dict[str, Any]:
     content = req.content.decode("utf-8", "replace") if req.content else ""
     text = exchange.body.decode("utf-8", "replace")
     return {
-        "startedDateTime": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "startedDateTime": dt.datetime.now(dt.UTC).isoformat(),
         "time": round(exchange.elapsed * 1000, 3),
         "request": {
             "method": req.method, "url": red.url(str(req.url)), "httpVersion": "HTTP/1.1", "cookies": [],
@@ -342,7 +379,7 @@ def _map_ids(resource: str | None, recorded: Any, replayed: Any, mapping: dict[t
     from .contracts import record_id
 
     mine, theirs = _first_item(replayed), _first_item(recorded)
-    if isinstance(mine, dict) and isinstance(theirs, dict):
+    if id_field and isinstance(mine, dict) and isinstance(theirs, dict):
         a, b = record_id(theirs, id_field), record_id(mine, id_field)
         if a is not None and b is not None:
             mapping[(resource or "", str(a))] = str(b)
@@ -408,7 +445,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
     for index, entry in enumerate(entries, 1):
         try:
             op = contract.operation(str(entry.get("_operation")))
-        except Exception:
+        except (KeyError, ValueError, ApiconformError):
             raise UsageError(f"cassette entry {index}: unknown operation {entry.get('_operation')!r}") from None
         recorded_req, recorded_resp = entry["request"], entry["response"]
         path = _replay_path(contract, op, recorded_req["url"], mapping)
@@ -425,9 +462,11 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
 
             body = fill_template(refresh_templates(config)[0]["body"], tokens)
         query = [(q["name"], mapping.get(("", q["value"]), q["value"])) for q in recorded_req.get("queryString", [])]
-        request = session.client().build_request(recorded_req["method"], path, params=query or None,
-                                                 json=body if body is not None else None)
-        exchange = session.send(op, request, auth=_auth_of(op))
+        probe = entry.get("_probe")
+        auth = {"anonymous": "none", "wrong-credentials": "wrong"}.get(str(probe), _auth_of(op))
+        request = session.client(auth).build_request(recorded_req["method"], path, params=query or None,
+                                                     json=body if body is not None else None)
+        exchange = session.send(op, request, auth=auth)
         replayed = exchange.json()
         try:
             recorded_body = json.loads(recorded_resp["content"].get("text") or "null")
@@ -448,7 +487,8 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
         diffs: list[Difference] = []
         status = exchange.status or 0
         if status != recorded_resp["status"]:
-            diffs.append(Difference(index, op.operation_id, "state" if op.is_safe and op.resource in written else "status",
+            aspect = f"status ({probe})" if probe else "state" if op.is_safe and op.resource in written else "status"
+            diffs.append(Difference(index, op.operation_id, aspect,
                                     f"vendor {recorded_resp['status']}, mock {status}"))
         else:
             if (exchange.media_type or "") != (recorded_resp["content"].get("mimeType") or ""):
@@ -466,8 +506,11 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
                 diffs.append(Difference(index, op.operation_id, "headers", f"vendor {sorted(vendor_headers)}, mock {sorted(mock_headers)}"))
         if not op.is_safe and status < 300:
             written.add(str(op.resource))
-        if status < 300 and recorded_resp["status"] < 300:
-            _map_ids(op.resource, recorded_body, replayed, mapping, resource_id_field(contract, op.resource))
+        if status < 300 and recorded_resp["status"] < 300 and not probe:
+            # an action's answer may be about other records (TeSLA's available_samples lists samples)
+            own = op.action in ("list", "read", "create", "update", "replace")
+            _map_ids(op.resource if own else None, recorded_body, replayed, mapping,
+                     resource_id_field(contract, op.resource) if own else "")
         result.differences += diffs
         result.agreeing += not diffs
     return result

@@ -15,7 +15,8 @@ Generic: nothing here knows a vendor. A target may also fix path parameters by n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .contracts import Contract, Operation
 

@@ -115,7 +115,7 @@ def id_style_value(schema: Any, rng: random.Random) -> str:
     kind = schema.get("type")
     if kind == "integer" or kind == ["integer"]:
         low = max(1, int(schema.get("minimum", 1)))
-        return str(rng.randint(low, max(low, int(schema.get("maximum", low + 999_999)))))
+        return str(rng.randint(low, max(low, min(int(schema.get("maximum", low + 999_999)), MAX_ID))))
     if schema.get("format") == "uuid":
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
     if schema.get("pattern"):
@@ -123,8 +123,8 @@ def id_style_value(schema: Any, rng: random.Random) -> str:
 
         try:
             return str(rstr.Rstr(rng).xeger(str(schema["pattern"]).lstrip("^").rstrip("$")))
-        except Exception:  # a pattern rstr cannot expand: fall back to a plain token
-            pass
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError):  # a pattern rstr cannot expand
+            pass  # fall back to a plain token
     length = max(int(schema.get("minLength", 8)), 1)
     return "".join(rng.choice(_ALNUM) for _ in range(min(length, int(schema.get("maxLength", length)))))
 
@@ -157,10 +157,14 @@ def _fits(contract: Contract, pointer: str | None, value: Any) -> bool:
         return False
 
 
+MAX_ID = 2**31 - 1  # ids are database keys: a valid case uses ids in the range real ones have
+
+
 def _looks_like_id(value: Any) -> bool:
     text = str(value)
-    return bool(text) and all(c.isascii() and (c.isalnum() or c in "-_.") for c in text) and text not in ("0",) \
-        and not text.startswith("-")
+    if isinstance(value, int) or text.isdigit():
+        return 1 <= int(text) <= MAX_ID
+    return bool(text) and all(c.isascii() and (c.isalnum() or c in "-_.") for c in text) and not text.startswith("-")
 
 
 def judge(contract: Contract, op: Operation, request: httpx.Request) -> str:

@@ -9,6 +9,8 @@ Every test in this folder is marked `real_vendor` (`-m "not real_vendor"` skips 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -24,18 +26,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.real_vendor)
+            item.add_marker(pytest.mark.xdist_group("tesla-real"))  # one server per run, tests in file order
 
 
 @pytest.fixture(scope="session")
-def tesla_real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeslaServer]:
+def tesla_real() -> Iterator[TeslaServer]:
     scripts = vendor_dir()
     if not (scripts / "start.sh").is_file():
         reason = f"real TeSLA CE scripts not found at {scripts} (clone the repo beside shared/)"
         if REQUIRED:
             pytest.fail(reason)
         pytest.skip(reason)
-    server = start_server(tmp_path_factory.mktemp("tesla-work"))
+    # not under pytest's basetemp: pytest prunes old basetemps, and a concurrent session could delete a
+    # running server's state (seen on a shared machine); this folder is ours and removed at the end
+    work = Path(tempfile.mkdtemp(prefix="apiconform-tesla-real-"))
     try:
-        yield server
+        server = start_server(work)
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        shutil.rmtree(work, ignore_errors=True)

@@ -51,13 +51,34 @@ def _free(port: int) -> bool:
     return True
 
 
+_HELD: dict[int, Any] = {}  # port -> its lock file, held while this process runs a server there
+
+
 def pick_port() -> int:
-    """A port in TESLA_REAL_PORTS whose Vault companion (PORT+200) is free as well."""
+    """A port in TESLA_REAL_PORTS whose Vault companion (PORT+200) is free as well, reserved with a lock file
+    so that parallel pytest workers (or sessions) never pick the same one before either server has bound it."""
+    import fcntl
+    import tempfile
+
     low, _, high = os.environ.get("TESLA_REAL_PORTS", "18000-18049").partition("-")
     for port in range(int(low), int(high or low) + 1):
-        if _free(port) and _free(port + 200):
-            return port
+        if port in _HELD or not (_free(port) and _free(port + 200)):
+            continue
+        handle = open(Path(tempfile.gettempdir()) / f"apiconform-tesla-port-{port}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _HELD[port] = handle
+        return port
     raise RuntimeError(f"no free port pair in TESLA_REAL_PORTS={low}-{high}")
+
+
+def release_port(port: int) -> None:
+    handle = _HELD.pop(port, None)
+    if handle is not None:
+        handle.close()
 
 
 @dataclass
@@ -98,10 +119,14 @@ class TeslaServer:
     def stop(self) -> None:
         subprocess.run(["bash", str(vendor_dir() / "stop.sh"), str(self.port)], env=self._script_env(),
                        capture_output=True, text=True, timeout=60, check=False)
+        release_port(self.port)
 
     def log(self, lines: int = 40) -> str:
-        path = self.run_dir / "server.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.is_file() else ""
+        return self.log_of("server.log", lines)
+
+    def log_of(self, name: str, lines: int = 15) -> str:
+        path = self.run_dir / name
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.is_file() else "(none)"
 
     def _script_env(self) -> dict[str, str]:
         return {**os.environ, "TESLA_WORK": str(self.work)}
@@ -129,12 +154,17 @@ def start_server(work: Path, port: int | None = None, seed: bool = True) -> Tesl
     port = port or pick_port()
     server = TeslaServer(port=port, work=work, credentials={}, timings=timings)
     began = time.monotonic()
-    done = subprocess.run(["bash", str(vendor_dir() / "start.sh"), str(port)], env=server._script_env(),
-                          capture_output=True, text=True, timeout=600, check=False)
+    for _attempt in range(3):  # start.sh waits 90 s for the server; on a loaded machine it may need longer:
+        done = subprocess.run(["bash", str(vendor_dir() / "start.sh"), str(port)], env=server._script_env(),
+                              capture_output=True, text=True, timeout=600, check=False)
+        if done.returncode == 0:  # ... running it again only waits again (it is idempotent)
+            break
     timings["start"] = time.monotonic() - began
     if done.returncode != 0:
+        logs = "\n".join(f"{name}: {server.log_of(name)}" for name in ("bootstrap.log", "migrate.log", "seed.log",
+                                                                       "fakevault.log", "server.log"))
         server.stop()
-        raise RuntimeError(f"start.sh {port} failed ({done.returncode}): {done.stderr[-2000:]}\n{server.log()}")
+        raise RuntimeError(f"start.sh {port} failed ({done.returncode}): {done.stderr[-2000:]}\n{logs}")
     server.credentials = json.loads((server.run_dir / "provider_credentials.json").read_text())
     if seed:
         began = time.monotonic()

@@ -25,7 +25,8 @@ Runtime expressions follow OpenAPI links: `$request.body#/ptr`, `$request.path.N
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..validation import WireRequest
 

@@ -347,3 +347,9 @@ def test_form_bodies_keep_blanks_tolerate_bare_names_and_coerce_by_schema():
     assert validate_request(EDU, typed, from_httpx(request, typed)).body == {"user_id": 5, "note": "7"}
     untyped = replace(teacher, request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, None, {})})
     assert validate_request(EDU, untyped, from_httpx(request, untyped)).body == {"user_id": "5", "note": "7"}
+
+
+def test_a_required_cookie_parameter_is_required():
+    op = replace(EDU.operations["list_accounts"], parameters=({"name": "sid", "in": "cookie", "required": True},))
+    w = validate_request(EDU, op, from_httpx(httpx.Request("GET", f"{BASE}/accounts"), op))
+    assert [(v.location, v.name) for v in w.violations] == [("cookie", "sid")]

@@ -273,10 +273,9 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
 
 @functools.lru_cache(maxsize=256)
 def _header_validator(contract: Contract, schema: str) -> Any:
-    from jsonschema import Draft202012Validator
+    from .contracts._model import FORMAT_CHECKER, Draft202012Validator
 
-    return Draft202012Validator(json.loads(schema), registry=contract.registry,
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=FORMAT_CHECKER)
 
 
 def _declared_headers(ctx: CheckContext) -> dict[str, Any]:

@@ -45,6 +45,7 @@ QUIRKS: dict[str, str] = {
     "annotations": "Prism validates requests with JSON Schema where contentMediaType/contentSchema are annotations, and "
                    "does not run vendor rules (HMAC signatures, AppRole secrets, idempotency): such invalid requests are accepted",
     "auth-presence": "Prism checks only that a security credential is present; a wrong value is accepted",
+    "auth-401": "when a credential is missing Prism answers 401 whatever the operation documents (Eduframe documents 403)",
     "error-choice": "for an invalid request Prism answers the first documented 4xx that fits its own validation (or 422), "
                     "not the vendor's choice, often with its own application/problem+json-style body instead of the documented one",
     "static-placeholders": "static response generation fills strings with 'string' and numbers with 0 where the schema has no "
@@ -68,8 +69,14 @@ def classify(finding: dict[str, Any], suite: str) -> str:
     if check == "idempotency":
         return "prism-quirk:stateless"
     status = finding.get("status") or 0
+    if check == "status_code_documented" and status == 401:
+        return "prism-quirk:auth-401"
+    if check == "status_code_documented" and status in (400, 422):
+        return "prism-quirk:error-choice"  # its own validation answer where the vendor documents none
     if status >= 400 and finding["category"] in ("error-shape", "content-type"):
         return "prism-quirk:error-choice"
+    if check == "response_headers_conformance" and finding.get("actual") in _PLACEHOLDERS:
+        return "prism-quirk:static-placeholders"
     expected = str(finding.get("expected") or "")
     if check == "response_schema_conformance" and finding.get("actual") in _PLACEHOLDERS and (
             "pattern" in expected or "format" in expected or "enum" in expected or "minimum" in expected):
@@ -133,6 +140,8 @@ def run(vendors: list[str], max_examples: int, suites: str, out: Path) -> dict[s
                 entry["cases"] += 1
             classified = [{"operation": e["finding"]["operation"], "check": e["finding"]["check"],
                            "category": e["finding"]["category"], "message": e["finding"]["message"][:200],
+                           "status": e["finding"].get("status"), "actual": e["finding"].get("actual"),
+                           "expected": e["finding"].get("expected"),
                            "cases": e["cases"], "class": classify(e["finding"], e["suite"])} for e in distinct.values()]
             rows.append({"vendor": vendor, "rc": done.returncode, "wall_s": round(time.perf_counter() - started, 1),
                          "cases": len(record.get("cases", [])), "distinct_findings": len(classified),

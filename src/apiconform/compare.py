@@ -149,7 +149,8 @@ class CompareReport:
                 if len(g.findings) == 1:
                     lines.append(f"  {sign} {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
                 else:
-                    lines.append(f"  {sign} {g.vendor} [{g.category.value}] {g.title}; e.g. {f.operation}: {f.message}")
+                    lines.append(f"  {sign} {g.vendor} [{g.category.value}] {g.title}; e.g. {f.operation}: {f.message}"
+                                 f" ({', '.join(g.fingerprints)})")
         for a, b in self.changed_category:
             lines.append(f"  ~ {b.vendor} {b.operation} {b.check} {a.category.value} -> {b.category.value}: {b.message}")
         for group in self.shape_groups():

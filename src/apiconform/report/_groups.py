@@ -102,6 +102,15 @@ class Group:
         where = self.operations[0] if ops == 1 else f"{ops} operations"
         return f"{self.category.value}: {self.kind} at {where}, {cases} case{'s' if cases != 1 else ''}"
 
+    def line(self, mark: str, all_fingerprints: bool = False) -> str:
+        """One text line: the finding itself when alone, else the root cause with one example."""
+        f = self.findings[0]
+        if len(self.findings) == 1:
+            return f"{mark} {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})"
+        fps = ", ".join(self.fingerprints) if all_fingerprints else (
+            f"{len(self.fingerprints)} fingerprints, first {self.fingerprints[0]}")
+        return f"{mark} {self.vendor} [{self.category.value}] {self.title}; e.g. {f.operation}: {f.message} ({fps})"
+
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "vendor": self.vendor, "category": self.category.value,
                 "check": self.check, "kind": self.kind, "operations": self.operations, "cases": len(self.findings),

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 ALLURE := .tools/node_modules/.bin/allure
 
-.PHONY: setup gate test test-fast clean allure mutation
+.PHONY: setup gate test test-fast clean allure mutation prism
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,12 @@ clean:
 
 # Allure 2 report CLI (needs Java 17+) into .tools/ (gitignored); `apiconform report` finds it there.
 allure: $(ALLURE)
+
+# Stoplight Prism (independent mock server) into .tools/, for the benchmark's false-positive figure.
+prism: .tools/node_modules/.bin/prism
+
+.tools/node_modules/.bin/prism:
+	npm install --prefix .tools --no-audit --no-fund @stoplight/prism-cli@5
 
 $(ALLURE):
 	npm install --prefix .tools --no-audit --no-fund allure-commandline@2

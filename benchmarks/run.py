@@ -76,7 +76,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
                     throughput=[("eduframe", 12), ("tesla-ce", 8)],
                     examples=10, detection_ops=8, detection_examples=5,
                     drifts=["enum-value-changed", "field-type-changed", "required-field-dropped", "status-code-changed",
-                            combos[0]],
+                            combos[0], "echo-value-changed", "login-tokens-null"],
                     scaling_ops=[5, 15], scaling_examples=[5, 10], scaling_examples_ops=5)
     else:
         plan = Plan(quick=False, gate_max_examples=None, gate_what_if=not args.no_what_if,
@@ -88,7 +88,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         plan.examples = args.examples
     if args.drift:
         plan.drifts = args.drift
-    plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity"]
+    plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives"]
     return plan
 
 
@@ -507,17 +507,34 @@ def section_throughput(plan: Plan, tmp: Path) -> dict[str, Any]:
     return {"rows": rows, "examples": plan.examples}
 
 
+# Drifts that only show on another vendor's operations: a create answer that echoes the request (Ctrl-Hub),
+# a login answer that drifts (TeSLA's AppRole login). Each gets its own faithful baseline on that vendor.
+DRIFT_HOME: dict[str, tuple[str, list[str]]] = {
+    "echo-value-changed": ("ctrlhub", ["create_qualification_award"]),
+    "login-tokens-null": ("tesla-ce", ["list_providers", "login_approle"]),
+    "login-html-200": ("tesla-ce", ["list_providers", "login_approle"]),
+}
+
+
 def section_detection(plan: Plan, tmp: Path) -> dict[str, Any]:
     from apiconform.mock.drifts import DRIFTS
 
-    vendor = "eduframe"
-    ops = pick_operations(vendor, plan.detection_ops)
+    home = "eduframe"
+    home_ops = pick_operations(home, plan.detection_ops)
     scenarios = ["(none: baseline)"] + plan.drifts
+    scenarios += [f"(none: baseline {v})" for v in sorted({DRIFT_HOME[d][0] for d in plan.drifts if d in DRIFT_HOME})]
+    scenarios.sort(key=lambda s: (0 if s == "(none: baseline)" else 1 if s.startswith("(none") else 2))
     rows = []
-    base_ac: set[tuple[str, str]] = set()
-    base_st: set[tuple[str, str]] = set()
+    baselines: dict[str, tuple[set[tuple[str, str]], set[tuple[str, str]]]] = {}
     for index, scenario in enumerate(scenarios):
-        drifts = [] if index == 0 else [d for d in scenario.split(",") if d]
+        drifts = [] if scenario.startswith("(none") else [d for d in scenario.split(",") if d]
+        vendor, ops = home, home_ops
+        if scenario.startswith("(none: baseline "):
+            vendor = scenario[len("(none: baseline "):-1]
+            ops = next(o for v, o in DRIFT_HOME.values() if v == vendor)
+        elif drifts and drifts[0] in DRIFT_HOME:
+            vendor, ops = DRIFT_HOME[drifts[0]]
+        base_ac, base_st = baselines.get(vendor, (set(), set()))
         print(f"  drift {scenario} ...", flush=True)
         counts = tmp / f"det-counts-{index}"
         counts.mkdir()
@@ -535,11 +552,11 @@ def section_detection(plan: Plan, tmp: Path) -> dict[str, Any]:
         with Served(vendor, drifts) as served:
             st = run_schemathesis(served, tmp, ops, plan.detection_examples, mode="all", label=f"det-{index}")
         st_found = {tuple(x) for x in st.get("failures", [])}
-        if index == 0:
-            base_ac, base_st = found, st_found
+        if not drifts:
+            baselines[vendor] = (found, st_found)
         ac_first = (counted["first_failure_epoch"] - ac.started) if counted["first_failure_epoch"] else None
         rows.append({
-            "scenario": scenario, "drifts": drifts, "expected_categories": expected,
+            "scenario": scenario, "vendor": vendor, "drifts": drifts, "expected_categories": expected,
             "apiconform": {"rc": ac.rc, "wall": ac.wall, "peak_rss_mb": ac.peak_rss_mb,
                            "detected": ac.rc == 1 and bool(found - base_ac),
                            "right_category": bool(set(expected) & set(categories)) if expected else None,
@@ -552,9 +569,10 @@ def section_detection(plan: Plan, tmp: Path) -> dict[str, Any]:
                              "time_to_first_finding": st.get("time_to_first_finding"),
                              "cases": st.get("cases"), "requests": st.get("requests"), "error": st.get("error")},
         })
-    drifted = rows[1:]
+    drifted = [r for r in rows if r["drifts"]]
     summary = {
-        "operations": ops, "examples": plan.detection_examples, "vendor": vendor,
+        "operations": home_ops, "examples": plan.detection_examples, "vendor": home,
+        "other_vendors": {d: {"vendor": v, "operations": o} for d, (v, o) in DRIFT_HOME.items() if d in plan.drifts},
         "apiconform_baseline_clean": rows[0]["apiconform"]["rc"] == 0,
         "schemathesis_baseline_clean": rows[0]["schemathesis"]["rc"] == 0,
         "schemathesis_baseline_checks": rows[0]["schemathesis"]["checks"],
@@ -563,6 +581,20 @@ def section_detection(plan: Plan, tmp: Path) -> dict[str, Any]:
         "scenarios": len(drifted),
     }
     return {"rows": rows, "summary": summary}
+
+
+def section_false_positives(plan: Plan, tmp: Path) -> dict[str, Any]:
+    """The gate against Stoplight Prism serving our contracts; every finding classified (benchmarks/prism_fp.py)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import prism_fp
+
+    if not prism_fp.PRISM.exists():
+        return {"skipped": "prism not installed: `make prism`"}
+    vendors = ["ctrlhub", "goodstack", "cofe-cms", "tesla-ce"] if plan.quick else prism_fp.VENDORS
+    result = prism_fp.run(vendors, 2 if plan.quick else 3, "examples,properties,stateful,negative", tmp / "prism-fp.json")
+    print(f"  false positives against Prism: {result['summary']['apiconform_false_positives']} of "
+          f"{result['summary']['distinct_findings']} distinct findings {result['summary']['by_class']}", flush=True)
+    return result
 
 
 def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:
@@ -833,7 +865,8 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
-    parser.add_argument("--only", action="append", choices=["gate", "throughput", "detection", "scaling", "fidelity"],
+    parser.add_argument("--only", action="append",
+                        choices=["gate", "throughput", "detection", "scaling", "fidelity", "false-positives"],
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
@@ -855,7 +888,7 @@ def main() -> None:
         tmp = Path(name)
         for section, fn in (("gate", section_gate), ("throughput", section_throughput),
                             ("detection", section_detection), ("scaling", section_scaling),
-                            ("fidelity", section_fidelity)):
+                            ("fidelity", section_fidelity), ("false-positives", section_false_positives)):
             if section in plan.sections:
                 print(f"[{section}]", flush=True)
                 t0 = time.perf_counter()

@@ -396,6 +396,14 @@ def test_content_length_on_204_is_not_truncation(status, truncated):
 
 
 # --- details the mutation run showed untested --------------------------------------------------------
+def test_the_registry_holds_every_check_with_its_categories():
+    assert list(CHECKS) == ["transport_ok", "not_a_server_error", "status_code_documented", "expected_outcome",
+                            "content_type_conformance", "response_schema_conformance", "response_headers_conformance",
+                            "response_echoes_request", "pagination_conformance"]
+    assert all(spec.name == name and spec.categories and callable(spec.fn) for name, spec in CHECKS.items())
+    assert CHECKS["transport_ok"].covers is None and CHECKS["transport_ok"].applies(None) is True
+
+
 def test_a_finding_carries_who_what_where_and_a_full_repro():
     op = CTRL.operations["create_qualification_award"]
     request = httpx.Request("POST", "https://api.test/v3/qualification-awards", content=b'{"a": "\xff"}',
@@ -471,7 +479,7 @@ def test_echo_pointers_unescape_and_index_lists():
     from dataclasses import replace as _replace
 
     op = _replace(CTRL.operations["create_qualification_award"],
-                  definition={"x-apiconform-echo": ["/a~1b/c~0d", "/items/1", "/items/5"]})
+                  definition={"x-apiconform-echo": ["/a~1b/c~0d", "/items/1", "/items/2", "/items/5"]})
     sent = {"a/b": {"c~d": "x"}, "items": ["p", "q"]}
 
     def echoed(answer: Any) -> list[str]:
@@ -523,6 +531,9 @@ def test_headers_covered_are_those_declared_for_the_status():
 
     op, ex = exchange(EDU, "list_accounts", body=[])
     assert _headers_covers(CheckContext(EDU, op, ex)) == (Category.PAGINATION,)
+    headers = {"X-Total": {"schema": {"type": "integer"}}, "X-Page": {"x-apiconform-category": "pagination"}}
+    custom = replace(op, responses={"200": replace(op.responses["200"], headers=headers)})
+    assert set(_headers_covers(CheckContext(EDU, custom, ex))) == {Category.FIELD_TYPE, Category.PAGINATION}
     op, ex = exchange(EDU, "list_accounts", status=418, body=[])
     assert _headers_covers(CheckContext(EDU, op, ex)) == ()
     assert header_category("Link", "not a mapping") is Category.PAGINATION

@@ -347,3 +347,16 @@ def test_form_bodies_keep_blanks_tolerate_bare_names_and_coerce_by_schema():
     assert validate_request(EDU, typed, from_httpx(request, typed)).body == {"user_id": 5, "note": "7"}
     untyped = replace(teacher, request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, None, {})})
     assert validate_request(EDU, untyped, from_httpx(request, untyped)).body == {"user_id": "5", "note": "7"}
+
+
+def test_a_required_cookie_parameter_is_required():
+    op = replace(EDU.operations["list_accounts"], parameters=({"name": "sid", "in": "cookie", "required": True},))
+    w = validate_request(EDU, op, from_httpx(httpx.Request("GET", f"{BASE}/accounts"), op))
+    assert [(v.location, v.name) for v in w.violations] == [("cookie", "sid")]
+
+
+def test_form_schema_without_properties_keeps_values_as_sent():
+    op = replace(TESLA.operations["login_approle"],
+                 request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, "/components/schemas/EmptyBody", {})})
+    request = httpx.Request("POST", LOGIN, content=b"a=1", headers={"content-type": FORM_MEDIA})
+    assert validate_request(TESLA, op, from_httpx(request, op)).body == {"a": "1"}

@@ -144,12 +144,8 @@ class CompareReport:
         from .report._groups import group_findings
 
         for sign, findings in (("+", self.appeared), ("-", self.disappeared)):
-            for g in group_findings(findings):  # one line per root cause; members in run.json / --format json
-                f = g.findings[0]
-                if len(g.findings) == 1:
-                    lines.append(f"  {sign} {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
-                else:
-                    lines.append(f"  {sign} {g.vendor} [{g.category.value}] {g.title}; e.g. {f.operation}: {f.message}")
+            for g in group_findings(findings):  # one line per root cause, every member's fingerprint named
+                lines.append(g.line(f"  {sign}", all_fingerprints=True))
         for a, b in self.changed_category:
             lines.append(f"  ~ {b.vendor} {b.operation} {b.check} {a.category.value} -> {b.category.value}: {b.message}")
         for group in self.shape_groups():

@@ -311,12 +311,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
     if r.failing:
         lines.append(f"  {len(groups)} root cause{'s' if len(groups) != 1 else ''}:")
     for g in groups[:MAX_SUMMARY_FINDINGS]:
-        f = g.findings[0]
-        if len(g.findings) == 1:
-            lines.append(f"  FAIL {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})")
-        else:
-            lines.append(f"  FAIL {g.vendor} [{g.category.value}] {g.title}; e.g. {f.operation}: {f.message} "
-                         f"({len(g.fingerprints)} fingerprints, first {g.fingerprints[0]})")
+        lines.append(g.line("  FAIL"))
     if len(groups) > MAX_SUMMARY_FINDINGS:
         lines.append(f"  ... {len(groups) - MAX_SUMMARY_FINDINGS} more root causes in matrix.html (reports directory)")
     if r.ignored:

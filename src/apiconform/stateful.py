@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .checks import NOT_JSON, POSITIVE, CheckContext
+from .checks import _MISSING, NOT_JSON, POSITIVE, CheckContext, _at_pointer
 from .contracts import Contract, Operation, record_id
 from .exchange import BudgetExhausted, Exchange, Session, Unsendable
 from .findings import Category
@@ -56,16 +56,8 @@ def _link_values(contract: Contract, create: Operation, status: int, body: Any, 
 
 
 def _at(body: Any, ptr: str) -> Any:
-    node = body
-    for raw in ptr.split("/")[1:]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        elif isinstance(node, dict) and token in node:
-            node = node[token]
-        else:
-            return None
-    return node
+    value = _at_pointer(body, ptr)
+    return None if value is _MISSING else value
 
 
 def _fill(op: Operation, values: dict[str, str]) -> str:

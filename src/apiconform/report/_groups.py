@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..findings import Category, Finding
 
@@ -100,6 +101,15 @@ class Group:
         ops, cases = len(self.operations), len(self.findings)
         where = self.operations[0] if ops == 1 else f"{ops} operations"
         return f"{self.category.value}: {self.kind} at {where}, {cases} case{'s' if cases != 1 else ''}"
+
+    def line(self, mark: str, all_fingerprints: bool = False) -> str:
+        """One text line: the finding itself when alone, else the root cause with one example."""
+        f = self.findings[0]
+        if len(self.findings) == 1:
+            return f"{mark} {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})"
+        fps = ", ".join(self.fingerprints) if all_fingerprints else (
+            f"{len(self.fingerprints)} fingerprints, first {self.fingerprints[0]}")
+        return f"{mark} {self.vendor} [{self.category.value}] {self.title}; e.g. {f.operation}: {f.message} ({fps})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "vendor": self.vendor, "category": self.category.value,

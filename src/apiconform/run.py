@@ -92,7 +92,8 @@ def validate_options(options: RunOptions) -> list[str]:
     from ._settings import check_url
 
     for vendor, url in options.targets.items():
-        check_url(url, f"--target {vendor}")
+        if url is not None:  # `--target VENDOR`: its configured base_url, checked below
+            check_url(url, f"--target {vendor}")
     for vendor, spec in settings.targets.items():
         if "base_url" in spec:
             check_url(str(spec["base_url"]), f"{settings.source}: targets.{vendor}.base_url")

@@ -70,7 +70,7 @@ def _config(workdir: Path, text: str) -> None:
     ("[targets.cofe-cms\nbase_url = 1\n", ["apiconform.toml", "invalid TOML"]),
     ('[targets.cofe-cms]\nbase_url = "https://x.example"\nbogus_key = 1\n', ["targets.cofe-cms", "unknown key(s) bogus_key"]),
     ('[targets.cofe-cms]\nbase_url = "ftp://x.example"\n', ["targets.cofe-cms.base_url", "http(s) URL"]),
-    ('[targets.cofe-cms]\nrate = -1\n', ["targets.cofe-cms.rate", "positive number"]),
+    ('[targets.cofe-cms]\nrate = -1\n', ["targets.cofe-cms.rate", "out of range"]),
     ('[targets.cofe-cms]\ncredentials = ["API_ID"]\n', ["targets.cofe-cms.credentials", "ENV_VAR_NAME"]),
     ('[targets.nosuch]\nbase_url = "https://x.example"\n', ["targets.nosuch", "unknown vendor"]),
 ])

@@ -104,9 +104,12 @@ class Redactor:
         """The secret values this redactor masks (known at construction or learned since)."""
         return frozenset(self._values)
 
-    def learn_request(self, request: Any) -> None:
-        """Learn the credentials an auth flow put on the wire (tokens, signatures, session keys): a vendor
-        echoing them back must not get them into a report, even when they were never configured."""
+    def learn_request(self, request: Any, skip: Iterable[str] = ()) -> None:
+        """Learn the credentials an auth flow put on the wire (tokens, session keys, key ids): a vendor
+        echoing them back must not get them into a report, even when they were never configured.
+        `skip`: parameters that change with every request (an HMAC signature is a one-off MAC, not a
+        credential; learning each one would grow the redactor without bound)."""
+        skipped = {_norm(n) for n in skip}
         found: list[str] = []
         for name, value in request.headers.multi_items():
             lower = name.lower()
@@ -116,7 +119,7 @@ class Redactor:
                 scheme, sep, rest = value.partition(" ")
                 found.append(rest.strip() if sep and scheme.lower() in _AUTH_SCHEMES else value.strip())
         for name, value in request.url.params.multi_items():
-            if _norm(name) in self.param_names:
+            if _norm(name) in self.param_names and _norm(name) not in skipped:
                 found.append(value)
         self.add(*found)
 

@@ -205,6 +205,11 @@ class Session:
         if exchange.response is not None:
             exchange.request = exchange.response.request
         self._learn(client, exchange.request)
+        if self.target.kind != "mock" and exchange.error is None and exchange.status is not None and exchange.status < 300:
+            body = exchange.json()
+            if body is not NOT_JSON:
+                self.redactor.learn_json(body)
+                LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
         return exchange
 
     def _learn(self, client: httpx.Client, request: httpx.Request) -> None:

@@ -123,6 +123,22 @@ class Redactor:
                 found.append(value)
         self.add(*found)
 
+    def learn_json(self, obj: Any, limit: int = 10_000) -> None:
+        """Learn string values under sensitive keys of a JSON answer (a login response's access/refresh
+        tokens): a vendor echoing them in later answers must not get them into a report."""
+        found: list[str] = []
+        stack: list[tuple[Any, bool]] = [(obj, False)]
+        while stack and limit > 0:
+            limit -= 1
+            node, hidden = stack.pop()
+            if isinstance(node, Mapping):
+                stack.extend((v, hidden or (isinstance(k, str) and _norm(k) in self.key_names)) for k, v in node.items())
+            elif isinstance(node, list):
+                stack.extend((v, hidden) for v in node)
+            elif hidden and isinstance(node, str):
+                found.append(node)
+        self.add(*found)
+
     def cut(self, text: str, limit: int) -> str:
         """The first `limit` characters of `text`, redacted *before* cutting (a secret across the cut must
         not leave its prefix behind) - without redacting megabytes to keep a few kilobytes."""
@@ -172,6 +188,8 @@ class Redactor:
     def _cookie(self, name: str, value: str) -> str:
         parts = value.split(";")
         if name == "set-cookie":  # first pair is the cookie, the rest are attributes
+            if re.search(r",\s*[^;,=\s]+=", value):  # several Set-Cookie headers joined by ", "
+                return ", ".join(self._cookie(name, v) for v in re.split(r",\s*(?=[^;,=\s]+=)", value))
             key, sep, _ = parts[0].partition("=")
             return ";".join([f"{key}={MASK}" if sep else MASK, *parts[1:]])
         out = []

@@ -13,8 +13,6 @@ import pytest
 from hostile_vendors import leak_probe
 
 
-@pytest.mark.xfail(strict=True, reason="open gap (issue 13): opaque TeSLA login tokens issued to logins this process "
-                   "did not make itself still leak (~25k hits, all 'opq...' tokens); every other form and place is clean")
 def test_no_form_of_any_secret_reaches_any_output(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     probe = leak_probe(tmp_path)
     captured = capfd.readouterr()

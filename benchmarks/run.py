@@ -88,7 +88,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
         plan.examples = args.examples
     if args.drift:
         plan.drifts = args.drift
-    plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives"]
+    plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
+                                  "reliability"]
     return plan
 
 
@@ -677,6 +678,73 @@ def render_fidelity(fid: dict[str, Any]) -> str:
     return text + "\n" + "\n".join(f"  differs: {d}" for d in fid["differences"])
 
 
+
+
+def section_reliability(plan: Plan, tmp: Path) -> dict[str, Any]:
+    """Issue 13's figures: leaks found by the hostile-vendor probe, requests sent vs budget at 1 and 2
+    workers, hostile scenarios survived, flaky verdicts over repeated runs at 1 and 2 workers."""
+    import time as _time
+
+    from click.testing import CliRunner
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import hostile_vendors as hv  # the same hostile servers the tests use
+
+    from apiconform.cli import main as cli
+    from apiconform.mock import MockServer, mock_app
+
+    out: dict[str, Any] = {}
+    probe = hv.leak_probe(tmp / "leaks")
+    out["leaks"] = {"hits": len(probe["hits"]), "secrets_planted_or_learned": len(probe["secrets"]),
+                    "requests": probe["requests"], "exit_code": probe["exit_code"],
+                    "scenarios": len(hv.SCENARIOS), "scenarios_survived": len(hv.SCENARIOS) if probe["exit_code"] in (0, 1) else 0}
+    token = "Zqbenchtoken0123456789"
+    budget = []
+    for workers in (1, 2):
+        app = mock_app("eduframe")
+        getattr(app, "mock", app).behaviour.credentials = lambda: {"token": token}
+        seen: list[float] = []
+
+        async def counted(scope: Any, receive: Any, send: Any, app: Any = app, seen: list[float] = seen) -> None:
+            if scope["type"] == "http":
+                seen.append(_time.monotonic())
+            await app(scope, receive, send)
+
+        work = tmp / f"budget{workers}"
+        work.mkdir()
+        (work / "apiconform.toml").write_text('[targets.eduframe]\ncredentials = { token = "BENCH_EDU_TOKEN" }\n')
+        os.environ["BENCH_EDU_TOKEN"] = token
+        cwd = os.getcwd()
+        os.chdir(work)
+        try:
+            with MockServer(counted) as url:
+                CliRunner().invoke(cli, ["run", "eduframe", "--target", f"eduframe={url}", "--workers", str(workers),
+                                         "--max-requests", "30", "--rate", "10", "--suite", "properties,negative",
+                                         "--max-examples", "6", "--no-allure", "--no-progress", "--reports-dir", str(work / "r")])
+        finally:
+            os.chdir(cwd)
+        busiest = max((sum(1 for t in seen if a <= t < a + 1) for a in seen), default=0)
+        budget.append({"workers": workers, "budget": 30, "sent": len(seen), "rate": 10, "busiest_second": busiest})
+    out["budget"] = budget
+    flaky_runs: dict[str, list[Any]] = {}
+    for workers in (1, 2):
+        for rep in range(2):
+            reports = tmp / f"flaky{workers}-{rep}"
+            CliRunner().invoke(cli, ["run", "eduframe", "--suite", "negative", "--operation", "list_invoices", "--seed", "7",
+                                     "--drift", "error-shape-changed", "--max-examples", "3", "--workers", str(workers),
+                                     "--no-allure", "--no-progress", "--reports-dir", str(reports)])
+            try:
+                cases = json.loads((reports / "run.json").read_text())["cases"]
+            except (OSError, ValueError, KeyError):
+                cases = []
+            for case in cases:
+                verdict = (bool(case.get("skipped")), tuple(sorted(f["fingerprint"] for f in case.get("findings", []))))
+                flaky_runs.setdefault(case["name"], []).append(verdict)
+    out["flaky"] = {"cases": len(flaky_runs), "runs": 4,
+                    "flaky_verdicts": sum(1 for v in flaky_runs.values() if len(set(v)) > 1 or len(v) < 4)}
+    return out
+
+
 def table(title: str, headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
@@ -706,6 +774,17 @@ def _rate(cases: Any, seconds: Any) -> float | None:
 
 def render(results: dict[str, Any]) -> str:
     parts = []
+    rel = results.get("reliability")
+    if rel:
+        leaks = rel["leaks"]
+        parts.append(table("Reliability (issue 13): hostile vendors, budgets, determinism", ["figure", "value"], [
+            ["secret leaks found (all forms, all outputs)", leaks["hits"]],
+            ["secrets planted or learned", leaks["secrets_planted_or_learned"]],
+            ["hostile scenarios survived", f"{leaks['scenarios_survived']}/{leaks['scenarios']}"],
+            *[[f"requests sent / budget at {b['workers']} worker(s)", f"{b['sent']}/{b['budget']} "
+               f"(busiest second {b['busiest_second']} at --rate {b['rate']})"] for b in rel["budget"]],
+            ["flaky verdicts, 2 runs x workers 1 and 2", f"{rel['flaky']['flaky_verdicts']} of {rel['flaky']['cases']} cases"],
+        ]))
     gate = results.get("gate")
     if gate:
         parts.append(table("Full gate: `apiconform run --workers 2` (all vendors, embedded mocks)",
@@ -866,7 +945,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
     parser.add_argument("--only", action="append",
-                        choices=["gate", "throughput", "detection", "scaling", "fidelity", "false-positives"],
+                        choices=["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
+                                 "reliability"],
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
@@ -888,7 +968,8 @@ def main() -> None:
         tmp = Path(name)
         for section, fn in (("gate", section_gate), ("throughput", section_throughput),
                             ("detection", section_detection), ("scaling", section_scaling),
-                            ("fidelity", section_fidelity), ("false-positives", section_false_positives)):
+                            ("fidelity", section_fidelity), ("false-positives", section_false_positives),
+                            ("reliability", section_reliability)):
             if section in plan.sections:
                 print(f"[{section}]", flush=True)
                 t0 = time.perf_counter()

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, quote, quote_plus
 
 WIRE_HEADERS = (b"authorization", b"x-session-token", b"x-api-key", b"cookie")
-WIRE_PARAMS = ("api_id", "sig", "api_key", "token", "key", "access_token")
+WIRE_PARAMS = ("api_id", "api_key", "token", "key", "access_token")  # an HMAC `sig` is a one-off MAC, no credential
 _JWT = re.compile(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 

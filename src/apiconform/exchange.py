@@ -104,6 +104,11 @@ class Session:
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
         self.login_error: str | None = None
+        self._per_request = tuple(
+            str((scheme.get("x-apiconform-auth") or {})["signature_param"])
+            for scheme in target.contract.security_schemes.values()
+            if "signature_param" in (scheme.get("x-apiconform-auth") or {})
+        )
 
     def client(self, auth: str = "valid") -> httpx.Client:
         """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
@@ -259,16 +264,24 @@ class Session:
         if exchange.response is not None:
             exchange.request = exchange.response.request
         self._learn(client, exchange.request)
+        if self.target.kind != "mock" and exchange.error is None and exchange.status is not None and exchange.status < 300:
+            body = exchange.json()
+            if body is not NOT_JSON:
+                self.redactor.learn_json(body)
+                LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
         return exchange
 
     def _learn(self, client: httpx.Client, request: httpx.Request) -> None:
         """Tokens the auth flow obtained (login access/refresh) and credentials it put on the wire join the
-        redactor before anything of this exchange is reported."""
+        redactor before anything of this exchange is reported. Not for the embedded mocks: each test's fresh
+        session logs in again, and their tokens are the mock's own JWTs (always masked by shape)."""
+        if self.target.kind == "mock":
+            return
         tokens = getattr(client.auth, "tokens", None)
         tokens = tokens() if callable(tokens) else tokens
         if tokens:
             self.redactor.add(*tokens)
-        self.redactor.learn_request(request)
+        self.redactor.learn_request(request, skip=self._per_request)
         LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
 
     def _deadline_note(self, over: bool = False) -> str:

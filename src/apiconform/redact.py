@@ -106,9 +106,12 @@ class Redactor:
         """The secret values this redactor masks (known at construction or learned since)."""
         return frozenset(self._values)
 
-    def learn_request(self, request: Any) -> None:
-        """Learn the credentials an auth flow put on the wire (tokens, signatures, session keys): a vendor
-        echoing them back must not get them into a report, even when they were never configured."""
+    def learn_request(self, request: Any, skip: Iterable[str] = ()) -> None:
+        """Learn the credentials an auth flow put on the wire (tokens, session keys, key ids): a vendor
+        echoing them back must not get them into a report, even when they were never configured.
+        `skip`: parameters that change with every request (an HMAC signature is a one-off MAC, not a
+        credential; learning each one would grow the redactor without bound)."""
+        skipped = {_norm(n) for n in skip}
         found: list[str] = []
         for name, value in request.headers.multi_items():
             lower = name.lower()
@@ -118,8 +121,24 @@ class Redactor:
                 scheme, sep, rest = value.partition(" ")
                 found.append(rest.strip() if sep and scheme.lower() in _AUTH_SCHEMES else value.strip())
         for name, value in request.url.params.multi_items():
-            if _norm(name) in self.param_names:
+            if _norm(name) in self.param_names and _norm(name) not in skipped:
                 found.append(value)
+        self.add(*found)
+
+    def learn_json(self, obj: Any, limit: int = 10_000) -> None:
+        """Learn string values under sensitive keys of a JSON answer (a login response's access/refresh
+        tokens): a vendor echoing them in later answers must not get them into a report."""
+        found: list[str] = []
+        stack: list[tuple[Any, bool]] = [(obj, False)]
+        while stack and limit > 0:
+            limit -= 1
+            node, hidden = stack.pop()
+            if isinstance(node, Mapping):
+                stack.extend((v, hidden or (isinstance(k, str) and _norm(k) in self.key_names)) for k, v in node.items())
+            elif isinstance(node, list):
+                stack.extend((v, hidden) for v in node)
+            elif hidden and isinstance(node, str):
+                found.append(node)
         self.add(*found)
 
     def cut(self, text: str, limit: int) -> str:
@@ -171,6 +190,8 @@ class Redactor:
     def _cookie(self, name: str, value: str) -> str:
         parts = value.split(";")
         if name == "set-cookie":  # first pair is the cookie, the rest are attributes
+            if re.search(r",\s*[^;,=\s]+=", value):  # several Set-Cookie headers joined by ", "
+                return ", ".join(self._cookie(name, v) for v in re.split(r",\s*(?=[^;,=\s]+=)", value))
             key, sep, _ = parts[0].partition("=")
             return ";".join([f"{key}={MASK}" if sep else MASK, *parts[1:]])
         out = []

@@ -46,6 +46,7 @@ class RunOptions:
     allure: bool = True
     progress: bool = True
     pytest_args: list[str] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)  # the command line as typed (scrubbed into run.json)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from .compare import compare_runs
+from .findings import categories_help
 from .errors import ConfigError
 from .gate import BASELINE_FILE, evaluate, load_baseline, write_baseline
 from .report import load_run, merge_records, write_reports
@@ -56,7 +57,7 @@ def _copy_allure_results(src: Path, dest: Path) -> int:
 @click.option("--gate", "as_gate", is_flag=True,
               help="exit with the gate's code (0 conformant, 1 findings), e.g. after merging CI shards")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]",
-              help="only these categories fail the gate (as in `apiconform run`)")
+              help="only these categories fail the gate (as in `apiconform run`): " + categories_help())
 def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path, allure: bool, as_gate: bool,
            fail_on: tuple[str, ...]) -> None:
     """Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards).

@@ -8,6 +8,7 @@ not hundreds of red tests.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -77,22 +78,24 @@ def validate_options(options: RunOptions) -> list[str]:
             raise UsageError(f"{settings.source}: targets.{vendor}: unknown vendor (known vendors: {', '.join(known)})")
     for vendor in vendors:
         if vendor not in known:
-            raise UsageError(f"unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+            raise UsageError(f"unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
     for suite in options.suites:
         if suite not in SUITE_FILES:
-            raise UsageError(f"unknown suite {suite!r} (known: {', '.join(SUITE_FILES)})")
+            raise UsageError(f"unknown suite {suite!r} ({_did_you_mean(suite, SUITE_FILES)}known: {', '.join(SUITE_FILES)})")
     for category in options.fail_on:
         Category.parse(category)
+    check_operations(options.operations, vendors)
     for vendor in options.targets:
         if vendor not in known:
-            raise UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+            raise UsageError(f"--target names unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
     if options.live and not settings.targets:
         raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
                          "or [targets.VENDOR] to apiconform.toml)")
     from ._settings import check_url
 
     for vendor, url in options.targets.items():
-        check_url(url, f"--target {vendor}")
+        if url is not None:  # `--target VENDOR`: its configured base_url, checked below
+            check_url(url, f"--target {vendor}")
     for vendor, spec in settings.targets.items():
         if "base_url" in spec:
             check_url(str(spec["base_url"]), f"{settings.source}: targets.{vendor}.base_url")
@@ -110,6 +113,45 @@ def validate_options(options: RunOptions) -> list[str]:
             raise ContractError(f"contract {vendor} is invalid: {result.problems[0]} "
                                 f"(run `apiconform contracts check {vendor}` for all {len(result.problems)})")
     return vendors
+
+
+def _did_you_mean(typed: str, known: Any) -> str:
+    """"did you mean X? " for a near miss (difflib), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(typed, list(known), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}? " if close else ""
+
+
+_OPERATION_ID = re.compile(r"^\s*operationId:\s*['\"]?([^'\"\s#]+)", re.M)
+
+
+def quick_operation_ids(vendor: str) -> set[str]:
+    """The operationIds of a vendor's contract read off its text (milliseconds; no YAML parse, no lint),
+    so an `--operation` typo fails before anything is loaded or generated."""
+    from .contracts import contract_path
+
+    try:
+        return set(_OPERATION_ID.findall(contract_path(vendor).read_text(encoding="utf-8")))
+    except (ApiconformError, OSError, UnicodeDecodeError):
+        return set()
+
+
+def check_operations(operations: list[str], vendors: list[str]) -> None:
+    """Every `--operation` names an operationId of one of the selected vendors (exit 2 with close matches)."""
+    if not operations:
+        return
+    ids = {vendor: quick_operation_ids(vendor) for vendor in vendors}
+    if not all(ids.values()):
+        return  # a contract whose operations cannot be read off its text: the plan decides
+    every = sorted(set().union(*ids.values()))
+    for operation in operations:
+        if operation in every or re.match(r"^[A-Z]+ /", operation):
+            continue
+        shown = ", ".join(vendors) if len(vendors) <= 3 else f"{len(vendors)} vendors"
+        listing = ", ".join(every[:8]) + (f", ... ({len(every)} in all)" if len(every) > 8 else "")
+        raise UsageError(f"--operation {operation!r}: no such operationId in {shown} "
+                         f"({_did_you_mean(operation, every)}known: {listing})")
 
 
 _CHECKED: dict[str, tuple[Any, Any]] = {}  # contract folder -> (file stamps, check result)

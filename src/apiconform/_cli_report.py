@@ -100,6 +100,9 @@ def render_allure(reports_dir: Path) -> str:
     if cli is None:
         return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
     out = reports_dir / "allure-report"
+    from .run import keep_allure_history
+
+    keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
     proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]

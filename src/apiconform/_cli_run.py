@@ -143,8 +143,8 @@ def _summary(outcome: object, options: RunOptions) -> None:
         if len(group.findings) > 1:
             head = f"{group.vendor} [{group.category.value}] {group.title} (e.g. {finding.operation}: {finding.message})"
         console.print(f"[red]x[/red] {escape(head)}")
-        if finding.curl:
-            console.print(f"    [dim]{escape(finding.curl)}[/dim]")
+        for line in (finding.curl or "").splitlines():  # the standalone mock line, then the curl
+            console.print(f"    [dim]{escape(line)}[/dim]")
     if len(groups) > 15:
         console.print(f"... and {len(groups) - 15} more root causes (see {options.reports_dir / 'matrix.md'})")
     skipped_reasons: dict[str, list[str]] = {}  # reason kind -> full reasons (the first says why and what to do)
@@ -154,6 +154,8 @@ def _summary(outcome: object, options: RunOptions) -> None:
     for kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
         console.print(f"skipped {len(reasons)}: {reasons[0]}", style="dim", markup=False)  # "[...]" is not markup
     for line in gate.summary:
+        if line.startswith(("  FAIL ", "  ... ")) and groups:
+            continue  # each root cause is already printed above, with its curl: never twice
         console.print(line, markup=False, highlight=False)  # "[enum]" is a category, not rich markup
     for message in outcome.messages:  # type: ignore[attr-defined]
         console.print(f"[dim]{message}[/dim]")

@@ -311,8 +311,9 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
     from .gate import evaluate
     from .report import write_reports
 
-    for stale in ("allure-results", "allure-report"):
-        shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
+    shutil.rmtree(options.reports_dir / "allure-results", ignore_errors=True)
+    keep_allure_history(options.reports_dir)  # Allure's Trend: the last report's history feeds the next one
+    shutil.rmtree(options.reports_dir / "allure-report", ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
     record, crashed = run_engine(options, vendors, progress)
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
@@ -330,6 +331,13 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+def keep_allure_history(reports_dir: Path) -> None:
+    """Copy allure-report/history into allure-results/history (what Allure reads to draw Trend and history)."""
+    history = reports_dir / "allure-report" / "history"
+    if history.is_dir():
+        shutil.copytree(history, reports_dir / "allure-results" / "history", dirs_exist_ok=True)
 
 
 @contextlib.contextmanager
@@ -377,13 +385,79 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
             progress(event)
         if isinstance(event, CaseFinished):
             o = event.outcome
+            if o.item.vendor not in options.targets and not options.live:
+                from dataclasses import replace as _replace
+
+                o.case.findings[:] = [  # every report shows the same standalone mock + curl
+                    _replace(f, curl=mock_reproduction(f.curl, o.item.vendor, options, engine.options.run_seed))
+                    if f.curl else f for f in o.case.findings]
             allure.case(o.case, o.item.key, o.sample, item_reproduce_command(options, o.item), engine.options.run_seed,
                         pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
             record = event.record
+    record.context = run_context(options, record)
     record.write(options.reports_dir / "run.json")
-    allure.finish(run_context(options, record))
+    allure.finish(record.context)
     return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
+
+
+MOCK_PORT = 8100  # `apiconform mock`'s default port: the reproduction is copy-pasteable as it is
+_NOISE_HEADERS = {"user-agent", "accept-encoding", "accept", "connection"}
+
+
+def mock_reproduction(curl: str, vendor: str, options: RunOptions, seed: int) -> str:
+    """A finding's curl against the in-process mock, made standalone: the `apiconform mock` line that starts an
+    equivalent mock (same drifts, faults and seed) on loopback, then the curl against it, without the client's
+    default and fuzzing headers (X-Schemathesis-*) and without binary bodies inline."""
+    import shlex
+
+    from .targets import MOCK_BASE_URL
+
+    if curl.startswith("apiconform mock") or MOCK_BASE_URL not in curl:
+        return curl
+    try:
+        argv = shlex.split(curl)
+    except ValueError:
+        return curl
+    mock = ["apiconform", "mock", vendor, "--port", str(MOCK_PORT)]
+    mock += [f"--drift={d}" for d in _for_vendor(options.drifts, vendor)]
+    mock += [f"--fault={f}" for f in _for_vendor(options.faults, vendor)]
+    mock.append(f"--seed={seed}")
+    out: list[str] = []
+    note = ""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "-H" and i + 1 < len(argv):
+            name = argv[i + 1].split(":", 1)[0].strip().lower()
+            if name not in _NOISE_HEADERS and not name.startswith("x-schemathesis"):
+                out += [arg, argv[i + 1]]
+            i += 2
+            continue
+        if arg in ("--data-raw", "--data-binary", "-d") and i + 1 < len(argv):
+            body = argv[i + 1]
+            if len(body) > 2000 or any(ord(c) < 32 and c not in "\t\n\r" for c in body) or "\ufffd" in body:
+                out += ["--data-binary", "@body.bin"]
+                note = "  # body.bin: the request body, not shown (binary or large; see the sample in Allure/run.json)"
+            else:
+                out += [arg, body]
+            i += 2
+            continue
+        out.append(arg.replace(MOCK_BASE_URL, f"http://127.0.0.1:{MOCK_PORT}"))
+        i += 1
+    return " ".join(shlex.quote(a) for a in mock) + " &\n" + " ".join(shlex.quote(a) for a in out) + note
+
+
+def _for_vendor(values: list[str], vendor: str) -> list[str]:
+    """`NAME` (every vendor) and `VENDOR:NAME` for this vendor, as `apiconform mock VENDOR` takes them."""
+    out = []
+    for item in (v.strip() for value in values for v in value.split(",") if v.strip()):
+        head, sep, rest = item.partition(":")
+        if sep and head == vendor:
+            out.append(rest)
+        elif not sep or head not in list_vendors():
+            out.append(item)
+    return out
 
 
 def item_reproduce_command(options: RunOptions, item: Any) -> str:
@@ -420,10 +494,22 @@ def pytest_command(options: RunOptions, item: Any) -> str:
 
 def run_context(options: RunOptions, record: Any) -> dict[str, str]:
     """The run's context, for every report: what ran, against what, with which switches."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
     from . import __version__
 
+    def _version(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
     return {
-        "apiconform": __version__, "seed": str(record.seed),
+        "apiconform": __version__, "python": platform.python_version(), "schemathesis": _version("schemathesis"),
+        "hypothesis": _version("hypothesis"), "seed": str(record.seed),
+        "vendors": ",".join(record.vendors), "operations": ",".join(options.operations) or "all",
+        "shard": options.shard or "none", "rate": str(options.rate or "default"),
         "targets": ", ".join(f"{v}={t}" for v, t in sorted(record.targets.items())),
         "suites": ",".join(options.suites), "drifts": ",".join(options.drifts) or "none",
         "faults": ",".join(options.faults) or "none", "max_examples": str(options.max_examples or "default"),

@@ -224,7 +224,13 @@ def _reduced(command: str) -> str:
     return command + " --max-examples 2"
 
 
-@pytest.mark.parametrize("command", [c for c in TABLE if c not in NOT_RUN])
+def _params() -> list[object]:
+    """Gate commands over every vendor carry the `readme_gate` marker (minutes each on a busy machine)."""
+    heavy = {c for c in TABLE if TABLE[c].reduce and not re.search(r"(apiconform run|pytest suites) (eduframe|--vendor|-k)", c)}
+    return [pytest.param(c, marks=pytest.mark.readme_gate) if c in heavy else c for c in TABLE if c not in NOT_RUN]
+
+
+@pytest.mark.parametrize("command", _params())
 def test_readme_command(command: str, ws: Workspace) -> None:
     spec = TABLE[command]
     if spec.setup:

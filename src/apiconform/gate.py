@@ -101,7 +101,7 @@ class GateResult:
     @property
     def waived_reasons(self) -> dict[str, str]:
         """fingerprint -> reason: the `waived` argument of the report writers."""
-        return {f.fingerprint: f"{w.reason} (until {w.expires.isoformat()})" for f, w in self.waived}
+        return {f.fingerprint: f"{w.reason}, until {w.expires.isoformat()}" for f, w in self.waived}
 
 
 # --------------------------------------------------------------------------- loading

@@ -172,6 +172,7 @@ TABLE: dict[str, Spec] = {
     "apiconform mock tesla-ce --verify tesla.har": Spec(0, setup=_cassette),
     "apiconform contracts list": Spec(0),
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
+    "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),
 }
 NOT_RUN = {"make gate", "make test"}  # see `why`: the first is its `apiconform run` line, the second is this suite
 CREDENTIALS = {"eduframe": {"EDUFRAME_TOKEN": "mock-eduframe-token", "APICONFORM_EDUFRAME_TOKEN": "mock-eduframe-token"},
@@ -253,6 +254,13 @@ def test_readme_command(command: str, ws: Workspace) -> None:
                         f"apiconform contracts check {ROOT / 'contracts' / 'ctrlhub' / 'openapi.yaml'}"):
             proc = ws.run(variant)
             assert proc.returncode == 0, (variant, proc.stdout[-2000:], proc.stderr[-2000:])
+        return
+    if command.startswith("apiconform init"):
+        (ws.path / "vendor.yaml").write_text((ROOT / "contracts" / "ctrlhub" / "openapi.yaml").read_text())
+        for variant in ("apiconform init acme", "apiconform init acme2 --from-openapi vendor.yaml"):
+            proc = ws.run(variant)
+            assert proc.returncode == 0, (variant, proc.stdout[-2000:], proc.stderr[-2000:])
+        assert (ws.path / "contracts" / "acme2" / "SOURCE.md").is_file()
         return
     cwd = ROOT if spec.cwd == "root" else ws.path
     if spec.cwd == "root":

@@ -254,7 +254,9 @@ def test_no_tests_selected_is_a_usage_error_in_one_line(work: Path) -> None:
     result = cli(work, "run", "goodstack", *SMALL, "--operation", "does_not_exist", "--reports-dir", str(work / "none"))
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("apiconform: error: no tests selected"), result.stderr
+    # an unknown operationId is caught before anything is planned, naming the known ones
+    assert len(lines) == 1 and lines[0].startswith("apiconform: error: --operation 'does_not_exist'"), result.stderr
+    assert "create_eligibility_subscription" in lines[0]
 
 
 # ------------------------------------------------------------------------------------------ plain pytest

@@ -160,3 +160,42 @@ def test_real_executable_prints_one_line_and_no_traceback(tmp_path: Path) -> Non
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr + proc.stdout and len(lines) == 1, proc.stderr
+
+
+# ------------------------------------------------------------------ typos: close matches, before anything is loaded
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["goodstak"], ["unknown vendor 'goodstak'", "did you mean goodstack?"]),
+    ([VENDOR, "--suite", "propertes"], ["unknown suite 'propertes'", "did you mean properties?"]),
+    ([VENDOR, "--fail-on", "feild-type"], ["unknown category 'feild-type'", "did you mean field-type?"]),
+    ([VENDOR, "--target", "goodstak=http://127.0.0.1:9"], ["unknown vendor 'goodstak'", "did you mean goodstack?"]),
+    (["eduframe", "--operation", "list_acounts"],
+     ["--operation 'list_acounts'", "eduframe", "did you mean list_accounts", "165 in all"]),
+])
+def test_typos_name_close_matches(workdir: Path, args: list[str], expect: list[str]) -> None:
+    _one_line_exit_2(args, *expect)
+
+
+def test_operation_typo_fails_before_any_contract_is_loaded_or_linted(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import apiconform.run as run_module
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the contract was linted/loaded before the --operation typo was reported")
+
+    monkeypatch.setattr(run_module, "_checked", forbidden)
+    monkeypatch.setattr(run_module, "load_contract", forbidden)
+    _one_line_exit_2(["eduframe", "tesla-ce", "--operation", "list_acount"], "did you mean list_accounts")
+    # a correct operationId of any selected vendor passes this check (and reaches the lint)
+    with pytest.raises(AssertionError, match="linted/loaded"):
+        run_module.validate_options(run_module.RunOptions(vendors=["eduframe"], operations=["list_accounts"]))
+
+
+def test_plain_pytest_live_target_without_credentials_is_one_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("APICONFORM_GOODSTACK")}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "suites", "--vendor", "goodstack", "-q", "-p", "no:cacheprovider",
+                           "--target", "goodstack=http://127.0.0.1:9"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "APICONFORM_GOODSTACK_API_KEY" in proc.stderr and "not set" in proc.stderr, proc.stderr
+    assert "failed" not in proc.stdout and "error" not in proc.stdout.lower(), proc.stdout[-2000:]

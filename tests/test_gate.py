@@ -83,7 +83,7 @@ def test_waiver_waives_and_is_still_reported() -> None:
     result = evaluate(rec, baseline=base, today=TODAY)
     assert result.exit_code == 1 and result.failing == [EN_FINDING]
     assert result.waived == [(FT_FINDING, base.waivers[0])]
-    assert result.waived_reasons == {FT_FINDING.fingerprint: "vendor ticket 12"}
+    assert result.waived_reasons == {FT_FINDING.fingerprint: "vendor ticket 12, until 2025-07-01"}  # reports show reason and expiry
     assert build_matrix(rec, waived=result.waived_reasons)["vendors"]["acme"]["categories"]["field-type"]["waived"] == 1
     both = evaluate(rec, baseline=Baseline(waivers=[waiver(FT_FINDING), waiver(EN_FINDING)]), today=TODAY)
     assert both.exit_code == 0 and len(both.waived) == 2

@@ -120,7 +120,7 @@ def test_budget_and_rate_hold_across_xdist_workers_and_include_the_preflight(liv
 
 def test_skipped_writes_spend_nothing_and_nothing_tested_never_passes(live: Any) -> None:
     url, counting, tmp = live
-    result = run(url, tmp, "--operation", "create_account,update_account", "--max-requests", "20")
+    result = run(url, tmp, "--operation", "create_account,update_affiliation", "--max-requests", "20")
     assert result.exit_code == 2, result.output  # every case skipped (read-only): no verdict, not PASS
     assert "nothing tested" in result.output and "PASS" not in result.output
     assert all(m == "GET" for m, *_ in counting.seen) and len(counting.seen) <= 2  # the preflight only

@@ -121,7 +121,7 @@ def test_record_round_trips_through_json(tmp_path: Path) -> None:
     assert path == tmp_path / "run.json"
     data = json.loads(path.read_text())
     assert data["schema"] == RUN_SCHEMA == "apiconform.run/1"
-    assert set(data) == {"schema", "started", "finished", "duration", "seed", "argv", "targets", "vendors", "suites",
+    assert set(data) == {"schema", "started", "finished", "duration", "seed", "argv", "context", "targets", "vendors", "suites",
                          "cases", "coverage", "shapes"}
     assert data["cases"][1]["findings"][0]["fingerprint"] == rec.cases[1].findings[0].fingerprint
     back = load_run(tmp_path)

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from .compare import compare_runs
-from .errors import ConfigError
+from .findings import categories_help
+from .errors import ConfigError, UsageError
 from .gate import BASELINE_FILE, evaluate, load_baseline, write_baseline
 from .report import load_run, merge_records, write_reports
 
@@ -49,16 +50,18 @@ def _copy_allure_results(src: Path, dest: Path) -> int:
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="where run.json is read and reports are written")
 @click.option("--merge", "merge_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="shard reports dir to merge (repeatable); the merged run.json replaces reports-dir's")
+              help="shard reports dirs to merge: `--merge reports/shard-*` (several after one --merge, or repeated); "
+                   "the merged run.json replaces reports-dir's")
+@click.argument("more_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path), metavar="[DIR]...")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path(BASELINE_FILE), show_default=True, help="waivers to mark (if the file exists)")
 @click.option("--allure/--no-allure", default=True, show_default=True, help="also build the Allure HTML report")
 @click.option("--gate", "as_gate", is_flag=True,
               help="exit with the gate's code (0 conformant, 1 findings), e.g. after merging CI shards")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]",
-              help="only these categories fail the gate (as in `apiconform run`)")
-def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path, allure: bool, as_gate: bool,
-           fail_on: tuple[str, ...]) -> None:
+              help="only these categories fail the gate (as in `apiconform run`): " + categories_help())
+def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Path, ...], baseline_file: Path,
+           allure: bool, as_gate: bool, fail_on: tuple[str, ...]) -> None:
     """Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards).
 
     Exits 0 whatever the findings unless --gate is given: then 1 if any unwaived finding fails the gate.
@@ -67,6 +70,9 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], baseline_file: Path,
 
     gating = {Category.parse(c.strip()) for value in fail_on for c in value.split(",") if c.strip()} or None
     results = reports_dir / "allure-results"
+    if more_dirs and not merge_dirs:
+        raise UsageError(f"report: {more_dirs[0]}: directories are only read with --merge (apiconform report --merge DIR...)")
+    merge_dirs = tuple(dict.fromkeys((*merge_dirs, *more_dirs)))
     if merge_dirs:
         record = merge_records(load_run(d) for d in merge_dirs)
         copied = sum(_copy_allure_results(d / "allure-results", results) for d in merge_dirs)
@@ -94,6 +100,9 @@ def render_allure(reports_dir: Path) -> str:
     if cli is None:
         return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
     out = reports_dir / "allure-report"
+    from .run import keep_allure_history
+
+    keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
     proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import click
 
-from .findings import Category
+from .findings import Category, categories_help
 from .run import SUITE_FILES, RunOptions, execute
 
 
-_SHORT = {
-    Category.STATUS_CODE: "status", Category.FIELD_TYPE: "types", Category.ENUM: "enums",
-    Category.ERROR_SHAPE: "errors", Category.REQUIRED_FIELD: "required", Category.CONTENT_TYPE: "ctype",
-    Category.PAGINATION: "paging", Category.AUTH: "auth", Category.SERVER_ERROR: "5xx", Category.TRANSPORT: "transport",
-}
 
 
 def _csv(values: tuple[str, ...]) -> list[str]:
@@ -34,7 +29,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--live", is_flag=True, help="run every vendor with a configured target against it")
 @click.option("--drift", "drifts", multiple=True, metavar="[VENDOR:]NAME", help="switch on a mock drift (repeatable)")
 @click.option("--fault", "faults", multiple=True, metavar="[VENDOR:]NAME[:ARG]", help="switch on a mock fault (repeatable)")
-@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]", help="only these categories fail the gate")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]", help="only these categories fail the gate: " + categories_help())
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="waiver file (default: apiconform-baseline.yaml if present)")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
@@ -121,7 +116,7 @@ def _summary(outcome: object, options: RunOptions) -> None:
     record, gate = outcome.record, outcome.gate  # type: ignore[attr-defined]
     console = Console(stderr=False, highlight=False, soft_wrap=True)
     if not console.is_terminal:
-        console.width = max(console.width, 132)  # CI logs: one table row per vendor, no wrapping
+        console.width = max(console.width, 180)  # CI logs: one table row per vendor, no wrapping
     cases = record.cases
     ran = [c for c in cases if not c.skipped]
     requests = sum(c.requests for c in cases)
@@ -129,7 +124,7 @@ def _summary(outcome: object, options: RunOptions) -> None:
                         f"{requests} requests, {record.duration:.0f} s, seed {record.seed}")
     table.add_column("vendor")
     for category in Category:
-        table.add_column(_SHORT[category], justify="center")
+        table.add_column(category.value, justify="center")
     for vendor in record.vendors:
         row = [f"{vendor} ({record.targets.get(vendor, 'mock')})"]
         vcases = [c for c in ran if c.vendor == vendor]
@@ -148,8 +143,8 @@ def _summary(outcome: object, options: RunOptions) -> None:
         if len(group.findings) > 1:
             head = f"{group.vendor} [{group.category.value}] {group.title} (e.g. {finding.operation}: {finding.message})"
         console.print(f"[red]x[/red] {escape(head)}")
-        if finding.curl:
-            console.print(f"    [dim]{escape(finding.curl)}[/dim]")
+        for line in (finding.curl or "").splitlines():  # the standalone mock line, then the curl
+            console.print(f"    [dim]{escape(line)}[/dim]")
     if len(groups) > 15:
         console.print(f"... and {len(groups) - 15} more root causes (see {options.reports_dir / 'matrix.md'})")
     skipped_reasons: dict[str, list[str]] = {}  # reason kind -> full reasons (the first says why and what to do)
@@ -159,6 +154,8 @@ def _summary(outcome: object, options: RunOptions) -> None:
     for kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
         console.print(f"skipped {len(reasons)}: {reasons[0]}", style="dim", markup=False)  # "[...]" is not markup
     for line in gate.summary:
+        if line.startswith(("  FAIL ", "  ... ")) and groups:
+            continue  # each root cause is already printed above, with its curl: never twice
         console.print(line, markup=False, highlight=False)  # "[enum]" is a category, not rich markup
     for message in outcome.messages:  # type: ignore[attr-defined]
         console.print(f"[dim]{message}[/dim]")

@@ -86,9 +86,10 @@ def _register() -> None:
     from ._cli_report import baseline, compare, report
     from ._cli_mock import mock
     from ._cli_fidelity import fidelity_cmd, record_cmd
+    from ._cli_init import init
     from ._cli_run import run
 
-    for command in (run, mock, diff, report, compare, baseline, record_cmd, fidelity_cmd):
+    for command in (run, mock, diff, report, compare, baseline, record_cmd, fidelity_cmd, init):
         main.add_command(command)
 
 

@@ -29,18 +29,42 @@ class Category(str, enum.Enum):
 
     @property
     def marker(self) -> str:
-        """pytest marker names cannot contain '-'."""
+        """The pytest marker: the canonical spelling (`pytest -m field-type`); `field_type` is also registered."""
+        return self.value
+
+    @property
+    def marker_alias(self) -> str:
+        """The underscore spelling, kept as a second marker for existing `-m` expressions."""
         return self.value.replace("-", "_")
 
     @classmethod
     def parse(cls, text: str) -> "Category":
+        """The category a user typed: the canonical spelling, `field_type`, or a short alias (`types`)."""
+        key = text.strip().lower().replace("_", "-")
         try:
-            return cls(text.strip().replace("_", "-"))
+            return cls(CATEGORY_ALIASES.get(key, key))
         except ValueError:
-            known = ", ".join(c.value for c in cls)
+            import difflib
+
             from .errors import UsageError
 
-            raise UsageError(f"unknown category {text!r} (known: {known})") from None
+            close = difflib.get_close_matches(key, [c.value for c in cls] + list(CATEGORY_ALIASES), n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(dict.fromkeys(CATEGORY_ALIASES.get(c, c) for c in close))}? " if close else ""
+            known = ", ".join(c.value for c in cls)
+            raise UsageError(f"unknown category {text!r} ({hint}known: {known})") from None
+
+
+CATEGORY_ALIASES: dict[str, str] = {  # accepted on input, never printed
+    "status": "status-code", "types": "field-type", "type": "field-type", "enums": "enum",
+    "errors": "error-shape", "required": "required-field", "ctype": "content-type", "paging": "pagination",
+    "5xx": "server-error",
+}
+
+
+def categories_help() -> str:
+    """The categories as `--help` lists them (canonical spelling; aliases accepted)."""
+    return ", ".join(c.value for c in Category) + " (also accepted: field_type style, " + \
+        ", ".join(f"{a}={c}" for a, c in CATEGORY_ALIASES.items()) + ")"
 
 
 CATEGORY_DESCRIPTIONS: dict[Category, str] = {

@@ -101,7 +101,7 @@ class GateResult:
     @property
     def waived_reasons(self) -> dict[str, str]:
         """fingerprint -> reason: the `waived` argument of the report writers."""
-        return {f.fingerprint: w.reason for f, w in self.waived}
+        return {f.fingerprint: f"{w.reason}, until {w.expires.isoformat()}" for f, w in self.waived}
 
 
 # --------------------------------------------------------------------------- loading
@@ -318,6 +318,11 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
         lines.append(f"  reported, not gating: {len(r.ignored)} findings ({_by_category(r.ignored)})")
     if r.waived:
         lines.append(f"  waived by baseline: {len(r.waived)} findings ({_by_category(f for f, _ in r.waived)})")
+        reasons: dict[tuple[str, str], int] = {}
+        for _, w in r.waived:
+            reasons[(w.expires.isoformat(), w.reason)] = reasons.get((w.expires.isoformat(), w.reason), 0) + 1
+        for (expires, reason), n in sorted(reasons.items())[:MAX_SUMMARY_FINDINGS]:
+            lines.append(f"    {n} until {expires}: {reason}")
     for w in r.expired:
         lines.append(f"  EXPIRED waiver {w.describe()}")
     if r.unused:

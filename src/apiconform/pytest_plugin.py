@@ -60,6 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for category in Category:
         config.addinivalue_line("markers", f"{category.marker}: checks {CATEGORY_DESCRIPTIONS[category]}")
+        if category.marker_alias != category.marker:
+            config.addinivalue_line("markers", f"{category.marker_alias}: same as {category.marker}")
     for suite in SUITE_CATEGORIES:
         config.addinivalue_line("markers", f"suite_{suite}: the {suite} suite")
     config._apiconform_cases = []  # type: ignore[attr-defined]
@@ -74,6 +76,26 @@ def pytest_configure(config: pytest.Config) -> None:
         ledger = tempfile.TemporaryDirectory(prefix="apiconform-run-")
         os.environ[ENV] = ledger.name
         config._apiconform_ledger = ledger  # type: ignore[attr-defined]
+    if not hasattr(config, "workerinput") and config.getoption("--target", default=None):
+        _check_live_targets(config)
+
+
+def _check_live_targets(config: pytest.Config) -> None:
+    """Every `--target` can be built (known vendor, URL, credentials in the environment) before any test is
+    collected: one usage error up front instead of one failing test per operation."""
+    from .config import load_config, target_from_config
+    from .errors import ApiconformError
+
+    known = list_vendors()
+    try:
+        settings = load_config(Path(str(config.invocation_params.dir)))
+        for vendor, url in live_overrides(config).items():
+            if vendor not in known:
+                raise pytest.UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+            target_from_config(vendor, settings, base_url=url, allow_writes=config.getoption("--allow-writes"),
+                               max_requests=config.getoption("--max-requests"), rate=config.getoption("--rate"))
+    except ApiconformError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _has_live_targets(config: pytest.Config) -> bool:
@@ -230,6 +252,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 categories = [c for c in categories if c is not Category.PAGINATION]
             for category in categories:
                 item.add_marker(getattr(pytest.mark, category.marker))
+                if category.marker_alias != category.marker:
+                    item.add_marker(getattr(pytest.mark, category.marker_alias))
 
 
 # --- fixtures ------------------------------------------------------------------------------------------------

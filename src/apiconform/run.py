@@ -8,6 +8,7 @@ not hundreds of red tests.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -77,15 +78,16 @@ def validate_options(options: RunOptions) -> list[str]:
             raise UsageError(f"{settings.source}: targets.{vendor}: unknown vendor (known vendors: {', '.join(known)})")
     for vendor in vendors:
         if vendor not in known:
-            raise UsageError(f"unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+            raise UsageError(f"unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
     for suite in options.suites:
         if suite not in SUITE_FILES:
-            raise UsageError(f"unknown suite {suite!r} (known: {', '.join(SUITE_FILES)})")
+            raise UsageError(f"unknown suite {suite!r} ({_did_you_mean(suite, SUITE_FILES)}known: {', '.join(SUITE_FILES)})")
     for category in options.fail_on:
         Category.parse(category)
+    check_operations(options.operations, vendors)
     for vendor in options.targets:
         if vendor not in known:
-            raise UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
+            raise UsageError(f"--target names unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
     if options.live and not settings.targets:
         raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
                          "or [targets.VENDOR] to apiconform.toml)")
@@ -111,6 +113,45 @@ def validate_options(options: RunOptions) -> list[str]:
             raise ContractError(f"contract {vendor} is invalid: {result.problems[0]} "
                                 f"(run `apiconform contracts check {vendor}` for all {len(result.problems)})")
     return vendors
+
+
+def _did_you_mean(typed: str, known: Any) -> str:
+    """"did you mean X? " for a near miss (difflib), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(typed, list(known), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}? " if close else ""
+
+
+_OPERATION_ID = re.compile(r"^\s*operationId:\s*['\"]?([^'\"\s#]+)", re.M)
+
+
+def quick_operation_ids(vendor: str) -> set[str]:
+    """The operationIds of a vendor's contract read off its text (milliseconds; no YAML parse, no lint),
+    so an `--operation` typo fails before anything is loaded or generated."""
+    from .contracts import contract_path
+
+    try:
+        return set(_OPERATION_ID.findall(contract_path(vendor).read_text(encoding="utf-8")))
+    except (ApiconformError, OSError, UnicodeDecodeError):
+        return set()
+
+
+def check_operations(operations: list[str], vendors: list[str]) -> None:
+    """Every `--operation` names an operationId of one of the selected vendors (exit 2 with close matches)."""
+    if not operations:
+        return
+    ids = {vendor: quick_operation_ids(vendor) for vendor in vendors}
+    if not all(ids.values()):
+        return  # a contract whose operations cannot be read off its text: the plan decides
+    every = sorted(set().union(*ids.values()))
+    for operation in operations:
+        if operation in every or re.match(r"^[A-Z]+ /", operation):
+            continue
+        shown = ", ".join(vendors) if len(vendors) <= 3 else f"{len(vendors)} vendors"
+        listing = ", ".join(every[:8]) + (f", ... ({len(every)} in all)" if len(every) > 8 else "")
+        raise UsageError(f"--operation {operation!r}: no such operationId in {shown} "
+                         f"({_did_you_mean(operation, every)}known: {listing})")
 
 
 _CHECKED: dict[str, tuple[Any, Any]] = {}  # contract folder -> (file stamps, check result)
@@ -270,8 +311,9 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
     from .gate import evaluate
     from .report import write_reports
 
-    for stale in ("allure-results", "allure-report"):
-        shutil.rmtree(options.reports_dir / stale, ignore_errors=True)
+    shutil.rmtree(options.reports_dir / "allure-results", ignore_errors=True)
+    keep_allure_history(options.reports_dir)  # Allure's Trend: the last report's history feeds the next one
+    shutil.rmtree(options.reports_dir / "allure-report", ignore_errors=True)
     (options.reports_dir / "run.json").unlink(missing_ok=True)
     record, crashed = run_engine(options, vendors, progress)
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
@@ -289,6 +331,13 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+def keep_allure_history(reports_dir: Path) -> None:
+    """Copy allure-report/history into allure-results/history (what Allure reads to draw Trend and history)."""
+    history = reports_dir / "allure-report" / "history"
+    if history.is_dir():
+        shutil.copytree(history, reports_dir / "allure-results" / "history", dirs_exist_ok=True)
 
 
 @contextlib.contextmanager
@@ -336,13 +385,79 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
             progress(event)
         if isinstance(event, CaseFinished):
             o = event.outcome
+            if o.item.vendor not in options.targets and not options.live:
+                from dataclasses import replace as _replace
+
+                o.case.findings[:] = [  # every report shows the same standalone mock + curl
+                    _replace(f, curl=mock_reproduction(f.curl, o.item.vendor, options, engine.options.run_seed))
+                    if f.curl else f for f in o.case.findings]
             allure.case(o.case, o.item.key, o.sample, item_reproduce_command(options, o.item), engine.options.run_seed,
                         pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
             record = event.record
+    record.context = run_context(options, record)
     record.write(options.reports_dir / "run.json")
-    allure.finish(run_context(options, record))
+    allure.finish(record.context)
     return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
+
+
+MOCK_PORT = 8100  # `apiconform mock`'s default port: the reproduction is copy-pasteable as it is
+_NOISE_HEADERS = {"user-agent", "accept-encoding", "accept", "connection"}
+
+
+def mock_reproduction(curl: str, vendor: str, options: RunOptions, seed: int) -> str:
+    """A finding's curl against the in-process mock, made standalone: the `apiconform mock` line that starts an
+    equivalent mock (same drifts, faults and seed) on loopback, then the curl against it, without the client's
+    default and fuzzing headers (X-Schemathesis-*) and without binary bodies inline."""
+    import shlex
+
+    from .targets import MOCK_BASE_URL
+
+    if curl.startswith("apiconform mock") or MOCK_BASE_URL not in curl:
+        return curl
+    try:
+        argv = shlex.split(curl)
+    except ValueError:
+        return curl
+    mock = ["apiconform", "mock", vendor, "--port", str(MOCK_PORT)]
+    mock += [f"--drift={d}" for d in _for_vendor(options.drifts, vendor)]
+    mock += [f"--fault={f}" for f in _for_vendor(options.faults, vendor)]
+    mock.append(f"--seed={seed}")
+    out: list[str] = []
+    note = ""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "-H" and i + 1 < len(argv):
+            name = argv[i + 1].split(":", 1)[0].strip().lower()
+            if name not in _NOISE_HEADERS and not name.startswith("x-schemathesis"):
+                out += [arg, argv[i + 1]]
+            i += 2
+            continue
+        if arg in ("--data-raw", "--data-binary", "-d") and i + 1 < len(argv):
+            body = argv[i + 1]
+            if len(body) > 2000 or any(ord(c) < 32 and c not in "\t\n\r" for c in body) or "\ufffd" in body:
+                out += ["--data-binary", "@body.bin"]
+                note = "  # body.bin: the request body, not shown (binary or large; see the sample in Allure/run.json)"
+            else:
+                out += [arg, body]
+            i += 2
+            continue
+        out.append(arg.replace(MOCK_BASE_URL, f"http://127.0.0.1:{MOCK_PORT}"))
+        i += 1
+    return " ".join(shlex.quote(a) for a in mock) + " &\n" + " ".join(shlex.quote(a) for a in out) + note
+
+
+def _for_vendor(values: list[str], vendor: str) -> list[str]:
+    """`NAME` (every vendor) and `VENDOR:NAME` for this vendor, as `apiconform mock VENDOR` takes them."""
+    out = []
+    for item in (v.strip() for value in values for v in value.split(",") if v.strip()):
+        head, sep, rest = item.partition(":")
+        if sep and head == vendor:
+            out.append(rest)
+        elif not sep or head not in list_vendors():
+            out.append(item)
+    return out
 
 
 def item_reproduce_command(options: RunOptions, item: Any) -> str:
@@ -379,10 +494,22 @@ def pytest_command(options: RunOptions, item: Any) -> str:
 
 def run_context(options: RunOptions, record: Any) -> dict[str, str]:
     """The run's context, for every report: what ran, against what, with which switches."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
     from . import __version__
 
+    def _version(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
     return {
-        "apiconform": __version__, "seed": str(record.seed),
+        "apiconform": __version__, "python": platform.python_version(), "schemathesis": _version("schemathesis"),
+        "hypothesis": _version("hypothesis"), "seed": str(record.seed),
+        "vendors": ",".join(record.vendors), "operations": ",".join(options.operations) or "all",
+        "shard": options.shard or "none", "rate": str(options.rate or "default"),
         "targets": ", ".join(f"{v}={t}" for v, t in sorted(record.targets.items())),
         "suites": ",".join(options.suites), "drifts": ",".join(options.drifts) or "none",
         "faults": ",".join(options.faults) or "none", "max_examples": str(options.max_examples or "default"),

@@ -180,6 +180,8 @@ def render_matrix_html(
     meta = [f"started {_e(record.started or '-')}", f"{record.duration:.1f}s"]
     if record.seed is not None:
         meta.append(f"seed <code>{_e(record.seed)}</code>")
+    for name, value in record.context.items():
+        meta.append(f"{_e(name)} <code>{_e(value)}</code>")
     if record.suites:
         meta.append("suites " + _e(", ".join(record.suites)))
     if m["fail_on"]:

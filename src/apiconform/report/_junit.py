@@ -95,6 +95,10 @@ def render_junit(record: RunRecord, waived: Waived | None = None) -> str:
     wmap = waived_map(waived)
     stamp = _timestamp(record.started)
     root = ET.Element("testsuites", name="apiconform")
+    if record.context:  # the run's context (target, drifts, faults, budget, seed, versions, reproduce)
+        context = ET.SubElement(root, "properties")
+        for name, value in record.context.items():
+            ET.SubElement(context, "property", name=_x(name), value=_x(value))
     titles = {g.key: g.title for g in group_findings(f for f in record.findings if f.fingerprint not in wmap)}
     totals = {"tests": 0, "failures": 0, "skipped": 0, "time": 0.0}
     for i, vendor in enumerate(record.all_vendors()):
@@ -104,6 +108,8 @@ def render_junit(record: RunRecord, waived: Waived | None = None) -> str:
         ET.SubElement(props, "property", name="target", value=_x(record.targets.get(vendor, "")))
         if record.seed is not None:
             ET.SubElement(props, "property", name="seed", value=str(record.seed))
+        for name, value in record.context.items():
+            ET.SubElement(props, "property", name=_x(name), value=_x(value))
         failures = skipped = 0
         for case in cases:
             f, s = _testcase(suite, case, wmap, titles)

@@ -125,6 +125,7 @@ def build_matrix(
             "seed": record.seed,
             "targets": dict(record.targets),
             "suites": list(record.suites),
+            "context": dict(record.context),
         },
         "categories": [c.value for c in CATEGORIES],
         "fail_on": sorted(c.value for c in gating) if fail_on else None,
@@ -302,6 +303,11 @@ def render_matrix_md(
         + (f" · seed {record.seed}" if record.seed is not None else ""),
         "",
     ]
+    if record.context:
+        shown = {k: v for k, v in record.context.items() if k != "reproduce"}
+        lines += ["Run context: " + " · ".join(f"{_md(k)} `{_md(v, 300)}`" for k, v in shown.items()), ""]
+        if "reproduce" in record.context:
+            lines += [f"Reproduce: `{_md(record.context['reproduce'], 1000)}`", ""]
     for w in m["warnings"]:
         lines.append(f"> ⚠️ **{_md(w, 300)}**")
     if m["warnings"]:

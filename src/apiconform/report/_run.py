@@ -223,6 +223,7 @@ class RunRecord:
     duration: float = 0.0
     seed: int | None = None
     argv: list[str] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)  # what ran against what: drifts, faults, budget, versions
     targets: dict[str, str] = field(default_factory=dict)  # vendor -> "mock" | base URL
     vendors: list[str] = field(default_factory=list)
     suites: list[str] = field(default_factory=list)
@@ -304,6 +305,7 @@ class RunRecord:
             "duration": round(float(self.duration), 3),
             "seed": self.seed,
             "argv": list(self.argv),
+            "context": dict(self.context),
             "targets": dict(self.targets),
             "vendors": list(self.vendors),
             "suites": list(self.suites),
@@ -333,6 +335,7 @@ class RunRecord:
             duration=float(data.get("duration") or 0.0),
             seed=data.get("seed"),
             argv=list(data.get("argv") or []),
+            context={str(k): str(v) for k, v in (data.get("context") or {}).items()},
             targets=dict(data.get("targets") or {}),
             vendors=list(data.get("vendors") or []),
             suites=list(data.get("suites") or []),
@@ -377,6 +380,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # reports are read by CI artifact uploaders and web servers (mkstemp makes 0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -428,6 +432,7 @@ def merge_records(records: Iterable[RunRecord]) -> RunRecord:
         duration=_seconds_between(started, finished) if starts and ends else max(r.duration for r in records),
         seed=seeds.pop() if len(seeds) == 1 else None,  # shards with different seeds: no single seed
         argv=list(records[0].argv),
+        context=dict(records[0].context),
         targets=targets,
         vendors=ordered_union(r.vendors for r in records),
         suites=ordered_union(r.suites for r in records),

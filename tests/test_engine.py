@@ -90,3 +90,13 @@ def test_cli_gate_reports_a_crash_as_exit_2_and_keeps_results(tmp_path: Path, mo
     with pytest.raises(UsageError, match="crashed before judging"):
         execute(RunOptions(vendors=["goodstack"], max_examples=2, reports_dir=tmp_path, allure=False))
     assert json.loads((tmp_path / "run.json").read_text())["cases"]
+
+
+def test_issue_repro_same_verdicts_at_one_and_two_workers(tmp_path: Path) -> None:
+    """The run that once differed between 1 and 2 workers (negative suite, error-shape drift, seed 7)."""
+    verdicts = []
+    for workers in (1, 2):
+        record = Engine(EngineOptions(vendors=["eduframe"], suites=["negative"], operations=["list_invoices"], seed=7,
+                                      drifts=["error-shape-changed"], max_examples=3, workers=workers)).run()
+        verdicts.append(_verdicts(record.to_dict()["cases"]))
+    assert verdicts[0] == verdicts[1] and len(verdicts[0]) >= 2

@@ -257,7 +257,7 @@ def evaluate(
     result.uncovered = uncovered_by_budget(record)
     result.nothing_tested = not _executed(record)
     result.exit_code = EXIT_FINDINGS if result.failing or result.uncovered else EXIT_OK
-    if not result.failing and result.nothing_tested:
+    if not result.failing and result.nothing_tested and not result.uncovered:
         result.exit_code = EXIT_USAGE  # nothing tested is no verdict: a gate must never pass on it
     result.summary = _summary(record, result, gating)
     return result
@@ -291,7 +291,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
             f"gate: FAIL - {len(r.failing)} findings ({_by_category(r.failing)}) in {len(vendors)} vendor"
             f"{'s' if len(vendors) != 1 else ''}: {', '.join(vendors)}"
         )
-    elif executed == 0:
+    elif executed == 0 and not r.uncovered:
         head = "gate: NO VERDICT - nothing tested: 0 cases ran (every case was skipped; see why above); exit 2"
     elif r.uncovered:
         head = f"gate: FAIL - incomplete: {len(r.uncovered)} operations never ran (request budget used up)"

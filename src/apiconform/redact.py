@@ -95,11 +95,18 @@ class Redactor:
             return
         self._values |= fresh
         self._longest = max(len(v) for v in self._values)
-        # every character raw, \uXXXX-escaped or %XX-encoded (any mix, any hex case), then the base64
-        # forms: a vendor echoing a token escaped, URL-encoded or base64-wrapped must not leak it either
-        alternatives = [_char_level(v) for v in sorted(self._values, key=len, reverse=True)]
-        alternatives += [re.escape(b) for b in sorted({b for v in self._values for b in _base64_cores(v)}, key=len, reverse=True)]
-        self._pattern = re.compile("|".join(alternatives))
+        self._dirty = True  # compiled on first use: learning many secrets in a row costs one compile
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        if getattr(self, "_dirty", False):
+            # every character raw, \uXXXX-escaped or %XX-encoded (any mix, any hex case), then the base64
+            # forms: a vendor echoing a token escaped, URL-encoded or base64-wrapped must not leak it either
+            alternatives = [_char_level(v) for v in sorted(self._values, key=len, reverse=True)]
+            alternatives += [re.escape(b) for b in sorted({b for v in self._values for b in _base64_cores(v)},
+                                                          key=len, reverse=True)]
+            self._pattern = re.compile("|".join(alternatives))
+            self._dirty = False
+        return self._pattern
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -162,8 +169,9 @@ class Redactor:
         "key": "value" / "Header: value" fragments anywhere in `s`."""
         if not s:
             return s
-        if self._pattern is not None:
-            s = self._pattern.sub(MASK, s)
+        pattern = self._compiled()
+        if pattern is not None:
+            s = pattern.sub(MASK, s)
         s = redact_jwts(s)
         s = self._param_re.sub(lambda m: m.group(1) + MASK, s)
         s = self._key_re.sub(lambda m: f'{m.group(1)}"{MASK}"', s)

@@ -143,6 +143,8 @@ def _contract_unchanged() -> set[int]:
 TABLE: dict[str, Spec] = {
     "make gate": Spec(0, why="= `apiconform run --workers 2`, run below as `apiconform run --workers 2 ...`"),
     "make test": Spec(0, why="is this test suite (CI's .ci/run)"),
+    "make test-fast": Spec(0, why="is this test suite without tests/real"),
+    ".venv/bin/python -m pytest tests/real -q": Spec(0, why="is tests/real, which this suite runs"),
     "apiconform run": Spec(0, reduce=True),
     "apiconform run eduframe tesla-ce --suite properties,negative --max-examples 25 --seed 7": Spec(0, reduce=True),
     "apiconform run --workers 2 --fail-on status-code,enum --baseline apiconform-baseline.yaml":
@@ -174,7 +176,7 @@ TABLE: dict[str, Spec] = {
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
     "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),
 }
-NOT_RUN = {"make gate", "make test"}  # see `why`: the first is its `apiconform run` line, the second is this suite
+NOT_RUN = {"make gate", "make test", "make test-fast", ".venv/bin/python -m pytest tests/real -q"}  # see `why`: the first is its `apiconform run` line, the second is this suite
 CREDENTIALS = {"eduframe": {"EDUFRAME_TOKEN": "mock-eduframe-token", "APICONFORM_EDUFRAME_TOKEN": "mock-eduframe-token"},
                "tesla-ce": {"APICONFORM_TESLA_CE_ROLE_ID": "mock-tesla-ce-role",
                             "APICONFORM_TESLA_CE_SECRET_ID": "mock-tesla-ce-secret"}}

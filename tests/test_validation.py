@@ -246,7 +246,8 @@ def test_security_params_name_every_auth_owned_value():
     assert "authorization" in _security_params(EDU)[0]
     assert _security_params(TESLA)[0] == frozenset({"authorization"})
     headers, query = _security_params(load_contract("ctrlhub"))
-    assert headers == frozenset({"x-session-token"}) and query == frozenset()
+    # the session token and the bearer token its SDK sends (contracts/ctrlhub/SOURCE.md)
+    assert headers == frozenset({"x-session-token", "authorization"}) and query == frozenset()
     headers, query = _security_params(GOOD)
     assert query == frozenset() and headers and "idempotency-key" not in headers
 

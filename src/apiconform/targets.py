@@ -112,7 +112,9 @@ class Target:
         self.logged_in = True
         specs = identity_specs(self.contract)
         if specs:
-            response.read()
+            if response.request.extensions.get("apiconform.case"):
+                return  # a test's own request to the login operation: its Session reads and judges it
+            response.read()  # the auth flow's login (not streamed to anyone else)
             try:
                 self.identities.update(capture(specs, response.json(), None))
             except ValueError:

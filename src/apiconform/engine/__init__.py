@@ -287,6 +287,8 @@ def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome
                 session, discovery, owned = sessions.for_item(item.vendor)
                 outcome = execute_item(item, session, discovery, options.run_seed, options.examples)
             except Exception as exc:  # a crash judged nothing: recorded as such, the other items still run
+                if os.environ.get("APICONFORM_DEBUG"):
+                    raise
                 case = CaseResult(vendor=item.vendor, operation=item.subject, suite=item.suite, name=item.key,
                                   skipped=f"crashed: {type(exc).__name__}: {exc}")
                 outcome = Outcome(item, case, {"coverage": {}, "shapes": {}, "notes": [], "requests": 0})

@@ -1,3 +1,3 @@
 """Root conftest: registers apiconform's pytest plugin for every pytest run in this repository."""
 
-pytest_plugins = ["apiconform.pytest_plugin"]
+pytest_plugins = ["apiconform.pytest.plugin"]

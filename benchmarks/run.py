@@ -391,9 +391,9 @@ def engine_main(spec_json: str) -> None:
         return original(self, request)
 
     httpx.Client._send_single_request = counted  # type: ignore[method-assign]
-    from apiconform.exchange import Session
-    from apiconform.runner import Discovery, run_negative, run_properties
-    from apiconform.targets import http_target, mock_target
+    from apiconform.engine._session import Session
+    from apiconform.engine._suites import Discovery, run_negative, run_properties
+    from apiconform.engine._targets import http_target, mock_target
 
     imported = time.perf_counter() - t0
     vendor = spec["vendor"]
@@ -634,9 +634,9 @@ def section_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
     """Record every operation on the REAL TeSLA CE server (issue 12), replay against the mock: agreement.
     Also the mock recorded and replayed against itself (the tool's own ceiling, expected 100 %)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from apiconform.exchange import Session
-    from apiconform.fidelity import auth_operations, record, verify
-    from apiconform.targets import Safety, http_target, mock_target
+    from apiconform.engine._session import Session
+    from apiconform.mock.fidelity import auth_operations, record, verify
+    from apiconform.engine._targets import Safety, http_target, mock_target
 
     out: dict[str, Any] = {}
     entries = record(Session(mock_target("tesla-ce")))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from apiconform.errors import ApiconformError
-from apiconform.run import SUITE_FILES, RunOptions, execute
+from apiconform.gate._run import SUITE_FILES, RunOptions, execute
 
 Verdict = tuple[str, tuple[str, ...]]
 

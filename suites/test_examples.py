@@ -1,6 +1,6 @@
 """Example-based: every documented request example is sent and its answer checked against the contract."""
 
-from apiconform.runner import run_examples
+from apiconform.engine._suites import run_examples
 
 SUITE = "examples"
 

@@ -1,8 +1,8 @@
 """Negative: invalid requests, missing or wrong credentials and reused idempotency keys are refused
 with the documented 4xx and error shape. Generated cases that are in fact valid are checked as valid."""
 
-from apiconform.pytest_plugin import applies_to
-from apiconform.runner import run_auth, run_idempotency, run_negative
+from apiconform.pytest.plugin import applies_to
+from apiconform.engine._suites import run_auth, run_idempotency, run_negative
 
 SUITE = "negative"
 

@@ -1,6 +1,6 @@
 """Property-based: schemathesis generates valid requests for every operation; every answer must conform."""
 
-from apiconform.runner import run_properties
+from apiconform.engine._suites import run_properties
 
 SUITE = "properties"
 

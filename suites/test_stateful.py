@@ -1,7 +1,7 @@
 """Stateful: resource lifecycles (create → read → update → list → delete) following the contract's links;
 what was written must be what is read back."""
 
-from apiconform.stateful import run_lifecycle
+from apiconform.engine._stateful import run_lifecycle
 
 SUITE = "stateful"
 

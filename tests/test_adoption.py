@@ -115,7 +115,7 @@ def test_allure_history_is_kept_for_the_trend(drifted: tuple[Result, Path]) -> N
 
 
 def test_waivers_show_reason_and_expiry(tmp_path: Path) -> None:
-    from apiconform.gate import evaluate, load_baseline, write_baseline
+    from apiconform.gate._verdict import evaluate, load_baseline, write_baseline
     from apiconform.report import load_run
 
     assert cli(tmp_path, *ARGS).exit_code == 1
@@ -172,7 +172,7 @@ def test_the_reproduction_reproduces_the_finding_against_a_real_mock(drifted: tu
         headers = {k: ("mock-goodstack-key" if "[REDACTED]" in v else v) for k, v in headers.items()}
         body = argv[argv.index("--data-raw") + 1] if "--data-raw" in argv else None
         from apiconform.contracts import load_contract
-        from apiconform.targets import mock_target
+        from apiconform.engine._targets import mock_target
 
         creds = mock_target("goodstack").credentials
         headers = {k: (next(iter(creds.values())) if v == "mock-goodstack-key" else v) for k, v in headers.items()}

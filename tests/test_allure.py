@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from apiconform._cli_report import find_allure
+from apiconform.cli._report import find_allure
 from apiconform.cli import main
 
 VENDORS = ["goodstack", "ctrlhub"]

@@ -178,7 +178,7 @@ def test_typos_name_close_matches(workdir: Path, args: list[str], expect: list[s
 
 
 def test_operation_typo_fails_before_any_contract_is_loaded_or_linted(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import apiconform.run as run_module
+    import apiconform.gate._run as run_module
 
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("the contract was linted/loaded before the --operation typo was reported")

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from apiconform import _casecache, runner
+from apiconform.engine import _casecache as _casecache
+
+from apiconform.engine import _suites as runner
 from apiconform.contracts import load_contract
 
 ROOT = Path(__file__).resolve().parents[1]

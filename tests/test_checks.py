@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from apiconform.checks import (
+from apiconform.engine.checks import (
     CHECKS,
     MAX_FINDINGS_PER_CHECK,
     NEGATIVE,
@@ -23,9 +23,9 @@ from apiconform.checks import (
     run_checks,
 )
 from apiconform.contracts import MediaSpec, load_contract
-from apiconform.exchange import Exchange, Session, bodiless
+from apiconform.engine._session import Exchange, Session, bodiless
 from apiconform.findings import Category, Finding
-from apiconform.targets import Safety, Target
+from apiconform.engine._targets import Safety, Target
 
 EDU = load_contract("eduframe")
 TESLA = load_contract("tesla-ce")
@@ -151,7 +151,7 @@ def test_content_type_accepts_what_is_documented(contract, name, status, headers
 
 
 def test_media_wildcards_match():
-    from apiconform.checks import _media_matches
+    from apiconform.engine.checks import _media_matches
 
     assert _media_matches("text/plain", "*/*") and _media_matches("text/plain", "text/*")
     assert not _media_matches("application/json", "text/*") and not _media_matches("text/plainx", "text/plain")
@@ -223,7 +223,7 @@ def test_header_category_and_required_headers():
     assert header_category("Link", {}) is Category.PAGINATION
     assert header_category("X-Rate", {}) is Category.FIELD_TYPE
     assert header_category("X-Rate", {"x-apiconform-category": "pagination"}) is Category.PAGINATION
-    from apiconform.checks import response_headers_conformance
+    from apiconform.engine.checks import response_headers_conformance
 
     op, ex = exchange(EDU, "list_accounts", body=[])
     required = {"Link": {"required": True, "schema": {"type": "string"}}, "X-Total": {"schema": {"type": "integer"}}}
@@ -420,7 +420,7 @@ def test_a_finding_carries_who_what_where_and_a_full_repro():
 
 
 def test_short_keeps_exactly_the_limit():
-    from apiconform.checks import _short
+    from apiconform.engine.checks import _short
 
     assert _short("x" * 300) == "x" * 300 and _short("x" * 301) == "x" * 300 + "…"
     assert _short([1, 2]) == "[1, 2]" and _short(5) == 5 and _short(None) is None
@@ -441,7 +441,7 @@ def test_auth_statuses_default_when_the_contract_documents_none():
 def test_category_of_schema_errors():
     from types import SimpleNamespace
 
-    from apiconform.checks import _category_for
+    from apiconform.engine.checks import _category_for
 
     def cat(validator: str, status: int) -> Category:
         return _category_for(SimpleNamespace(validator=validator), status)
@@ -452,7 +452,7 @@ def test_category_of_schema_errors():
 
 
 def test_pointer_escapes_per_rfc_6901():
-    from apiconform.checks import _pointer
+    from apiconform.engine.checks import _pointer
 
     assert _pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0" and _pointer([]) == ""
 
@@ -499,7 +499,7 @@ def _multi_media_op(content: dict[str, Any]) -> Any:
 
 
 def test_schema_is_chosen_by_the_answers_media_type():
-    from apiconform.checks import _schema_pointer
+    from apiconform.engine.checks import _schema_pointer
 
     json_media = EDU.operations["get_account"].responses["200"].content["application/json"]
     text = MediaSpec("text/*", "/components/schemas/Error", {})
@@ -527,7 +527,7 @@ def test_schema_is_chosen_by_the_answers_media_type():
 
 
 def test_headers_covered_are_those_declared_for_the_status():
-    from apiconform.checks import _headers_covers
+    from apiconform.engine.checks import _headers_covers
 
     op, ex = exchange(EDU, "list_accounts", body=[])
     assert _headers_covers(CheckContext(EDU, op, ex)) == (Category.PAGINATION,)

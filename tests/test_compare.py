@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from apiconform._cli_report import compare as compare_cmd
-from apiconform.compare import compare_runs, diff_shapes
+from apiconform.cli._report import compare as compare_cmd
+from apiconform.gate.compare import compare_runs, diff_shapes
 from apiconform.findings import CaseResult, Category, Finding
 from apiconform.report import RunRecord
 
@@ -94,7 +94,7 @@ def test_renderers() -> None:
     report = compare_runs(run([A, B], {("getThing", 200): BODY}), run([B_AS_RF, C], {("getThing", 200): {**BODY, "x": 1}}),
                           a_label="last-week", b_label="today")
     data = json.loads(report.render("json"))
-    assert data["schema"] == "apiconform.compare/1" and data["exit_code"] == 1
+    assert data["schema"] == "apiconform.gate.compare/1" and data["exit_code"] == 1
     assert [f["fingerprint"] for f in data["appeared"]] == [C.fingerprint]
     assert [f["fingerprint"] for f in data["disappeared"]] == [A.fingerprint]
     assert data["changed_category"][0]["after"]["category"] == "required-field"

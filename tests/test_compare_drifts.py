@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from apiconform.compare import compare_runs
+from apiconform.gate.compare import compare_runs
 from apiconform.mock import DRIFTS
-from apiconform.run import RunOptions, execute
+from apiconform.gate._run import RunOptions, execute
 
 # drift -> (vendor, operations, suite): where the drift shows (as in tests/test_suites.py)
 WHERE = {

@@ -18,9 +18,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from apiconform._cli_diff import diff as diff_command
+from apiconform.cli._diff import diff as diff_command
 from apiconform.contracts import load_contract
-from apiconform.diff import Change, DiffReport, diff_contracts, open_contract, render_markdown, render_text
+from apiconform.gate.diff import Change, DiffReport, diff_contracts, open_contract, render_markdown, render_text
 from apiconform.findings import Category
 
 BASE_DIR = Path(__file__).parent / "data" / "diff" / "base"

@@ -82,7 +82,7 @@ def test_a_crashing_item_is_recorded_and_the_others_still_run(monkeypatch: pytes
 
 def test_cli_gate_reports_a_crash_as_exit_2_and_keeps_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from apiconform.errors import UsageError
-    from apiconform.run import RunOptions, execute
+    from apiconform.gate._run import RunOptions, execute
 
     real = engine.execute_item
     monkeypatch.setattr(engine, "execute_item", lambda item, *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))

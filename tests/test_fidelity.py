@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from apiconform.exchange import Session
-from apiconform.fidelity import read_cassette, record, verify, write_cassette
-from apiconform.targets import mock_target
+from apiconform.engine._session import Session
+from apiconform.mock.fidelity import read_cassette, record, verify, write_cassette
+from apiconform.engine._targets import mock_target
 
 
 def test_a_mock_recorded_and_replayed_against_itself_agrees_and_a_drifted_one_does_not(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from apiconform._cli_report import baseline as baseline_group
+from apiconform.cli._report import baseline as baseline_group
 from apiconform.errors import ConfigError
 from apiconform.findings import CaseResult, Category, Finding
-from apiconform.gate import Baseline, Waiver, evaluate, load_baseline, write_baseline
+from apiconform.gate._verdict import Baseline, Waiver, evaluate, load_baseline, write_baseline
 from apiconform.report import RunRecord, build_matrix
 
 TODAY = date(2025, 6, 1)

@@ -21,13 +21,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from apiconform.checks import POSITIVE, CheckContext, run_checks
+from apiconform.engine.checks import POSITIVE, CheckContext, run_checks
 from apiconform.cli import main
 from apiconform.errors import ConfigError
-from apiconform.exchange import Session
+from apiconform.engine._session import Session
 from apiconform.findings import Category
 from apiconform.mock import MockServer, mock_app
-from apiconform.targets import Safety, http_target
+from apiconform.engine._targets import Safety, http_target
 
 VENDOR = "eduframe"
 TOKEN = "Zqhardening0123456789"
@@ -175,7 +175,7 @@ def test_retry_after_date_far_in_the_future_is_not_waited_for() -> None:
 
 
 def test_preflight_survives_a_gzip_bomb_with_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from apiconform.run import preflight
+    from apiconform.gate._run import preflight
 
     bomb = gzip.compress(b"\0" * (256 * 1024 * 1024))  # 256 MiB of zeros in ~250 KB
     app = Scripted((200, {"content-type": "application/json", "content-encoding": "gzip"}, bomb),

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from apiconform.checks import POSITIVE, CheckContext, run_checks
-from apiconform.exchange import Session
+from apiconform.engine.checks import POSITIVE, CheckContext, run_checks
+from apiconform.engine._session import Session
 from apiconform.findings import Category
 from apiconform.mock import MockServer, mock_app
-from apiconform.run import RunOptions, execute
-from apiconform.runner import Discovery, run_properties
-from apiconform.targets import Safety, http_target, mock_target
+from apiconform.gate._run import RunOptions, execute
+from apiconform.engine._suites import Discovery, run_properties
+from apiconform.engine._targets import Safety, http_target, mock_target
 
 VENDOR = "eduframe"
 OP = "list_accounts"

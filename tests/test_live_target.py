@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from apiconform.cli import main
 from apiconform.config import default_env_name, load_config
 from apiconform.errors import ConfigError
-from apiconform.exchange import Session
+from apiconform.engine._session import Session
 from apiconform.mock import MockServer, mock_app
-from apiconform.runner import Discovery, id_style_value, run_properties
-from apiconform.targets import mock_target
+from apiconform.engine._suites import Discovery, id_style_value, run_properties
+from apiconform.engine._targets import mock_target
 
 TESLA_ROLE, TESLA_SECRET = "mock-tesla-ce-role", "mock-tesla-ce-secret"
 
@@ -143,7 +143,7 @@ def test_valid_cases_get_ids_in_the_contracts_id_style() -> None:
 @pytest.mark.parametrize("name,text", [
     ("pyproject.toml", '[tool.apiconform.target.eduframe]\nbase_url = "https://x.test"\n'),
     ("pyproject.toml", '[tool.api-conform.targets.eduframe]\nbase_url = "https://x.test"\n'),
-    ("pyproject.toml", '[apiconform.targets.eduframe]\nbase_url = "https://x.test"\n'),
+    ("pyproject.toml", '[apiconform.engine._targets.eduframe]\nbase_url = "https://x.test"\n'),
     ("apiconform.toml", '[tool.apiconform.targets.eduframe]\nbase_url = "https://x.test"\n'),
     ("apiconform.toml", '[target.eduframe]\nbase_url = "https://x.test"\n'),
 ])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from apiconform.cli import main
 from apiconform.mock import MockServer, mock_app
-from apiconform.run import RunOptions, execute
+from apiconform.gate._run import RunOptions, execute
 
 VENDOR = "tesla-ce"
 LOGIN = "login_approle"
@@ -63,6 +63,6 @@ def test_live_target_refusing_credentials_still_exits_3(tmp_path: Path, monkeypa
 
 
 def _mock_secret() -> str:
-    from apiconform.targets import mock_target
+    from apiconform.engine._targets import mock_target
 
     return mock_target(VENDOR).credentials["secret_id"]

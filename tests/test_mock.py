@@ -23,7 +23,7 @@ from apiconform.auth import HmacAuth, auth_for
 from apiconform.auth.jwt_login import server_secret
 from apiconform.contracts import Contract, Operation, list_vendors, load_contract
 from apiconform.mock import MockServer, build_app
-from apiconform.transports import SyncASGITransport
+from apiconform.engine._transports import SyncASGITransport
 
 BASE = "http://mock.test"
 VENDORS = list_vendors()
@@ -469,7 +469,7 @@ def test_mock_server_over_http_answers_like_in_process() -> None:
 @pytest.fixture()
 def cli() -> click.Group:
     from apiconform.cli import _Group
-    from apiconform._cli_mock import mock
+    from apiconform.cli._mock import mock
 
     @click.group(cls=_Group)
     def group() -> None:

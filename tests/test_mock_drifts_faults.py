@@ -15,7 +15,7 @@ from apiconform.contracts import Contract, load_contract
 from apiconform.errors import UsageError
 from apiconform.findings import Category
 from apiconform.mock import DRIFTS, FAULTS, MockServer, build_app, resolve_drifts, wrap_faults
-from apiconform.transports import SyncASGITransport
+from apiconform.engine._transports import SyncASGITransport
 
 BASE = "http://mock.test"
 

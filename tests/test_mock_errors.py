@@ -22,7 +22,7 @@ from apiconform.contracts import Contract, Operation, declared_error_kinds, list
 from apiconform.mock import build_app
 from apiconform.mock._errors import representative
 from apiconform.mock.behaviour import Behaviour
-from apiconform.transports import SyncASGITransport
+from apiconform.engine._transports import SyncASGITransport
 
 BASE = "http://mock.test"
 VENDORS = list_vendors()

@@ -14,7 +14,7 @@ import pytest
 from apiconform.auth import auth_for
 from apiconform.contracts import load_contract
 from apiconform.mock import build_app
-from apiconform.transports import SyncASGITransport
+from apiconform.engine._transports import SyncASGITransport
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from apiconform._cli_report import report as report_cmd
+from apiconform.cli._report import report as report_cmd
 from apiconform.errors import ConfigError
 from apiconform.findings import CaseResult, Category, Finding
 from apiconform.report import (
@@ -120,7 +120,7 @@ def test_record_round_trips_through_json(tmp_path: Path) -> None:
     path = rec.write(tmp_path)
     assert path == tmp_path / "run.json"
     data = json.loads(path.read_text())
-    assert data["schema"] == RUN_SCHEMA == "apiconform.run/1"
+    assert data["schema"] == RUN_SCHEMA == "apiconform.gate._run/1"
     assert set(data) == {"schema", "started", "finished", "duration", "seed", "argv", "context", "targets", "vendors", "suites",
                          "cases", "coverage", "shapes"}
     assert data["cases"][1]["findings"][0]["fingerprint"] == rec.cases[1].findings[0].fingerprint
@@ -135,9 +135,9 @@ def test_record_round_trips_through_json(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ('{"schema": "something/else"}', "not an apiconform run record"),
-        ('{"schema": "apiconform.run/9"}', "unsupported run record schema"),
-        ('{"schema": "apiconform.run/1",\n "cases": [}', "run.json:2: invalid JSON"),
-        ('{"schema": "apiconform.run/1", "cases": [{"vendor": "a"}]}', "invalid case"),
+        ('{"schema": "apiconform.gate._run/9"}', "unsupported run record schema"),
+        ('{"schema": "apiconform.gate._run/1",\n "cases": [}', "run.json:2: invalid JSON"),
+        ('{"schema": "apiconform.gate._run/1", "cases": [{"vendor": "a"}]}', "invalid case"),
     ],
 )
 def test_bad_run_record_is_one_line_config_error(tmp_path: Path, content: str, expected: str) -> None:
@@ -366,7 +366,7 @@ def test_report_command_renders_and_merges(tmp_path: Path) -> None:
 
 
 def test_report_command_says_how_to_install_allure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import apiconform._cli_report as cli_report
+    import apiconform.cli._report as cli_report
 
     synthetic().write(tmp_path)
     (tmp_path / "allure-results").mkdir()

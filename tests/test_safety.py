@@ -26,11 +26,11 @@ from apiconform.cli import main
 from apiconform.config import Settings, target_from_config
 from apiconform.contracts import load_contract
 from apiconform.errors import TargetUnavailable
-from apiconform.exchange import Session, WriteRefused
+from apiconform.engine._session import Session, WriteRefused
 from apiconform.mock import MockServer, mock_app
-from apiconform.run import preflight
-from apiconform.runner import USER_AGENT
-from apiconform.targets import Safety, http_target, mock_target
+from apiconform.gate._run import preflight
+from apiconform.engine._suites import USER_AGENT
+from apiconform.engine._targets import Safety, http_target, mock_target
 
 VENDOR = "eduframe"
 TOKEN = "planted-eduframe-token-0123456789"
@@ -312,7 +312,7 @@ def test_session_pacing_spaces_requests_at_the_configured_rate() -> None:
 
 
 def test_session_budget_raises_once_spent() -> None:
-    from apiconform.exchange import BudgetExhausted
+    from apiconform.engine._session import BudgetExhausted
 
     app = Scripted()
     with MockServer(app) as url:

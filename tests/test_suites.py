@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from apiconform.checks import NEGATIVE, POSITIVE
-from apiconform.exchange import Session
+from apiconform.engine.checks import NEGATIVE, POSITIVE
+from apiconform.engine._session import Session
 from apiconform.findings import Category
 from apiconform.mock import DRIFTS, MockServer, Reply
-from apiconform.runner import (
+from apiconform.engine._suites import (
     Discovery,
     build_request,
     judge,
@@ -19,8 +19,8 @@ from apiconform.runner import (
     run_properties,
     st_operation,
 )
-from apiconform.stateful import run_lifecycle
-from apiconform.targets import http_target, mock_target
+from apiconform.engine._stateful import run_lifecycle
+from apiconform.engine._targets import http_target, mock_target
 
 SEED = 1234
 

@@ -9,7 +9,7 @@ import httpx
 from apiconform.auth import auth_for
 from apiconform.contracts import load_contract
 from apiconform.mock import build_app
-from apiconform.transports import SyncASGITransport
+from apiconform.engine._transports import SyncASGITransport
 
 
 def _goodstack() -> tuple[Any, httpx.Client]:

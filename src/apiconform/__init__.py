@@ -1,23 +1,101 @@
 """apiconform: contract-testing conformance suite for third-party HTTP APIs.
 
-The public surface is re-exported here; submodules prefixed with `_` are private.
+The public Python API (imported lazily, so `apiconform --help` stays fast)::
+
+    import apiconform
+
+    record = apiconform.run(["eduframe"], drifts=["enum-value-changed"], max_examples=5)
+    for finding in record.findings():
+        print(finding.vendor, finding.operation, finding.category.value, finding.message)
+
+    engine = apiconform.Engine(apiconform.EngineOptions(vendors=["goodstack"]))
+    for event in engine.events():      # RunStarted, CaseFinished..., RunFinished(record)
+        ...
+
+Packages by pipeline stage: `contracts` (load, model, validate), `auth` (one module per flow), `mock`
+(the embedded vendor mocks), `engine` (generate, send, judge, check; no pytest), `report` (the run record
+and every writer), `gate` (verdict, waivers, compare, diff, the `apiconform run` pipeline), `cli`, and
+`pytest` (the plugin: one consumer of the engine). Modules prefixed with `_` are private.
 """
 
-from .contracts import Contract, Operation, check_contract, list_vendors, load_contract
-from .errors import ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ApiconformError",
-    "ConfigError",
-    "Contract",
-    "ContractError",
-    "Operation",
-    "TargetUnavailable",
-    "UsageError",
-    "__version__",
-    "check_contract",
-    "list_vendors",
-    "load_contract",
-]
+_LAZY = {
+    "Engine": "apiconform.engine",
+    "EngineOptions": "apiconform.engine",
+    "WorkItem": "apiconform.engine",
+    "RunStarted": "apiconform.engine",
+    "CaseFinished": "apiconform.engine",
+    "RunFinished": "apiconform.engine",
+    "RunRecord": "apiconform.report",
+    "load_run": "apiconform.report",
+    "Finding": "apiconform.findings",
+    "Category": "apiconform.findings",
+    "CaseResult": "apiconform.findings",
+    "Contract": "apiconform.contracts",
+    "Operation": "apiconform.contracts",
+    "check_contract": "apiconform.contracts",
+    "list_vendors": "apiconform.contracts",
+    "load_contract": "apiconform.contracts",
+    "evaluate": "apiconform.gate",
+    "ApiconformError": "apiconform.errors",
+    "ConfigError": "apiconform.errors",
+    "ContractError": "apiconform.errors",
+    "TargetUnavailable": "apiconform.errors",
+    "UsageError": "apiconform.errors",
+}
+
+if TYPE_CHECKING:
+    from apiconform.contracts import Contract, Operation, check_contract, list_vendors, load_contract
+    from apiconform.engine import CaseFinished, Engine, EngineOptions, RunFinished, RunStarted, WorkItem
+    from apiconform.errors import ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
+    from apiconform.findings import CaseResult, Category, Finding
+    from apiconform.gate import evaluate
+    from apiconform.report import RunRecord, load_run
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apiconform' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def run(
+    vendors: list[str] | None = None,
+    *,
+    targets: dict[str, str | None] | None = None,
+    live: bool = False,
+    suites: list[str] | None = None,
+    operations: list[str] | None = None,
+    drifts: list[str] | None = None,
+    faults: list[str] | None = None,
+    max_examples: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    allow_writes: bool = False,
+    max_requests: int | None = None,
+    rate: float | None = None,
+) -> RunRecord:
+    """Run the conformance suites and return the run record (no reports written, no exit code decided:
+    pass the record to `apiconform.evaluate` for the gate's verdict). Embedded mocks unless `targets`."""
+    from apiconform.engine import SUITES, Engine, EngineOptions
+
+    options = EngineOptions(
+        vendors=list(vendors or []), suites=list(suites or SUITES), operations=list(operations or []),
+        targets=dict(targets or {}), live=live, drifts=list(drifts or []), faults=list(faults or []),
+        max_examples=max_examples, seed=seed, workers=workers, allow_writes=allow_writes,
+        max_requests=max_requests, rate=rate,
+    )
+    record: RunRecord = Engine(options).run()
+    return record
+
+
+__all__ = ["__version__", "run", *sorted(_LAZY)]

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import click
 import yaml
 
-from .errors import UsageError
+from apiconform.errors import UsageError
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 _VENDOR = re.compile(r"^[a-z0-9][a-z0-9-]*$")

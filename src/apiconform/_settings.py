@@ -10,7 +10,7 @@ import math
 import os
 from typing import Any
 
-from .errors import ConfigError
+from apiconform.errors import ConfigError
 
 #: name -> (kind, minimum, maximum, unit/explanation)
 LIMITS: dict[str, tuple[str, float, float, str]] = {
@@ -65,7 +65,7 @@ def check_url(url: str, where: str) -> str:
     """A well-formed absolute http(s) URL with a host, else one ConfigError line (never printing credentials)."""
     import httpx
 
-    from .redact import Redactor
+    from apiconform.redact import Redactor
 
     shown = Redactor(()).url(url) if "://" in url else url
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiconformError, ConfigError
+from apiconform.errors import ApiconformError, ConfigError
 
 _TARGET_KEYS = {
     "base_url", "credentials", "max_requests", "rate", "allow_writes", "allowed_writes",
@@ -108,7 +108,7 @@ def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
         creds = spec.get("credentials", {})
         if not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
             raise ConfigError(f"{where}targets.{vendor}.credentials: expected field = \"ENV_VAR_NAME\" pairs")
-        from ._settings import check_target_spec
+        from apiconform._settings import check_target_spec
 
         check_target_spec(spec, f"{where}targets.{vendor}")
         fixed = spec.get("path_params", {})
@@ -136,15 +136,15 @@ def target_from_config(
     rate: float | None = None,
 ) -> Any:
     """A live target from configuration and command-line overrides (CLI wins)."""
-    from .targets import Safety, http_target
+    from apiconform.engine._targets import Safety, http_target
 
-    from .contracts import load_contract
+    from apiconform.contracts import load_contract
 
     spec = settings.targets.get(vendor, {})
     url = base_url or spec.get("base_url") or load_contract(vendor).server_url  # the documented production URL
     if not url:
         raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
-    from ._settings import check_cli
+    from apiconform._settings import check_cli
 
     check_cli(max_requests, rate)  # also when pytest is run directly with --rate / --max-requests
     writes = allow_writes or spec.get("allow_writes", False) is True
@@ -179,7 +179,7 @@ def target_from_config(
 
 
 def _credential_fields(contract: Any) -> tuple[str, ...]:
-    from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
 
     picked = select_scheme(contract)
     flow = flow_of(picked[1]) if picked else None

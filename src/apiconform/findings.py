@@ -46,7 +46,7 @@ class Category(str, enum.Enum):
         except ValueError:
             import difflib
 
-            from .errors import UsageError
+            from apiconform.errors import UsageError
 
             close = difflib.get_close_matches(key, [c.value for c in cls] + list(CATEGORY_ALIASES), n=3, cutoff=0.6)
             hint = f"did you mean {', '.join(dict.fromkeys(CATEGORY_ALIASES.get(c, c) for c in close))}? " if close else ""

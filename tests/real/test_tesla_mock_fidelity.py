@@ -16,10 +16,10 @@ from typing import Iterator
 import pytest
 
 from apiconform.contracts import load_contract
-from apiconform.exchange import Session
-from apiconform.fidelity import auth_operations, record, verify, write_cassette
+from apiconform.engine._session import Session
+from apiconform.mock.fidelity import auth_operations, record, verify, write_cassette
 from apiconform.mock import MockServer, build_app
-from apiconform.targets import Safety, http_target, mock_target
+from apiconform.engine._targets import Safety, http_target, mock_target
 
 from .conftest import REQUIRED
 from .tesla_server import TeslaServer, start_server, vendor_dir

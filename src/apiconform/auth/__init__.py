@@ -18,12 +18,12 @@ from typing import Any, Callable, Mapping, Protocol
 
 import httpx
 
-from . import api_key, bearer, hmac_sha256, jwt_login
-from ._common import EXTENSION, AuthFailed, Params, auth_config
-from .api_key import ApiKeyAuth
-from .bearer import BearerAuth
-from .hmac_sha256 import HmacAuth, encode_data, sign
-from .jwt_login import JwtLoginAuth, issue_access, issue_tokens, verify_jwt, verify_login, verify_refresh
+from apiconform.auth import api_key, bearer, hmac_sha256, jwt_login
+from apiconform.auth._common import EXTENSION, AuthFailed, Params, auth_config
+from apiconform.auth.api_key import ApiKeyAuth
+from apiconform.auth.bearer import BearerAuth
+from apiconform.auth.hmac_sha256 import HmacAuth, encode_data, sign
+from apiconform.auth.jwt_login import JwtLoginAuth, issue_access, issue_tokens, verify_jwt, verify_login, verify_refresh
 
 __all__ = [
     "CREDENTIAL_FIELDS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, Iterable, Mapping, Union
 
-from ..errors import ConfigError, TargetUnavailable
+from apiconform.errors import ConfigError, TargetUnavailable
 
 #: Request parameters as the mock sees them: a plain mapping, a multi-dict (starlette
 #: `QueryParams`/`FormData`, httpx `QueryParams`) or a sequence of (name, value) pairs.

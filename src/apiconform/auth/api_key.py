@@ -10,7 +10,7 @@ from typing import Any, Generator, Mapping
 
 import httpx
 
-from ._common import Params, auth_config, equal, header, pairs, require
+from apiconform.auth._common import Params, auth_config, equal, header, pairs, require
 
 FLOW = "api-key"
 CREDENTIALS = ("api_key",)

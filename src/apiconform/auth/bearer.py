@@ -9,7 +9,7 @@ from typing import Any, Generator, Mapping
 
 import httpx
 
-from ._common import Params, equal, header, require
+from apiconform.auth._common import Params, equal, header, require
 
 FLOW = "bearer"
 CREDENTIALS = ("token",)

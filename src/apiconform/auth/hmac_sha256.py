@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from ._common import Params, auth_config, equal, pairs, require
+from apiconform.auth._common import Params, auth_config, equal, pairs, require
 
 FLOW = "hmac-sha256"
 CREDENTIALS = ("api_id", "api_key")

@@ -19,7 +19,7 @@ from typing import Any, AsyncGenerator, Generator, Mapping
 import httpx
 import jwt
 
-from ._common import AuthFailed, Params, auth_config, equal, header, pairs, require, same_path
+from apiconform.auth._common import AuthFailed, Params, auth_config, equal, header, pairs, require, same_path
 
 FLOW = "jwt-login"
 CREDENTIALS = ("role_id", "secret_id")

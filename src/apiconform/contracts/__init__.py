@@ -1,8 +1,8 @@
 """Contracts: load, resolve, index operations and compile schemas once (pipeline stage 1)."""
 
-from ._check import CheckResult, Problem, check_contract
-from ._loader import contract_path, contracts_dir, list_vendors, load_contract
-from ._model import (
+from apiconform.contracts._check import CheckResult, Problem, check_contract
+from apiconform.contracts._loader import contract_path, contracts_dir, list_vendors, load_contract
+from apiconform.contracts._model import (
     ACTIONS,
     ERROR_KINDS,
     EXAMPLE_ERROR_EXTENSION,
@@ -13,7 +13,7 @@ from ._model import (
     declared_error_kinds,
     pointer,
 )
-from ._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
+from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
 
 __all__ = [
     "ACTIONS",

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlparse
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
-from ..errors import ApiconformError
-from ._loader import _walk, contract_path, inline_examples, load_contract, read_document
-from ._model import (
+from apiconform.errors import ApiconformError
+from apiconform.contracts._loader import _walk, contract_path, inline_examples, load_contract, read_document
+from apiconform.contracts._model import (
     ERROR_KINDS,
     EXAMPLE_ERROR_EXTENSION,
     Contract,

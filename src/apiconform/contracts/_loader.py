@@ -17,8 +17,8 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
-from ..errors import ContractError, UsageError
-from ._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+from apiconform.errors import ContractError, UsageError
+from apiconform.contracts._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec, pointer
 
 CONTRACT_FILE = "openapi.yaml"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -14,7 +14,7 @@ from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
-from ..errors import ContractError
+from apiconform.errors import ContractError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ACTIONS = ("list", "create", "read", "update", "replace", "delete", "action")

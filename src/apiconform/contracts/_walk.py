@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ._model import Contract
+from apiconform.contracts._model import Contract
 
 
 @dataclass

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..contracts import Operation, list_vendors, load_contract
-from ..findings import CaseResult
+from apiconform.contracts import Operation, list_vendors, load_contract
+from apiconform.findings import CaseResult
 
 DEFAULT_MAX_EXAMPLES = 10
 DEFAULT_SEED = 20261123
@@ -79,7 +79,7 @@ def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
 
 
 def parse_shard(spec: str | None) -> tuple[int, int] | None:
-    from ..errors import UsageError
+    from apiconform.errors import UsageError
 
     if not spec:
         return None
@@ -133,7 +133,8 @@ def examples_for(test: str, max_examples: int) -> int:
 
 def execute_item(item: WorkItem, session: Any, discovery: Any, run_seed: int, max_examples: int) -> Outcome:
     """Run one work item against a prepared session: the only place that maps tests to the suite engine."""
-    from .. import runner, stateful
+    from apiconform.engine import _suites as runner
+    from apiconform.engine import _stateful as stateful
 
     seed = item_seed(run_seed, item.key)
     n = examples_for(item.test, max_examples)
@@ -229,13 +230,13 @@ class Sessions:
         self._pristine: dict[str, Any] = {}
 
     def is_live(self, vendor: str) -> bool:
-        from ..config import load_config
+        from apiconform.config import load_config
 
         return vendor in self.options.targets or (self.options.live and vendor in load_config(self.options.config_dir).targets)
 
     def build_target(self, vendor: str) -> Any:
-        from ..config import load_config, target_from_config
-        from ..targets import mock_target
+        from apiconform.config import load_config, target_from_config
+        from apiconform.engine._targets import mock_target
 
         o = self.options
         settings = load_config(o.config_dir)
@@ -247,8 +248,8 @@ class Sessions:
 
     def get(self, vendor: str) -> tuple[Any, Any]:
         if vendor not in self._cache:
-            from ..exchange import Session
-            from ..runner import Discovery
+            from apiconform.engine._session import Session
+            from apiconform.engine._suites import Discovery
 
             target = self.build_target(vendor)
             if target.kind == "mock" and target.app is target.app.mock:
@@ -259,8 +260,8 @@ class Sessions:
 
     def for_item(self, vendor: str) -> tuple[Any, Any, Any]:
         """(session, discovery, owned): `owned` is closed after the item."""
-        from ..exchange import Session
-        from ..runner import Discovery
+        from apiconform.engine._session import Session
+        from apiconform.engine._suites import Discovery
 
         session, discovery = self.get(vendor)
         if session.target.kind != "mock":
@@ -325,7 +326,7 @@ class Engine:
         self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
 
     def events(self) -> Iterator[Event]:
-        from ..report._run import now_iso
+        from apiconform.report._run import now_iso
 
         started, clock = now_iso(), time.time()
         yield RunStarted(list(self.items))
@@ -365,7 +366,7 @@ class Engine:
 
 def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
     """Enum values the contract documents in success bodies, keyed like the observed ones."""
-    from ..contracts import items_of, properties_of
+    from apiconform.contracts import items_of, properties_of
 
     found: dict[str, list[Any]] = {}
 
@@ -394,9 +395,9 @@ def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
 def build_record(options: EngineOptions, vendors: list[str], outcomes: list[Outcome], started: str,
                  duration: float) -> Any:
     """The run record of a run: cases, observations, documented operations, targets (redacted)."""
-    from ..config import load_config
-    from ..redact import Redactor
-    from ..report._run import RunRecord, merge_coverage, merge_shape_maps, now_iso
+    from apiconform.config import load_config
+    from apiconform.redact import Redactor
+    from apiconform.report._run import RunRecord, merge_coverage, merge_shape_maps, now_iso
 
     record = RunRecord()
     record.started, record.finished, record.duration = started, now_iso(), round(duration, 3)

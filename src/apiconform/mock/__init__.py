@@ -4,11 +4,11 @@ Public surface: `build_app` (ASGI app for a contract), `serve` (uvicorn in a thr
 `Behaviour`/`Reply` (the vendor extension point), and the drift/fault registries.
 """
 
-from ._app import MockApp, MockContext, build_app
-from ._server import MockServer, mock_app, serve
-from .behaviour import Behaviour, Reply, load_behaviour
-from .drifts import DRIFTS, list_drifts, resolve_drifts
-from .faults import FAULTS, list_faults, wrap_faults
+from apiconform.mock._app import MockApp, MockContext, build_app
+from apiconform.mock._server import MockServer, mock_app, serve
+from apiconform.mock.behaviour import Behaviour, Reply, load_behaviour
+from apiconform.mock.drifts import DRIFTS, list_drifts, resolve_drifts
+from apiconform.mock.faults import FAULTS, list_faults, wrap_faults
 
 __all__ = [
     "Behaviour",

@@ -22,12 +22,12 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..contracts import Contract, Operation, record_id, set_record_id
-from ..validation import JSON_MEDIA, WireRequest, validate_request
-from . import _semantics as sem
-from ._store import Store
-from ._synth import Synthesizer, fit, overlay
-from .behaviour import Behaviour, Reply, dumps, load_behaviour
+from apiconform.contracts import Contract, Operation, record_id, set_record_id
+from apiconform.contracts._validate import JSON_MEDIA, WireRequest, validate_request
+from apiconform.mock import _semantics as sem
+from apiconform.mock._store import Store
+from apiconform.mock._synth import Synthesizer, fit, overlay
+from apiconform.mock.behaviour import Behaviour, Reply, dumps, load_behaviour
 
 Drift = Callable[[Operation, Reply, WireRequest, "MockContext"], Reply]
 
@@ -181,7 +181,7 @@ class MockContext:
     # --- auth ----------------------------------------------------------------------------------
     def verify_auth(self, op: Operation, request: WireRequest) -> str | None:
         """Check the request against the first security requirement the operation documents."""
-        from ..auth import verify_request
+        from apiconform.auth import verify_request
 
         schemes = self.contract.security_schemes
         reasons = []
@@ -722,8 +722,8 @@ def build_app(
     rate_limit: int | None = None,
 ) -> Any:
     """The ASGI app for a contract, with named drifts applied to answers and faults around it."""
-    from .drifts import resolve_drifts
-    from .faults import wrap_faults
+    from apiconform.mock.drifts import resolve_drifts
+    from apiconform.mock.faults import wrap_faults
 
     app = MockApp(contract, behaviour, resolve_drifts(drifts), seed=seed, rate_limit=rate_limit)
     wrapped = wrap_faults(app, faults, seed=seed)

@@ -14,10 +14,10 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..contracts import Contract, Operation, declared_error_kinds
+from apiconform.contracts import Contract, Operation, declared_error_kinds
 
 if TYPE_CHECKING:
-    from ._app import MockContext
+    from apiconform.mock._app import MockContext
 
 #: members that carry the human-readable reason, and members that carry a machine code
 TEXT_KEYS = frozenset({"message", "detail", "details", "title", "error", "error_description", "description", "reason"})

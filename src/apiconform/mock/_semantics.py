@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..validation import WireRequest
+from apiconform.contracts._validate import WireRequest
 
 
 def state_of(definition: Mapping[str, Any]) -> Mapping[str, Any]:

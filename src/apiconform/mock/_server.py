@@ -9,8 +9,8 @@ from typing import Any, Iterable
 
 import uvicorn
 
-from ..contracts import load_contract
-from ._app import MockApp, build_app
+from apiconform.contracts import load_contract
+from apiconform.mock._app import MockApp, build_app
 
 
 def mock_app(vendor: str, drifts: Iterable[str] = (), faults: Iterable[str] = (), seed: int = 0,

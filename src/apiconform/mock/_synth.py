@@ -14,7 +14,7 @@ from typing import Any
 
 import rstr
 
-from ..contracts import Contract
+from apiconform.contracts import Contract
 
 _BASE_TIME = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
 _MAX_DEPTH = 8

@@ -14,12 +14,12 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..contracts import Contract, Operation, declared_error_kinds
-from ._errors import KIND_STATUSES, error_body, representative, schema_body
+from apiconform.contracts import Contract, Operation, declared_error_kinds
+from apiconform.mock._errors import KIND_STATUSES, error_body, representative, schema_body
 
 if TYPE_CHECKING:
-    from ._app import MockContext
-    from ..validation import WireRequest, Violation
+    from apiconform.mock._app import MockContext
+    from apiconform.contracts._validate import WireRequest, Violation
 
 
 @dataclass
@@ -140,7 +140,7 @@ def load_behaviour(contract: Contract) -> Behaviour:
 
 
 def vendor_modules() -> list[str]:
-    from . import vendors
+    from apiconform.mock import vendors
 
     return sorted(m.name for m in pkgutil.iter_modules(vendors.__path__))
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from ..contracts import Contract, Operation, slots
-from ..errors import UsageError
-from ..findings import Category
-from .behaviour import Reply
+from apiconform.contracts import Contract, Operation, slots
+from apiconform.errors import UsageError
+from apiconform.findings import Category
+from apiconform.mock.behaviour import Reply
 
 DriftFn = Callable[[Operation, Reply, Any, Any], Reply]
 
@@ -168,7 +168,7 @@ def _pagination(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
 @drift("echo-value-changed", Category.FIELD_TYPE,
        "a create/update answer changes a value it echoes from the request (x-apiconform-echo), e.g. its case")
 def _echo_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
-    from ..checks import echo_pairs
+    from apiconform.engine.checks import echo_pairs
 
     if not _is_success(reply) or not isinstance(reply.body, dict):
         return reply

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterable
 
-from ..errors import UsageError
+from apiconform.errors import UsageError
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 

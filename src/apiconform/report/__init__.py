@@ -10,11 +10,11 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
-from ..findings import Category
-from ._groups import Group, allure_categories, group_findings, root_cause
-from ._html import render_matrix_html, write_matrix_html
-from ._junit import render_junit, write_junit
-from ._matrix import (
+from apiconform.findings import Category
+from apiconform.report._groups import Group, allure_categories, group_findings, root_cause
+from apiconform.report._html import render_matrix_html, write_matrix_html
+from apiconform.report._junit import render_junit, write_junit
+from apiconform.report._matrix import (
     COVERAGE_SCHEMA,
     MATRIX_SCHEMA,
     Waived,
@@ -25,7 +25,7 @@ from ._matrix import (
     write_matrix_json,
     write_matrix_md,
 )
-from ._run import (
+from apiconform.report._run import (
     RUN_SCHEMA,
     RunRecord,
     case_from_dict,

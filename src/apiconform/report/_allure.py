@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..findings import CaseResult, Category
+from apiconform.findings import CaseResult, Category
 
 _SEVERITY_ORDER = ["blocker", "critical", "normal", "minor"]
 

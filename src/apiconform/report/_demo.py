@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..findings import CaseResult, Category, Finding, Severity
-from . import write_reports
-from ._run import RunRecord
+from apiconform.findings import CaseResult, Category, Finding, Severity
+from apiconform.report import write_reports
+from apiconform.report._run import RunRecord
 
 __all__ = ["demo_record"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import Category, Finding
+from apiconform.findings import Category, Finding
 
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-fA-F]{16,}|[A-Za-z]+_[A-Za-z0-9]{12,})$")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")

@@ -14,9 +14,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from ..findings import CATEGORY_DESCRIPTIONS, Category, Finding
-from ._matrix import Waived, build_coverage, build_matrix, waived_map
-from ._run import RunRecord, write_text_atomic
+from apiconform.findings import CATEGORY_DESCRIPTIONS, Category, Finding
+from apiconform.report._matrix import Waived, build_coverage, build_matrix, waived_map
+from apiconform.report._run import RunRecord, write_text_atomic
 
 __all__ = ["render_matrix_html", "write_matrix_html"]
 

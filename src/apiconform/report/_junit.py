@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..findings import CaseResult, Category, Finding
-from ._groups import group_findings, root_cause
-from ._matrix import Waived, waived_map
-from ._run import RunRecord, write_text_atomic
+from apiconform.findings import CaseResult, Category, Finding
+from apiconform.report._groups import group_findings, root_cause
+from apiconform.report._matrix import Waived, waived_map
+from apiconform.report._run import RunRecord, write_text_atomic
 
 __all__ = ["render_junit", "write_junit"]
 

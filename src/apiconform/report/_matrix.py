@@ -12,9 +12,9 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..findings import Category, Finding
-from ._groups import group_findings
-from ._run import RunRecord, write_text_atomic
+from apiconform.findings import Category, Finding
+from apiconform.report._groups import group_findings
+from apiconform.report._run import RunRecord, write_text_atomic
 
 __all__ = [
     "COVERAGE_SCHEMA",

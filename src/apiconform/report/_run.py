@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..errors import ConfigError
-from ..findings import CaseResult, Category, Finding
+from apiconform.errors import ConfigError
+from apiconform.findings import CaseResult, Category, Finding
 
 __all__ = [
     "RUN_SCHEMA",
@@ -33,7 +33,7 @@ __all__ = [
     "shape_of",
 ]
 
-RUN_SCHEMA = "apiconform.run/1"
+RUN_SCHEMA = "apiconform.gate._run/1"
 
 # A shape is a JSON-able type skeleton: "integer", "string|null", ["string"], {"id": "integer"}.
 Shape = Any
@@ -320,7 +320,7 @@ class RunRecord:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{source}: not an apiconform run record (expected a JSON object)")
         schema = data.get("schema")
-        if not isinstance(schema, str) or not schema.startswith("apiconform.run/"):
+        if not isinstance(schema, str) or not schema.startswith("apiconform.gate._run/"):
             raise ConfigError(f"{source}: not an apiconform run record (schema {schema!r}, expected {RUN_SCHEMA!r})")
         if schema != RUN_SCHEMA:
             raise ConfigError(f"{source}: unsupported run record schema {schema!r} (this apiconform reads {RUN_SCHEMA!r})")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...contracts import Operation
-from ..behaviour import Behaviour
+from apiconform.contracts import Operation
+from apiconform.mock.behaviour import Behaviour
 
 KNOWN_CONTACTS = range(1, 1001)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ...contracts import Operation
-from ..behaviour import Behaviour
+from apiconform.contracts import Operation
+from apiconform.mock.behaviour import Behaviour
 
 _TITLES = {
     "validation": "The request body is not valid",

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...contracts import Operation
-from .._synth import overlay
-from ..behaviour import Behaviour, Reply
+from apiconform.contracts import Operation
+from apiconform.mock._synth import overlay
+from apiconform.mock.behaviour import Behaviour, Reply
 
 _MESSAGES = {
     "unauthenticated": "Forbidden",

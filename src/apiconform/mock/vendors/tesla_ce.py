@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...auth import issue_access, issue_tokens, verify_login, verify_refresh
-from ...auth.jwt_login import refresh_tokens_in, server_secret
-from ...contracts import Operation
-from ..behaviour import Behaviour, Reply
+from apiconform.auth import issue_access, issue_tokens, verify_login, verify_refresh
+from apiconform.auth.jwt_login import refresh_tokens_in, server_secret
+from apiconform.contracts import Operation
+from apiconform.mock.behaviour import Behaviour, Reply
 
 ACCESS_TTL = 300  # seconds: short-lived, as the platform's tokens are
 

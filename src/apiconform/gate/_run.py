@@ -17,10 +17,10 @@ from typing import Any, Iterator
 
 import httpx
 
-from .contracts import check_contract, list_vendors, load_contract
-from .errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
-from .engine import SUITES
-from .findings import Category
+from apiconform.contracts import check_contract, list_vendors, load_contract
+from apiconform.errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
+from apiconform.engine import SUITES
+from apiconform.findings import Category
 
 SUITE_FILES = SUITES  # the suites' names (kept under its old name for callers)
 
@@ -62,12 +62,12 @@ class RunOutcome:
 
 def validate_options(options: RunOptions) -> list[str]:
     """Check every input before any request: unknown names, bad contracts, bad categories. Returns vendors."""
-    from .mock.drifts import resolve_drifts
-    from .mock.faults import wrap_faults
+    from apiconform.mock.drifts import resolve_drifts
+    from apiconform.mock.faults import wrap_faults
 
-    from .config import load_config
+    from apiconform.config import load_config
 
-    from ._settings import check_cli
+    from apiconform._settings import check_cli
 
     check_cli(options.max_requests, options.rate)
     known = list_vendors()
@@ -91,7 +91,7 @@ def validate_options(options: RunOptions) -> list[str]:
     if options.live and not settings.targets:
         raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
                          "or [targets.VENDOR] to apiconform.toml)")
-    from ._settings import check_url
+    from apiconform._settings import check_url
 
     for vendor, url in options.targets.items():
         if url is not None:  # `--target VENDOR`: its configured base_url, checked below
@@ -129,7 +129,7 @@ _OPERATION_ID = re.compile(r"^\s*operationId:\s*['\"]?([^'\"\s#]+)", re.M)
 def quick_operation_ids(vendor: str) -> set[str]:
     """The operationIds of a vendor's contract read off its text (milliseconds; no YAML parse, no lint),
     so an `--operation` typo fails before anything is loaded or generated."""
-    from .contracts import contract_path
+    from apiconform.contracts import contract_path
 
     try:
         return set(_OPERATION_ID.findall(contract_path(vendor).read_text(encoding="utf-8")))
@@ -160,7 +160,7 @@ _CHECKED: dict[str, tuple[Any, Any]] = {}  # contract folder -> (file stamps, ch
 def _checked(vendor: str) -> Any:
     """`check_contract`, remembered per process while no file of the vendor's contract folder changes
     (repeated runs in one process - tests, scripts/determinism.py - skip the seconds-long lint)."""
-    from .contracts import contract_path
+    from apiconform.contracts import contract_path
 
     try:
         folder = contract_path(vendor).resolve().parent
@@ -191,9 +191,9 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
     login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
     operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
-    from .config import load_config, target_from_config
-    from .exchange import BudgetExhausted, Session
-    from .identity import fixed_path_values
+    from apiconform.config import load_config, target_from_config
+    from apiconform.engine._session import BudgetExhausted, Session
+    from apiconform.auth._identity import fixed_path_values
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
     shown = target.redactor().url(target.base_url)
@@ -237,7 +237,7 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
 def choose_probe(target: Any, operations: list[str], identities: dict[str, str]) -> Any:
     """The preflight's operation: configured, else the simplest safe, authenticated operation that will run
     and whose path parameters are all known. None: nothing safe to probe (the login alone was checked)."""
-    from .identity import fixed_path_values
+    from apiconform.auth._identity import fixed_path_values
 
     contract = target.contract
     if target.probe:
@@ -257,7 +257,7 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
     """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
     import shlex
 
-    from .redact import Redactor
+    from apiconform.redact import Redactor
 
     scrub = Redactor(())
     parts = ["apiconform", "run", *vendors]
@@ -287,10 +287,10 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
 def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
     `progress` is called with every engine event (`plugins` is kept for callers and ignored)."""
-    from ._ledger import ENV
-    from .config import load_config
-    from .gate import load_baseline
-    from ._settings import check_reports_dir
+    from apiconform.engine._ledger import ENV
+    from apiconform.config import load_config
+    from apiconform.gate._verdict import load_baseline
+    from apiconform._settings import check_reports_dir
 
     vendors = validate_options(options)
     # every local input is checked before any request reaches a live target
@@ -308,8 +308,8 @@ def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any
 
 
 def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: Any, notes: list[str]) -> RunOutcome:
-    from .gate import evaluate
-    from .report import write_reports
+    from apiconform.gate._verdict import evaluate
+    from apiconform.report import write_reports
 
     shutil.rmtree(options.reports_dir / "allure-results", ignore_errors=True)
     keep_allure_history(options.reports_dir)  # Allure's Trend: the last report's history feeds the next one
@@ -327,7 +327,7 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
         raise UsageError(f"{len(crashed)} test(s) crashed before judging the API, first {key}: {reason} "
                          f"(the other results are in {options.reports_dir / 'run.json'})")
     if options.allure:
-        from ._cli_report import render_allure
+        from apiconform.cli._report import render_allure
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
@@ -360,7 +360,7 @@ def _shared_ledger(env: str) -> Iterator[None]:
 
 def engine_options(options: RunOptions, vendors: list[str]) -> Any:
     """The engine's view of a gate run."""
-    from .engine import EngineOptions
+    from apiconform.engine import EngineOptions
 
     return EngineOptions(
         vendors=vendors, suites=list(options.suites), operations=list(options.operations), shard=options.shard,
@@ -372,8 +372,8 @@ def engine_options(options: RunOptions, vendors: list[str]) -> Any:
 
 def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
     """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
-    from .engine import CaseFinished, Engine, RunFinished
-    from .report._allure import AllureWriter
+    from apiconform.engine import CaseFinished, Engine, RunFinished
+    from apiconform.report._allure import AllureWriter
 
     engine = Engine(engine_options(options, vendors))
     if not engine.items:
@@ -411,7 +411,7 @@ def mock_reproduction(curl: str, vendor: str, options: RunOptions, seed: int) ->
     default and fuzzing headers (X-Schemathesis-*) and without binary bodies inline."""
     import shlex
 
-    from .targets import MOCK_BASE_URL
+    from apiconform.engine._targets import MOCK_BASE_URL
 
     if curl.startswith("apiconform mock") or MOCK_BASE_URL not in curl:
         return curl
@@ -464,7 +464,7 @@ def item_reproduce_command(options: RunOptions, item: Any) -> str:
     """The `apiconform run` line that reproduces one work item exactly (its vendor, suite and operation)."""
     from dataclasses import replace
 
-    from .engine import DEFAULT_SEED
+    from apiconform.engine import DEFAULT_SEED
 
     one = replace(options, suites=[item.suite], targets={v: u for v, u in options.targets.items() if v == item.vendor},
                   operations=options.operations if item.test == "test_lifecycle" else [item.subject])
@@ -475,8 +475,8 @@ def pytest_command(options: RunOptions, item: Any) -> str:
     """The plain-pytest equivalent of one work item (same seed, switches and test id)."""
     import shlex
 
-    from .engine import DEFAULT_SEED
-    from .redact import Redactor
+    from apiconform.engine import DEFAULT_SEED
+    from apiconform.redact import Redactor
 
     parts = ["pytest", "suites", f"--vendor={item.vendor}",
              f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}"]
@@ -497,7 +497,7 @@ def run_context(options: RunOptions, record: Any) -> dict[str, str]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from apiconform import __version__
 
     def _version(name: str) -> str:
         try:

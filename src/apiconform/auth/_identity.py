@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
-from .contracts import Contract, Operation
+from apiconform.contracts import Contract, Operation
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class IdentitySpec:
 
 def identity_specs(contract: Contract) -> tuple[IdentitySpec, ...]:
     """The identities the contract's auth scheme declares (empty when none)."""
-    from .auth import select_scheme
-    from .auth._common import auth_config
+    from apiconform.auth import select_scheme
+    from apiconform.auth._common import auth_config
 
     picked = select_scheme(contract)
     if picked is None:
@@ -48,8 +48,8 @@ def identity_specs(contract: Contract) -> tuple[IdentitySpec, ...]:
 
 
 def login_path(contract: Contract) -> str | None:
-    from .auth import select_scheme
-    from .auth._common import auth_config
+    from apiconform.auth import select_scheme
+    from apiconform.auth._common import auth_config
 
     picked = select_scheme(contract)
     value = auth_config(picked[1]).get("login") if picked else None

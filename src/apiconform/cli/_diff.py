@@ -1,4 +1,4 @@
-"""`apiconform diff OLD NEW`: the CLI face of `apiconform.diff` (registered with `main.add_command(diff)`)."""
+"""`apiconform diff OLD NEW`: the CLI face of `apiconform.gate.diff` (registered with `main.add_command(diff)`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .diff import FORMATS, diff_contracts, open_contract, render
-from .errors import EXIT_FINDINGS, EXIT_OK, ApiconformError, UsageError
+from apiconform.gate.diff import FORMATS, diff_contracts, open_contract, render
+from apiconform.errors import EXIT_FINDINGS, EXIT_OK, ApiconformError, UsageError
 
 
 @click.command("diff")

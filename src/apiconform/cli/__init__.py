@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__
-from .contracts import check_contract, list_vendors, load_contract
-from .errors import EXIT_FINDINGS, EXIT_USAGE, ApiconformError
+from apiconform import __version__
+from apiconform.contracts import check_contract, list_vendors, load_contract
+from apiconform.errors import EXIT_FINDINGS, EXIT_USAGE, ApiconformError
 
 
 class _Group(click.Group):
@@ -82,12 +82,12 @@ def contracts_check(targets: tuple[str, ...]) -> None:
 
 
 def _register() -> None:
-    from ._cli_diff import diff
-    from ._cli_report import baseline, compare, report
-    from ._cli_mock import mock
-    from ._cli_fidelity import fidelity_cmd, record_cmd
-    from ._cli_init import init
-    from ._cli_run import run
+    from apiconform.cli._diff import diff
+    from apiconform.cli._report import baseline, compare, report
+    from apiconform.cli._mock import mock
+    from apiconform.cli._fidelity import fidelity_cmd, record_cmd
+    from apiconform._cli_init import init
+    from apiconform.cli._run import run
 
     for command in (run, mock, diff, report, compare, baseline, record_cmd, fidelity_cmd, init):
         main.add_command(command)

@@ -27,17 +27,17 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
-from . import _casecache
-from ._casecache import WireCase, from_case
-from .auth import flow_of, select_scheme
-from .checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
-from .contracts import Contract, Operation, record_id, slots
-from .identity import fixed_path_values
-from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
-from .findings import CaseResult, Category, Finding
-from .report._run import RunRecord
-from .targets import Target
-from .validation import content_encoded_examples, from_httpx, validate_request
+from apiconform.engine import _casecache as _casecache
+from apiconform.engine._casecache import WireCase, from_case
+from apiconform.auth import flow_of, select_scheme
+from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
+from apiconform.contracts import Contract, Operation, record_id, slots
+from apiconform.auth._identity import fixed_path_values
+from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
+from apiconform.findings import CaseResult, Category, Finding
+from apiconform.report._run import RunRecord
+from apiconform.engine._targets import Target
+from apiconform.contracts._validate import content_encoded_examples, from_httpx, validate_request
 
 SUITES = ("examples", "properties", "stateful", "negative")
 USER_AGENT = "apiconform/0.1"
@@ -446,7 +446,7 @@ def _settings(max_examples: int) -> settings:
 
 @functools.lru_cache(maxsize=1024)
 def _encoded_query_cached(contract: Contract, label: str) -> tuple[tuple[str, str], ...]:
-    from .mock._synth import Synthesizer
+    from apiconform.mock._synth import Synthesizer
 
     synth = Synthesizer(contract, seed=0)
     return tuple(sorted(content_encoded_examples(contract, contract.operations[label], synth.value).items()))

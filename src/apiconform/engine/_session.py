@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 
-from ._deadline import exceeded, within
-from ._ledger import Exhausted, Ledger
-from ._limits import loads_bounded
-from .contracts import Operation
-from .errors import ApiconformError
-from .targets import RateLimiter, Target
+from apiconform.engine._deadline import exceeded, within
+from apiconform.engine._ledger import Exhausted, Ledger
+from apiconform.engine._limits import loads_bounded
+from apiconform.contracts import Operation
+from apiconform.errors import ApiconformError
+from apiconform.engine._targets import RateLimiter, Target
 
 NOT_JSON = object()
 
@@ -123,7 +123,7 @@ class Session:
 
     def _wrong_client(self) -> httpx.Client:
         """Credentials of the right form but wrong value: a forged JWT, a bad HMAC key, an unknown key."""
-        from .auth import flow_of, select_scheme
+        from apiconform.auth import flow_of, select_scheme
 
         picked = select_scheme(self.target.contract)
         flow = flow_of(picked[1]) if picked else None
@@ -150,7 +150,7 @@ class Session:
         """The caller's own ids the contract declares (x-apiconform-auth.identity), fetched once:
         a login answer by driving the auth flow up to its first real request, a "current user"
         answer by one GET of that operation. Missing ones stay missing (ids are then discovered)."""
-        from .identity import capture, identity_specs
+        from apiconform.auth._identity import capture, identity_specs
 
         target = self.target
         specs = [s for s in identity_specs(target.contract) if s.resource not in target.identities]

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from .contracts import list_vendors, load_contract
-from .findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
+from apiconform.contracts import list_vendors, load_contract
+from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
 
 _CASE_KEY = "apiconform_case"
 _OBS_KEY = "apiconform_obs"
@@ -67,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config._apiconform_cases = []  # type: ignore[attr-defined]
     config._apiconform_obs = []  # type: ignore[attr-defined]
     config._apiconform_started = time.time()  # type: ignore[attr-defined]
-    from ._ledger import ENV
+    from apiconform.engine._ledger import ENV
 
     if not hasattr(config, "workerinput") and not os.environ.get(ENV) and _has_live_targets(config):
         # pytest run directly: this controller owns the run's shared budget/rate ledger (workers inherit it)
@@ -83,8 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_live_targets(config: pytest.Config) -> None:
     """Every `--target` can be built (known vendor, URL, credentials in the environment) before any test is
     collected: one usage error up front instead of one failing test per operation."""
-    from .config import load_config, target_from_config
-    from .errors import ApiconformError
+    from apiconform.config import load_config, target_from_config
+    from apiconform.errors import ApiconformError
 
     known = list_vendors()
     try:
@@ -99,8 +99,8 @@ def _check_live_targets(config: pytest.Config) -> None:
 
 
 def _has_live_targets(config: pytest.Config) -> bool:
-    from .config import load_config
-    from .errors import ApiconformError
+    from apiconform.config import load_config
+    from apiconform.errors import ApiconformError
 
     if config.getoption("--target", default=None):
         return True
@@ -113,7 +113,7 @@ def _has_live_targets(config: pytest.Config) -> bool:
 def pytest_unconfigure(config: pytest.Config) -> None:
     ledger = getattr(config, "_apiconform_ledger", None)
     if ledger is not None:
-        from ._ledger import ENV
+        from apiconform.engine._ledger import ENV
 
         os.environ.pop(ENV, None)
         ledger.cleanup()
@@ -125,7 +125,7 @@ def _split(values: list[str]) -> list[str]:
 
 
 def selected_vendors(config: pytest.Config) -> list[str]:
-    from .errors import UsageError
+    from apiconform.errors import UsageError
 
     known = list_vendors()
     chosen = _split(config.getoption("--vendor") or []) or known
@@ -267,8 +267,8 @@ class _Sessions:
 
     def get(self, vendor: str) -> tuple[Any, Any]:
         if vendor not in self._cache:
-            from .exchange import Session
-            from .runner import Discovery
+            from apiconform.engine._session import Session
+            from apiconform.engine._suites import Discovery
 
             target = build_target(self.config, vendor)
             if target.kind == "mock" and target.app is target.app.mock:
@@ -284,8 +284,8 @@ class _Sessions:
         session, discovery = self.get(vendor)
         if session.target.kind != "mock":
             return session, discovery, None
-        from .exchange import Session
-        from .runner import Discovery
+        from apiconform.engine._session import Session
+        from apiconform.engine._suites import Discovery
 
         if vendor in self._pristine:  # rewind the mock (cheap) ...
             session.target.app.mock.ctx.restore(self._pristine[vendor])
@@ -325,8 +325,8 @@ def reproduce_options(config: pytest.Config) -> list[str]:
 
 def build_target(config: pytest.Config, vendor: str) -> Any:
     """The vendor's target: `--target VENDOR=URL` / configured live target, else its embedded mock."""
-    from .config import load_config, target_from_config
-    from .targets import mock_target
+    from apiconform.config import load_config, target_from_config
+    from apiconform.engine._targets import mock_target
 
     overrides = live_overrides(config)
     # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
@@ -391,8 +391,8 @@ def conform(request: pytest.FixtureRequest) -> Any:
     """Report a CaseResult: record it, label it for Allure, then pass, skip or fail the test."""
 
     def report(recorder: Any) -> None:
-        from .report._groups import root_cause
-        from .report._run import case_to_dict
+        from apiconform.report._groups import root_cause
+        from apiconform.report._run import case_to_dict
 
         result: CaseResult = recorder.result()
         request.node.user_properties.append((_CASE_KEY, json.dumps(case_to_dict(result))))
@@ -446,7 +446,7 @@ def _pytest_command(request: pytest.FixtureRequest) -> str:
     """The pytest command that reruns exactly this test: its file, node, and every option that shaped it."""
     import shlex
 
-    from .redact import Redactor
+    from apiconform.redact import Redactor
 
     scrub = Redactor(())
     node = request.node.nodeid.split("::", 1)
@@ -486,10 +486,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not config.getoption("--apiconform-record"):
         return
-    from .config import load_config
-    from .report import write_reports
-    from .report._run import case_from_dict, merge_coverage, merge_shape_maps, now_iso
-    from .report._run import RunRecord
+    from apiconform.config import load_config
+    from apiconform.report import write_reports
+    from apiconform.report._run import case_from_dict, merge_coverage, merge_shape_maps, now_iso
+    from apiconform.report._run import RunRecord
 
     record = RunRecord()
     record.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(config._apiconform_started))
@@ -497,7 +497,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record.duration = round(time.time() - config._apiconform_started, 3)
     record.seed = run_seed(config)
     # target URLs may carry userinfo or key parameters: run.json gets them redacted
-    from .redact import Redactor
+    from apiconform.redact import Redactor
 
     scrub = Redactor(())
     record.argv = [_scrub_arg(scrub, str(a)) for a in config.invocation_params.args]
@@ -534,7 +534,7 @@ def _scrub_arg(redactor: Any, arg: str) -> str:
     return arg[: match.start()] + redactor.url(arg[match.start():])
 
 
-from .engine import documented_enums as _documented_enums  # noqa: E402  (one implementation, shared)
+from apiconform.engine import documented_enums as _documented_enums  # noqa: E402  (one implementation, shared)
 
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITE_CATEGORIES", "build_target", "os"]

@@ -24,10 +24,10 @@ from typing import Any, Iterator, Literal
 
 import yaml
 
-from .contracts import Contract, Operation, contracts_dir, load_contract
-from .contracts._loader import CONTRACT_FILE, contract_path, read_document
-from .errors import ContractError, UsageError
-from .findings import Category, jsonable
+from apiconform.contracts import Contract, Operation, contracts_dir, load_contract
+from apiconform.contracts._loader import CONTRACT_FILE, contract_path, read_document
+from apiconform.errors import ContractError, UsageError
+from apiconform.findings import Category, jsonable
 
 __all__ = [
     "Change",

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import EXIT_FINDINGS, EXIT_OK
-from .findings import Finding, _generic_pointer
-from .report._run import RunRecord
+from apiconform.errors import EXIT_FINDINGS, EXIT_OK
+from apiconform.findings import Finding, _generic_pointer
+from apiconform.report._run import RunRecord
 
 __all__ = ["CompareReport", "ShapeChange", "compare_runs", "diff_shapes"]
 
@@ -122,7 +122,7 @@ class CompareReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": "apiconform.compare/1",
+            "schema": "apiconform.gate.compare/1",
             "a": self.a_label,
             "b": self.b_label,
             "appeared": [f.to_dict() for f in self.appeared],
@@ -141,7 +141,7 @@ class CompareReport:
             f"{len(self.disappeared)} disappeared, {len(self.changed_category)} changed category, "
             f"{len(self.shape_changes)} shape changes"
         ]
-        from .report._groups import group_findings
+        from apiconform.report._groups import group_findings
 
         for sign, findings in (("+", self.appeared), ("-", self.disappeared)):
             for g in group_findings(findings):  # one line per root cause, every member's fingerprint named

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from .contracts import Contract, Operation
-from .errors import ApiconformError, UsageError
-from .exchange import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
+from apiconform.contracts import Contract, Operation
+from apiconform.errors import ApiconformError, UsageError
+from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
 
@@ -100,13 +100,13 @@ class _Recorder:
         return values
 
     def body(self, op: Operation) -> Any:
-        from .mock._synth import Synthesizer
+        from apiconform.mock._synth import Synthesizer
 
         config = _auth_config(self.contract)
         if op.path == config.get("login"):
             return {k: self.session.target.credentials.get(k, "") for k in ("role_id", "secret_id")}
         if op.path == config.get("refresh"):
-            from .auth.jwt_login import fill_template, refresh_templates
+            from apiconform.auth.jwt_login import fill_template, refresh_templates
 
             return fill_template(refresh_templates(config)[0]["body"], self.tokens)
         media = next((m for m in op.request_body.values() if "json" in m.media_type), None)
@@ -123,7 +123,7 @@ class _Recorder:
         return body
 
     def learn(self, op: Operation, request: httpx.Request, answer: Any, status: int) -> None:
-        from .stateful import _at
+        from apiconform.engine._stateful import _at
 
         config = _auth_config(self.contract)
         if op.path == config.get("login") and isinstance(answer, dict):
@@ -136,7 +136,7 @@ class _Recorder:
         if status >= 300:
             return
         _walk_ids(answer, self.known)
-        from .contracts import record_id
+        from apiconform.contracts import record_id
 
         item = _first_item(answer)
         if op.resource and isinstance(item, dict) and op.resource not in self.by_resource:
@@ -173,7 +173,7 @@ def record(session: Session, probes: tuple[str, ...] = DEFAULT_PROBES) -> list[d
     """Run the safe sequence against the session's target; HAR entries, redacted. `probes`: each safe
     secured operation is also sent without credentials (`anonymous`), under another caller's identity
     (`other-identity`) and/or with forged credentials (`wrong-credentials`, opt-in)."""
-    from .stateful import _fill
+    from apiconform.engine._stateful import _fill
 
     target = session.target
     recorder = _Recorder(session)
@@ -206,7 +206,7 @@ def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _R
            kinds: tuple[str, ...]) -> list[dict[str, Any]]:
     """How the target answers the same safe request without credentials, with forged ones, and under
     another caller's identity (only where the contract declares an identity scope). Safe methods only."""
-    from .stateful import _fill
+    from apiconform.engine._stateful import _fill
 
     out = []
     plans: list[tuple[str, str, dict[str, str]]] = [("anonymous", "none", values), ("wrong-credentials", "wrong", values)]
@@ -259,7 +259,7 @@ def har_entry(exchange: Exchange, session: Session) -> dict[str, Any]:
 
 
 def write_cassette(path: Path, vendor: str, entries: list[dict[str, Any]]) -> None:
-    from . import __version__
+    from apiconform import __version__
 
     har = {"log": {"version": "1.2", "creator": {"name": "apiconform", "version": __version__},
                    "comment": f"apiconform cassette for {vendor}", "_vendor": vendor, "entries": entries}}
@@ -376,7 +376,7 @@ def _map_ids(resource: str | None, recorded: Any, replayed: Any, mapping: dict[t
     """Ids the vendor handed out -> the ones the mock handed out at the same place, per resource (small
     integers repeat across resources). Nested ids (`request.id`) count for their own field name too;
     long values (uuids) also go into the resource-less entry used for bodies and unknown parameters."""
-    from .contracts import record_id
+    from apiconform.contracts import record_id
 
     mine, theirs = _first_item(replayed), _first_item(recorded)
     if id_field and isinstance(mine, dict) and isinstance(theirs, dict):
@@ -410,7 +410,7 @@ def _swap(value: Any, mapping: dict[tuple[str, str], str]) -> Any:
 
 def _replay_path(contract: Contract, op: Operation, recorded_url: str, mapping: dict[tuple[str, str], str]) -> str:
     """The recorded path with each path parameter's id swapped for the mock's id of the same resource."""
-    from .stateful import _fill
+    from apiconform.engine._stateful import _fill
 
     raw = httpx.URL(recorded_url).raw_path.decode().split("?", 1)[0]
     values = op.match_path(raw)
@@ -458,7 +458,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
         if op.path == config.get("login"):
             body = {k: session.target.credentials.get(k, "") for k in ("role_id", "secret_id")}
         elif op.path == config.get("refresh"):
-            from .auth.jwt_login import fill_template, refresh_templates
+            from apiconform.auth.jwt_login import fill_template, refresh_templates
 
             body = fill_template(refresh_templates(config)[0]["body"], tokens)
         query = [(q["name"], mapping.get(("", q["value"]), q["value"])) for q in recorded_req.get("queryString", [])]
@@ -477,7 +477,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             identity = config.get("identity") or {}
             source = str(identity.get("from", ""))
             if source.startswith("$response.body#") and identity.get("resource"):
-                from .stateful import _at
+                from apiconform.engine._stateful import _at
 
                 ptr = source.split("#", 1)[1]
                 mine, theirs = _at(replayed, ptr), _at(recorded_body, ptr)

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from .auth import auth_for, secret_values
-from .contracts import Contract, load_contract
-from .errors import ConfigError
-from .redact import Redactor
-from .transports import SyncASGITransport
+from apiconform.auth import auth_for, secret_values
+from apiconform.contracts import Contract, load_contract
+from apiconform.errors import ConfigError
+from apiconform.redact import Redactor
+from apiconform.engine._transports import SyncASGITransport
 
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
 
@@ -73,7 +73,7 @@ class Target:
     def transport(self) -> httpx.BaseTransport:
         if self.app is not None:
             return SyncASGITransport(self.app)
-        from ._deadline import transport
+        from apiconform.engine._deadline import transport
 
         return transport()
 
@@ -81,7 +81,7 @@ class Target:
         """The target's one redactor: every secret learned at run time (login tokens, signatures, values
         seen on the wire) is masked by every report writer of this process from then on."""
         if self._redactor is None or self._redactor_names != self.extra_secret_names:
-            from .exchange import LEARNED
+            from apiconform.engine._session import LEARNED
 
             self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
                                        *LEARNED.get(self.vendor, ())], self.extra_secret_names)
@@ -101,8 +101,8 @@ class Target:
 
     def _watch_login(self, response: httpx.Response) -> None:
         """Note a successful login and capture the identities its answer hands out (x-apiconform-auth.identity)."""
-        from .auth._common import same_path
-        from .identity import capture, identity_specs, login_path
+        from apiconform.auth._common import same_path
+        from apiconform.auth._identity import capture, identity_specs, login_path
 
         path = login_path(self.contract)
         if not path or response.request.method != "POST" or not same_path(response.request.url.path, path):
@@ -128,7 +128,7 @@ def mock_target(
     vendor: str, drifts: tuple[str, ...] = (), faults: tuple[str, ...] = (), seed: int = 0
 ) -> Target:
     """The embedded mock of a vendor, in-process (no ports), with optional drifts and faults."""
-    from .mock import build_app
+    from apiconform.mock import build_app
 
     contract = load_contract(vendor)
     app = build_app(contract, drifts=drifts, faults=faults, seed=seed)
@@ -163,7 +163,7 @@ def url_secrets(url: str) -> list[str]:
     """Credentials embedded in a URL: userinfo (user and password) and sensitive query parameter values."""
     from urllib.parse import parse_qsl, urlsplit
 
-    from .redact import SENSITIVE_PARAMS
+    from apiconform.redact import SENSITIVE_PARAMS
 
     try:
         parts = urlsplit(str(url))

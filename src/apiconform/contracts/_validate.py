@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl
 
-from .contracts import Contract, Operation
+from apiconform.contracts import Contract, Operation
 
 JSON_MEDIA = re.compile(r"^application/(.+\+)?json$")
 FORM_MEDIA = "application/x-www-form-urlencoded"
@@ -197,7 +197,7 @@ def _body(contract: Contract, op: Operation, request: WireRequest) -> None:
         return
     request.media_type = content_type
     if JSON_MEDIA.match(content_type):
-        from ._limits import loads_bounded
+        from apiconform.engine._limits import loads_bounded
 
         try:
             request.body, too_deep = loads_bounded(request.raw_body)

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from .contracts import Contract, Operation
-from .exchange import NOT_JSON, Exchange
-from .findings import Category, Finding, Severity
-from .redact import Redactor
+from apiconform.contracts import Contract, Operation
+from apiconform.engine._session import NOT_JSON, Exchange
+from apiconform.findings import Category, Finding, Severity
+from apiconform.redact import Redactor
 
 POSITIVE, NEGATIVE, UNAUTHENTICATED = "positive", "negative", "unauthenticated"
 MAX_FINDINGS_PER_CHECK = 10
@@ -276,7 +276,7 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
 
 @functools.lru_cache(maxsize=256)
 def _header_validator(contract: Contract, schema: str) -> Any:
-    from .contracts._model import FORMAT_CHECKER, Draft202012Validator
+    from apiconform.contracts._model import FORMAT_CHECKER, Draft202012Validator
 
     return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=FORMAT_CHECKER)
 
@@ -304,7 +304,7 @@ def _headers_covers(ctx: CheckContext) -> tuple[Category, ...]:
 def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
     """Documented response headers: present where required, and their values match the header schema
     (e.g. `Link` against its RFC 8288 `pattern`), so a header the contract types is really checked."""
-    from .validation import coerce
+    from apiconform.contracts._validate import coerce
 
     assert ctx.exchange.response is not None
     findings = []

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from .findings import Category, categories_help
-from .run import SUITE_FILES, RunOptions, execute
+from apiconform.findings import Category, categories_help
+from apiconform.gate._run import SUITE_FILES, RunOptions, execute
 
 
 
@@ -50,7 +50,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
     """
-    from .errors import UsageError
+    from apiconform.errors import UsageError
 
     if no_cache:  # inherited by worker processes
         os.environ["APICONFORM_CACHE"] = "off"
@@ -92,7 +92,7 @@ class EventProgress:
         self.failed = self.skipped = 0
 
     def __call__(self, event: object) -> None:
-        from .engine import CaseFinished, RunStarted
+        from apiconform.engine import CaseFinished, RunStarted
 
         if isinstance(event, RunStarted):
             self.progress.start()
@@ -134,7 +134,7 @@ def _summary(outcome: object, options: RunOptions) -> None:
             row.append(f"[red]{failed} x[/red]" if failed else (f"[green]{covered} ok[/green]" if covered else "[dim]-[/dim]"))
         table.add_row(*row)
     console.print(table)
-    from .report import group_findings
+    from apiconform.report import group_findings
 
     groups = group_findings(gate.failing)  # one line per root cause, with one reproducible example
     for group in groups[:15]:
@@ -160,6 +160,6 @@ def _summary(outcome: object, options: RunOptions) -> None:
     for message in outcome.messages:  # type: ignore[attr-defined]
         console.print(f"[dim]{message}[/dim]")
     console.print(f"reports: {options.reports_dir}/ (run.json, junit.xml, matrix.md, matrix.html, coverage.json, allure-results/)")
-    from .run import reproduce_command
+    from apiconform.gate._run import reproduce_command
 
     console.print(f"reproduce: {reproduce_command(options, list(options.vendors), record.seed)}", markup=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .errors import UsageError
+from apiconform.errors import UsageError
 
 
 @click.command("record")
@@ -24,21 +24,21 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     """Record a safe sequence covering every operation against a live target into a HAR cassette.
 
     Credentials come from APICONFORM_<VENDOR>_<FIELD> environment variables (e.g. APICONFORM_TESLA_CE_ROLE_ID)."""
-    from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
-    from .contracts import list_vendors
-    from .exchange import Session
-    from .fidelity import DEFAULT_PROBES, record, write_cassette
-    from .targets import Safety, http_target
+    from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    from apiconform.contracts import list_vendors
+    from apiconform.engine._session import Session
+    from apiconform.mock.fidelity import DEFAULT_PROBES, record, write_cassette
+    from apiconform.engine._targets import Safety, http_target
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
-    from .contracts import load_contract
+    from apiconform.contracts import load_contract
 
     picked = select_scheme(load_contract(vendor))
     fields = CREDENTIAL_FIELDS.get((flow_of(picked[1]) if picked else None) or "", ())
     prefix = "APICONFORM_" + vendor.upper().replace("-", "_") + "_"
     env = {f: prefix + f.upper() for f in fields if os.environ.get(prefix + f.upper())}
-    from .fidelity import auth_operations
+    from apiconform.mock.fidelity import auth_operations
 
     safety = Safety(read_only=not allow_writes, allowed_writes=auth_operations(load_contract(vendor)),
                     max_requests=max_requests, rate=rate)
@@ -64,10 +64,10 @@ def fidelity_cmd(vendor: str, cassette: Path, min_agreement: float | None) -> No
 def run_fidelity(vendor: str, cassette: Path, min_agreement: float | None, drifts: tuple[str, ...] = (),
                  seed: int = 0) -> None:
     """Shared by `fidelity` and `mock --verify`: print the differences and the agreement figure."""
-    from .contracts import list_vendors
-    from .exchange import Session
-    from .fidelity import read_cassette, verify
-    from .targets import mock_target
+    from apiconform.contracts import list_vendors
+    from apiconform.engine._session import Session
+    from apiconform.mock.fidelity import read_cassette, verify
+    from apiconform.engine._targets import mock_target
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")

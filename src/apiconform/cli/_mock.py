@@ -10,14 +10,14 @@ from urllib.parse import quote
 
 import click
 
-from .errors import UsageError
+from apiconform.errors import UsageError
 
 
 def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, list[str]]:
     """The simplest authenticated call: a GET needing no ids but the caller's own (`identity`, where the
     contract declares one and scopes access by it), else the first operation with a body synthesized from
     its request schema. Returns (operation, path, extra curl arguments)."""
-    from .mock._synth import Synthesizer
+    from apiconform.mock._synth import Synthesizer
 
     declared: dict[str, Any] = {}
     for scheme in contract.security_schemes.values():
@@ -47,7 +47,7 @@ def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, lis
 
 def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str, identity: Any = None) -> list[str]:
     """How to authenticate against the mock: the credentials and one example command."""
-    from .auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
 
     picked = select_scheme(contract)
     scheme: dict[str, Any] = picked[1] if picked else {}
@@ -87,7 +87,7 @@ def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str,
 
 def _hmac_example_params(contract: Any, op: Any) -> dict[str, str]:
     """Required query parameters (not the signature ones) of the example operation, synthesized."""
-    from .mock._synth import Synthesizer
+    from apiconform.mock._synth import Synthesizer
 
     synth = Synthesizer(contract)
     owned = set()
@@ -133,8 +133,8 @@ def mock(
     min_agreement: float | None,
 ) -> None:
     """Serve VENDOR's mock API on http://HOST:PORT until interrupted."""
-    from .mock import list_drifts as all_drifts
-    from .mock import list_faults as all_faults
+    from apiconform.mock import list_drifts as all_drifts
+    from apiconform.mock import list_faults as all_faults
 
     if list_drifts or list_faults:
         if list_drifts:
@@ -148,13 +148,13 @@ def mock(
     if not vendor:
         raise UsageError("mock: missing VENDOR (see `apiconform contracts list`)")
     if cassette is not None:
-        from ._cli_fidelity import run_fidelity
+        from apiconform.cli._fidelity import run_fidelity
 
         run_fidelity(vendor, cassette, min_agreement, drifts=tuple(d for ds in drifts for d in ds.split(",") if d), seed=seed)
         return
 
-    from .contracts import list_vendors, load_contract
-    from .mock import build_app, load_behaviour, serve
+    from apiconform.contracts import list_vendors, load_contract
+    from apiconform.mock import build_app, load_behaviour, serve
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")

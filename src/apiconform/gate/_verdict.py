@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ConfigError
-from .findings import Category, Finding
-from .report._run import RunRecord, write_text_atomic
+from apiconform.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ConfigError
+from apiconform.findings import Category, Finding
+from apiconform.report._run import RunRecord, write_text_atomic
 
 __all__ = [
     "BASELINE_FILE",
@@ -305,7 +305,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
                      f"(raise --max-requests or select fewer with --operation)")
     if gating is not None:
         lines.append(f"  fail-on: {', '.join(sorted(c.value for c in gating))}")
-    from .report._groups import group_findings
+    from apiconform.report._groups import group_findings
 
     groups = group_findings(r.failing)
     if r.failing:

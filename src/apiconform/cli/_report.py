@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
-from .compare import compare_runs
-from .findings import categories_help
-from .errors import ConfigError, UsageError
-from .gate import BASELINE_FILE, evaluate, load_baseline, write_baseline
-from .report import load_run, merge_records, write_reports
+from apiconform.gate.compare import compare_runs
+from apiconform.findings import categories_help
+from apiconform.errors import ConfigError, UsageError
+from apiconform.gate._verdict import BASELINE_FILE, evaluate, load_baseline, write_baseline
+from apiconform.report import load_run, merge_records, write_reports
 
 __all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]
 
@@ -26,7 +26,7 @@ ALLURE_LOCAL = Path(".tools/node_modules/.bin/allure")
 
 def find_allure() -> str | None:
     """The Allure CLI: the project-local install from `make allure`, else one on PATH."""
-    project = Path(__file__).resolve().parents[2]  # editable install: the checkout holding .tools/
+    project = Path(__file__).resolve().parents[3]  # editable install: the checkout holding .tools/
     for candidate in (ALLURE_LOCAL, project / ALLURE_LOCAL):
         if candidate.is_file():
             return str(candidate.resolve())
@@ -66,7 +66,7 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Pat
 
     Exits 0 whatever the findings unless --gate is given: then 1 if any unwaived finding fails the gate.
     """
-    from .findings import Category
+    from apiconform.findings import Category
 
     gating = {Category.parse(c.strip()) for value in fail_on for c in value.split(",") if c.strip()} or None
     results = reports_dir / "allure-results"
@@ -100,7 +100,7 @@ def render_allure(reports_dir: Path) -> str:
     if cli is None:
         return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
     out = reports_dir / "allure-report"
-    from .run import keep_allure_history
+    from apiconform.gate._run import keep_allure_history
 
     keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
     proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)

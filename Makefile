@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 
 ALLURE := .tools/node_modules/.bin/allure
 
-.PHONY: setup gate test test-fast clean allure mutation prism
+.PHONY: setup gate test test-fast lint clean allure mutation prism
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[vendor-clients]'
+	$(BIN)/python -m pip install -q -e '.[vendor-clients,lint]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -34,6 +34,11 @@ test-fast: setup
 mutation: setup
 	$(BIN)/python -m pip install -q -e '.[mutation]'
 	$(BIN)/python scripts/mutation.py
+
+# Style and types: ruff and mypy --strict (configured in pyproject.toml); CI runs it before the tests.
+lint: setup
+	$(BIN)/ruff check src
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) reports/allure-results reports/*.json reports/*.xml reports/*.html reports/*.md

@@ -98,4 +98,29 @@ def run(
     return record
 
 
-__all__ = ["__version__", "run", *sorted(_LAZY)]
+__all__ = [
+    "ApiconformError",
+    "CaseFinished",
+    "CaseResult",
+    "Category",
+    "ConfigError",
+    "Contract",
+    "ContractError",
+    "Engine",
+    "EngineOptions",
+    "Finding",
+    "Operation",
+    "RunFinished",
+    "RunRecord",
+    "RunStarted",
+    "TargetUnavailable",
+    "UsageError",
+    "WorkItem",
+    "__version__",
+    "check_contract",
+    "evaluate",
+    "list_vendors",
+    "load_contract",
+    "load_run",
+    "run",
+]

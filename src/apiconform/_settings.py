@@ -77,7 +77,7 @@ def check_url(url: str, where: str) -> str:
     return url
 
 
-def check_reports_dir(path: "os.PathLike[str] | str") -> None:
+def check_reports_dir(path: os.PathLike[str] | str) -> None:
     """The reports directory exists (or can be created) and is writable - checked before any request."""
     import tempfile
     from pathlib import Path

@@ -136,9 +136,8 @@ def target_from_config(
     rate: float | None = None,
 ) -> Any:
     """A live target from configuration and command-line overrides (CLI wins)."""
-    from apiconform.engine._targets import Safety, http_target
-
     from apiconform.contracts import load_contract
+    from apiconform.engine._targets import Safety, http_target
 
     spec = settings.targets.get(vendor, {})
     url = base_url or spec.get("base_url") or load_contract(vendor).server_url  # the documented production URL

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 __all__ = [
-    "ApiconformError",
-    "UsageError",
-    "ContractError",
-    "ConfigError",
-    "TargetUnavailable",
-    "EXIT_OK",
     "EXIT_FINDINGS",
-    "EXIT_USAGE",
+    "EXIT_OK",
     "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "ApiconformError",
+    "ConfigError",
+    "ContractError",
+    "TargetUnavailable",
+    "UsageError",
 ]
 
 EXIT_OK = 0

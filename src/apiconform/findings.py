@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 
 class Category(str, enum.Enum):
@@ -38,7 +39,7 @@ class Category(str, enum.Enum):
         return self.value.replace("-", "_")
 
     @classmethod
-    def parse(cls, text: str) -> "Category":
+    def parse(cls, text: str) -> Category:
         """The category a user typed: the canonical spelling, `field_type`, or a short alias (`types`)."""
         key = text.strip().lower().replace("_", "-")
         try:
@@ -120,7 +121,7 @@ class Finding:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         fields["category"] = Category(fields["category"])
         fields["severity"] = Severity(fields.get("severity", "critical"))

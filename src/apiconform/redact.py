@@ -13,8 +13,9 @@ import base64
 import json
 import re
 import shlex
-from typing import Any, Iterable, Mapping, TypeVar
-from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar, cast
+from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
@@ -254,7 +255,7 @@ class Redactor:
     def json(self, obj: T) -> T:
         """A redacted deep copy: every scalar under a sensitive key is masked (recursively under
         sensitive containers too), and every other string is passed through `text`."""
-        return self._json(obj, False)  # type: ignore[return-value]
+        return cast(T, self._json(obj, False))
 
     def value(self, obj: Any) -> Any:
         """Any value a finding carries (JSON-like or not), redacted: JSON by structure, others by their repr."""
@@ -319,7 +320,8 @@ class Redactor:
 
         Masked values keep their shape (`Bearer [REDACTED]`) so the reader knows what to fill in.
         """
-        pairs = list(headers.multi_items()) if callable(getattr(headers, "multi_items", None)) else (
+        multi = getattr(headers, "multi_items", None)
+        pairs = list(multi()) if callable(multi) else (
             list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         )
         pairs = [(k, v) for k, v in pairs if k.lower() not in ("content-length", "host")]

@@ -14,7 +14,8 @@ Credential fields (`credentials` mapping keys) per flow — see `CREDENTIAL_FIEL
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import httpx
 
@@ -39,8 +40,8 @@ __all__ = [
     "flow_of",
     "issue_access",
     "issue_tokens",
-    "select_scheme",
     "secret_values",
+    "select_scheme",
     "sign",
     "verify_jwt",
     "verify_login",
@@ -129,7 +130,8 @@ def verify_request(
     flow = flow_of(scheme)
     if flow is None:
         raise ValueError(f"security scheme has no supported {EXTENSION} flow")
-    return _MODULES[flow].verify(method, path, query, headers, form, credentials, scheme)
+    result: str | None = _MODULES[flow].verify(method, path, query, headers, form, credentials, scheme)
+    return result
 
 
 def secret_values(credentials: Mapping[str, str]) -> list[str]:

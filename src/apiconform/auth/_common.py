@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any, Iterable, Mapping, Union
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from apiconform.errors import ConfigError, TargetUnavailable
 
 #: Request parameters as the mock sees them: a plain mapping, a multi-dict (starlette
 #: `QueryParams`/`FormData`, httpx `QueryParams`) or a sequence of (name, value) pairs.
-Params = Union[Mapping[str, Any], Iterable[tuple[str, Any]]]
+Params = Mapping[str, Any] | Iterable[tuple[str, Any]]
 
 EXTENSION = "x-apiconform-auth"
 
@@ -41,7 +42,7 @@ def pairs(params: Params | None) -> list[tuple[str, str]]:
 def header(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None, name: str) -> str | None:
     """Case-insensitive header lookup that works on plain dicts as well as real header objects."""
     wanted = name.lower()
-    for key, value in pairs(headers):  # type: ignore[arg-type]
+    for key, value in pairs(headers):
         if key.lower() == wanted:
             return value
     return None

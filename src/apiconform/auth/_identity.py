@@ -14,8 +14,8 @@ Generic: nothing here knows a vendor. A target may also fix path parameters by n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from apiconform.contracts import Contract, Operation

@@ -6,7 +6,8 @@ Credentials: `api_key`. Scheme: OpenAPI `{type: apiKey, in: header|query|cookie,
 
 from __future__ import annotations
 
-from typing import Any, Generator, Mapping
+from collections.abc import Generator, Mapping
+from typing import Any
 
 import httpx
 
@@ -28,7 +29,7 @@ class ApiKeyAuth(httpx.Auth):
         self.api_key, self.name, self.location, self.prefix = api_key, name, location, prefix
 
     @classmethod
-    def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> "ApiKeyAuth":
+    def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> ApiKeyAuth:
         """Build from a contract security scheme, so header/param names live only in the contract."""
         require(credentials, CREDENTIALS, FLOW)
         return cls(

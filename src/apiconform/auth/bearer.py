@@ -5,7 +5,8 @@ Credentials: `token`. Scheme: OpenAPI `{type: http, scheme: bearer}`.
 
 from __future__ import annotations
 
-from typing import Any, Generator, Mapping
+from collections.abc import Generator, Mapping
+from typing import Any
 
 import httpx
 
@@ -22,7 +23,7 @@ class BearerAuth(httpx.Auth):
         self.token = token
 
     @classmethod
-    def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> "BearerAuth":
+    def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> BearerAuth:
         require(credentials, CREDENTIALS, FLOW)
         return cls(credentials["token"])
 

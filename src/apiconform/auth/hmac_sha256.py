@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any, Generator, Mapping
+from collections.abc import Generator, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -77,7 +78,7 @@ class HmacAuth(httpx.Auth):
         self.key_param, self.signature_param, self.data_param = key_param, signature_param, data_param
 
     @classmethod
-    def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> "HmacAuth":
+    def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> HmacAuth:
         require(credentials, CREDENTIALS, FLOW)
         config = auth_config(scheme)
         return cls(
@@ -100,7 +101,7 @@ class HmacAuth(httpx.Auth):
             query.append((self.key_param, self.api_id))
         sig = sign(query + body, self.api_key, self.signature_param)
         query.append((self.signature_param, sig))
-        request.url = request.url.copy_with(params=httpx.QueryParams(query))
+        request.url = request.url.copy_with(params=httpx.QueryParams(list(query)))
         yield request
 
 

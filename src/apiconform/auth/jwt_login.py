@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
+from typing import Any
 
 import httpx
 import jwt
@@ -110,7 +111,7 @@ def match_template(template: Any, value: Any, found: dict[str, str]) -> bool:
             return False
         found[name] = value[len(prefix):].strip()
         return True
-    return template == value
+    return bool(template == value)
 
 
 def refresh_tokens_in(config: Mapping[str, Any], body: Any, authorization: str | None) -> dict[str, str] | None:
@@ -261,7 +262,7 @@ class JwtLoginAuth(httpx.Auth):
         scheme: Mapping[str, Any],
         credentials: Mapping[str, str],
         base_url: str | httpx.URL | None = None,
-    ) -> "JwtLoginAuth":
+    ) -> JwtLoginAuth:
         require(credentials, CREDENTIALS, FLOW)
         config = auth_config(scheme)
         if not config.get("login"):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from apiconform import __version__
 from apiconform.contracts import check_contract, list_vendors, load_contract
-from apiconform.errors import EXIT_FINDINGS, EXIT_USAGE, ApiconformError
+from apiconform.errors import EXIT_USAGE, ApiconformError
 
 
 class _Group(click.Group):
@@ -82,11 +83,11 @@ def contracts_check(targets: tuple[str, ...]) -> None:
 
 
 def _register() -> None:
-    from apiconform.cli._diff import diff
-    from apiconform.cli._report import baseline, compare, report
-    from apiconform.cli._mock import mock
-    from apiconform.cli._fidelity import fidelity_cmd, record_cmd
     from apiconform._cli_init import init
+    from apiconform.cli._diff import diff
+    from apiconform.cli._fidelity import fidelity_cmd, record_cmd
+    from apiconform.cli._mock import mock
+    from apiconform.cli._report import baseline, compare, report
     from apiconform.cli._run import run
 
     for command in (run, mock, diff, report, compare, baseline, record_cmd, fidelity_cmd, init):

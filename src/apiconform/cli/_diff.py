@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from apiconform.gate.diff import FORMATS, diff_contracts, open_contract, render
 from apiconform.errors import EXIT_FINDINGS, EXIT_OK, ApiconformError, UsageError
+from apiconform.gate.diff import FORMATS, diff_contracts, open_contract, render
 
 
 @click.command("diff")

@@ -27,8 +27,8 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
     from apiconform.contracts import list_vendors
     from apiconform.engine._session import Session
-    from apiconform.mock.fidelity import DEFAULT_PROBES, record, write_cassette
     from apiconform.engine._targets import Safety, http_target
+    from apiconform.mock.fidelity import DEFAULT_PROBES, record, write_cassette
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
@@ -66,8 +66,8 @@ def run_fidelity(vendor: str, cassette: Path, min_agreement: float | None, drift
     """Shared by `fidelity` and `mock --verify`: print the differences and the agreement figure."""
     from apiconform.contracts import list_vendors
     from apiconform.engine._session import Session
-    from apiconform.mock.fidelity import read_cassette, verify
     from apiconform.engine._targets import mock_target
+    from apiconform.mock.fidelity import read_cassette, verify
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from apiconform.gate.compare import compare_runs
-from apiconform.findings import categories_help
 from apiconform.errors import ConfigError, UsageError
+from apiconform.findings import categories_help
 from apiconform.gate._verdict import BASELINE_FILE, evaluate, load_baseline, write_baseline
+from apiconform.gate.compare import compare_runs
 from apiconform.report import load_run, merge_records, write_reports
 
 __all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]

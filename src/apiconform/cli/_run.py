@@ -12,8 +12,6 @@ from apiconform.findings import Category, categories_help
 from apiconform.gate._run import SUITE_FILES, RunOptions, execute
 
 
-
-
 def _csv(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
@@ -151,7 +149,7 @@ def _summary(outcome: object, options: RunOptions) -> None:
     for case in cases:
         if case.skipped:
             skipped_reasons.setdefault(case.skipped.split(":")[0], []).append(case.skipped)
-    for kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
+    for _kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
         console.print(f"skipped {len(reasons)}: {reasons[0]}", style="dim", markup=False)  # "[...]" is not markup
     for line in gate.summary:
         if line.startswith(("  FAIL ", "  ... ")) and groups:

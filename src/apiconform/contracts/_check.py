@@ -15,7 +15,6 @@ from urllib.parse import unquote, urlparse
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
-from apiconform.errors import ApiconformError
 from apiconform.contracts._loader import _walk, contract_path, inline_examples, load_contract, read_document
 from apiconform.contracts._model import (
     ERROR_KINDS,
@@ -26,6 +25,7 @@ from apiconform.contracts._model import (
     declared_error_kinds,
     pointer,
 )
+from apiconform.errors import ApiconformError
 
 
 @dataclass(frozen=True)

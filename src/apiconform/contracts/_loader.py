@@ -7,8 +7,9 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -17,8 +18,8 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
-from apiconform.errors import ContractError, UsageError
 from apiconform.contracts._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+from apiconform.errors import ContractError, UsageError
 
 CONTRACT_FILE = "openapi.yaml"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -101,7 +102,7 @@ def _load(path: Path) -> Contract:
     if version.startswith("3.0"):
         _nullable_to_type_union(document)
     base_uri = path.as_uri()
-    registry = Registry(retrieve=_retrieve).with_resource(
+    registry = Registry(retrieve=_retrieve).with_resource(  # type: ignore[call-arg]  # attrs init: mypy cannot see it
         base_uri, Resource.from_contents(document, default_specification=DRAFT202012)
     )
     ext = raw.get("info", {}).get("x-apiconform", {}) if isinstance(raw.get("info"), dict) else {}
@@ -145,12 +146,12 @@ def _retrieve(uri: str) -> Resource:
     """Load documents referenced by relative `$ref`s to other files."""
     parsed = urlparse(uri)
     if parsed.scheme != "file":
-        raise NoSuchResource(ref=uri)
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
     path = Path(url2pathname(parsed.path))
     try:
         return Resource.from_contents(read_document(path), default_specification=DRAFT202012)
     except ContractError as exc:
-        raise NoSuchResource(ref=uri) from exc
+        raise NoSuchResource(ref=uri) from exc  # type: ignore[call-arg]
 
 
 def inline_examples(document: dict[str, Any], base: Path) -> Iterator[str]:
@@ -197,7 +198,7 @@ def _nullable_to_type_union(document: dict[str, Any]) -> None:
 def _node_pointer(node: Any, default: str) -> str:
     """Where a possibly-`$ref`ed node really lives (local references only)."""
     if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
-        return node["$ref"][1:]
+        return str(node["$ref"][1:])
     return default
 
 

@@ -3,8 +3,9 @@ the mock (drifts, store), the suites (lifecycles, discovery) and the run record 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from apiconform.contracts._model import Contract
 

@@ -133,8 +133,8 @@ def examples_for(test: str, max_examples: int) -> int:
 
 def execute_item(item: WorkItem, session: Any, discovery: Any, run_seed: int, max_examples: int) -> Outcome:
     """Run one work item against a prepared session: the only place that maps tests to the suite engine."""
-    from apiconform.engine import _suites as runner
     from apiconform.engine import _stateful as stateful
+    from apiconform.engine import _suites as runner
 
     seed = item_seed(run_seed, item.key)
     n = examples_for(item.test, max_examples)
@@ -423,7 +423,24 @@ def build_record(options: EngineOptions, vendors: list[str], outcomes: list[Outc
 
 
 __all__ = [
-    "DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITES", "TESTS", "CaseFinished", "Engine", "EngineOptions", "Event",
-    "Outcome", "RunFinished", "documented_enums", "RunStarted", "Sessions", "SuiteTest", "WorkItem", "build_record", "execute_item",
-    "item_seed", "plan", "run_items",
+    "DEFAULT_MAX_EXAMPLES",
+    "DEFAULT_SEED",
+    "SUITES",
+    "TESTS",
+    "CaseFinished",
+    "Engine",
+    "EngineOptions",
+    "Event",
+    "Outcome",
+    "RunFinished",
+    "RunStarted",
+    "Sessions",
+    "SuiteTest",
+    "WorkItem",
+    "build_record",
+    "documented_enums",
+    "execute_item",
+    "item_seed",
+    "plan",
+    "run_items",
 ]

@@ -42,7 +42,7 @@ class WireCase:
     def negative(self) -> bool:
         return "negative" in self.generation
 
-    def with_path_parameters(self, params: dict[str, Any]) -> "WireCase":
+    def with_path_parameters(self, params: dict[str, Any]) -> WireCase:
         """The same case addressed to other path values (rendered the way schemathesis renders them)."""
         from schemathesis.transport.prepare import prepare_path
 

@@ -8,21 +8,21 @@ answer never loses the other results.
 
 from __future__ import annotations
 
-import json
 import threading
-import zlib
 import time
+import zlib
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import httpx
 
+from apiconform.contracts import Operation
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
 from apiconform.engine._limits import loads_bounded
-from apiconform.contracts import Operation
-from apiconform.errors import ApiconformError
 from apiconform.engine._targets import RateLimiter, Target
+from apiconform.errors import ApiconformError
 
 NOT_JSON = object()
 
@@ -339,14 +339,14 @@ def _retry_after(response: httpx.Response) -> float | None:
     try:
         seconds = float(value)
     except ValueError:  # the HTTP-date form (RFC 9110 10.2.3)
+        from datetime import datetime
         from email.utils import parsedate_to_datetime
-        from datetime import datetime, timezone
 
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
     return max(0.0, seconds) if seconds == seconds else None  # NaN: ignored

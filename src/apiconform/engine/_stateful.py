@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from apiconform.engine.checks import _MISSING, NOT_JSON, POSITIVE, CheckContext, _at_pointer
 from apiconform.contracts import Contract, Operation, record_id
-from apiconform.engine._session import BudgetExhausted, Exchange, Session, Unsendable
-from apiconform.findings import Category
+from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from apiconform.engine._suites import USER_AGENT, Discovery, Recorder, judge, valid_request
+from apiconform.engine.checks import _MISSING, POSITIVE, CheckContext, _at_pointer
+from apiconform.findings import Category
 
 
 def lifecycle_operations(contract: Contract, resource: str) -> dict[str, Operation]:

@@ -17,9 +17,10 @@ import json
 import random
 import time
 import uuid
-from urllib.parse import parse_qsl
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, settings
@@ -27,17 +28,17 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
+from apiconform.auth import flow_of, select_scheme
+from apiconform.auth._identity import fixed_path_values
+from apiconform.contracts import Contract, Operation, record_id, slots
+from apiconform.contracts._validate import content_encoded_examples, from_httpx, validate_request
 from apiconform.engine import _casecache as _casecache
 from apiconform.engine._casecache import WireCase, from_case
-from apiconform.auth import flow_of, select_scheme
-from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
-from apiconform.contracts import Contract, Operation, record_id, slots
-from apiconform.auth._identity import fixed_path_values
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
+from apiconform.engine._targets import Target
+from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from apiconform.findings import CaseResult, Category, Finding
 from apiconform.report._run import RunRecord
-from apiconform.engine._targets import Target
-from apiconform.contracts._validate import content_encoded_examples, from_httpx, validate_request
 
 SUITES = ("examples", "properties", "stateful", "negative")
 USER_AGENT = "apiconform/0.1"
@@ -740,8 +741,8 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
                 @_settings(1)
                 @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))
                 def first(case: Any) -> None:
-                    if not cases:
-                        cases.append(from_case(case))
+                    if not cases:  # noqa: B023 - called right here, within this iteration
+                        cases.append(from_case(case))  # noqa: B023
 
                 try:
                     first()
@@ -782,20 +783,20 @@ def run_examples(session: Session, op: Operation, seed: int, discovery: Discover
 
 
 __all__ = [
+    "SUITES",
     "Discovery",
     "Recorder",
-    "SUITES",
+    "auth_statuses",
     "build_request",
     "example_requests",
+    "flow_of",
     "judge",
     "run_auth",
     "run_examples",
     "run_idempotency",
     "run_negative",
     "run_properties",
+    "select_scheme",
     "st_operation",
     "valid_request",
-    "auth_statuses",
-    "flow_of",
-    "select_scheme",
 ]

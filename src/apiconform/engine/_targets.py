@@ -16,9 +16,9 @@ import httpx
 
 from apiconform.auth import auth_for, secret_values
 from apiconform.contracts import Contract, load_contract
+from apiconform.engine._transports import SyncASGITransport
 from apiconform.errors import ConfigError
 from apiconform.redact import Redactor
-from apiconform.engine._transports import SyncASGITransport
 
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
 
@@ -44,7 +44,7 @@ class Safety:
         return self.request_deadline if self.request_deadline is not None else self.connect_timeout + self.read_timeout
 
     @classmethod
-    def for_live(cls) -> "Safety":
+    def for_live(cls) -> Safety:
         return cls(read_only=True, max_requests=200, rate=5.0)
 
     def allows(self, operation: str, method: str) -> bool:

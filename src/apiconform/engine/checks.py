@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from apiconform.contracts import Contract, Operation
 from apiconform.engine._session import NOT_JSON, Exchange
@@ -276,7 +277,9 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
 
 @functools.lru_cache(maxsize=256)
 def _header_validator(contract: Contract, schema: str) -> Any:
-    from apiconform.contracts._model import FORMAT_CHECKER, Draft202012Validator
+    from jsonschema import Draft202012Validator
+
+    from apiconform.contracts._model import FORMAT_CHECKER
 
     return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=FORMAT_CHECKER)
 

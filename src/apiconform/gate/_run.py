@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
 from apiconform.contracts import check_contract, list_vendors, load_contract
-from apiconform.errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
 from apiconform.engine import SUITES
+from apiconform.errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
 
 SUITE_FILES = SUITES  # the suites' names (kept under its old name for callers)
@@ -62,12 +62,10 @@ class RunOutcome:
 
 def validate_options(options: RunOptions) -> list[str]:
     """Check every input before any request: unknown names, bad contracts, bad categories. Returns vendors."""
+    from apiconform._settings import check_cli
+    from apiconform.config import load_config
     from apiconform.mock.drifts import resolve_drifts
     from apiconform.mock.faults import wrap_faults
-
-    from apiconform.config import load_config
-
-    from apiconform._settings import check_cli
 
     check_cli(options.max_requests, options.rate)
     known = list_vendors()
@@ -100,7 +98,10 @@ def validate_options(options: RunOptions) -> list[str]:
         if "base_url" in spec:
             check_url(str(spec["base_url"]), f"{settings.source}: targets.{vendor}.base_url")
     resolve_drifts(_strip_vendor(options.drifts, known))
-    wrap_faults(lambda *a: None, _strip_vendor(options.faults, known))
+    async def _nothing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        return None
+
+    wrap_faults(_nothing, _strip_vendor(options.faults, known))
     if options.shard is not None:
         try:
             index, total = (int(x) for x in options.shard.split("/"))
@@ -191,9 +192,9 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
     login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
     operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
+    from apiconform.auth._identity import fixed_path_values
     from apiconform.config import load_config, target_from_config
     from apiconform.engine._session import BudgetExhausted, Session
-    from apiconform.auth._identity import fixed_path_values
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
     shown = target.redactor().url(target.base_url)
@@ -287,10 +288,10 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
 def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
     `progress` is called with every engine event (`plugins` is kept for callers and ignored)."""
-    from apiconform.engine._ledger import ENV
-    from apiconform.config import load_config
-    from apiconform.gate._verdict import load_baseline
     from apiconform._settings import check_reports_dir
+    from apiconform.config import load_config
+    from apiconform.engine._ledger import ENV
+    from apiconform.gate._verdict import load_baseline
 
     vendors = validate_options(options)
     # every local input is checked before any request reaches a live target
@@ -520,5 +521,14 @@ def run_context(options: RunOptions, record: Any) -> dict[str, str]:
 
 
 
-__all__ = ["RunOptions", "RunOutcome", "SUITE_FILES", "choose_probe", "execute", "load_contract", "preflight",
-           "reproduce_command", "validate_options"]
+__all__ = [
+    "SUITE_FILES",
+    "RunOptions",
+    "RunOutcome",
+    "choose_probe",
+    "execute",
+    "load_contract",
+    "preflight",
+    "reproduce_command",
+    "validate_options",
+]

@@ -18,9 +18,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -30,9 +31,9 @@ from apiconform.errors import ContractError, UsageError
 from apiconform.findings import Category, jsonable
 
 __all__ = [
+    "FORMATS",
     "Change",
     "DiffReport",
-    "FORMATS",
     "diff_contracts",
     "open_contract",
     "render",
@@ -596,7 +597,7 @@ class _Differ:
                     envelope |= {str(v) for v in ((pagination or {}).get("envelope") or {}).values()}
             before = len(self.changes)
             self._schema(
-                self.old.at(ma.schema_pointer), self.new.at(mb.schema_pointer), "response", new, loc,
+                self.old.at(ma.schema_pointer), self.new.at(mb.schema_pointer) if mb.schema_pointer else {}, "response", new, loc,
                 Category.ERROR_SHAPE if error else None, (), set(),
             )
             if envelope or (new.action == "list" and _is_success(status)):

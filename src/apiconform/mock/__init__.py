@@ -11,9 +11,9 @@ from apiconform.mock.drifts import DRIFTS, list_drifts, resolve_drifts
 from apiconform.mock.faults import FAULTS, list_faults, wrap_faults
 
 __all__ = [
-    "Behaviour",
     "DRIFTS",
     "FAULTS",
+    "Behaviour",
     "MockApp",
     "MockContext",
     "MockServer",

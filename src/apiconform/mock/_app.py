@@ -15,8 +15,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -89,7 +89,7 @@ class MockContext:
                 media = response.content.get(media_type or "") or next(iter(response.content.values()))
                 ptr = self.contract.deref_pointer(media.schema_pointer) if media.schema_pointer else None
             self._schema_cache[key] = ptr
-        return self._schema_cache[key]
+        return cast("str | None", self._schema_cache[key])
 
     def media_type(self, op: Operation, status: int) -> str:
         response = op.response_for(status)
@@ -162,8 +162,8 @@ class MockContext:
             for op in self.contract:
                 if op.resource == resource:
                     names |= set(sem.state_of(op.definition).get("hidden") or ())
-            self._schema_cache[key] = names  # type: ignore[assignment]
-        return self._schema_cache[key]  # type: ignore[return-value]
+            self._schema_cache[key] = names
+        return cast(set[str], self._schema_cache[key])
 
     def public(self, resource: str | None, record: Any, ptr: str | None = None) -> Any:
         """What of a stored record is answered: not its `hidden` fields, nor properties the answer's
@@ -237,7 +237,7 @@ class MockApp:
         self._seed()
 
     @property
-    def mock(self) -> "MockApp":
+    def mock(self) -> MockApp:
         """The engine itself (fault-wrapped apps expose the same attribute)."""
         return self
 
@@ -732,4 +732,4 @@ def build_app(
     return wrapped
 
 
-__all__ = ["MockApp", "MockContext", "build_app", "JSON_MEDIA"]
+__all__ = ["JSON_MEDIA", "MockApp", "MockContext", "build_app"]

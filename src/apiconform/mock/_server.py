@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import uvicorn
 
@@ -65,4 +66,4 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 8100) -> None:
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
 
 
-__all__ = ["MockServer", "mock_app", "serve", "MockApp"]
+__all__ = ["MockApp", "MockServer", "mock_app", "serve"]

@@ -16,7 +16,7 @@ import rstr
 
 from apiconform.contracts import Contract
 
-_BASE_TIME = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
+_BASE_TIME = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
 _MAX_DEPTH = 8
 
 

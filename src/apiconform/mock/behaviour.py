@@ -11,15 +11,16 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from apiconform.contracts import Contract, Operation, declared_error_kinds
 from apiconform.mock._errors import KIND_STATUSES, error_body, representative, schema_body
 
 if TYPE_CHECKING:
+    from apiconform.contracts._validate import Violation, WireRequest
     from apiconform.mock._app import MockContext
-    from apiconform.contracts._validate import WireRequest, Violation
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Behaviour:
         """Credentials the mock accepts, in the field names `apiconform.auth` clients expect."""
         creds: dict[str, str] = {}
         vendor = self.contract.vendor
-        for name, scheme in self.contract.security_schemes.items():
+        for _name, scheme in self.contract.security_schemes.items():
             flow = (scheme.get("x-apiconform-auth") or {}).get("flow", scheme.get("type"))
             if flow == "hmac-sha256":
                 creds.update(api_id=f"mock-{vendor}-id", api_key=f"mock-{vendor}-secret")
@@ -81,7 +82,7 @@ class Behaviour:
         return candidates[0]
 
     def error_body(
-        self, op: Operation | None, status: int, role: str, message: str, violations: list["Violation"], ctx: "MockContext"
+        self, op: Operation | None, status: int, role: str, message: str, violations: list[Violation], ctx: MockContext
     ) -> Any:
         """A body in the vendor's error shape: the example the contract declares for this kind of error,
         else the documented error schema saying what went wrong (`mock/_errors.py`)."""
@@ -96,7 +97,7 @@ class Behaviour:
         return schema_body(ctx, stand_in, shape_status, role, message, answer_status=status)
 
     def error(
-        self, op: Operation | None, role: str, message: str, ctx: "MockContext", violations: list["Violation"] | None = None
+        self, op: Operation | None, role: str, message: str, ctx: MockContext, violations: list[Violation] | None = None
     ) -> Reply:
         status = self.error_status(op, role)
         reply = Reply(status, self.error_body(op, status, role, message, list(violations or []), ctx))
@@ -106,23 +107,23 @@ class Behaviour:
         return reply
 
     # --- hooks --------------------------------------------------------------------------------
-    def validate(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> list["Violation"]:
+    def validate(self, op: Operation, request: WireRequest, ctx: MockContext) -> list[Violation]:
         """Vendor rules the schema cannot express (e.g. a JSON string parameter's content)."""
         return []
 
-    def handle(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> Reply | None:
+    def handle(self, op: Operation, request: WireRequest, ctx: MockContext) -> Reply | None:
         """Answer an operation the generic engine cannot (logins, custom actions); None = generic."""
         return None
 
-    def scope_exists(self, op: Operation, scope: tuple[str, ...], ctx: "MockContext") -> bool | None:
+    def scope_exists(self, op: Operation, scope: tuple[str, ...], ctx: MockContext) -> bool | None:
         """Whether the parent named by the path exists; None = let the engine decide from its store."""
         return None
 
-    def prepare_record(self, op: Operation, record: Any, request: "WireRequest", ctx: "MockContext") -> Any:
+    def prepare_record(self, op: Operation, record: Any, request: WireRequest, ctx: MockContext) -> Any:
         """Adjust a record before it is stored by create/update (e.g. map request names to response names)."""
         return record
 
-    def authenticate(self, op: Operation, request: "WireRequest", ctx: "MockContext") -> str | None:
+    def authenticate(self, op: Operation, request: WireRequest, ctx: MockContext) -> str | None:
         """None if the request's credentials are valid, else the reason (uses `apiconform.auth`)."""
         return ctx.verify_auth(op, request)
 
@@ -136,7 +137,8 @@ def load_behaviour(contract: Contract) -> Behaviour:
         if exc.name != module_name:
             raise
         return Behaviour(contract)
-    return getattr(module, "VendorBehaviour")(contract)
+    behaviour: Behaviour = module.VendorBehaviour(contract)
+    return behaviour
 
 
 def vendor_modules() -> list[str]:
@@ -149,4 +151,4 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-__all__ = ["Behaviour", "Reply", "ROLE_STATUSES", "load_behaviour", "vendor_modules", "dumps", "Mapping"]
+__all__ = ["ROLE_STATUSES", "Behaviour", "Mapping", "Reply", "dumps", "load_behaviour", "vendor_modules"]

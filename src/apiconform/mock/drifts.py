@@ -7,10 +7,11 @@ clear, predictable contract violation (and the category a correct gate must repo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from apiconform.contracts import Contract, Operation, slots
+from apiconform.contracts import Operation, Slot, slots
 from apiconform.errors import UsageError
 from apiconform.findings import Category
 from apiconform.mock.behaviour import Reply

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from apiconform.errors import UsageError
 
@@ -36,7 +37,7 @@ def fault(name: str, description: str, default: str | None = None) -> Callable[.
     return register
 
 
-async def _send_simple(send: Any, status: int, body: bytes, content_type: str, extra: list[tuple[bytes, bytes]] = ()) -> None:
+async def _send_simple(send: Any, status: int, body: bytes, content_type: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -142,7 +143,7 @@ def _storm(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
 
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _send_simple(send, 429, b'{"error":"Too Many Requests"}', "application/json",
-                           [(b"retry-after", retry_after)])
+                           ((b"retry-after", retry_after),))
 
     return _http_only(wrapper, app)
 
@@ -232,7 +233,7 @@ def _redirect(app: ASGIApp, arg: str | None, rng: random.Random) -> ASGIApp:
         path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
         location = path + (b"?" + query if query else b"")
-        await _send_simple(send, 302, b"", "text/plain", [(b"location", location)])
+        await _send_simple(send, 302, b"", "text/plain", ((b"location", bytes(location)),))
 
     return _http_only(wrapper, app)
 

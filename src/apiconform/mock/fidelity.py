@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from apiconform.contracts import Contract, Operation
-from apiconform.errors import ApiconformError, UsageError
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
+from apiconform.errors import ApiconformError, UsageError
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shard", default=None, metavar="I/N", help="run only shard I of N (deterministic partition)")
 
 
+@dataclass
+class _State:
+    """What this plugin keeps for one pytest session (in `config.stash`)."""
+
+    started: float
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    empty: set[str] = field(default_factory=set)  # parametrised tests with nothing to run
+
+
+_STATE = pytest.StashKey[_State]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for category in Category:
         config.addinivalue_line("markers", f"{category.marker}: checks {CATEGORY_DESCRIPTIONS[category]}")
@@ -64,9 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.addinivalue_line("markers", f"{category.marker_alias}: same as {category.marker}")
     for suite in SUITE_CATEGORIES:
         config.addinivalue_line("markers", f"suite_{suite}: the {suite} suite")
-    config._apiconform_cases = []  # type: ignore[attr-defined]
-    config._apiconform_obs = []  # type: ignore[attr-defined]
-    config._apiconform_started = time.time()  # type: ignore[attr-defined]
+    config.stash[_STATE] = _State(started=time.time())
     from apiconform.engine._ledger import ENV
 
     if not hasattr(config, "workerinput") and not os.environ.get(ENV) and _has_live_targets(config):
@@ -219,7 +231,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             contract = load_contract(vendor)
             creates = [op for op in contract if op.resource and op.action == "create"]
             # --operation restricts lifecycles too: only resources whose create operation is selected
-            for resource in sorted({op.resource for op in creates if not only or op.operation_id in only}):
+            for resource in sorted({op.resource for op in creates if op.resource and (not only or op.operation_id in only)}):
                 if not _in_shard(f"{metafunc.function.__name__}:{vendor}:{resource}", shard):
                     continue
                 params.append((vendor, resource))
@@ -232,12 +244,12 @@ def _note_empty(metafunc: pytest.Metafunc, params: list[Any]) -> None:
     """Remember a test with nothing to run (no operation selected, or none in this shard): pytest would
     collect it as one skipped `[NOTSET]` item, so a selection matching nothing would pass instead of exit 5."""
     if not params:
-        metafunc.config.__dict__.setdefault("_apiconform_empty", set()).add(metafunc.definition.nodeid)
+        metafunc.config.stash[_STATE].empty.add(metafunc.definition.nodeid)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Category markers (`pytest -m enum`) and suite markers from the test's suite; empty parametrisations deselected."""
-    empty = getattr(config, "_apiconform_empty", set())
+    empty = config.stash[_STATE].empty
     if empty:
         dropped = [item for item in items if item.nodeid.split("[", 1)[0] in empty]
         if dropped:
@@ -469,9 +481,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     for key, value in report.user_properties:
         if key == _CASE_KEY:
-            config._apiconform_cases.append(json.loads(value))
+            config.stash[_STATE].cases.append(json.loads(str(value)))
         elif key == _OBS_KEY:
-            config._apiconform_obs.append(json.loads(value))
+            config.stash[_STATE].observations.append(json.loads(str(value)))
 
 
 _CONFIG: dict[str, pytest.Config] = {}
@@ -488,13 +500,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from apiconform.config import load_config
     from apiconform.report import write_reports
-    from apiconform.report._run import case_from_dict, merge_coverage, merge_shape_maps, now_iso
-    from apiconform.report._run import RunRecord
+    from apiconform.report._run import RunRecord, case_from_dict, merge_coverage, merge_shape_maps, now_iso
 
     record = RunRecord()
-    record.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(config._apiconform_started))
+    record.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(config.stash[_STATE].started))
     record.finished = now_iso()
-    record.duration = round(time.time() - config._apiconform_started, 3)
+    record.duration = round(time.time() - config.stash[_STATE].started, 3)
     record.seed = run_seed(config)
     # target URLs may carry userinfo or key parameters: run.json gets them redacted
     from apiconform.redact import Redactor
@@ -507,10 +518,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     live = set(overrides) | (set(configured) if config.getoption("--live") else set())
     record.targets = {v: scrub.url(overrides.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
                       if v in live else "mock" for v in vendors}
-    for data in config._apiconform_cases:
+    for data in config.stash[_STATE].cases:
         record.add_case(case_from_dict(data))
     record.vendors = sorted(set(record.vendors) | set(vendors))
-    observations = config._apiconform_obs
+    observations = config.stash[_STATE].observations
     record.coverage = merge_coverage(*(o["coverage"] for o in observations))
     record.shapes = merge_shape_maps(*(o["shapes"] for o in observations))
     for vendor in vendors:
@@ -521,7 +532,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reports_dir.mkdir(parents=True, exist_ok=True)
     record.write(reports_dir / "run.json")
     write_reports(record, reports_dir)
-    config._apiconform_record_path = reports_dir / "run.json"  # type: ignore[attr-defined]
 
 
 def _scrub_arg(redactor: Any, arg: str) -> str:
@@ -530,11 +540,10 @@ def _scrub_arg(redactor: Any, arg: str) -> str:
 
     match = re.search(r"https?://", arg)
     if match is None:
-        return redactor.text(arg)
-    return arg[: match.start()] + redactor.url(arg[match.start():])
+        return str(redactor.text(arg))
+    return arg[: match.start()] + str(redactor.url(arg[match.start():]))
 
 
 from apiconform.engine import documented_enums as _documented_enums  # noqa: E402  (one implementation, shared)
-
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITE_CATEGORIES", "build_target", "os"]

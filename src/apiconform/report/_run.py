@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from apiconform.errors import ConfigError
 from apiconform.findings import CaseResult, Category, Finding
@@ -46,7 +47,7 @@ _MAX_KEYS = 256
 
 def now_iso() -> str:
     """UTC timestamp in the one format the record uses (sortable as text)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- shapes
@@ -272,9 +273,8 @@ class RunRecord:
 
     def _op_coverage(self, vendor: str, operation: str) -> dict[str, Any]:
         vcov = self.coverage.setdefault(vendor, {"documented_operations": 0, "operations": {}})
-        return vcov["operations"].setdefault(
-            operation, {"documented_statuses": [], "seen_statuses": [], "enums": {}}
-        )
+        operations: dict[str, dict[str, Any]] = vcov["operations"]
+        return operations.setdefault(operation, {"documented_statuses": [], "seen_statuses": [], "enums": {}})
 
     def finish(self) -> None:
         """Stamp `finished` and the wall-clock duration."""
@@ -315,7 +315,7 @@ class RunRecord:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "run record") -> "RunRecord":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "run record") -> RunRecord:
         """Parse a record; a wrong or newer schema is a one-line ConfigError naming `source`."""
         if not isinstance(data, Mapping):
             raise ConfigError(f"{source}: not an apiconform run record (expected a JSON object)")
@@ -396,7 +396,7 @@ def _parse_time(text: str) -> datetime | None:
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _seconds_between(start: str, end: str) -> float:

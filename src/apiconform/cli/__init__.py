@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from apiconform import __version__
-from apiconform.contracts import check_contract, list_vendors, load_contract
 from apiconform.errors import EXIT_USAGE, ApiconformError
 
 
@@ -38,11 +37,36 @@ class _Group(click.Group):
             sys.exit(EXIT_USAGE)
 
 
+class _Main(_Group):
+    """The top-level group: subcommands from LAZY_COMMANDS are imported when invoked, not at start-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attribute, _ = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, LAZY_COMMANDS[name][2]))
+            elif (command := super().get_command(ctx, name)) is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(100)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 def _group(**kwargs: Any) -> Callable[[Callable[..., Any]], click.Group]:
     return click.group(cls=_Group, **kwargs)
 
 
-@_group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="apiconform")
 def main() -> None:
     """Contract-testing conformance suite for third-party HTTP APIs.
@@ -59,6 +83,8 @@ def contracts() -> None:
 @contracts.command("list")
 def contracts_list() -> None:
     """Print each vendor with its operation count."""
+    from apiconform.contracts import list_vendors, load_contract
+
     for vendor in list_vendors():
         contract = load_contract(vendor)
         click.echo(f"{vendor:<12} {len(contract):>4} operations  {contract.title} {contract.version}")
@@ -68,6 +94,8 @@ def contracts_list() -> None:
 @click.argument("targets", nargs=-1)
 def contracts_check(targets: tuple[str, ...]) -> None:
     """Lint contracts and validate every example: VENDOR names or file PATHs (default: all vendors)."""
+    from apiconform.contracts import check_contract, list_vendors
+
     names = list(targets) or list_vendors()
     failed = False
     for name in names:
@@ -82,19 +110,28 @@ def contracts_check(targets: tuple[str, ...]) -> None:
     sys.exit(EXIT_USAGE if failed else 0)
 
 
-def _register() -> None:
-    from apiconform._cli_init import init
-    from apiconform.cli._diff import diff
-    from apiconform.cli._fidelity import fidelity_cmd, record_cmd
-    from apiconform.cli._mock import mock
-    from apiconform.cli._report import baseline, compare, report
-    from apiconform.cli._run import run
+#: subcommands, imported only when used (`apiconform --help` must not import the engine): name -> (module,
+#: attribute, one-line help shown by `apiconform --help`; tests/test_cli_lazy.py keeps it equal to the command's)
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "baseline": ("apiconform.cli._report", "baseline",
+                 "Manage apiconform-baseline.yaml: known findings accepted until an expiry date."),
+    "compare": ("apiconform.cli._report", "compare", "Compare two runs (run.json files or reports dirs)."),
+    "diff": ("apiconform.cli._diff", "diff",
+             "Compare two versions of a contract and classify each change as breaking or not for a client."),
+    "fidelity": ("apiconform.cli._fidelity", "fidelity_cmd",
+                 "Replay CASSETTE against VENDOR's mock, in order, and print where the mock differs."),
+    "init": ("apiconform.cli._init", "init",
+             "Scaffold contracts/VENDOR/ (openapi.yaml, examples/, SOURCE.md) following contracts/README.md."),
+    "mock": ("apiconform.cli._mock", "mock", "Serve VENDOR's mock API on http://HOST:PORT until interrupted."),
+    "record": ("apiconform.cli._fidelity", "record_cmd",
+               "Record a safe sequence covering every operation against a live target into a HAR cassette."),
+    "report": ("apiconform.cli._report", "report",
+               "Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards)."),
+    "run": ("apiconform.cli._run", "run",
+            "Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports."),
+}
 
-    for command in (run, mock, diff, report, compare, baseline, record_cmd, fidelity_cmd, init):
-        main.add_command(command)
 
-
-_register()
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """Contracts: load, resolve, index operations and compile schemas once (pipeline stage 1)."""
 
-from apiconform.contracts._check import CheckResult, Problem, check_contract
+from typing import TYPE_CHECKING, Any
+
 from apiconform.contracts._loader import contract_path, contracts_dir, list_vendors, load_contract
 from apiconform.contracts._model import (
     ACTIONS,
@@ -14,6 +15,19 @@ from apiconform.contracts._model import (
     pointer,
 )
 from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
+
+if TYPE_CHECKING:
+    from apiconform.contracts._check import CheckResult, Problem, check_contract
+
+
+def __getattr__(name: str) -> Any:
+    """The lint (`check_contract`) pulls in openapi-spec-validator: imported only when used."""
+    if name in ("CheckResult", "Problem", "check_contract"):
+        from apiconform.contracts import _check
+
+        return getattr(_check, name)
+    raise AttributeError(f"module 'apiconform.contracts' has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIONS",

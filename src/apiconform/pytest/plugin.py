@@ -173,71 +173,41 @@ def max_examples(config: pytest.Config) -> int:
 
 # --- parametrisation -------------------------------------------------------------------------------------
 def _shard(config: pytest.Config) -> tuple[int, int] | None:
-    spec = config.getoption("--shard")
-    if not spec:
-        return None
+    from apiconform.engine import parse_shard
+    from apiconform.errors import UsageError
+
     try:
-        index, total = (int(x) for x in spec.split("/"))
-        assert 1 <= index <= total
-    except (ValueError, AssertionError):
-        raise pytest.UsageError(f"--shard expects I/N with 1 <= I <= N, got {spec!r}") from None
-    return index, total
-
-
-def _in_shard(key: str, shard: tuple[int, int] | None) -> bool:
-    if shard is None:
-        return True
-    import zlib
-
-    return zlib.crc32(key.encode()) % shard[1] == shard[0] - 1
+        return parse_shard(config.getoption("--shard"))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def applies_to(predicate: Any) -> Any:
-    """Decorator for suite tests: parametrise only over operations where `predicate(op)` holds."""
+    """Kept for suite modules written against it; where a test applies is declared once, in `engine.TESTS`."""
 
     def mark(fn: Any) -> Any:
-        fn.apiconform_applies = predicate
         return fn
 
     return mark
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise conformance tests (modules that declare a SUITE) by vendor operation or resource."""
+    """Parametrise conformance tests (modules that declare a SUITE) with the engine's plan: the same work
+    items, in the same order and shards, as `apiconform run` (one plan, one notion of "applies")."""
     if getattr(metafunc.module, "SUITE", None) not in SUITE_CATEGORIES:
         return
+    from apiconform.engine import plan
+
     config = metafunc.config
-    only = set(_split(config.getoption("--operation") or []))
-    shard = _shard(config)
-    if "operation" in metafunc.fixturenames:
-        params, ids = [], []
-        for vendor in selected_vendors(config):
-            applies = getattr(metafunc.function, "apiconform_applies", None)
-            for op in load_contract(vendor):
-                if only and op.operation_id not in only:
-                    continue
-                if applies is not None and not applies(op):
-                    continue  # e.g. no idempotency key documented: nothing to test, not a skip
-                key = f"{metafunc.function.__name__}:{vendor}:{op.label}"
-                if not _in_shard(key, shard):
-                    continue
-                params.append((vendor, op.label))
-                ids.append(f"{vendor}-{op.label}")
-        _note_empty(metafunc, params)
-        metafunc.parametrize("operation", params, ids=ids, indirect=True)
-    if "resource" in metafunc.fixturenames:
-        params, ids = [], []
-        for vendor in selected_vendors(config):
-            contract = load_contract(vendor)
-            creates = [op for op in contract if op.resource and op.action == "create"]
-            # --operation restricts lifecycles too: only resources whose create operation is selected
-            for resource in sorted({op.resource for op in creates if op.resource and (not only or op.operation_id in only)}):
-                if not _in_shard(f"{metafunc.function.__name__}:{vendor}:{resource}", shard):
-                    continue
-                params.append((vendor, resource))
-                ids.append(f"{vendor}-{resource}")
-        _note_empty(metafunc, params)
-        metafunc.parametrize("resource", params, ids=ids, indirect=True)
+    name = metafunc.function.__name__
+    only = set(_split(config.getoption("--operation") or [])) or None
+    items = [i for i in plan(selected_vendors(config), operations=only, shard=_shard(config)) if i.test == name]
+    fixture = "operation" if "operation" in metafunc.fixturenames else "resource"
+    if fixture not in metafunc.fixturenames:
+        return
+    params = [(i.vendor, i.subject) for i in items]
+    _note_empty(metafunc, params)
+    metafunc.parametrize(fixture, params, ids=[f"{v}-{s}" for v, s in params], indirect=True)
 
 
 def _note_empty(metafunc: pytest.Metafunc, params: list[Any]) -> None:

@@ -39,11 +39,13 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
 @click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
 @click.option("--no-cache", "no_cache", is_flag=True, help="generate every case afresh (no on-disk case cache)")
+@click.option("--events", "events_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              envvar="APICONFORM_EVENTS_FILE", help="write the event stream (one JSON line per finished case) to FILE")
 def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,
         targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
         baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
         max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, live: bool,
-        no_cache: bool = False) -> None:
+        no_cache: bool = False, events_file: Path | None = None) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
@@ -66,7 +68,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on),
         baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
-        argv=sys.argv[1:],
+        argv=sys.argv[1:], events_file=events_file,
     )
     display = EventProgress() if show_progress else None
     try:

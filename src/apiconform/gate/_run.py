@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,8 @@ class RunOptions:
     allure: bool = True
     progress: bool = True
     pytest_args: list[str] = field(default_factory=list)  # kept for callers; the engine runs without pytest
-    argv: list[str] = field(default_factory=list)  # the command line, for the record
+    argv: list[str] = field(default_factory=list)
+    events_file: Path | None = None  # --events: the event stream as JSON lines  # the command line, for the record
 
 
 @dataclass
@@ -297,6 +299,12 @@ def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any
     # every local input is checked before any request reaches a live target
     baseline = load_baseline(options.baseline, missing_ok=False) if options.baseline else None
     check_reports_dir(options.reports_dir)
+    if options.events_file is not None:
+        import os
+
+        parent = options.events_file.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise UsageError(f"--events {options.events_file}: {parent} is not a writable directory")
     configured = load_config(Path.cwd()).targets
     notes: list[str] = []
     with _shared_ledger(ENV):
@@ -371,6 +379,38 @@ def engine_options(options: RunOptions, vendors: list[str]) -> Any:
     )
 
 
+class _EventLog:
+    """`--events FILE`: the engine's event stream as JSON lines, as it happens (for dashboards and the
+    benchmark's time to first finding): one line per finished case, one at the start and one at the end."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.handle = open(path, "w", encoding="utf-8") if path is not None else None  # noqa: SIM115
+
+    def write(self, event: Any) -> None:
+        if self.handle is None:
+            return
+        import json
+
+        from apiconform.engine import CaseFinished, RunStarted
+
+        line: dict[str, Any] = {"t": time.time()}
+        if isinstance(event, RunStarted):
+            line.update(event="started", items=len(event.items))
+        elif isinstance(event, CaseFinished):
+            case = event.outcome.case
+            line.update(event="case", vendor=case.vendor, operation=case.operation, suite=case.suite, name=case.name,
+                        findings=len(case.findings), requests=case.requests, skipped=bool(case.skipped),
+                        done=event.done, total=event.total)
+        else:
+            line.update(event="finished")
+        self.handle.write(json.dumps(line) + "\n")
+        self.handle.flush()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
 def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
     """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
     from apiconform.engine import CaseFinished, Engine, RunFinished
@@ -381,9 +421,11 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
         raise UsageError("no tests selected: check --vendor, --operation, --suite and --shard")
     allure = AllureWriter(options.reports_dir / "allure-results")
     record: Any = None
+    events = _EventLog(options.events_file)
     for event in engine.events():
         if progress is not None:
             progress(event)
+        events.write(event)
         if isinstance(event, CaseFinished):
             o = event.outcome
             if o.item.vendor not in options.targets and not options.live:
@@ -396,6 +438,7 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
                         pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
             record = event.record
+    events.close()
     record.context = run_context(options, record)
     record.write(options.reports_dir / "run.json")
     allure.finish(record.context)

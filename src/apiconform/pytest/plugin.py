@@ -147,20 +147,6 @@ def selected_vendors(config: pytest.Config) -> list[str]:
     return chosen
 
 
-def _per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
-    """`NAME` applies to every vendor, `VENDOR:NAME` to one."""
-    result = []
-    vendors = set(list_vendors())
-    for item in _split(values):
-        head, _, rest = item.partition(":")
-        if head in vendors:
-            if head == vendor:
-                result.append(rest)
-        else:
-            result.append(item)
-    return tuple(result)
-
-
 def run_seed(config: pytest.Config) -> int:
     seed = config.getoption("--seed")
     return DEFAULT_SEED if seed is None else int(seed)
@@ -239,46 +225,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --- fixtures ------------------------------------------------------------------------------------------------
-class _Sessions:
-    """One Session + Discovery per vendor per process (pytest-xdist workers each have their own)."""
+def engine_options(config: pytest.Config) -> Any:
+    """The engine's options for this pytest session: one definition of targets, drifts, faults, budget and seed."""
+    from apiconform.engine import EngineOptions
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self._cache: dict[str, tuple[Any, Any]] = {}
-        self._pristine: dict[str, Any] = {}  # vendor -> the embedded mock's state before any request
-
-    def get(self, vendor: str) -> tuple[Any, Any]:
-        if vendor not in self._cache:
-            from apiconform.engine._session import Session
-            from apiconform.engine._suites import Discovery
-
-            target = build_target(self.config, vendor)
-            if target.kind == "mock" and target.app is target.app.mock:
-                self._pristine[vendor] = target.app.mock.ctx.snapshot()
-            session = Session(target)
-            self._cache[vendor] = (session, Discovery(session))
-        return self._cache[vendor]
-
-    def for_test(self, vendor: str) -> tuple[Any, Any, Any]:
-        """(session, discovery, owned) for one test. A live target is shared by the whole run (request budget,
-        rate, login); an embedded mock starts every test in its initial state, so a verdict never depends on
-        which tests ran before it in this process (test order, `--shard`, `-n`). `owned`: close after the test."""
-        session, discovery = self.get(vendor)
-        if session.target.kind != "mock":
-            return session, discovery, None
-        from apiconform.engine._session import Session
-        from apiconform.engine._suites import Discovery
-
-        if vendor in self._pristine:  # rewind the mock (cheap) ...
-            session.target.app.mock.ctx.restore(self._pristine[vendor])
-            fresh = Session(session.target)
-        else:  # ... or, behind fault middleware (which may keep state of its own), build a new one
-            fresh = Session(build_target(self.config, vendor))
-        return fresh, Discovery(fresh), fresh
-
-    def close(self) -> None:
-        for session, _ in self._cache.values():
-            session.close()
+    return EngineOptions(
+        vendors=selected_vendors(config), targets=live_overrides(config), live=bool(config.getoption("--live")),
+        drifts=_split(config.getoption("--drift") or []), faults=_split(config.getoption("--fault") or []),
+        allow_writes=bool(config.getoption("--allow-writes")), max_requests=config.getoption("--max-requests"),
+        rate=config.getoption("--rate"), seed=run_seed(config), max_examples=max_examples(config),
+        # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
+        # project, not to the checkout the suites live in (--rootdir)
+        config_dir=Path(str(config.invocation_params.dir)),
+    )
 
 
 def live_overrides(config: pytest.Config) -> dict[str, str | None]:
@@ -306,44 +265,35 @@ def reproduce_options(config: pytest.Config) -> list[str]:
 
 
 def build_target(config: pytest.Config, vendor: str) -> Any:
-    """The vendor's target: `--target VENDOR=URL` / configured live target, else its embedded mock."""
-    from apiconform.config import load_config, target_from_config
-    from apiconform.engine._targets import mock_target
+    """The vendor's target: `--target VENDOR[=URL]` / `--live` configured target, else its embedded mock."""
+    from apiconform.engine import Sessions
 
-    overrides = live_overrides(config)
-    # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
-    # project, not to the checkout the suites live in (--rootdir)
-    settings = load_config(Path(str(config.invocation_params.dir)))
-    if vendor in overrides or (config.getoption("--live") and vendor in settings.targets):
-        return target_from_config(
-            vendor, settings, base_url=overrides.get(vendor), allow_writes=config.getoption("--allow-writes"),
-            max_requests=config.getoption("--max-requests"), rate=config.getoption("--rate"),
-        )
-    return mock_target(vendor, drifts=_per_vendor(config.getoption("--drift") or [], vendor),
-                       faults=_per_vendor(config.getoption("--fault") or [], vendor), seed=run_seed(config))
+    return Sessions(engine_options(config)).build_target(vendor)
 
 
 @pytest.fixture(scope="session")
 def apiconform_sessions(request: pytest.FixtureRequest) -> Any:
-    sessions = _Sessions(request.config)
+    from apiconform.engine import Sessions
+
+    sessions = Sessions(engine_options(request.config))
     yield sessions
     sessions.close()
 
 
 @pytest.fixture
-def operation(request: pytest.FixtureRequest, apiconform_sessions: _Sessions) -> Any:
+def operation(request: pytest.FixtureRequest, apiconform_sessions: Any) -> Any:
     """(session, discovery, Operation) for the parametrised vendor operation."""
     vendor, label = request.param
-    session, discovery, owned = apiconform_sessions.for_test(vendor)
+    session, discovery, owned = apiconform_sessions.for_item(vendor)
     yield session, discovery, session.target.contract.operations[label]
     if owned is not None:
         owned.close()
 
 
 @pytest.fixture
-def resource(request: pytest.FixtureRequest, apiconform_sessions: _Sessions) -> Any:
+def resource(request: pytest.FixtureRequest, apiconform_sessions: Any) -> Any:
     vendor, name = request.param
-    session, discovery, owned = apiconform_sessions.for_test(vendor)
+    session, discovery, owned = apiconform_sessions.for_item(vendor)
     yield session, discovery, name
     if owned is not None:
         owned.close()

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import click
 
 from apiconform import __version__
+from apiconform.cli._contracts_opt import contracts_option
 from apiconform.contracts import check_contract, list_vendors, load_contract
 from apiconform.errors import EXIT_FINDINGS, EXIT_USAGE, ApiconformError
 
@@ -56,6 +57,7 @@ def contracts() -> None:
 
 
 @contracts.command("list")
+@contracts_option
 def contracts_list() -> None:
     """Print each vendor with its operation count."""
     for vendor in list_vendors():
@@ -65,6 +67,7 @@ def contracts_list() -> None:
 
 @contracts.command("check")
 @click.argument("targets", nargs=-1)
+@contracts_option
 def contracts_check(targets: tuple[str, ...]) -> None:
     """Lint contracts and validate every example: VENDOR names or file PATHs (default: all vendors)."""
     names = list(targets) or list_vendors()

@@ -1,7 +1,16 @@
 """Contracts: load, resolve, index operations and compile schemas once (pipeline stage 1)."""
 
 from apiconform.contracts._check import CheckResult, Problem, check_contract
-from apiconform.contracts._loader import contract_path, contracts_dir, list_vendors, load_contract
+from apiconform.contracts._loader import (
+    BUNDLED_DIR,
+    contract_path,
+    contract_roots,
+    contracts_dir,
+    list_vendors,
+    load_contract,
+    use_contracts,
+    vendor_contract,
+)
 from apiconform.contracts._model import (
     ACTIONS,
     ERROR_KINDS,
@@ -28,7 +37,11 @@ __all__ = [
     "Slot",
     "check_contract",
     "contract_path",
+    "BUNDLED_DIR",
+    "contract_roots",
     "contracts_dir",
+    "use_contracts",
+    "vendor_contract",
     "declared_error_kinds",
     "items_of",
     "list_vendors",

@@ -18,6 +18,7 @@ Live targets name the environment variables their credentials come from — neve
 Credentials need no config at all: a field without an entry is read from
 `APICONFORM_<VENDOR>_<FIELD>` (upper case, `-` -> `_`), e.g. APICONFORM_TESLA_CE_ROLE_ID.
 A configured target is used only when asked: `apiconform run --live` or `--target VENDOR[=URL]`.
+A top-level `contracts = "team-contracts"` names a team's contracts folder (like `--contracts`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """apiconform's pytest plugin: options, targets, parametrisation by operation, markers and the run record.
 
-`pytest suites` works on its own (the root conftest registers this plugin); `apiconform run`
+`pytest suites` / `pytest --pyargs apiconform.suites` work on their own (the `pytest11` entry point
+registers this plugin); `apiconform run`
 calls pytest with the same options and then reads the run record this plugin writes.
 Each test reports one `CaseResult`; under pytest-xdist it travels to the controller through
 `user_properties`, so parallel runs produce one record.

@@ -113,6 +113,13 @@ def _baseline(ws: Workspace) -> None:
     assert (ws.path / "apiconform-baseline.yaml").is_file()
 
 
+def _team_contracts(ws: Workspace) -> None:
+    """`--contracts team-contracts`: a team folder holding one vendor, a bundled contract under a new name."""
+    shutil.copytree(ROOT / "contracts" / "ctrlhub", ws.path / "team-contracts" / "acme")
+    contract = ws.path / "team-contracts" / "acme" / "openapi.yaml"
+    contract.write_text(contract.read_text(encoding="utf-8").replace("vendor: ctrlhub", "vendor: acme", 1), encoding="utf-8")
+
+
 def _two_runs(ws: Workspace) -> None:
     for name, drift in (("reports-before", ""), ("reports-after", "--drift enum-value-changed")):
         proc = ws.run(f"apiconform run goodstack {drift} --max-examples 2 --no-allure --no-progress --reports-dir {name}")
@@ -145,6 +152,9 @@ TABLE: dict[str, Spec] = {
     "make test": Spec(0, why="is this test suite (CI's .ci/run)"),
     "make test-fast": Spec(0, why="is this test suite without tests/real"),
     ".venv/bin/python -m pytest tests/real -q": Spec(0, why="is tests/real, which this suite runs"),
+    "pip install .": Spec(0, why="is tests/test_install.py (the built wheel in a fresh venv, outside the checkout)"),
+    "apiconform run acme --contracts team-contracts": Spec(0, setup=_team_contracts),
+    "pytest --pyargs apiconform.suites --vendor goodstack": Spec(0),
     "apiconform run": Spec(0, reduce=True),
     "apiconform run eduframe tesla-ce --suite properties,negative --max-examples 25 --seed 7": Spec(0, reduce=True),
     "apiconform run --workers 2 --fail-on status-code,enum --baseline apiconform-baseline.yaml":
@@ -177,7 +187,7 @@ TABLE: dict[str, Spec] = {
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
     "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),
 }
-NOT_RUN = {"make gate", "make test", "make test-fast", ".venv/bin/python -m pytest tests/real -q"}  # see `why`: the first is its `apiconform run` line, the second is this suite
+NOT_RUN = {"pip install .", "make gate", "make test", "make test-fast", ".venv/bin/python -m pytest tests/real -q"}  # see `why`: the first is its `apiconform run` line, the second is this suite
 CREDENTIALS = {"eduframe": {"EDUFRAME_TOKEN": "mock-eduframe-token", "APICONFORM_EDUFRAME_TOKEN": "mock-eduframe-token"},
                "tesla-ce": {"APICONFORM_TESLA_CE_ROLE_ID": "mock-tesla-ce-role",
                             "APICONFORM_TESLA_CE_SECRET_ID": "mock-tesla-ce-secret"}}

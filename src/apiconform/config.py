@@ -18,6 +18,7 @@ Live targets name the environment variables their credentials come from — neve
 Credentials need no config at all: a field without an entry is read from
 `APICONFORM_<VENDOR>_<FIELD>` (upper case, `-` -> `_`), e.g. APICONFORM_TESLA_CE_ROLE_ID.
 A configured target is used only when asked: `apiconform run --live` or `--target VENDOR[=URL]`.
+A top-level `contracts = "team-contracts"` names a team's contracts folder (like `--contracts`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _TARGET_KEYS = {
     "connect_timeout", "read_timeout", "redact", "max_retry_after", "max_body_mb", "request_deadline", "probe",
     "path_params",
 }
-_TOP_KEYS = {"targets", "fail_on", "baseline"}
+_TOP_KEYS = {"targets", "fail_on", "baseline", "contracts"}
 
 
 def default_env_name(vendor: str, field_name: str) -> str:
@@ -48,6 +49,13 @@ class Settings:
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_on: list[str] = field(default_factory=list)
     baseline: str | None = None
+    contracts: Path | None = None  # a team's contracts folder (`contracts = "path"`, relative to the config file)
+
+
+def contracts_setting(root: Path | None = None) -> tuple[Path | None, str]:
+    """The configured team contracts folder and where it was configured (for error lines)."""
+    settings = load_config(root)
+    return settings.contracts, f"{settings.source}: contracts"
 
 
 def load_config(root: Path | None = None) -> Settings:
@@ -124,6 +132,10 @@ def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
         raise ConfigError(f"{where}fail_on: expected a list of categories")
     settings.fail_on = [str(c) for c in fail_on]
     settings.baseline = data.get("baseline")
+    if "contracts" in data:
+        if not isinstance(data["contracts"], str) or not data["contracts"]:
+            raise ConfigError(f"{where}contracts: expected the path of a contracts folder")
+        settings.contracts = path.parent / data["contracts"]
     return settings
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from apiconform import __version__
+from apiconform.cli._contracts_opt import contracts_option
 from apiconform.errors import EXIT_USAGE, ApiconformError
 
 
@@ -81,6 +82,7 @@ def contracts() -> None:
 
 
 @contracts.command("list")
+@contracts_option
 def contracts_list() -> None:
     """Print each vendor with its operation count."""
     from apiconform.contracts import list_vendors, load_contract
@@ -92,6 +94,7 @@ def contracts_list() -> None:
 
 @contracts.command("check")
 @click.argument("targets", nargs=-1)
+@contracts_option
 def contracts_check(targets: tuple[str, ...]) -> None:
     """Lint contracts and validate every example: VENDOR names or file PATHs (default: all vendors)."""
     from apiconform.contracts import check_contract, list_vendors

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import click
 
+from apiconform.cli._contracts_opt import contracts_option
 from apiconform.errors import UsageError
 
 
@@ -107,6 +108,7 @@ def _hmac_example_params(contract: Any, op: Any) -> dict[str, str]:
 
 
 @click.command("mock")
+@contracts_option
 @click.argument("vendor", required=False)
 @click.option("--port", type=int, default=8100, show_default=True, help="port to listen on")
 @click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from apiconform.cli._contracts_opt import contracts_option
 from apiconform.findings import Category, categories_help
 from apiconform.gate._run import SUITE_FILES, RunOptions, execute
 
@@ -18,6 +19,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 
 @click.command("run")
 @click.argument("vendors", nargs=-1)
+@contracts_option
 @click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITE_FILES)})")
 @click.option("--max-examples", type=click.IntRange(min=1), default=None, help="generated cases per operation (default 10)")
 @click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")

@@ -2,7 +2,16 @@
 
 from typing import TYPE_CHECKING, Any
 
-from apiconform.contracts._loader import contract_path, contracts_dir, list_vendors, load_contract
+from apiconform.contracts._loader import (
+    BUNDLED_DIR,
+    contract_path,
+    contract_roots,
+    contracts_dir,
+    list_vendors,
+    load_contract,
+    use_contracts,
+    vendor_contract,
+)
 from apiconform.contracts._model import (
     ACTIONS,
     ERROR_KINDS,
@@ -31,6 +40,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ACTIONS",
+    "BUNDLED_DIR",
     "ERROR_KINDS",
     "EXAMPLE_ERROR_EXTENSION",
     "CheckResult",
@@ -42,6 +52,7 @@ __all__ = [
     "Slot",
     "check_contract",
     "contract_path",
+    "contract_roots",
     "contracts_dir",
     "declared_error_kinds",
     "items_of",
@@ -52,4 +63,6 @@ __all__ = [
     "record_id",
     "set_record_id",
     "slots",
+    "use_contracts",
+    "vendor_contract",
 ]

@@ -26,22 +26,74 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _VERSION_RE = re.compile(r"^3\.[01]\.\d+$")
 
 
-def contracts_dir() -> Path:
-    """Where vendor contracts live: $APICONFORM_CONTRACTS, else ./contracts upward from cwd, else the repo's."""
+#: the five vendors shipped inside the package (the checkout's contracts/ is a symlink to this folder)
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+
+#: set by `--contracts DIR` / the `contracts` config key for the duration of a command (see use_contracts)
+_TEAM_DIR: list[Path] = []
+
+
+def use_contracts(directory: str | os.PathLike[str] | None, source: str = "--contracts") -> Path | None:
+    """Put a team's contracts folder in front of the bundled vendors (a vendor folder there overrides the
+    bundled one of the same name); None clears it. A missing folder is one UsageError naming `source`.
+    Forked engine workers inherit it; pytest-xdist workers set it again from their own options."""
+    _TEAM_DIR.clear()
+    if directory is None:
+        return None
+    path = Path(directory).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{source}: {path}: not a directory (expected a folder of VENDOR/{CONTRACT_FILE})")
+    _TEAM_DIR.append(path.resolve())
+    return _TEAM_DIR[0]
+
+
+def team_contracts_args() -> list[str]:
+    """`--contracts=DIR` for reproduce commands when a team folder is in use (relative to cwd when inside)."""
+    if not _TEAM_DIR:
+        return []
+    try:
+        shown = str(_TEAM_DIR[0].relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(_TEAM_DIR[0])
+    return [f"--contracts={shown}"]
+
+
+def contract_roots() -> list[Path]:
+    """Where vendor contracts are looked up, first match wins: the team folder (`--contracts` / config key,
+    else $APICONFORM_CONTRACTS), then ./contracts upward from cwd, then the bundled vendors."""
+    roots: list[Path] = list(_TEAM_DIR)
     env = os.environ.get("APICONFORM_CONTRACTS")
-    if env:
-        return Path(env)
+    if env and not roots:
+        roots.append(Path(env))
     here = Path.cwd()
     for candidate in (here, *here.parents):
         if (candidate / "contracts").is_dir() and any((candidate / "contracts").glob(f"*/{CONTRACT_FILE}")):
-            return candidate / "contracts"
-    return Path(__file__).resolve().parents[3] / "contracts"
+            roots.append(candidate / "contracts")
+            break
+    roots.append(BUNDLED_DIR)
+    unique: list[Path] = []
+    for root in roots:
+        if root.resolve() not in {r.resolve() for r in unique}:
+            unique.append(root)
+    return unique
+
+
+def contracts_dir() -> Path:
+    """The first contracts folder (the team's when one is given, else the bundled vendors')."""
+    return contract_roots()[0]
 
 
 def list_vendors() -> list[str]:
-    """Vendors that have a contract folder, sorted."""
-    root = contracts_dir()
-    return sorted(p.parent.name for p in root.glob(f"*/{CONTRACT_FILE}"))
+    """Vendors that have a contract folder in any root, sorted."""
+    return sorted({p.parent.name for root in contract_roots() for p in root.glob(f"*/{CONTRACT_FILE}")})
+
+
+def vendor_contract(vendor: str) -> Path | None:
+    """The contract file of a vendor: the first root that has one."""
+    for root in contract_roots():
+        if (root / vendor / CONTRACT_FILE).is_file():
+            return root / vendor / CONTRACT_FILE
+    return None
 
 
 def contract_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -54,8 +106,8 @@ def contract_path(name_or_path: str | os.PathLike[str]) -> Path:
         if not candidate.is_file():
             raise ContractError(f"{candidate}: contract file not found")
         return candidate
-    path = contracts_dir() / text / CONTRACT_FILE
-    if not path.is_file():
+    path = vendor_contract(text)
+    if path is None:
         known = ", ".join(list_vendors()) or "none"
         raise UsageError(f"unknown vendor {text!r} (known vendors: {known})")
     return path

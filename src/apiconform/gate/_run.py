@@ -260,10 +260,11 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
     """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
     import shlex
 
+    from apiconform.contracts._loader import team_contracts_args
     from apiconform.redact import Redactor
 
     scrub = Redactor(())
-    parts = ["apiconform", "run", *vendors]
+    parts = ["apiconform", "run", *vendors, *team_contracts_args()]
     if list(options.suites) != list(SUITE_FILES):
         parts.append("--suite=" + ",".join(options.suites))
     for vendor, url in options.targets.items():
@@ -519,10 +520,13 @@ def pytest_command(options: RunOptions, item: Any) -> str:
     """The plain-pytest equivalent of one work item (same seed, switches and test id)."""
     import shlex
 
+    from apiconform.contracts._loader import team_contracts_args
     from apiconform.engine import DEFAULT_SEED
     from apiconform.redact import Redactor
 
-    parts = ["pytest", "suites", f"--vendor={item.vendor}",
+    # the checkout's suites/ folder, else the installed package's
+    where = ["suites"] if Path("suites").is_dir() else ["--pyargs", "apiconform.suites"]
+    parts = ["pytest", *where, *team_contracts_args(), f"--vendor={item.vendor}",
              f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}"]
     parts += [f"--target={v}={Redactor(()).url(u)}" if u else f"--target={v}"
               for v, u in options.targets.items() if v == item.vendor]

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from apiconform.contracts import Contract, Operation, contracts_dir, load_contract
+from apiconform.contracts import Contract, Operation, contracts_dir, load_contract, vendor_contract
 from apiconform.contracts._loader import CONTRACT_FILE, contract_path, read_document
 from apiconform.errors import ContractError, UsageError
 from apiconform.findings import Category, jsonable
@@ -1022,7 +1022,7 @@ def _target_file(target: str) -> Path:
         if candidate.is_dir() or not candidate.suffix:
             candidate = candidate / CONTRACT_FILE
         return candidate.resolve()
-    return (contracts_dir() / target / CONTRACT_FILE).resolve()
+    return (vendor_contract(target) or contracts_dir() / target / CONTRACT_FILE).resolve()
 
 
 def _git(cwd: Path, *args: str, binary: bool = False) -> Any:

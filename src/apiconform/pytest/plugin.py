@@ -1,6 +1,7 @@
 """apiconform's pytest plugin: options, targets, parametrisation by operation, markers and the run record.
 
-`pytest suites` works on its own (the root conftest registers this plugin); `apiconform run`
+`pytest suites` / `pytest --pyargs apiconform.suites` work on their own (the `pytest11` entry point
+registers this plugin); `apiconform run`
 calls pytest with the same options and then reads the run record this plugin writes.
 Each test reports one `CaseResult`; under pytest-xdist it travels to the controller through
 `user_properties`, so parallel runs produce one record.
@@ -56,6 +57,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--apiconform-record", action="store_true", default=False,
                     help="write run.json and the reports at the end of the session")
     group.addoption("--shard", default=None, metavar="I/N", help="run only shard I of N (deterministic partition)")
+    group.addoption("--contracts", default=None, metavar="DIR",
+                    help="a team's contracts folder; its vendors join and override the bundled ones "
+                         "(default: the `contracts` config key)")
+
+
+def _use_contracts(config: pytest.Config) -> None:
+    """`--contracts DIR` or the `contracts` config key, in the controller and in every xdist worker."""
+    from apiconform.config import contracts_setting
+    from apiconform.contracts import use_contracts
+    from apiconform.errors import ApiconformError
+
+    value, source = config.getoption("--contracts", default=None), "--contracts"
+    try:
+        if value is None:
+            value, source = contracts_setting(Path(str(config.invocation_params.dir)))
+        use_contracts(value, source)
+    except ApiconformError as exc:
+        if value is not None:
+            raise pytest.UsageError(str(exc)) from None  # a bad config file is reported where it is used
 
 
 @dataclass
@@ -72,6 +92,7 @@ _STATE = pytest.StashKey[_State]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _use_contracts(config)
     for category in Category:
         config.addinivalue_line("markers", f"{category.marker}: checks {CATEGORY_DESCRIPTIONS[category]}")
         if category.marker_alias != category.marker:
@@ -123,6 +144,9 @@ def _has_live_targets(config: pytest.Config) -> bool:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from apiconform.contracts import use_contracts
+
+    use_contracts(None)
     ledger = getattr(config, "_apiconform_ledger", None)
     if ledger is not None:
         from apiconform.engine._ledger import ENV

@@ -5,7 +5,7 @@ The public Python API (imported lazily, so `apiconform --help` stays fast)::
     import apiconform
 
     record = apiconform.run(["eduframe"], drifts=["enum-value-changed"], max_examples=5)
-    for finding in record.findings():
+    for finding in record.findings:
         print(finding.vendor, finding.operation, finding.category.value, finding.message)
 
     engine = apiconform.Engine(apiconform.EngineOptions(vendors=["goodstack"]))

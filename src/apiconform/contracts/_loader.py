@@ -79,20 +79,24 @@ def contract_roots() -> list[Path]:
 
 
 def contracts_dir() -> Path:
-    """The first contracts folder (the team's when one is given, else the bundled vendors')."""
+    """The first contracts folder looked in (the team's when one is given)."""
     return contract_roots()[0]
 
 
 def list_vendors() -> list[str]:
-    """Vendors that have a contract folder in any root, sorted."""
-    return sorted({p.parent.name for root in contract_roots() for p in root.glob(f"*/{CONTRACT_FILE}")})
+    """Vendors that have a contract, sorted (a folder without one hides the same name in later roots)."""
+    roots = contract_roots()
+    names = {p.name for root in roots if root.is_dir() for p in root.iterdir() if p.is_dir()}
+    return sorted(name for name in names if vendor_contract(name, roots) is not None)
 
 
-def vendor_contract(vendor: str) -> Path | None:
-    """The contract file of a vendor: the first root that has one."""
-    for root in contract_roots():
-        if (root / vendor / CONTRACT_FILE).is_file():
-            return root / vendor / CONTRACT_FILE
+def vendor_contract(vendor: str, roots: list[Path] | None = None) -> Path | None:
+    """The contract file of a vendor: the first root with a folder of that name, if it has one (a team's
+    folder without openapi.yaml is a mistake to report, never a silent fall-back to the bundled contract)."""
+    for root in contract_roots() if roots is None else roots:
+        if (root / vendor).is_dir():
+            path = root / vendor / CONTRACT_FILE
+            return path if path.is_file() else None
     return None
 
 
@@ -109,7 +113,9 @@ def contract_path(name_or_path: str | os.PathLike[str]) -> Path:
     path = vendor_contract(text)
     if path is None:
         known = ", ".join(list_vendors()) or "none"
-        raise UsageError(f"unknown vendor {text!r} (known vendors: {known})")
+        empty = next((root / text for root in contract_roots() if (root / text).is_dir()), None)
+        hint = f"{empty} has no {CONTRACT_FILE}; " if empty is not None else ""
+        raise UsageError(f"unknown vendor {text!r} ({hint}known vendors: {known})")
     return path
 
 

@@ -246,6 +246,11 @@ def apiconform_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "apiconform", "run", *args, "--no-progress", "--no-allure"]
 
 
+def cli_cmd(*args: str) -> list[str]:
+    """Any apiconform command, through the console script a user types."""
+    return [str(BIN / "apiconform"), *args]
+
+
 # --------------------------------------------------------------------------------------------------- helpers
 
 
@@ -466,7 +471,7 @@ def section_gate(plan: Plan, tmp: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     procs = []
     for index in (1, 2):
-        args = ["--shard", f"{index}/2", "--workers", "1", "--no-allure", "--reports-dir", str(tmp / f"shard-{index}")]
+        args = ["--shard", f"{index}/2", "--workers", "1", "--reports-dir", str(tmp / f"shard-{index}")]
         if plan.gate_max_examples:
             args += ["--max-examples", str(plan.gate_max_examples)]
         env = {**os.environ, **bench_env(tmp / f"shard-counts-{index}", cache=cache)}
@@ -474,13 +479,13 @@ def section_gate(plan: Plan, tmp: Path) -> dict[str, Any]:
                                       stderr=subprocess.DEVNULL))
     codes = [p.wait() for p in procs]
     merged = tmp / "shards-merged"
-    merge = subprocess.run(apiconform_cmd("report", "--merge", str(tmp / "shard-1"), str(tmp / "shard-2"),
-                                          "--reports-dir", str(merged), "--gate"), cwd=ROOT, capture_output=True)
+    merge = subprocess.run(cli_cmd("report", "--merge", str(tmp / "shard-1"), str(tmp / "shard-2"),
+                                   "--reports-dir", str(merged), "--gate"), cwd=ROOT, capture_output=True)
     shard_wall = time.perf_counter() - t0
     same = _verdict_map(load_run_json(merged).get("cases", [])) == verdicts["gate, warm case cache"]
     shards = {"shards": 2, "wall": shard_wall, "exit_codes": codes, "merge_rc": merge.returncode,
               "same_verdicts_as_one_run": same}
-    startup = [measure(apiconform_cmd("--help"), cwd=ROOT).wall for _ in range(5)]
+    startup = [measure(cli_cmd("--help"), cwd=ROOT).wall for _ in range(5)]
     bare = [measure([sys.executable, "-c", "pass"], cwd=ROOT).wall for _ in range(5)]
     return {"runs": rows, "shards": shards, "cli_start_s": min(startup), "python_start_s": min(bare),
             "cold_warm_same_verdicts": verdicts["gate, cold case cache"] == verdicts["gate, warm case cache"]}

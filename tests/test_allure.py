@@ -98,3 +98,16 @@ def test_report_renders_allure_html_whose_counts_match(reports: Path) -> None:
     assert summary["failed"] == statuses["failed"] > 0
     assert summary["passed"] == statuses["passed"] and summary["skipped"] == statuses["skipped"]
     assert summary["broken"] == 0 and summary["total"] == sum(statuses.values())
+
+
+def test_every_failed_result_falls_into_a_root_cause_category(reports: Path) -> None:
+    """Allure's Categories tab: categories.json (one per root cause) matches every failing result's message."""
+    import re
+
+    categories = json.loads((reports / "allure-results" / "categories.json").read_text())
+    assert categories
+    failed = [r for r in _results(reports) if r["status"] == "failed"]
+    assert failed
+    for result in failed:
+        message = result["statusDetails"]["message"]
+        assert any(re.match(c["messageRegex"], message) for c in categories if "messageRegex" in c), message[:300]

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from apiconform.findings import CaseResult, Category
+from apiconform.findings import CaseResult
 
 _SEVERITY_ORDER = ["blocker", "critical", "normal", "minor"]
 
@@ -66,19 +66,22 @@ class AllureWriter:
                            {"name": "seed", "value": str(seed)}],
         }
         if case.findings:
-            lines = [f"[{f.category.value}] {f.check}: {f.message}" for f in case.findings[:20]]
-            result["statusDetails"] = {"message": f"{len(case.findings)} finding(s)", "trace": "\n".join(lines)}
+            from apiconform.report._groups import root_cause
+
+            # the same lines as a failing pytest test: categories.json matches the `root cause:` lines
+            lines = [f"{len(case.findings)} finding(s) for {case.vendor} {case.operation} ({case.suite}):"]
+            for f in case.findings[:20]:
+                lines += [f"  [{f.category.value}] {f.check}: {f.message}", f"      root cause: {root_cause(f)}"]
+            result["statusDetails"] = {"message": "\n".join(lines), "trace": "\n".join(lines)}
         elif case.skipped:
             result["statusDetails"] = {"message": case.skipped}
         (self.dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
 
     def finish(self, environment: dict[str, str]) -> None:
-        """Environment (the run's context) and categories (one per apiconform category)."""
+        """Environment (the run's context) and the executor; `categories.json` (one category per root cause) is
+        written with the other reports, from the record (report.write_allure_categories)."""
         lines = [f"{k.replace(' ', '.')}={str(v).replace(chr(10), ' ')}" for k, v in environment.items()]
         (self.dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        categories = [{"name": f"{c.value}", "matchedStatuses": ["failed"], "traceRegex": f"(?s).*\\[{c.value}\\].*"}
-                      for c in Category]
-        (self.dir / "categories.json").write_text(json.dumps(categories, indent=2), encoding="utf-8")
         (self.dir / "executor.json").write_text(json.dumps({"name": "apiconform", "type": "apiconform"}), encoding="utf-8")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -335,7 +335,9 @@ class Engine:
         for outcome in self._outcomes():
             outcomes.append(outcome)
             yield CaseFinished(outcome, len(outcomes), total)
-        yield RunFinished(build_record(self.options, self.vendors, outcomes, started, time.time() - clock))
+        ordered = sorted(outcomes, key=lambda o: o.item)
+        yield RunFinished(build_record(self.options, self.vendors, [o.case for o in ordered],
+                                       [o.observations for o in ordered], started, time.time() - clock))
 
     def run(self) -> Any:
         """Run everything; the run record (`RunRecord`)."""
@@ -392,9 +394,20 @@ def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
     return found
 
 
-def build_record(options: EngineOptions, vendors: list[str], outcomes: list[Outcome], started: str,
-                 duration: float) -> Any:
-    """The run record of a run: cases, observations, documented operations, targets (redacted)."""
+def scrub_arg(redactor: Any, arg: str) -> str:
+    """One command-line argument with any URL in it redacted (`--target=VENDOR=URL`, `VENDOR=URL`)."""
+    import re
+
+    match = re.search(r"https?://", arg)
+    if match is None:
+        return str(redactor.text(arg))
+    return arg[: match.start()] + str(redactor.url(arg[match.start():]))
+
+
+def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[CaseResult],
+                 observations: list[dict[str, Any]], started: str, duration: float) -> Any:
+    """The run record of a run (the engine's and the pytest plugin's alike): cases, observations, documented
+    operations, targets and command line (URLs redacted)."""
     from apiconform.config import load_config
     from apiconform.redact import Redactor
     from apiconform.report._run import RunRecord, merge_coverage, merge_shape_maps, now_iso
@@ -403,18 +416,18 @@ def build_record(options: EngineOptions, vendors: list[str], outcomes: list[Outc
     record.started, record.finished, record.duration = started, now_iso(), round(duration, 3)
     record.seed = options.run_seed
     scrub = Redactor(())
-    record.argv = [scrub.url(a) if a.startswith(("http://", "https://")) else scrub.text(a) for a in options.argv]
+    record.argv = [scrub_arg(scrub, str(a)) for a in options.argv]
     configured = load_config(options.config_dir).targets
     live = set(options.targets) | (set(configured) if options.live else set())
     record.targets = {
         v: scrub.url(options.targets.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
         if v in live else "mock" for v in vendors
     }
-    for outcome in sorted(outcomes, key=lambda o: o.item):
-        record.add_case(outcome.case)
+    for case in cases:
+        record.add_case(case)
     record.vendors = sorted(set(record.vendors) | set(vendors))
-    record.coverage = merge_coverage(*(o.observations["coverage"] for o in outcomes))
-    record.shapes = merge_shape_maps(*(o.observations["shapes"] for o in outcomes))
+    record.coverage = merge_coverage(*(o["coverage"] for o in observations))
+    record.shapes = merge_shape_maps(*(o["shapes"] for o in observations))
     for vendor in vendors:
         contract = load_contract(vendor)
         for op in contract:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from apiconform.contracts import list_vendors, load_contract
+from apiconform.contracts import list_vendors
 from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
 
 _CASE_KEY = "apiconform_case"
@@ -402,6 +402,7 @@ def _pytest_command(request: pytest.FixtureRequest) -> str:
     """The pytest command that reruns exactly this test: its file, node, and every option that shaped it."""
     import shlex
 
+    from apiconform.engine import scrub_arg
     from apiconform.redact import Redactor
 
     scrub = Redactor(())
@@ -412,7 +413,7 @@ def _pytest_command(request: pytest.FixtureRequest) -> str:
     except ValueError:
         shown = str(path)
     parts = ["pytest", f"{shown}::{node[1]}" if len(node) > 1 else shown]
-    parts += [_scrub_arg(scrub, a) for a in reproduce_options(request.config)]
+    parts += [scrub_arg(scrub, a) for a in reproduce_options(request.config)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -442,52 +443,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not config.getoption("--apiconform-record"):
         return
-    from apiconform.config import load_config
+    from dataclasses import replace
+
+    from apiconform.engine import build_record
     from apiconform.report import write_reports
-    from apiconform.report._run import RunRecord, case_from_dict, merge_coverage, merge_shape_maps, now_iso
+    from apiconform.report._run import case_from_dict
 
-    record = RunRecord()
-    record.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(config.stash[_STATE].started))
-    record.finished = now_iso()
-    record.duration = round(time.time() - config.stash[_STATE].started, 3)
-    record.seed = run_seed(config)
-    # target URLs may carry userinfo or key parameters: run.json gets them redacted
-    from apiconform.redact import Redactor
-
-    scrub = Redactor(())
-    record.argv = [_scrub_arg(scrub, str(a)) for a in config.invocation_params.args]
-    vendors = selected_vendors(config)
-    overrides = live_overrides(config)
-    configured = load_config(Path(str(config.invocation_params.dir))).targets
-    live = set(overrides) | (set(configured) if config.getoption("--live") else set())
-    record.targets = {v: scrub.url(overrides.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
-                      if v in live else "mock" for v in vendors}
-    for data in config.stash[_STATE].cases:
-        record.add_case(case_from_dict(data))
-    record.vendors = sorted(set(record.vendors) | set(vendors))
-    observations = config.stash[_STATE].observations
-    record.coverage = merge_coverage(*(o["coverage"] for o in observations))
-    record.shapes = merge_shape_maps(*(o["shapes"] for o in observations))
-    for vendor in vendors:
-        contract = load_contract(vendor)
-        for op in contract:
-            record.document_operation(vendor, op.label, list(op.responses), _documented_enums(contract, op))
+    state = config.stash[_STATE]
+    options = replace(engine_options(config), argv=[str(a) for a in config.invocation_params.args])
+    started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(state.started))
+    record = build_record(options, options.vendors, [case_from_dict(d) for d in state.cases], state.observations,
+                          started, time.time() - state.started)
     reports_dir = Path(config.getoption("--reports-dir") or "reports")
     reports_dir.mkdir(parents=True, exist_ok=True)
     record.write(reports_dir / "run.json")
     write_reports(record, reports_dir)
 
 
-def _scrub_arg(redactor: Any, arg: str) -> str:
-    """One command-line argument with any URL in it redacted (`--target=VENDOR=URL`, `VENDOR=URL`)."""
-    import re
-
-    match = re.search(r"https?://", arg)
-    if match is None:
-        return str(redactor.text(arg))
-    return arg[: match.start()] + str(redactor.url(arg[match.start():]))
-
-
-from apiconform.engine import documented_enums as _documented_enums  # noqa: E402  (one implementation, shared)
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITE_CATEGORIES", "build_target", "os"]

@@ -256,31 +256,42 @@ def choose_probe(target: Any, operations: list[str], identities: dict[str, str])
     return min(candidates, key=lambda c: c[:3])[3] if candidates else None
 
 
-def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None) -> str:
-    """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
-    import shlex
-
-    from apiconform.contracts._loader import team_contracts_args
+def _target_switches(options: RunOptions, targets: dict[str, str | None]) -> list[str]:
+    """What is tested and how it is drifted: `--target` (URLs redacted), `--live`, `--drift`, `--fault`
+    (the same spelling for `apiconform run` and the pytest plugin)."""
     from apiconform.redact import Redactor
 
     scrub = Redactor(())
-    parts = ["apiconform", "run", *vendors, *team_contracts_args()]
-    if list(options.suites) != list(SUITE_FILES):
-        parts.append("--suite=" + ",".join(options.suites))
-    for vendor, url in options.targets.items():
-        parts.append(f"--target={vendor}={scrub.url(url)}" if url else f"--target={vendor}")
+    parts = [f"--target={vendor}={scrub.url(url)}" if url else f"--target={vendor}" for vendor, url in targets.items()]
     if options.live:
         parts.append("--live")
-    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
-    parts += [f"--operation={o}" for o in options.operations]
-    if options.max_examples is not None:
-        parts.append(f"--max-examples={options.max_examples}")
+    return parts + [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
+
+
+def _budget_switches(options: RunOptions) -> list[str]:
+    """How much is sent: `--max-examples`, `--allow-writes`, `--max-requests`, `--rate`."""
+    parts = [f"--max-examples={options.max_examples}"] if options.max_examples is not None else []
     if options.allow_writes:
         parts.append("--allow-writes")
     if options.max_requests is not None:
         parts.append(f"--max-requests={options.max_requests}")
     if options.rate is not None:
         parts.append(f"--rate={options.rate}")
+    return parts
+
+
+def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None) -> str:
+    """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
+    import shlex
+
+    from apiconform.contracts._loader import team_contracts_args
+
+    parts = ["apiconform", "run", *vendors, *team_contracts_args()]
+    if list(options.suites) != list(SUITE_FILES):
+        parts.append("--suite=" + ",".join(options.suites))
+    parts += _target_switches(options, options.targets)
+    parts += [f"--operation={o}" for o in options.operations]
+    parts += _budget_switches(options)
     if options.shard:
         parts.append(f"--shard={options.shard}")
     if seed is not None:
@@ -522,21 +533,13 @@ def pytest_command(options: RunOptions, item: Any) -> str:
 
     from apiconform.contracts._loader import team_contracts_args
     from apiconform.engine import DEFAULT_SEED
-    from apiconform.redact import Redactor
 
     # the checkout's suites/ folder, else the installed package's
     where = ["suites"] if Path("suites").is_dir() else ["--pyargs", "apiconform.suites"]
     parts = ["pytest", *where, *team_contracts_args(), f"--vendor={item.vendor}",
              f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}"]
-    parts += [f"--target={v}={Redactor(()).url(u)}" if u else f"--target={v}"
-              for v, u in options.targets.items() if v == item.vendor]
-    if options.live:
-        parts.append("--live")
-    parts += [f"--drift={d}" for d in options.drifts] + [f"--fault={f}" for f in options.faults]
-    if options.max_examples is not None:
-        parts.append(f"--max-examples={options.max_examples}")
-    if options.allow_writes:
-        parts.append("--allow-writes")
+    parts += _target_switches(options, {v: u for v, u in options.targets.items() if v == item.vendor})
+    parts += _budget_switches(options)
     return shlex.join([*parts, "-k", item.key])
 
 

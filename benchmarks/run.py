@@ -55,7 +55,6 @@ ST_SEED = 1
 class Plan:
     quick: bool
     gate_max_examples: int | None  # None: the gate's default
-    gate_what_if: bool
     throughput: list[tuple[str, int | None]]  # (vendor, operation count or None for all)
     examples: int
     detection_ops: int
@@ -72,14 +71,14 @@ def make_plan(args: argparse.Namespace) -> Plan:
 
     combos = ["enum-value-changed,required-field-dropped", "error-shape-changed,pagination-header-missing"]
     if args.quick:
-        plan = Plan(quick=True, gate_max_examples=3, gate_what_if=False,
+        plan = Plan(quick=True, gate_max_examples=3,
                     throughput=[("eduframe", 12), ("tesla-ce", 8)],
                     examples=10, detection_ops=8, detection_examples=5,
                     drifts=["enum-value-changed", "field-type-changed", "required-field-dropped", "status-code-changed",
                             combos[0], "echo-value-changed", "login-tokens-null"],
                     scaling_ops=[5, 15], scaling_examples=[5, 10], scaling_examples_ops=5)
     else:
-        plan = Plan(quick=False, gate_max_examples=None, gate_what_if=not args.no_what_if,
+        plan = Plan(quick=False, gate_max_examples=None,
                     throughput=[("eduframe", 40), ("tesla-ce", None), ("goodstack", None), ("ctrlhub", None), ("cofe-cms", None)],
                     examples=10, detection_ops=16, detection_examples=10,
                     drifts=list(DRIFTS) + combos,
@@ -984,7 +983,6 @@ def main() -> None:
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
     parser.add_argument("--examples", type=int, default=None, help="examples per operation for the throughput section")
-    parser.add_argument("--no-what-if", action="store_true", help="full mode: skip the gate what-if variant")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.json", help="JSON output")
     parser.add_argument("--results-md", type=Path, default=None,
                         help="also write the human-readable figures there (benchmarks/RESULTS.md is committed)")

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             options = RunOptions(
                 vendors=split(args.vendors), suites=split(args.suites), operations=split(args.operations),
                 max_examples=args.max_examples, seed=args.seed, workers=args.workers,
-                reports_dir=Path(tmp) / f"run{i}", allure=False, pytest_args=["-p", "no:terminal"],
+                reports_dir=Path(tmp) / f"run{i}", allure=False,
             )
             started = time.perf_counter()
             try:

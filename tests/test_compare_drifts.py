@@ -33,8 +33,7 @@ WHERE = {
 def _run(tmp: Path, vendor: str, ops: tuple[str, ...], suite: str, seed: int, drift: str | None = None):
     out = tmp / f"{vendor}-{suite}-{seed}-{drift or 'green'}"
     options = RunOptions(vendors=[vendor], suites=[suite], max_examples=4, seed=seed, operations=list(ops),
-                         drifts=[drift] if drift else [], reports_dir=out, allure=False,
-                         pytest_args=["-p", "no:terminal"])
+                         drifts=[drift] if drift else [], reports_dir=out, allure=False)
     return execute(options).record
 
 

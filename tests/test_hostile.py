@@ -173,7 +173,7 @@ def test_a_broken_vendor_does_not_lose_any_other_result(tmp_path: Path) -> None:
     def run(faults: list[str], out: str) -> Any:
         options = RunOptions(vendors=[VENDOR, "tesla-ce"], suites=["properties", "negative"], max_examples=2, seed=5,
                              operations=[OP, "get_account", "list_providers"], faults=faults,
-                             reports_dir=tmp_path / out, allure=False, pytest_args=["-p", "no:terminal"])
+                             reports_dir=tmp_path / out, allure=False)
         return execute(options)
 
     clean = run([], "clean")

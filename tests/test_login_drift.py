@@ -22,8 +22,7 @@ CASES = {"login-tokens-null": "field-type", "login-html-200": "content-type"}
 @pytest.mark.parametrize("drift", sorted(CASES))
 def test_drifted_login_is_a_finding_on_the_login_operation(drift: str, tmp_path: Path) -> None:
     options = RunOptions(vendors=[VENDOR], suites=["properties"], max_examples=2, seed=3, drifts=[drift],
-                         operations=["list_providers", LOGIN], reports_dir=tmp_path, allure=False,
-                         pytest_args=["-p", "no:terminal"])
+                         operations=["list_providers", LOGIN], reports_dir=tmp_path, allure=False)
     outcome = execute(options)
     assert outcome.exit_code == 1
     findings = [f for c in outcome.record.cases for f in c.findings]

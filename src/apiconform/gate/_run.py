@@ -47,7 +47,6 @@ class RunOptions:
     operations: list[str] = field(default_factory=list)
     allure: bool = True
     progress: bool = True
-    pytest_args: list[str] = field(default_factory=list)  # kept for callers; the engine runs without pytest
     argv: list[str] = field(default_factory=list)
     events_file: Path | None = None  # --events: the event stream as JSON lines  # the command line, for the record
 
@@ -299,9 +298,9 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def execute(options: RunOptions, plugins: list[Any] | None = None, progress: Any = None) -> RunOutcome:
+def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
-    `progress` is called with every engine event (`plugins` is kept for callers and ignored)."""
+    `progress` is called with every engine event."""
     from apiconform._settings import check_reports_dir
     from apiconform.config import load_config
     from apiconform.engine._ledger import ENV

@@ -192,15 +192,6 @@ def _shard(config: pytest.Config) -> tuple[int, int] | None:
         raise pytest.UsageError(str(exc)) from None
 
 
-def applies_to(predicate: Any) -> Any:
-    """Kept for suite modules written against it; where a test applies is declared once, in `engine.TESTS`."""
-
-    def mark(fn: Any) -> Any:
-        return fn
-
-    return mark
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise conformance tests (modules that declare a SUITE) with the engine's plan: the same work
     items, in the same order and shards, as `apiconform run` (one plan, one notion of "applies")."""

@@ -11,6 +11,7 @@ same whichever consumer runs it, in whatever order, shard or process.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import zlib
@@ -229,17 +230,22 @@ class Sessions:
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._pristine: dict[str, Any] = {}
 
-    def is_live(self, vendor: str) -> bool:
+    @functools.cached_property
+    def settings(self) -> Any:
+        """The project's configuration, read once per process (not once per target built)."""
         from apiconform.config import load_config
 
-        return vendor in self.options.targets or (self.options.live and vendor in load_config(self.options.config_dir).targets)
+        return load_config(self.options.config_dir)
+
+    def is_live(self, vendor: str) -> bool:
+        return vendor in self.options.targets or (self.options.live and vendor in self.settings.targets)
 
     def build_target(self, vendor: str) -> Any:
-        from apiconform.config import load_config, target_from_config
+        from apiconform.config import target_from_config
         from apiconform.engine._targets import mock_target
 
         o = self.options
-        settings = load_config(o.config_dir)
+        settings = self.settings
         if self.is_live(vendor):
             return target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
                                       max_requests=o.max_requests, rate=o.rate)

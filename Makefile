@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 ALLURE := .tools/node_modules/.bin/allure
 
-.PHONY: setup gate test test-fast lint clean allure mutation prism
+.PHONY: setup gate test test-e2e test-all lint clean allure mutation prism
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,13 +21,23 @@ gate: setup
 	@$(MAKE) --no-print-directory allure >/dev/null 2>&1 || echo "note: Allure CLI could not be installed (needs npm + Java 17); Allure HTML is skipped"
 	$(BIN)/apiconform run --workers 2
 
-# The tool's own tests. Exit code 5 (no tests collected) is an error here, never a silent pass.
-test: setup
-	$(BIN)/python -m pytest tests -q -n 2 -p xdist --dist loadgroup
+# The tool's own tests, fast set (about a minute on 2 idle cores). Exit code 5 (no tests collected) is an error
+# here, never a silent pass. The slow end-to-end tests (marker e2e: README commands run as written, wheel installs,
+# whole runs in subprocesses) and the real-vendor tests (tests/real) run with `make test-e2e`; CI runs both.
+# pytest's exit 5 (nothing collected) gets its own message and fails the target.
+PYTEST = run() { $(BIN)/python -m pytest tests -q -n 2 -p xdist --dist loadgroup "$$@"; rc=$$?; \
+	[ $$rc -ne 5 ] || echo "make: pytest collected no tests (exit 5) - a failure, not a pass" >&2; return $$rc; }; run
 
-# The same without the real-vendor tests (tests/real: the real TeSLA CE server, a few minutes).
-test-fast: setup
-	$(BIN)/python -m pytest tests -q -n 2 -p xdist -m "not real_vendor"
+test: setup
+	@$(PYTEST) -m "not e2e and not real_vendor"
+
+# The slow end-to-end tests and the real TeSLA CE server tests (several minutes).
+test-e2e: setup
+	@$(PYTEST) -m "e2e or real_vendor"
+
+# Everything in one run (what CI runs, as two steps).
+test-all: setup
+	@$(PYTEST)
 
 # Mutation testing of checks.py, validation.py and the runner's judge (mutmut 3; a few minutes, not part of CI).
 # Prints the mutation score; survivors must be explained in docs/mutation-survivors.md.

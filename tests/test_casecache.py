@@ -65,6 +65,7 @@ def _verdicts(reports: Path) -> dict[str, object]:
             for c in record["cases"]}
 
 
+@pytest.mark.e2e  # minutes of whole runs on a loaded machine: `make test-e2e` (CI runs it)
 def test_verdicts_identical_without_cold_and_warm_cache(tmp_path: Path) -> None:
     """Same seed, a drift on: no cache, a cold cache and a warm cache give the same findings case by case."""
     cache = tmp_path / "cache"

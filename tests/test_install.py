@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: one venv for the module's tests (under `--dist loadgroup`); ~55 s with a warm pip cache, so not marked slow
-pytestmark = pytest.mark.xdist_group("install")
+pytestmark = [pytest.mark.xdist_group("install"), pytest.mark.e2e]  # builds and installs a wheel: `make test-e2e`
 _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "reports", ".tools", "node_modules", "mutants",
                                      "__pycache__", "*.egg-info", ".hypothesis", ".pytest_cache")
 

@@ -22,6 +22,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # every README command run as written, in a subprocess: `make test-e2e` (CI runs it)
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
@@ -150,7 +152,7 @@ def _contract_unchanged() -> set[int]:
 TABLE: dict[str, Spec] = {
     "make gate": Spec(0, why="= `apiconform run --workers 2`, run below as `apiconform run --workers 2 ...`"),
     "make test": Spec(0, why="is this test suite (CI's .ci/run)"),
-    "make test-fast": Spec(0, why="is this test suite without tests/real"),
+    "make test-e2e": Spec(0, why="is the e2e/real_vendor part of this test suite (CI's .ci/run runs it after `make test`)"),
     ".venv/bin/python -m pytest tests/real -q": Spec(0, why="is tests/real, which this suite runs"),
     "pip install .": Spec(0, why="is tests/test_install.py (the built wheel in a fresh venv, outside the checkout)"),
     "apiconform run acme --contracts team-contracts": Spec(0, setup=_team_contracts),
@@ -187,7 +189,7 @@ TABLE: dict[str, Spec] = {
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
     "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),
 }
-NOT_RUN = {"pip install .", "make gate", "make test", "make test-fast", ".venv/bin/python -m pytest tests/real -q"}  # see `why`: the first is its `apiconform run` line, the second is this suite
+NOT_RUN = {"pip install .", "make gate", "make test", "make test-e2e", ".venv/bin/python -m pytest tests/real -q"}  # see `why`: the first is its `apiconform run` line, the second is this suite
 CREDENTIALS = {"eduframe": {"EDUFRAME_TOKEN": "mock-eduframe-token", "APICONFORM_EDUFRAME_TOKEN": "mock-eduframe-token"},
                "tesla-ce": {"APICONFORM_TESLA_CE_ROLE_ID": "mock-tesla-ce-role",
                             "APICONFORM_TESLA_CE_SECRET_ID": "mock-tesla-ce-secret"}}

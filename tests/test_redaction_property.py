@@ -13,6 +13,7 @@ import pytest
 from hostile_vendors import leak_probe
 
 
+@pytest.mark.e2e  # minutes of whole runs on a loaded machine: `make test-e2e` (CI runs it)
 def test_no_form_of_any_secret_reaches_any_output(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     probe = leak_probe(tmp_path)
     captured = capfd.readouterr()

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
@@ -253,7 +253,7 @@ class Contract:
             node = self.at(real) if real else self.document
         return real
 
-    def validator(self, schema_pointer: str) -> Validator:
+    def validator(self, schema_pointer: str) -> CheckedValidator:
         """A compiled validator for the schema at `schema_pointer`, cached for the process."""
         return _compiled(self, schema_pointer)
 
@@ -266,7 +266,64 @@ class Contract:
         return id(self)
 
 
+class CheckedValidator:
+    """The reference validator (jsonschema: the error messages and paths findings are built from), asked only
+    when the compiled Rust validator (jsonschema-rs, which schemathesis already depends on) finds the instance
+    invalid. Almost every instance the engine and the mock validate is valid, so most validations cost a few
+    microseconds instead of a pure-Python walk. An instance either validator cannot take, or a schema the fast one
+    cannot compile, goes to the reference alone; tests/test_fast_validation.py proves the two agree."""
+
+    __slots__ = ("fast", "reference")
+
+    def __init__(self, reference: Validator, fast: Any | None) -> None:
+        self.reference = reference
+        self.fast = fast
+
+    def is_valid(self, instance: Any) -> bool:
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return True
+            except (ValueError, TypeError, OverflowError):  # not a JSON value the Rust side can read
+                pass
+        return bool(self.reference.is_valid(instance))
+
+    def iter_errors(self, instance: Any) -> Iterator[Any]:
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return iter(())
+            except (ValueError, TypeError, OverflowError):
+                pass
+        return iter(self.reference.iter_errors(instance))
+
+
+@functools.lru_cache(maxsize=32)
+def _fast_registry(contract: Contract) -> Any | None:
+    try:
+        import jsonschema_rs
+
+        return jsonschema_rs.Registry([(contract.base_uri, contract.document)])
+    except Exception:  # noqa: BLE001 - no fast path for this document; the reference validator decides alone
+        return None
+
+
+def _fast_validator(contract: Contract, schema: dict[str, Any]) -> Any | None:
+    registry = _fast_registry(contract)
+    if registry is None:
+        return None
+    try:
+        import jsonschema_rs
+
+        return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)
+    except Exception:  # noqa: BLE001 - a schema the Rust validator cannot compile: the reference alone
+        return None
+
+
 @functools.lru_cache(maxsize=4096)
-def _compiled(contract: Contract, schema_pointer: str) -> Validator:
+def _compiled(contract: Contract, schema_pointer: str) -> CheckedValidator:
     schema = {"$ref": contract.base_uri + "#" + schema_pointer}
-    return Draft202012Validator(schema, registry=contract.registry, format_checker=FORMAT_CHECKER)
+    reference = Draft202012Validator(schema, registry=contract.registry, format_checker=FORMAT_CHECKER)
+    # a URI fragment: `{id}` in a path's pointer must be percent-encoded for the Rust resolver
+    fast = {"$ref": contract.base_uri + "#" + quote(schema_pointer, safe="/~!$&'()*+,;=:@-._")}
+    return CheckedValidator(reference, _fast_validator(contract, fast))

@@ -3,7 +3,7 @@ all name places in documents and bodies with them, and an unescaped `/` or `~` i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -17,8 +17,8 @@ def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
-def join(tokens: Iterable[Any]) -> str:
-    """The pointer of a path of keys and indexes (`()` is the whole document, `""`)."""
+def pointer(*tokens: Any) -> str:
+    """The pointer of a path of keys and indexes (no token is the whole document, `""`)."""
     return "".join("/" + escape(t) for t in tokens)
 
 
@@ -52,3 +52,10 @@ def walk(document: Any, ptr: str = "") -> Iterator[tuple[str, Any]]:
             stack.extend((f"{here}/{escape(k)}", v) for k, v in reversed(list(node.items())))
         elif isinstance(node, list):
             stack.extend((f"{here}/{i}", v) for i, v in reversed(list(enumerate(node))))
+
+
+def objects(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every JSON object of a document with its pointer (where `$ref`s, examples and schemas live)."""
+    for ptr, node in walk(document):
+        if isinstance(node, dict):
+            yield ptr, node

@@ -126,7 +126,7 @@ class Location:
     def __str__(self) -> str:
         words = ([self.operation] if self.operation else []) + list(self.parts)
         if self.pointer is not None:
-            words.append("#" + _pointer.join(self.pointer))
+            words.append("#" + _pointer.pointer(*self.pointer))
         return " ".join(words)
 
 

@@ -12,6 +12,11 @@ from apiconform.gate.diff._model import Change, DiffReport, Direction, Kind, Loc
 from apiconform.gate.diff._schema import Scope, compare
 
 _PAGINATION = "x-apiconform-pagination"
+#: (removed, added) per direction
+_CONTENT_TYPE_KINDS: dict[Direction, tuple[Kind, Kind]] = {
+    "request": (Kind.REQUEST_CONTENT_TYPE_REMOVED, Kind.REQUEST_CONTENT_TYPE_ADDED),
+    "response": (Kind.RESPONSE_CONTENT_TYPE_REMOVED, Kind.RESPONSE_CONTENT_TYPE_ADDED),
+}
 
 
 def diff_contracts(
@@ -255,19 +260,7 @@ class _OperationDiff:
                 Kind.REQUEST_BODY_OPTIONAL, breaking=False, category=Category.REQUIRED_FIELD, at=where, old=True,
                 new=False, message="request body became optional",
             )
-        old_media, new_media = _media_index(old.request_body), _media_index(new.request_body)
-        for media, name in old_media.items():
-            if media not in new_media:
-                self.add(
-                    Kind.REQUEST_CONTENT_TYPE_REMOVED, breaking=True, category=Category.CONTENT_TYPE,
-                    at=where.within(name), old=name, message=f"request content type {name} no longer accepted",
-                )
-        for media, name in new_media.items():
-            if media not in old_media:
-                self.add(
-                    Kind.REQUEST_CONTENT_TYPE_ADDED, breaking=False, category=Category.CONTENT_TYPE,
-                    at=where.within(name), new=name, message=f"request content type {name} now accepted",
-                )
+        old_media, new_media = self.content_types(old.request_body, new.request_body, where, direction="request")
         for media in old_media.keys() & new_media.keys():
             a, b = old.request_body[old_media[media]], new.request_body[new_media[media]]
             if a.schema_pointer or b.schema_pointer:
@@ -276,6 +269,27 @@ class _OperationDiff:
                     self.sides.new.at(b.schema_pointer) if b.schema_pointer else {},
                     self.scope("request", where.within(new_media[media])),
                 )
+
+    def content_types(
+        self, old_content: Any, new_content: Any, where: Location, *, direction: Direction
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Media types no longer / newly documented; the media index of each side, for their schemas."""
+        old_media, new_media = _media_index(old_content), _media_index(new_content)
+        request = direction == "request"
+        removed, added = _CONTENT_TYPE_KINDS[direction]
+        for media, name in old_media.items():
+            if media not in new_media:
+                self.add(
+                    removed, breaking=True, category=Category.CONTENT_TYPE, at=where.within(name), old=name,
+                    message=f"{direction} content type {name} " + ("no longer accepted" if request else "no longer sent"),
+                )
+        for media, name in new_media.items():
+            if media not in old_media:
+                self.add(
+                    added, breaking=False, category=Category.CONTENT_TYPE, at=where.within(name), new=name,
+                    message=f"{direction} content type {name} " + ("now accepted" if request else "newly documented"),
+                )
+        return old_media, new_media
 
     def responses(self) -> None:
         old, new = self.old, self.new
@@ -329,19 +343,7 @@ class _OperationDiff:
                     Kind.RESPONSE_HEADER_ADDED, breaking=False, at=where.within("header", name), new=name,
                     message=f"response header {name} newly documented",
                 )
-        old_media, new_media = _media_index(a.content), _media_index(b.content)
-        for media, name in old_media.items():
-            if media not in new_media:
-                self.add(
-                    Kind.RESPONSE_CONTENT_TYPE_REMOVED, breaking=True, category=Category.CONTENT_TYPE,
-                    at=where.within(name), old=name, message=f"response content type {name} no longer sent",
-                )
-        for media, name in new_media.items():
-            if media not in old_media:
-                self.add(
-                    Kind.RESPONSE_CONTENT_TYPE_ADDED, breaking=False, category=Category.CONTENT_TYPE,
-                    at=where.within(name), new=name, message=f"response content type {name} newly documented",
-                )
+        old_media, new_media = self.content_types(a.content, b.content, where, direction="response")
         for media in old_media.keys() & new_media.keys():
             ma, mb = a.content[old_media[media]], b.content[new_media[media]]
             loc = where.within(new_media[media])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiconform.contracts import Contract, Operation
+from apiconform.contracts._pointer import resolve
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,12 @@ def login_path(contract: Contract) -> str | None:
     return str(value) if value else None
 
 
-def resolve_pointer(body: Any, pointer: str) -> Any:
-    """The value at a JSON pointer (RFC 6901), or None."""
-    node = body
-    for raw in [p for p in pointer.split("/")[1:]]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
-
-
 def capture(specs: tuple[IdentitySpec, ...], body: Any, operation: str | None) -> dict[str, str]:
     """resource -> value for the specs whose source is this answer (`operation` None: the login answer)."""
     found = {}
     for spec in specs:
         if spec.operation == operation:
-            value = resolve_pointer(body, spec.pointer)
+            value = resolve(body, spec.pointer)
             if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
                 found[spec.resource] = str(value)
     return found

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
+from apiconform.contracts._pointer import split, walk
 from apiconform.errors import UsageError
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -26,8 +26,7 @@ def _resolve(document: dict[str, Any], node: Any) -> Any:
     """A local `#/...` reference, followed once (remote references stay as they are)."""
     if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
         target: Any = document
-        for part in node["$ref"][2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
+        for part in split(node["$ref"][1:]):
             if not isinstance(target, dict) or part not in target:
                 return node
             target = target[part]
@@ -35,20 +34,10 @@ def _resolve(document: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _walk(node: Any, pointer: str) -> Iterator[tuple[str, Any]]:
-    yield pointer, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{pointer}/{i}")
-
-
 def unsatisfiable(document: dict[str, Any]) -> list[str]:
     """Constructs no server can satisfy: one line each, naming the JSON pointer."""
     problems: list[str] = []
-    for pointer, node in _walk(document, ""):
+    for pointer, node in walk(document):
         if not isinstance(node, dict) or not isinstance(node.get("allOf"), list):
             continue
         branches = [_resolve(document, b) for b in node["allOf"]]

@@ -21,8 +21,8 @@ from apiconform.contracts._model import (
     Operation,
     ResponseSpec,
     declared_error_kinds,
-    pointer,
 )
+from apiconform.contracts._pointer import pointer
 from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
 
 if TYPE_CHECKING:

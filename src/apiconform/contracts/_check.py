@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
-from apiconform.contracts._loader import _walk, contract_path, inline_examples, load_contract, read_document
+from apiconform.contracts._loader import contract_path, inline_examples, load_contract, read_document
 from apiconform.contracts._model import (
     ERROR_KINDS,
     EXAMPLE_ERROR_EXTENSION,
@@ -23,8 +23,8 @@ from apiconform.contracts._model import (
     MediaSpec,
     Operation,
     declared_error_kinds,
-    pointer,
 )
+from apiconform.contracts._pointer import objects, pointer, split
 from apiconform.errors import ApiconformError
 
 
@@ -85,16 +85,10 @@ def check_contract(name_or_path: str | os.PathLike[str]) -> CheckResult:
 def _remote_refs(raw: Any) -> list[tuple[str, str]]:
     """(pointer, $ref) of every reference to another host (http:, https:, //host), found without recursion."""
     found: list[tuple[str, str]] = []
-    stack: list[tuple[Any, str]] = [(raw, "")]
-    while stack:
-        node, pointer = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.lower().startswith(("http:", "https:", "//", "ftp:")):
-                found.append((pointer or "/", ref))
-            stack.extend((v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}") for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+    for ptr, node in objects(raw):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.lower().startswith(("http:", "https:", "//", "ftp:")):
+            found.append((ptr or "/", ref))
     return sorted(found)
 
 
@@ -163,7 +157,7 @@ def _locate(raw: Any, error: Any) -> tuple[str, int]:
     instance = getattr(error, "instance", _MISSING)
     if instance is _MISSING or _at(raw, path) == instance:
         return pointer(*path), 0
-    found = [ptr + pointer(*path) for node, ptr in _walk(raw, "") if _at(node, path) == instance]
+    found = [ptr + pointer(*path) for ptr, node in objects(raw) if _at(node, path) == instance]
     if not found:
         return pointer(*path), 0
     return found[0], len(found) - 1
@@ -173,7 +167,7 @@ def _unresolved_refs(file: str, raw: Any) -> Iterator[Problem]:
     """`$ref`s to a local or relative-file JSON pointer that leads nowhere, on the raw document."""
     base = Path(file).parent
     documents: dict[str, Any] = {"": raw}
-    for node, ptr in _walk(raw, ""):
+    for ptr, node in objects(raw):
         ref = node.get("$ref")
         if not isinstance(ref, str):
             continue
@@ -185,8 +179,7 @@ def _unresolved_refs(file: str, raw: Any) -> Iterator[Problem]:
             if target not in documents:
                 documents[target] = read_document(base / unquote(target))
             doc = documents[target]
-            for token in fragment.split("/")[1:] if fragment else []:
-                token = token.replace("~1", "/").replace("~0", "~")
+            for token in split(fragment):
                 doc = doc[int(token)] if isinstance(doc, list) else doc[token]
         except (ApiconformError, KeyError, IndexError, TypeError, ValueError):
             yield Problem(file, ptr + "/$ref", f"unresolvable reference {ref!r}")
@@ -194,7 +187,7 @@ def _unresolved_refs(file: str, raw: Any) -> Iterator[Problem]:
 
 def _refs(contract: Contract) -> Iterator[Problem]:
     resolver = contract.registry.resolver(contract.base_uri)
-    for node, ptr in _walk(contract.document, ""):
+    for ptr, node in objects(contract.document):
         ref = node.get("$ref")
         if isinstance(ref, str):
             try:

@@ -18,7 +18,8 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
-from apiconform.contracts._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec, pointer
+from apiconform.contracts._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec
+from apiconform.contracts._pointer import objects, pointer
 from apiconform.errors import ContractError, UsageError
 
 CONTRACT_FILE = "openapi.yaml"
@@ -218,7 +219,7 @@ def inline_examples(document: dict[str, Any], base: Path) -> Iterator[str]:
     The authored document keeps examples as files (reviewable, diffable); engines such as
     schemathesis want `value`, so the bundled copy carries both the value and the file name.
     """
-    for node, ptr in _walk(document, ""):
+    for ptr, node in objects(document):
         ext = node.get("externalValue")
         if not isinstance(ext, str) or urlparse(ext).scheme:
             continue
@@ -236,19 +237,9 @@ def inline_examples(document: dict[str, Any], base: Path) -> Iterator[str]:
         node["x-apiconform-file"] = ext
 
 
-def _walk(node: Any, ptr: str) -> Iterator[tuple[dict[str, Any], str]]:
-    if isinstance(node, dict):
-        yield node, ptr
-        for key, value in list(node.items()):
-            yield from _walk(value, f"{ptr}/{str(key).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{ptr}/{i}")
-
-
 def _nullable_to_type_union(document: dict[str, Any]) -> None:
     """OpenAPI 3.0 `nullable: true` means JSON Schema `type: [T, "null"]`; validators need the latter."""
-    for node, _ in _walk(document, ""):
+    for _, node in objects(document):
         if node.get("nullable") is True and isinstance(node.get("type"), str):
             node["type"] = [node["type"], "null"]
 

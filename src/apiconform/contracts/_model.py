@@ -15,6 +15,7 @@ from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
+from apiconform.contracts._pointer import split, unescape
 from apiconform.errors import ContractError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -32,15 +33,6 @@ def declared_error_kinds(example: Any) -> tuple[str, ...]:
         return (kinds,)
     return tuple(str(k) for k in kinds) if isinstance(kinds, list) else ()
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
-
-
-def escape_pointer(token: str) -> str:
-    """Escape one JSON pointer reference token (RFC 6901)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*tokens: str | int) -> str:
-    return "".join("/" + escape_pointer(str(t)) for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -203,8 +195,7 @@ class Contract:
     def at(self, ptr: str) -> Any:
         """The node at a JSON pointer of the document (with `$ref`s followed)."""
         node: Any = self.document
-        for raw in ptr.split("/")[1:]:
-            token = raw.replace("~1", "/").replace("~0", "~")
+        for token in split(ptr):
             node = self.resolve(node)
             node = node[int(token)] if isinstance(node, list) else node[token]
         return self.resolve(node)
@@ -245,7 +236,7 @@ class Contract:
             while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
                 real = node["$ref"][1:]
                 node = self.at(real) if real else self.document
-            token = raw.replace("~1", "/").replace("~0", "~")
+            token = unescape(raw)
             node = node[int(token)] if isinstance(node, list) else node[token]
             real = f"{real}/{raw}"
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):

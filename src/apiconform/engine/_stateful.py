@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 
 from apiconform.contracts import Contract, Operation, record_id
+from apiconform.contracts._pointer import resolve
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from apiconform.engine._suites import USER_AGENT, Discovery, Recorder, judge, valid_request
-from apiconform.engine.checks import _MISSING, POSITIVE, CheckContext, _at_pointer
+from apiconform.engine.checks import POSITIVE, CheckContext
 from apiconform.findings import Category
 
 
@@ -49,15 +50,10 @@ def _link_values(contract: Contract, create: Operation, status: int, body: Any, 
         for name, expression in (link.get("parameters") or {}).items():
             name = name.split(".", 1)[-1]  # `path.id` -> `id`
             if isinstance(expression, str) and expression.startswith("$response.body#"):
-                value = _at(body, expression.split("#", 1)[1])
+                value = resolve(body, expression.split("#", 1)[1])
                 if value is not None:
                     values[name] = str(value)
     return values
-
-
-def _at(body: Any, ptr: str) -> Any:
-    value = _at_pointer(body, ptr)
-    return None if value is _MISSING else value
 
 
 def _fill(op: Operation, values: dict[str, str]) -> str:

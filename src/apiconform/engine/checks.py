@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiconform.contracts import Contract, Operation
+from apiconform.contracts._pointer import pointer, resolve
 from apiconform.engine._session import NOT_JSON, Exchange
 from apiconform.findings import Category, Finding, Severity
 from apiconform.redact import Redactor
@@ -223,7 +224,7 @@ def _category_for(error: Any, status: int) -> Category:
 
 
 def _pointer(path: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return pointer(*path)
 
 
 def _schema_pointer(ctx: CheckContext) -> str | None:
@@ -346,18 +347,6 @@ def echo_pairs(op: Operation) -> list[tuple[str, str]]:
 _MISSING = object()
 
 
-def _at_pointer(node: Any, ptr: str) -> Any:
-    for raw in ptr.split("/")[1:]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        elif isinstance(node, dict) and token in node:
-            node = node[token]
-        else:
-            return _MISSING
-    return node
-
-
 def _request_json(ctx: CheckContext) -> Any:
     content = ctx.exchange.request.content
     if not content:
@@ -378,7 +367,7 @@ def response_echoes_request(ctx: CheckContext) -> list[Finding]:
         return []
     findings = []
     for request_ptr, response_ptr in echo_pairs(ctx.operation):
-        written, answered = _at_pointer(sent, request_ptr), _at_pointer(body, response_ptr)
+        written, answered = resolve(sent, request_ptr, _MISSING), resolve(body, response_ptr, _MISSING)
         if written is _MISSING or answered is _MISSING or written == answered:
             continue  # a missing answer field is the schema check's business
         findings.append(ctx.finding("response_echoes_request", Category.FIELD_TYPE,

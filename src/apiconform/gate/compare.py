@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from apiconform.contracts._pointer import escape
 from apiconform.errors import EXIT_FINDINGS, EXIT_OK
 from apiconform.findings import Finding, _generic_pointer
 from apiconform.report._run import RunRecord
@@ -56,10 +57,6 @@ def _short(shape: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _esc(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
 def _types(shape: Any) -> set[str]:
     if isinstance(shape, dict):
         return {"object"}
@@ -86,7 +83,7 @@ def diff_shapes(before: Any, after: Any, path: str = "") -> list[tuple[str, str,
     if isinstance(before, dict) and isinstance(after, dict):
         out: list[tuple[str, str, Any, Any]] = []
         for key in sorted(set(before) | set(after)):
-            sub = f"{path}/{_esc(key)}"
+            sub = f"{path}/{escape(key)}"
             if key not in after:
                 out.append((sub, "removed", before[key], None))
             elif key not in before:

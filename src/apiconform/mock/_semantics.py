@@ -28,25 +28,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from apiconform.contracts._pointer import resolve
 from apiconform.contracts._validate import WireRequest
 
 
 def state_of(definition: Mapping[str, Any]) -> Mapping[str, Any]:
     value = definition.get("x-apiconform-state")
     return value if isinstance(value, Mapping) else {}
-
-
-def at_pointer(body: Any, ptr: str) -> Any:
-    node = body
-    for raw in [t for t in ptr.split("/")[1:]]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        elif isinstance(node, Mapping) and token in node:
-            node = node[token]
-        else:
-            return None
-    return node
 
 
 def evaluate(value: Any, request: WireRequest) -> Any:
@@ -62,7 +50,7 @@ def evaluate(value: Any, request: WireRequest) -> Any:
                 body = json.loads(request.raw_body)
             except ValueError:
                 body = None
-        return at_pointer(body, ptr) if ptr else body
+        return resolve(body, ptr) if ptr else body
     if rest.startswith("path."):
         return request.path_params.get(rest[5:])
     if rest.startswith("query."):
@@ -76,7 +64,7 @@ def _same(stored: Any, expected: Any) -> bool:
 
 def holds(condition: Mapping[str, Any] | None, record: Mapping[str, Any], request: WireRequest) -> bool:
     """Every field of the condition equals its (evaluated) value in the record."""
-    return all(_same(at_pointer(record, "/" + f.replace(".", "/")), evaluate(v, request)) for f, v in (condition or {}).items())
+    return all(_same(resolve(record, "/" + f.replace(".", "/")), evaluate(v, request)) for f, v in (condition or {}).items())
 
 
 def first_failure(state: Mapping[str, Any], record: Mapping[str, Any], request: WireRequest) -> Mapping[str, Any] | None:
@@ -110,4 +98,4 @@ def key_of(state: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, ..
     return tuple(str(record.get(f)) for f in fields)
 
 
-__all__ = ["apply", "at_pointer", "evaluate", "first_failure", "holds", "key_of", "state_of"]
+__all__ = ["apply", "evaluate", "first_failure", "holds", "key_of", "state_of"]

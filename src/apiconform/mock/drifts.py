@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiconform.contracts import Operation, Slot, slots
+from apiconform.contracts._pointer import split
 from apiconform.errors import UsageError
 from apiconform.findings import Category
 from apiconform.mock.behaviour import Reply
@@ -174,7 +175,7 @@ def _echo_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
     if not _is_success(reply) or not isinstance(reply.body, dict):
         return reply
     for _, response_ptr in echo_pairs(op):
-        tokens = [t.replace("~1", "/").replace("~0", "~") for t in response_ptr.split("/")[1:]]
+        tokens = split(response_ptr)
         parent: Any = reply.body
         for token in tokens[:-1]:
             parent = parent.get(token) if isinstance(parent, dict) else None

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from apiconform.contracts import Contract, Operation
+from apiconform.contracts._pointer import resolve
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
 from apiconform.errors import ApiconformError, UsageError
 
@@ -123,8 +124,6 @@ class _Recorder:
         return body
 
     def learn(self, op: Operation, request: httpx.Request, answer: Any, status: int) -> None:
-        from apiconform.engine._stateful import _at
-
         config = _auth_config(self.contract)
         if op.path == config.get("login") and isinstance(answer, dict):
             token = answer.get("token")
@@ -132,7 +131,7 @@ class _Recorder:
             self.session.redactor.add(*self.tokens.values())
             source = str((config.get("identity") or {}).get("from", ""))
             if source.startswith("$response.body#"):
-                self.known["__identity__"] = _at(answer, source.split("#", 1)[1])
+                self.known["__identity__"] = resolve(answer, source.split("#", 1)[1])
         if status >= 300:
             return
         _walk_ids(answer, self.known)
@@ -149,7 +148,7 @@ class _Recorder:
             for name, expr in (link.get("parameters") or {}).items():
                 value = None
                 if isinstance(expr, str) and expr.startswith("$response.body#"):
-                    value = _at(answer, expr.split("#", 1)[1])
+                    value = resolve(answer, expr.split("#", 1)[1])
                 elif isinstance(expr, str) and expr.startswith("$request.path."):
                     value = path.get(expr[len("$request.path."):])
                 if value is not None:
@@ -477,10 +476,8 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             identity = config.get("identity") or {}
             source = str(identity.get("from", ""))
             if source.startswith("$response.body#") and identity.get("resource"):
-                from apiconform.engine._stateful import _at
-
                 ptr = source.split("#", 1)[1]
-                mine, theirs = _at(replayed, ptr), _at(recorded_body, ptr)
+                mine, theirs = resolve(replayed, ptr), resolve(recorded_body, ptr)
                 if mine is not None and theirs is not None:
                     mapping[(str(identity["resource"]), str(theirs))] = str(mine)
         result.exchanges += 1

@@ -267,6 +267,17 @@ def test_yaml_alias_bomb_is_refused_quickly_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "alias bomb" in result.output, result.output
 
 
+def test_a_tightly_written_flow_alias_bomb_is_refused_too(tmp_path: Path) -> None:
+    """The loader skips the bomb check only for documents with no anchor and alias at all: the tightest flow
+    spelling (`{"b":&b [*a,*a]}`) must still be seen as one."""
+    path = _contract_copy(tmp_path)
+    levels = ['"a":&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f'"{n}":&{n} [{",".join(["*" + p] * 9)}]' for p, n in zip("abcdefgh", "bcdefghi")]
+    path.write_text(path.read_text(encoding="utf-8") + "x-bomb: {" + ",".join(levels) + "}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["contracts", "check", str(path)])
+    assert result.exit_code == 2 and "alias bomb" in result.output, result.output
+
+
 def test_the_lint_never_fetches_a_remote_ref(tmp_path: Path) -> None:
     hits: list[str] = []
 

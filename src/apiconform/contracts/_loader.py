@@ -129,7 +129,7 @@ def read_document(path: Path) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        if "&" in text and "*" in text:
+        if _ANCHOR.search(text) and _ALIAS.search(text):
             _refuse_alias_bombs(path, text)
         return yaml.load(text, Loader=_YAML_LOADER)  # libyaml when available: 4-5x faster on large contracts
     except json.JSONDecodeError as exc:
@@ -170,6 +170,12 @@ def _load(path: Path) -> Contract:
     contract.operations = {op.label: op for op in _index_operations(contract)}
     return contract
 
+
+#: A YAML anchor (`&name`) or alias (`*name`) can only start a node: after a line start, whitespace or a flow
+#: indicator. A document without both cannot expand, so the bomb check (as long as the parse) is skipped for it;
+#: `&` or `*` inside scalars (`Q&A`, regex patterns) may match, which only costs the check.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:])&[^\s\[\]{},]", re.M)
+_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s\[\]{},]", re.M)
 
 #: More expanded nodes than this (through anchors and aliases) is an alias bomb, not a contract.
 MAX_EXPANDED_NODES = 2_000_000

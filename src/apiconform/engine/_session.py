@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from apiconform.auth import one_off_parameters, wrong_credentials
 from apiconform.contracts import Operation
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
@@ -104,11 +105,7 @@ class Session:
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
         self.login_error: str | None = None
-        self._per_request = tuple(
-            str((scheme.get("x-apiconform-auth") or {})["signature_param"])
-            for scheme in target.contract.security_schemes.values()
-            if "signature_param" in (scheme.get("x-apiconform-auth") or {})
-        )
+        self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
 
     def client(self, auth: str = "valid") -> httpx.Client:
         """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
@@ -122,24 +119,14 @@ class Session:
         return self._clients[auth]
 
     def _wrong_client(self) -> httpx.Client:
-        """Credentials of the right form but wrong value: a forged JWT, a bad HMAC key, an unknown key."""
-        from apiconform.auth import flow_of, select_scheme
-
-        picked = select_scheme(self.target.contract)
-        flow = flow_of(picked[1]) if picked else None
-        if flow == "jwt-login":
-            import jwt
-
-            claims = {"sub": "apiconform-forged", "exp": int(time.time()) + 600, "type": "access"}
-            forged = jwt.encode(claims, "apiconform-forged-signing-key-0123456789abcdef", algorithm="HS256")
-            prefix = str((picked[1].get("x-apiconform-auth") or {}).get("prefix", "JWT")) if picked else "JWT"
-            client = self.target.client(authenticated=False)
-            client.headers["Authorization"] = f"{prefix} {forged}"
-            return client
-        bogus = {k: f"wrong-{k}-0000" for k in self.target.credentials}
-        if flow == "hmac-sha256" and "api_id" in self.target.credentials:
-            bogus["api_id"] = self.target.credentials["api_id"]  # known id, bad signature
-        return self.target.client(credentials=bogus)
+        """Credentials of the right form but wrong value, as the auth flow forges them (a forged JWT, a bad
+        HMAC key, an unknown key: `AuthFlow.wrong_credentials`)."""
+        wrong = wrong_credentials(self.target.contract, self.target.credentials)
+        if wrong.credentials is not None:
+            return self.target.client(credentials=wrong.credentials)
+        client = self.target.client(authenticated=False)
+        client.headers.update(wrong.headers)
+        return client
 
     def close(self) -> None:
         for client in self._clients.values():

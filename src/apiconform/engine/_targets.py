@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from apiconform.auth import auth_for, secret_values
+from apiconform.auth import auth_for, owned_parameters, secret_values
 from apiconform.contracts import Contract, load_contract
 from apiconform.engine._transports import SyncASGITransport
 from apiconform.errors import ConfigError
@@ -83,8 +83,9 @@ class Target:
         if self._redactor is None or self._redactor_names != self.extra_secret_names:
             from apiconform.engine._session import LEARNED
 
+            owned = sorted(owned_parameters(self.contract).names)  # where the auth flow puts credentials
             self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
-                                       *LEARNED.get(self.vendor, ())], self.extra_secret_names)
+                                       *LEARNED.get(self.vendor, ())], [*self.extra_secret_names, *owned])
             self._redactor_names = self.extra_secret_names
         return self._redactor
 
@@ -163,14 +164,15 @@ def url_secrets(url: str) -> list[str]:
     """Credentials embedded in a URL: userinfo (user and password) and sensitive query parameter values."""
     from urllib.parse import parse_qsl, urlsplit
 
-    from apiconform.redact import SENSITIVE_PARAMS
+    from apiconform.redact import sensitive_names
 
+    names = sensitive_names().params
     try:
         parts = urlsplit(str(url))
     except ValueError:
         return []
     found = [v for v in (parts.username, parts.password) if v]
-    found += [v for k, v in parse_qsl(parts.query) if k.lower().replace("-", "_") in SENSITIVE_PARAMS]
+    found += [v for k, v in parse_qsl(parts.query) if k.lower().replace("-", "_") in names]
     return found
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from apiconform.auth import credential_fields
 from apiconform.contracts import Contract, Operation
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
 from apiconform.errors import ApiconformError, UsageError
@@ -104,7 +105,7 @@ class _Recorder:
 
         config = _auth_config(self.contract)
         if op.path == config.get("login"):
-            return {k: self.session.target.credentials.get(k, "") for k in ("role_id", "secret_id")}
+            return {k: self.session.target.credentials.get(k, "") for k in credential_fields(self.contract)}
         if op.path == config.get("refresh"):
             from apiconform.auth.jwt_login import fill_template, refresh_templates
 
@@ -456,7 +457,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             except ValueError:
                 body = None
         if op.path == config.get("login"):
-            body = {k: session.target.credentials.get(k, "") for k in ("role_id", "secret_id")}
+            body = {k: session.target.credentials.get(k, "") for k in credential_fields(contract)}
         elif op.path == config.get("refresh"):
             from apiconform.auth.jwt_login import fill_template, refresh_templates
 

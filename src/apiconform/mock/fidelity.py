@@ -20,7 +20,7 @@ import httpx
 
 from apiconform.auth import credential_fields
 from apiconform.contracts import Contract, Operation
-from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
+from apiconform.engine._session import NOT_JSON, AuthMode, BudgetExhausted, Exchange, Session, WriteRefused
 from apiconform.errors import ApiconformError, UsageError
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
@@ -157,7 +157,7 @@ class _Recorder:
                     self.link_values.setdefault((str(link.get("operationId")), name.split(".")[-1]), str(value))
 
 
-def _auth_of(op: Operation) -> str:
+def _auth_of(op: Operation) -> AuthMode:
     """Operations open to anyone (logins, refresh) go out as recorded, without the auth flow."""
     return "none" if not op.security or any(not r for r in op.security) else "valid"
 
@@ -201,6 +201,7 @@ def record(session: Session, probes: tuple[str, ...] = DEFAULT_PROBES) -> list[d
 
 
 PROBES = ("anonymous", "wrong-credentials", "other-identity")
+PROBE_AUTH: dict[str, AuthMode] = {"anonymous": "none", "wrong-credentials": "wrong"}  # other-identity: valid
 
 
 def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _Recorder,
@@ -210,7 +211,7 @@ def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _R
     from apiconform.engine._stateful import _fill
 
     out = []
-    plans: list[tuple[str, str, dict[str, str]]] = [("anonymous", "none", values), ("wrong-credentials", "wrong", values)]
+    plans: list[tuple[str, AuthMode, dict[str, str]]] = [("anonymous", "none", values), ("wrong-credentials", "wrong", values)]
     identity = recorder.known.get("__identity__")
     config = _auth_config(session.target.contract).get("identity") or {}
     resources = session.target.contract.path_param_resources(op)
@@ -464,7 +465,7 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             body = fill_template(refresh_templates(config)[0]["body"], tokens)
         query = [(q["name"], mapping.get(("", q["value"]), q["value"])) for q in recorded_req.get("queryString", [])]
         probe = entry.get("_probe")
-        auth = {"anonymous": "none", "wrong-credentials": "wrong"}.get(str(probe), _auth_of(op))
+        auth = PROBE_AUTH.get(str(probe), _auth_of(op))
         request = session.client(auth).build_request(recorded_req["method"], path, params=query or None,
                                                      json=body if body is not None else None)
         exchange = session.send(op, request, auth=auth)

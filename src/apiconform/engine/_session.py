@@ -298,8 +298,6 @@ class Session:
         redactor before anything of this exchange is reported. Not for the embedded mocks: each test's fresh
         session logs in again, and their tokens are the mock's own JWTs (always masked by shape)."""
         if self.target.kind == "mock":
-            return
-        if self.target.kind == "mock":
             return  # an embedded mock's tokens are minted per test and are no one's secret; its credentials are known
         tokens = getattr(client.auth, "tokens", None)
         tokens = tokens() if callable(tokens) else tokens

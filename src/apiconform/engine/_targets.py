@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -21,6 +21,8 @@ from apiconform.errors import ConfigError
 from apiconform.redact import Redactor
 
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
+#: "mock": in-process; "http": any URL (a served mock or the live vendor).
+TargetKind = Literal["mock", "http"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Target:
     vendor: str
     contract: Contract
     base_url: str
-    kind: str  # "mock" (in-process) | "http" (any URL: a served mock or the live vendor)
+    kind: TargetKind
     credentials: dict[str, str]
     safety: Safety = field(default_factory=Safety)
     app: Any = None  # the ASGI mock app for in-process targets
@@ -195,4 +197,4 @@ class RateLimiter:
             time.sleep(delay)
 
 
-__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace", "url_secrets"]
+__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace", "url_secrets"]

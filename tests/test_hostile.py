@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from apiconform.engine.checks import POSITIVE, CheckContext, run_checks
-from apiconform.engine._session import Session
+from apiconform.engine._session import FailureKind, Session
 from apiconform.findings import Category
 from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import RunOptions, execute
@@ -105,6 +105,7 @@ def test_a_50_mb_body_is_capped_and_memory_stays_bounded() -> None:
         finally:
             tracemalloc.stop()
     assert exchange.error is not None and "cap" in exchange.error and Category.TRANSPORT in categories
+    assert exchange.failure is FailureKind.BODY
     assert len(exchange.body) <= 2 * 1024 * 1024
     assert peak < 16 * 1024 * 1024, f"peak traced memory {peak / 1e6:.1f} MB for a 50 MB body"
 
@@ -158,6 +159,7 @@ def test_connection_closed_before_any_answer_is_a_transport_finding() -> None:
     finally:
         sock.close()
     assert exchange.response is None and exchange.error.startswith("transport")
+    assert exchange.failure is FailureKind.TRANSPORT
     assert categories == {Category.TRANSPORT}
 
 

@@ -26,11 +26,11 @@ from apiconform.cli import main
 from apiconform.config import Settings, target_from_config
 from apiconform.contracts import load_contract
 from apiconform.errors import TargetUnavailable
-from apiconform.engine._session import Session, WriteRefused
+from apiconform.engine._session import FailureKind, Session, WriteRefused
 from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import preflight
 from apiconform.engine._suites import USER_AGENT
-from apiconform.engine._targets import Safety, http_target, mock_target
+from apiconform.engine._targets import Safety, http_target, mock_target, replace
 
 VENDOR = "eduframe"
 TOKEN = "planted-eduframe-token-0123456789"
@@ -265,6 +265,7 @@ def test_transport_errors_are_retried_with_backoff_only_for_idempotent_requests(
         get = _get(session, op, "GET")
         elapsed = time.monotonic() - started
         assert get.error and get.error.startswith("transport") and get.attempts == 3
+        assert get.failure is FailureKind.TRANSPORT  # typed: the retry decision reads the kind, not the text
         assert elapsed >= 0.1 + 0.2 * 0.9  # exponential backoff between attempts (lower bound)
         time.sleep(0.1)
         before = slammer.accepted
@@ -299,6 +300,7 @@ def test_every_client_carries_connect_and_read_timeouts_and_a_stalled_answer_tim
         exchange = _get(session, op)
         assert time.monotonic() - started >= 0.25
     assert exchange.error is not None and exchange.error.startswith("timeout") and exchange.response is None
+    assert exchange.failure is FailureKind.TIMEOUT
 
 
 def test_session_pacing_spaces_requests_at_the_configured_rate() -> None:
@@ -369,3 +371,18 @@ def test_failing_jwt_login_is_detected_up_front(tmp_path: Path, monkeypatch: pyt
             preflight("tesla-ce", url)
     assert info.value.exit_code == 3 and "authentication failed" in str(info.value)
     assert "a-wrong-secret-id-value" not in str(info.value)
+
+
+def test_a_refused_login_is_a_typed_auth_failure_and_a_wrong_auth_mode_is_refused() -> None:
+    with MockServer(mock_app("tesla-ce")) as url:
+        target = http_target("tesla-ce", url, credentials={"role_id": "mock-tesla-ce-role", "secret_id": "wrong-0000"},
+                             live=False)
+        session = Session(target)
+        op = target.contract.operations["list_providers"]
+        exchange = session.send(op, httpx.Request("GET", url + op.path))
+        right = Session(replace(target, credentials=mock_target("tesla-ce").credentials))
+        fine = right.send(op, httpx.Request("GET", url + op.path))
+    assert exchange.failure is FailureKind.AUTH and exchange.login_answer is None and "AuthFailed" in str(exchange.error)
+    assert fine.failure is None and fine.error is None and fine.status not in (None, 401)  # logged in (403: scope)
+    with pytest.raises(ValueError, match="auth mode"):
+        session.client("bogus")  # type: ignore[arg-type]

@@ -14,34 +14,33 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
+    "CONVENTIONAL_HEADERS",
+    "CONVENTIONAL_KEYS",
+    "CONVENTIONAL_PARAMS",
     "MASK",
     "MIN_SECRET_LENGTH",
-    "SENSITIVE_HEADERS",
-    "SENSITIVE_KEYS",
-    "SENSITIVE_PARAMS",
     "Redactor",
     "redact_jwts",
+    "sensitive_names",
 ]
 
 MASK = "[REDACTED]"
 #: Shorter values are ignored: masking "1" or "abc" would shred every report.
 MIN_SECRET_LENGTH = 4
 
-SENSITIVE_HEADERS = frozenset({
+#: Names any API may carry a credential under (conventions, not any one auth flow). Each registered flow
+#: adds the names its credentials travel under (`AuthFlow.sensitive`): `sensitive_names()` is the union.
+CONVENTIONAL_HEADERS = frozenset({
     "authorization", "proxy-authorization", "cookie", "set-cookie",
     "x-session-token", "x-api-key", "x-auth-token", "x-access-token",
 })  # Idempotency-Key is deliberately absent: it is an identifier, and findings need it.
-SENSITIVE_PARAMS = frozenset({
-    "api_id", "sig", "token", "access_token", "refresh_token", "secret_id", "role_id",
-    "api_key", "key", "password",
-})
-SENSITIVE_KEYS = frozenset({
-    "password", "secret", "secret_id", "role_id", "token", "access_token", "refresh_token",
-    "api_key", "sig", "api_id", "client_secret", "authorization",
+CONVENTIONAL_PARAMS = frozenset({"token", "access_token", "refresh_token", "api_key", "key", "password"})
+CONVENTIONAL_KEYS = frozenset({
+    "password", "secret", "token", "access_token", "refresh_token", "api_key", "client_secret", "authorization",
 })
 _SENSITIVE_SUFFIXES = ("password", "passwd", "secret", "secretid", "secret_id", "apikey", "api_key", "privatekey",
                        "private_key", "accesstoken", "access_token", "refreshtoken", "refresh_token")
@@ -52,6 +51,17 @@ _URL_HEADERS = frozenset({"location", "content-location", "referer", "link"})
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from apiconform.auth import SensitiveNames
+
+
+def sensitive_names() -> SensitiveNames:
+    """The conventional names plus every registered auth flow's (`apiconform.auth.sensitive_names`)."""
+    from apiconform.auth import SensitiveNames
+    from apiconform.auth import sensitive_names as flow_names
+
+    return SensitiveNames(CONVENTIONAL_HEADERS, CONVENTIONAL_PARAMS, CONVENTIONAL_KEYS) | flow_names()
 
 
 def redact_jwts(text: str) -> str:
@@ -66,15 +76,17 @@ def _norm(name: str) -> str:
 class Redactor:
     """Masks known secret values and anything under a sensitive name.
 
-    `extra_names` extend the sensitive header, query-parameter and JSON-key sets alike (e.g. a
-    vendor's own header from its security scheme).
+    The sensitive names are `sensitive_names()` (conventions and every auth flow's); `extra_names` extend
+    the header, query-parameter and JSON-key sets alike (e.g. the parameters a target's auth flow owns,
+    or names configured with `redact`).
     """
 
     def __init__(self, secret_values: Iterable[str], extra_names: Iterable[str] = ()) -> None:
         extra = {n.lower() for n in extra_names if n}
-        self.header_names = SENSITIVE_HEADERS | extra
-        self.param_names = frozenset(_norm(n) for n in SENSITIVE_PARAMS | extra)
-        self.key_names = frozenset(_norm(n) for n in SENSITIVE_KEYS | extra)
+        known = sensitive_names()
+        self.header_names = frozenset(n.lower() for n in known.headers) | extra
+        self.param_names = frozenset(_norm(n) for n in known.params | extra)
+        self.key_names = frozenset(_norm(n) for n in known.keys | extra)
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self.add(*secret_values)

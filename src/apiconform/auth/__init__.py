@@ -1,7 +1,11 @@
 """Authentication flows, both sides: an `httpx.Auth` for the live client and `verify` for the mock.
 
-One module per flow, so the client and the mock share a single implementation of each recipe.
-The flow comes from the security scheme's `x-apiconform-auth.flow` (see contracts/README.md).
+One module per flow, so the client and the mock share a single implementation of each recipe. Each
+module's `FLOW` implements the `AuthFlow` protocol (`_flow.py`): credential fields, sensitive names, the
+parameters it owns, the client `httpx.Auth`, the server-side `verify`, wrong-credential variants, mock
+credentials and the example `apiconform mock` prints. Modules of this package that define `FLOW` are
+registered at import (a new flow is one module); `register()` adds one from elsewhere. The flow comes from
+the security scheme's `x-apiconform-auth.flow` (see contracts/README.md).
 
 Credential fields (`credentials` mapping keys) per flow — see `CREDENTIAL_FIELDS`:
 
@@ -14,13 +18,27 @@ Credential fields (`credentials` mapping keys) per flow — see `CREDENTIAL_FIEL
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 import httpx
 
-from apiconform.auth import api_key, bearer, hmac_sha256, jwt_login
 from apiconform.auth._common import EXTENSION, AuthFailed, Params, auth_config
+from apiconform.auth._flow import (
+    FLOW_NAME,
+    AuthFlow,
+    AuthRequest,
+    BaseFlow,
+    ExampleCall,
+    Location,
+    Owned,
+    SensitiveNames,
+    WrongCredentials,
+    bogus,
+    declared_owned,
+)
 from apiconform.auth.api_key import ApiKeyAuth
 from apiconform.auth.bearer import BearerAuth
 from apiconform.auth.hmac_sha256 import HmacAuth, encode_data, sign
@@ -31,27 +49,101 @@ __all__ = [
     "FLOWS",
     "ApiKeyAuth",
     "AuthFailed",
+    "AuthFlow",
+    "AuthRequest",
+    "BaseFlow",
     "BearerAuth",
+    "ExampleCall",
     "HmacAuth",
     "JwtLoginAuth",
+    "Location",
+    "Owned",
+    "SensitiveNames",
     "Verifier",
+    "WrongCredentials",
     "auth_for",
+    "credential_fields",
     "encode_data",
+    "flow_for",
     "flow_of",
+    "flows",
     "issue_access",
     "issue_tokens",
+    "mock_credentials",
+    "one_off_parameters",
+    "owned_parameters",
+    "register",
     "secret_values",
     "select_scheme",
+    "selected_flow",
+    "sensitive_names",
     "sign",
+    "unregister",
     "verify_jwt",
     "verify_login",
     "verify_refresh",
     "verify_request",
+    "wrong_credentials",
 ]
 
-_MODULES = {m.FLOW: m for m in (api_key, bearer, hmac_sha256, jwt_login)}
-FLOWS: tuple[str, ...] = tuple(_MODULES)
-CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {flow: m.CREDENTIALS for flow, m in _MODULES.items()}
+_REGISTRY: dict[str, AuthFlow] = {}
+
+
+def register(flow: AuthFlow) -> AuthFlow:
+    """Make `flow` known by its name (what `x-apiconform-auth.flow` says); returns it, so it can decorate."""
+    if not isinstance(flow, AuthFlow):
+        raise TypeError(f"{flow!r} does not implement the AuthFlow protocol")
+    if not FLOW_NAME.fullmatch(str(flow.name)):
+        raise ValueError(f"auth flow name {flow.name!r} must be lower-case words joined by dashes")
+    if not flow.credential_fields or not all(f.isidentifier() for f in flow.credential_fields):
+        raise ValueError(f"auth flow {flow.name!r}: credential_fields must be identifiers, e.g. ('token',)")
+    known = _REGISTRY.get(flow.name)
+    if known is not None and known is not flow:
+        raise ValueError(f"auth flow {flow.name!r} is already registered")
+    _REGISTRY[flow.name] = flow
+    return flow
+
+
+def unregister(name: str) -> None:
+    """Forget a flow registered with `register` (tests)."""
+    _REGISTRY.pop(name, None)
+
+
+def _discover() -> None:
+    """Register the `FLOW` of every public module of this package, in name order."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            flow = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FLOW", None)
+            if flow is not None:
+                register(flow)
+
+
+_discover()
+
+
+def flows() -> tuple[AuthFlow, ...]:
+    """Every registered flow, built-in ones first."""
+    return tuple(_REGISTRY.values())
+
+
+class _CredentialFields(Mapping[str, tuple[str, ...]]):
+    """flow name -> credential fields, read from the registry (so it follows `register`)."""
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        return tuple(_REGISTRY[name].credential_fields)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(_REGISTRY))
+
+    def __len__(self) -> int:
+        return len(_REGISTRY)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+CREDENTIAL_FIELDS: Mapping[str, tuple[str, ...]] = _CredentialFields()
+FLOWS: tuple[str, ...] = tuple(_REGISTRY)  #: the built-in flows (`flows()` also has registered ones)
 
 Verifier = Callable[..., "str | None"]
 
@@ -61,16 +153,19 @@ class _HasSchemes(Protocol):
     def security_schemes(self) -> dict[str, dict[str, Any]]: ...
 
 
+def flow_for(scheme: Mapping[str, Any]) -> AuthFlow | None:
+    """The flow a scheme runs: its `x-apiconform-auth.flow`, else the flow plain OpenAPI implies
+    (`apiKey` -> api-key, http bearer -> bearer); None for oauth2, openIdConnect, basic...: not run."""
+    name = auth_config(scheme).get("flow")
+    if name:
+        return _REGISTRY.get(str(name))
+    return next((flow for flow in _REGISTRY.values() if flow.infers(scheme)), None)
+
+
 def flow_of(scheme: Mapping[str, Any]) -> str | None:
-    """The flow a scheme runs: its `x-apiconform-auth.flow`, else inferred from plain OpenAPI."""
-    flow = auth_config(scheme).get("flow")
-    if flow:
-        return str(flow) if flow in _MODULES else None
-    if scheme.get("type") == "apiKey":
-        return "api-key"
-    if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-        return "bearer"
-    return None  # oauth2, openIdConnect, basic...: not run by apiconform
+    """The name of the flow a scheme runs (`flow_for`), or None."""
+    flow = flow_for(scheme)
+    return flow.name if flow is not None else None
 
 
 def select_scheme(contract: _HasSchemes, name: str | None = None) -> tuple[str, dict[str, Any]] | None:
@@ -84,9 +179,16 @@ def select_scheme(contract: _HasSchemes, name: str | None = None) -> tuple[str, 
     document = getattr(contract, "document", None) or {}
     required = [n for req in document.get("security") or [] for n in req]
     for candidate in [*required, *schemes]:
-        if candidate in schemes and flow_of(schemes[candidate]):
+        if candidate in schemes and flow_for(schemes[candidate]):
             return candidate, schemes[candidate]
     return None
+
+
+def selected_flow(contract: _HasSchemes) -> tuple[AuthFlow, dict[str, Any]] | None:
+    """The flow the contract's selected scheme runs, with that scheme (None: no usable scheme)."""
+    picked = select_scheme(contract)
+    flow = flow_for(picked[1]) if picked else None
+    return (flow, picked[1]) if flow is not None and picked is not None else None
 
 
 def auth_for(
@@ -105,16 +207,10 @@ def auth_for(
     if picked is None:
         return None
     _, definition = picked
-    flow = flow_of(definition)
-    if flow == "api-key":
-        return ApiKeyAuth.from_scheme(definition, credentials)
-    if flow == "bearer":
-        return BearerAuth.from_scheme(definition, credentials)
-    if flow == "hmac-sha256":
-        return HmacAuth.from_scheme(definition, credentials)
-    if flow == "jwt-login":
-        return JwtLoginAuth.from_scheme(definition, credentials, base_url=base_url)
-    raise ValueError(f"unsupported auth flow {flow!r}")  # pragma: no cover - flow_of filters
+    flow = flow_for(definition)
+    if flow is None:
+        raise ValueError(f"security scheme {picked[0]!r} has no supported {EXTENSION} flow")
+    return flow.client_auth(definition, credentials, base_url=base_url)
 
 
 def verify_request(
@@ -127,11 +223,59 @@ def verify_request(
     form: Params | Mapping[str, Any] | None = None,
 ) -> str | None:
     """Mock entry point: dispatch to the scheme's flow `verify`; None if accepted, else a reason."""
-    flow = flow_of(scheme)
+    flow = flow_for(scheme)
     if flow is None:
         raise ValueError(f"security scheme has no supported {EXTENSION} flow")
-    result: str | None = _MODULES[flow].verify(method, path, query, headers, form, credentials, scheme)
-    return result
+    return flow.verify(scheme, credentials, AuthRequest(method, path, query, headers, form))
+
+
+def owned_parameters(contract: _HasSchemes) -> Owned:
+    """Headers and query parameters the contract's auth flows set (every scheme's, used or not): what
+    plain OpenAPI says a scheme without a flow sets counts too."""
+    owned = Owned()
+    for scheme in contract.security_schemes.values():
+        flow = flow_for(scheme)
+        owned |= flow.owned_parameters(scheme) if flow is not None else declared_owned(scheme)
+    return owned
+
+
+def one_off_parameters(contract: _HasSchemes) -> tuple[str, ...]:
+    """Parameters whose values change with every request (signatures), over every scheme."""
+    found: list[str] = []
+    for scheme in contract.security_schemes.values():
+        flow = flow_for(scheme)
+        found += sorted(flow.one_off_parameters(scheme)) if flow is not None else []
+    return tuple(found)
+
+
+def sensitive_names() -> SensitiveNames:
+    """The names every registered flow's credentials travel under (the redactor masks them everywhere)."""
+    names = SensitiveNames()
+    for flow in _REGISTRY.values():
+        names |= flow.sensitive
+    return names
+
+
+def credential_fields(contract: _HasSchemes) -> tuple[str, ...]:
+    """The credential fields a client of this contract needs (its selected scheme's flow; () if none)."""
+    picked = selected_flow(contract)
+    return tuple(picked[0].credential_fields) if picked else ()
+
+
+def mock_credentials(contract: _HasSchemes, vendor: str) -> dict[str, str]:
+    """The credentials an embedded mock accepts: every scheme's flow's, the first scheme winning a shared field."""
+    creds: dict[str, str] = {}
+    for scheme in contract.security_schemes.values():
+        flow = flow_for(scheme)
+        for name, value in (flow.mock_credentials(vendor) if flow is not None else {}).items():
+            creds.setdefault(name, value)
+    return creds
+
+
+def wrong_credentials(contract: _HasSchemes, credentials: Mapping[str, str]) -> WrongCredentials:
+    """What the negative auth suite sends instead of the real credentials (right form, wrong value)."""
+    picked = selected_flow(contract)
+    return picked[0].wrong_credentials(picked[1], credentials) if picked else WrongCredentials(bogus(credentials))
 
 
 def secret_values(credentials: Mapping[str, str]) -> list[str]:

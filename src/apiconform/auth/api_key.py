@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 
 from apiconform.auth._common import Params, auth_config, equal, header, pairs, require
+from apiconform.auth._flow import AuthRequest, BaseFlow, ExampleCall, Location, SensitiveNames
 
-FLOW = "api-key"
+NAME = "api-key"
 CREDENTIALS = ("api_key",)
-LOCATIONS = ("header", "query", "cookie")
+LOCATIONS = tuple(Location)
 
 
 class ApiKeyAuth(httpx.Auth):
@@ -25,13 +26,13 @@ class ApiKeyAuth(httpx.Auth):
         self, api_key: str, name: str = "Authorization", location: str = "header", prefix: str | None = None
     ) -> None:
         if location not in LOCATIONS:
-            raise ValueError(f"api-key location must be one of {LOCATIONS}, not {location!r}")
-        self.api_key, self.name, self.location, self.prefix = api_key, name, location, prefix
+            raise ValueError(f"api-key location must be one of {tuple(map(str, LOCATIONS))}, not {location!r}")
+        self.api_key, self.name, self.location, self.prefix = api_key, name, Location(location), prefix
 
     @classmethod
     def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> ApiKeyAuth:
         """Build from a contract security scheme, so header/param names live only in the contract."""
-        require(credentials, CREDENTIALS, FLOW)
+        require(credentials, CREDENTIALS, NAME)
         return cls(
             credentials["api_key"],
             name=str(scheme.get("name", "Authorization")),
@@ -44,9 +45,9 @@ class ApiKeyAuth(httpx.Auth):
         return f"{self.prefix} {self.api_key}" if self.prefix else self.api_key
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.location == "header":
+        if self.location is Location.HEADER:
             request.headers[self.name] = self.value
-        elif self.location == "query":
+        elif self.location is Location.QUERY:
             request.url = request.url.copy_set_param(self.name, self.value)
         else:
             cookie = f"{self.name}={self.value}"
@@ -77,12 +78,12 @@ def verify(
     scheme = scheme or {}
     name, location = str(scheme.get("name", "Authorization")), str(scheme.get("in", "header"))
     prefix = auth_config(scheme).get("prefix")
-    if location == "query":
+    if location == Location.QUERY:
         found = [v for k, v in pairs(query) if k == name]
         given = found[0] if len(found) == 1 else None
         if len(found) > 1:
             return f"{name} given more than once"
-    elif location == "cookie":
+    elif location == Location.COOKIE:
         given = _cookie(headers, name)
     else:
         given = header(headers, name)
@@ -92,3 +93,33 @@ def verify(
     if not expected or not equal(given, expected):
         return f"invalid {name}"
     return None
+
+
+class ApiKeyFlow(BaseFlow):
+    name = NAME
+    credential_fields = CREDENTIALS
+    sensitive = SensitiveNames(params=frozenset({"api_key"}), keys=frozenset({"api_key"}))
+
+    def infers(self, scheme: Mapping[str, Any]) -> bool:
+        return scheme.get("type") == "apiKey"
+
+    def client_auth(
+        self, scheme: Mapping[str, Any], credentials: Mapping[str, str], *, base_url: str | httpx.URL | None = None
+    ) -> httpx.Auth:
+        return ApiKeyAuth.from_scheme(scheme, credentials)
+
+    def verify(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], request: AuthRequest) -> str | None:
+        return verify(request.method, request.path, request.query, request.headers, None, credentials, scheme)
+
+    def mock_credentials(self, vendor: str) -> dict[str, str]:
+        return {"api_key": f"mock-{vendor}-key"}
+
+    def example(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], call: ExampleCall) -> list[str]:
+        prefix = auth_config(scheme).get("prefix")
+        value = f"{prefix} {credentials.get('api_key', '')}" if prefix else credentials.get("api_key", "")
+        if scheme.get("in") == Location.QUERY:
+            return call.curl(url=f"{call.url}?{scheme.get('name')}={value}")
+        return call.curl("-H", f"{scheme.get('name')}: {value}")
+
+
+FLOW = ApiKeyFlow()

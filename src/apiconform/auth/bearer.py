@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 
 from apiconform.auth._common import Params, equal, header, require
+from apiconform.auth._flow import AuthRequest, BaseFlow, ExampleCall, SensitiveNames
 
-FLOW = "bearer"
+NAME = "bearer"
 CREDENTIALS = ("token",)
 
 
@@ -24,7 +25,7 @@ class BearerAuth(httpx.Auth):
 
     @classmethod
     def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> BearerAuth:
-        require(credentials, CREDENTIALS, FLOW)
+        require(credentials, CREDENTIALS, NAME)
         return cls(credentials["token"])
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -52,3 +53,26 @@ def verify(
     if not expected or not equal(token.strip(), expected):
         return "invalid bearer token"
     return None
+
+
+class BearerFlow(BaseFlow):
+    name = NAME
+    credential_fields = CREDENTIALS
+    sensitive = SensitiveNames(params=frozenset({"token"}), keys=frozenset({"token"}))
+
+    def infers(self, scheme: Mapping[str, Any]) -> bool:
+        return scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+
+    def client_auth(
+        self, scheme: Mapping[str, Any], credentials: Mapping[str, str], *, base_url: str | httpx.URL | None = None
+    ) -> httpx.Auth:
+        return BearerAuth.from_scheme(scheme, credentials)
+
+    def verify(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], request: AuthRequest) -> str | None:
+        return verify(request.method, request.path, request.query, request.headers, None, credentials, scheme)
+
+    def example(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], call: ExampleCall) -> list[str]:
+        return call.curl("-H", f"Authorization: Bearer {credentials.get('token', '')}")
+
+
+FLOW = BearerFlow()

@@ -22,8 +22,9 @@ from urllib.parse import parse_qsl
 import httpx
 
 from apiconform.auth._common import Params, auth_config, equal, pairs, require
+from apiconform.auth._flow import AuthRequest, BaseFlow, ExampleCall, Owned, SensitiveNames, WrongCredentials, bogus
 
-FLOW = "hmac-sha256"
+NAME = "hmac-sha256"
 CREDENTIALS = ("api_id", "api_key")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -79,7 +80,7 @@ class HmacAuth(httpx.Auth):
 
     @classmethod
     def from_scheme(cls, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> HmacAuth:
-        require(credentials, CREDENTIALS, FLOW)
+        require(credentials, CREDENTIALS, NAME)
         config = auth_config(scheme)
         return cls(
             credentials["api_id"],
@@ -132,3 +133,45 @@ def verify(
     if not equal(params[signature_param], expected):
         return f"{signature_param} does not match"
     return None
+
+
+class HmacFlow(BaseFlow):
+    name = NAME
+    credential_fields = CREDENTIALS
+    sensitive = SensitiveNames(params=frozenset({"api_id", "sig", "api_key"}), keys=frozenset({"api_id", "sig", "api_key"}))
+
+    def owned_parameters(self, scheme: Mapping[str, Any]) -> Owned:
+        config = auth_config(scheme)
+        signed = frozenset(str(config[key]).lower() for key in ("key_param", "signature_param") if key in config)
+        return super().owned_parameters(scheme) | Owned(query=signed)
+
+    def one_off_parameters(self, scheme: Mapping[str, Any]) -> frozenset[str]:
+        config = auth_config(scheme)
+        return frozenset({str(config["signature_param"])}) if "signature_param" in config else frozenset()
+
+    def client_auth(
+        self, scheme: Mapping[str, Any], credentials: Mapping[str, str], *, base_url: str | httpx.URL | None = None
+    ) -> httpx.Auth:
+        return HmacAuth.from_scheme(scheme, credentials)
+
+    def verify(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], request: AuthRequest) -> str | None:
+        return verify(request.method, request.path, request.query, request.headers, request.form, credentials, scheme)
+
+    def wrong_credentials(self, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> WrongCredentials:
+        wrong = bogus(credentials)
+        if "api_id" in credentials:
+            wrong["api_id"] = credentials["api_id"]  # known id, bad signature
+        return WrongCredentials(wrong)
+
+    def mock_credentials(self, vendor: str) -> dict[str, str]:
+        return {"api_id": f"mock-{vendor}-id", "api_key": f"mock-{vendor}-secret"}
+
+    def example(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], call: ExampleCall) -> list[str]:
+        query = "&".join(f"{k}={v}" for k, v in call.query.items())
+        return ["example (requests are HMAC-signed, so sign with apiconform's HmacAuth):",
+                f"  python -c \"import httpx; from apiconform.auth import HmacAuth; "
+                f"print(httpx.request('{call.method.upper()}', '{call.url}?{query}', "
+                f"auth=HmacAuth('{credentials.get('api_id', '')}', '{credentials.get('api_key', '')}')).text)\""]
+
+
+FLOW = HmacFlow()

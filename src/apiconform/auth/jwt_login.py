@@ -12,7 +12,9 @@ tokens with; defaults to `secret_id`). Scheme: `x-apiconform-auth: {prefix, logi
 
 from __future__ import annotations
 
+import json
 import secrets
+import shlex
 import time
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import Any
@@ -21,8 +23,9 @@ import httpx
 import jwt
 
 from apiconform.auth._common import AuthFailed, Params, auth_config, equal, header, pairs, require, same_path
+from apiconform.auth._flow import AuthRequest, BaseFlow, ExampleCall, Owned, SensitiveNames, WrongCredentials
 
-FLOW = "jwt-login"
+NAME = "jwt-login"
 CREDENTIALS = ("role_id", "secret_id")
 ALGORITHM = "HS256"
 REFRESH_MARGIN = 30  # seconds before exp at which the client refreshes proactively
@@ -263,7 +266,7 @@ class JwtLoginAuth(httpx.Auth):
         credentials: Mapping[str, str],
         base_url: str | httpx.URL | None = None,
     ) -> JwtLoginAuth:
-        require(credentials, CREDENTIALS, FLOW)
+        require(credentials, CREDENTIALS, NAME)
         config = auth_config(scheme)
         if not config.get("login"):
             raise ValueError("jwt-login scheme needs x-apiconform-auth.login")
@@ -374,3 +377,48 @@ def _token_object(response: httpx.Response) -> Mapping[str, Any]:
         return {}
     token = payload.get("token") if isinstance(payload, dict) else None
     return token if isinstance(token, dict) else {}
+
+
+FORGED_SIGNING_KEY = "apiconform-forged-signing-key-0123456789abcdef"
+
+
+class JwtLoginFlow(BaseFlow):
+    name = NAME
+    credential_fields = CREDENTIALS
+    _tokens = frozenset({"role_id", "secret_id", "access_token", "refresh_token"})
+    sensitive = SensitiveNames(params=_tokens, keys=_tokens)
+
+    def owned_parameters(self, scheme: Mapping[str, Any]) -> Owned:
+        return super().owned_parameters(scheme) | Owned(headers=frozenset({"authorization"}))
+
+    def client_auth(
+        self, scheme: Mapping[str, Any], credentials: Mapping[str, str], *, base_url: str | httpx.URL | None = None
+    ) -> httpx.Auth:
+        return JwtLoginAuth.from_scheme(scheme, credentials, base_url=base_url)
+
+    def verify(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], request: AuthRequest) -> str | None:
+        return verify(request.method, request.path, request.query, request.headers, request.form, credentials, scheme)
+
+    def wrong_credentials(self, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> WrongCredentials:
+        """A well-formed access token no vendor signed (logging in with wrong secrets only tests the login)."""
+        claims = {"sub": "apiconform-forged", "exp": int(time.time()) + 600, "type": "access"}
+        forged = jwt.encode(claims, FORGED_SIGNING_KEY, algorithm=ALGORITHM)
+        prefix = str(auth_config(scheme).get("prefix", "JWT"))
+        return WrongCredentials(headers={"Authorization": f"{prefix} {forged}"})
+
+    def mock_credentials(self, vendor: str) -> dict[str, str]:
+        # the mock signs its tokens with `jwt_secret` (HS256 wants >= 32 bytes)
+        return {"role_id": f"mock-{vendor}-role", "secret_id": f"mock-{vendor}-secret",
+                "jwt_secret": f"mock-{vendor}-token-signing-key-0123456789"}
+
+    def example(self, scheme: Mapping[str, Any], credentials: Mapping[str, str], call: ExampleCall) -> list[str]:
+        config = auth_config(scheme)
+        login = json.dumps({"role_id": credentials.get("role_id", ""), "secret_id": credentials.get("secret_id", "")})
+        return ["example (log in, then send the access token):",
+                "  " + shlex.join(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", login,
+                                   call.base_url + str(config.get("login", "/login"))]),
+                "  " + shlex.join(["curl", "-i", *call.curl_args, "-H",
+                                   f"Authorization: {config.get('prefix', 'Bearer')} <token.access_token>", call.url])]
+
+
+FLOW = JwtLoginFlow()

@@ -24,7 +24,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     """Record a safe sequence covering every operation against a live target into a HAR cassette.
 
     Credentials come from APICONFORM_<VENDOR>_<FIELD> environment variables (e.g. APICONFORM_TESLA_CE_ROLE_ID)."""
-    from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    from apiconform.auth import credential_fields
     from apiconform.contracts import list_vendors
     from apiconform.engine._session import Session
     from apiconform.engine._targets import Safety, http_target
@@ -34,8 +34,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
     from apiconform.contracts import load_contract
 
-    picked = select_scheme(load_contract(vendor))
-    fields = CREDENTIAL_FIELDS.get((flow_of(picked[1]) if picked else None) or "", ())
+    fields = credential_fields(load_contract(vendor))
     prefix = "APICONFORM_" + vendor.upper().replace("-", "_") + "_"
     env = {f: prefix + f.upper() for f in fields if os.environ.get(prefix + f.upper())}
     from apiconform.mock.fidelity import auth_operations

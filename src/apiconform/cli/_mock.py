@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,57 +46,27 @@ def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, lis
 
 
 def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str, identity: Any = None) -> list[str]:
-    """How to authenticate against the mock: the credentials and one example command."""
-    from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    """How to authenticate against the mock: the credentials and one example command (the auth flow's)."""
+    from apiconform.auth import ExampleCall, selected_flow
 
-    picked = select_scheme(contract)
-    scheme: dict[str, Any] = picked[1] if picked else {}
-    flow = flow_of(scheme) if picked else None
-    wanted = CREDENTIAL_FIELDS.get(flow or "", tuple(credentials))  # what a client sends, not the mock's own keys
+    picked = selected_flow(contract)
+    wanted = picked[0].credential_fields if picked else tuple(credentials)  # what a client sends, not the mock's own keys
     lines = ["credentials:"] + [f"  {name}={credentials[name]}" for name in wanted if name in credentials]
     op, path, extra = _example_request(contract, identity)
-    url = base_url + path
-    config = scheme.get("x-apiconform-auth") or {}
-    auth: list[str] = []
-    if flow == "bearer":
-        auth = ["-H", f"Authorization: Bearer {credentials.get('token', '')}"]
-    elif flow == "api-key":
-        prefix = config.get("prefix")
-        value = f"{prefix} {credentials.get('api_key', '')}" if prefix else credentials.get("api_key", "")
-        if scheme.get("in") == "query":
-            url += f"?{scheme.get('name')}={value}"
-        else:
-            auth = ["-H", f"{scheme.get('name')}: {value}"]
-    elif flow == "jwt-login":
-        login = json.dumps({"role_id": credentials.get("role_id", ""), "secret_id": credentials.get("secret_id", "")})
-        lines += ["example (log in, then send the access token):",
-                  "  " + shlex.join(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", login,
-                                     base_url + str(config.get("login", "/login"))]),
-                  "  " + shlex.join(["curl", "-i", *extra, "-H",
-                                     f"Authorization: {config.get('prefix', 'Bearer')} <token.access_token>", url])]
-        return lines
-    elif flow == "hmac-sha256":
-        query = "&".join(f"{k}={v}" for k, v in _hmac_example_params(contract, op).items())
-        lines += ["example (requests are HMAC-signed, so sign with apiconform's HmacAuth):",
-                  f"  python -c \"import httpx; from apiconform.auth import HmacAuth; "
-                  f"print(httpx.request('{op.method.upper()}', '{url}?{query}', "
-                  f"auth=HmacAuth('{credentials.get('api_id', '')}', '{credentials.get('api_key', '')}')).text)\""]
-        return lines
-    return lines + ["example:", "  " + shlex.join(["curl", "-i", *extra, *auth, url])]
+    call = ExampleCall(base_url, base_url + path, op.method, tuple(extra), _required_query(contract, op))
+    return lines + (picked[0].example(picked[1], credentials, call) if picked else call.curl())
 
 
-def _hmac_example_params(contract: Any, op: Any) -> dict[str, str]:
-    """Required query parameters (not the signature ones) of the example operation, synthesized."""
+def _required_query(contract: Any, op: Any) -> dict[str, str]:
+    """Required query parameters of the example operation (not the auth-owned ones), synthesized."""
+    from apiconform.auth import owned_parameters
     from apiconform.mock._synth import Synthesizer
 
     synth = Synthesizer(contract)
-    owned = set()
-    for scheme in contract.security_schemes.values():
-        config = scheme.get("x-apiconform-auth") or {}
-        owned |= {scheme.get("name"), config.get("key_param"), config.get("signature_param")}
+    owned = owned_parameters(contract).query
     params: dict[str, str] = {}
     for param in op.parameters:
-        if param.get("in") == "query" and param.get("required") and param.get("name") not in owned:
+        if param.get("in") == "query" and param.get("required") and str(param.get("name")).lower() not in owned:
             schema = contract.at(op.param_schemas[("query", param["name"])])
             if schema.get("contentSchema"):
                 value: Any = json.dumps(synth.value(schema["contentSchema"]), separators=(",", ":"))

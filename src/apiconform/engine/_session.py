@@ -13,10 +13,12 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal, get_args
 
 import httpx
 
+from apiconform.auth import AuthFailed, one_off_parameters, wrong_credentials
 from apiconform.contracts import Operation
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
@@ -36,6 +38,26 @@ def bodiless(method: str, status: int) -> bool:
 #: target built later for the same vendor masks them from its first report on.
 LEARNED: dict[str, set[str]] = {}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+
+#: Which credentials a request goes with: the vendor's auth flow, none, or the flow's wrong ones.
+AuthMode = Literal["valid", "none", "wrong"]
+AUTH_MODES: tuple[AuthMode, ...] = get_args(AuthMode)
+
+
+class FailureKind(StrEnum):
+    """Why an exchange has no usable answer: typed, so nothing is decided by matching message text."""
+
+    TIMEOUT = "timeout"  # connect, read or the overall request deadline
+    TRANSPORT = "transport"  # reset, refused, protocol error
+    BODY = "body"  # truncated, oversized, undecodable or too deeply nested body
+    AUTH = "auth"  # the auth flow could not authenticate (`AuthFailed`: login refused, or its answer drifted)
+    CLIENT = "client"  # anything else the client raised while sending
+
+
+@dataclass(frozen=True)
+class TransportFailure:
+    kind: FailureKind
+    message: str
 
 
 class Unsendable(Exception):
@@ -58,7 +80,8 @@ class Exchange:
     request: httpx.Request
     response: httpx.Response | None = None
     body: bytes = b""
-    error: str | None = None  # transport failure, if any
+    error: str | None = None  # transport failure, if any: what went wrong, redacted (findings show it)
+    failure: FailureKind | None = None  # its kind (None with `error` only where a caller built the exchange)
     elapsed: float = 0.0
     attempts: int = 1
     login_answer: httpx.Response | None = None  # the auth flow's login answer, when it drifted (no usable token)
@@ -84,10 +107,14 @@ class Exchange:
                 value, too_deep = loads_bounded(self.body.decode("utf-8")) if self.body else (NOT_JSON, None)
                 self._json = NOT_JSON if too_deep else value
                 if too_deep and self.error is None:  # unusable, like an oversized body: a finding, never a crash
-                    self.error = f"body is {too_deep} (not judged further)"
+                    self.fail(TransportFailure(FailureKind.BODY, f"body is {too_deep} (not judged further)"))
             except (UnicodeDecodeError, ValueError):
                 self._json = NOT_JSON
         return self._json
+
+    def fail(self, failure: TransportFailure | None) -> None:
+        """Record `failure` (None: the attempt succeeded)."""
+        self.failure, self.error = (failure.kind, failure.message) if failure else (None, None)
 
 
 class Session:
@@ -104,14 +131,12 @@ class Session:
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
         self.login_error: str | None = None
-        self._per_request = tuple(
-            str((scheme.get("x-apiconform-auth") or {})["signature_param"])
-            for scheme in target.contract.security_schemes.values()
-            if "signature_param" in (scheme.get("x-apiconform-auth") or {})
-        )
+        self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
 
-    def client(self, auth: str = "valid") -> httpx.Client:
+    def client(self, auth: AuthMode = "valid") -> httpx.Client:
         """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
+        if auth not in AUTH_MODES:
+            raise ValueError(f"auth mode must be one of {AUTH_MODES}, not {auth!r}")
         if auth not in self._clients:
             if auth == "valid":
                 self._clients[auth] = self.target.client()
@@ -122,24 +147,14 @@ class Session:
         return self._clients[auth]
 
     def _wrong_client(self) -> httpx.Client:
-        """Credentials of the right form but wrong value: a forged JWT, a bad HMAC key, an unknown key."""
-        from apiconform.auth import flow_of, select_scheme
-
-        picked = select_scheme(self.target.contract)
-        flow = flow_of(picked[1]) if picked else None
-        if flow == "jwt-login":
-            import jwt
-
-            claims = {"sub": "apiconform-forged", "exp": int(time.time()) + 600, "type": "access"}
-            forged = jwt.encode(claims, "apiconform-forged-signing-key-0123456789abcdef", algorithm="HS256")
-            prefix = str((picked[1].get("x-apiconform-auth") or {}).get("prefix", "JWT")) if picked else "JWT"
-            client = self.target.client(authenticated=False)
-            client.headers["Authorization"] = f"{prefix} {forged}"
-            return client
-        bogus = {k: f"wrong-{k}-0000" for k in self.target.credentials}
-        if flow == "hmac-sha256" and "api_id" in self.target.credentials:
-            bogus["api_id"] = self.target.credentials["api_id"]  # known id, bad signature
-        return self.target.client(credentials=bogus)
+        """Credentials of the right form but wrong value, as the auth flow forges them (a forged JWT, a bad
+        HMAC key, an unknown key: `AuthFlow.wrong_credentials`)."""
+        wrong = wrong_credentials(self.target.contract, self.target.credentials)
+        if wrong.credentials is not None:
+            return self.target.client(credentials=wrong.credentials)
+        client = self.target.client(authenticated=False)
+        client.headers.update(wrong.headers)
+        return client
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -214,7 +229,7 @@ class Session:
             self.sent += 1
         self.limiter.wait()
 
-    def send(self, op: Operation, request: httpx.Request, auth: str = "valid") -> Exchange:
+    def send(self, op: Operation, request: httpx.Request, auth: AuthMode = "valid") -> Exchange:
         """Send with pacing, bounded 429 waits and safe retries; capture everything."""
         method = request.method.upper()
         if not self.safety.allows(op.label, method):
@@ -233,21 +248,25 @@ class Session:
                     response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 over = time.perf_counter() - attempt_started >= self.safety.deadline * 0.99
-                exchange.error = f"timeout: {type(exc).__name__}" + (self._deadline_note(True) if over else "")
+                exchange.fail(TransportFailure(FailureKind.TIMEOUT,
+                                               f"timeout: {type(exc).__name__}" + (self._deadline_note(True) if over else "")))
             except httpx.TransportError as exc:
-                exchange.error = f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"
+                exchange.fail(TransportFailure(FailureKind.TRANSPORT,
+                                               f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"))
             except (ValueError, TypeError, UnicodeEncodeError) as exc:
                 # the client cannot put this request on the wire (e.g. an HMAC flow refusing to sign a
                 # repeated parameter): nothing was sent, so there is nothing to blame the API for
                 raise Unsendable(f"{type(exc).__name__}: {self.redactor.text(str(exc))}") from None
             except Exception as exc:  # an auth flow failing, a broken transport: still a captured outcome
-                exchange.error = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
+                kind = FailureKind.AUTH if isinstance(exc, AuthFailed) else FailureKind.CLIENT
+                exchange.fail(TransportFailure(kind, f"{type(exc).__name__}: {self.redactor.text(str(exc))}"))
                 exchange.login_answer = getattr(exc, "answer", None)
             else:
-                exchange.error = None
+                exchange.fail(None)
                 exchange.response = response
                 with within(max(0.0, self.safety.deadline - (time.perf_counter() - attempt_started))):
-                    exchange.body, exchange.error = self._read(response)
+                    exchange.body, failure = self._read(response)
+                exchange.fail(failure)
                 exchange._parsed = False
                 if exchange.error is None:
                     exchange.json()  # a JSON answer nested too deep becomes the exchange's error here
@@ -256,7 +275,7 @@ class Session:
                     if wait is not None and wait <= self.safety.max_retry_after:
                         time.sleep(wait)
                         continue
-            retryable = exchange.error is not None and method in IDEMPOTENT and exchange.error.startswith("transport")
+            retryable = exchange.failure is FailureKind.TRANSPORT and method in IDEMPOTENT
             if retryable and attempts <= self.safety.max_retries and exchange.response is None:
                 time.sleep(min(0.05 * 2**attempts, 1.0))
                 continue
@@ -279,8 +298,6 @@ class Session:
         redactor before anything of this exchange is reported. Not for the embedded mocks: each test's fresh
         session logs in again, and their tokens are the mock's own JWTs (always masked by shape)."""
         if self.target.kind == "mock":
-            return
-        if self.target.kind == "mock":
             return  # an embedded mock's tokens are minted per test and are no one's secret; its credentials are known
         tokens = getattr(client.auth, "tokens", None)
         tokens = tokens() if callable(tokens) else tokens
@@ -292,37 +309,41 @@ class Session:
     def _deadline_note(self, over: bool = False) -> str:
         return f" (request deadline of {self.safety.deadline:g} s exceeded)" if over or exceeded() else ""
 
-    def _read(self, response: httpx.Response) -> tuple[bytes, str | None]:
+    def _read(self, response: httpx.Response) -> tuple[bytes, TransportFailure | None]:
         cap = self.safety.max_body_bytes
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_raw():
                 if exceeded():  # in-process transports do not go through the deadline-aware sockets
-                    return b"".join(chunks), f"timeout while reading body: request deadline of {self.safety.deadline:g} s exceeded"
+                    return b"".join(chunks), TransportFailure(
+                        FailureKind.TIMEOUT, f"timeout while reading body: request deadline of {self.safety.deadline:g} s exceeded")
                 size += len(chunk)
                 if size > cap:
-                    return b"".join(chunks), f"body larger than the {cap // (1024 * 1024)} MiB cap (reading stopped)"
+                    return b"".join(chunks), TransportFailure(
+                        FailureKind.BODY, f"body larger than the {cap // (1024 * 1024)} MiB cap (reading stopped)")
                 chunks.append(chunk)
         except httpx.TimeoutException as exc:
-            return b"".join(chunks), f"timeout while reading body: {type(exc).__name__}" + self._deadline_note()
+            return b"".join(chunks), TransportFailure(
+                FailureKind.TIMEOUT, f"timeout while reading body: {type(exc).__name__}" + self._deadline_note())
         except httpx.TransportError as exc:
-            return b"".join(chunks), f"transport error while reading body: {type(exc).__name__}: {self.redactor.text(str(exc))}"
+            return b"".join(chunks), TransportFailure(
+                FailureKind.TRANSPORT, f"transport error while reading body: {type(exc).__name__}: {self.redactor.text(str(exc))}")
         finally:
             response.close()
         declared = response.headers.get("content-length")
         body = b"".join(chunks)
         if declared and declared.isdigit() and int(declared) != len(body) and not bodiless(response.request.method, response.status_code):
-            return body, f"truncated body: Content-Length {declared}, received {len(body)} bytes"
+            return body, TransportFailure(FailureKind.BODY, f"truncated body: Content-Length {declared}, received {len(body)} bytes")
         encoding = response.headers.get("content-encoding", "identity").lower()
         if encoding in ("gzip", "deflate"):
             try:
                 decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, auto-detected
                 body = decoder.decompress(body, cap + 1)
                 if len(body) > cap:
-                    return body[:cap], f"decompressed body larger than the {cap // (1024 * 1024)} MiB cap"
+                    return body[:cap], TransportFailure(FailureKind.BODY, f"decompressed body larger than the {cap // (1024 * 1024)} MiB cap")
             except zlib.error as exc:
-                return body, f"body does not decode as Content-Encoding {encoding}: {exc}"
+                return body, TransportFailure(FailureKind.BODY, f"body does not decode as Content-Encoding {encoding}: {exc}")
         return body, None
 
 

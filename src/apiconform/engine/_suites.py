@@ -28,7 +28,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
-from apiconform.auth import flow_of, select_scheme
+from apiconform.auth import flow_of, owned_parameters, select_scheme
 from apiconform.auth._identity import fixed_path_values
 from apiconform.contracts import Contract, Operation, record_id, slots
 from apiconform.contracts._validate import content_encoded_examples, from_httpx, validate_request
@@ -62,20 +62,10 @@ def st_operation(contract: Contract, op: Operation) -> Any:
 
 @functools.lru_cache(maxsize=32)
 def _security_params(contract: Contract) -> tuple[frozenset[str], frozenset[str]]:
-    """Header and query names the auth flow owns; generated values for them are dropped (once per contract:
-    it is consulted for every generated request)."""
-    headers: set[str] = set()
-    query: set[str] = set()
-    for scheme in contract.security_schemes.values():
-        config = scheme.get("x-apiconform-auth") or {}
-        if scheme.get("type") == "apiKey":
-            (headers if scheme.get("in") == "header" else query).add(str(scheme.get("name")).lower())
-        if scheme.get("type") in ("http", "oauth2", "openIdConnect"):
-            headers.add("authorization")
-        for key in ("key_param", "signature_param"):
-            if key in config:
-                query.add(str(config[key]).lower())
-    return frozenset(headers), frozenset(query)
+    """Header and query names the auth flows own (`apiconform.auth.owned_parameters`); generated values for
+    them are dropped (once per contract: it is consulted for every generated request)."""
+    owned = owned_parameters(contract)
+    return owned.headers, owned.query
 
 
 def build_request(target: Target, op: Operation, case: Any, rng: random.Random) -> httpx.Request:

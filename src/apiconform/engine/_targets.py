@@ -10,17 +10,19 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-from apiconform.auth import auth_for, secret_values
+from apiconform.auth import auth_for, owned_parameters, secret_values
 from apiconform.contracts import Contract, load_contract
 from apiconform.engine._transports import SyncASGITransport
 from apiconform.errors import ConfigError
 from apiconform.redact import Redactor
 
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
+#: "mock": in-process; "http": any URL (a served mock or the live vendor).
+TargetKind = Literal["mock", "http"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Target:
     vendor: str
     contract: Contract
     base_url: str
-    kind: str  # "mock" (in-process) | "http" (any URL: a served mock or the live vendor)
+    kind: TargetKind
     credentials: dict[str, str]
     safety: Safety = field(default_factory=Safety)
     app: Any = None  # the ASGI mock app for in-process targets
@@ -83,8 +85,9 @@ class Target:
         if self._redactor is None or self._redactor_names != self.extra_secret_names:
             from apiconform.engine._session import LEARNED
 
+            owned = sorted(owned_parameters(self.contract).names)  # where the auth flow puts credentials
             self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
-                                       *LEARNED.get(self.vendor, ())], self.extra_secret_names)
+                                       *LEARNED.get(self.vendor, ())], [*self.extra_secret_names, *owned])
             self._redactor_names = self.extra_secret_names
         return self._redactor
 
@@ -163,14 +166,15 @@ def url_secrets(url: str) -> list[str]:
     """Credentials embedded in a URL: userinfo (user and password) and sensitive query parameter values."""
     from urllib.parse import parse_qsl, urlsplit
 
-    from apiconform.redact import SENSITIVE_PARAMS
+    from apiconform.redact import sensitive_names
 
+    names = sensitive_names().params
     try:
         parts = urlsplit(str(url))
     except ValueError:
         return []
     found = [v for v in (parts.username, parts.password) if v]
-    found += [v for k, v in parse_qsl(parts.query) if k.lower().replace("-", "_") in SENSITIVE_PARAMS]
+    found += [v for k, v in parse_qsl(parts.query) if k.lower().replace("-", "_") in names]
     return found
 
 
@@ -193,4 +197,4 @@ class RateLimiter:
             time.sleep(delay)
 
 
-__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "http_target", "mock_target", "replace", "url_secrets"]
+__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace", "url_secrets"]

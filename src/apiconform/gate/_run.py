@@ -195,7 +195,7 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
     from apiconform.auth._identity import fixed_path_values
     from apiconform.config import load_config, target_from_config
-    from apiconform.engine._session import BudgetExhausted, Session
+    from apiconform.engine._session import BudgetExhausted, FailureKind, Session
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
     shown = target.redactor().url(target.base_url)
@@ -224,7 +224,7 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
         return None  # the budget is spent by the preflight itself: nothing more may be sent
     finally:
         session.close()
-    if exchange.error and "AuthFailed" in exchange.error and exchange.login_answer is None:
+    if exchange.failure is FailureKind.AUTH and exchange.login_answer is None:
         # refused credentials stop the run; a login answer that drifted is judged as a finding instead
         raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(exchange.error)})")
     if exchange.status == 401 or (exchange.status == 403 and not target.logged_in):

@@ -344,8 +344,9 @@ class MockApp:
         answered as forbidden (e.g. DRF permission classes), a bad credential as unauthenticated."""
         config = self.ctx.auth_config()
         if config.get("anonymous") == "forbidden":
-            names = {str(s.get("name", "")).lower() for s in self.contract.security_schemes.values() if s.get("name")}
-            names |= {"authorization"}
+            from apiconform.auth import owned_parameters
+
+            names = set(owned_parameters(self.contract).names) | {"authorization"}  # where credentials travel
             present = {k.lower() for k in request.headers} | {k.lower() for k, _ in request.query}
             if not names & present:
                 return "forbidden"

@@ -52,20 +52,11 @@ class Behaviour:
 
     # --- credentials -------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
-        """Credentials the mock accepts, in the field names `apiconform.auth` clients expect."""
-        creds: dict[str, str] = {}
-        vendor = self.contract.vendor
-        for _name, scheme in self.contract.security_schemes.items():
-            flow = (scheme.get("x-apiconform-auth") or {}).get("flow", scheme.get("type"))
-            if flow == "hmac-sha256":
-                creds.update(api_id=f"mock-{vendor}-id", api_key=f"mock-{vendor}-secret")
-            elif flow == "jwt-login":
-                creds.update(role_id=f"mock-{vendor}-role", secret_id=f"mock-{vendor}-secret")
-            elif flow == "bearer":
-                creds.setdefault("token", f"mock-{vendor}-token")
-            else:
-                creds.setdefault("api_key", f"mock-{vendor}-key")
-        return creds
+        """Credentials the mock accepts, in the field names `apiconform.auth` clients expect: each security
+        scheme's flow says (`AuthFlow.mock_credentials`)."""
+        from apiconform.auth import mock_credentials
+
+        return mock_credentials(self.contract, self.contract.vendor)
 
     # --- errors -------------------------------------------------------------------------------
     def error_status(self, op: Operation | None, role: str) -> int:

@@ -18,9 +18,10 @@ from typing import Any
 
 import httpx
 
+from apiconform.auth import credential_fields
 from apiconform.contracts import Contract, Operation
 from apiconform.contracts._pointer import resolve
-from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, WriteRefused
+from apiconform.engine._session import NOT_JSON, AuthMode, BudgetExhausted, Exchange, Session, WriteRefused
 from apiconform.errors import ApiconformError, UsageError
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
@@ -105,7 +106,7 @@ class _Recorder:
 
         config = _auth_config(self.contract)
         if op.path == config.get("login"):
-            return {k: self.session.target.credentials.get(k, "") for k in ("role_id", "secret_id")}
+            return {k: self.session.target.credentials.get(k, "") for k in credential_fields(self.contract)}
         if op.path == config.get("refresh"):
             from apiconform.auth.jwt_login import fill_template, refresh_templates
 
@@ -155,7 +156,7 @@ class _Recorder:
                     self.link_values.setdefault((str(link.get("operationId")), name.split(".")[-1]), str(value))
 
 
-def _auth_of(op: Operation) -> str:
+def _auth_of(op: Operation) -> AuthMode:
     """Operations open to anyone (logins, refresh) go out as recorded, without the auth flow."""
     return "none" if not op.security or any(not r for r in op.security) else "valid"
 
@@ -199,6 +200,7 @@ def record(session: Session, probes: tuple[str, ...] = DEFAULT_PROBES) -> list[d
 
 
 PROBES = ("anonymous", "wrong-credentials", "other-identity")
+PROBE_AUTH: dict[str, AuthMode] = {"anonymous": "none", "wrong-credentials": "wrong"}  # other-identity: valid
 
 
 def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _Recorder,
@@ -208,7 +210,7 @@ def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _R
     from apiconform.engine._stateful import _fill
 
     out = []
-    plans: list[tuple[str, str, dict[str, str]]] = [("anonymous", "none", values), ("wrong-credentials", "wrong", values)]
+    plans: list[tuple[str, AuthMode, dict[str, str]]] = [("anonymous", "none", values), ("wrong-credentials", "wrong", values)]
     identity = recorder.known.get("__identity__")
     config = _auth_config(session.target.contract).get("identity") or {}
     resources = session.target.contract.path_param_resources(op)
@@ -455,14 +457,14 @@ def verify(session: Session, entries: list[dict[str, Any]]) -> Fidelity:
             except ValueError:
                 body = None
         if op.path == config.get("login"):
-            body = {k: session.target.credentials.get(k, "") for k in ("role_id", "secret_id")}
+            body = {k: session.target.credentials.get(k, "") for k in credential_fields(contract)}
         elif op.path == config.get("refresh"):
             from apiconform.auth.jwt_login import fill_template, refresh_templates
 
             body = fill_template(refresh_templates(config)[0]["body"], tokens)
         query = [(q["name"], mapping.get(("", q["value"]), q["value"])) for q in recorded_req.get("queryString", [])]
         probe = entry.get("_probe")
-        auth = {"anonymous": "none", "wrong-credentials": "wrong"}.get(str(probe), _auth_of(op))
+        auth = PROBE_AUTH.get(str(probe), _auth_of(op))
         request = session.client(auth).build_request(recorded_req["method"], path, params=query or None,
                                                      json=body if body is not None else None)
         exchange = session.send(op, request, auth=auth)

@@ -19,11 +19,6 @@ _DETAILS = {
 
 
 class VendorBehaviour(Behaviour):
-    def credentials(self) -> dict[str, str]:
-        creds = super().credentials()
-        creds["jwt_secret"] = "mock-tesla-ce-token-signing-key-0123456789"  # HS256 wants >= 32 bytes
-        return creds
-
     def handle(self, op: Operation, request: Any, ctx: Any) -> Reply | None:
         creds = self.credentials()
         config = ctx.auth_config()

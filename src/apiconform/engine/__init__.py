@@ -24,9 +24,6 @@ from apiconform.config import RUN_DEFAULTS
 from apiconform.contracts import Operation, list_vendors, load_contract
 from apiconform.findings import CaseResult
 
-DEFAULT_MAX_EXAMPLES = RUN_DEFAULTS.max_examples  # the defaults live on apiconform.config.RunDefaults
-DEFAULT_SEED = RUN_DEFAULTS.seed
-
 Subject = Literal["operation", "resource"]
 
 
@@ -206,11 +203,11 @@ class EngineOptions:
 
     @property
     def run_seed(self) -> int:
-        return DEFAULT_SEED if self.seed is None else int(self.seed)
+        return RUN_DEFAULTS.seed if self.seed is None else int(self.seed)
 
     @property
     def examples(self) -> int:
-        return DEFAULT_MAX_EXAMPLES if self.max_examples is None else int(self.max_examples)
+        return RUN_DEFAULTS.max_examples if self.max_examples is None else int(self.max_examples)
 
 
 def per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
@@ -448,8 +445,6 @@ def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[Cas
 
 
 __all__ = [
-    "DEFAULT_MAX_EXAMPLES",
-    "DEFAULT_SEED",
     "SUITES",
     "TESTS",
     "CaseFinished",

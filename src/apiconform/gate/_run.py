@@ -179,10 +179,11 @@ def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
 
 
 def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
-              allow_writes: bool = False) -> str | None:
+              allow_writes: bool = False, max_requests: int | None = None, rate: float | None = None) -> str | None:
     """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
 
-    Every request goes through the target's Session: inside the run's budget and rate, with the body size
+    Every request goes through the target's Session: inside the run's budget and rate (the command line's
+    `max_requests` / `rate` when given, as for every later request), with the body size
     cap, bounded decompression and the request deadline of every other request.
     The probe is the target's configured `probe`, else a safe operation among those that will run whose
     path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
@@ -192,7 +193,8 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     from apiconform.config import load_config, target_from_config
     from apiconform.engine._session import BudgetExhausted, Session
 
-    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
+    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes,
+                                max_requests=max_requests, rate=rate)
     shown = target.redactor().url(target.base_url)
     session = Session(target)
     try:
@@ -315,7 +317,8 @@ def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
     with _shared_ledger(ENV):
         for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
             if vendor in options.targets or (options.live and vendor in configured):
-                note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes)
+                note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes,
+                                 options.max_requests, options.rate)
                 if note:
                     notes.append(note)
         return _execute(options, vendors, baseline, progress, notes)

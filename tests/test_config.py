@@ -83,6 +83,7 @@ def test_defaults_are_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
     ("apiconform.toml", "baseline = 3\n", "apiconform.toml: baseline: expected the path of a waiver file"),
     ("apiconform.toml", "fails_on = []\n", "apiconform.toml: unknown key(s) fails_on (known: baseline, contracts, fail_on, targets"),
     ("pyproject.toml", "[tool.apiconform]\nworkers = 2\n", "pyproject.toml: tool.apiconform: unknown key(s) workers"),
+    ("apiconform.toml", "_cli_parse_args = true\n", "apiconform.toml: unknown key(s) _cli_parse_args"),
     ("pyproject.toml", "[tool.apiconform.targets.eduframe]\nmax_body_mb = 0\n",
      "pyproject.toml: tool.apiconform.targets.eduframe.max_body_mb: 0 is out of range (0.0625 to 1024 MiB"),
     ("pyproject.toml", "[tool.apiconform.targets.eduframe]\nbase_url = \"https://user:hunter2@/x\"\n",
@@ -98,7 +99,7 @@ def test_each_error_is_one_line_naming_the_file_and_the_key(tmp_path: Path, name
 
 
 def test_the_environment_never_configures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pydantic-settings' environment source is off: variables named like the keys change nothing."""
+    """The file is the only source: variables named like the keys change nothing."""
     for name in ("FAIL_ON", "fail_on", "BASELINE", "TARGETS", "CONTRACTS", "APICONFORM_FAIL_ON"):
         monkeypatch.setenv(name, '["enum"]' if "FAIL" in name.upper() else '{"eduframe": {"rate": 1}}')
     (tmp_path / "apiconform.toml").write_text("", encoding="utf-8")

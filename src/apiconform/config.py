@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from apiconform.errors import ApiconformError, ConfigError
 
@@ -132,25 +131,19 @@ class TargetSettings(BaseModel):
 LIVE_DEFAULTS = TargetSettings()
 
 
-class ProjectSettings(BaseSettings):
-    """The whole `[tool.apiconform]` table (or apiconform.toml)."""
+class ProjectSettings(BaseModel):
+    """The whole `[tool.apiconform]` table (or apiconform.toml).
 
-    model_config = SettingsConfigDict(extra="forbid", strict=True, frozen=True)
+    A plain pydantic model, not a pydantic-settings `BaseSettings`: the file is the only source (never the
+    environment, where `APICONFORM_<VENDOR>_<FIELD>` variables are credentials), and BaseSettings takes
+    `_`-prefixed keys as its own options (a table with `_cli_parse_args = true` would read sys.argv)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     targets: dict[str, TargetSettings] = Field(default_factory=dict, json_schema_extra={"expected": "a table of vendors"})
     fail_on: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of categories"})
     baseline: str | None = Field(default=None, json_schema_extra={"expected": "the path of a waiver file"})
     contracts: str | None = Field(default=None, min_length=1, json_schema_extra={"expected": "the path of a contracts folder"})
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The configuration file only (read by `load_config`, which picks the file and names it in errors):
-        never the environment, where `APICONFORM_<VENDOR>_<FIELD>` variables hold credentials, not settings."""
-        return (init_settings,)
 
     @field_validator("fail_on")
     @classmethod
@@ -230,7 +223,7 @@ def _parse(path: Path, data: Any, prefix: str) -> Settings:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: {prefix or 'the file'}: expected a table")
     try:
-        project = ProjectSettings(**data)
+        project = ProjectSettings.model_validate(data)
     except ValidationError as exc:
         def key(loc: tuple[Any, ...]) -> str:
             return f"{path}: " + ".".join(str(part) for part in ((prefix,) if prefix else ()) + loc)

@@ -209,6 +209,36 @@ def test_baseline_waives_findings_until_it_expires(work: Path, goodstack_drift) 
     assert "gate: FAIL" in expired.stdout and "EXPIRED waiver" in expired.stdout
 
 
+def test_fail_on_and_baseline_config_keys_are_applied_and_the_command_line_wins(work: Path, goodstack_drift) -> None:
+    """`fail_on` and `baseline` in apiconform.toml gate the run as --fail-on / --baseline do (paths relative to
+    the file); the command line wins over each key."""
+    _, source = goodstack_drift
+    project = work / "configured"
+    (project / "waivers").mkdir(parents=True)
+    made = cli(work, "baseline", "update", "--reports-dir", str(source), "--file", str(project / "waivers" / "b.yaml"),
+               "--reason", "ticket 43")
+    assert made.exit_code == 0, made.output
+    drift = ["goodstack", *SMALL, "--drift", "enum-value-changed"]
+    (project / "apiconform.toml").write_text('fail_on = ["pagination"]\n', encoding="utf-8")
+    gated = cli(project, "run", *drift, "--reports-dir", str(project / "r1"))
+    assert gated.exit_code == 0 and "reported, not gating" in gated.stdout, gated.output
+    assert json.loads((project / "r1" / "matrix.json").read_text())["fail_on"] == ["pagination"]
+    overridden = cli(project, "run", *drift, "--fail-on", "enum", "--reports-dir", str(project / "r2"))
+    assert overridden.exit_code == 1, overridden.output
+    (project / "apiconform.toml").write_text('baseline = "waivers/b.yaml"\n', encoding="utf-8")
+    waived = cli(project, "run", *drift, "--reports-dir", str(project / "r3"))
+    assert waived.exit_code == 0 and "waived by baseline" in waived.stdout, waived.output
+    data = yaml.safe_load((project / "waivers" / "b.yaml").read_text())
+    for w in data["waivers"]:
+        w["expires"] = "2000-01-01"
+    (work / "expired-43.yaml").write_text(yaml.safe_dump(data))
+    expired = cli(project, "run", *drift, "--baseline", str(work / "expired-43.yaml"), "--reports-dir", str(project / "r4"))
+    assert expired.exit_code == 1 and "EXPIRED waiver" in expired.stdout, expired.output  # the option wins
+    (project / "apiconform.toml").write_text('baseline = "waivers/missing.yaml"\n', encoding="utf-8")
+    missing = cli(project, "run", *drift, "--reports-dir", str(project / "r5"))
+    assert missing.exit_code == 2 and "missing.yaml" in missing.output, missing.output
+
+
 # ------------------------------------------------------------------------------------------ shards, seeds
 
 

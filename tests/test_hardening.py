@@ -118,6 +118,17 @@ def test_budget_and_rate_hold_across_xdist_workers_and_include_the_preflight(liv
     assert busiest <= 8 + 1, f"{busiest} requests in one second at --rate 8"
 
 
+@pytest.mark.parametrize("budget", ["1", "2"])
+def test_the_preflight_keeps_to_the_command_line_budget_and_rate(live: Any, budget: str) -> None:
+    """--max-requests / --rate hold from the first request: the preflight's too (not the configured default)."""
+    url, counting, tmp = live
+    result = run(url, tmp, "--max-requests", budget, "--rate", "2", "--suite", "properties", "--operation", "list_accounts")
+    assert result.exit_code in (0, 1), result.output
+    times = sorted(t for *_, t in counting.seen)
+    assert 1 <= len(times) <= int(budget), f"{len(times)} requests for a budget of {budget}"
+    assert all(b - a >= 0.45 for a, b in zip(times, times[1:])), f"faster than --rate 2: {times}"
+
+
 def test_skipped_writes_spend_nothing_and_nothing_tested_never_passes(live: Any) -> None:
     url, counting, tmp = live
     result = run(url, tmp, "--operation", "create_account,update_affiliation", "--max-requests", "20")

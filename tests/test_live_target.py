@@ -160,9 +160,9 @@ def test_a_misspelt_config_table_is_an_error_never_ignored(tmp_path: Path, monke
 
 def test_both_spellings_of_the_targets_table_are_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.apiconform.targets.eduframe]\nbase_url = "https://x.test"\n')
-    assert load_config(tmp_path).targets["eduframe"]["base_url"] == "https://x.test"
+    assert load_config(tmp_path).targets["eduframe"].base_url == "https://x.test"
     (tmp_path / "apiconform.toml").write_text('[targets.eduframe]\nbase_url = "https://y.test"\n')
-    assert load_config(tmp_path).targets["eduframe"]["base_url"] == "https://y.test"
+    assert load_config(tmp_path).targets["eduframe"].base_url == "https://y.test"
 
 
 def test_a_configured_target_is_used_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -210,10 +210,10 @@ def test_readme_config_block_is_what_the_code_reads(tmp_path: Path) -> None:
 
     block = _config_block()
     (tmp_path / "pyproject.toml").write_text(block, encoding="utf-8")
-    assert load_config(tmp_path).targets["eduframe"]["credentials"] == {"token": "EDUFRAME_TOKEN"}
+    assert load_config(tmp_path).targets["eduframe"].credentials == {"token": "EDUFRAME_TOKEN"}
     (tmp_path / "pyproject.toml").unlink()
     (tmp_path / "apiconform.toml").write_text(block.replace("[tool.apiconform.targets.", "[targets."), encoding="utf-8")
-    assert load_config(tmp_path).targets["eduframe"]["base_url"] == "https://api.eduframe.nl/api/v1"
+    assert load_config(tmp_path).targets["eduframe"].base_url == "https://api.eduframe.nl/api/v1"
     from apiconform.errors import ConfigError
 
     (tmp_path / "apiconform.toml").write_text(block, encoding="utf-8")  # pasted unchanged: one line, not ignored

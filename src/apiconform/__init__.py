@@ -79,7 +79,7 @@ def run(
     faults: list[str] | None = None,
     max_examples: int | None = None,
     seed: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     allow_writes: bool = False,
     max_requests: int | None = None,
     rate: float | None = None,
@@ -91,9 +91,11 @@ def run(
     options = EngineOptions(
         vendors=list(vendors or []), suites=list(suites or SUITES), operations=list(operations or []),
         targets=dict(targets or {}), live=live, drifts=list(drifts or []), faults=list(faults or []),
-        max_examples=max_examples, seed=seed, workers=workers, allow_writes=allow_writes,
+        max_examples=max_examples, seed=seed, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate,
     )
+    if workers is not None:
+        options.workers = workers
     record: RunRecord = Engine(options).run()
     return record
 

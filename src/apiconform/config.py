@@ -8,34 +8,43 @@ Live targets name the environment variables their credentials come from — neve
     max_requests = 200        # budget for the run (default 200 for live targets)
     rate = 5                  # requests per second (default 5)
     allow_writes = false      # read-only unless true (or --allow-writes)
+    allowed_writes = ["login"]  # operations allowed to write even when read-only
     connect_timeout = 5
     read_timeout = 20
     request_deadline = 30     # one overall deadline per request: connect + headers + body (default: both timeouts)
+    max_retry_after = 5       # longest Retry-After waited for, in seconds
+    max_body_mb = 10          # the largest answer read, in MiB
     redact = ["X-Tenant"]     # extra header/param/field names to redact
     probe = "list_accounts"   # the safe operation the preflight checks (default: chosen from those that run)
     path_params = { account_id = "42" }   # path parameters fixed for this target, by name
 
+Top-level keys: `contracts = "team-contracts"` names a team's contracts folder (like `--contracts`);
+`fail_on = ["status-code", "enum"]` the categories that fail the gate (like `--fail-on`); `baseline =
+"waivers.yaml"` the waiver file (like `--baseline`). Paths are relative to the configuration file; the
+command line wins over each key.
+
 Credentials need no config at all: a field without an entry is read from
 `APICONFORM_<VENDOR>_<FIELD>` (upper case, `-` -> `_`), e.g. APICONFORM_TESLA_CE_ROLE_ID.
 A configured target is used only when asked: `apiconform run --live` or `--target VENDOR[=URL]`.
-A top-level `contracts = "team-contracts"` names a team's contracts folder (like `--contracts`).
+
+The keys, their types, ranges and defaults are the pydantic models below (`TargetSettings`,
+`ProjectSettings`, `RunDefaults`): the CLI, the engine's options, the targets' `Safety` and the pytest
+plugin read their defaults from there. A live vendor's protection never depends on a typo: types are
+strict (`allow_writes = "false"` is an error, not "true"; `rate = nan` or `-5` an error, not "no pacing";
+`max_requests = 0.4` an error, not 0), misspelt keys are errors, and every error is one `ConfigError`
+line naming the file and the key.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from apiconform.errors import ApiconformError, ConfigError
 
-_TARGET_KEYS = {
-    "base_url", "credentials", "max_requests", "rate", "allow_writes", "allowed_writes",
-    "connect_timeout", "read_timeout", "redact", "max_retry_after", "max_body_mb", "request_deadline", "probe",
-    "path_params",
-}
-_TOP_KEYS = {"targets", "fail_on", "baseline", "contracts"}
+_PYPROJECT_TABLE = ("tool", "apiconform")
 
 
 def default_env_name(vendor: str, field_name: str) -> str:
@@ -43,13 +52,126 @@ def default_env_name(vendor: str, field_name: str) -> str:
     return "APICONFORM_" + "_".join(part.upper() for part in (vendor, field_name)).replace("-", "_").replace(".", "_")
 
 
-@dataclass
+def _seconds(default: float | None, low: float, high: float) -> Any:
+    return Field(default, ge=low, le=high, allow_inf_nan=False, json_schema_extra={"unit": "seconds"})
+
+
+class RunDefaults(BaseModel):
+    """How much a run generates when the command line does not say (not configuration keys)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_examples: int = Field(default=10, ge=1)  # generated cases per operation (the negative suite uses half, at least 3)
+    seed: int = 20261123  # the generation seed: the same seed gives the same verdicts
+    workers: int = Field(default=1, ge=1)  # worker processes of `apiconform run`
+
+
+RUN_DEFAULTS = RunDefaults()
+
+
+class TargetSettings(BaseModel):
+    """One `[targets.VENDOR]` table: where a live vendor is and how gently it is tested.
+
+    The defaults are those of every live target, configured or not (`--target VENDOR=URL`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    base_url: str | None = Field(default=None, json_schema_extra={"expected": "an http(s) URL"})
+    credentials: dict[str, str] = Field(default_factory=dict,
+                                        json_schema_extra={"expected": 'field = "ENV_VAR_NAME" pairs'})
+    max_requests: int = Field(default=200, ge=1, le=1_000_000, json_schema_extra={"unit": "requests"})  # per run
+    rate: float = Field(default=5.0, ge=0.01, le=10_000, allow_inf_nan=False,
+                        json_schema_extra={"unit": "requests per second"})
+    allow_writes: bool = False
+    allowed_writes: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of strings"})
+    connect_timeout: float = _seconds(5.0, 0.01, 600)
+    read_timeout: float = _seconds(20.0, 0.01, 600)
+    request_deadline: float | None = _seconds(None, 0.01, 3600)  # None: connect_timeout + read_timeout
+    max_retry_after: float = _seconds(5.0, 0, 600)
+    max_body_mb: float = Field(default=10.0, ge=0.0625, le=1024, allow_inf_nan=False,
+                               json_schema_extra={"unit": "MiB (at least 64 KiB, so a normal answer fits)"})
+    redact: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of strings"})
+    probe: str | None = Field(default=None, json_schema_extra={"expected": "an operationId"})
+    path_params: dict[str, str | int] = Field(default_factory=dict,
+                                              json_schema_extra={"expected": 'name = "value" pairs'})
+
+    @field_validator("max_requests", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        """`200.0` is a whole number of requests; `0.4` stays an error."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value, None)
+
+    def safety(self, allow_writes: bool = False) -> Any:
+        """The engine's `Safety` for this target (`allow_writes`: the command line's `--allow-writes`)."""
+        from apiconform.engine._targets import Safety
+
+        return Safety(
+            read_only=not (allow_writes or self.allow_writes), allowed_writes=frozenset(self.allowed_writes),
+            max_requests=self.max_requests, rate=self.rate, connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout, max_retry_after=self.max_retry_after,
+            max_body_bytes=int(self.max_body_mb * 1024 * 1024), request_deadline=self.request_deadline,
+        )
+
+    def overridden(self, max_requests: Any = None, rate: Any = None) -> TargetSettings:
+        """This target with the command line's `--max-requests` / `--rate`, checked by the same field rules."""
+        given = {k: v for k, v in (("max_requests", max_requests), ("rate", rate)) if v is not None}
+        if not given:
+            return self
+        try:
+            return TargetSettings.model_validate({**self.model_dump(exclude_unset=True), **given})
+        except ValidationError as exc:
+            raise _one_line(exc, lambda loc: "--" + str(loc[0]).replace("_", "-")) from None
+
+
+LIVE_DEFAULTS = TargetSettings()
+
+
+class ProjectSettings(BaseModel):
+    """The whole `[tool.apiconform]` table (or apiconform.toml).
+
+    A plain pydantic model, not a pydantic-settings `BaseSettings`: the file is the only source (never the
+    environment, where `APICONFORM_<VENDOR>_<FIELD>` variables are credentials), and BaseSettings takes
+    `_`-prefixed keys as its own options (a table with `_cli_parse_args = true` would read sys.argv)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    targets: dict[str, TargetSettings] = Field(default_factory=dict, json_schema_extra={"expected": "a table of vendors"})
+    fail_on: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of categories"})
+    baseline: str | None = Field(default=None, json_schema_extra={"expected": "the path of a waiver file"})
+    contracts: str | None = Field(default=None, min_length=1, json_schema_extra={"expected": "the path of a contracts folder"})
+
+    @field_validator("fail_on")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        from apiconform.findings import Category
+
+        try:
+            return [Category.parse(c).value for c in value]
+        except ApiconformError as exc:
+            raise ValueError(str(exc)) from None
+
+
 class Settings:
-    source: Path | None = None
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fail_on: list[str] = field(default_factory=list)
-    baseline: str | None = None
-    contracts: Path | None = None  # a team's contracts folder (`contracts = "path"`, relative to the config file)
+    """The configuration as the rest of the tool reads it: the validated model plus where it came from
+    (file-relative paths resolved)."""
+
+    def __init__(self, project: ProjectSettings | None = None, source: Path | None = None) -> None:
+        self.project = project or ProjectSettings()
+        self.source = source
+        self.targets: dict[str, TargetSettings] = dict(self.project.targets)
+        self.fail_on: list[str] = list(self.project.fail_on)
+        base = source.parent if source is not None else Path.cwd()
+        self.baseline: Path | None = base / self.project.baseline if self.project.baseline else None
+        self.contracts: Path | None = base / self.project.contracts if self.project.contracts else None
+
+    def target(self, vendor: str) -> TargetSettings:
+        """The vendor's configured target, else the live defaults."""
+        return self.targets.get(vendor, LIVE_DEFAULTS)
 
 
 def contracts_setting(root: Path | None = None) -> tuple[Path | None, str]:
@@ -60,8 +182,10 @@ def contracts_setting(root: Path | None = None) -> tuple[Path | None, str]:
 
 def load_config(root: Path | None = None) -> Settings:
     """Read apiconform.toml, else pyproject.toml's [tool.apiconform]; absent files give defaults."""
+    import tomllib
+
     root = root or Path.cwd()
-    for path, section in ((root / "apiconform.toml", ()), (root / "pyproject.toml", ("tool", "apiconform"))):
+    for path, section in ((root / "apiconform.toml", ()), (root / "pyproject.toml", _PYPROJECT_TABLE)):
         if not path.is_file():
             continue
         try:
@@ -94,49 +218,98 @@ def _misspelt(path: Path, data: Any, section: tuple[str, ...]) -> None:
                           f"in apiconform.toml write [targets.VENDOR] at the top level")
 
 
-def _parse(path: Path, data: dict[str, Any], prefix: str) -> Settings:
-    where = f"{path}: {prefix + '.' if prefix else ''}"
+def _parse(path: Path, data: Any, prefix: str) -> Settings:
+    """The validated settings of one file's table (`prefix`: where the table sits, e.g. `tool.apiconform`)."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{where.rstrip(': .')}: expected a table")
-    settings = Settings(source=path)
-    unknown_top = set(data) - _TOP_KEYS
-    if unknown_top:
-        raise ConfigError(f"{where}unknown key(s) {', '.join(sorted(unknown_top))} (known: {', '.join(sorted(_TOP_KEYS))}; "
-                          f"targets go in [{prefix + '.' if prefix else ''}targets.VENDOR])")
-    targets = data.get("targets", {})
-    if not isinstance(targets, dict):
-        raise ConfigError(f"{where}targets: expected a table of vendors")
-    for vendor, spec in targets.items():
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{where}targets.{vendor}: expected a table")
-        unknown = set(spec) - _TARGET_KEYS
-        if unknown:
-            raise ConfigError(f"{where}targets.{vendor}: unknown key(s) {', '.join(sorted(unknown))} "
-                              f"(known: {', '.join(sorted(_TARGET_KEYS))})")
-        creds = spec.get("credentials", {})
-        if not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
-            raise ConfigError(f"{where}targets.{vendor}.credentials: expected field = \"ENV_VAR_NAME\" pairs")
-        from apiconform._settings import check_target_spec
+        raise ConfigError(f"{path}: {prefix or 'the file'}: expected a table")
+    try:
+        project = ProjectSettings.model_validate(data)
+    except ValidationError as exc:
+        def key(loc: tuple[Any, ...]) -> str:
+            return f"{path}: " + ".".join(str(part) for part in ((prefix,) if prefix else ()) + loc)
 
-        check_target_spec(spec, f"{where}targets.{vendor}")
-        fixed = spec.get("path_params", {})
-        if not isinstance(fixed, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in fixed.values()):
-            raise ConfigError(f"{where}targets.{vendor}.path_params: expected name = \"value\" pairs")
-        if "probe" in spec and not isinstance(spec["probe"], str):
-            raise ConfigError(f"{where}targets.{vendor}.probe: expected an operationId")
-        if "base_url" in spec and not str(spec["base_url"]).startswith(("http://", "https://")):
-            raise ConfigError(f"{where}targets.{vendor}.base_url: expected an http(s) URL, got {spec['base_url']!r}")
-        settings.targets[vendor] = spec
-    fail_on = data.get("fail_on", [])
-    if not isinstance(fail_on, list):
-        raise ConfigError(f"{where}fail_on: expected a list of categories")
-    settings.fail_on = [str(c) for c in fail_on]
-    settings.baseline = data.get("baseline")
-    if "contracts" in data:
-        if not isinstance(data["contracts"], str) or not data["contracts"]:
-            raise ConfigError(f"{where}contracts: expected the path of a contracts folder")
-        settings.contracts = path.parent / data["contracts"]
-    return settings
+        raise _one_line(exc, key, prefix) from None
+    return Settings(project, path)
+
+
+def _one_line(exc: ValidationError, name: Any, prefix: str = "") -> ConfigError:
+    """pydantic's errors as ONE line naming the file and the key (or the option): the first error, a
+    misspelt key before anything else (it usually explains the rest). `name(loc)` spells a key's place."""
+    errors = exc.errors()
+    in_project = exc.title == ProjectSettings.__name__
+    extra = [e for e in errors if e["type"] == "extra_forbidden"]
+    if extra:
+        parent = tuple(extra[0]["loc"][:-1])
+        unknown = sorted(str(e["loc"][-1]) for e in extra if tuple(e["loc"][:-1]) == parent)
+        model: type[BaseModel] = ProjectSettings if in_project and not parent else TargetSettings
+        hint = f"; targets go in [{prefix + '.' if prefix else ''}targets.VENDOR]" if model is ProjectSettings else ""
+        where = name(parent) if parent else name(()).rstrip(": ")
+        return ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} "
+                           f"(known: {', '.join(sorted(model.model_fields))}{hint})")
+    error = errors[0]
+    loc = tuple(error["loc"])
+    if not in_project:  # a TargetSettings checked alone: the command line's overrides
+        key, field = loc[:1], TargetSettings.model_fields.get(str(loc[0]))
+    elif loc[0] == "targets" and len(loc) == 2:
+        return ConfigError(f"{name(loc)}: expected a table")
+    elif loc[0] == "targets" and len(loc) > 2:  # the key a user wrote, not the index inside its list or table
+        key, field = loc[:3], TargetSettings.model_fields.get(str(loc[2]))
+    else:
+        key, field = loc[:1], ProjectSettings.model_fields.get(str(loc[0]))
+    return ConfigError(f"{name(key)}: {_message(error, field)}")
+
+
+def _message(error: Any, field: Any) -> str:
+    """pydantic's error, in the words the user needs: what was expected, what was given, the range."""
+    kind, value = error["type"], error.get("input")
+    extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
+    unit = str(extra.get("unit", ""))
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None) if field is not None else None
+        high = next((m.le for m in field.metadata if hasattr(m, "le")), None) if field is not None else None
+        if low is not None and high is not None:
+            return f"{value!r} is out of range ({low:g} to {high:g} {unit})".rstrip()
+    if kind == "finite_number":
+        return f"expected a finite number, got {value!r}"
+    if kind.startswith("int_"):
+        return f"expected a whole number{' of ' + unit if unit else ''}, got {value!r}"
+    if kind.startswith("float_"):
+        return f"expected a number, got {value!r}"
+    if kind.startswith("bool_"):
+        return f"expected true or false (a boolean, not {type(value).__name__}), got {value!r}"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if "expected" in extra:
+        return f"expected {extra['expected']}, got {value!r}" if kind != "dict_type" else f"expected {extra['expected']}"
+    return str(error["msg"])
+
+
+def check_overrides(max_requests: Any = None, rate: Any = None) -> None:
+    """The command-line overrides (`--max-requests`, `--rate`), with the same rules as the configuration."""
+    LIVE_DEFAULTS.overridden(max_requests, rate)
+
+
+def check_url(url: str, where: str | None) -> str:
+    """A well-formed absolute http(s) URL with a host, else one ConfigError line (never printing
+    credentials); `where` None: the message alone, as a ValueError (inside the model's validation)."""
+    import httpx
+
+    from apiconform.redact import Redactor
+
+    shown = Redactor(()).url(url) if "://" in url else url
+    problem = None
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        problem = f"malformed URL {shown!r}: {exc}"
+    else:
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            problem = f"expected an http(s) URL with a host, got {shown!r}"
+    if problem is None:
+        return url
+    if where is None:
+        raise ValueError(problem)
+    raise ConfigError(f"{where}: {problem}")
 
 
 def target_from_config(
@@ -149,39 +322,26 @@ def target_from_config(
 ) -> Any:
     """A live target from configuration and command-line overrides (CLI wins)."""
     from apiconform.contracts import load_contract
-    from apiconform.engine._targets import Safety, http_target
+    from apiconform.engine._targets import http_target
 
-    spec = settings.targets.get(vendor, {})
-    url = base_url or spec.get("base_url") or load_contract(vendor).server_url  # the documented production URL
+    spec = settings.target(vendor)
+    url = base_url or spec.base_url or load_contract(vendor).server_url  # the documented production URL
     if not url:
         raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
-    from apiconform._settings import check_cli
-
-    check_cli(max_requests, rate)  # also when pytest is run directly with --rate / --max-requests
-    writes = allow_writes or spec.get("allow_writes", False) is True
-    safety = Safety(
-        read_only=not writes,
-        allowed_writes=frozenset(spec.get("allowed_writes", [])),
-        max_requests=int(max_requests or spec.get("max_requests", 200)),
-        rate=float(rate or spec.get("rate", 5.0)),
-        connect_timeout=float(spec.get("connect_timeout", 5.0)),
-        read_timeout=float(spec.get("read_timeout", 20.0)),
-        max_retry_after=float(spec.get("max_retry_after", 5.0)),
-        max_body_bytes=int(float(spec.get("max_body_mb", 10)) * 1024 * 1024),
-        request_deadline=float(spec["request_deadline"]) if "request_deadline" in spec else None,
-    )
+    # the overrides are checked here too: pytest run directly with --rate / --max-requests
+    safety = spec.overridden(max_requests, rate).safety(allow_writes)
     contract = load_contract(vendor)
-    credential_env = dict(spec.get("credentials", {}))
+    credential_env = dict(spec.credentials)
     for field_name in _credential_fields(contract):  # unnamed fields: the documented default variable
         credential_env.setdefault(field_name, default_env_name(vendor, field_name))
     target = http_target(vendor, url, credential_env=credential_env, safety=safety)
-    target.extra_secret_names = tuple(spec.get("redact", []))
-    target.path_params = {str(k): str(v) for k, v in dict(spec.get("path_params", {})).items()}
-    if spec.get("probe"):
+    target.extra_secret_names = tuple(spec.redact)
+    target.path_params = {str(k): str(v) for k, v in spec.path_params.items()}
+    if spec.probe:
         try:
-            probe = contract.operation(str(spec["probe"]))
+            probe = contract.operation(spec.probe)
         except ApiconformError:
-            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: no operation {spec['probe']!r} in the contract") from None
+            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: no operation {spec.probe!r} in the contract") from None
         if not probe.is_safe:
             raise ConfigError(f"{settings.source}: targets.{vendor}.probe: {probe.label} is {probe.method.upper()}; "
                               f"the probe must be a safe (GET) operation")
@@ -190,8 +350,6 @@ def target_from_config(
 
 
 def _credential_fields(contract: Any) -> tuple[str, ...]:
-    from apiconform.auth import CREDENTIAL_FIELDS, flow_of, select_scheme
+    from apiconform.auth import credential_fields
 
-    picked = select_scheme(contract)
-    flow = flow_of(picked[1]) if picked else None
-    return CREDENTIAL_FIELDS.get(flow or "", ())
+    return credential_fields(contract)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from apiconform.config import LIVE_DEFAULTS
 from apiconform.errors import UsageError
 
 
@@ -15,8 +16,8 @@ from apiconform.errors import UsageError
 @click.option("--target", "url", required=True, help="base URL of the live target")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports/cassette.har"), show_default=True)
 @click.option("--allow-writes", is_flag=True, help="also run creates/updates/actions/deletes (lifecycles)")
-@click.option("--max-requests", type=int, default=200, show_default=True)
-@click.option("--rate", type=float, default=5.0, show_default=True, help="requests per second")
+@click.option("--max-requests", type=int, default=LIVE_DEFAULTS.max_requests, show_default=True)
+@click.option("--rate", type=float, default=LIVE_DEFAULTS.rate, show_default=True, help="requests per second")
 @click.option("--probe", "probes", multiple=True, type=click.Choice(["anonymous", "other-identity", "wrong-credentials", "none"]),
               help="auth probes per safe operation (repeatable; default: anonymous, other-identity)")
 def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_requests: int, rate: float,
@@ -25,6 +26,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
 
     Credentials come from APICONFORM_<VENDOR>_<FIELD> environment variables (e.g. APICONFORM_TESLA_CE_ROLE_ID)."""
     from apiconform.auth import credential_fields
+    from apiconform.config import check_overrides, default_env_name
     from apiconform.contracts import list_vendors
     from apiconform.engine._session import Session
     from apiconform.engine._targets import Safety, http_target
@@ -32,11 +34,11 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
+    check_overrides(max_requests, rate)  # a live vendor's budget and pacing: the configuration's rules
     from apiconform.contracts import load_contract
 
     fields = credential_fields(load_contract(vendor))
-    prefix = "APICONFORM_" + vendor.upper().replace("-", "_") + "_"
-    env = {f: prefix + f.upper() for f in fields if os.environ.get(prefix + f.upper())}
+    env = {f: default_env_name(vendor, f) for f in fields if os.environ.get(default_env_name(vendor, f))}
     from apiconform.mock.fidelity import auth_operations
 
     safety = Safety(read_only=not allow_writes, allowed_writes=auth_operations(load_contract(vendor)),

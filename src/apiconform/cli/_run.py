@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from apiconform.cli._contracts_opt import contracts_option
+from apiconform.config import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform.findings import Category, categories_help
 from apiconform.gate._run import SUITE_FILES, RunOptions, execute
 
@@ -21,23 +22,27 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.argument("vendors", nargs=-1)
 @contracts_option
 @click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITE_FILES)})")
-@click.option("--max-examples", type=click.IntRange(min=1), default=None, help="generated cases per operation (default 10)")
+@click.option("--max-examples", type=click.IntRange(min=1), default=None, help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
 @click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="parallel pytest-xdist workers")
+@click.option("--workers", type=click.IntRange(min=1), default=RUN_DEFAULTS.workers, show_default=True,
+              help="parallel worker processes")
 @click.option("--target", "targets", multiple=True, metavar="VENDOR[=URL]",
               help="run VENDOR against a live URL, or its configured base_url (repeatable)")
 @click.option("--live", is_flag=True, help="run every vendor with a configured target against it")
 @click.option("--drift", "drifts", multiple=True, metavar="[VENDOR:]NAME", help="switch on a mock drift (repeatable)")
 @click.option("--fault", "faults", multiple=True, metavar="[VENDOR:]NAME[:ARG]", help="switch on a mock fault (repeatable)")
-@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]", help="only these categories fail the gate: " + categories_help())
+@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]",
+              help="only these categories fail the gate (default: the `fail_on` config key, else all): " + categories_help())
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="waiver file (default: apiconform-baseline.yaml if present)")
+              help="waiver file (default: the `baseline` config key, else apiconform-baseline.yaml if present)")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--shard", default=None, metavar="I/N", help="run shard I of N (merge with `apiconform report --merge`)")
 @click.option("--operation", "operations", multiple=True, help="only these operationIds (repeatable)")
 @click.option("--allow-writes", is_flag=True, help="let live targets run state-changing operations")
-@click.option("--max-requests", type=click.IntRange(min=1), default=None, help="request budget per live target")
-@click.option("--rate", type=float, default=None, help="requests per second per live target")
+@click.option("--max-requests", type=click.IntRange(min=1), default=None,
+              help=f"request budget per live target (default: its config, else {LIVE_DEFAULTS.max_requests})")
+@click.option("--rate", type=float, default=None,
+              help=f"requests per second per live target (default: its config, else {LIVE_DEFAULTS.rate:g})")
 @click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
 @click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
 @click.option("--no-cache", "no_cache", is_flag=True, help="generate every case afresh (no on-disk case cache)")
@@ -52,6 +57,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
     """
+    from apiconform.config import load_config
     from apiconform.errors import UsageError
 
     if no_cache:  # inherited by worker processes
@@ -62,12 +68,15 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         if not vendor or (sep and not url.startswith(("http://", "https://"))):
             raise UsageError(f"--target expects VENDOR or VENDOR=https://..., got {item!r}")
         target_map[vendor] = url if sep else None
+    settings = load_config(Path.cwd())  # the gate's keys: the command line wins over each
+    if baseline is None:
+        baseline = settings.baseline
     if baseline is None and Path("apiconform-baseline.yaml").is_file():
         baseline = Path("apiconform-baseline.yaml")
     show_progress = sys.stderr.isatty() if progress is None else progress
     options = RunOptions(
         vendors=list(vendors), suites=_csv(suites) or list(SUITE_FILES), max_examples=max_examples, seed=seed,
-        workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on),
+        workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on) or settings.fail_on,
         baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
         argv=sys.argv[1:], events_file=events_file,

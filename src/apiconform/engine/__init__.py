@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from apiconform.config import RUN_DEFAULTS
 from apiconform.contracts import Operation, list_vendors, load_contract
 from apiconform.findings import CaseResult
-
-DEFAULT_MAX_EXAMPLES = 10
-DEFAULT_SEED = 20261123
 
 Subject = Literal["operation", "resource"]
 
@@ -127,9 +125,14 @@ class Outcome:
     sample: dict[str, Any] | None = None
 
 
-def examples_for(test: str, max_examples: int) -> int:
+def suite_examples(suite: str, max_examples: int) -> int:
     """The negative suite uses half (its cases are costlier to generate; each invalidity needs few)."""
-    return max(3, max_examples // 2) if _BY_NAME[test].suite == "negative" else max_examples
+    return max(3, max_examples // 2) if suite == "negative" else max_examples
+
+
+def examples_for(test: str, max_examples: int) -> int:
+    """Generated cases per operation for one suite test."""
+    return suite_examples(_BY_NAME[test].suite, max_examples)
 
 
 def execute_item(item: WorkItem, session: Any, discovery: Any, run_seed: int, max_examples: int) -> Outcome:
@@ -187,7 +190,7 @@ class EngineOptions:
     shard: str | None = None
     max_examples: int | None = None
     seed: int | None = None
-    workers: int = 1
+    workers: int = RUN_DEFAULTS.workers
     targets: dict[str, str | None] = field(default_factory=dict)  # VENDOR -> URL (None: its configured base_url)
     live: bool = False  # every configured target too (a plain run never uses configuration silently)
     drifts: list[str] = field(default_factory=list)
@@ -200,11 +203,11 @@ class EngineOptions:
 
     @property
     def run_seed(self) -> int:
-        return DEFAULT_SEED if self.seed is None else int(self.seed)
+        return RUN_DEFAULTS.seed if self.seed is None else int(self.seed)
 
     @property
     def examples(self) -> int:
-        return DEFAULT_MAX_EXAMPLES if self.max_examples is None else int(self.max_examples)
+        return RUN_DEFAULTS.max_examples if self.max_examples is None else int(self.max_examples)
 
 
 def per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
@@ -423,10 +426,10 @@ def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[Cas
     record.seed = options.run_seed
     scrub = Redactor(())
     record.argv = [scrub_arg(scrub, str(a)) for a in options.argv]
-    configured = load_config(options.config_dir).targets
-    live = set(options.targets) | (set(configured) if options.live else set())
+    settings = load_config(options.config_dir)
+    live = set(options.targets) | (set(settings.targets) if options.live else set())
     record.targets = {
-        v: scrub.url(options.targets.get(v) or configured.get(v, {}).get("base_url") or load_contract(v).server_url or "")
+        v: scrub.url(options.targets.get(v) or settings.target(v).base_url or load_contract(v).server_url or "")
         if v in live else "mock" for v in vendors
     }
     for case in cases:
@@ -442,8 +445,6 @@ def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[Cas
 
 
 __all__ = [
-    "DEFAULT_MAX_EXAMPLES",
-    "DEFAULT_SEED",
     "SUITES",
     "TESTS",
     "CaseFinished",

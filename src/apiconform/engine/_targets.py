@@ -15,6 +15,7 @@ from typing import Any, Literal
 import httpx
 
 from apiconform.auth import auth_for, owned_parameters, secret_values
+from apiconform.config import LIVE_DEFAULTS
 from apiconform.contracts import Contract, load_contract
 from apiconform.engine._transports import SyncASGITransport
 from apiconform.errors import ConfigError
@@ -27,18 +28,19 @@ TargetKind = Literal["mock", "http"]
 
 @dataclass(frozen=True)
 class Safety:
-    """Limits that keep a live vendor unharmed. Mocks get generous defaults; live targets strict ones."""
+    """Limits that keep a live vendor unharmed. Mocks get generous defaults (no budget, no pacing, writes
+    allowed); live targets strict ones. Every default is `apiconform.config.TargetSettings`'."""
 
     read_only: bool = False  # only safe methods (GET/HEAD/OPTIONS) run
     allowed_writes: frozenset[str] = frozenset()  # operations allowed to write even when read_only
     max_requests: int | None = None  # budget per target per run
     rate: float | None = None  # requests per second, client side
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    connect_timeout: float = LIVE_DEFAULTS.connect_timeout
+    read_timeout: float = LIVE_DEFAULTS.read_timeout
     max_retries: int = 2  # for idempotent requests and transport errors
-    max_retry_after: float = 5.0  # longest Retry-After we wait for (seconds)
-    max_body_bytes: int = 10 * 1024 * 1024
-    request_deadline: float | None = None  # connect + headers + body, overall (default: connect + read timeout)
+    max_retry_after: float = LIVE_DEFAULTS.max_retry_after  # longest Retry-After we wait for (seconds)
+    max_body_bytes: int = int(LIVE_DEFAULTS.max_body_mb * 1024 * 1024)
+    request_deadline: float | None = LIVE_DEFAULTS.request_deadline  # overall (None: connect + read timeout)
 
     @property
     def deadline(self) -> float:
@@ -47,7 +49,8 @@ class Safety:
 
     @classmethod
     def for_live(cls) -> Safety:
-        return cls(read_only=True, max_requests=200, rate=5.0)
+        result: Safety = LIVE_DEFAULTS.safety()
+        return result
 
     def allows(self, operation: str, method: str) -> bool:
         return not self.read_only or method.lower() in ("get", "head", "options") or operation in self.allowed_writes

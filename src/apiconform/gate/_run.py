@@ -18,9 +18,10 @@ from typing import Any
 
 import httpx
 
+from apiconform.config import RUN_DEFAULTS
 from apiconform.contracts import check_contract, list_vendors, load_contract
 from apiconform.engine import SUITES
-from apiconform.errors import EXIT_USAGE, ApiconformError, ContractError, TargetUnavailable, UsageError
+from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
 
 SUITE_FILES = SUITES  # the suites' names (kept under its old name for callers)
@@ -32,7 +33,7 @@ class RunOptions:
     suites: list[str] = field(default_factory=lambda: list(SUITE_FILES))
     max_examples: int | None = None
     seed: int | None = None
-    workers: int = 1
+    workers: int = RUN_DEFAULTS.workers
     targets: dict[str, str | None] = field(default_factory=dict)  # vendor -> URL (None: its configured base_url)
     live: bool = False  # every configured target (a plain run never uses configuration silently)
     drifts: list[str] = field(default_factory=list)
@@ -63,15 +64,14 @@ class RunOutcome:
 
 def validate_options(options: RunOptions) -> list[str]:
     """Check every input before any request: unknown names, bad contracts, bad categories. Returns vendors."""
-    from apiconform._settings import check_cli
-    from apiconform.config import load_config
+    from apiconform.config import check_overrides, check_url, load_config
     from apiconform.mock.drifts import resolve_drifts
     from apiconform.mock.faults import wrap_faults
 
-    check_cli(options.max_requests, options.rate)
+    check_overrides(options.max_requests, options.rate)
     known = list_vendors()
     vendors = options.vendors or known
-    settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad base_url: exit 2 before anything runs
+    settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad values or base_url: exit 2 before anything runs
     for vendor in settings.targets:
         if vendor not in known:
             raise UsageError(f"{settings.source}: targets.{vendor}: unknown vendor (known vendors: {', '.join(known)})")
@@ -90,14 +90,9 @@ def validate_options(options: RunOptions) -> list[str]:
     if options.live and not settings.targets:
         raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
                          "or [targets.VENDOR] to apiconform.toml)")
-    from apiconform._settings import check_url
-
     for vendor, url in options.targets.items():
-        if url is not None:  # `--target VENDOR`: its configured base_url, checked below
+        if url is not None:  # `--target VENDOR`: its configured base_url (checked when the config was read)
             check_url(url, f"--target {vendor}")
-    for vendor, spec in settings.targets.items():
-        if "base_url" in spec:
-            check_url(str(spec["base_url"]), f"{settings.source}: targets.{vendor}.base_url")
     resolve_drifts(_strip_vendor(options.drifts, known))
     async def _nothing(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return None
@@ -184,10 +179,11 @@ def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
 
 
 def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
-              allow_writes: bool = False) -> str | None:
+              allow_writes: bool = False, max_requests: int | None = None, rate: float | None = None) -> str | None:
     """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
 
-    Every request goes through the target's Session: inside the run's budget and rate, with the body size
+    Every request goes through the target's Session: inside the run's budget and rate (the command line's
+    `max_requests` / `rate` when given, as for every later request), with the body size
     cap, bounded decompression and the request deadline of every other request.
     The probe is the target's configured `probe`, else a safe operation among those that will run whose
     path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
@@ -197,7 +193,8 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     from apiconform.config import load_config, target_from_config
     from apiconform.engine._session import BudgetExhausted, FailureKind, Session
 
-    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes)
+    target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes,
+                                max_requests=max_requests, rate=rate)
     shown = target.redactor().url(target.base_url)
     session = Session(target)
     try:
@@ -301,7 +298,6 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
 def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
     `progress` is called with every engine event."""
-    from apiconform._settings import check_reports_dir
     from apiconform.config import load_config
     from apiconform.engine._ledger import ENV
     from apiconform.gate._verdict import load_baseline
@@ -321,7 +317,8 @@ def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
     with _shared_ledger(ENV):
         for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
             if vendor in options.targets or (options.live and vendor in configured):
-                note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes)
+                note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes,
+                                 options.max_requests, options.rate)
                 if note:
                     notes.append(note)
         return _execute(options, vendors, baseline, progress, notes)
@@ -351,6 +348,18 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+def check_reports_dir(path: Path) -> None:
+    """The reports directory exists (or can be created) and is writable - checked before any request."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".apiconform-write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--reports-dir {path}: not writable ({exc.strerror or exc})") from None
 
 
 def keep_allure_history(reports_dir: Path) -> None:
@@ -519,11 +528,9 @@ def item_reproduce_command(options: RunOptions, item: Any) -> str:
     """The `apiconform run` line that reproduces one work item exactly (its vendor, suite and operation)."""
     from dataclasses import replace
 
-    from apiconform.engine import DEFAULT_SEED
-
     one = replace(options, suites=[item.suite], targets={v: u for v, u in options.targets.items() if v == item.vendor},
                   operations=options.operations if item.test == "test_lifecycle" else [item.subject])
-    return reproduce_command(one, [item.vendor], options.seed if options.seed is not None else DEFAULT_SEED)
+    return reproduce_command(one, [item.vendor], options.seed if options.seed is not None else RUN_DEFAULTS.seed)
 
 
 def pytest_command(options: RunOptions, item: Any) -> str:
@@ -531,12 +538,11 @@ def pytest_command(options: RunOptions, item: Any) -> str:
     import shlex
 
     from apiconform.contracts._loader import team_contracts_args
-    from apiconform.engine import DEFAULT_SEED
 
     # the checkout's suites/ folder, else the installed package's
     where = ["suites"] if Path("suites").is_dir() else ["--pyargs", "apiconform.suites"]
     parts = ["pytest", *where, *team_contracts_args(), f"--vendor={item.vendor}",
-             f"--seed={options.seed if options.seed is not None else DEFAULT_SEED}"]
+             f"--seed={options.seed if options.seed is not None else RUN_DEFAULTS.seed}"]
     parts += _target_switches(options, {v: u for v, u in options.targets.items() if v == item.vendor})
     parts += _budget_switches(options)
     return shlex.join([*parts, "-k", item.key])

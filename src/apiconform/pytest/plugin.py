@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
+from apiconform.config import RUN_DEFAULTS
 from apiconform.contracts import list_vendors
 from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
 
 _CASE_KEY = "apiconform_case"
 _OBS_KEY = "apiconform_obs"
-DEFAULT_MAX_EXAMPLES = 10
-DEFAULT_SEED = 20261123
 
 SUITE_CATEGORIES: dict[str, tuple[Category, ...]] = {
     "examples": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD,
@@ -45,7 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run VENDOR against URL (or its configured base_url) instead of its embedded mock")
     group.addoption("--live", action="store_true", default=False,
                     help="run every vendor with a configured target against it (never implied by the config alone)")
-    group.addoption("--max-examples", type=int, default=None, help=f"generated cases per operation (default {DEFAULT_MAX_EXAMPLES})")
+    group.addoption("--max-examples", type=int, default=None, help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
     group.addoption("--seed", type=int, default=None, help="seed for generation; the same seed gives the same verdicts")
     group.addoption("--drift", action="append", default=[], metavar="[VENDOR:]NAME", help="mock drift(s) to switch on")
     group.addoption("--fault", action="append", default=[], metavar="[VENDOR:]NAME[:ARG]", help="mock fault(s) to switch on")
@@ -173,12 +172,12 @@ def selected_vendors(config: pytest.Config) -> list[str]:
 
 def run_seed(config: pytest.Config) -> int:
     seed = config.getoption("--seed")
-    return DEFAULT_SEED if seed is None else int(seed)
+    return RUN_DEFAULTS.seed if seed is None else int(seed)
 
 
 def max_examples(config: pytest.Config) -> int:
     value = config.getoption("--max-examples")
-    return DEFAULT_MAX_EXAMPLES if value is None else int(value)
+    return RUN_DEFAULTS.max_examples if value is None else int(value)
 
 
 # --- parametrisation -------------------------------------------------------------------------------------
@@ -327,10 +326,9 @@ def seed(request: pytest.FixtureRequest) -> int:
 def examples_per_operation(request: pytest.FixtureRequest) -> int:
     """Generated cases per operation; the negative suite uses half (its cases are costlier to generate
     and each kind of invalidity needs only a few to be shown)."""
-    count = max_examples(request.config)
-    if getattr(request.module, "SUITE", None) == "negative":
-        return max(3, count // 2)
-    return count
+    from apiconform.engine import suite_examples
+
+    return suite_examples(str(getattr(request.module, "SUITE", "")), max_examples(request.config))
 
 
 @pytest.fixture
@@ -452,4 +450,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "DEFAULT_SEED", "SUITE_CATEGORIES", "build_target", "os"]
+__all__ = ["SUITE_CATEGORIES", "build_target", "os"]

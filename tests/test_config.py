@@ -1,0 +1,107 @@
+"""The configuration model: every key reaches what it configures, defaults live in one place, errors are
+one line naming the file and the key, and the environment never configures anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apiconform.config import LIVE_DEFAULTS, RUN_DEFAULTS, TargetSettings, load_config, target_from_config
+from apiconform.errors import ConfigError
+
+EVERY_KEY = """\
+[targets.eduframe]
+base_url = "https://edu.example/api/v1"
+credentials = { token = "CFG_TEST_TOKEN" }
+max_requests = 17
+rate = 2.5
+allow_writes = true
+allowed_writes = ["create_account"]
+connect_timeout = 1.5
+read_timeout = 7
+request_deadline = 9
+max_retry_after = 0.5
+max_body_mb = 2
+redact = ["X-Tenant"]
+probe = "list_accounts"
+path_params = { account_id = 42 }
+"""
+
+
+def test_every_target_key_reaches_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CFG_TEST_TOKEN", "secret-token-value")
+    (tmp_path / "apiconform.toml").write_text(EVERY_KEY, encoding="utf-8")
+    target = target_from_config("eduframe", load_config(tmp_path))
+    safety = target.safety
+    applied = {
+        "base_url": target.base_url == "https://edu.example/api/v1",
+        "credentials": target.credentials == {"token": "secret-token-value"},
+        "max_requests": safety.max_requests == 17,
+        "rate": safety.rate == 2.5,
+        "allow_writes": not safety.read_only,
+        "allowed_writes": safety.allowed_writes == frozenset({"create_account"}),
+        "connect_timeout": safety.connect_timeout == 1.5,
+        "read_timeout": safety.read_timeout == 7.0,
+        "request_deadline": safety.deadline == 9.0,
+        "max_retry_after": safety.max_retry_after == 0.5,
+        "max_body_mb": safety.max_body_bytes == 2 * 1024 * 1024,
+        "redact": target.extra_secret_names == ("X-Tenant",),
+        "probe": target.probe == "list_accounts",
+        "path_params": target.path_params == {"account_id": "42"},
+    }
+    assert set(applied) == set(TargetSettings.model_fields), "a key of the model that this test does not prove applied"
+    assert [key for key, ok in applied.items() if not ok] == []
+    # the command line wins, and is held to the same rules
+    overridden = target_from_config("eduframe", load_config(tmp_path), max_requests=3, rate=1.0)
+    assert overridden.safety.max_requests == 3 and overridden.safety.rate == 1.0
+    assert overridden.safety.connect_timeout == 1.5  # the rest of the configured table is kept
+    with pytest.raises(ConfigError, match=r"^--max-requests: 0 is out of range"):
+        target_from_config("eduframe", load_config(tmp_path), max_requests=0)
+
+
+def test_defaults_are_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    from apiconform.engine import EngineOptions
+    from apiconform.engine._targets import Safety
+    from apiconform.gate._run import RunOptions
+
+    monkeypatch.setenv("APICONFORM_COFE_CMS_API_ID", "id")
+    monkeypatch.setenv("APICONFORM_COFE_CMS_API_KEY", "key")
+    assert Safety.for_live() == LIVE_DEFAULTS.safety() == target_from_config(
+        "cofe-cms", load_config(Path("/nonexistent")), base_url="http://127.0.0.1:9").safety
+    assert Safety().connect_timeout == LIVE_DEFAULTS.connect_timeout and Safety().max_requests is None  # mocks: no budget
+    options = EngineOptions()
+    assert (options.examples, options.run_seed, options.workers) == (RUN_DEFAULTS.max_examples, RUN_DEFAULTS.seed,
+                                                                     RUN_DEFAULTS.workers)
+    assert RunOptions().workers == RUN_DEFAULTS.workers
+
+
+@pytest.mark.parametrize("name, text, line", [
+    ("apiconform.toml", '[targets.eduframe]\nrate = "fast"\n', "apiconform.toml: targets.eduframe.rate: expected a number, got 'fast'"),
+    ("apiconform.toml", "fail_on = [\"enumz\"]\n", "apiconform.toml: fail_on: unknown category 'enumz'"),
+    ("apiconform.toml", "targets = 3\n", "apiconform.toml: targets: expected a table of vendors"),
+    ("apiconform.toml", "baseline = 3\n", "apiconform.toml: baseline: expected the path of a waiver file"),
+    ("apiconform.toml", "fails_on = []\n", "apiconform.toml: unknown key(s) fails_on (known: baseline, contracts, fail_on, targets"),
+    ("pyproject.toml", "[tool.apiconform]\nworkers = 2\n", "pyproject.toml: tool.apiconform: unknown key(s) workers"),
+    ("apiconform.toml", "_cli_parse_args = true\n", "apiconform.toml: unknown key(s) _cli_parse_args"),
+    ("pyproject.toml", "[tool.apiconform.targets.eduframe]\nmax_body_mb = 0\n",
+     "pyproject.toml: tool.apiconform.targets.eduframe.max_body_mb: 0 is out of range (0.0625 to 1024 MiB"),
+    ("pyproject.toml", "[tool.apiconform.targets.eduframe]\nbase_url = \"https://user:hunter2@/x\"\n",
+     "pyproject.toml: tool.apiconform.targets.eduframe.base_url: "),
+])
+def test_each_error_is_one_line_naming_the_file_and_the_key(tmp_path: Path, name: str, text: str, line: str) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(str(tmp_path / line.split(":")[0])), message
+    assert line in message and "hunter2" not in message, message
+
+
+def test_the_environment_never_configures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is the only source: variables named like the keys change nothing."""
+    for name in ("FAIL_ON", "fail_on", "BASELINE", "TARGETS", "CONTRACTS", "APICONFORM_FAIL_ON"):
+        monkeypatch.setenv(name, '["enum"]' if "FAIL" in name.upper() else '{"eduframe": {"rate": 1}}')
+    (tmp_path / "apiconform.toml").write_text("", encoding="utf-8")
+    settings = load_config(tmp_path)
+    assert settings.fail_on == [] and settings.baseline is None and settings.targets == {} and settings.contracts is None

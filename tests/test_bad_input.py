@@ -191,6 +191,7 @@ def test_operation_typo_fails_before_any_contract_is_loaded_or_linted(workdir: P
         run_module.validate_options(run_module.RunOptions(vendors=["eduframe"], operations=["list_accounts"]))
 
 
+@pytest.mark.e2e  # whole pytest runs in subprocesses: `make test-e2e` (CI runs it)
 def test_plain_pytest_live_target_without_credentials_is_one_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("APICONFORM_GOODSTACK")}
     proc = subprocess.run([sys.executable, "-m", "pytest", "suites", "--vendor", "goodstack", "-q", "-p", "no:cacheprovider",

@@ -313,6 +313,7 @@ def _collected(proc: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in proc.stdout.splitlines() if "::" in line]
 
 
+@pytest.mark.e2e  # whole pytest runs in subprocesses: `make test-e2e` (CI runs it)
 def test_pytest_markers_and_keywords_select_checks_and_vendors() -> None:
     base = ["suites", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
     by_marker = _pytest_start(*base, "--vendor", "goodstack", "-m", "enum")
@@ -331,6 +332,7 @@ def test_pytest_markers_and_keywords_select_checks_and_vendors() -> None:
     assert all("[eduframe-" in line for line in eduframe), [x for x in eduframe if "[eduframe-" not in x][:5]
 
 
+@pytest.mark.e2e  # whole pytest runs in subprocesses: `make test-e2e` (CI runs it)
 def test_pytest_xdist_gives_the_serial_verdicts(work: Path, faithful: tuple[Result, Path]) -> None:
     out = work / "xdist"
     proc = _pytest("suites", "-n", "2", "-p", "xdist", "--vendor", "tesla-ce", "--max-examples", "3", "-q",

@@ -44,6 +44,7 @@ def test_events_stream_every_item_then_the_record() -> None:
     assert [e.done for e in finished] == list(range(1, len(finished) + 1))
 
 
+@pytest.mark.e2e  # whole pytest runs in subprocesses: `make test-e2e` (CI runs it)
 def test_one_worker_two_workers_and_pytest_agree(tmp_path: Path) -> None:
     one, two = _engine_verdicts(1), _engine_verdicts(2)
     assert one == two

@@ -204,6 +204,7 @@ def test_reproduce_line_repeats_the_run_exactly(tmp_path: Path, monkeypatch: pyt
                   for c in record(tmp_path)["cases"]) == verdicts
 
 
+@pytest.mark.e2e  # whole pytest runs in subprocesses: `make test-e2e` (CI runs it)
 def test_each_tests_rerun_command_carries_every_option_and_reproduces_it() -> None:
     import subprocess
     import sys

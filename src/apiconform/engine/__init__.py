@@ -310,8 +310,22 @@ def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome
         sessions.close()
 
 
-def _run_chunk(options: EngineOptions, items: list[WorkItem]) -> list[Outcome]:
-    return list(run_items(options, items))
+_OUTCOMES: Any = None  # a worker process's end of the parent's outcome queue (set by the pool's initializer)
+
+
+def _worker_init(outcomes: Any) -> None:
+    global _OUTCOMES
+    _OUTCOMES = outcomes
+
+
+def _run_chunk(options: EngineOptions, items: list[WorkItem]) -> int:
+    """Run one unit in a worker, handing each outcome to the parent as soon as it exists (progress, the first
+    finding and the Allure results stream instead of arriving a unit at a time)."""
+    sent = 0
+    for outcome in run_items(options, items):
+        _OUTCOMES.put(outcome)
+        sent += 1
+    return sent
 
 
 def chunks(items: list[WorkItem], workers: int, live: set[str]) -> list[list[WorkItem]]:
@@ -362,17 +376,30 @@ class Engine:
             yield from run_items(self.options, self.items)
             return
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        import queue
+        from concurrent.futures import ProcessPoolExecutor
 
         sessions = Sessions(self.options)
         live = {v for v in self.vendors if sessions.is_live(v)}
         units = chunks(self.items, workers, live)
         # fork: workers inherit the loaded contracts and compiled validators instead of loading them again
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=context) as pool:
+        outcomes = context.Queue()
+        expected = sum(len(unit) for unit in units)  # run_items yields one outcome per item, crashed or not
+        with ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=context,
+                                 initializer=_worker_init, initargs=(outcomes,)) as pool:
             futures = [pool.submit(_run_chunk, self.options, unit) for unit in units]
-            for future in as_completed(futures):
-                yield from future.result()
+            received = 0
+            while received < expected:
+                try:
+                    outcome = outcomes.get(timeout=0.2)
+                except queue.Empty:
+                    failed = next((f.exception() for f in futures if f.done() and f.exception() is not None), None)
+                    if failed is not None:
+                        raise failed  # a worker died or raised: never a silent partial run
+                    continue
+                received += 1
+                yield outcome
 
 
 def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:

@@ -19,14 +19,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import httpx
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
-from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
 from apiconform.auth import flow_of, owned_parameters, select_scheme
 from apiconform.auth._identity import fixed_path_values
@@ -39,6 +35,9 @@ from apiconform.engine._targets import Target
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from apiconform.findings import CaseResult, Category, Finding
 from apiconform.report._run import RunRecord
+
+if TYPE_CHECKING:
+    from hypothesis import settings
 
 SUITES = ("examples", "properties", "stateful", "negative")
 USER_AGENT = "apiconform/0.1"
@@ -423,6 +422,9 @@ class Discovery:
 
 # --- generation helpers ----------------------------------------------------------------------------------
 def _settings(max_examples: int) -> settings:
+    """Hypothesis is imported only when a case is really drawn: a run replayed from the case cache never loads it."""
+    from hypothesis import HealthCheck, Phase, settings
+
     return settings(
         max_examples=max_examples,
         deadline=None,
@@ -449,6 +451,7 @@ def _encoded_query(contract: Contract, op: Operation) -> dict[str, str]:
 
 
 def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str], fixed: bool = False) -> Any:
+    from hypothesis import strategies as st
     from schemathesis import GenerationMode
 
     api_op = st_operation(contract, op)
@@ -480,6 +483,10 @@ def generated_cases(
     cached = _casecache.get(key)
     if cached is not None:
         return cached
+    from hypothesis import given
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
+
     cases: list[WireCase] = []
     try:
         strategy = _strategy(contract, op, mode, known, fixed)
@@ -723,6 +730,9 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
                                  sorted(known.items()))
             cached = _casecache.get(key)
             if cached is None:
+                from hypothesis import given
+                from hypothesis import seed as hypothesis_seed
+
                 if api_op is None:
                     api_op = st_operation(target.contract, op)
                 cases: list[WireCase] = []

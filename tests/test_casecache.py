@@ -83,3 +83,66 @@ def test_verdicts_identical_without_cold_and_warm_cache(tmp_path: Path) -> None:
     assert runs["off"] == runs["cold"] == runs["warm"]
     assert any(findings for *_, findings in runs["off"].values())  # type: ignore[misc]
     assert len(list((cache / "cases").glob("*.json"))) > 10
+
+
+def test_parsed_contract_documents_are_cached_exactly_and_only_when_json_holds_them(tmp_path: Path,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A contract parses once per content (YAML ~0.3 s for Eduframe, its JSON ~3 ms); the replay is the same
+    document; one JSON cannot hold exactly (integer keys) is never cached; a damaged entry is parsed again."""
+    from apiconform.contracts import contract_path
+    from apiconform.contracts._loader import read_document
+
+    monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path / "cache"))
+    source = contract_path("eduframe")
+    first = read_document(source)
+    stored = list((tmp_path / "cache" / "documents").glob("*.json"))
+    assert len(stored) == 1
+    assert read_document(source) == first
+    stored[0].write_text('{"openapi": "3.1.0", "tampered": true}', encoding="utf-8")
+    assert read_document(source)["tampered"] is True  # the replay really comes from the cache ...
+    stored[0].write_text("{damaged", encoding="utf-8")
+    assert read_document(source) == first  # ... and a damaged entry is parsed again
+
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("openapi: 3.1.0\npaths: {}\nx-codes:\n  200: ok\n", encoding="utf-8")
+    assert read_document(odd)["x-codes"] == {200: "ok"}
+    assert len(list((tmp_path / "cache" / "documents").glob("*.json"))) == 1  # the integer key kept it out
+    monkeypatch.setenv("APICONFORM_CACHE", "off")
+    other = tmp_path / "other.yaml"
+    other.write_text("openapi: 3.1.0\npaths: {}\n", encoding="utf-8")
+    read_document(other)
+    assert len(list((tmp_path / "cache" / "documents").glob("*.json"))) == 1
+
+
+def test_a_clean_lint_is_remembered_on_disk_and_a_changed_file_is_linted_again(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from apiconform.contracts import contract_path
+    from apiconform.contracts._loader import use_contracts
+    from apiconform.gate import _run
+
+    team = tmp_path / "team"
+    shutil.copytree(contract_path("goodstack").parent, team / "acme")
+    monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[str] = []
+    real = _run.check_contract
+
+    def counted(vendor: str) -> object:
+        calls.append(vendor)
+        return real(vendor)
+
+    monkeypatch.setattr(_run, "check_contract", counted)
+    use_contracts(team)
+    try:
+        first = _run._checked_on_disk("acme", team / "acme")
+        again = _run._checked_on_disk("acme", team / "acme")
+        assert first.ok and again.ok and calls == ["acme"]  # the second lint came from the cache
+        assert (again.operations, again.examples, again.errata) == (first.operations, first.examples, first.errata)
+        spec = team / "acme" / "openapi.yaml"
+        spec.write_text(spec.read_text(encoding="utf-8").replace("openapi: 3.1.0", "openapi: 9.9.9", 1), encoding="utf-8")
+        broken = _run._checked_on_disk("acme", team / "acme")
+        assert not broken.ok and calls == ["acme", "acme"]
+        assert not _run._checked_on_disk("acme", team / "acme").ok and len(calls) == 3  # problems are never cached
+    finally:
+        use_contracts(None)

@@ -45,7 +45,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
               help=f"requests per second per live target (default: its config, else {LIVE_DEFAULTS.rate:g})")
 @click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
 @click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
-@click.option("--no-cache", "no_cache", is_flag=True, help="generate every case afresh (no on-disk case cache)")
+@click.option("--no-cache", "no_cache", is_flag=True, help="generate every case, parse and lint every contract afresh (no on-disk caches)")
 @click.option("--events", "events_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               envvar="APICONFORM_EVENTS_FILE", help="write the event stream (one JSON line per finished case) to FILE")
 def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,

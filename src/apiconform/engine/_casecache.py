@@ -17,13 +17,12 @@ import base64
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 from typing import Any
+
+from apiconform import _cache
 
 #: bump when the serialised form or the way cases are drawn changes
 CACHE_FORMAT = 2
@@ -118,16 +117,8 @@ def loads(text: str) -> tuple[list[WireCase], str]:
 
 
 # --- the store -----------------------------------------------------------------------------------------------
-def enabled() -> bool:
-    return os.environ.get("APICONFORM_CACHE", "on").lower() not in ("off", "0", "false", "no")
-
-
-def directory() -> Path:
-    configured = os.environ.get("APICONFORM_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "apiconform"
+enabled = _cache.enabled
+directory = _cache.directory
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,29 +143,22 @@ def key(*parts: Any) -> str:
 
 
 def get(cache_key: str) -> tuple[list[WireCase], str] | None:
-    if not enabled():
+    text = _cache.read("cases", cache_key)
+    if text is None:
         return None
-    path = directory() / "cases" / f"{cache_key}.json"
     try:
-        return loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing or damaged: generate again
+        return loads(text)
+    except (ValueError, KeyError, TypeError):
+        return None  # damaged: generate again
 
 
 def put(cache_key: str, cases: list[WireCase], note: str = "") -> None:
     """Store atomically (parallel workers may write the same key); an unwritable cache is not an error."""
-    if not enabled():
-        return
     try:
         text = dumps(cases, note)
-        folder = directory() / "cases"
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, folder / f"{cache_key}.json")
-    except (OSError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return
+    _cache.write("cases", cache_key, text)
 
 
 __all__ = ["WireCase", "contract_digest", "directory", "enabled", "from_case", "generator_version", "get", "key", "put"]

@@ -1,0 +1,50 @@
+"""Where apiconform keeps what it can recompute: generated cases (`engine._casecache`) and parsed contract
+documents (`contracts._loader`).
+
+`APICONFORM_CACHE_DIR` moves it (default `$XDG_CACHE_HOME/apiconform` or `~/.cache/apiconform`);
+`APICONFORM_CACHE=off` switches every cache off (`apiconform run --no-cache`). Entries are plain JSON written
+atomically, never code, and a missing, damaged or unwritable entry only means recomputing it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def enabled() -> bool:
+    return os.environ.get("APICONFORM_CACHE", "on").lower() not in ("off", "0", "false", "no")
+
+
+def directory() -> Path:
+    configured = os.environ.get("APICONFORM_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "apiconform"
+
+
+def read(kind: str, key: str) -> str | None:
+    """The text stored under `kind/key.json`, or None (cache off, missing or unreadable)."""
+    if not enabled():
+        return None
+    try:
+        return (directory() / kind / f"{key}.json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write(kind: str, key: str, text: str) -> None:
+    """Store atomically (parallel workers may write the same key); an unwritable cache is not an error."""
+    if not enabled():
+        return
+    try:
+        folder = directory() / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        return

@@ -440,7 +440,8 @@ def engine_main(spec_json: str) -> None:
     if sent and target.app is not None:
         from apiconform.engine._transports import SyncASGITransport
 
-        transport = SyncASGITransport(target.app)
+        # a fresh mock, the same requests in the same order: the same state changes and answers as in the run
+        transport = SyncASGITransport(mock_target(vendor, seed=SEED).app)
         t1 = time.perf_counter()
         for request in sent:
             transport.handle_request(request).read()

@@ -6,6 +6,11 @@ directly) creates a private directory and names it in APICONFORM_LEDGER_DIR; wor
 Per vendor, one small JSON state file `{sent, next}` is read and written under an exclusive `flock`:
 one request = one locked read-modify-write, so budget and rate hold whatever the number of workers
 (and the preflight's requests count against the same budget).
+
+Pacing promises at most `rate` requests in ANY one-second window, as the vendor counts them: a request waits for
+its slot while holding the lock and the next slot is counted from the moment that wait really ended (a late
+wake-up on a busy machine never lets the following requests bunch up), and slots are 2 % wider than 1/rate so
+that a millisecond of arrival jitter cannot put `rate + 1` requests into one second.
 """
 
 from __future__ import annotations
@@ -17,6 +22,23 @@ import time
 from pathlib import Path
 
 ENV = "APICONFORM_LEDGER_DIR"
+HEADROOM = 1.02  # slot width = HEADROOM / rate
+
+
+def slot_interval(rate: float | None) -> float:
+    """Seconds between two requests at `rate` per second (0: no pacing)."""
+    return HEADROOM / rate if rate else 0.0
+
+
+def wait_for_slot(state: dict[str, float], interval: float) -> float:
+    """Sleep until `state["next"]`, then move it one slot past now; the seconds slept. Call it under a lock."""
+    if not interval:
+        return 0.0
+    delay = max(0.0, state["next"] - time.monotonic())  # monotonic is system-wide on Linux: comparable across processes
+    if delay:
+        time.sleep(delay)
+    state["next"] = time.monotonic() + interval
+    return delay
 
 
 class Exhausted(Exception):
@@ -24,17 +46,18 @@ class Exhausted(Exception):
 
 
 class Ledger:
-    """`take()` one request: raises Exhausted when the budget is spent, else returns seconds to wait."""
+    """`take()` one request: raises Exhausted when the budget is spent, else waits for the request's slot."""
 
     def __init__(self, key: str, budget: int | None, rate: float | None, directory: str | None = None) -> None:
         self.budget = budget
-        self.interval = 1.0 / rate if rate else 0.0
+        self.interval = slot_interval(rate)
         directory = directory if directory is not None else os.environ.get(ENV)
         self.path = Path(directory) / f"{key}.json" if directory else None
         self._lock = threading.Lock()
         self._state = {"sent": 0, "next": 0.0}
 
     def take(self) -> float:
+        """Spend one request of the budget and wait for its slot (under the lock); the seconds waited."""
         with self._lock:
             if self.path is None:
                 return self._step(self._state)
@@ -59,12 +82,7 @@ class Ledger:
         if self.budget is not None and state["sent"] >= self.budget:
             raise Exhausted()
         state["sent"] += 1
-        if not self.interval:
-            return 0.0
-        now = time.monotonic()  # system-wide on Linux: comparable across the run's processes
-        delay = max(0.0, state["next"] - now)
-        state["next"] = max(now, state["next"]) + self.interval
-        return delay
+        return wait_for_slot(state, self.interval)
 
     def sent(self) -> int:
         """Requests taken so far by the whole run (all processes)."""

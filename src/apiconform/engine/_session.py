@@ -215,13 +215,11 @@ class Session:
         budget = self.safety.max_requests
         if self.ledger is not None:
             try:
-                delay = self.ledger.take()
+                self.ledger.take()  # waits for the request's slot
             except Exhausted:
                 raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up") from None
             with self._lock:
                 self.sent += 1
-            if delay > 0:
-                time.sleep(delay)
             return
         with self._lock:
             if budget is not None and self.sent >= budget:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -17,6 +16,7 @@ import httpx
 from apiconform.auth import auth_for, owned_parameters, secret_values
 from apiconform.config import LIVE_DEFAULTS
 from apiconform.contracts import Contract, load_contract
+from apiconform.engine._ledger import slot_interval, wait_for_slot
 from apiconform.engine._transports import SyncASGITransport
 from apiconform.errors import ConfigError
 from apiconform.redact import Redactor
@@ -182,22 +182,17 @@ def url_secrets(url: str) -> list[str]:
 
 
 class RateLimiter:
-    """Client-side pacing: at most `rate` requests per second, shared by a target's clients."""
+    """Client-side pacing of one process's target: at most `rate` requests in any second (see `_ledger`)."""
 
     def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self._next = 0.0
+        self.interval = slot_interval(rate)
+        self._state = {"next": 0.0}
         self._lock = threading.Lock()
 
     def wait(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
+        if self.interval:
+            with self._lock:
+                wait_for_slot(self._state, self.interval)
 
 
 __all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace", "url_secrets"]

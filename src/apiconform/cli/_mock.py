@@ -79,7 +79,7 @@ def _required_query(contract: Any, op: Any) -> dict[str, str]:
 @click.command("mock")
 @contracts_option
 @click.argument("vendor", required=False)
-@click.option("--port", type=int, default=8100, show_default=True, help="port to listen on")
+@click.option("--port", type=int, default=8100, show_default=True, help="port to listen on (0: a free one, printed)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")
 @click.option("--drift", "drifts", multiple=True, metavar="NAME[,NAME]", help="contract drift(s) to inject (repeatable)")
 @click.option("--fault", "faults", multiple=True, metavar="NAME[:ARG]", help="transport fault(s) to inject (repeatable)")
@@ -126,6 +126,7 @@ def mock(
 
     from apiconform.contracts import list_vendors, load_contract
     from apiconform.mock import build_app, load_behaviour, serve
+    from apiconform.mock._server import listen
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
@@ -134,13 +135,18 @@ def mock(
     contract = load_contract(vendor)
     app = build_app(contract, drifts=drifts, faults=faults, seed=seed, rate_limit=rate_limit)
     credentials = load_behaviour(contract).credentials()
+    try:
+        sock = listen(host, port)  # bound before the banner: with --port 0 it names the port really chosen
+    except OSError as exc:
+        raise UsageError(f"--port {port}: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    port = int(sock.getsockname()[1])
     base_url = f"http://{host}:{port}"
     click.echo(f"{contract.title} mock ({vendor}, {len(contract)} operations) on {base_url}")
     if drifts or faults:
         click.echo(f"drifts: {', '.join(drifts) or 'none'}; faults: {', '.join(faults) or 'none'}")
     for line in _credential_lines(contract, credentials, base_url, app.mock.ctx.identity()):
         click.echo(line)
-    serve(app, host=host, port=port)
+    serve(app, sock=sock)
 
 
 __all__ = ["mock"]

@@ -61,9 +61,27 @@ class MockServer:
         self.stop()
 
 
-def serve(app: Any, host: str = "127.0.0.1", port: int = 8100) -> None:
-    """Serve in the foreground until interrupted (the `apiconform mock` command)."""
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
+def listen(host: str = "127.0.0.1", port: int = 8100) -> socket.socket:
+    """A bound, listening socket; port 0 picks a free one (read it from `getsockname()` before serving)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-__all__ = ["MockApp", "MockServer", "mock_app", "serve"]
+def serve(app: Any, host: str = "127.0.0.1", port: int = 8100, sock: socket.socket | None = None) -> None:
+    """Serve in the foreground until interrupted (the `apiconform mock` command); on `sock` if given."""
+    if sock is None:
+        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
+        return
+    config = uvicorn.Config(app, log_level="info", lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+__all__ = ["MockApp", "MockServer", "listen", "mock_app", "serve"]

@@ -60,3 +60,17 @@ def test_init_skeleton_and_refusals(tmp_path: Path) -> None:
     again = _invoke(tmp_path, "newvendor")
     assert again.exit_code == 2 and "already exists" in again.stderr
     assert _invoke(tmp_path, "Bad Name").exit_code == 2
+
+
+def test_init_writes_into_the_configured_team_folder_or_the_one_named(tmp_path: Path) -> None:
+    """`apiconform init` puts the vendor where `apiconform run` will look for it: the `contracts` config key, or
+    `--contracts DIR` / `--dir DIR` as the other commands spell it."""
+    (tmp_path / "apiconform.toml").write_text('contracts = "team-contracts"\n', encoding="utf-8")
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["init", "acme"])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "team-contracts" / "acme" / "openapi.yaml").is_file()
+        assert not (tmp_path / "contracts").exists()
+        result = CliRunner().invoke(main, ["init", "beta", "--contracts", "elsewhere"])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "elsewhere" / "beta" / "openapi.yaml").is_file()

@@ -133,10 +133,14 @@ Response objects stay open (`additionalProperties` not set) unless the docs prom
 @click.argument("vendor")
 @click.option("--from-openapi", "source", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="start from the vendor's published OpenAPI document (YAML or JSON)")
-@click.option("--dir", "root", type=click.Path(file_okay=False, path_type=Path), default=Path("contracts"),
-              show_default=True, help="contracts folder to create VENDOR/ in")
-def init(vendor: str, source: Path | None, root: Path) -> None:
+@click.option("--dir", "--contracts", "root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="contracts folder to create VENDOR/ in (default: the `contracts` config key, else ./contracts)")
+def init(vendor: str, source: Path | None, root: Path | None) -> None:
     """Scaffold contracts/VENDOR/ (openapi.yaml, examples/, SOURCE.md) following contracts/README.md."""
+    if root is None:  # where `apiconform run` will look for the team's vendors
+        from apiconform.config import contracts_setting
+
+        root = contracts_setting(Path.cwd())[0] or Path("contracts")
     if not _VENDOR.match(vendor):
         raise UsageError(f"init: vendor name {vendor!r} must be lowercase letters, digits and '-' (the folder name)")
     folder = root / vendor

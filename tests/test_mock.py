@@ -71,8 +71,8 @@ def request_of(case: Any, contract: Contract, op: Operation) -> dict[str, Any]:
         k: str(v) for k, v in (kwargs.get("headers") or {}).items()
         if k.lower() not in owned and not k.lower().startswith("x-schemathesis")
     }
-    if op.idempotency:
-        headers[str(op.idempotency.get("header", "Idempotency-Key"))] = str(uuid.uuid4())
+    if op.idempotency is not None:
+        headers[op.idempotency.header] = str(uuid.uuid4())
     params = kwargs.get("params")
     if isinstance(params, dict):
         params = {k: v for k, v in params.items() if k.lower() not in owned}

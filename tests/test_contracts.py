@@ -337,35 +337,28 @@ def test_undeclared_members_take_the_defaults_and_unknown_keys_are_kept() -> Non
     assert Idempotency().header == "Idempotency-Key"
 
 
-TESLA_LIST = "/paths/~1api~1v2~1provider~1/get"
-
-
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("        default: 100\n", "        default: lots\n", "/x-apiconform-pagination/default: expected an integer, got 'lots'"),
-    ("        limit_param: limit\n", "        limit_param: [limit]\n",
+@pytest.mark.parametrize(("extension", "expected"), [
+    ("x-apiconform-pagination: {style: offset, default: lots}",
+     "/x-apiconform-pagination/default: expected an integer, got 'lots'"),
+    ("x-apiconform-pagination: {style: offset, limit_param: [limit]}",
      "/x-apiconform-pagination/limit_param: expected a non-empty string, got ['limit']"),
-    ("        envelope: {count: count,", "        envelope: {count: 3,", "/x-apiconform-pagination/envelope/count: expected a non-empty string, got 3"),
-    ("        envelope: {count: count, next: next, previous: previous, results: results}\n", "        envelope: [count]\n",
+    ("x-apiconform-pagination: {style: offset, envelope: {count: 3}}",
+     "/x-apiconform-pagination/envelope/count: expected a non-empty string, got 3"),
+    ("x-apiconform-pagination: {style: offset, envelope: [count]}",
      "/x-apiconform-pagination/envelope: expected a mapping, got ['count']"),
-    ("      x-apiconform-pagination: &pagination\n", "      x-apiconform-pagination: &pagination\n        link_header: 1\n",
+    ("x-apiconform-pagination: {style: page, link_header: 1}",
      "/x-apiconform-pagination/link_header: expected true or false, got 1"),
+    ("x-apiconform-pagination: page", "/x-apiconform-pagination: expected a mapping, got 'page'"),
+    ("x-apiconform-idempotency: {header: 5}", "/x-apiconform-idempotency/header: expected a non-empty string, got 5"),
+    ("x-apiconform-idempotency: true", "/x-apiconform-idempotency: expected a mapping, got True"),
 ])
-def test_wrongly_typed_pagination_is_one_line_naming_file_and_operation(
-    tmp_path: Path, old: str, new: str, expected: str
+def test_wrongly_typed_extension_is_one_line_naming_file_operation_and_key(
+    tmp_path: Path, extension: str, expected: str
 ) -> None:
-    folder = broken_copy(tmp_path, "tesla-ce")
-    edit(folder / "openapi.yaml", old, new)
-    assert_fails(folder, f"{folder / 'openapi.yaml'}: {TESLA_LIST}{expected}")
-
-
-@pytest.mark.parametrize(("new", "expected"), [
-    ("{header: 5}", "/x-apiconform-idempotency/header: expected a non-empty string, got 5"),
-    ("true", "/x-apiconform-idempotency: expected a mapping, got True"),
-])
-def test_wrongly_typed_idempotency_is_one_line_naming_file_and_operation(tmp_path: Path, new: str, expected: str) -> None:
-    folder = broken_copy(tmp_path, "goodstack")
-    edit(folder / "openapi.yaml", "x-apiconform-idempotency: {header: Idempotency-Key}", f"x-apiconform-idempotency: {new}")
-    assert_fails(folder, f"{folder / 'openapi.yaml'}: /paths/~1v1~1eligibility-subscriptions/post{expected}")
+    folder = broken_copy(tmp_path, "ctrlhub")
+    action = "      x-apiconform-action: create\n"
+    edit(folder / "openapi.yaml", action, f"{action}      {extension}\n")
+    assert_fails(folder, f"{folder / 'openapi.yaml'}: {POST}{expected}")
 
 
 def test_unknown_vendor_lists_known_vendors() -> None:

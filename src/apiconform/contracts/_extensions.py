@@ -7,7 +7,7 @@ wrong type is a `ContractError` naming the file, the operation and the key, neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -87,39 +87,27 @@ class _Reader:
     def __init__(self, raw: Mapping[str, Any], where: str) -> None:
         self.raw, self.where = raw, where
 
-    def fail(self, key: str, expected: str, value: Any) -> ContractError:
-        return ContractError(f"{self.where}/{key}: expected {expected}, got {value!r}")
-
-    def text(self, key: str, default: str) -> str:
+    def value(self, key: str, ok: Callable[[Any], bool], expected: str) -> Any:
+        """The key's value (None when absent or null); a value `ok` refuses is one `ContractError` line."""
         value = self.raw.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, "a non-empty string", value)
+        if value is not None and not ok(value):
+            raise ContractError(f"{self.where}/{key}: expected {expected}, got {value!r}")
         return value
 
+    def text(self, key: str, default: str) -> str:
+        value: str | None = self.value(key, lambda v: isinstance(v, str) and bool(v), "a non-empty string")
+        return default if value is None else value
+
     def integer(self, key: str) -> int | None:
-        value = self.raw.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, "an integer", value)
+        value: int | None = self.value(key, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
         return value
 
     def flag(self, key: str, default: bool) -> bool:
-        value = self.raw.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.fail(key, "true or false", value)
-        return value
+        value: bool | None = self.value(key, lambda v: isinstance(v, bool), "true or false")
+        return default if value is None else value
 
     def mapping(self, key: str) -> Mapping[str, Any] | None:
-        value = self.raw.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            raise self.fail(key, "a mapping", value)
+        value: Mapping[str, Any] | None = self.value(key, lambda v: isinstance(v, Mapping), "a mapping")
         return value
 
 

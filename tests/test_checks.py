@@ -22,7 +22,7 @@ from apiconform.engine.checks import (
     header_category,
     run_checks,
 )
-from apiconform.contracts import MediaSpec, load_contract
+from apiconform.contracts import Envelope, MediaSpec, Pagination, load_contract
 from apiconform.engine._session import Exchange, Session, bodiless
 from apiconform.findings import Category, Finding
 from apiconform.engine._targets import Safety, Target
@@ -293,6 +293,19 @@ def test_offset_limit_bound_and_count():
     assert envelope({**ok, "count": 3}, url="https://api.test/api/v2/provider/?offset=1") != []
     assert envelope({**ok, "count": 3}, url="https://api.test/api/v2/provider/?offset=3") == []  # past the end
     assert envelope({**ok, "count": True}) == []  # a bool count is the schema check's business
+
+
+def test_declared_envelope_and_parameter_names_are_the_ones_checked():
+    """The check reads the typed record: a renamed envelope member or limit parameter is what it looks for."""
+    rows = [{"id": i} for i in range(3)]
+    body = {"total": 3, "next": None, "previous": None, "data": rows}
+    op, ex = exchange(TESLA, "list_providers", body=body, url="https://api.test/api/v2/provider/?size=2")
+    renamed = replace(op, pagination=Pagination(style="offset", limit_param="size",
+                                                envelope=Envelope(count="total", results="data")))
+    findings, _, _ = run_checks(CheckContext(TESLA, renamed, ex), ["pagination_conformance"])
+    assert [(f.expected, f.actual) for f in findings] == [(2, 3)]
+    findings, _, _ = run_checks(CheckContext(TESLA, op, ex), ["pagination_conformance"])  # the declared defaults
+    assert sorted(f.pointer for f in findings) == ["/count", "/results"]
 
 
 def test_pagination_applies_only_to_successful_lists():

@@ -22,7 +22,16 @@ import yaml
 from click.testing import CliRunner, Result
 
 from apiconform.cli import main
-from apiconform.contracts import CheckResult, check_contract, list_vendors, load_contract
+from apiconform.contracts import (
+    CheckResult,
+    Envelope,
+    Idempotency,
+    Pagination,
+    check_contract,
+    list_vendors,
+    load_contract,
+)
+from apiconform.contracts._extensions import idempotency_of, pagination_of
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACTS = REPO / "contracts"
@@ -289,6 +298,67 @@ def test_unknown_x_apiconform_action(tmp_path: Path) -> None:
     folder = broken_copy(tmp_path, "ctrlhub")
     edit(folder / "openapi.yaml", "      x-apiconform-action: create\n", "      x-apiconform-action: make\n")
     assert_fails(folder, f"{POST}/x-apiconform-action: 'make' is not one of list, create")
+
+
+# --- typed x-apiconform-pagination / x-apiconform-idempotency ----------------------------------
+
+
+def test_pagination_and_idempotency_are_read_once_into_typed_records() -> None:
+    eduframe = load_contract("eduframe").operations["list_accounts"]
+    assert eduframe.pagination == Pagination(style="page", default=25, max=100, link_header=True)
+    assert eduframe.pagination.envelope is None and eduframe.envelope_names == Envelope()
+    tesla = load_contract("tesla-ce").operations["list_providers"]
+    assert tesla.pagination == Pagination(style="offset", default=100, envelope=Envelope())
+    assert dict(tesla.pagination.raw)["envelope"] == {"count": "count", "next": "next", "previous": "previous",
+                                                      "results": "results"}
+    goodstack = load_contract("goodstack").operations["create_eligibility_subscription"]
+    assert goodstack.idempotency == Idempotency(header="Idempotency-Key") and goodstack.pagination is None
+    assert eduframe.idempotency is None
+
+
+def test_undeclared_members_take_the_defaults_and_unknown_keys_are_kept() -> None:
+    def page(raw: object) -> Pagination | None:
+        return pagination_of({"x-apiconform-pagination": raw}, "f.yaml: /paths/~1x/get")
+
+    offset = page({"style": "offset", "limit_param": "size", "envelope": {"results": "data"}})
+    assert offset is not None and offset.page_size == 100 and offset.offset_param == "offset"
+    assert offset.limit_param == "size" and offset.names == Envelope(results="data")
+    paged = page({"style": "page", "per_page_param": "size"})
+    assert paged is not None and paged.page_size == 25 and paged.page_param == "page" and not paged.link_header
+    sized = page({"style": "page", "default": 10})
+    assert sized == Pagination(style="page", default=10) and sized.page_size == 10
+    assert page(None) is None and page({}) is None
+    assert page({"style": "offset", "envelope": {}}) == Pagination(style="offset")  # an empty envelope declares none
+    cursor = page({"style": "cursor", "cursor_param": "after", "max": 50})
+    assert cursor is not None and cursor.style is None and cursor.max == 50
+    assert cursor.raw["style"] == "cursor" and "after" in cursor.params and "per_page" in cursor.params
+    assert idempotency_of({}, "f") is None and idempotency_of({"x-apiconform-idempotency": {}}, "f") is None
+    assert idempotency_of({"x-apiconform-idempotency": {"ttl": 60}}, "f") == Idempotency()
+    assert Idempotency().header == "Idempotency-Key"
+
+
+@pytest.mark.parametrize(("extension", "expected"), [
+    ("x-apiconform-pagination: {style: offset, default: lots}",
+     "/x-apiconform-pagination/default: expected an integer, got 'lots'"),
+    ("x-apiconform-pagination: {style: offset, limit_param: [limit]}",
+     "/x-apiconform-pagination/limit_param: expected a non-empty string, got ['limit']"),
+    ("x-apiconform-pagination: {style: offset, envelope: {count: 3}}",
+     "/x-apiconform-pagination/envelope/count: expected a non-empty string, got 3"),
+    ("x-apiconform-pagination: {style: offset, envelope: [count]}",
+     "/x-apiconform-pagination/envelope: expected a mapping, got ['count']"),
+    ("x-apiconform-pagination: {style: page, link_header: 1}",
+     "/x-apiconform-pagination/link_header: expected true or false, got 1"),
+    ("x-apiconform-pagination: page", "/x-apiconform-pagination: expected a mapping, got 'page'"),
+    ("x-apiconform-idempotency: {header: 5}", "/x-apiconform-idempotency/header: expected a non-empty string, got 5"),
+    ("x-apiconform-idempotency: true", "/x-apiconform-idempotency: expected a mapping, got True"),
+])
+def test_wrongly_typed_extension_is_one_line_naming_file_operation_and_key(
+    tmp_path: Path, extension: str, expected: str
+) -> None:
+    folder = broken_copy(tmp_path, "ctrlhub")
+    action = "      x-apiconform-action: create\n"
+    edit(folder / "openapi.yaml", action, f"{action}      {extension}\n")
+    assert_fails(folder, f"{folder / 'openapi.yaml'}: {POST}{expected}")
 
 
 def test_unknown_vendor_lists_known_vendors() -> None:

@@ -3,6 +3,7 @@ authenticates like the vendor, and gives the same answers over real HTTP as in-p
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import time
 import uuid
@@ -21,7 +22,7 @@ from schemathesis.generation import GenerationMode
 
 from apiconform.auth import HmacAuth, auth_for
 from apiconform.auth.jwt_login import server_secret
-from apiconform.contracts import Contract, Operation, list_vendors, load_contract
+from apiconform.contracts import Contract, Envelope, Operation, Pagination, list_vendors, load_contract
 from apiconform.mock import MockServer, build_app
 from apiconform.engine._transports import SyncASGITransport
 
@@ -71,8 +72,8 @@ def request_of(case: Any, contract: Contract, op: Operation) -> dict[str, Any]:
         k: str(v) for k, v in (kwargs.get("headers") or {}).items()
         if k.lower() not in owned and not k.lower().startswith("x-schemathesis")
     }
-    if op.idempotency:
-        headers[str(op.idempotency.get("header", "Idempotency-Key"))] = str(uuid.uuid4())
+    if op.idempotency is not None:
+        headers[op.idempotency.header] = str(uuid.uuid4())
     params = kwargs.get("params")
     if isinstance(params, dict):
         params = {k: v for k, v in params.items() if k.lower() not in owned}
@@ -319,6 +320,22 @@ def test_tesla_limit_offset_envelope() -> None:
     assert http.get(following["previous"]).json()["results"] == page["results"]
     last = http.get(base, params={"limit": 2, "offset": count - 1}).json()
     assert len(last["results"]) == 1 and last["next"] is None
+
+
+def test_the_mock_answers_the_declared_envelope_names() -> None:
+    """The mock reads the typed pagination record: renamed envelope members are the ones it answers."""
+    tesla = load_contract("tesla-ce")
+    op = tesla.operations["list_provider_enrolments"]
+    renamed = dataclasses.replace(op, pagination=Pagination(style="offset", envelope=Envelope(count="total", next="after")))
+    contract = dataclasses.replace(tesla, operations={**tesla.operations, op.operation_id: renamed})
+    app = build_app(contract)
+    http = client(app, contract)
+    base = f"/api/v2/provider/{_tesla_provider(app)}/enrolment/"
+    for _ in range(3):
+        http.post(base, json={"learner_id": str(uuid.uuid4()), "task_id": str(uuid.uuid4())})
+    page = http.get(base, params={"limit": 1}).json()
+    assert set(page) == {"total", "after", "previous", "results"} and len(page["results"]) == 1
+    assert page["total"] >= 3 and parse_qs(urlsplit(page["after"]).query) == {"limit": ["1"], "offset": ["1"]}
 
 
 def _tesla_provider(app: Any) -> Any:

@@ -2,6 +2,16 @@
 
 from typing import TYPE_CHECKING, Any
 
+from apiconform.contracts._extensions import (
+    DEFAULT_ENVELOPE,
+    IDEMPOTENCY_EXTENSION,
+    PAGINATION_EXTENSION,
+    PAGINATION_STYLES,
+    Envelope,
+    Idempotency,
+    Pagination,
+    PaginationStyle,
+)
 from apiconform.contracts._loader import (
     BUNDLED_DIR,
     contract_path,
@@ -41,12 +51,20 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACTIONS",
     "BUNDLED_DIR",
+    "DEFAULT_ENVELOPE",
     "ERROR_KINDS",
     "EXAMPLE_ERROR_EXTENSION",
+    "IDEMPOTENCY_EXTENSION",
+    "PAGINATION_EXTENSION",
+    "PAGINATION_STYLES",
     "CheckResult",
     "Contract",
+    "Envelope",
+    "Idempotency",
     "MediaSpec",
     "Operation",
+    "Pagination",
+    "PaginationStyle",
     "Problem",
     "ResponseSpec",
     "Slot",

@@ -20,6 +20,7 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
 from apiconform import _cache
+from apiconform.contracts._extensions import idempotency_of, pagination_of
 from apiconform.contracts._model import ACTIONS, HTTP_METHODS, Contract, MediaSpec, Operation, ResponseSpec
 from apiconform.contracts._pointer import objects, pointer
 from apiconform.errors import ContractError, UsageError
@@ -355,7 +356,7 @@ def _index_operations(contract: Contract) -> Iterator[Operation]:
                 action=action,
                 id_param=definition.get("x-apiconform-id") or (path_params[-1] if path_params else None),
                 id_field=str(definition.get("x-apiconform-id-field", "id")),
-                pagination=definition.get("x-apiconform-pagination"),
+                pagination=pagination_of(definition, f"{contract.path}: {op_ptr}"),
                 sort=definition.get("x-apiconform-sort"),
-                idempotency=definition.get("x-apiconform-idempotency"),
+                idempotency=idempotency_of(definition, f"{contract.path}: {op_ptr}"),
             )

@@ -15,6 +15,7 @@ from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
+from apiconform.contracts._extensions import DEFAULT_ENVELOPE, Envelope, Idempotency, Pagination
 from apiconform.contracts._pointer import split, unescape
 from apiconform.errors import ContractError
 
@@ -73,9 +74,9 @@ class Operation:
     action: str | None
     id_param: str | None
     id_field: str
-    pagination: Mapping[str, Any] | None
+    pagination: Pagination | None  # typed `x-apiconform-pagination`
     sort: Mapping[str, Any] | None
-    idempotency: Mapping[str, Any] | None
+    idempotency: Idempotency | None  # typed `x-apiconform-idempotency`
 
     @property
     def label(self) -> str:
@@ -85,6 +86,12 @@ class Operation:
     @property
     def key(self) -> str:
         return f"{self.method.upper()} {self.path}"
+
+    @property
+    def envelope_names(self) -> Envelope:
+        """Member names of this list's envelope (`count`, `next`, `previous`, `results`): the declared ones,
+        else the defaults (a list answer read without a declared envelope still finds `results`)."""
+        return self.pagination.names if self.pagination is not None else DEFAULT_ENVELOPE
 
     @property
     def form_params(self) -> bool:

@@ -107,9 +107,9 @@ class Lifecycle:
     def get(self, op: Operation, values: dict[str, str]) -> Exchange:
         url = self.session.target.base_url + _fill(op, values)
         params = {}
-        pagination = op.pagination or {}
-        if pagination.get("style") == "page" and pagination.get("max"):
-            params[pagination.get("per_page_param", "per_page")] = str(pagination["max"])
+        pagination = op.pagination
+        if pagination is not None and pagination.style == "page" and pagination.max:
+            params[pagination.per_page_param] = str(pagination.max)
         return self.send(op, httpx.Request("GET", url, params=params, headers={"User-Agent": USER_AGENT}))
 
     def fail(self, op: Operation, exchange: Exchange, check: str, category: Category, message: str, **kw: Any) -> None:
@@ -222,13 +222,13 @@ class Lifecycle:
         if lister is not None and read is not None and read.id_param in item_values:
             listed = self.get(lister, item_values)
             items = listed.json()
-            envelope = (lister.pagination or {}).get("envelope") or {}
+            envelope = lister.envelope_names
             if isinstance(items, dict):
-                items = items.get(envelope.get("results", "results"), items.get("data"))
+                items = items.get(envelope.results, items.get("data"))
             if isinstance(items, list) and listed.status is not None and 200 <= listed.status < 300:
                 ids = {str(record_id(i, read.id_field)) for i in items}
                 more = bool(listed.response is not None and 'rel="next"' in listed.response.headers.get("link", ""))
-                more = more or (isinstance(listed.json(), dict) and bool(listed.json().get(envelope.get("next", "next"))))
+                more = more or (isinstance(listed.json(), dict) and bool(listed.json().get(envelope.next)))
                 if item_values[read.id_param] not in ids and not more:
                     self.fail(lister, listed, "listed_after_create", Category.STATUS_CODE,
                               f"the created record {item_values[read.id_param]} is missing from {lister.label}",

@@ -77,8 +77,8 @@ def build_request(target: Target, op: Operation, case: Any, rng: random.Random) 
         if k.lower() not in auth_headers and not k.lower().startswith("x-schemathesis")
     }
     headers["User-Agent"] = USER_AGENT
-    if op.idempotency and wire.generation and not wire.negative:
-        headers[str(op.idempotency.get("header", "Idempotency-Key"))] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if op.idempotency is not None and wire.generation and not wire.negative:
+        headers[op.idempotency.header] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     params = {k: v for k, v in (kw.get("params") or {}).items() if k.lower() not in auth_query}
     body: dict[str, Any] = {}
     if "json" in kw:
@@ -411,8 +411,7 @@ class Discovery:
         body = exchange.json()
         if exchange.status is None or not 200 <= exchange.status < 300 or body is NOT_JSON:
             return []
-        envelope = (lister.pagination or {}).get("envelope") or {}
-        items = body.get(envelope.get("results", "results"), body.get("data")) if isinstance(body, dict) else body
+        items = body.get(lister.envelope_names.results, body.get("data")) if isinstance(body, dict) else body
         if not isinstance(items, list):
             return []
         item_reader = next((o for o in self.contract if o.resource == resource and o.action == "read"), None)
@@ -660,10 +659,11 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
 def run_idempotency(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:
     """Same key + same body replays; same key + different body is refused in the documented error shape."""
     rec = Recorder(session.target, op, "negative", f"idempotency[{op.label}]")
-    request = _prepared(rec, session, op, seed, discovery, bool(op.idempotency), "operation documents no idempotency key")
-    if request is None or not op.idempotency:
+    request = _prepared(rec, session, op, seed, discovery, op.idempotency is not None,
+                        "operation documents no idempotency key")
+    if request is None or op.idempotency is None:
         return rec
-    header = str(op.idempotency.get("header", "Idempotency-Key"))
+    header = op.idempotency.header
     key = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
     try:
         _idempotency_steps(session, op, rec, request, header, key)

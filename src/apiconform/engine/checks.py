@@ -381,13 +381,15 @@ _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
 
 
 def _is_list_success(ctx: CheckContext) -> bool:
-    return _answered(ctx) and bool(ctx.operation.pagination) and 200 <= (ctx.exchange.status or 0) < 300
+    return _answered(ctx) and ctx.operation.pagination is not None and 200 <= (ctx.exchange.status or 0) < 300
 
 
 @check("pagination_conformance", Category.PAGINATION, applies=_is_list_success)
 def pagination_conformance(ctx: CheckContext) -> list[Finding]:
     """Lists paginate as documented: page size bounds, Link header, or the count/next/previous envelope."""
-    p = ctx.operation.pagination or {}
+    p = ctx.operation.pagination
+    if p is None:
+        return []
     body = ctx.exchange.json()
     params = dict(ctx.exchange.request.url.params)
     findings: list[Finding] = []
@@ -395,12 +397,12 @@ def pagination_conformance(ctx: CheckContext) -> list[Finding]:
     def fail(message: str, **kw: Any) -> None:
         findings.append(ctx.finding("pagination_conformance", Category.PAGINATION, message, **kw))
 
-    if p.get("style") == "page":
-        per_page = _int(params.get(p.get("per_page_param", "per_page")), p.get("default", 25))
+    if p.style == "page":
+        per_page = _int(params.get(p.per_page_param), p.page_size)
         items = body if isinstance(body, list) else None
         if items is not None and len(items) > per_page:
             fail(f"{len(items)} items on a page of {per_page}", expected=per_page, actual=len(items))
-        if p.get("link_header"):
+        if p.link_header:
             link = ctx.exchange.response.headers.get("link") if ctx.exchange.response is not None else None
             if link is None:
                 fail("Link header is missing from a paginated list", expected='rel="last"', actual=None)
@@ -410,22 +412,22 @@ def pagination_conformance(ctx: CheckContext) -> list[Finding]:
                     fail("Link header does not parse as RFC 8288 links", actual=link)
                 elif items is not None and len(items) == per_page and "next" not in rels and "last" not in rels:
                     fail("a full page without rel=\"next\" or rel=\"last\" in the Link header", actual=link)
-    elif p.get("style") == "offset":
-        names = p.get("envelope") or {}
+    elif p.style == "offset":
+        names = p.names
         if not isinstance(body, dict):
             if body is not NOT_JSON:
                 fail("list answer is not the documented pagination envelope object", actual=type(body).__name__)
             return findings
-        count_key, results_key = names.get("count", "count"), names.get("results", "results")
-        for key in (count_key, results_key, names.get("next", "next"), names.get("previous", "previous")):
+        count_key, results_key = names.count, names.results
+        for key in (count_key, results_key, names.next, names.previous):
             if key not in body:
                 fail(f"pagination envelope lacks {key!r}", pointer=f"/{key}", expected=key, actual=sorted(body))
         results, count = body.get(results_key), body.get(count_key)
-        limit = _int(params.get(p.get("limit_param", "limit")), p.get("default", 100))
+        limit = _int(params.get(p.limit_param), p.page_size)
         if isinstance(results, list) and limit > 0 and len(results) > limit:
             fail(f"{len(results)} results for limit {limit}", expected=limit, actual=len(results))
         if isinstance(results, list) and isinstance(count, int) and not isinstance(count, bool):
-            offset = _int(params.get(p.get("offset_param", "offset")), 0)
+            offset = _int(params.get(p.offset_param), 0)
             if 0 <= offset < count and count < offset + len(results):
                 fail(f"count {count} is less than the results shown", pointer=f"/{count_key}", actual=count)
     return findings

@@ -106,9 +106,9 @@ class MockContext:
         if ptr is None:
             return None
         schema = self.contract.at(ptr)
-        envelope = (op.pagination or {}).get("envelope")
-        if envelope and "properties" in schema:
-            return self.contract.deref_pointer(f"{ptr}/properties/{envelope.get('results', 'results')}/items")
+        envelope = op.pagination.envelope if op.pagination is not None else None
+        if envelope is not None and "properties" in schema:
+            return self.contract.deref_pointer(f"{ptr}/properties/{envelope.results}/items")
         if schema.get("type") == "array" or "items" in schema:
             return self.contract.deref_pointer(f"{ptr}/items")
         return None
@@ -335,8 +335,8 @@ class MockApp:
         if request.violations:
             role = "unsupported_media_type" if request.violations[0].name == "Content-Type" else "validation"
             return behaviour.error(op, role, request.violations[0].message, ctx, request.violations)
-        if op.idempotency:
-            return self._idempotent(op, request)
+        if op.idempotency is not None:
+            return self._idempotent(op, op.idempotency.header, request)
         return self._perform(op, request)
 
     def _auth_role(self, request: WireRequest) -> str:
@@ -399,8 +399,7 @@ class MockApp:
             elif role == "remaining":
                 reply.headers.setdefault(name, str(max(0, int(limit or 0) - len(self.ctx.hits))))
 
-    def _idempotent(self, op: Operation, request: WireRequest) -> Reply:
-        header = str(op.idempotency.get("header", "Idempotency-Key")) if op.idempotency else "Idempotency-Key"
+    def _idempotent(self, op: Operation, header: str, request: WireRequest) -> Reply:
         key = {k.lower(): v for k, v in request.headers.items()}.get(header.lower())
         if not key:
             return self._perform(op, request)
@@ -461,7 +460,7 @@ class MockApp:
         page, headers, envelope = self._paginate(op, request, records)
         items = [self.ctx.fit(item_ptr, self.ctx.public(op.resource, r, item_ptr)) if item_ptr else self.ctx.public(op.resource, r) for r in page]
         if envelope is not None:
-            body: Any = {**envelope, (op.pagination or {}).get("envelope", {}).get("results", "results"): items}
+            body: Any = {**envelope, op.envelope_names.results: items}
         else:
             schema_ptr = self.ctx.response_schema(op, status)
             body = items if schema_ptr is None or item_ptr else self.ctx.fit(schema_ptr, {"data": items})
@@ -469,8 +468,8 @@ class MockApp:
 
     def _filter(self, op: Operation, request: WireRequest, records: list[Any]) -> list[Any]:
         reserved = {"page", "per_page", "limit", "offset", "sort", "ordering", "search", "cursor", "include"}
-        pagination = op.pagination or {}
-        reserved |= {str(v) for k, v in pagination.items() if k.endswith("_param")}
+        if op.pagination is not None:
+            reserved |= op.pagination.params
         for name, value in request.params.items():
             if name in reserved or name not in request.query_dict():
                 continue
@@ -490,31 +489,30 @@ class MockApp:
         )
 
     def _paginate(self, op: Operation, request: WireRequest, records: list[Any]) -> tuple[list[Any], dict[str, str], dict[str, Any] | None]:
-        p = op.pagination or {}
-        if p.get("style") == "page":
-            page = int(request.params.get(p.get("page_param", "page"), 1) or 1)
-            per_page = max(1, int(request.params.get(p.get("per_page_param", "per_page"), p.get("default", 25)) or 25))
+        p = op.pagination
+        if p is not None and p.style == "page":
+            page = int(request.params.get(p.page_param, 1) or 1)
+            per_page = max(1, int(request.params.get(p.per_page_param, p.page_size) or 25))
             page = max(1, page)
             last = max(1, math.ceil(len(records) / per_page))
             chunk = records[(page - 1) * per_page : page * per_page]
             headers: dict[str, str] = {}
-            if p.get("link_header", False):
+            if p.link_header:
                 links = []
                 if page < last:
-                    links.append(f'<{self._url(request, {p.get("page_param", "page"): page + 1, p.get("per_page_param", "per_page"): per_page})}>; rel="next"')
-                links.append(f'<{self._url(request, {p.get("page_param", "page"): last, p.get("per_page_param", "per_page"): per_page})}>; rel="last"')
+                    links.append(f'<{self._url(request, {p.page_param: page + 1, p.per_page_param: per_page})}>; rel="next"')
+                links.append(f'<{self._url(request, {p.page_param: last, p.per_page_param: per_page})}>; rel="last"')
                 headers["Link"] = ", ".join(links)
             return chunk, headers, None
-        if p.get("style") == "offset":
-            limit_name, offset_name = p.get("limit_param", "limit"), p.get("offset_param", "offset")
-            limit = int(request.params.get(limit_name, p.get("default", 100)) or p.get("default", 100))
+        if p is not None and p.style == "offset":
+            limit_name, offset_name = p.limit_param, p.offset_param
+            limit = int(request.params.get(limit_name, p.page_size) or p.page_size)
             offset = int(request.params.get(offset_name, 0) or 0)
             chunk = records[offset : offset + limit]
-            names = p.get("envelope", {})
+            names = p.names
             nxt = self._url(request, {limit_name: limit, offset_name: offset + limit}) if offset + limit < len(records) else None
             prev = self._url(request, {limit_name: limit, offset_name: max(0, offset - limit)}) if offset > 0 else None
-            envelope = {names.get("count", "count"): len(records), names.get("next", "next"): nxt,
-                        names.get("previous", "previous"): prev}
+            envelope = {names.count: len(records), names.next: nxt, names.previous: prev}
             return chunk, {}, envelope
         return records, {}, None
 

@@ -159,11 +159,10 @@ def _content_type(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
 
 @drift("pagination-header-missing", Category.PAGINATION, "list answers lose their pagination metadata (Link header, count)")
 def _pagination(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
-    if op.pagination and _is_success(reply):
+    if op.pagination is not None and _is_success(reply):
         reply.headers.pop("Link", None)
-        envelope = op.pagination.get("envelope") or {}
         if isinstance(reply.body, dict):
-            reply.body.pop(envelope.get("count", "count"), None)
+            reply.body.pop(op.envelope_names.count, None)
     return reply
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from apiconform.contracts import Contract, Operation
+from apiconform.contracts import PAGINATION_EXTENSION, Contract, Operation, Pagination
 from apiconform.findings import Category
 from apiconform.gate.diff._model import Change, DiffReport, Direction, Kind, Location, Sides
 from apiconform.gate.diff._schema import Scope, compare
 
-_PAGINATION = "x-apiconform-pagination"
+_PAGINATION = PAGINATION_EXTENSION
 #: (removed, added) per direction
 _CONTENT_TYPE_KINDS: dict[Direction, tuple[Kind, Kind]] = {
     "request": (Kind.REQUEST_CONTENT_TYPE_REMOVED, Kind.REQUEST_CONTENT_TYPE_ADDED),
@@ -156,7 +156,7 @@ class _OperationDiff:
         )
 
     def pagination(self) -> None:
-        a, b = dict(self.old.pagination or {}), dict(self.new.pagination or {})
+        a, b = _declared(self.old.pagination), _declared(self.new.pagination)
         if a == b:
             return
         where = self.here.within(_PAGINATION)
@@ -332,7 +332,7 @@ class _OperationDiff:
         error = not _is_success(status) and not status.startswith(("1", "3"))
         for name in a.headers:
             if name.lower() not in {h.lower() for h in b.headers}:
-                category = Category.PAGINATION if name.lower() in ("link", "x-total-count") and new.pagination else None
+                category = Category.PAGINATION if name.lower() in ("link", "x-total-count") and new.pagination is not None else None
                 self.add(
                     Kind.RESPONSE_HEADER_REMOVED, breaking=True, category=category, at=where.within("header", name),
                     old=name, message=f"response header {name} no longer documented",
@@ -358,7 +358,7 @@ class _OperationDiff:
             envelope: set[str] = set()
             if _is_success(status):  # old and new names: a renamed envelope field is found under either
                 for pagination in (old.pagination, new.pagination):
-                    envelope |= {str(v) for v in ((pagination or {}).get("envelope") or {}).values()}
+                    envelope |= {str(v) for v in (_declared(pagination).get("envelope") or {}).values()}
             before = len(self.sides.changes)
             self.schemas(
                 self.sides.old.at(ma.schema_pointer),
@@ -384,6 +384,12 @@ def _mark_envelope(changes: list[Change], start: int, envelope: set[str]) -> Non
 
 
 # ----------------------------------------------------------------------------------------- utilities
+
+
+def _declared(pagination: Pagination | None) -> dict[str, Any]:
+    """The pagination extension as the document declares it: a contract diff compares what each version
+    says (a style apiconform does not run, an unknown key, a member left to its default), not the defaults."""
+    return dict(pagination.raw) if pagination is not None else {}
 
 
 def _template(path: str) -> str:

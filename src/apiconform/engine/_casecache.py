@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from apiconform import _cache
@@ -123,8 +124,11 @@ directory = _cache.directory
 
 @functools.lru_cache(maxsize=1)
 def generator_version() -> str:
-    """The versions that decide what a seed draws: ours, schemathesis', hypothesis'."""
-    parts = [f"fmt{CACHE_FORMAT}"]
+    """The versions that decide what a seed draws: ours (the release and the drawing code itself, so an edited
+    bridge never replays cases an older one drew), schemathesis', hypothesis'."""
+    here = Path(__file__).resolve().parent
+    code = hashlib.sha256(b"".join((here / name).read_bytes() for name in ("_suites.py", "_casecache.py"))).hexdigest()
+    parts = [f"fmt{CACHE_FORMAT}", f"code={code[:16]}"]
     for dist in ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"):
         try:
             parts.append(f"{dist}={metadata.version(dist)}")

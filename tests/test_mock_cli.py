@@ -1,9 +1,8 @@
-"""`apiconform mock --port 0` serves on a free port and prints that port (not :0); a port in use is one line."""
+"""`apiconform mock --port 0` serves on a free port and prints that port (not :0)."""
 
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -36,13 +35,3 @@ def test_port_zero_prints_the_port_it_really_listens_on() -> None:
         proc.terminate()
         proc.wait(timeout=10)
 
-
-def test_a_port_in_use_is_one_line_and_exit_2() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
-        port = busy.getsockname()[1]
-        proc = subprocess.run([APICONFORM, "mock", "goodstack", "--port", str(port)],
-                              capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert f"--port {port}: cannot listen" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

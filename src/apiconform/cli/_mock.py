@@ -126,7 +126,7 @@ def mock(
 
     from apiconform.contracts import list_vendors, load_contract
     from apiconform.mock import build_app, load_behaviour, serve
-    from apiconform.mock._server import listen
+    from apiconform.mock._server import free_port
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
@@ -135,18 +135,15 @@ def mock(
     contract = load_contract(vendor)
     app = build_app(contract, drifts=drifts, faults=faults, seed=seed, rate_limit=rate_limit)
     credentials = load_behaviour(contract).credentials()
-    try:
-        sock = listen(host, port)  # bound before the banner: with --port 0 it names the port really chosen
-    except OSError as exc:
-        raise UsageError(f"--port {port}: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    port = int(sock.getsockname()[1])
+    if port == 0:  # a free port, chosen before the banner so that it names the port really served
+        port = free_port(host)
     base_url = f"http://{host}:{port}"
     click.echo(f"{contract.title} mock ({vendor}, {len(contract)} operations) on {base_url}")
     if drifts or faults:
         click.echo(f"drifts: {', '.join(drifts) or 'none'}; faults: {', '.join(faults) or 'none'}")
     for line in _credential_lines(contract, credentials, base_url, app.mock.ctx.identity()):
         click.echo(line)
-    serve(app, sock=sock)
+    serve(app, host=host, port=port)
 
 
 __all__ = ["mock"]

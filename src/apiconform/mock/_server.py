@@ -61,27 +61,14 @@ class MockServer:
         self.stop()
 
 
-def listen(host: str = "127.0.0.1", port: int = 8100) -> socket.socket:
-    """A bound, listening socket; port 0 picks a free one (read it from `getsockname()` before serving)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+def serve(app: Any, host: str = "127.0.0.1", port: int = 8100) -> None:
+    """Serve in the foreground until interrupted (the `apiconform mock` command)."""
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
 
 
-def serve(app: Any, host: str = "127.0.0.1", port: int = 8100, sock: socket.socket | None = None) -> None:
-    """Serve in the foreground until interrupted (the `apiconform mock` command); on `sock` if given."""
-    if sock is None:
-        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
-        return
-    config = uvicorn.Config(app, log_level="info", lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` right now (what `--port 0` serves on, so the banner can name it)."""
+    return _free_port(host)
 
 
-__all__ = ["MockApp", "MockServer", "listen", "mock_app", "serve"]
+__all__ = ["MockApp", "MockServer", "free_port", "mock_app", "serve"]

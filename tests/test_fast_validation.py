@@ -12,6 +12,7 @@ import pytest
 
 from apiconform.contracts import load_contract
 from apiconform.contracts._model import CheckedValidator
+from apiconform.contracts._pointer import objects, pointer
 from apiconform.mock._synth import Synthesizer
 
 VENDORS = ("eduframe", "tesla-ce", "goodstack", "ctrlhub", "cofe-cms")
@@ -20,22 +21,8 @@ BAD: list[Any] = [None, 0, -1, 1.5, "", "x" * 300, "not-a-date", "2020-13-45T99:
 
 
 def schema_pointers(document: dict[str, Any]) -> list[str]:
-    found: set[str] = set()
-
-    def walk(node: Any, ptr: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                child = f"{ptr}/{str(key).replace('~', '~0').replace('/', '~1')}"
-                if key == "schema" and isinstance(value, dict):
-                    found.add(child)
-                walk(value, child)
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                walk(value, f"{ptr}/{index}")
-
-    walk(document, "")
-    found.update(f"/components/schemas/{name.replace('~', '~0').replace('/', '~1')}"
-                 for name in (document.get("components") or {}).get("schemas") or {})
+    found = {f"{ptr}/schema" for ptr, node in objects(document) if isinstance(node.get("schema"), dict)}
+    found.update(pointer("components", "schemas", name) for name in (document.get("components") or {}).get("schemas") or {})
     return sorted(found)
 
 

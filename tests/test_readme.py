@@ -22,6 +22,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from apiconform.mock._server import free_port
+
 pytestmark = pytest.mark.e2e  # every README command run as written, in a subprocess: `make test-e2e` (CI runs it)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,12 +98,6 @@ class Workspace:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ----------------------------------------------------------------------------------------- prerequisites

@@ -31,6 +31,7 @@ from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import preflight
 from apiconform.engine._suites import USER_AGENT
 from apiconform.engine._targets import Safety, http_target, mock_target, replace
+from apiconform.mock._server import free_port
 
 VENDOR = "eduframe"
 TOKEN = "planted-eduframe-token-0123456789"
@@ -329,17 +330,11 @@ def test_session_budget_raises_once_spent() -> None:
 # ------------------------------------------------------------------ preflight: exit 3, one line
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_unreachable_target_exits_3_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "apiconform.toml").write_text('[targets.eduframe]\ncredentials = { token = "APICONFORM_TEST_EDU_TOKEN" }\n')
     monkeypatch.setenv("APICONFORM_TEST_EDU_TOKEN", TOKEN)
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(main, ["run", VENDOR, "--target", f"{VENDOR}={url}", "--no-allure", "--no-progress",
                                        "--reports-dir", str(tmp_path / "reports")])
     assert result.exit_code == 3

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import pytest
 
 from apiconform.contracts import load_contract
 from apiconform.mock.behaviour import load_behaviour
+from apiconform.mock._server import free_port
 
 
 def _pycofecms_api() -> ModuleType:
@@ -49,16 +49,10 @@ def _pycofecms_api() -> ModuleType:
     return module
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def cofe_mock() -> Iterator[str]:
     """`apiconform mock cofe-cms` as its own process on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("apiconform")
     proc = subprocess.Popen([str(exe), "mock", "cofe-cms", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

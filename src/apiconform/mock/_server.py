@@ -20,7 +20,8 @@ def mock_app(vendor: str, drifts: Iterable[str] = (), faults: Iterable[str] = ()
     return build_app(load_contract(vendor), drifts=drifts, faults=faults, seed=seed, rate_limit=rate_limit)
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` right now (MockServer's default, and what `apiconform mock --port 0` serves on)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
@@ -32,7 +33,7 @@ class MockServer:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -64,11 +65,6 @@ class MockServer:
 def serve(app: Any, host: str = "127.0.0.1", port: int = 8100) -> None:
     """Serve in the foreground until interrupted (the `apiconform mock` command)."""
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port free on `host` right now (what `--port 0` serves on, so the banner can name it)."""
-    return _free_port(host)
 
 
 __all__ = ["MockApp", "MockServer", "free_port", "mock_app", "serve"]

@@ -277,23 +277,19 @@ class CheckedValidator:
         self.reference = reference
         self.fast = fast
 
+    def _surely_valid(self, instance: Any) -> bool:
+        if self.fast is None:
+            return False
+        try:
+            return bool(self.fast.is_valid(instance))
+        except (ValueError, TypeError, OverflowError):  # not a JSON value the Rust side can read
+            return False
+
     def is_valid(self, instance: Any) -> bool:
-        if self.fast is not None:
-            try:
-                if self.fast.is_valid(instance):
-                    return True
-            except (ValueError, TypeError, OverflowError):  # not a JSON value the Rust side can read
-                pass
-        return bool(self.reference.is_valid(instance))
+        return self._surely_valid(instance) or bool(self.reference.is_valid(instance))
 
     def iter_errors(self, instance: Any) -> Iterator[Any]:
-        if self.fast is not None:
-            try:
-                if self.fast.is_valid(instance):
-                    return iter(())
-            except (ValueError, TypeError, OverflowError):
-                pass
-        return iter(self.reference.iter_errors(instance))
+        return iter(()) if self._surely_valid(instance) else iter(self.reference.iter_errors(instance))
 
 
 @functools.lru_cache(maxsize=32)

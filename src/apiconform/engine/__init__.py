@@ -318,14 +318,11 @@ def _worker_init(outcomes: Any) -> None:
     _OUTCOMES = outcomes
 
 
-def _run_chunk(options: EngineOptions, items: list[WorkItem]) -> int:
+def _run_chunk(options: EngineOptions, items: list[WorkItem]) -> None:
     """Run one unit in a worker, handing each outcome to the parent as soon as it exists (progress, the first
     finding and the Allure results stream instead of arriving a unit at a time)."""
-    sent = 0
     for outcome in run_items(options, items):
         _OUTCOMES.put(outcome)
-        sent += 1
-    return sent
 
 
 def chunks(items: list[WorkItem], workers: int, live: set[str]) -> list[list[WorkItem]]:

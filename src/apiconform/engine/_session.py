@@ -195,8 +195,7 @@ class Session:
         try:
             outgoing = next(flow)
             while outgoing is not placeholder:
-                self._spend()
-                self.limiter.wait()
+                self._spend()  # budget and pacing (the shared ledger, or the in-process limiter)
                 response = client.send(outgoing, auth=None)
                 response.read()
                 outgoing = flow.send(response)

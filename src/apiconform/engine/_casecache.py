@@ -5,7 +5,10 @@ function of the contract, the operation, the generation mode, the seed, the know
 generator's version, so the serialised requests are stored under a digest of exactly those inputs and
 replayed on later runs (and by every worker and suite that asks for the same key). A cached case is
 the transport-level request schemathesis would have produced, so the verdicts are the same with and
-without the cache (tests/test_casecache.py proves it).
+without the cache (tests/test_casecache.py proves it). Observed: schemathesis' draws for one key can also
+differ with the modules a process has loaded; the cache is what makes later runs and other entry points
+replay exactly the first draw, and the generator version includes the drawing code's digest so an edited
+bridge draws afresh.
 
 `APICONFORM_CACHE_DIR` moves the cache (default `$XDG_CACHE_HOME/apiconform` or `~/.cache/apiconform`);
 `APICONFORM_CACHE=off` switches it off (`apiconform run --no-cache`).
@@ -117,11 +120,7 @@ def loads(text: str) -> tuple[list[WireCase], str]:
     return cases, str(data["note"])
 
 
-# --- the store -----------------------------------------------------------------------------------------------
-enabled = _cache.enabled
-directory = _cache.directory
-
-
+# --- the store (apiconform._cache: directory, on/off switch, atomic writes) ---------------------------------
 @functools.lru_cache(maxsize=1)
 def generator_version() -> str:
     """The versions that decide what a seed draws: ours (the release and the drawing code itself, so an edited
@@ -165,4 +164,4 @@ def put(cache_key: str, cases: list[WireCase], note: str = "") -> None:
     _cache.write("cases", cache_key, text)
 
 
-__all__ = ["WireCase", "contract_digest", "directory", "enabled", "from_case", "generator_version", "get", "key", "put"]
+__all__ = ["WireCase", "contract_digest", "from_case", "generator_version", "get", "key", "put"]

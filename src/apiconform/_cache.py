@@ -8,9 +8,25 @@ atomically, never code, and a missing, damaged or unwritable entry only means re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
+
+
+def code_version(sources: Iterable[Path], dists: Iterable[str]) -> str:
+    """What a cached result was computed by: a digest of our own code that computes it and the versions of the
+    libraries it relies on (an edit or an upgrade computes afresh instead of replaying an older result)."""
+    code = hashlib.sha256(b"".join(hashlib.sha256(path.read_bytes()).digest() for path in sources)).hexdigest()
+    parts = [f"code={code[:16]}"]
+    for dist in dists:
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}=-")
+    return ";".join(parts)
 
 
 def enabled() -> bool:

@@ -22,7 +22,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -126,14 +125,9 @@ def generator_version() -> str:
     """The versions that decide what a seed draws: ours (the release and the drawing code itself, so an edited
     bridge never replays cases an older one drew), schemathesis', hypothesis'."""
     here = Path(__file__).resolve().parent
-    code = hashlib.sha256(b"".join((here / name).read_bytes() for name in ("_suites.py", "_casecache.py"))).hexdigest()
-    parts = [f"fmt{CACHE_FORMAT}", f"code={code[:16]}"]
-    for dist in ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"):
-        try:
-            parts.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{dist}=-")
-    return ";".join(parts)
+    drawing = _cache.code_version([here / "_suites.py", here / "_casecache.py"],
+                                  ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"))
+    return f"fmt{CACHE_FORMAT};{drawing}"
 
 
 def contract_digest(document: dict[str, Any]) -> str:

@@ -176,21 +176,15 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
     never remembered: they are found again, so their message is always current."""
     import hashlib
     import json
-    from importlib import metadata
 
     import apiconform.contracts as linter
     from apiconform import _cache
     from apiconform.contracts import contract_path
     from apiconform.contracts._check import CheckResult
 
-    digest = hashlib.sha256()
-    for source in sorted(Path(linter.__file__).parent.glob("*.py")):  # the lint's own code: a change re-lints
-        digest.update(hashlib.sha256(source.read_bytes()).digest())
-    for dist in ("apiconform", "openapi-spec-validator", "jsonschema", "referencing", "pyyaml"):
-        try:
-            digest.update(f"{dist}={metadata.version(dist)};".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{dist}=-;".encode())
+    digest = hashlib.sha256(_cache.code_version(  # the lint's own code and libraries: an edit or upgrade re-lints
+        sorted(Path(linter.__file__).parent.glob("*.py")),
+        ("apiconform", "openapi-spec-validator", "jsonschema", "referencing", "pyyaml")).encode())
     try:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             digest.update(f"\0{path.relative_to(folder)}\0".encode())

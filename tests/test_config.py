@@ -3,11 +3,14 @@ one line naming the file and the key, and the environment never configures anyth
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import pytest
 
-from apiconform.config import LIVE_DEFAULTS, RUN_DEFAULTS, TargetSettings, load_config, target_from_config
+from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
+from apiconform.config import DEFAULT_TARGET, TargetSettings, load_config, target_from_config
 from apiconform.errors import ConfigError
 
 EVERY_KEY = """\
@@ -67,13 +70,33 @@ def test_defaults_are_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("APICONFORM_COFE_CMS_API_ID", "id")
     monkeypatch.setenv("APICONFORM_COFE_CMS_API_KEY", "key")
-    assert Safety.for_live() == LIVE_DEFAULTS.safety() == target_from_config(
+    assert Safety.for_live() == DEFAULT_TARGET.safety() == target_from_config(
         "cofe-cms", load_config(Path("/nonexistent")), base_url="http://127.0.0.1:9").safety
     assert Safety().connect_timeout == LIVE_DEFAULTS.connect_timeout and Safety().max_requests is None  # mocks: no budget
     options = EngineOptions()
     assert (options.examples, options.run_seed, options.workers) == (RUN_DEFAULTS.max_examples, RUN_DEFAULTS.seed,
                                                                      RUN_DEFAULTS.workers)
     assert RunOptions().workers == RUN_DEFAULTS.workers
+    # every default a configuration key has is the plain dataclass' (the engine reads it without pydantic)
+    fields = dataclasses.fields(LIVE_DEFAULTS)
+    assert fields and all(name in TargetSettings.model_fields for name in (f.name for f in fields))
+    for f in fields:
+        configured = getattr(DEFAULT_TARGET, f.name)
+        assert (tuple(configured) if isinstance(configured, list) else configured) == getattr(LIVE_DEFAULTS, f.name), f.name
+
+
+def test_the_engine_starts_without_pydantic_or_the_report_writers() -> None:
+    """A worker's start-up: engine, session, suites, targets load neither pydantic (no configuration file is
+    read there), nor schemathesis/hypothesis (a replayed case needs neither), nor the HTML/JUnit writers."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from apiconform.engine._session import Session; from apiconform.engine._suites import "
+            "run_properties; from apiconform.engine._targets import http_target; "
+            "print(sorted(m for m in ('pydantic', 'schemathesis', 'hypothesis', 'yaml', 'asyncio', "
+            "'apiconform.report._html', 'apiconform.report._junit', 'apiconform.config') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("name, text, line", [

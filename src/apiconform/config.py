@@ -28,8 +28,8 @@ Credentials need no config at all: a field without an entry is read from
 A configured target is used only when asked: `apiconform run --live` or `--target VENDOR[=URL]`.
 
 The keys, their types, ranges and defaults are the pydantic models below (`TargetSettings`,
-`ProjectSettings`, `RunDefaults`): the CLI, the engine's options, the targets' `Safety` and the pytest
-plugin read their defaults from there. A live vendor's protection never depends on a typo: types are
+`ProjectSettings`); their defaults are `apiconform._defaults` (read there by the engine, the targets' `Safety`
+and the pytest plugin without importing pydantic). A live vendor's protection never depends on a typo: types are
 strict (`allow_writes = "false"` is an error, not "true"; `rate = nan` or `-5` an error, not "no pacing";
 `max_requests = 0.4` an error, not 0), misspelt keys are errors, and every error is one `ConfigError`
 line naming the file and the key.
@@ -42,6 +42,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from apiconform._defaults import LIVE_DEFAULTS
 from apiconform.errors import ApiconformError, ConfigError
 
 _PYPROJECT_TABLE = ("tool", "apiconform")
@@ -56,19 +57,6 @@ def _seconds(default: float | None, low: float, high: float) -> Any:
     return Field(default, ge=low, le=high, allow_inf_nan=False, json_schema_extra={"unit": "seconds"})
 
 
-class RunDefaults(BaseModel):
-    """How much a run generates when the command line does not say (not configuration keys)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    max_examples: int = Field(default=10, ge=1)  # generated cases per operation (the negative suite uses half, at least 3)
-    seed: int = 20261123  # the generation seed: the same seed gives the same verdicts
-    workers: int = Field(default=1, ge=1)  # worker processes of `apiconform run`
-
-
-RUN_DEFAULTS = RunDefaults()
-
-
 class TargetSettings(BaseModel):
     """One `[targets.VENDOR]` table: where a live vendor is and how gently it is tested.
 
@@ -79,16 +67,16 @@ class TargetSettings(BaseModel):
     base_url: str | None = Field(default=None, json_schema_extra={"expected": "an http(s) URL"})
     credentials: dict[str, str] = Field(default_factory=dict,
                                         json_schema_extra={"expected": 'field = "ENV_VAR_NAME" pairs'})
-    max_requests: int = Field(default=200, ge=1, le=1_000_000, json_schema_extra={"unit": "requests"})  # per run
-    rate: float = Field(default=5.0, ge=0.01, le=10_000, allow_inf_nan=False,
+    max_requests: int = Field(default=LIVE_DEFAULTS.max_requests, ge=1, le=1_000_000, json_schema_extra={"unit": "requests"})  # per run
+    rate: float = Field(default=LIVE_DEFAULTS.rate, ge=0.01, le=10_000, allow_inf_nan=False,
                         json_schema_extra={"unit": "requests per second"})
-    allow_writes: bool = False
-    allowed_writes: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of strings"})
-    connect_timeout: float = _seconds(5.0, 0.01, 600)
-    read_timeout: float = _seconds(20.0, 0.01, 600)
-    request_deadline: float | None = _seconds(None, 0.01, 3600)  # None: connect_timeout + read_timeout
-    max_retry_after: float = _seconds(5.0, 0, 600)
-    max_body_mb: float = Field(default=10.0, ge=0.0625, le=1024, allow_inf_nan=False,
+    allow_writes: bool = LIVE_DEFAULTS.allow_writes
+    allowed_writes: list[str] = Field(default_factory=lambda: list(LIVE_DEFAULTS.allowed_writes), json_schema_extra={"expected": "a list of strings"})
+    connect_timeout: float = _seconds(LIVE_DEFAULTS.connect_timeout, 0.01, 600)
+    read_timeout: float = _seconds(LIVE_DEFAULTS.read_timeout, 0.01, 600)
+    request_deadline: float | None = _seconds(LIVE_DEFAULTS.request_deadline, 0.01, 3600)  # None: connect_timeout + read_timeout
+    max_retry_after: float = _seconds(LIVE_DEFAULTS.max_retry_after, 0, 600)
+    max_body_mb: float = Field(default=LIVE_DEFAULTS.max_body_mb, ge=0.0625, le=1024, allow_inf_nan=False,
                                json_schema_extra={"unit": "MiB (at least 64 KiB, so a normal answer fits)"})
     redact: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of strings"})
     probe: str | None = Field(default=None, json_schema_extra={"expected": "an operationId"})
@@ -110,12 +98,7 @@ class TargetSettings(BaseModel):
         """The engine's `Safety` for this target (`allow_writes`: the command line's `--allow-writes`)."""
         from apiconform.engine._targets import Safety
 
-        return Safety(
-            read_only=not (allow_writes or self.allow_writes), allowed_writes=frozenset(self.allowed_writes),
-            max_requests=self.max_requests, rate=self.rate, connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout, max_retry_after=self.max_retry_after,
-            max_body_bytes=int(self.max_body_mb * 1024 * 1024), request_deadline=self.request_deadline,
-        )
+        return Safety.of(self, allow_writes)
 
     def overridden(self, max_requests: Any = None, rate: Any = None) -> TargetSettings:
         """This target with the command line's `--max-requests` / `--rate`, checked by the same field rules."""
@@ -128,7 +111,7 @@ class TargetSettings(BaseModel):
             raise _one_line(exc, lambda loc: "--" + str(loc[0]).replace("_", "-")) from None
 
 
-LIVE_DEFAULTS = TargetSettings()
+DEFAULT_TARGET = TargetSettings()
 
 
 class ProjectSettings(BaseModel):
@@ -171,7 +154,7 @@ class Settings:
 
     def target(self, vendor: str) -> TargetSettings:
         """The vendor's configured target, else the live defaults."""
-        return self.targets.get(vendor, LIVE_DEFAULTS)
+        return self.targets.get(vendor, DEFAULT_TARGET)
 
 
 def contracts_setting(root: Path | None = None) -> tuple[Path | None, str]:
@@ -286,7 +269,7 @@ def _message(error: Any, field: Any) -> str:
 
 def check_overrides(max_requests: Any = None, rate: Any = None) -> None:
     """The command-line overrides (`--max-requests`, `--rate`), with the same rules as the configuration."""
-    LIVE_DEFAULTS.overridden(max_requests, rate)
+    DEFAULT_TARGET.overridden(max_requests, rate)
 
 
 def check_url(url: str, where: str | None) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from apiconform.config import LIVE_DEFAULTS
+from apiconform._defaults import LIVE_DEFAULTS
 from apiconform.errors import UsageError
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform.cli._contracts_opt import contracts_option
-from apiconform.config import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform.findings import Category, categories_help
 from apiconform.gate._run import SUITE_FILES, RunOptions, execute
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from apiconform.config import RUN_DEFAULTS
+from apiconform._defaults import RUN_DEFAULTS
 from apiconform.contracts import Operation, list_vendors, load_contract
 from apiconform.findings import CaseResult
 

@@ -13,11 +13,10 @@ from typing import Any, Literal
 
 import httpx
 
+from apiconform._defaults import LIVE_DEFAULTS, LiveDefaults
 from apiconform.auth import auth_for, owned_parameters, secret_values
-from apiconform.config import LIVE_DEFAULTS
 from apiconform.contracts import Contract, load_contract
 from apiconform.engine._ledger import slot_interval, wait_for_slot
-from apiconform.engine._transports import SyncASGITransport
 from apiconform.errors import ConfigError
 from apiconform.redact import Redactor
 
@@ -29,7 +28,7 @@ TargetKind = Literal["mock", "http"]
 @dataclass(frozen=True)
 class Safety:
     """Limits that keep a live vendor unharmed. Mocks get generous defaults (no budget, no pacing, writes
-    allowed); live targets strict ones. Every default is `apiconform.config.TargetSettings`'."""
+    allowed); live targets strict ones. Every default is `apiconform._defaults.LIVE_DEFAULTS`'."""
 
     read_only: bool = False  # only safe methods (GET/HEAD/OPTIONS) run
     allowed_writes: frozenset[str] = frozenset()  # operations allowed to write even when read_only
@@ -49,8 +48,19 @@ class Safety:
 
     @classmethod
     def for_live(cls) -> Safety:
-        result: Safety = LIVE_DEFAULTS.safety()
-        return result
+        """A live target's limits when nothing is configured."""
+        return cls.of(LIVE_DEFAULTS)
+
+    @classmethod
+    def of(cls, spec: LiveDefaults | Any, allow_writes: bool = False) -> Safety:
+        """The limits a target's settings declare (the defaults, or a configured `TargetSettings`: the same
+        keys); `allow_writes`: the command line's `--allow-writes`."""
+        return cls(
+            read_only=not (allow_writes or spec.allow_writes), allowed_writes=frozenset(spec.allowed_writes),
+            max_requests=spec.max_requests, rate=spec.rate, connect_timeout=spec.connect_timeout,
+            read_timeout=spec.read_timeout, max_retry_after=spec.max_retry_after,
+            max_body_bytes=int(spec.max_body_mb * 1024 * 1024), request_deadline=spec.request_deadline,
+        )
 
     def allows(self, operation: str, method: str) -> bool:
         return not self.read_only or method.lower() in ("get", "head", "options") or operation in self.allowed_writes
@@ -76,7 +86,9 @@ class Target:
     _redactor_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def transport(self) -> httpx.BaseTransport:
-        if self.app is not None:
+        if self.app is not None:  # asyncio and the ASGI bridge load only for a mock (~40 ms of a live run's start)
+            from apiconform.engine._transports import SyncASGITransport
+
             return SyncASGITransport(self.app)
         from apiconform.engine._deadline import transport
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from apiconform.config import RUN_DEFAULTS
+from apiconform._defaults import RUN_DEFAULTS
 from apiconform.contracts import check_contract, list_vendors, load_contract
 from apiconform.engine import SUITES
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from apiconform.config import RUN_DEFAULTS
+from apiconform._defaults import RUN_DEFAULTS
 from apiconform.contracts import list_vendors
 from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
 

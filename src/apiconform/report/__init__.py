@@ -2,42 +2,67 @@
 
 Consumes only `CaseResult`s (via `RunRecord`), never runner internals, so reports can be
 re-rendered, merged across shards and compared long after the run.
+
+The names below load on first use (the engine imports only `report._run`; the HTML, JUnit and matrix
+writers are for the end of a run), as `apiconform` itself does.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from apiconform.findings import Category
-from apiconform.report._groups import Group, allure_categories, group_findings, root_cause
-from apiconform.report._html import render_matrix_html, write_matrix_html
-from apiconform.report._junit import render_junit, write_junit
-from apiconform.report._matrix import (
-    COVERAGE_SCHEMA,
-    MATRIX_SCHEMA,
-    Waived,
-    build_coverage,
-    build_matrix,
-    render_matrix_md,
-    write_coverage_json,
-    write_matrix_json,
-    write_matrix_md,
-)
-from apiconform.report._run import (
-    RUN_SCHEMA,
-    RunRecord,
-    case_from_dict,
-    case_to_dict,
-    load_run,
-    merge_coverage,
-    merge_records,
-    merge_shape_maps,
-    merge_shapes,
-    shape_of,
-    write_text_atomic,
-)
+if TYPE_CHECKING:
+    from apiconform.findings import Category
+    from apiconform.report._groups import Group, allure_categories, group_findings, root_cause
+    from apiconform.report._html import render_matrix_html, write_matrix_html
+    from apiconform.report._junit import render_junit, write_junit
+    from apiconform.report._matrix import (
+        COVERAGE_SCHEMA,
+        MATRIX_SCHEMA,
+        Waived,
+        build_coverage,
+        build_matrix,
+        render_matrix_md,
+        write_coverage_json,
+        write_matrix_json,
+        write_matrix_md,
+    )
+    from apiconform.report._run import (
+        RUN_SCHEMA,
+        RunRecord,
+        case_from_dict,
+        case_to_dict,
+        load_run,
+        merge_coverage,
+        merge_records,
+        merge_shape_maps,
+        merge_shapes,
+        shape_of,
+    )
+
+_LAZY = {
+    **dict.fromkeys(("Group", "allure_categories", "group_findings", "root_cause"), "_groups"),
+    **dict.fromkeys(("render_matrix_html", "write_matrix_html"), "_html"),
+    **dict.fromkeys(("render_junit", "write_junit"), "_junit"),
+    **dict.fromkeys(("COVERAGE_SCHEMA", "MATRIX_SCHEMA", "Waived", "build_coverage", "build_matrix", "render_matrix_md",
+                     "write_coverage_json", "write_matrix_json", "write_matrix_md"), "_matrix"),
+    **dict.fromkeys(("RUN_SCHEMA", "RunRecord", "case_from_dict", "case_to_dict", "load_run", "merge_coverage",
+                     "merge_records", "merge_shape_maps", "merge_shapes", "shape_of"), "_run"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apiconform.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"apiconform.report.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "COVERAGE_SCHEMA",
@@ -82,6 +107,10 @@ def write_reports(
 
     `run.json` is not written here: the caller redacts and writes it (RunRecord.write).
     """
+    from apiconform.report._html import write_matrix_html
+    from apiconform.report._junit import write_junit
+    from apiconform.report._matrix import write_coverage_json, write_matrix_json, write_matrix_md
+
     written = [
         write_junit(record, out_dir, waived),
         write_matrix_json(record, out_dir, waived, fail_on),
@@ -99,6 +128,9 @@ def write_allure_categories(record: RunRecord, results_dir: str | os.PathLike[st
     """`categories.json` in allure-results: Allure's Categories tab shows one entry per root cause
     (then per apiconform category), each listing every failing test it matched."""
     import json
+
+    from apiconform.report._groups import allure_categories, group_findings
+    from apiconform.report._run import write_text_atomic
 
     path = Path(results_dir) / "categories.json"
     text = json.dumps(allure_categories(group_findings(record.findings)), indent=2, ensure_ascii=False)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from jsonschema import Draft202012Validator
-from jsonschema.protocols import Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from apiconform.contracts._extensions import DEFAULT_ENVELOPE, Envelope, Idempotency, Pagination
 from apiconform.contracts._pointer import split, unescape
 from apiconform.errors import ContractError
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ACTIONS = ("list", "create", "read", "update", "replace", "delete", "action")
@@ -33,7 +34,14 @@ def declared_error_kinds(example: Any) -> tuple[str, ...]:
     if isinstance(kinds, str):
         return (kinds,)
     return tuple(str(k) for k in kinds) if isinstance(kinds, list) else ()
-FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+
+@functools.cache
+def format_checker() -> Any:
+    """jsonschema's format checker for 2020-12 (jsonschema is imported when a validator is first explained)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator.FORMAT_CHECKER
 
 
 @dataclass(frozen=True)
@@ -271,11 +279,21 @@ class CheckedValidator:
     microseconds instead of a pure-Python walk. An instance either validator cannot take, or a schema the fast one
     cannot compile, goes to the reference alone; tests/test_fast_validation.py proves the two agree."""
 
-    __slots__ = ("fast", "reference")
+    __slots__ = ("_make", "_reference", "fast")
 
-    def __init__(self, reference: Validator, fast: Any | None) -> None:
-        self.reference = reference
+    def __init__(self, reference: Validator | Callable[[], Validator], fast: Any | None) -> None:
+        self._make = reference if callable(reference) else None
+        self._reference = None if callable(reference) else reference
         self.fast = fast
+
+    @property
+    def reference(self) -> Validator:
+        """The jsonschema validator, built (and jsonschema imported) on first need: a run whose instances are
+        all valid never loads it (~40 ms of a worker's start-up)."""
+        if self._reference is None:
+            assert self._make is not None
+            self._reference = self._make()
+        return self._reference
 
     def _surely_valid(self, instance: Any) -> bool:
         if self.fast is None:
@@ -317,7 +335,12 @@ def _fast_validator(contract: Contract, schema: dict[str, Any]) -> Any | None:
 @functools.lru_cache(maxsize=4096)
 def _compiled(contract: Contract, schema_pointer: str) -> CheckedValidator:
     schema = {"$ref": contract.base_uri + "#" + schema_pointer}
-    reference = Draft202012Validator(schema, registry=contract.registry, format_checker=FORMAT_CHECKER)
+
+    def reference() -> Validator:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(schema, registry=contract.registry, format_checker=format_checker())
+
     # a URI fragment: `{id}` in a path's pointer must be percent-encoded for the Rust resolver
     fast = {"$ref": contract.base_uri + "#" + quote(schema_pointer, safe="/~!$&'()*+,;=:@-._")}
     return CheckedValidator(reference, _fast_validator(contract, fast))

@@ -280,9 +280,9 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
 def _header_validator(contract: Contract, schema: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    from apiconform.contracts._model import FORMAT_CHECKER
+    from apiconform.contracts._model import format_checker
 
-    return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=FORMAT_CHECKER)
+    return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=format_checker())
 
 
 def _declared_headers(ctx: CheckContext) -> dict[str, Any]:

@@ -86,6 +86,64 @@ def _verdicts(reports: Path) -> dict[str, object]:
             for c in record["cases"]}
 
 
+_DRAW = """
+import hashlib, json, os, sys
+for name in filter(None, os.environ.get("PRELOAD", "").split(",")):
+    __import__(name)
+from apiconform.contracts import load_contract
+from apiconform.engine import _suites as runner
+contract = load_contract("tesla-ce")
+out = []
+for label in ("read_provider_request", "update_provider_notification", "status_provider_request",
+              "partial_update_provider_notification", "create_provider_notification"):
+    for mode in ("negative", "positive"):
+        cases, _ = runner.generated_cases(contract, contract.operation(label), mode, 10, 12345, {})
+        wire = [{**c.kwargs, "headers": {k: v for k, v in (c.kwargs.get("headers") or {}).items()
+                                         if not k.lower().startswith("x-schemathesis")}} for c in cases]
+        out.append(hashlib.sha256(json.dumps(wire, default=repr, sort_keys=True).encode()).hexdigest()[:12])
+print(" ".join(out))
+"""
+
+
+def test_draws_do_not_depend_on_the_modules_a_process_has_loaded(tmp_path: Path) -> None:
+    """The same contract and seed draw the same cases whatever else the process loaded: hypothesis' constants
+    from local modules (an editable checkout, a team's own package under pytest) are kept out of the draws.
+    Without engine._draws, loading this one module of literals re-draws several of these operations."""
+    (tmp_path / "team_helpers.py").write_text(
+        'ENDPOINTS = {"bearer": 1, "base64url": 2, "admin": -1}\n'
+        'LIMITS = (0, 255, 65535, 2**31 - 1, 1e-308, -0.5)\n'
+        'WORDS = ["null", "true", "../..", "%00", "SELECT", "\\u00e9", "x" * 3]\n'
+        "def helper(value):\n    return value in ('ok', 'fail', 'retry', 42, 3.14)\n")
+
+    def draw(preload: str) -> str:
+        env = {**os.environ, "APICONFORM_CACHE": "off", "PRELOAD": preload,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH", "")]))}
+        done = subprocess.run([sys.executable, "-c", _DRAW], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    plain = draw("")
+    assert len(plain.split()) == 10
+    assert draw("team_helpers") == plain
+    assert draw("team_helpers,apiconform.config") == plain
+
+
+def test_isolated_draws_is_scoped_and_restores_hypothesis() -> None:
+    """Only apiconform's own draws lose the local constants: afterwards hypothesis harvests them as before."""
+    from hypothesis.internal.conjecture import providers
+
+    from apiconform.engine._draws import isolated_draws
+
+    original = providers._get_local_constants
+    with isolated_draws():
+        assert providers._get_local_constants is not original
+        assert not providers._get_local_constants().strings
+    assert providers._get_local_constants is original
+    with pytest.raises(RuntimeError), isolated_draws():
+        raise RuntimeError("a failing draw")
+    assert providers._get_local_constants is original
+
+
 @pytest.mark.e2e  # minutes of whole runs on a loaded machine: `make test-e2e` (CI runs it)
 def test_verdicts_identical_without_cold_and_warm_cache(tmp_path: Path) -> None:
     """Same seed, a drift on: no cache, a cold cache and a warm cache give the same findings case by case."""

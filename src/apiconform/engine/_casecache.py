@@ -5,10 +5,9 @@ function of the contract, the operation, the generation mode, the seed, the know
 generator's version, so the serialised requests are stored under a digest of exactly those inputs and
 replayed on later runs (and by every worker and suite that asks for the same key). A cached case is
 the transport-level request schemathesis would have produced, so the verdicts are the same with and
-without the cache (tests/test_casecache.py proves it). Observed: schemathesis' draws for one key can also
-differ with the modules a process has loaded; the cache is what makes later runs and other entry points
-replay exactly the first draw, and the generator version includes the drawing code's digest so an edited
-bridge draws afresh.
+without the cache (tests/test_casecache.py proves it). That a case depends on nothing else holds because
+hypothesis' local-module constants are kept out of the draws (`engine._draws`); the generator version
+includes the drawing code's digest, so an edited bridge draws afresh.
 
 `APICONFORM_CACHE_DIR` moves the cache (default `$XDG_CACHE_HOME/apiconform` or `~/.cache/apiconform`);
 `APICONFORM_CACHE=off` switches it off (`apiconform run --no-cache`).
@@ -29,7 +28,7 @@ from typing import Any
 from apiconform import _cache
 
 #: bump when the serialised form or the way cases are drawn changes
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: drawn without hypothesis' local-module constants (engine._draws)
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,7 @@ def generator_version() -> str:
     """The versions that decide what a seed draws: ours (the release and the drawing code itself, so an edited
     bridge never replays cases an older one drew), schemathesis', hypothesis'."""
     here = Path(__file__).resolve().parent
-    drawing = _cache.code_version([here / "_suites.py", here / "_casecache.py"],
+    drawing = _cache.code_version([here / "_suites.py", here / "_casecache.py", here / "_draws.py"],
                                   ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"))
     return f"fmt{CACHE_FORMAT};{drawing}"
 

@@ -30,6 +30,7 @@ from apiconform.contracts import Contract, Operation, record_id, slots
 from apiconform.contracts._validate import content_encoded_examples, from_httpx, validate_request
 from apiconform.engine import _casecache as _casecache
 from apiconform.engine._casecache import WireCase, from_case
+from apiconform.engine._draws import isolated_draws
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
 from apiconform.engine._targets import Target
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
@@ -508,7 +509,8 @@ def generated_cases(
 
     note = ""
     try:
-        run()
+        with isolated_draws():  # the draws depend on the contract and the seed, not on the modules loaded
+            run()
     except _Enough:
         pass
     except (Unsatisfiable, FailedHealthCheck, InvalidArgument) as exc:
@@ -745,7 +747,8 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
                         cases.append(from_case(case))  # noqa: B023
 
                 try:
-                    first()
+                    with isolated_draws():
+                        first()
                 except Exception:  # an example that cannot even be serialised is reported by `contracts check`
                     continue
                 _casecache.put(key, cases)

@@ -96,7 +96,7 @@ def test_the_agreement_check_catches_a_fast_validator_that_accepts_too_much() ->
         def is_valid(self, instance: Any) -> bool:
             return True
 
-    lying = CheckedValidator(honest.reference, Lenient())
+    lying = CheckedValidator(lambda: honest.reference, Lenient())
     _, wrong = disagreements(lying, iter([None, 17, "x"]))
     assert wrong, "a fast validator that accepts everything must be caught"
     assert list(lying.iter_errors(None)) == []  # ... because CheckedValidator trusts its "valid"

@@ -20,8 +20,9 @@ and every writer), `gate` (verdict, waivers, compare, diff, the `apiconform run`
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apiconform._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -59,13 +60,7 @@ if TYPE_CHECKING:
     from apiconform.report import RunRecord, load_run
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apiconform' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY, __name__)
 
 
 def run(

@@ -162,7 +162,13 @@ def _parse_yaml(path: Path, text: str) -> Any:
 
 def _parsed_key(text: str) -> str:
     """The document cache's key: the text and the parser's version (read without importing the parser)."""
-    return hashlib.sha256(f"{_cache.code_version([], ['PyYAML'])}\n{text}".encode()).hexdigest()
+    return hashlib.sha256(f"{_parser_version()}\n{text}".encode()).hexdigest()
+
+
+@functools.cache
+def _parser_version() -> str:
+    """PyYAML's installed version, looked up once per process (not once per document read)."""
+    return _cache.code_version([], ["PyYAML"])
 
 
 def _remember_parsed(key: str, document: Any) -> None:

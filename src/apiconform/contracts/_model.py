@@ -281,9 +281,9 @@ class CheckedValidator:
 
     __slots__ = ("_make", "_reference", "fast")
 
-    def __init__(self, reference: Validator | Callable[[], Validator], fast: Any | None) -> None:
-        self._make = reference if callable(reference) else None
-        self._reference = None if callable(reference) else reference
+    def __init__(self, make_reference: Callable[[], Validator], fast: Any | None) -> None:
+        self._make = make_reference
+        self._reference: Validator | None = None
         self.fast = fast
 
     @property
@@ -291,7 +291,6 @@ class CheckedValidator:
         """The jsonschema validator, built (and jsonschema imported) on first need: a run whose instances are
         all valid never loads it (~40 ms of a worker's start-up)."""
         if self._reference is None:
-            assert self._make is not None
             self._reference = self._make()
         return self._reference
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -19,6 +19,9 @@ from apiconform.contracts import Contract, load_contract
 from apiconform.engine._ledger import slot_interval, wait_for_slot
 from apiconform.errors import ConfigError
 from apiconform.redact import Redactor
+
+if TYPE_CHECKING:
+    from apiconform.config import TargetSettings  # typing only: the engine never imports pydantic
 
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
 #: "mock": in-process; "http": any URL (a served mock or the live vendor).
@@ -52,7 +55,7 @@ class Safety:
         return cls.of(LIVE_DEFAULTS)
 
     @classmethod
-    def of(cls, spec: LiveDefaults | Any, allow_writes: bool = False) -> Safety:
+    def of(cls, spec: LiveDefaults | TargetSettings, allow_writes: bool = False) -> Safety:
         """The limits a target's settings declare (the defaults, or a configured `TargetSettings`: the same
         keys); `allow_writes`: the command line's `--allow-writes`."""
         return cls(

@@ -9,11 +9,12 @@ writers are for the end of a run), as `apiconform` itself does.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apiconform._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from apiconform.findings import Category
@@ -45,23 +46,17 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    **dict.fromkeys(("Group", "allure_categories", "group_findings", "root_cause"), "_groups"),
-    **dict.fromkeys(("render_matrix_html", "write_matrix_html"), "_html"),
-    **dict.fromkeys(("render_junit", "write_junit"), "_junit"),
+    **dict.fromkeys(("Group", "allure_categories", "group_findings", "root_cause"), "._groups"),
+    **dict.fromkeys(("render_matrix_html", "write_matrix_html"), "._html"),
+    **dict.fromkeys(("render_junit", "write_junit"), "._junit"),
     **dict.fromkeys(("COVERAGE_SCHEMA", "MATRIX_SCHEMA", "Waived", "build_coverage", "build_matrix", "render_matrix_md",
-                     "write_coverage_json", "write_matrix_json", "write_matrix_md"), "_matrix"),
+                     "write_coverage_json", "write_matrix_json", "write_matrix_md"), "._matrix"),
     **dict.fromkeys(("RUN_SCHEMA", "RunRecord", "case_from_dict", "case_to_dict", "load_run", "merge_coverage",
-                     "merge_records", "merge_shape_maps", "merge_shapes", "shape_of"), "_run"),
+                     "merge_records", "merge_shape_maps", "merge_shapes", "shape_of"), "._run"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apiconform.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"apiconform.report.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY, __name__)
 
 
 __all__ = [

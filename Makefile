@@ -48,10 +48,12 @@ mutation: setup
 	$(BIN)/python -m pip install -q -e '.[mutation]'
 	$(BIN)/python scripts/mutation.py
 
-# Style and types: ruff and mypy --strict (configured in pyproject.toml); CI runs it before the tests.
+# Style, types and architecture: ruff, mypy --strict and import-linter (arrows point down, no cycles; the contracts
+# are [tool.importlinter] in pyproject.toml); CI runs it before the tests.
 lint: setup
 	$(BIN)/ruff check src
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) reports/allure-results reports/*.json reports/*.xml reports/*.html reports/*.md

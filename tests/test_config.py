@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
-from apiconform.config import DEFAULT_TARGET, TargetSettings, load_config, target_from_config
+from apiconform.config import DEFAULT_TARGET, TargetSettings, load_config
+from apiconform.engine._targets import target_from_config
 from apiconform.errors import ConfigError
 
 EVERY_KEY = """\
@@ -70,7 +71,7 @@ def test_defaults_are_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("APICONFORM_COFE_CMS_API_ID", "id")
     monkeypatch.setenv("APICONFORM_COFE_CMS_API_KEY", "key")
-    assert Safety.for_live() == DEFAULT_TARGET.safety() == target_from_config(
+    assert Safety.for_live() == Safety.of(DEFAULT_TARGET) == target_from_config(
         "cofe-cms", load_config(Path("/nonexistent")), base_url="http://127.0.0.1:9").safety
     assert Safety().connect_timeout == LIVE_DEFAULTS.connect_timeout and Safety().max_requests is None  # mocks: no budget
     options = EngineOptions()

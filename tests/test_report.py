@@ -366,12 +366,12 @@ def test_report_command_renders_and_merges(tmp_path: Path) -> None:
 
 
 def test_report_command_says_how_to_install_allure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import apiconform.cli._report as cli_report
+    import apiconform.report._allure_html as allure_html
 
     synthetic().write(tmp_path)
     (tmp_path / "allure-results").mkdir()
     (tmp_path / "allure-results" / "x-result.json").write_text("{}")
-    monkeypatch.setattr(cli_report, "find_allure", lambda: None)
+    monkeypatch.setattr(allure_html, "find_allure", lambda: None)
     res = CliRunner().invoke(report_cmd, ["--reports-dir", str(tmp_path), "--baseline", str(tmp_path / "none.yaml")])
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[-1].startswith("allure: CLI not found; install it with `make allure`")

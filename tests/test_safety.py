@@ -23,14 +23,14 @@ import pytest
 from click.testing import CliRunner
 
 from apiconform.cli import main
-from apiconform.config import Settings, target_from_config
+from apiconform.config import Settings
 from apiconform.contracts import load_contract
 from apiconform.errors import TargetUnavailable
 from apiconform.engine._session import FailureKind, Session, WriteRefused
 from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import preflight
 from apiconform.engine._suites import USER_AGENT
-from apiconform.engine._targets import Safety, http_target, mock_target, replace
+from apiconform.engine._targets import Safety, http_target, mock_target, replace, target_from_config
 from apiconform.mock._server import free_port
 
 VENDOR = "eduframe"

@@ -94,12 +94,6 @@ class TargetSettings(BaseModel):
     def _url(cls, value: str | None) -> str | None:
         return None if value is None else check_url(value, None)
 
-    def safety(self, allow_writes: bool = False) -> Any:
-        """The engine's `Safety` for this target (`allow_writes`: the command line's `--allow-writes`)."""
-        from apiconform.engine._targets import Safety
-
-        return Safety.of(self, allow_writes)
-
     def overridden(self, max_requests: Any = None, rate: Any = None) -> TargetSettings:
         """This target with the command line's `--max-requests` / `--rate`, checked by the same field rules."""
         given = {k: v for k, v in (("max_requests", max_requests), ("rate", rate)) if v is not None}
@@ -293,46 +287,3 @@ def check_url(url: str, where: str | None) -> str:
     if where is None:
         raise ValueError(problem)
     raise ConfigError(f"{where}: {problem}")
-
-
-def target_from_config(
-    vendor: str,
-    settings: Settings,
-    base_url: str | None = None,
-    allow_writes: bool = False,
-    max_requests: int | None = None,
-    rate: float | None = None,
-) -> Any:
-    """A live target from configuration and command-line overrides (CLI wins)."""
-    from apiconform.contracts import load_contract
-    from apiconform.engine._targets import http_target
-
-    spec = settings.target(vendor)
-    url = base_url or spec.base_url or load_contract(vendor).server_url  # the documented production URL
-    if not url:
-        raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
-    # the overrides are checked here too: pytest run directly with --rate / --max-requests
-    safety = spec.overridden(max_requests, rate).safety(allow_writes)
-    contract = load_contract(vendor)
-    credential_env = dict(spec.credentials)
-    for field_name in _credential_fields(contract):  # unnamed fields: the documented default variable
-        credential_env.setdefault(field_name, default_env_name(vendor, field_name))
-    target = http_target(vendor, url, credential_env=credential_env, safety=safety)
-    target.extra_secret_names = tuple(spec.redact)
-    target.path_params = {str(k): str(v) for k, v in spec.path_params.items()}
-    if spec.probe:
-        try:
-            probe = contract.operation(spec.probe)
-        except ApiconformError:
-            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: no operation {spec.probe!r} in the contract") from None
-        if not probe.is_safe:
-            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: {probe.label} is {probe.method.upper()}; "
-                              f"the probe must be a safe (GET) operation")
-        target.probe = probe.label
-    return target
-
-
-def _credential_fields(contract: Any) -> tuple[str, ...]:
-    from apiconform.auth import credential_fields
-
-    return credential_fields(contract)

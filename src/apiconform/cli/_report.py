@@ -7,31 +7,19 @@ turned into one line + exit code by the main group.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import click
 
-from apiconform.errors import ConfigError, UsageError
+from apiconform.errors import UsageError
 from apiconform.findings import categories_help
 from apiconform.gate._verdict import BASELINE_FILE, evaluate, load_baseline, write_baseline
 from apiconform.gate.compare import compare_runs
 from apiconform.report import load_run, merge_records, write_reports
+from apiconform.report._allure_html import find_allure, render_allure
 
-__all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]
-
-ALLURE_LOCAL = Path(".tools/node_modules/.bin/allure")
-
-
-def find_allure() -> str | None:
-    """The Allure CLI: the project-local install from `make allure`, else one on PATH."""
-    project = Path(__file__).resolve().parents[3]  # editable install: the checkout holding .tools/
-    for candidate in (ALLURE_LOCAL, project / ALLURE_LOCAL):
-        if candidate.is_file():
-            return str(candidate.resolve())
-    return shutil.which("allure")
-
+__all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]  # the Allure pair: re-exported from report
 
 def _copy_allure_results(src: Path, dest: Path) -> int:
     """Copy a shard's allure-results (uuid-named files never collide); returns files copied."""
@@ -89,25 +77,6 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Pat
         click.echo(render_allure(reports_dir))
     if as_gate:
         sys.exit(gate.exit_code)
-
-
-def render_allure(reports_dir: Path) -> str:
-    """Build reports_dir/allure-report from allure-results with the Allure CLI; one line saying what happened."""
-    results = reports_dir / "allure-results"
-    if not results.is_dir() or not any(results.iterdir()):
-        return f"allure: no results in {results}; skipped"
-    cli = find_allure()
-    if cli is None:
-        return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
-    out = reports_dir / "allure-report"
-    from apiconform.gate._run import keep_allure_history
-
-    keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
-    proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
-        raise ConfigError(f"allure generate failed (exit {proc.returncode}): {last}")
-    return f"wrote {out / 'index.html'}"
 
 
 @click.command("compare")

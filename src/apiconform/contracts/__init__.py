@@ -31,6 +31,7 @@ from apiconform.contracts._model import (
     Operation,
     ResponseSpec,
     declared_error_kinds,
+    echo_pairs,
 )
 from apiconform.contracts._pointer import pointer
 from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
@@ -73,6 +74,7 @@ __all__ = [
     "contract_roots",
     "contracts_dir",
     "declared_error_kinds",
+    "echo_pairs",
     "items_of",
     "list_vendors",
     "load_contract",

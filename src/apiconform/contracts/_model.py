@@ -148,6 +148,19 @@ class Operation:
         return any(s in self.responses for s in ("400", "422", "4XX", "4xx"))
 
 
+
+def echo_pairs(op: Operation) -> list[tuple[str, str]]:
+    """`x-apiconform-echo` as (request pointer, response pointer) pairs: a pointer string means the same
+    place in both bodies; `{request: ..., response: ...}` maps one onto the other (read by the engine's
+    check and the mock's drift alike)."""
+    pairs: list[tuple[str, str]] = []
+    for entry in op.definition.get("x-apiconform-echo") or []:
+        if isinstance(entry, str):
+            pairs.append((entry, entry))
+        elif isinstance(entry, dict) and entry.get("request") and entry.get("response"):
+            pairs.append((str(entry["request"]), str(entry["response"])))
+    return pairs
+
 @dataclass
 class Contract:
     """A vendor contract (or any OpenAPI 3.x document) ready for the engine."""

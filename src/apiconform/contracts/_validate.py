@@ -198,7 +198,7 @@ def _body(contract: Contract, op: Operation, request: WireRequest) -> None:
         return
     request.media_type = content_type
     if JSON_MEDIA.match(content_type):
-        from apiconform.engine._limits import loads_bounded
+        from apiconform.contracts._limits import loads_bounded
 
         try:
             request.body, too_deep = loads_bounded(request.raw_body)

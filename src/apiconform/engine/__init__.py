@@ -244,8 +244,7 @@ class Sessions:
         return vendor in self.options.targets or (self.options.live and vendor in self.settings.targets)
 
     def build_target(self, vendor: str) -> Any:
-        from apiconform.config import target_from_config
-        from apiconform.engine._targets import mock_target
+        from apiconform.engine._targets import mock_target, target_from_config
 
         o = self.options
         settings = self.settings

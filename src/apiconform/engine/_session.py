@@ -20,10 +20,10 @@ import httpx
 
 from apiconform.auth import AuthFailed, one_off_parameters, wrong_credentials
 from apiconform.contracts import Operation
+from apiconform.contracts._limits import loads_bounded
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
-from apiconform.engine._limits import loads_bounded
-from apiconform.engine._targets import RateLimiter, Target
+from apiconform.engine._targets import LEARNED, RateLimiter, Target
 from apiconform.errors import ApiconformError
 
 NOT_JSON = object()
@@ -34,9 +34,6 @@ def bodiless(method: str, status: int) -> bool:
     return method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200
 
 
-#: Secrets learned at run time in this process, per vendor (the preflight's login tokens included), so a
-#: target built later for the same vendor masks them from its first report on.
-LEARNED: dict[str, set[str]] = {}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
 #: Which credentials a request goes with: the vendor's auth flow, none, or the flow's wrong ones.

@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from apiconform._defaults import LIVE_DEFAULTS, LiveDefaults
-from apiconform.auth import auth_for, owned_parameters, secret_values
+from apiconform.auth import auth_for, credential_fields, owned_parameters, secret_values
 from apiconform.contracts import Contract, load_contract
 from apiconform.engine._ledger import slot_interval, wait_for_slot
-from apiconform.errors import ConfigError
+from apiconform.errors import ApiconformError, ConfigError
 from apiconform.redact import Redactor
 
 if TYPE_CHECKING:
-    from apiconform.config import TargetSettings  # typing only: the engine never imports pydantic
+    from apiconform.config import Settings, TargetSettings  # typing only: the engine never imports pydantic at start-up
 
+#: Secrets learned at run time in this process, per vendor (the preflight's login tokens included), so a
+#: target built later for the same vendor masks them from its first report on (filled by engine._session).
+LEARNED: dict[str, set[str]] = {}
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
 #: "mock": in-process; "http": any URL (a served mock or the live vendor).
 TargetKind = Literal["mock", "http"]
@@ -101,8 +104,6 @@ class Target:
         """The target's one redactor: every secret learned at run time (login tokens, signatures, values
         seen on the wire) is masked by every report writer of this process from then on."""
         if self._redactor is None or self._redactor_names != self.extra_secret_names:
-            from apiconform.engine._session import LEARNED
-
             owned = sorted(owned_parameters(self.contract).names)  # where the auth flow puts credentials
             self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
                                        *LEARNED.get(self.vendor, ())], [*self.extra_secret_names, *owned])
@@ -180,6 +181,43 @@ def http_target(
     return Target(vendor, contract, base_url.rstrip("/"), "http", creds, safety)
 
 
+def target_from_config(
+    vendor: str,
+    settings: Settings,
+    base_url: str | None = None,
+    allow_writes: bool = False,
+    max_requests: int | None = None,
+    rate: float | None = None,
+) -> Target:
+    """A live target from configuration and command-line overrides (CLI wins). The settings are read by
+    `apiconform.config` (pydantic); the engine only reads their attributes."""
+    from apiconform.config import default_env_name
+
+    spec = settings.target(vendor)
+    url = base_url or spec.base_url or load_contract(vendor).server_url  # the documented production URL
+    if not url:
+        raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
+    # the overrides are checked here too: pytest run directly with --rate / --max-requests
+    safety = Safety.of(spec.overridden(max_requests, rate), allow_writes)
+    contract = load_contract(vendor)
+    credential_env = dict(spec.credentials)
+    for field_name in credential_fields(contract):  # unnamed fields: the documented default variable
+        credential_env.setdefault(field_name, default_env_name(vendor, field_name))
+    target = http_target(vendor, url, credential_env=credential_env, safety=safety)
+    target.extra_secret_names = tuple(spec.redact)
+    target.path_params = {str(k): str(v) for k, v in spec.path_params.items()}
+    if spec.probe:
+        try:
+            probe = contract.operation(spec.probe)
+        except ApiconformError:
+            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: no operation {spec.probe!r} in the contract") from None
+        if not probe.is_safe:
+            raise ConfigError(f"{settings.source}: targets.{vendor}.probe: {probe.label} is {probe.method.upper()}; "
+                              f"the probe must be a safe (GET) operation")
+        target.probe = probe.label
+    return target
+
+
 def url_secrets(url: str) -> list[str]:
     """Credentials embedded in a URL: userinfo (user and password) and sensitive query parameter values."""
     from urllib.parse import parse_qsl, urlsplit
@@ -210,4 +248,5 @@ class RateLimiter:
                 wait_for_slot(self._state, self.interval)
 
 
-__all__ = ["MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace", "url_secrets"]
+__all__ = ["LEARNED", "MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace",
+           "target_from_config", "url_secrets"]

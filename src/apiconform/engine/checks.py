@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from apiconform.contracts import Contract, Operation
+from apiconform.contracts import Contract, Operation, echo_pairs
 from apiconform.contracts._pointer import pointer, resolve
 from apiconform.engine._session import NOT_JSON, Exchange
 from apiconform.findings import Category, Finding, Severity
@@ -332,18 +332,6 @@ def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
 
 
 # --- echoed request fields ---------------------------------------------------------------------
-def echo_pairs(op: Operation) -> list[tuple[str, str]]:
-    """`x-apiconform-echo` as (request pointer, response pointer) pairs: a pointer string means the same
-    place in both bodies; `{request: ..., response: ...}` maps one onto the other."""
-    pairs: list[tuple[str, str]] = []
-    for entry in op.definition.get("x-apiconform-echo") or []:
-        if isinstance(entry, str):
-            pairs.append((entry, entry))
-        elif isinstance(entry, dict) and entry.get("request") and entry.get("response"):
-            pairs.append((str(entry["request"]), str(entry["response"])))
-    return pairs
-
-
 _MISSING = object()
 
 

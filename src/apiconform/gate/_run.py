@@ -227,8 +227,9 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
     operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
     from apiconform.auth._identity import fixed_path_values
-    from apiconform.config import load_config, target_from_config
+    from apiconform.config import load_config
     from apiconform.engine._session import BudgetExhausted, FailureKind, Session
+    from apiconform.engine._targets import target_from_config
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes,
                                 max_requests=max_requests, rate=rate)
@@ -260,7 +261,7 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
         session.close()
     if exchange.failure is FailureKind.AUTH and exchange.login_answer is None:
         # refused credentials stop the run; a login answer that drifted is judged as a finding instead
-        raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(exchange.error)})")
+        raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(exchange.error or '')})")
     if exchange.status == 401 or (exchange.status == 403 and not target.logged_in):
         raise TargetUnavailable(
             f"target {vendor}: credentials refused ({exchange.status} on {probe.label}); check the configured environment variables"
@@ -364,6 +365,7 @@ def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
 def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: Any, notes: list[str]) -> RunOutcome:
     from apiconform.gate._verdict import evaluate
     from apiconform.report import write_reports
+    from apiconform.report._allure_html import keep_allure_history
 
     shutil.rmtree(options.reports_dir / "allure-results", ignore_errors=True)
     keep_allure_history(options.reports_dir)  # Allure's Trend: the last report's history feeds the next one
@@ -381,7 +383,7 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
         raise UsageError(f"{len(crashed)} test(s) crashed before judging the API, first {key}: {reason} "
                          f"(the other results are in {options.reports_dir / 'run.json'})")
     if options.allure:
-        from apiconform.cli._report import render_allure
+        from apiconform.report._allure_html import render_allure
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
@@ -397,13 +399,6 @@ def check_reports_dir(path: Path) -> None:
             pass
     except OSError as exc:
         raise ConfigError(f"--reports-dir {path}: not writable ({exc.strerror or exc})") from None
-
-
-def keep_allure_history(reports_dir: Path) -> None:
-    """Copy allure-report/history into allure-results/history (what Allure reads to draw Trend and history)."""
-    history = reports_dir / "allure-report" / "history"
-    if history.is_dir():
-        shutil.copytree(history, reports_dir / "allure-results" / "history", dirs_exist_ok=True)
 
 
 @contextlib.contextmanager

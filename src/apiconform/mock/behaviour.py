@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -132,14 +131,8 @@ def load_behaviour(contract: Contract) -> Behaviour:
     return behaviour
 
 
-def vendor_modules() -> list[str]:
-    from apiconform.mock import vendors
-
-    return sorted(m.name for m in pkgutil.iter_modules(vendors.__path__))
-
-
 def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-__all__ = ["ROLE_STATUSES", "Behaviour", "Mapping", "Reply", "dumps", "load_behaviour", "vendor_modules"]
+__all__ = ["ROLE_STATUSES", "Behaviour", "Mapping", "Reply", "dumps", "load_behaviour"]

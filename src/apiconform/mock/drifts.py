@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from apiconform.contracts import Operation, Slot, slots
+from apiconform.contracts import Operation, Slot, echo_pairs, slots
 from apiconform.contracts._pointer import split
 from apiconform.errors import UsageError
 from apiconform.findings import Category
@@ -169,8 +169,6 @@ def _pagination(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
 @drift("echo-value-changed", Category.FIELD_TYPE,
        "a create/update answer changes a value it echoes from the request (x-apiconform-echo), e.g. its case")
 def _echo_changed(op: Operation, reply: Reply, request: Any, ctx: Any) -> Reply:
-    from apiconform.engine.checks import echo_pairs
-
     if not _is_success(reply) or not isinstance(reply.body, dict):
         return reply
     for _, response_ptr in echo_pairs(op):

@@ -115,7 +115,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_live_targets(config: pytest.Config) -> None:
     """Every `--target` can be built (known vendor, URL, credentials in the environment) before any test is
     collected: one usage error up front instead of one failing test per operation."""
-    from apiconform.config import load_config, target_from_config
+    from apiconform.config import load_config
+    from apiconform.engine._targets import target_from_config
     from apiconform.errors import ApiconformError
 
     known = list_vendors()

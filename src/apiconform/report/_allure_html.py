@@ -1,0 +1,48 @@
+"""The Allure HTML report: `allure generate` (the Allure 2 CLI) renders reports_dir/allure-results into
+reports_dir/allure-report, keeping the previous report's history for Allure's Trend.
+
+Used by `apiconform run` (gate) and `apiconform report` (CLI); it lives here, below both, so neither imports
+the other."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from apiconform.errors import ConfigError
+
+ALLURE_LOCAL = Path(".tools/node_modules/.bin/allure")
+
+
+def find_allure() -> str | None:
+    """The Allure CLI: the project-local install from `make allure`, else one on PATH."""
+    project = Path(__file__).resolve().parents[3]  # editable install: the checkout holding .tools/
+    for candidate in (ALLURE_LOCAL, project / ALLURE_LOCAL):
+        if candidate.is_file():
+            return str(candidate.resolve())
+    return shutil.which("allure")
+
+
+def keep_allure_history(reports_dir: Path) -> None:
+    """Copy allure-report/history into allure-results/history (what Allure reads to draw Trend and history)."""
+    history = reports_dir / "allure-report" / "history"
+    if history.is_dir():
+        shutil.copytree(history, reports_dir / "allure-results" / "history", dirs_exist_ok=True)
+
+
+def render_allure(reports_dir: Path) -> str:
+    """Build reports_dir/allure-report from allure-results with the Allure CLI; one line saying what happened."""
+    results = reports_dir / "allure-results"
+    if not results.is_dir() or not any(results.iterdir()):
+        return f"allure: no results in {results}; skipped"
+    cli = find_allure()
+    if cli is None:
+        return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
+    out = reports_dir / "allure-report"
+    keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
+    proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+        raise ConfigError(f"allure generate failed (exit {proc.returncode}): {last}")
+    return f"wrote {out / 'index.html'}"

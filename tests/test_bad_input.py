@@ -46,6 +46,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ([VENDOR, "--shard", "first"], ["--shard expects I/N"]),
     ([VENDOR, "--fail-on", "nonsense"], ["nonsense"]),
     ([VENDOR, "--suite", "nosuite"], ["unknown suite 'nosuite'"]),
+    ([VENDOR, "--suite", ""], ["--suite: empty value ''"]),  # ran every suite, as if no option were given
+    ([VENDOR, "--suite", " , "], ["--suite: empty value"]),
+    ([VENDOR, "--operation", ""], ["--operation: empty value"]),
+    ([VENDOR, "--fail-on", ""], ["--fail-on: empty value"]),
+    ([VENDOR, "--workers", "10000"], ["--workers 10000: between 1 and 32"]),  # was accepted
+    ([VENDOR, "--workers", "0"], ["--workers 0: between 1 and 32"]),
     ([VENDOR, "--target", f"{VENDOR}=ftp://x"], ["--target expects VENDOR or VENDOR=https://"]),
     # `--target VENDOR` = its configured (here: documented) URL; no credentials anywhere: the default env var is named
     ([VENDOR, "--target", VENDOR], ["expects environment variable APICONFORM_"]),
@@ -200,3 +206,32 @@ def test_plain_pytest_live_target_without_credentials_is_one_usage_error(monkeyp
     assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "APICONFORM_GOODSTACK_API_KEY" in proc.stderr and "not set" in proc.stderr, proc.stderr
     assert "failed" not in proc.stdout and "error" not in proc.stdout.lower(), proc.stdout[-2000:]
+
+
+# ------------------------------------------------------------------ issue 23: more bad inputs, one line each
+
+
+def test_contracts_check_names_an_operation_without_responses(tmp_path: Path) -> None:
+    """OpenAPI 3.1 lets `responses` be left out; `contracts check` passed such an operation."""
+    path = tmp_path / "openapi.yaml"
+    path.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n"
+                    "  /things:\n    get:\n      operationId: listThings\n      responses:\n        '200': {description: ok}\n"
+                    "  /other:\n    get:\n      operationId: getOther\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["contracts", "check", str(path)])
+    assert result.exit_code == 2, result.output
+    problems = [line for line in result.stderr.splitlines() if line.strip()]
+    assert problems == [f"{path}: /paths/~1other/get: operation getOther documents no responses "
+                        f"(add at least the success response, e.g. '200')"], result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_compare_of_non_utf8_files_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """It ended in "internal error: UnicodeDecodeError"."""
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_bytes(b"\xff\xfe{\x00\"\x00")
+    b.write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = CliRunner().invoke(main, ["compare", str(a), str(b)])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert lines == [f"apiconform: error: {a}: not an apiconform run record (not UTF-8 text: byte 0xff at offset 0)"]
+    assert "internal error" not in result.output and "Traceback" not in result.output

@@ -17,6 +17,7 @@ class RunDefaults:
     max_examples: int = 10  # generated cases per operation (the negative suite uses half, at least 3)
     seed: int = 20261123  # the generation seed: the same seed gives the same verdicts
     workers: int = 1  # worker processes of `apiconform run`
+    max_workers: int = 32  # the most `--workers` accepts (each is a process with its own copy of the contracts)
 
 
 @dataclass(frozen=True)

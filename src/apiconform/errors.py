@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "EXIT_FINDINGS",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_UNREACHABLE",
     "EXIT_USAGE",
@@ -18,6 +19,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 4  # SIGINT/SIGTERM: the run stopped early; its reports hold the cases that finished
 
 
 class ApiconformError(Exception):

@@ -72,7 +72,8 @@ def _group(**kwargs: Any) -> Callable[[Callable[..., Any]], click.Group]:
 def main() -> None:
     """Contract-testing conformance suite for third-party HTTP APIs.
 
-    Exit codes: 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
+    Exit codes: 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed,
+    4 run interrupted (SIGINT/SIGTERM; reports hold the finished cases).
     """
 
 

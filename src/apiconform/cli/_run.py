@@ -10,8 +10,10 @@ import click
 
 from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform.cli._contracts_opt import contracts_option
+from apiconform.engine._stop import interruptible
+from apiconform.errors import EXIT_INTERRUPTED
 from apiconform.findings import Category, categories_help
-from apiconform.gate._run import SUITE_FILES, RunOptions, execute
+from apiconform.gate._run import SUITE_FILES, RunOptions, execute, forced_exit
 
 
 def _csv(values: tuple[str, ...]) -> list[str]:
@@ -24,8 +26,8 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITE_FILES)})")
 @click.option("--max-examples", type=click.IntRange(min=1), default=None, help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
 @click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")
-@click.option("--workers", type=click.IntRange(min=1), default=RUN_DEFAULTS.workers, show_default=True,
-              help="parallel worker processes")
+@click.option("--workers", type=int, default=RUN_DEFAULTS.workers, show_default=True,
+              help=f"parallel worker processes (1 to {RUN_DEFAULTS.max_workers})")
 @click.option("--target", "targets", multiple=True, metavar="VENDOR[=URL]",
               help="run VENDOR against a live URL, or its configured base_url (repeatable)")
 @click.option("--live", is_flag=True, help="run every vendor with a configured target against it")
@@ -55,7 +57,8 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         no_cache: bool = False, events_file: Path | None = None) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
-    Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed.
+    Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed,
+    4 interrupted (SIGINT/SIGTERM: the reports hold the cases that finished, marked interrupted).
     """
     from apiconform.config import load_config
     from apiconform.errors import UsageError
@@ -73,6 +76,9 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         baseline = settings.baseline
     if baseline is None and Path("apiconform-baseline.yaml").is_file():
         baseline = Path("apiconform-baseline.yaml")
+    for option, given in (("--suite", suites), ("--operation", operations), ("--fail-on", fail_on)):
+        if given and not _csv(given):  # `--suite ''` is a mistake (an unset CI variable), never "all"
+            raise UsageError(f"{option}: empty value {given[0]!r} (name at least one, or leave the option out)")
     show_progress = sys.stderr.isatty() if progress is None else progress
     options = RunOptions(
         vendors=list(vendors), suites=_csv(suites) or list(SUITE_FILES), max_examples=max_examples, seed=seed,
@@ -81,12 +87,28 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
         argv=sys.argv[1:], events_file=events_file,
     )
+    with interruptible(forced_exit) as stop:  # a second signal while the summary prints: exit at once
+        stop.armed = False
+        _gate(options, show_progress)
+
+
+def _gate(options: RunOptions, show_progress: bool) -> None:
     display = EventProgress() if show_progress else None
     try:
         outcome = execute(options, progress=display)
+    except KeyboardInterrupt as stop:  # before any test ran (validation, preflight): nothing was judged
+        click.echo(f"apiconform: interrupted by {getattr(stop, 'name', 'SIGINT')} before any test ran; "
+                   f"nothing written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         if display is not None:
             display.close()
+    record = outcome.record
+    if record.interrupted:  # one line: what finished is in the reports, marked interrupted
+        click.echo(f"apiconform: interrupted by {record.interrupted}: {len(record.cases)} of {record.planned} cases "
+                   f"finished, {len(outcome.gate.failing)} gating findings among them; reports in "
+                   f"{options.reports_dir}/ (run marked interrupted); exit {EXIT_INTERRUPTED}", err=True)
+        sys.exit(outcome.exit_code)
     _summary(outcome, options)
     sys.exit(outcome.exit_code)
 

@@ -71,6 +71,7 @@ def check_contract(name_or_path: str | os.PathLike[str]) -> CheckResult:
     except ApiconformError as exc:
         return CheckResult(file, 0, 0, 0, (Problem("", "", str(exc)),))
     problems += _refs(contract)
+    problems += _responses(contract)
     problems += _conventions(contract)
     examples = errata = 0
     for op in contract:
@@ -196,6 +197,15 @@ def _refs(contract: Contract) -> Iterator[Problem]:
                 yield Problem(str(contract.path), ptr + "/$ref", f"unresolvable reference {ref!r}")
 
 
+def _responses(contract: Contract) -> Iterator[Problem]:
+    """Every operation documents at least one response (OpenAPI 3.1 lets `responses` be left out; nothing could
+    then be judged about what the operation answers)."""
+    for op in contract:
+        if not op.responses:
+            yield Problem(str(contract.path), op.pointer, f"operation {op.label} documents no responses "
+                                                           f"(add at least the success response, e.g. '200')")
+
+
 def _conventions(contract: Contract) -> Iterator[Problem]:
     """apiconform's extensions are required only in our own vendor contracts."""
     file = str(contract.path)
@@ -212,8 +222,6 @@ def _conventions(contract: Contract) -> Iterator[Problem]:
         for ext in ("x-apiconform-resource", "x-apiconform-action"):
             if ext not in op.definition:
                 yield Problem(file, op.pointer, f"missing {ext}")
-        if not op.responses:
-            yield Problem(file, op.pointer, "no documented responses")
         for status, response in op.responses.items():
             for name, link in response.links.items():
                 target = link.get("operationId")

@@ -15,7 +15,7 @@ import functools
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -306,22 +306,18 @@ def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome
                     owned.close()
             yield outcome
     finally:
-        sessions.close()
+        from apiconform.engine._stop import shielded
+
+        with shielded():  # a first SIGINT/SIGTERM never cuts the sessions' closing (clean-up) short
+            sessions.close()
 
 
-_OUTCOMES: Any = None  # a worker process's end of the parent's outcome queue (set by the pool's initializer)
-
-
-def _worker_init(outcomes: Any) -> None:
-    global _OUTCOMES
-    _OUTCOMES = outcomes
-
-
-def _run_chunk(options: EngineOptions, items: list[WorkItem]) -> None:
-    """Run one unit in a worker, handing each outcome to the parent as soon as it exists (progress, the first
-    finding and the Allure results stream instead of arriving a unit at a time)."""
+def _run_unit(options: EngineOptions, items: list[WorkItem], emit: Callable[[Any], None]) -> None:
+    """One unit in a worker process (`_stop.WorkerPool`): each outcome reaches the parent as soon as it exists
+    (progress, the first finding and the Allure results stream instead of arriving a unit at a time). Interrupted,
+    run_items' `finally` still runs first; what is emitted in a `finally` here still reaches the parent."""
     for outcome in run_items(options, items):
-        _OUTCOMES.put(outcome)
+        emit(outcome)
 
 
 def chunks(items: list[WorkItem], workers: int, live: set[str]) -> list[list[WorkItem]]:
@@ -345,18 +341,37 @@ class Engine:
         self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
 
     def events(self) -> Iterator[Event]:
+        """RunStarted, one CaseFinished per finished item, RunFinished. Interrupted (SIGINT/SIGTERM handled by
+        `_stop.interruptible`, a KeyboardInterrupt, or `RunInterrupted` thrown into this generator at a yield), the
+        run stops - its workers close their sessions - and RunFinished carries the record of every item that
+        finished, marked interrupted."""
+        from apiconform.engine._stop import RunInterrupted, resume
         from apiconform.report._run import now_iso
 
         started, clock = now_iso(), time.time()
         yield RunStarted(list(self.items))
         outcomes: list[Outcome] = []
         total = len(self.items)
-        for outcome in self._outcomes():
-            outcomes.append(outcome)
-            yield CaseFinished(outcome, len(outcomes), total)
+        interrupted = ""
+        source = self._outcomes()
+        try:
+            try:
+                for outcome in source:
+                    outcomes.append(outcome)
+                    yield CaseFinished(outcome, len(outcomes), total)
+            except KeyboardInterrupt as stop:
+                interrupted = stop.name if isinstance(stop, RunInterrupted) else "SIGINT"
+                for outcome in resume(source, stop):  # finished while the workers stopped
+                    outcomes.append(outcome)
+                    yield CaseFinished(outcome, len(outcomes), total)
+        finally:
+            source.close()
         ordered = sorted(outcomes, key=lambda o: o.item)
-        yield RunFinished(build_record(self.options, self.vendors, [o.case for o in ordered],
-                                       [o.observations for o in ordered], started, time.time() - clock))
+        record = build_record(self.options, self.vendors, [o.case for o in ordered],
+                              [o.observations for o in ordered], started, time.time() - clock)
+        if interrupted:
+            record.interrupted, record.planned = interrupted, total
+        yield RunFinished(record)
 
     def run(self) -> Any:
         """Run everything; the run record (`RunRecord`)."""
@@ -366,36 +381,24 @@ class Engine:
                 record = event.record
         return record
 
-    def _outcomes(self) -> Iterator[Outcome]:
+    def _outcomes(self) -> Generator[Outcome, None, None]:
         workers = max(1, int(self.options.workers))
         if workers == 1 or len(self.items) < 2:
             yield from run_items(self.options, self.items)
             return
-        import multiprocessing
-        import queue
-        from concurrent.futures import ProcessPoolExecutor
+        from apiconform.engine._stop import WorkerPool, resume
 
         sessions = Sessions(self.options)
         live = {v for v in self.vendors if sessions.is_live(v)}
         units = chunks(self.items, workers, live)
-        # fork: workers inherit the loaded contracts and compiled validators instead of loading them again
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        outcomes = context.Queue()
-        expected = sum(len(unit) for unit in units)  # run_items yields one outcome per item, crashed or not
-        with ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=context,
-                                 initializer=_worker_init, initargs=(outcomes,)) as pool:
-            futures = [pool.submit(_run_chunk, self.options, unit) for unit in units]
-            received = 0
-            while received < expected:
-                try:
-                    outcome = outcomes.get(timeout=0.2)
-                except queue.Empty:
-                    failed = next((f.exception() for f in futures if f.done() and f.exception() is not None), None)
-                    if failed is not None:
-                        raise failed  # a worker died or raised: never a silent partial run
-                    continue
-                received += 1
-                yield outcome
+        pool = WorkerPool(functools.partial(_run_unit, self.options), units, workers).results()
+        try:
+            yield from pool
+        except KeyboardInterrupt as stop:  # the workers stop; what they finish meanwhile still counts
+            yield from resume(pool, stop)
+            raise
+        finally:
+            pool.close()
 
 
 def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:

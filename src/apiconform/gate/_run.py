@@ -21,6 +21,7 @@ import httpx
 from apiconform._defaults import RUN_DEFAULTS
 from apiconform.contracts import check_contract, list_vendors, load_contract
 from apiconform.engine import SUITES
+from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
 
@@ -69,6 +70,11 @@ def validate_options(options: RunOptions) -> list[str]:
     from apiconform.mock.faults import wrap_faults
 
     check_overrides(options.max_requests, options.rate)
+    if not 1 <= options.workers <= RUN_DEFAULTS.max_workers:
+        raise UsageError(f"--workers {options.workers}: between 1 and {RUN_DEFAULTS.max_workers} worker processes "
+                         f"(about one per CPU core is fastest)")
+    if not options.suites:
+        raise UsageError(f"--suite: no suite named (known: {', '.join(SUITE_FILES)}; leave the option out to run all)")
     known = list_vendors()
     vendors = options.vendors or known
     settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad values or base_url: exit 2 before anything runs
@@ -352,41 +358,113 @@ def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
             raise UsageError(f"--events {options.events_file}: {parent} is not a writable directory")
     configured = load_config(Path.cwd()).targets
     notes: list[str] = []
-    with _shared_ledger(ENV):
+    with reports_lock(options.reports_dir), interruptible(forced_exit) as stop, _shared_ledger(ENV):
         for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
             if vendor in options.targets or (options.live and vendor in configured):
                 note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes,
                                  options.max_requests, options.rate)
                 if note:
                     notes.append(note)
-        return _execute(options, vendors, baseline, progress, notes)
+        return _execute(options, vendors, baseline, progress, notes, stop)
 
 
-def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: Any, notes: list[str]) -> RunOutcome:
+def forced_exit(signum: int) -> None:
+    """A second SIGINT/SIGTERM: one line, then the process ends at once (`_stop.interruptible`)."""
+    import os
+
+    from apiconform.engine._stop import signal_name
+
+    os.write(2, f"apiconform: stopped at once by a second {signal_name(signum)}; reports not written\n".encode())
+
+
+def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: Any, notes: list[str],
+             stop: Any = None) -> RunOutcome:
     from apiconform.gate._verdict import evaluate
     from apiconform.report import write_reports
-    from apiconform.report._allure_html import keep_allure_history
 
-    shutil.rmtree(options.reports_dir / "allure-results", ignore_errors=True)
-    keep_allure_history(options.reports_dir)  # Allure's Trend: the last report's history feeds the next one
-    shutil.rmtree(options.reports_dir / "allure-report", ignore_errors=True)
-    (options.reports_dir / "run.json").unlink(missing_ok=True)
+    clear_previous_reports(options.reports_dir)
     record, crashed = run_engine(options, vendors, progress)
+    if stop is not None:
+        stop.armed = False  # the run is over: a first signal now no longer cuts the reports short
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
     fail_on = {Category.parse(c) for c in options.fail_on} or None
     gate = evaluate(record, fail_on=fail_on, baseline=baseline)
-    outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons, fail_on=fail_on)
+    with _writing(options.reports_dir):
+        outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons, fail_on=fail_on)
     outcome.record, outcome.gate, outcome.exit_code = record, gate, gate.exit_code
-    if crashed:
+    if crashed and not record.interrupted:
         # an item that crashed judged nothing: never let it pass as "nothing tested" (its siblings' results are kept)
         key, reason = crashed[0]
         raise UsageError(f"{len(crashed)} test(s) crashed before judging the API, first {key}: {reason} "
                          f"(the other results are in {options.reports_dir / 'run.json'})")
-    if options.allure:
+    if options.allure and not record.interrupted:
         from apiconform.report._allure_html import render_allure
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
+
+
+#: what a run writes into its reports directory; an earlier run's copies are removed when a run starts there
+REPORT_FILES = ("run.json", "junit.xml", "matrix.json", "matrix.md", "matrix.html", "coverage.json")
+REPORT_DIRS = ("allure-results", "allure-report")
+LOCK_FILE = ".apiconform.lock"
+
+
+def clear_previous_reports(reports_dir: Path) -> None:
+    """An earlier run's reports never stand beside this run's: they are removed before this run writes anything
+    (Allure's history is carried over, it is what draws the Trend). Other files and folders (shards) stay."""
+    from apiconform.report._allure_html import keep_allure_history
+
+    history = reports_dir / "allure-results" / "history"
+    with _writing(reports_dir):
+        keep_allure_history(reports_dir)  # Allure's Trend: the last report's history feeds the next one
+        for name in REPORT_FILES:
+            (reports_dir / name).unlink(missing_ok=True)
+        for leftover in reports_dir.glob(".*"):  # a temporary file an earlier, killed run left half-written
+            if leftover.name.startswith(tuple(f".{name}." for name in REPORT_FILES)) and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+        shutil.rmtree(reports_dir / "allure-report", ignore_errors=True)
+        results = reports_dir / "allure-results"
+        if results.is_dir():
+            for entry in results.iterdir():
+                if entry != history:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def reports_lock(reports_dir: Path) -> Iterator[None]:
+    """One run at a time per reports directory: a second run refuses (exit 2) rather than mixing its reports with
+    the first's. An advisory lock (`flock`) on `.apiconform.lock` there, released when the run ends or dies."""
+    import fcntl
+    import os
+
+    with _writing(reports_dir):
+        handle = open(reports_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise UsageError(f"--reports-dir {reports_dir}: another apiconform run (pid {holder}) is writing there; "
+                             f"wait for it or give this run its own --reports-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+@contextlib.contextmanager
+def _writing(reports_dir: Path) -> Iterator[None]:
+    """A report that cannot be written (read-only directory, full disk) is one line naming the directory, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise ConfigError(f"--reports-dir {reports_dir}: cannot write the reports: {exc.strerror or exc}{where}") from None
 
 
 def check_reports_dir(path: Path) -> None:
@@ -466,6 +544,7 @@ class _EventLog:
 def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
     """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
     from apiconform.engine import CaseFinished, Engine, RunFinished
+    from apiconform.engine._stop import RunInterrupted
     from apiconform.report._allure import AllureWriter
 
     engine = Engine(engine_options(options, vendors))
@@ -474,7 +553,9 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
     allure = AllureWriter(options.reports_dir / "allure-results")
     record: Any = None
     events = _EventLog(options.events_file)
-    for event in engine.events():
+
+    def consume(event: Any) -> None:
+        nonlocal record
         if progress is not None:
             progress(event)
         events.write(event)
@@ -490,11 +571,30 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
                         pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
             record = event.record
+
+    stream = engine.events()
+    try:
+        for event in stream:
+            consume(event)
+    except RunInterrupted as stop:  # the signal came while this loop handled an event: the engine finishes the run
+        for event in _resume(stream, stop):
+            consume(event)
     events.close()
     record.context = run_context(options, record)
-    record.write(options.reports_dir / "run.json")
-    allure.finish(record.context)
+    with _writing(options.reports_dir):
+        record.write(options.reports_dir / "run.json")
+        allure.finish(record.context)
     return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
+
+
+def _resume(stream: Any, stop: BaseException) -> Iterator[Any]:
+    """The engine's remaining events once `stop` is thrown into its stream (the interrupted run's last cases, then
+    RunFinished)."""
+    try:
+        yield stream.throw(stop)
+    except StopIteration:
+        return
+    yield from stream
 
 
 MOCK_PORT = 8100  # `apiconform mock`'s default port: the reproduction is copy-pasteable as it is

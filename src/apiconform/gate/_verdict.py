@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from apiconform.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ConfigError
+from apiconform.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError
 from apiconform.findings import Category, Finding
 from apiconform.report._run import RunRecord, write_text_atomic
 
@@ -259,6 +259,8 @@ def evaluate(
     result.exit_code = EXIT_FINDINGS if result.failing or result.uncovered else EXIT_OK
     if not result.failing and result.nothing_tested and not result.uncovered:
         result.exit_code = EXIT_USAGE  # nothing tested is no verdict: a gate must never pass on it
+    if record.interrupted:
+        result.exit_code = EXIT_INTERRUPTED  # stopped before it finished: no verdict on what never ran, never a pass
     result.summary = _summary(record, result, gating)
     return result
 
@@ -297,6 +299,9 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
         head = f"gate: FAIL - incomplete: {len(r.uncovered)} operations never ran (request budget used up)"
     else:
         head = f"gate: PASS - {executed} cases, no gating findings"
+    if record.interrupted:
+        head = (f"gate: INTERRUPTED - stopped by {record.interrupted} after {len(record.cases)} of "
+                f"{record.planned or len(record.cases)} cases ({len(r.failing)} gating findings among them); exit 4")
     lines = [head]
     if r.uncovered:
         shown = ", ".join(r.uncovered[:MAX_SUMMARY_FINDINGS])

@@ -29,14 +29,31 @@ class AllureWriter:
     def __init__(self, results_dir: Path) -> None:
         self.dir = results_dir
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.error: OSError | None = None  # the first write that failed (full disk): later cases are not written
+
+    def _write(self, name: str, text: str) -> None:
+        """Under a temporary name, then renamed: Allure never reads half a file."""
+        from apiconform.report._run import write_text_atomic
+
+        write_text_atomic(self.dir / name, text)
 
     def _attach(self, name: str, body: str, mime: str, ext: str) -> dict[str, str]:
         source = f"{uuid.uuid4()}-attachment.{ext}"
-        (self.dir / source).write_text(body, encoding="utf-8")
+        self._write(source, body)
         return {"name": name, "source": source, "type": mime}
 
     def case(self, case: CaseResult, key: str, sample: dict[str, Any] | None, reproduce: str, seed: int,
              reproduce_pytest: str = "") -> None:
+        """One result; a write that fails stops the Allure results (the run goes on; run.json says what it judged)."""
+        if self.error is not None:
+            return
+        try:
+            self._case(case, key, sample, reproduce, seed, reproduce_pytest)
+        except OSError as exc:
+            self.error = exc
+
+    def _case(self, case: CaseResult, key: str, sample: dict[str, Any] | None, reproduce: str, seed: int,
+              reproduce_pytest: str = "") -> None:
         status = "failed" if case.findings else "skipped" if case.skipped else "passed"
         stories = sorted({f.category.value for f in case.findings} or {c.value for c in case.categories})
         severity = min((f.severity.value for f in case.findings), default="normal", key=_SEVERITY_ORDER.index)
@@ -75,14 +92,16 @@ class AllureWriter:
             result["statusDetails"] = {"message": "\n".join(lines), "trace": "\n".join(lines)}
         elif case.skipped:
             result["statusDetails"] = {"message": case.skipped}
-        (self.dir / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+        self._write(f"{result['uuid']}-result.json", json.dumps(result))
 
     def finish(self, environment: dict[str, str]) -> None:
         """Environment (the run's context) and the executor; `categories.json` (one category per root cause) is
         written with the other reports, from the record (report.write_allure_categories)."""
         lines = [f"{k.replace(' ', '.')}={str(v).replace(chr(10), ' ')}" for k, v in environment.items()]
-        (self.dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (self.dir / "executor.json").write_text(json.dumps({"name": "apiconform", "type": "apiconform"}), encoding="utf-8")
+        if self.error is not None:
+            raise self.error
+        self._write("environment.properties", "\n".join(lines) + "\n")
+        self._write("executor.json", json.dumps({"name": "apiconform", "type": "apiconform"}))
 
 
 __all__ = ["AllureWriter"]

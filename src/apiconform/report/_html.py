@@ -45,7 +45,7 @@ h2{font-size:17px;margin:28px 0 10px;padding-bottom:6px;border-bottom:1px solid 
 .badge{display:inline-block;padding:2px 10px;border-radius:999px;font-size:13px;font-weight:600;border:1px solid transparent;white-space:nowrap}
 .b-pass{color:var(--ok);background:var(--ok-bg);border-color:#aceebb}
 .b-fail{color:var(--bad);background:var(--bad-bg);border-color:#ffcecb}
-.b-untested,.b-waived{color:var(--warn);background:var(--warn-bg);border-color:#f0d878}
+.b-untested,.b-interrupted,.b-waived{color:var(--warn);background:var(--warn-bg);border-color:#f0d878}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:120px}
 .card .n{font-size:22px;font-weight:600}

@@ -99,6 +99,11 @@ def render_junit(record: RunRecord, waived: Waived | None = None) -> str:
         context = ET.SubElement(root, "properties")
         for name, value in record.context.items():
             ET.SubElement(context, "property", name=_x(name), value=_x(value))
+    if record.interrupted:  # the run stopped early: these are the cases that finished
+        found = root.find("properties")
+        context = found if found is not None else ET.SubElement(root, "properties")
+        ET.SubElement(context, "property", name="interrupted", value=_x(record.interrupted))
+        ET.SubElement(context, "property", name="planned", value=str(record.planned))
     titles = {g.key: g.title for g in group_findings(f for f in record.findings if f.fingerprint not in wmap)}
     totals = {"tests": 0, "failures": 0, "skipped": 0, "time": 0.0}
     for i, vendor in enumerate(record.all_vendors()):

@@ -116,6 +116,11 @@ def build_matrix(
         verdict = "untested"
     else:
         verdict = "pass"
+    warnings = list(coverage["warnings"])
+    if record.interrupted:  # never a pass: what never ran was not judged
+        verdict = "interrupted"
+        warnings.insert(0, f"INTERRUPTED by {record.interrupted}: {len(record.cases)} of {record.planned or len(record.cases)} "
+                           f"cases finished; the others never ran")
     return {
         "schema": MATRIX_SCHEMA,
         "run": {
@@ -126,13 +131,15 @@ def build_matrix(
             "targets": dict(record.targets),
             "suites": list(record.suites),
             "context": dict(record.context),
+            "interrupted": record.interrupted or None,
+            "planned": record.planned or None,
         },
         "categories": [c.value for c in CATEGORIES],
         "fail_on": sorted(c.value for c in gating) if fail_on else None,
         "vendors": vendors,
         "totals": overall,
         "verdict": verdict,
-        "warnings": coverage["warnings"],
+        "warnings": warnings,
         "root_causes": [dict(g.to_dict(), waived=all(fp in wmap for fp in g.fingerprints))
                         for g in group_findings(record.findings)],
     }
@@ -260,7 +267,7 @@ def write_coverage_json(record: RunRecord, out_dir: str | os.PathLike[str]) -> P
     return write_text_atomic(Path(out_dir) / "coverage.json", _dump(build_coverage(record)))
 
 
-_VERDICT_MD = {"pass": "✅ pass", "fail": "❌ fail", "untested": "⚠️ untested"}
+_VERDICT_MD = {"pass": "✅ pass", "fail": "❌ fail", "untested": "⚠️ untested", "interrupted": "⚠️ interrupted"}
 
 
 def _md(text: Any, limit: int = 160) -> str:

@@ -231,6 +231,8 @@ class RunRecord:
     cases: list[CaseResult] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
     shapes: dict[str, Any] = field(default_factory=dict)
+    interrupted: str = ""  # "SIGINT" / "SIGTERM": the run was stopped; `cases` are the ones that finished
+    planned: int = 0  # cases the run planned (set when it was interrupted: how many never finished)
     schema: str = RUN_SCHEMA
 
     # ---- accumulation helpers for the runner (optional; plain field access works too)
@@ -312,6 +314,8 @@ class RunRecord:
             "cases": [case_to_dict(c) for c in self.cases],
             "coverage": self.coverage,
             "shapes": self.shapes,
+            "interrupted": self.interrupted or None,
+            "planned": self.planned or None,
         }
 
     @classmethod
@@ -342,6 +346,8 @@ class RunRecord:
             cases=cases,
             coverage=dict(data.get("coverage") or {}),
             shapes=dict(data.get("shapes") or {}),
+            interrupted=str(data.get("interrupted") or ""),
+            planned=int(data.get("planned") or 0),
         )
 
     def to_json(self) -> str:
@@ -366,6 +372,9 @@ def load_run(path: str | os.PathLike[str]) -> RunRecord:
         raise ConfigError(f"{p}: no run record here (run the suite first, or pass a reports directory)") from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read run record: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not an apiconform run record (not UTF-8 text: byte 0x{exc.object[exc.start]:02x} "
+                          f"at offset {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -439,5 +448,7 @@ def merge_records(records: Iterable[RunRecord]) -> RunRecord:
         cases=[case_from_dict(case_to_dict(c)) for r in records for c in r.cases],
         coverage=merge_coverage(*(r.coverage for r in records)),
         shapes=merge_shape_maps(*(r.shapes for r in records)),
+        interrupted=",".join(dict.fromkeys(r.interrupted for r in records if r.interrupted)),  # one stopped shard: stopped
+        planned=sum(r.planned or len(r.cases) for r in records) if any(r.interrupted for r in records) else 0,
     )
     return merged

@@ -1,0 +1,270 @@
+"""Interrupting `apiconform run` (issue 23): SIGINT/SIGTERM to the main process or its process group, embedded
+mock and live target, 1 and 2 workers. The run is a real `apiconform run` started as a CI runner starts it (no
+terminal, its own process group), signalled once some cases finished; it must stop within seconds, leave no
+process behind, write run.json/JUnit/matrix with every finished case, marked interrupted, exit 4, and say so in
+one line. A second signal stops it at once (130/143), still one line.
+
+Before the fix: SIGINT never exited (workers blocked on the outcome queue), SIGTERM left both workers running,
+nothing but Allure results was written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+PORTS = iter(range(19200, 19230))  # the ports this file may use
+STOP_WITHIN = 10.0  # seconds from the signal to the exit (the workers' clean-up grace included)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APICONFORM_") or k == "APICONFORM_CACHE_DIR"}
+    return {**env, **extra}
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Run:
+    """`apiconform run ...` in its own process group, no terminal, with --events to know what finished."""
+
+    def __init__(self, cwd: Path, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.cwd = cwd
+        self.events = cwd / "events.jsonl"
+        self.events.unlink(missing_ok=True)
+        self.proc = subprocess.Popen([str(BIN / "apiconform"), "run", *args, "--no-allure", "--events", str(self.events)],
+                                     cwd=cwd, env=env or _env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.stdout = self.stderr = ""
+        self.elapsed = 0.0
+
+    def finished_cases(self) -> list[str]:
+        if not self.events.exists():
+            return []
+        lines = [json.loads(line) for line in self.events.read_text().splitlines() if line.strip()]
+        return [line["name"] for line in lines if line.get("event") == "case"]
+
+    def wait_for_cases(self, count: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.finished_cases()) < count:
+            assert self.proc.poll() is None, f"the run ended before {count} cases: {self.proc.stderr.read()}"  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, f"fewer than {count} cases after {timeout} s"
+            time.sleep(0.05)
+
+    def signal(self, signum: int, group: bool) -> None:
+        (os.killpg if group else os.kill)(self.proc.pid, signum)
+
+    def wait(self, timeout: float = STOP_WITHIN) -> int:
+        started = time.monotonic()
+        try:
+            self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"still running {timeout} s after the signal") from None
+        self.elapsed = time.monotonic() - started
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if group_alive(self.proc.pid):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.communicate()
+
+    def assert_nothing_left(self) -> None:
+        deadline = time.monotonic() + 3
+        while group_alive(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = group_alive(self.proc.pid)
+        if left:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        assert not left, "processes of the run are still alive after it exited"
+
+
+def serve(vendor: str, port: int) -> subprocess.Popen[str]:
+    """`apiconform mock VENDOR --port PORT` in its own process, once it answers (a real HTTP server)."""
+    proc = subprocess.Popen([str(BIN / "apiconform"), "mock", vendor, "--port", str(port)], env=_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, f"apiconform mock {vendor} exited {proc.returncode}"
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        assert time.monotonic() < deadline, f"apiconform mock {vendor} did not listen on {port}"
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def mock_server() -> Iterator[str]:
+    """`apiconform mock eduframe` on a loopback port: a live target served by a separate process."""
+    port = next(PORTS)
+    proc = serve("eduframe", port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def check_interrupted(run: Run, signum: int) -> dict[str, object]:
+    """Exit 4 in one line; run.json, junit.xml and matrix.json hold every finished case, marked interrupted."""
+    name = signal.Signals(signum).name
+    assert run.proc.returncode == 4, (run.proc.returncode, run.stderr)
+    assert "Traceback" not in run.stderr + run.stdout
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"apiconform: interrupted by {name}:"), run.stderr
+    reports = run.cwd / "reports"
+    record = json.loads((reports / "run.json").read_text())
+    assert record["interrupted"] == name
+    names = sorted(case["name"] for case in record["cases"])
+    assert names == sorted(run.finished_cases())  # every case that finished, and only those
+    assert 0 < len(names) < record["planned"]
+    junit = ET.parse(reports / "junit.xml").getroot()
+    assert int(junit.get("tests") or 0) == len(names)
+    assert {p.get("name"): p.get("value") for p in junit.iter("property")}["interrupted"] == name
+    matrix = json.loads((reports / "matrix.json").read_text())
+    assert matrix["verdict"] == "interrupted" and matrix["run"]["interrupted"] == name
+    assert not list(reports.glob(".*.json*")), "a temporary report file was left behind"
+    return record
+
+
+@pytest.mark.parametrize(("signum", "group", "workers"), [
+    (signal.SIGINT, False, 2),  # a CI job cancel: SIGINT to the main process only (never exited before)
+    (signal.SIGTERM, True, 2),  # SIGTERM to the group (left both workers running before)
+    (signal.SIGINT, True, 1),
+    (signal.SIGTERM, False, 1),
+], ids=["int-main-2", "term-group-2", "int-group-1", "term-main-1"])
+def test_signal_stops_a_mock_run_and_keeps_what_finished(tmp_path: Path, signum: int, group: bool, workers: int) -> None:
+    run = Run(tmp_path, ["eduframe", "--workers", str(workers)])
+    try:
+        run.wait_for_cases(30)
+        run.signal(signum, group)
+        run.wait()
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    run.assert_nothing_left()
+    check_interrupted(run, signum)
+
+
+@pytest.mark.parametrize(("signum", "group", "workers"), [(signal.SIGINT, False, 1), (signal.SIGTERM, True, 2)],
+                         ids=["int-main-1", "term-group-2"])
+def test_signal_stops_a_live_run(tmp_path: Path, mock_server: str, signum: int, group: bool, workers: int) -> None:
+    """A live target (a real HTTP server in another process): SIGINT with 1 worker exited 130 with nothing written."""
+    env = _env(APICONFORM_EDUFRAME_TOKEN="mock-eduframe-token")
+    run = Run(tmp_path, ["eduframe", "--target", f"eduframe={mock_server}", "--workers", str(workers), "--rate", "200",
+                         "--max-requests", "100000", "--max-examples", "3"], env)
+    try:
+        run.wait_for_cases(5)
+        run.signal(signum, group)
+        run.wait()
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    run.assert_nothing_left()
+    record = check_interrupted(run, signum)
+    assert record["targets"] == {"eduframe": mock_server}
+
+
+def test_second_signal_exits_at_once_without_traceback(tmp_path: Path) -> None:
+    run = Run(tmp_path, ["eduframe", "--workers", "2"])
+    try:
+        run.wait_for_cases(20)
+        run.signal(signal.SIGINT, True)
+        time.sleep(0.05)
+        run.signal(signal.SIGINT, True)
+        code = run.wait()
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    run.assert_nothing_left()
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    if code == 4:  # the first signal had already stopped the run when the second came
+        assert len(lines) == 1 and "interrupted by SIGINT" in lines[0]
+    else:
+        assert code == 130 and lines == ["apiconform: stopped at once by a second SIGINT; reports not written"], run.stderr
+
+
+def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
+    """SIGKILL cannot be handled: the workers notice the parent is gone and end (no orphan keeps running)."""
+    run = Run(tmp_path, ["eduframe", "--workers", "2"])
+    try:
+        run.wait_for_cases(10)
+        run.signal(signal.SIGKILL, False)
+        run.proc.communicate(timeout=STOP_WITHIN)
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    run.assert_nothing_left()
+
+
+# ----------------------------------------------------------------------------- one run per reports directory
+
+
+def test_an_earlier_runs_reports_never_stand_beside_this_runs(tmp_path: Path) -> None:
+    """An earlier run's junit.xml / matrix stayed beside a killed run's Allure results, looking like its own."""
+    first = subprocess.run([str(BIN / "apiconform"), "run", "goodstack", "--no-allure", "--max-examples", "2"], cwd=tmp_path,
+                           env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    reports = tmp_path / "reports"
+    earlier = {name: (reports / name).read_text() for name in ("run.json", "junit.xml", "matrix.md", "matrix.json")}
+    (reports / "shard-1").mkdir()  # a folder of the user's own (shards) is not the run's to remove
+    run = Run(tmp_path, ["eduframe", "--workers", "2"])
+    try:
+        run.wait_for_cases(3)  # the Allure results of the first cases are written by now
+        run.signal(signal.SIGKILL, True)  # nothing of this run's own reports can be written
+        run.proc.communicate(timeout=STOP_WITHIN)
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    for name in earlier:
+        assert not (reports / name).exists(), f"the earlier run's {name} is still there"
+    assert (reports / "shard-1").is_dir()
+    results = [json.loads(p.read_text()) for p in (reports / "allure-results").glob("*-result.json")]
+    assert results and all(r["labels"][0]["value"] == "eduframe" for r in results)  # only this run's
+
+
+def test_two_runs_in_one_reports_directory_one_refuses(tmp_path: Path) -> None:
+    run = Run(tmp_path, ["eduframe", "--workers", "1"])
+    try:
+        run.wait_for_cases(1)
+        second = subprocess.run([str(BIN / "apiconform"), "run", "goodstack", "--no-allure"], cwd=tmp_path, env=_env(),
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stderr
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and "another apiconform run" in lines[0] and f"pid {run.proc.pid}" in lines[0], lines
+        run.signal(signal.SIGTERM, False)
+        assert run.wait() == 4
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    record = json.loads((tmp_path / "reports" / "run.json").read_text())
+    assert record["vendors"] == ["eduframe"] and {c["vendor"] for c in record["cases"]} == {"eduframe"}  # never mixed

@@ -268,3 +268,91 @@ def test_two_runs_in_one_reports_directory_one_refuses(tmp_path: Path) -> None:
             run.kill()
     record = json.loads((tmp_path / "reports" / "run.json").read_text())
     assert record["vendors"] == ["eduframe"] and {c["vendor"] for c in record["cases"]} == {"eduframe"}  # never mixed
+
+
+# ----------------------------------------------------------------------------- the target dies or resets
+
+
+def test_target_killed_mid_run_gives_a_transport_finding_per_affected_case(tmp_path: Path) -> None:
+    """The live target's server process is killed: every case that ran after it has a transport finding, the run
+    ends with a clear verdict (exit 1), no hang (it paid every request's retries: 6 minutes for Eduframe), no traceback."""
+    port = next(PORTS)
+    server = serve("eduframe", port)
+    env = _env(APICONFORM_EDUFRAME_TOKEN="mock-eduframe-token")
+    run = Run(tmp_path, ["eduframe", "--target", f"eduframe=http://127.0.0.1:{port}", "--rate", "200",
+                         "--max-requests", "100000", "--max-examples", "1"], env)
+    try:
+        run.wait_for_cases(10)
+        server.kill()
+        server.wait()
+        killed = time.time()
+        code = run.wait(timeout=120)
+    finally:
+        stop(server)
+        if run.proc.poll() is None:
+            run.kill()
+    assert code == 1, run.stderr
+    assert "Traceback" not in run.stderr + run.stdout and run.stderr.strip() == ""
+    assert "gate: FAIL" in run.stdout and "transport" in run.stdout
+    events = [json.loads(line) for line in run.events.read_text().splitlines()]
+    after = {e["name"] for e in events if e.get("event") == "case" and e["t"] > killed + 1 and not e["skipped"]}
+    record = json.loads((tmp_path / "reports" / "run.json").read_text())
+    affected = {c["name"] for c in record["cases"] if any(f["category"] == "transport" for f in c["findings"])}
+    assert after and after <= affected, sorted(after - affected)[:5]
+
+
+class ResettingServer:
+    """Answers every request with a 200 whose body stops half-way, then resets the connection (RST)."""
+
+    def __init__(self, port: int) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import struct
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.settimeout(5)
+                    data = b""
+                    while b"\r\n\r\n" not in data and (chunk := conn.recv(65536)):
+                        data += chunk
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+                                 b'[{"id": 1, "name": "par')
+                    time.sleep(0.01)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_connection_reset_mid_body_is_a_transport_finding_per_case(tmp_path: Path) -> None:
+    port = next(PORTS)
+    server = ResettingServer(port)
+    try:
+        proc = subprocess.run([str(BIN / "apiconform"), "run", "eduframe", "--target", f"eduframe=http://127.0.0.1:{port}",
+                               "--operation", "list_accounts", "--operation", "get_account", "--max-examples", "2",
+                               "--no-allure"], cwd=tmp_path, env=_env(APICONFORM_EDUFRAME_TOKEN="t"),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    finally:
+        server.close()
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "gate: FAIL" in proc.stdout
+    record = json.loads((tmp_path / "reports" / "run.json").read_text())
+    ran = [c for c in record["cases"] if not c["skipped"]]
+    assert ran and all(any(f["category"] == "transport" and "Connection reset" in f["message"] for f in c["findings"])
+                       for c in ran)

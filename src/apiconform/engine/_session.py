@@ -35,6 +35,8 @@ def bodiless(method: str, status: int) -> bool:
 
 
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+DOWN_AFTER = 5  # connections a live target refused in a row after which it counts as down
+DOWN_RETRY = 2.0  # seconds between the requests that check whether a down target is back
 
 #: Which credentials a request goes with: the vendor's auth flow, none, or the flow's wrong ones.
 AuthMode = Literal["valid", "none", "wrong"]
@@ -114,6 +116,24 @@ class Exchange:
         self.failure, self.error = (failure.kind, failure.message) if failure else (None, None)
 
 
+class _Outage:
+    """A live target whose server died refuses every connection: after `DOWN_AFTER` refusals in a row its requests
+    fail at once (a transport failure each, so every affected case still reports it) instead of each paying its
+    retries, and one request every `DOWN_RETRY` seconds checks whether it is back."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+        self.retry_at = 0.0
+
+    def down(self) -> bool:
+        return self.refused >= DOWN_AFTER and time.monotonic() < self.retry_at
+
+    def note(self, refused: bool) -> None:
+        self.refused = self.refused + 1 if refused else 0
+        if self.refused >= DOWN_AFTER:
+            self.retry_at = time.monotonic() + DOWN_RETRY
+
+
 class Session:
     """A target's clients plus the run-wide safety state (thread-safe)."""
 
@@ -129,6 +149,7 @@ class Session:
         self.redactor = target.redactor()
         self.login_error: str | None = None
         self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
+        self._outage = _Outage() if target.kind != "mock" else None
 
     def client(self, auth: AuthMode = "valid") -> httpx.Client:
         """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
@@ -234,6 +255,11 @@ class Session:
         started = time.perf_counter()
         while True:
             attempts += 1
+            if self._outage is not None and self._outage.down():
+                exchange.fail(TransportFailure(FailureKind.TRANSPORT, (
+                    f"transport error: ConnectError: not sent, the target refused the last {self._outage.refused} "
+                    f"connections (down?); tried again every {DOWN_RETRY:g} s")))
+                break
             self._spend()  # budget and pacing
             attempt_started = time.perf_counter()
             try:
@@ -247,6 +273,8 @@ class Session:
             except httpx.TransportError as exc:
                 exchange.fail(TransportFailure(FailureKind.TRANSPORT,
                                                f"transport error: {type(exc).__name__}: {self.redactor.text(str(exc))}"))
+                if self._outage is not None:
+                    self._outage.note(isinstance(exc, httpx.ConnectError))
             except (ValueError, TypeError, UnicodeEncodeError) as exc:
                 # the client cannot put this request on the wire (e.g. an HMAC flow refusing to sign a
                 # repeated parameter): nothing was sent, so there is nothing to blame the API for
@@ -256,6 +284,8 @@ class Session:
                 exchange.fail(TransportFailure(kind, f"{type(exc).__name__}: {self.redactor.text(str(exc))}"))
                 exchange.login_answer = getattr(exc, "answer", None)
             else:
+                if self._outage is not None:
+                    self._outage.note(False)
                 exchange.fail(None)
                 exchange.response = response
                 with within(max(0.0, self.safety.deadline - (time.perf_counter() - attempt_started))):

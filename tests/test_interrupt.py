@@ -84,6 +84,19 @@ class Run:
         self.elapsed = time.monotonic() - started
         return self.proc.returncode
 
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:  # a failed step: never leave the run behind
+            self.kill()
+
+    def stop_after(self, cases: int, signum: int, group: bool) -> int:
+        """Signal the run once `cases` cases finished; its exit code."""
+        self.wait_for_cases(cases)
+        self.signal(signum, group)
+        return self.wait()
+
     def kill(self) -> None:
         if group_alive(self.proc.pid):
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -162,14 +175,8 @@ def check_interrupted(run: Run, signum: int) -> dict[str, object]:
     (signal.SIGTERM, False, 1),
 ], ids=["int-main-2", "term-group-2", "int-group-1", "term-main-1"])
 def test_signal_stops_a_mock_run_and_keeps_what_finished(tmp_path: Path, signum: int, group: bool, workers: int) -> None:
-    run = Run(tmp_path, ["eduframe", "--workers", str(workers)])
-    try:
-        run.wait_for_cases(30)
-        run.signal(signum, group)
-        run.wait()
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
+    with Run(tmp_path, ["eduframe", "--workers", str(workers)]) as run:
+        run.stop_after(15, signum, group)
     run.assert_nothing_left()
     check_interrupted(run, signum)
 
@@ -179,31 +186,21 @@ def test_signal_stops_a_mock_run_and_keeps_what_finished(tmp_path: Path, signum:
 def test_signal_stops_a_live_run(tmp_path: Path, mock_server: str, signum: int, group: bool, workers: int) -> None:
     """A live target (a real HTTP server in another process): SIGINT with 1 worker exited 130 with nothing written."""
     env = _env(APICONFORM_EDUFRAME_TOKEN="mock-eduframe-token")
-    run = Run(tmp_path, ["eduframe", "--target", f"eduframe={mock_server}", "--workers", str(workers), "--rate", "200",
-                         "--max-requests", "100000", "--max-examples", "3"], env)
-    try:
-        run.wait_for_cases(5)
-        run.signal(signum, group)
-        run.wait()
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
+    with Run(tmp_path, ["eduframe", "--target", f"eduframe={mock_server}", "--workers", str(workers), "--rate", "200",
+                        "--max-requests", "100000", "--max-examples", "3"], env) as run:
+        run.stop_after(5, signum, group)
     run.assert_nothing_left()
     record = check_interrupted(run, signum)
     assert record["targets"] == {"eduframe": mock_server}
 
 
 def test_second_signal_exits_at_once_without_traceback(tmp_path: Path) -> None:
-    run = Run(tmp_path, ["eduframe", "--workers", "2"])
-    try:
+    with Run(tmp_path, ["eduframe", "--workers", "2"]) as run:
         run.wait_for_cases(20)
         run.signal(signal.SIGINT, True)
         time.sleep(0.05)
         run.signal(signal.SIGINT, True)
         code = run.wait()
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
     run.assert_nothing_left()
     assert "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if line.strip()]
@@ -215,47 +212,31 @@ def test_second_signal_exits_at_once_without_traceback(tmp_path: Path) -> None:
 
 def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
     """SIGKILL cannot be handled: the workers notice the parent is gone and end (no orphan keeps running)."""
-    run = Run(tmp_path, ["eduframe", "--workers", "2"])
-    try:
-        run.wait_for_cases(10)
-        run.signal(signal.SIGKILL, False)
-        run.proc.communicate(timeout=STOP_WITHIN)
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
+    with Run(tmp_path, ["eduframe", "--workers", "2"]) as run:
+        run.stop_after(10, signal.SIGKILL, False)
     run.assert_nothing_left()
 
 
 # ----------------------------------------------------------------------------- one run per reports directory
 
 
-def test_an_earlier_runs_reports_never_stand_beside_this_runs(tmp_path: Path) -> None:
-    """An earlier run's junit.xml / matrix stayed beside a killed run's Allure results, looking like its own."""
+def test_a_reports_directory_never_mixes_runs(tmp_path: Path) -> None:
+    """An earlier run's junit.xml / matrix stayed beside a killed run's Allure results, looking like its own; a second
+    run in the same directory at the same time is refused (one line, exit 2) and the first run's record is its own."""
     first = subprocess.run([str(BIN / "apiconform"), "run", "goodstack", "--no-allure", "--max-examples", "2"], cwd=tmp_path,
                            env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     reports = tmp_path / "reports"
-    earlier = {name: (reports / name).read_text() for name in ("run.json", "junit.xml", "matrix.md", "matrix.json")}
+    earlier = ("run.json", "junit.xml", "matrix.md", "matrix.json", "coverage.json")
+    assert all((reports / name).is_file() for name in earlier)
     (reports / "shard-1").mkdir()  # a folder of the user's own (shards) is not the run's to remove
-    run = Run(tmp_path, ["eduframe", "--workers", "2"])
-    try:
-        run.wait_for_cases(3)  # the Allure results of the first cases are written by now
-        run.signal(signal.SIGKILL, True)  # nothing of this run's own reports can be written
-        run.proc.communicate(timeout=STOP_WITHIN)
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
-    for name in earlier:
-        assert not (reports / name).exists(), f"the earlier run's {name} is still there"
-    assert (reports / "shard-1").is_dir()
-    results = [json.loads(p.read_text()) for p in (reports / "allure-results").glob("*-result.json")]
-    assert results and all(r["labels"][0]["value"] == "eduframe" for r in results)  # only this run's
-
-
-def test_two_runs_in_one_reports_directory_one_refuses(tmp_path: Path) -> None:
-    run = Run(tmp_path, ["eduframe", "--workers", "1"])
-    try:
-        run.wait_for_cases(1)
+    with Run(tmp_path, ["eduframe", "--workers", "1"]) as run:
+        run.wait_for_cases(3)  # the first cases' Allure results are written by now
+        for name in earlier:  # gone as soon as this run writes: a kill now leaves nothing that looks like its own
+            assert not (reports / name).exists(), f"the earlier run's {name} is still there"
+        assert (reports / "shard-1").is_dir()
+        results = [json.loads(p.read_text()) for p in (reports / "allure-results").glob("*-result.json")]
+        assert results and all(r["labels"][0]["value"] == "eduframe" for r in results)  # only this run's
         second = subprocess.run([str(BIN / "apiconform"), "run", "goodstack", "--no-allure"], cwd=tmp_path, env=_env(),
                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
         assert second.returncode == 2, second.stderr
@@ -263,10 +244,7 @@ def test_two_runs_in_one_reports_directory_one_refuses(tmp_path: Path) -> None:
         assert len(lines) == 1 and "another apiconform run" in lines[0] and f"pid {run.proc.pid}" in lines[0], lines
         run.signal(signal.SIGTERM, False)
         assert run.wait() == 4
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
-    record = json.loads((tmp_path / "reports" / "run.json").read_text())
+    record = json.loads((reports / "run.json").read_text())
     assert record["vendors"] == ["eduframe"] and {c["vendor"] for c in record["cases"]} == {"eduframe"}  # never mixed
 
 
@@ -279,18 +257,16 @@ def test_target_killed_mid_run_gives_a_transport_finding_per_affected_case(tmp_p
     port = next(PORTS)
     server = serve("eduframe", port)
     env = _env(APICONFORM_EDUFRAME_TOKEN="mock-eduframe-token")
-    run = Run(tmp_path, ["eduframe", "--target", f"eduframe=http://127.0.0.1:{port}", "--rate", "200",
-                         "--max-requests", "100000", "--max-examples", "1"], env)
     try:
-        run.wait_for_cases(10)
-        server.kill()
-        server.wait()
-        killed = time.time()
-        code = run.wait(timeout=120)
+        with Run(tmp_path, ["eduframe", "--target", f"eduframe=http://127.0.0.1:{port}", "--rate", "200",
+                            "--max-requests", "100000", "--max-examples", "1"], env) as run:
+            run.wait_for_cases(10)
+            server.kill()
+            server.wait()
+            killed = time.time()
+            code = run.wait(timeout=120)
     finally:
         stop(server)
-        if run.proc.poll() is None:
-            run.kill()
     assert code == 1, run.stderr
     assert "Traceback" not in run.stderr + run.stdout and run.stderr.strip() == ""
     assert "gate: FAIL" in run.stdout and "transport" in run.stdout

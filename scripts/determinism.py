@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs * len(worker_counts) < 2:
         parser.error("at least two runs in all are needed to compare anything")
 
+    from apiconform.engine import SUITES
     from apiconform.errors import ApiconformError
-    from apiconform.gate._run import SUITE_FILES, RunOptions, execute
+    from apiconform.gate._run import RunOptions, execute
 
     runs: list[dict[Key, Verdict]] = []
     durations: dict[int, list[float]] = defaultdict(list)
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         for workers in worker_counts:
             for i in range(args.runs):
                 options = RunOptions(
-                    vendors=split(args.vendors), suites=split(args.suites) or list(SUITE_FILES),
+                    vendors=split(args.vendors), suites=split(args.suites) or list(SUITES),
                     operations=split(args.operations), max_examples=args.max_examples, seed=args.seed, workers=workers,
                     reports_dir=Path(tmp) / f"w{workers}-run{i}", allure=False, progress=False,
                 )

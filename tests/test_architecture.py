@@ -75,3 +75,31 @@ def test_an_upward_arrow_or_a_cycle_breaks_a_contract(options: Any, graph: grimp
     changed = copy.deepcopy(graph)
     changed.add_import(importer=importer, imported=imported)
     assert set(broken(options, changed)) == breaks
+
+
+def test_the_report_demo_lives_outside_the_wheel_and_still_renders(tmp_path: Path) -> None:
+    """report/_demo.py was a development fixture shipped in the wheel: it is tests/demo_report.py now
+    (scripts/screenshot_matrix.sh runs it), and still writes the run record and every report."""
+    from demo_report import main
+
+    assert not (PYPROJECT.parent / "src" / "apiconform" / "report" / "_demo.py").exists()
+    assert main([str(tmp_path)]) == 0
+    assert {"run.json", "junit.xml", "matrix.json", "matrix.md", "matrix.html"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def private_imports(graph: grimp.ImportGraph, package: str) -> set[tuple[str, str]]:
+    """Imports from `package`'s modules of a module private to another package (a `_`-prefixed part)."""
+    found = set()
+    for module in graph.find_descendants(package):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported.startswith("apiconform.") and not imported.startswith(package + ".") \
+                    and any(part.startswith("_") and part != "__main__" for part in imported.split(".")[1:]):
+                found.add((module, imported))
+    return found
+
+
+def test_the_shipped_suites_import_public_names_only(graph: grimp.ImportGraph) -> None:
+    assert private_imports(graph, "apiconform.suites") == set()
+    changed = copy.deepcopy(graph)
+    changed.add_import(importer="apiconform.suites.test_examples", imported="apiconform.engine._suites")
+    assert private_imports(changed, "apiconform.suites") == {("apiconform.suites.test_examples", "apiconform.engine._suites")}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -161,10 +160,3 @@ def jsonable(value: Any) -> Any:
         return value
     except (TypeError, ValueError):
         return repr(value)
-
-
-def count_by_category(findings: Iterable[Finding]) -> dict[str, int]:
-    counts: dict[str, int] = {c.value: 0 for c in Category}
-    for f in findings:
-        counts[f.category.value] += 1
-    return counts

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -59,7 +59,6 @@ __all__ = [
     "Location",
     "Owned",
     "SensitiveNames",
-    "Verifier",
     "WrongCredentials",
     "auth_for",
     "credential_fields",
@@ -144,8 +143,6 @@ class _CredentialFields(Mapping[str, tuple[str, ...]]):
 
 CREDENTIAL_FIELDS: Mapping[str, tuple[str, ...]] = _CredentialFields()
 FLOWS: tuple[str, ...] = tuple(_REGISTRY)  #: the built-in flows (`flows()` also has registered ones)
-
-Verifier = Callable[..., "str | None"]
 
 
 class _HasSchemes(Protocol):

@@ -54,11 +54,21 @@ def equal(given: str, expected: str) -> bool:
 
 
 def auth_config(scheme: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """The scheme's `x-apiconform-auth` object ({} when absent)."""
+    """The scheme's `x-apiconform-auth` object ({} when absent). The one reader of the extension."""
     if not scheme:
         return {}
     config = scheme.get(EXTENSION) or {}
     return config if isinstance(config, Mapping) else {}
+
+
+def contract_auth_config(contract: Any) -> Mapping[str, Any]:
+    """The `x-apiconform-auth` of the contract's first security scheme that declares one ({} when none):
+    what the mock, the recorder and `apiconform mock`'s example call read (identity, login, refresh)."""
+    for scheme in contract.security_schemes.values():
+        config = scheme.get(EXTENSION)
+        if isinstance(config, Mapping):
+            return config
+    return {}
 
 
 def require(credentials: Mapping[str, str], fields: Iterable[str], flow: str) -> None:

@@ -17,11 +17,10 @@ def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, lis
     """The simplest authenticated call: a GET needing no ids but the caller's own (`identity`, where the
     contract declares one and scopes access by it), else the first operation with a body synthesized from
     its request schema. Returns (operation, path, extra curl arguments)."""
+    from apiconform.auth._common import contract_auth_config
     from apiconform.mock._synth import Synthesizer
 
-    declared: dict[str, Any] = {}
-    for scheme in contract.security_schemes.values():
-        declared = (scheme.get("x-apiconform-auth") or {}).get("identity") or declared
+    declared: dict[str, Any] = contract_auth_config(contract).get("identity") or {}
     own = {n for o in contract for n, r in contract.path_param_resources(o).items() if r == declared.get("resource")}
 
     def reachable(o: Any) -> bool:
@@ -32,9 +31,7 @@ def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, lis
 
     secured = [op for op in contract if op.security and op.security[0]] or list(contract)
     op = next((o for o in secured if o.method == "get" and reachable(o)), secured[0])
-    path = op.path
-    for name in op.path_params():
-        path = path.replace("{" + name + "}", str(identity) if identity is not None and name in own else "1")
+    path = op.fill_path({name: identity if identity is not None and name in own else "1" for name in op.path_params()})
     extra: list[str] = []
     if op.method != "get":
         extra += ["-X", op.method.upper()]

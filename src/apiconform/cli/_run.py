@@ -10,10 +10,11 @@ import click
 
 from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform.cli._contracts_opt import contracts_option
+from apiconform.engine import SUITES
 from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_INTERRUPTED
 from apiconform.findings import Category, categories_help
-from apiconform.gate._run import SUITE_FILES, RunOptions, execute, forced_exit
+from apiconform.gate._run import RunOptions, execute, forced_exit
 
 
 def _csv(values: tuple[str, ...]) -> list[str]:
@@ -23,7 +24,7 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.command("run")
 @click.argument("vendors", nargs=-1)
 @contracts_option
-@click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITE_FILES)})")
+@click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITES)})")
 @click.option("--max-examples", type=click.IntRange(min=1), default=None, help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
 @click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")
 @click.option("--workers", type=int, default=RUN_DEFAULTS.workers, show_default=True,
@@ -81,7 +82,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
             raise UsageError(f"{option}: empty value {given[0]!r} (name at least one, or leave the option out)")
     show_progress = sys.stderr.isatty() if progress is None else progress
     options = RunOptions(
-        vendors=list(vendors), suites=_csv(suites) or list(SUITE_FILES), max_examples=max_examples, seed=seed,
+        vendors=list(vendors), suites=_csv(suites) or list(SUITES), max_examples=max_examples, seed=seed,
         workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on) or settings.fail_on,
         baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,

@@ -32,6 +32,8 @@ from apiconform.contracts._model import (
     ResponseSpec,
     declared_error_kinds,
     echo_pairs,
+    fill_path,
+    path_value,
 )
 from apiconform.contracts._pointer import pointer
 from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
@@ -75,9 +77,11 @@ __all__ = [
     "contracts_dir",
     "declared_error_kinds",
     "echo_pairs",
+    "fill_path",
     "items_of",
     "list_vendors",
     "load_contract",
+    "path_value",
     "pointer",
     "properties_of",
     "record_id",

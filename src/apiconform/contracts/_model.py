@@ -127,6 +127,12 @@ class Operation:
     def path_params(self) -> list[str]:
         return re.findall(r"{([^}]+)}", self.path)
 
+    def fill_path(self, values: Mapping[str, Any], *, encoded: bool = False) -> str:
+        """This operation's path with each `{name}` replaced by its value, percent-encoded for the parameter's
+        `style` (see `fill_path`); `encoded`: the values are already in their wire form."""
+        styles = {str(p.get("name")): str(p.get("style") or "simple") for p in self.parameters if p.get("in") == "path"}
+        return fill_path(self.path, values, styles, encoded=encoded)
+
     @functools.cached_property
     def _path_regex(self) -> re.Pattern[str]:
         pieces = re.split(r"({[^}]+})", self.path)
@@ -147,6 +153,37 @@ class Operation:
         API be blamed for accepting bad input, and only then may a faithful server reject it."""
         return any(s in self.responses for s in ("400", "422", "4XX", "4xx"))
 
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}  # a literal dot segment would change the path itself
+
+
+def path_value(value: Any, style: str = "simple", name: str = "") -> str:
+    """One path parameter's value in its wire form (RFC 6570 expansion of a scalar, as OpenAPI `style` says):
+    `simple` the value, `label` `.value`, `matrix` `;name=value`; every reserved character percent-encoded
+    (a `/` inside a value stays inside its segment)."""
+    text = "true" if value is True else "false" if value is False else str(value)
+    quoted = _DOT_SEGMENTS.get(text) or quote(text, safe="")
+    if style == "label":
+        return "." + quoted
+    if style == "matrix":
+        return f";{name}={quoted}"
+    return quoted
+
+
+def fill_path(template: str, values: Mapping[str, Any], styles: Mapping[str, str] | None = None, *,
+              encoded: bool = False) -> str:
+    """An OpenAPI path template with each `{name}` replaced by its value (`path_value`, per `styles`; as it is
+    when `encoded`, e.g. a replayed case's generated values); a name without a value is a KeyError.
+    The one path filler: the engine's cases, lifecycles, discovery and preflight, `apiconform mock`'s example."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"path parameter {name!r} of {template} has no value")
+        return str(values[name]) if encoded else path_value(values[name], (styles or {}).get(name, "simple"), name)
+
+    return _PLACEHOLDER.sub(value, template)
 
 
 def echo_pairs(op: Operation) -> list[tuple[str, str]]:

@@ -18,11 +18,28 @@ import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from apiconform._defaults import RUN_DEFAULTS
+from apiconform._lazy import lazy_attributes
 from apiconform.contracts import Operation, list_vendors, load_contract
 from apiconform.findings import CaseResult
+
+if TYPE_CHECKING:
+    from apiconform.config import Settings
+    from apiconform.engine._session import Session
+    from apiconform.engine._stateful import run_lifecycle
+    from apiconform.engine._suites import Discovery, run_auth, run_examples, run_idempotency, run_negative, run_properties
+    from apiconform.engine._targets import Target
+    from apiconform.report._run import RunRecord
+
+#: the suite runners, public for the shipped suites (src/apiconform/suites); imported on first use, as they
+#: pull in the generator
+_LAZY = {
+    **dict.fromkeys(("run_auth", "run_examples", "run_idempotency", "run_negative", "run_properties"), "._suites"),
+    "run_lifecycle": "._stateful",
+}
+__getattr__ = lazy_attributes(globals(), _LAZY, __name__)
 
 Subject = Literal["operation", "resource"]
 
@@ -135,7 +152,7 @@ def examples_for(test: str, max_examples: int) -> int:
     return suite_examples(_BY_NAME[test].suite, max_examples)
 
 
-def execute_item(item: WorkItem, session: Any, discovery: Any, run_seed: int, max_examples: int) -> Outcome:
+def execute_item(item: WorkItem, session: Session, discovery: Discovery, run_seed: int, max_examples: int) -> Outcome:
     """Run one work item against a prepared session: the only place that maps tests to the suite engine."""
     from apiconform.engine import _stateful as stateful
     from apiconform.engine import _suites as runner
@@ -174,7 +191,7 @@ class CaseFinished:
 
 @dataclass
 class RunFinished:
-    record: Any  # RunRecord
+    record: RunRecord
 
 
 Event = RunStarted | CaseFinished | RunFinished
@@ -210,18 +227,21 @@ class EngineOptions:
         return RUN_DEFAULTS.max_examples if self.max_examples is None else int(self.max_examples)
 
 
-def per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
-    """`NAME` applies to every vendor, `VENDOR:NAME` to one."""
-    vendors = set(list_vendors())
-    result = []
+def vendor_items(values: Iterable[str], vendors: Iterable[str] | None = None) -> list[tuple[str | None, str]]:
+    """`--drift`/`--fault` values (repeated, comma-separated) as (vendor, name) pairs: `VENDOR:NAME` names one of
+    `vendors` (default: every known vendor), a plain `NAME` (or `NAME:ARG`) is for every vendor (None).
+    The one parser of `[VENDOR:]NAME`."""
+    known = set(list_vendors() if vendors is None else vendors)
+    pairs: list[tuple[str | None, str]] = []
     for item in (v.strip() for value in values for v in value.split(",") if v.strip()):
         head, _, rest = item.partition(":")
-        if head in vendors:
-            if head == vendor:
-                result.append(rest)
-        else:
-            result.append(item)
-    return tuple(result)
+        pairs.append((head, rest) if head in known else (None, item))
+    return pairs
+
+
+def per_vendor(values: list[str], vendor: str) -> tuple[str, ...]:
+    """`NAME` applies to every vendor, `VENDOR:NAME` to one."""
+    return tuple(name for owner, name in vendor_items(values) if owner in (None, vendor))
 
 
 class Sessions:
@@ -234,7 +254,7 @@ class Sessions:
         self._pristine: dict[str, Any] = {}
 
     @functools.cached_property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The project's configuration, read once per process (not once per target built)."""
         from apiconform.config import load_config
 
@@ -243,7 +263,7 @@ class Sessions:
     def is_live(self, vendor: str) -> bool:
         return vendor in self.options.targets or (self.options.live and vendor in self.settings.targets)
 
-    def build_target(self, vendor: str) -> Any:
+    def build_target(self, vendor: str) -> Target:
         from apiconform.engine._targets import mock_target, target_from_config
 
         o = self.options
@@ -373,12 +393,14 @@ class Engine:
             record.interrupted, record.planned = interrupted, total
         yield RunFinished(record)
 
-    def run(self) -> Any:
-        """Run everything; the run record (`RunRecord`)."""
-        record = None
+    def run(self) -> RunRecord:
+        """Run everything; the run record."""
+        record: RunRecord | None = None
         for event in self.events():
             if isinstance(event, RunFinished):
                 record = event.record
+        if record is None:
+            raise RuntimeError("the engine's events ended without RunFinished")
         return record
 
     def _outcomes(self) -> Generator[Outcome, None, None]:
@@ -440,7 +462,7 @@ def scrub_arg(redactor: Any, arg: str) -> str:
 
 
 def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[CaseResult],
-                 observations: list[dict[str, Any]], started: str, duration: float) -> Any:
+                 observations: list[dict[str, Any]], started: str, duration: float) -> RunRecord:
     """The run record of a run (the engine's and the pytest plugin's alike): cases, observations, documented
     operations, targets and command line (URLs redacted)."""
     from apiconform.config import load_config
@@ -488,5 +510,11 @@ __all__ = [
     "execute_item",
     "item_seed",
     "plan",
+    "run_auth",
+    "run_examples",
+    "run_idempotency",
     "run_items",
+    "run_lifecycle",
+    "run_negative",
+    "run_properties",
 ]

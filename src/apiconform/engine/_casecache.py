@@ -19,13 +19,13 @@ import base64
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apiconform import _cache
+from apiconform.contracts import fill_path as contracts_fill_path
 
 #: bump when the serialised form or the way cases are drawn changes
 CACHE_FORMAT = 3  # 3: drawn without hypothesis' local-module constants (engine._draws)
@@ -58,18 +58,9 @@ class WireCase:
         return kwargs
 
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-
-
 def fill_path(template: str, params: Mapping[str, Any]) -> str:
-    """An OpenAPI path template with each `{name}` replaced by its value; a name without a value is an error."""
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in params:
-            raise KeyError(f"path parameter {name!r} of {template} has no value")
-        return str(params[name])
-
-    return _PLACEHOLDER.sub(value, template)
+    """A path template filled with generated values already in their wire form (`contracts.fill_path`)."""
+    return contracts_fill_path(template, params, encoded=True)
 
 
 _BASE = "http://apiconform.invalid"

@@ -57,10 +57,8 @@ def _link_values(contract: Contract, create: Operation, status: int, body: Any, 
 
 
 def _fill(op: Operation, values: dict[str, str]) -> str:
-    path = op.path
-    for name in op.path_params():
-        path = path.replace("{" + name + "}", httpx.URL("/" + values.get(name, "")).raw_path.decode()[1:])
-    return path
+    """The operation's path with the values known so far (an unknown one empty)."""
+    return op.fill_path({name: values.get(name, "") for name in op.path_params()})
 
 
 def _fields(body: Any) -> dict[str, Any]:

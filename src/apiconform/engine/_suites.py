@@ -401,9 +401,7 @@ class Discovery:
                        and len(o.path_params()) == len(scope)), None)
         if lister is None:
             return []
-        path = lister.path
-        for name, value in zip(lister.path_params(), scope):
-            path = path.replace("{" + name + "}", str(value))
+        path = lister.fill_path(dict(zip(lister.path_params(), scope)))
         request = httpx.Request("GET", self.session.target.base_url + path, headers={"User-Agent": USER_AGENT})
         try:
             exchange = self.session.send(lister, request)

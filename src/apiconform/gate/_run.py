@@ -25,13 +25,11 @@ from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
 
-SUITE_FILES = SUITES  # the suites' names (kept under its old name for callers)
-
 
 @dataclass
 class RunOptions:
     vendors: list[str] = field(default_factory=list)
-    suites: list[str] = field(default_factory=lambda: list(SUITE_FILES))
+    suites: list[str] = field(default_factory=lambda: list(SUITES))
     max_examples: int | None = None
     seed: int | None = None
     workers: int = RUN_DEFAULTS.workers
@@ -58,7 +56,6 @@ class RunOutcome:
     exit_code: int
     record: Any = None
     gate: Any = None
-    pytest_exit: int = 0
     reports: list[Path] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -74,7 +71,7 @@ def validate_options(options: RunOptions) -> list[str]:
         raise UsageError(f"--workers {options.workers}: between 1 and {RUN_DEFAULTS.max_workers} worker processes "
                          f"(about one per CPU core is fastest)")
     if not options.suites:
-        raise UsageError(f"--suite: no suite named (known: {', '.join(SUITE_FILES)}; leave the option out to run all)")
+        raise UsageError(f"--suite: no suite named (known: {', '.join(SUITES)}; leave the option out to run all)")
     known = list_vendors()
     vendors = options.vendors or known
     settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad values or base_url: exit 2 before anything runs
@@ -85,8 +82,8 @@ def validate_options(options: RunOptions) -> list[str]:
         if vendor not in known:
             raise UsageError(f"unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
     for suite in options.suites:
-        if suite not in SUITE_FILES:
-            raise UsageError(f"unknown suite {suite!r} ({_did_you_mean(suite, SUITE_FILES)}known: {', '.join(SUITE_FILES)})")
+        if suite not in SUITES:
+            raise UsageError(f"unknown suite {suite!r} ({_did_you_mean(suite, SUITES)}known: {', '.join(SUITES)})")
     for category in options.fail_on:
         Category.parse(category)
     check_operations(options.operations, vendors)
@@ -214,11 +211,9 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
 
 
 def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
-    out = []
-    for item in (v.strip() for value in values for v in value.split(",")):
-        head, _, rest = item.partition(":")
-        out.append(rest if head in vendors else item)
-    return [v for v in out if v]
+    from apiconform.engine import vendor_items
+
+    return [name for _, name in vendor_items(values, vendors) if name]
 
 
 def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
@@ -254,13 +249,11 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
         probe = choose_probe(target, operations or [], identities)
         if probe is None:
             return None
-        path = probe.path
-        for name, value in fixed_path_values(target.contract, probe, target.path_params, identities).items():
-            path = path.replace("{" + name + "}", value)
-        if "{" in path:
+        fixed = fixed_path_values(target.contract, probe, target.path_params, identities)
+        if set(probe.path_params()) - set(fixed):
             raise UsageError(f"target {vendor}: probe {probe.label} needs path parameter(s) {', '.join(probe.path_params())}; "
                              f"set them in targets.{vendor}.path_params")
-        exchange = session.send(probe, httpx.Request("GET", target.base_url + path))
+        exchange = session.send(probe, httpx.Request("GET", target.base_url + probe.fill_path(fixed)))
     except BudgetExhausted:
         return None  # the budget is spent by the preflight itself: nothing more may be sent
     finally:
@@ -327,7 +320,7 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
     from apiconform.contracts._loader import team_contracts_args
 
     parts = ["apiconform", "run", *vendors, *team_contracts_args()]
-    if list(options.suites) != list(SUITE_FILES):
+    if list(options.suites) != list(SUITES):
         parts.append("--suite=" + ",".join(options.suites))
     parts += _target_switches(options, options.targets)
     parts += [f"--operation={o}" for o in options.operations]
@@ -646,14 +639,9 @@ def mock_reproduction(curl: str, vendor: str, options: RunOptions, seed: int) ->
 
 def _for_vendor(values: list[str], vendor: str) -> list[str]:
     """`NAME` (every vendor) and `VENDOR:NAME` for this vendor, as `apiconform mock VENDOR` takes them."""
-    out = []
-    for item in (v.strip() for value in values for v in value.split(",") if v.strip()):
-        head, sep, rest = item.partition(":")
-        if sep and head == vendor:
-            out.append(rest)
-        elif not sep or head not in list_vendors():
-            out.append(item)
-    return out
+    from apiconform.engine import per_vendor
+
+    return list(per_vendor(values, vendor))
 
 
 def item_reproduce_command(options: RunOptions, item: Any) -> str:
@@ -709,7 +697,6 @@ def run_context(options: RunOptions, record: Any) -> dict[str, str]:
 
 
 __all__ = [
-    "SUITE_FILES",
     "RunOptions",
     "RunOutcome",
     "choose_probe",

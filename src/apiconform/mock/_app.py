@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
@@ -136,13 +136,11 @@ class MockContext:
         return str(counter)
 
     # --- declared semantics -------------------------------------------------------------------
-    def auth_config(self) -> dict[str, Any]:
+    def auth_config(self) -> Mapping[str, Any]:
         """The `x-apiconform-auth` of the contract's first security scheme that declares one."""
-        for scheme in self.contract.security_schemes.values():
-            config = scheme.get("x-apiconform-auth")
-            if isinstance(config, dict):
-                return config
-        return {}
+        from apiconform.auth._common import contract_auth_config
+
+        return contract_auth_config(self.contract)
 
     def identity(self) -> Any:
         """Who the mock's credentials are (`identity.resource`): its first top-level record's id."""

@@ -28,10 +28,9 @@ PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace"
 
 
 def _auth_config(contract: Contract) -> dict[str, Any]:
-    for scheme in contract.security_schemes.values():
-        if isinstance(scheme.get("x-apiconform-auth"), dict):
-            return dict(scheme["x-apiconform-auth"])
-    return {}
+    from apiconform.auth._common import contract_auth_config
+
+    return dict(contract_auth_config(contract))
 
 
 def auth_operations(contract: Contract) -> frozenset[str]:
@@ -199,7 +198,6 @@ def record(session: Session, probes: tuple[str, ...] = DEFAULT_PROBES) -> list[d
     return entries
 
 
-PROBES = ("anonymous", "wrong-credentials", "other-identity")
 PROBE_AUTH: dict[str, AuthMode] = {"anonymous": "none", "wrong-credentials": "wrong"}  # other-identity: valid
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from apiconform.engine._suites import run_examples
+from apiconform.engine import run_examples
 
 SUITE = "examples"
 

@@ -3,7 +3,7 @@ with the documented 4xx and error shape. Generated cases that are in fact valid 
 
 from typing import Any
 
-from apiconform.engine._suites import run_auth, run_idempotency, run_negative
+from apiconform.engine import run_auth, run_idempotency, run_negative
 
 SUITE = "negative"
 

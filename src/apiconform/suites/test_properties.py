@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from apiconform.engine._suites import run_properties
+from apiconform.engine import run_properties
 
 SUITE = "properties"
 

@@ -3,7 +3,7 @@ what was written must be what is read back."""
 
 from typing import Any
 
-from apiconform.engine._stateful import run_lifecycle
+from apiconform.engine import run_lifecycle
 
 SUITE = "stateful"
 

@@ -1,7 +1,8 @@
 """A synthetic run record, for looking at the reports without running a suite.
 
-`python -m apiconform.report._demo OUT_DIR` writes run.json and every report into OUT_DIR
-(scripts/screenshot_matrix.sh uses it to check the HTML renders properly).
+`python tests/demo_report.py OUT_DIR` writes run.json and every report into OUT_DIR
+(scripts/screenshot_matrix.sh uses it to check the HTML renders properly; a development fixture, not shipped in
+the wheel; tests/test_report.py renders it).
 """
 
 from __future__ import annotations

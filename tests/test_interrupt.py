@@ -217,6 +217,26 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
     run.assert_nothing_left()
 
 
+def test_signal_before_any_test_ran_is_one_line_and_keeps_the_earlier_reports(tmp_path: Path) -> None:
+    """Interrupted in the preflight (a live target that accepts connections and never answers): nothing was judged,
+    nothing is written, an earlier run's reports stay as they were."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "run.json").write_text("{}")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", next(PORTS)))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with Run(tmp_path, ["eduframe", "--target", f"eduframe={url}"], _env(APICONFORM_EDUFRAME_TOKEN="t")) as run:
+            time.sleep(4)  # validated, now waiting for the target's answer
+            assert run.proc.poll() is None, run.proc.stderr.read()  # type: ignore[union-attr]
+            run.signal(signal.SIGINT, False)
+            code = run.wait()
+    assert code == 4, run.stderr
+    assert run.stderr.splitlines() == ["apiconform: interrupted by SIGINT before any test ran; nothing written"]
+    assert (reports / "run.json").read_text() == "{}"
+
+
 # ----------------------------------------------------------------------------- one run per reports directory
 
 

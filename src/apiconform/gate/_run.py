@@ -428,9 +428,13 @@ def clear_previous_reports(reports_dir: Path) -> None:
 def reports_lock(reports_dir: Path) -> Iterator[None]:
     """One run at a time per reports directory: a second run refuses (exit 2) rather than mixing its reports with
     the first's. An advisory lock (`flock`) on `.apiconform.lock` there, released when the run ends or dies."""
-    import fcntl
     import os
 
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): runs are not serialised there
+        yield
+        return
     with _writing(reports_dir):
         handle = open(reports_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
     try:

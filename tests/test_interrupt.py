@@ -26,7 +26,22 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
-PORTS = iter(range(19200, 19230))  # the ports this file may use
+
+def _ports() -> Iterator[int]:
+    """Ports for this file's servers: 19200-19299, a separate block per pytest-xdist worker, each one free now."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = 19200 + 25 * (int(worker) % 4 if worker.isdigit() else 0)
+    for port in range(first, first + 25):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (another helper's server, or one still closing)
+        yield port
+    raise AssertionError(f"no free port in {first}-{first + 24}")
+
+
+PORTS = _ports()
 STOP_WITHIN = 10.0  # seconds from the signal to the exit (the workers' clean-up grace included)
 
 
@@ -121,6 +136,8 @@ def serve(vendor: str, port: int) -> subprocess.Popen[str]:
         assert proc.poll() is None, f"apiconform mock {vendor} exited {proc.returncode}"
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
+                time.sleep(0.3)
+                assert proc.poll() is None, f"apiconform mock {vendor} exited {proc.returncode} (port {port} taken?)"
                 return proc
         assert time.monotonic() < deadline, f"apiconform mock {vendor} did not listen on {port}"
         time.sleep(0.1)
@@ -227,11 +244,12 @@ def test_signal_before_any_test_ran_is_one_line_and_keeps_the_earlier_reports(tm
         silent.bind(("127.0.0.1", next(PORTS)))
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        silent.settimeout(120)
         with Run(tmp_path, ["eduframe", "--target", f"eduframe={url}"], _env(APICONFORM_EDUFRAME_TOKEN="t")) as run:
-            time.sleep(4)  # validated, now waiting for the target's answer
-            assert run.proc.poll() is None, run.proc.stderr.read()  # type: ignore[union-attr]
+            connection, _ = silent.accept()  # validated; the preflight now waits for the target's answer
             run.signal(signal.SIGINT, False)
             code = run.wait()
+            connection.close()
     assert code == 4, run.stderr
     assert run.stderr.splitlines() == ["apiconform: interrupted by SIGINT before any test ran; nothing written"]
     assert (reports / "run.json").read_text() == "{}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -88,15 +89,15 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
         argv=sys.argv[1:], events_file=events_file,
     )
-    with interruptible(forced_exit) as stop:  # a second signal while the summary prints: exit at once
-        stop.armed = False
-        _gate(options, show_progress)
+    with interruptible(forced_exit) as stop:  # armed from here: a signal while inputs are validated stops the run
+        _gate(options, show_progress, stop)
 
 
-def _gate(options: RunOptions, show_progress: bool) -> None:
+def _gate(options: RunOptions, show_progress: bool, stop: Any) -> None:
     display = EventProgress() if show_progress else None
     try:
         outcome = execute(options, progress=display)
+        stop.armed = False  # the summary prints: a first signal is remembered, a second exits at once
     except KeyboardInterrupt as stop:  # before any test ran (validation, preflight): nothing was judged
         click.echo(f"apiconform: interrupted by {getattr(stop, 'name', 'SIGINT')} before any test ran; "
                    f"nothing written", err=True)

@@ -1,0 +1,112 @@
+"""engine._stop: how a run is interrupted (the signal handlers, the shield around clean-up, the worker pool)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from apiconform.engine._stop import RunInterrupted, WorkerPool, interruptible, shielded
+
+
+def test_a_signal_while_inputs_are_validated_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's handler is armed until the gate returns: a first signal during validation was swallowed (the
+    gate's own handler was not installed yet) and the run went on to the preflight and the tests."""
+    import apiconform.gate._run as gate
+    from apiconform.cli import main
+
+    validate = gate.validate_options
+
+    def interrupted_while_validating(options: Any) -> list[str]:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+        return validate(options)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gate, "validate_options", interrupted_while_validating)
+    result = CliRunner().invoke(main, ["run", "goodstack", "--no-allure", "--no-progress"])
+    assert result.exit_code == 4, result.output
+    assert result.stderr.splitlines() == ["apiconform: interrupted by SIGTERM before any test ran; nothing written"]
+    assert not (tmp_path / "reports" / "run.json").exists()
+
+
+def test_an_armed_handler_raises_at_once_and_is_restored_after() -> None:
+    with interruptible() as outer:
+        with pytest.raises(RunInterrupted) as caught:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        assert caught.value.name == "SIGTERM" and outer.received == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+
+
+def test_nested_handlers_share_one_state_and_disarmed_only_remember() -> None:
+    with interruptible() as outer:
+        outer.armed = False
+        with interruptible() as inner:
+            assert inner is outer and inner.armed
+            inner.armed = False  # the reports are being written
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+            assert inner.received == signal.SIGINT  # remembered, not raised
+        assert outer.armed is False
+
+
+def test_a_shielded_block_finishes_and_the_interruption_follows() -> None:
+    steps: list[str] = []
+    with interruptible(), pytest.raises(RunInterrupted):
+        with shielded():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+            steps.append("clean-up finished")
+        steps.append("never")
+    assert steps == ["clean-up finished"]
+
+
+def _count(unit: int, emit: Callable[[Any], None]) -> None:
+    for i in range(unit):
+        emit((unit, i))
+
+
+def _slow(unit: int, emit: Callable[[Any], None]) -> None:
+    try:
+        for i in range(1000):
+            emit((unit, i))
+            time.sleep(0.05)
+    finally:
+        emit((unit, "cleaned up"))  # what a stopping worker emits in its finally reaches the parent
+
+
+def _fail(unit: int, emit: Callable[[Any], None]) -> None:
+    raise ValueError(f"unit {unit} broke")
+
+
+def test_worker_pool_streams_every_result() -> None:
+    results = list(WorkerPool(_count, [3, 1, 2], 2).results())
+    assert sorted(results) == sorted((u, i) for u in (3, 1, 2) for i in range(u))
+
+
+def test_a_failing_worker_is_an_error_never_a_partial_run() -> None:
+    with pytest.raises(RuntimeError, match="a worker process failed: ValueError: unit 1 broke"):
+        list(WorkerPool(_fail, [1], 1).results())
+
+
+def test_an_interrupted_pool_stops_its_workers_and_hands_over_their_last_results() -> None:
+    pool = WorkerPool(_slow, [1, 2], 2)
+    stream = pool.results()
+    first = next(stream)
+    started = time.monotonic()
+    rest = []
+    try:
+        rest.append(stream.throw(RunInterrupted(signal.SIGINT)))
+        rest.extend(stream)
+    except KeyboardInterrupt:
+        pass
+    assert time.monotonic() - started < 5
+    assert first and {(1, "cleaned up"), (2, "cleaned up")} <= set(rest)
+    assert not any(p.is_alive() for p in pool.processes)

@@ -692,7 +692,7 @@ def section_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
     Also the mock recorded and replayed against itself (the tool's own ceiling, expected 100 %)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from apiconform.engine._session import Session
-    from apiconform.mock.fidelity import auth_operations, record, verify
+    from apiconform.traffic import auth_operations, record, verify
     from apiconform.engine._targets import Safety, http_target, mock_target
 
     out: dict[str, Any] = {}

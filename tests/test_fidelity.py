@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from apiconform.engine._session import Session
-from apiconform.mock.fidelity import read_cassette, record, verify, write_cassette
+from apiconform.traffic import read_cassette, record, verify, write_cassette
 from apiconform.engine._targets import mock_target
 
 

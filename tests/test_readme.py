@@ -139,6 +139,26 @@ def _cassette(ws: Workspace) -> None:
     assert proc.returncode == 0 and (ws.path / "tesla.har").is_file(), proc.stdout + proc.stderr
 
 
+INTEGRATION_TEST = """
+import os
+
+import httpx
+
+
+def test_provider() -> None:
+    url = os.environ["APICONFORM_PROXY_URL"]
+    login = httpx.post(url + "/api/v2/auth/approle", json={"role_id": "mock-tesla-ce-role", "secret_id": "mock-tesla-ce-secret"})
+    headers = {"Authorization": "JWT " + login.json()["token"]["access_token"]}
+    assert httpx.get(url + f"/api/v2/provider/{login.json()['provider_id']}/", headers=headers).status_code == 200
+"""
+
+
+def _integration_tests(ws: Workspace) -> None:
+    """`-- pytest tests/integration`: a team's integration test that talks to the vendor through the proxy."""
+    (ws.path / "tests" / "integration").mkdir(parents=True)
+    (ws.path / "tests" / "integration" / "test_provider.py").write_text(INTEGRATION_TEST, encoding="utf-8")
+
+
 def _contract_unchanged() -> set[int]:
     clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "contracts/eduframe"], cwd=ROOT).returncode == 0
     return {0} if clean else {0, 1}
@@ -181,6 +201,9 @@ TABLE: dict[str, Spec] = {
     "--target https://tesla.example.org --allow-writes --out tesla.har": Spec(0, live="tesla-ce"),
     "apiconform fidelity tesla-ce tesla.har --min-agreement 0.95": Spec(0, setup=_cassette),
     "apiconform mock tesla-ce --verify tesla.har": Spec(0, setup=_cassette),
+    "apiconform proxy tesla-ce --target https://tesla.example.org --record client.har -- pytest tests/integration":
+        Spec(0, live="tesla-ce", setup=_integration_tests),
+    "pytest examples/client-traffic --traffic-dir reports/traffic": Spec(0, cwd="root"),
     "apiconform contracts list": Spec(0),
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
     "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),

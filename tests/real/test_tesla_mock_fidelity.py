@@ -17,7 +17,7 @@ import pytest
 
 from apiconform.contracts import load_contract
 from apiconform.engine._session import Session
-from apiconform.mock.fidelity import auth_operations, record, verify, write_cassette
+from apiconform.traffic import auth_operations, record, verify, write_cassette
 from apiconform.mock import MockServer, build_app
 from apiconform.engine._targets import Safety, http_target, mock_target
 

@@ -127,6 +127,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("apiconform.cli._init", "init",
              "Scaffold contracts/VENDOR/ (openapi.yaml, examples/, SOURCE.md) following contracts/README.md."),
     "mock": ("apiconform.cli._mock", "mock", "Serve VENDOR's mock API on http://HOST:PORT until interrupted."),
+    "proxy": ("apiconform.cli._proxy", "proxy",
+              "Serve a recording, validating proxy for VENDOR on 127.0.0.1:PORT in front of --target."),
     "record": ("apiconform.cli._fidelity", "record_cmd",
                "Record a safe sequence covering every operation against a live target into a HAR cassette."),
     "report": ("apiconform.cli._report", "report",

@@ -30,7 +30,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     from apiconform.contracts import list_vendors
     from apiconform.engine._session import Session
     from apiconform.engine._targets import Safety, http_target
-    from apiconform.mock.fidelity import DEFAULT_PROBES, record, write_cassette
+    from apiconform.traffic import DEFAULT_PROBES, record, write_cassette
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")
@@ -39,7 +39,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
 
     fields = credential_fields(load_contract(vendor))
     env = {f: default_env_name(vendor, f) for f in fields if os.environ.get(default_env_name(vendor, f))}
-    from apiconform.mock.fidelity import auth_operations
+    from apiconform.traffic import auth_operations
 
     safety = Safety(read_only=not allow_writes, allowed_writes=auth_operations(load_contract(vendor)),
                     max_requests=max_requests, rate=rate)
@@ -68,7 +68,7 @@ def run_fidelity(vendor: str, cassette: Path, min_agreement: float | None, drift
     from apiconform.contracts import list_vendors
     from apiconform.engine._session import Session
     from apiconform.engine._targets import mock_target
-    from apiconform.mock.fidelity import read_cassette, verify
+    from apiconform.traffic import read_cassette, verify
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")

@@ -55,6 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports-dir", default=None, help="where the run record goes (default: reports/ when --apiconform-record)")
     group.addoption("--apiconform-record", action="store_true", default=False,
                     help="write run.json and the reports at the end of the session")
+    group.addoption("--traffic-dir", default=None, metavar="DIR",
+                    help="apiconform_traffic: write each test's judged client traffic to DIR/<test>-<vendor>.har")
     group.addoption("--shard", default=None, metavar="I/N", help="run only shard I of N (deterministic partition)")
     group.addoption("--contracts", default=None, metavar="DIR",
                     help="a team's contracts folder; its vendors join and override the bundled ones "
@@ -358,6 +360,32 @@ def conform(request: pytest.FixtureRequest) -> Any:
             lines.append(f"  rerun: {_pytest_command(request)}")
             pytest.fail("\n".join(lines), pytrace=False)
 
+    return report
+
+
+@pytest.fixture
+def apiconform_traffic(request: pytest.FixtureRequest) -> Any:
+    """Judge and record every exchange of the test's own httpx client: `transport = apiconform_traffic.transport(
+    "VENDOR")`, then `httpx.Client(base_url=..., transport=transport)`. When the test ends, its findings (and
+    requests the contract has no operation for) fail it; with `--traffic-dir DIR` the recording is written as
+    DIR/<test>-<vendor>.har (redacted), for `apiconform fidelity`."""
+    from apiconform.traffic._fixture import ClientTraffic
+
+    folder = request.config.getoption("--traffic-dir", None)
+    traffic = ClientTraffic(request.node.name, Path(folder) if folder else None)
+    yield traffic
+    traffic.save()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A test whose client traffic (`apiconform_traffic`) had findings fails, with them as its reason."""
+    report = yield
+    traffic = getattr(item, "funcargs", {}).get("apiconform_traffic")
+    if call.when == "call" and report.passed and traffic is not None and traffic.failures():
+        failures = traffic.failures()
+        report.outcome = "failed"
+        report.longrepr = f"{len(failures)} finding(s) in the client's traffic:\n  " + "\n  ".join(failures[:20])
     return report
 
 

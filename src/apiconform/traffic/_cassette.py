@@ -10,10 +10,8 @@ status, content type, body shape, documented headers and (for reads after writes
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +21,8 @@ from apiconform.contracts import Contract, Operation
 from apiconform.contracts._pointer import resolve
 from apiconform.engine._session import NOT_JSON, AuthMode, BudgetExhausted, Exchange, Session, WriteRefused
 from apiconform.errors import ApiconformError, UsageError
+from apiconform.traffic._har import har_entry as _har_entry
+from apiconform.traffic._har import read_cassette, write_cassette
 
 PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace": 5, "delete": 6}
 
@@ -229,50 +229,9 @@ def _probe(session: Session, op: Operation, values: dict[str, str], recorder: _R
 
 
 def har_entry(exchange: Exchange, session: Session) -> dict[str, Any]:
-    red = session.redactor
-    req = exchange.request
-    resp = exchange.response
-    content = req.content.decode("utf-8", "replace") if req.content else ""
-    text = exchange.body.decode("utf-8", "replace")
-    return {
-        "startedDateTime": dt.datetime.now(dt.UTC).isoformat(),
-        "time": round(exchange.elapsed * 1000, 3),
-        "request": {
-            "method": req.method, "url": red.url(str(req.url)), "httpVersion": "HTTP/1.1", "cookies": [],
-            "headers": [{"name": k, "value": red.header(k, v)} for k, v in req.headers.items()],
-            "queryString": [{"name": k, "value": red.text(v)} for k, v in req.url.params.multi_items()],
-            **({"postData": {"mimeType": req.headers.get("content-type", ""),
-                             "text": red.body(content, req.headers.get("content-type"))}} if content else {}),
-            "headersSize": -1, "bodySize": len(req.content or b""),
-        },
-        "response": {
-            "status": exchange.status or 0, "statusText": resp.reason_phrase if resp is not None else (exchange.error or ""),
-            "httpVersion": "HTTP/1.1", "cookies": [], "redirectURL": "", "headersSize": -1, "bodySize": len(exchange.body),
-            "headers": [{"name": k, "value": red.header(k, v)} for k, v in (resp.headers.items() if resp is not None else [])],
-            "content": {"size": len(exchange.body), "mimeType": exchange.media_type or "",
-                        "text": red.body(text, exchange.media_type) if text else ""},
-        },
-        "cache": {}, "timings": {"send": 0, "wait": round(exchange.elapsed * 1000, 3), "receive": 0},
-        "_operation": exchange.operation.operation_id,
-    }
-
-
-def write_cassette(path: Path, vendor: str, entries: list[dict[str, Any]]) -> None:
-    from apiconform import __version__
-
-    har = {"log": {"version": "1.2", "creator": {"name": "apiconform", "version": __version__},
-                   "comment": f"apiconform cassette for {vendor}", "_vendor": vendor, "entries": entries}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(har, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def read_cassette(path: Path) -> tuple[str | None, list[dict[str, Any]]]:
-    try:
-        har = json.loads(Path(path).read_text(encoding="utf-8"))
-        entries = har["log"]["entries"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: not a HAR cassette ({type(exc).__name__}: {exc})") from None
-    return har["log"].get("_vendor"), list(entries)
+    """A sent exchange as a redacted HAR entry, named by its operation."""
+    return _har_entry(exchange.request, exchange.response, exchange.body, session.redactor, exchange.elapsed,
+                      exchange.operation.operation_id, exchange.error or "")
 
 
 # ---------------------------------------------------------------- replay and compare

@@ -48,7 +48,7 @@ def test_record_and_fidelity_commands_as_the_readme_shows(tmp_path: Path, monkey
     assert recorded.exit_code == 0, recorded.output
     assert "covering 33/33 operations" in recorded.output and creds["secret_id"] not in out.read_text()
     checked = CliRunner().invoke(main, ["fidelity", "tesla-ce", str(out), "--min-agreement", "0.95"])
-    assert checked.exit_code == 0 and "(100.0%)" in checked.output, checked.output
+    assert checked.exit_code == 0 and "(100.0%;" in checked.output, checked.output
     drifted = CliRunner().invoke(main, ["mock", "tesla-ce", "--verify", str(out), "--drift", "field-renamed",
                                         "--min-agreement", "0.95"])
     assert drifted.exit_code == 1 and "body-shape" in drifted.output, drifted.output

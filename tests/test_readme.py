@@ -159,6 +159,22 @@ def _integration_tests(ws: Workspace) -> None:
     (ws.path / "tests" / "integration" / "test_provider.py").write_text(INTEGRATION_TEST, encoding="utf-8")
 
 
+def _client_har(ws: Workspace) -> None:
+    """client.har: a team's integration test recorded through the proxy (the README's proxy command), and
+    tesla.har from `record` (both against a faithful tesla-ce mock on loopback)."""
+    _cassette(ws)
+    _integration_tests(ws)
+    url = ws.serve("tesla-ce")
+    proc = ws.run(f"apiconform proxy tesla-ce --target {url} --port 0 --record client.har -- pytest tests/integration")
+    assert proc.returncode == 0 and (ws.path / "client.har").is_file(), proc.stdout + proc.stderr
+
+
+def _learned(ws: Workspace) -> None:
+    _client_har(ws)
+    proc = ws.run("apiconform learn tesla-ce client.har tesla.har --out learned.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def _contract_unchanged() -> set[int]:
     clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "contracts/eduframe"], cwd=ROOT).returncode == 0
     return {0} if clean else {0, 1}
@@ -204,6 +220,9 @@ TABLE: dict[str, Spec] = {
     "apiconform proxy tesla-ce --target https://tesla.example.org --record client.har -- pytest tests/integration":
         Spec(0, live="tesla-ce", setup=_integration_tests),
     "pytest examples/client-traffic --traffic-dir reports/traffic": Spec(0, cwd="root"),
+    "apiconform fidelity tesla-ce client.har": Spec(0, setup=_client_har),
+    "apiconform learn tesla-ce client.har tesla.har --out learned.yaml": Spec(0, setup=_client_har),
+    "apiconform fidelity tesla-ce client.har --learned learned.yaml --min-agreement 0.95": Spec(0, setup=_learned),
     "apiconform contracts list": Spec(0),
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
     "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),

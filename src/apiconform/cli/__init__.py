@@ -123,9 +123,12 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "diff": ("apiconform.cli._diff", "diff",
              "Compare two versions of a contract and classify each change as breaking or not for a client."),
     "fidelity": ("apiconform.cli._fidelity", "fidelity_cmd",
-                 "Replay CASSETTE against VENDOR's mock, in order, and print where the mock differs."),
+                 "Replay RECORDINGS (HAR) against VENDOR's mock, in order, and print where the mock differs."),
     "init": ("apiconform.cli._init", "init",
              "Scaffold contracts/VENDOR/ (openapi.yaml, examples/, SOURCE.md) following contracts/README.md."),
+    "learn": ("apiconform.cli._fidelity", "learn_cmd",
+              "Derive what VENDOR's mock needs from recordings of the real vendor (seed records, lifetimes, login answer,"
+              " open objects, accepted formats) into a reviewable, redacted data file the mock executes."),
     "mock": ("apiconform.cli._mock", "mock", "Serve VENDOR's mock API on http://HOST:PORT until interrupted."),
     "proxy": ("apiconform.cli._proxy", "proxy",
               "Serve a recording, validating proxy for VENDOR on 127.0.0.1:PORT in front of --target."),

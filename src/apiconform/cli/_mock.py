@@ -118,7 +118,7 @@ def mock(
     if cassette is not None:
         from apiconform.cli._fidelity import run_fidelity
 
-        run_fidelity(vendor, cassette, min_agreement, drifts=tuple(d for ds in drifts for d in ds.split(",") if d), seed=seed)
+        run_fidelity(vendor, [cassette], min_agreement, drifts=tuple(d for ds in drifts for d in ds.split(",") if d), seed=seed)
         return
 
     from apiconform.contracts import list_vendors, load_contract

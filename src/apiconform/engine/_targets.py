@@ -147,13 +147,14 @@ class Target:
 
 
 def mock_target(
-    vendor: str, drifts: tuple[str, ...] = (), faults: tuple[str, ...] = (), seed: int = 0
+    vendor: str, drifts: tuple[str, ...] = (), faults: tuple[str, ...] = (), seed: int = 0, learned: Any = None
 ) -> Target:
-    """The embedded mock of a vendor, in-process (no ports), with optional drifts and faults."""
+    """The embedded mock of a vendor, in-process (no ports), with optional drifts and faults (`learned`: a
+    learned data file the mock executes instead of the one its contract names)."""
     from apiconform.mock import build_app
 
     contract = load_contract(vendor)
-    app = build_app(contract, drifts=drifts, faults=faults, seed=seed)
+    app = build_app(contract, drifts=drifts, faults=faults, seed=seed, learned=learned)
     creds = dict(app.mock.behaviour.credentials())
     return Target(vendor, contract, MOCK_BASE_URL, "mock", creds, Safety(), app=app)
 

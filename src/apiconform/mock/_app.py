@@ -16,6 +16,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote, urlencode
 
@@ -24,7 +25,9 @@ from starlette.responses import Response
 
 from apiconform.contracts import Contract, Operation, record_id, set_record_id
 from apiconform.contracts._validate import JSON_MEDIA, WireRequest, validate_request
+from apiconform.errors import ContractError
 from apiconform.mock import _semantics as sem
+from apiconform.mock._learned import Learned
 from apiconform.mock._store import Store
 from apiconform.mock._synth import Synthesizer, fit, overlay
 from apiconform.mock.behaviour import Behaviour, Reply, dumps, load_behaviour
@@ -40,9 +43,10 @@ def _specificity(op: Operation) -> tuple[int, int]:
 class MockContext:
     """Per-app state: the store, the synthesizer, tokens, idempotency cache, rate window."""
 
-    def __init__(self, contract: Contract, behaviour: Behaviour, seed: int = 0) -> None:
+    def __init__(self, contract: Contract, behaviour: Behaviour, seed: int = 0, learned: Learned | None = None) -> None:
         self.contract = contract
         self.behaviour = behaviour
+        self.learned = learned if learned is not None else Learned()
         self.synth = Synthesizer(contract, seed)
         self.store = Store()
         self.lock = threading.RLock()
@@ -55,7 +59,7 @@ class MockContext:
     # --- state ---------------------------------------------------------------------------------
     # All per-app state lives here (records, id counters, idempotency keys, rate window, behaviour
     # scratch space) plus the synthesizer's generator; the rest is the contract and code.
-    _FIXED = frozenset({"contract", "behaviour", "synth", "lock", "_schema_cache"})
+    _FIXED = frozenset({"contract", "behaviour", "synth", "lock", "_schema_cache", "learned"})
     _SYNTH_FIXED = frozenset({"contract", "rng", "_rstr"})
 
     def snapshot(self) -> tuple[bytes, Any]:
@@ -224,13 +228,14 @@ class MockApp:
         drifts: Iterable[Drift] = (),
         seed: int = 0,
         rate_limit: int | None = None,
+        learned: Path | None = None,
     ) -> None:
         self.contract = contract
         self.behaviour = behaviour or load_behaviour(contract)
         if rate_limit is not None:
             self.behaviour.rate_limit = rate_limit
         self.drifts = list(drifts)
-        self.ctx = MockContext(contract, self.behaviour, seed)
+        self.ctx = MockContext(contract, self.behaviour, seed, Learned.for_contract(contract, learned))
         self.routes = sorted(contract, key=_specificity)
         self._seed()
 
@@ -281,6 +286,8 @@ class MockApp:
                 reply.media_type = reply.media_type or "application/json"
                 return reply
             reply = self._answer(op, request)
+            if self.ctx.learned and reply.status < 300:
+                reply.body = self.ctx.learned.fill_open(op.operation_id, reply.body)
             self._rate_headers(op, reply)
             login = not op.security and bool(self.contract.security_schemes)
             for drift in self.drifts:
@@ -317,6 +324,9 @@ class MockApp:
             if outside is not None:
                 return outside
         validate_request(self.contract, op, request)
+        if self.ctx.learned and request.violations:  # formats the vendor was seen to accept
+            request.violations[:] = [v for v in request.violations
+                                     if not self.ctx.learned.accepts(op.operation_id, v.location, v.name, v.message)]
         if not request.violations:
             request.violations.extend(behaviour.validate(op, request, ctx))
         if request.violations and not op.documents_validation:
@@ -670,8 +680,11 @@ class MockApp:
             if op.resource and op.action in ("list", "read") and (op.resource not in sources or op.action == "read"):
                 sources[op.resource] = op
         ordered = sorted(sources.values(), key=lambda o: len(o.path_params()) - (o.action == "read"))
+        learned = self._seed_learned(sources)
         for op in ordered:
             resource = str(op.resource)
+            if resource in learned:
+                continue
             status = self._success(op, (200,))
             ptr = ctx.item_schema(op, status) if op.action == "list" else ctx.response_schema(op, status)
             if ptr is None:
@@ -695,6 +708,35 @@ class MockApp:
                     store.put(resource, scope, record_id(record, op.id_field), record)
 
 
+    def _seed_learned(self, sources: dict[str, Operation]) -> set[str]:
+        """The learned records (`Learned.records`), each under its scope, parents before children; a record
+        whose parent is missing is refused on load (one line naming the file, resource and scope)."""
+        ctx, store = self.ctx, self.ctx.store
+        records = ctx.learned.records
+        for resource in sorted(records, key=lambda r: min((len(i.get("scope") or []) for i in records[r]), default=0)):
+            op = sources.get(resource)
+            if op is None:
+                raise ContractError(f"{ctx.learned.source}: records.{resource}: no list or read operation of the contract "
+                                    "answers this resource")
+            status = self._success(op, (200,))
+            ptr = ctx.item_schema(op, status) if op.action == "list" else ctx.response_schema(op, status)
+            depth = len(op.path_params()) - (1 if op.action == "read" else 0)
+            for item in records[resource]:
+                scope = tuple(str(v) for v in item.get("scope") or [])
+                if len(scope) != depth:
+                    raise ContractError(f"{ctx.learned.source}: records.{resource}: scope {list(scope)} has {len(scope)} "
+                                        f"parent ids, {op.path} has {depth}")
+                for level in range(1, depth + 1):
+                    parent = self.contract.parent_resource(op, depth - level + 1)
+                    if parent and parent != resource and store.get(
+                            parent, scope[:depth - level], scope[depth - level]) is None:
+                        raise ContractError(f"{ctx.learned.source}: records.{resource}: parent {parent} "
+                                            f"{scope[depth - level]!r} (scope {list(scope)}) is not among the records")
+                record = copy.deepcopy(item["record"])
+                record = ctx.fit(ptr, record) if ptr else record
+                store.put(resource, scope, record_id(record, op.id_field) if item.get("id") is None else item["id"], record)
+        return set(records)
+
     def _seeded(self, op: Operation, resource: str, scope: tuple[str, ...], record: Any) -> Any:
         """`x-apiconform-state.seed` of the resource's operations: values every seeded record starts with
         (literals, or `$request.path.NAME` read from the scope the record is seeded under)."""
@@ -717,12 +759,14 @@ def build_app(
     faults: Iterable[str] = (),
     seed: int = 0,
     rate_limit: int | None = None,
+    learned: Path | None = None,
 ) -> Any:
-    """The ASGI app for a contract, with named drifts applied to answers and faults around it."""
+    """The ASGI app for a contract, with named drifts applied to answers and faults around it; `learned`: a
+    learned data file to execute (default: the one the contract names, if any)."""
     from apiconform.mock.drifts import resolve_drifts
     from apiconform.mock.faults import wrap_faults
 
-    app = MockApp(contract, behaviour, resolve_drifts(drifts), seed=seed, rate_limit=rate_limit)
+    app = MockApp(contract, behaviour, resolve_drifts(drifts), seed=seed, rate_limit=rate_limit, learned=learned)
     wrapped = wrap_faults(app, faults, seed=seed)
     if wrapped is not app:
         wrapped.mock = app  # type: ignore[attr-defined]  # reach the engine through fault middleware

@@ -24,16 +24,21 @@ from apiconform.traffic._cassette import (
 from apiconform.traffic._har import har_entry, read_cassette, write_cassette
 from apiconform.traffic._judge import SUITE, TrafficJudge, find_operation
 from apiconform.traffic._proxy import ProxyApp, proxy_server, serve_proxy
+from apiconform.traffic._replay import Chain, ExchangeResult, FlowResult, Replay, replay, shape_differences
 from apiconform.traffic._transport import AsyncRecordingTransport, RecordingTransport
 
 __all__ = [
     "DEFAULT_PROBES",
     "SUITE",
     "AsyncRecordingTransport",
+    "Chain",
     "Difference",
+    "ExchangeResult",
     "Fidelity",
+    "FlowResult",
     "ProxyApp",
     "RecordingTransport",
+    "Replay",
     "TrafficJudge",
     "auth_operations",
     "find_operation",
@@ -42,8 +47,10 @@ __all__ = [
     "proxy_server",
     "read_cassette",
     "record",
+    "replay",
     "serve_proxy",
     "shape",
+    "shape_differences",
     "verify",
     "write_cassette",
 ]

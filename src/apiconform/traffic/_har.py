@@ -20,6 +20,28 @@ from apiconform.errors import UsageError
 from apiconform.redact import Redactor
 
 
+def token_lifetimes(body: Any) -> dict[str, int]:
+    """Seconds each JWT in an answer lives (`exp` - `iat`), by JSON pointer: kept beside the redacted
+    recording (`_lifetimes`) so a replay can compare the mock's token lifetimes with the vendor's."""
+    import jwt
+
+    from apiconform.contracts._pointer import walk
+
+    found: dict[str, int] = {}
+    for pointer, value in walk(body):
+        if isinstance(value, str) and value.count(".") == 2 and len(value) > 20:
+            try:
+                claims = jwt.decode(value, options={"verify_signature": False})
+            except jwt.InvalidTokenError:
+                continue
+            exp, iat = claims.get("exp"), claims.get("iat")
+            if isinstance(exp, (int, float)):
+                import time
+
+                found[pointer] = int(exp - (iat if isinstance(iat, (int, float)) else time.time()))
+    return found
+
+
 def har_entry(request: httpx.Request, response: httpx.Response | None, body: bytes, redactor: Redactor,
               elapsed: float = 0.0, operation: str | None = None, error: str = "") -> dict[str, Any]:
     """One exchange as a redacted HAR entry (`body`: the answer's bytes as the client got them)."""
@@ -49,6 +71,13 @@ def har_entry(request: httpx.Request, response: httpx.Response | None, body: byt
     }
     if operation is not None:
         entry["_operation"] = operation
+    if "json" in media and b"." in body:
+        try:
+            lifetimes = token_lifetimes(json.loads(text))
+        except ValueError:
+            lifetimes = {}
+        if lifetimes:
+            entry["_lifetimes"] = lifetimes
     return entry
 
 

@@ -9,6 +9,7 @@ redacted HAR entry. `record()` is a run record, so every report writer renders i
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from apiconform.engine._suites import Recorder, judge
 from apiconform.engine._targets import Safety, Target
 from apiconform.engine.checks import UNAUTHENTICATED
 from apiconform.findings import Finding
+from apiconform.redact import MASK
 from apiconform.report._run import RunRecord, now_iso
 from apiconform.traffic._har import har_entry, write_cassette
 
@@ -56,6 +58,7 @@ class TrafficJudge:
         self.entries: list[dict[str, Any]] = []
         self.unmatched: list[str] = []  # "METHOD path" of requests the contract has no operation for
         self._recorders: dict[str, Recorder] = {}
+        self._clear: dict[str, dict[str, Any]] = {}  # a value seen in clear -> where first (entry, side, pointer)
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self.record.started = now_iso()
@@ -87,9 +90,49 @@ class TrafficJudge:
                     recorder = Recorder(self.target, op, SUITE, f"{SUITE}[{op.label}]", record=self.record)
                     self._recorders[op.label] = recorder
                 findings = recorder.observe(exchange, self.expectation(op, request, exchange.status))
-            self.entries.append(har_entry(request, response, raw, self.redactor, elapsed,
-                                          op.operation_id if op is not None else None, error))
+            entry = har_entry(request, response, raw, self.redactor, elapsed,
+                              op.operation_id if op is not None else None, error)
+            self._note_carried(entry, request, answer)
+            self.entries.append(entry)
             return findings
+
+    def _note_carried(self, entry: dict[str, Any], request: httpx.Request, answer: Any) -> None:
+        """A request body member the recording masks (a sensitive name, e.g. a lock `token`) whose value the
+        traffic showed in clear before (an earlier request's `task_id`, an answer's member): the entry names
+        that place (`_carried`: pointer -> {entry, side, pointer}), never the value, so a replay can carry it."""
+        from apiconform.contracts._pointer import walk
+
+        try:
+            sent = json.loads(request.content) if request.content else None
+        except (ValueError, UnicodeDecodeError):
+            sent = None
+        index = len(self.entries)
+        carried: dict[str, dict[str, Any]] = {}
+        if isinstance(sent, (dict, list)):
+            from apiconform.contracts._pointer import resolve
+
+            masked = json.loads(entry["request"].get("postData", {}).get("text") or "null")
+            for ptr, value in walk(sent):
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) in self._clear \
+                        and resolve(masked, ptr) == MASK:
+                    carried[ptr] = self._clear[str(value)]
+        if carried:
+            entry["_carried"] = carried
+        from apiconform.contracts._pointer import resolve
+
+        recorded = {"request": (entry["request"].get("postData") or {}).get("text"),
+                    "response": entry["response"]["content"].get("text")}
+        for side, body in (("request", sent), ("response", answer)):
+            if not isinstance(body, (dict, list)):
+                continue
+            try:
+                kept = json.loads(recorded[side] or "null")
+            except ValueError:
+                continue
+            for ptr, value in walk(body):
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and len(str(value)) >= 8 \
+                        and str(value) not in self._clear and resolve(kept, ptr) == value:  # in clear in the recording
+                    self._clear[str(value)] = {"entry": index, "side": side, "pointer": ptr}
 
     def expectation(self, op: Operation, request: httpx.Request, status: int | None = None) -> str:
         """What a conformant vendor must do with this request: a secured operation called without any of the

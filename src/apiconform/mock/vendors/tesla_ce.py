@@ -27,14 +27,16 @@ class VendorBehaviour(Behaviour):
             reason = verify_login(request.body if isinstance(request.body, dict) else {}, creds)
             if reason:
                 return Reply(401, "Invalid credentials")
-            return Reply(200, self.login_answer(op, ctx, issue_tokens(creds["role_id"], server_secret(creds), ACCESS_TTL, encoding)))
+            ttl = ctx.learned.lifetime(op.operation_id, "/token/access_token", ACCESS_TTL)  # the vendor's, when learned
+            return Reply(200, self.login_answer(op, ctx, issue_tokens(creds["role_id"], server_secret(creds), ttl, encoding)))
         if op.path == config.get("refresh"):
             tokens = refresh_tokens_in(config, request.body, request.headers.get("authorization"))
             if tokens is None:
                 return Reply(400, {"token": ["This field is required."]})
             if verify_refresh(tokens.get("refresh_token"), server_secret(creds)):
                 return Reply(403, {"detail": "Token refresh not authorized"})
-            access = issue_access(creds["role_id"], server_secret(creds), ACCESS_TTL, encoding)
+            ttl = ctx.learned.lifetime(op.operation_id, "/token/access_token", ACCESS_TTL)
+            access = issue_access(creds["role_id"], server_secret(creds), ttl, encoding)
             return Reply(200, {"token": {"access_token": access, "refresh_token": tokens["refresh_token"]}})
         return None
 
@@ -42,7 +44,8 @@ class VendorBehaviour(Behaviour):
         """The documented login answer: the tokens, and the caller's identity where the contract's
         `identity.from` says the login carries it (the provider id the vendor's client reads)."""
         ptr = ctx.response_schema(op, 200)
-        body: dict[str, Any] = ctx.synth.value(ctx.contract.at(ptr)) if ptr else {}
+        learned = ctx.learned.answer(op.operation_id)  # the vendor's login answer, redacted (tokens minted here)
+        body: dict[str, Any] = learned if isinstance(learned, dict) else ctx.synth.value(ctx.contract.at(ptr)) if ptr else {}
         body["token"] = tokens
         source = str((ctx.auth_config().get("identity") or {}).get("from", ""))
         if source.startswith("$response.body#/") and ctx.identity() is not None:

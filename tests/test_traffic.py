@@ -64,10 +64,10 @@ def test_the_proxy_reports_a_vendor_that_drifted_from_its_contract(tmp_path: Pat
     app, creds = _mock(("field-type-changed",))
     judge = TrafficJudge("tesla-ce")
     with MockServer(app) as vendor, proxy_server(judge, vendor) as proxy:
-        token = httpx.post(f"{proxy}/api/v2/auth/approle", json=creds).json()["token"]["access_token"]
-        provider = httpx.get(f"{proxy}/api/v2/provider/1001/", headers={"Authorization": f"JWT {token}"})
-        anonymous = httpx.get(f"{proxy}/api/v2/provider/1001/")
-        unknown = httpx.get(f"{proxy}/api/v9/elsewhere")
+        token = httpx.post(f"{proxy}/api/v2/auth/approle", json=creds, timeout=60).json()["token"]["access_token"]
+        provider = httpx.get(f"{proxy}/api/v2/provider/1001/", headers={"Authorization": f"JWT {token}"}, timeout=60)
+        anonymous = httpx.get(f"{proxy}/api/v2/provider/1001/", timeout=60)
+        unknown = httpx.get(f"{proxy}/api/v9/elsewhere", timeout=60)
     assert provider.status_code == 200 and anonymous.status_code == 403 and unknown.status_code == 404
     assert any(f.category is Category.FIELD_TYPE and f.operation == "read_provider" for f in judge.findings), judge.findings
     assert judge.unmatched == [f"GET {vendor}/api/v9/elsewhere"]
@@ -92,7 +92,7 @@ def test_the_httpx_transport_judges_a_teams_client_without_a_port() -> None:
 def test_the_proxy_command_runs_a_client_command_and_gates_on_its_traffic(tmp_path: Path) -> None:
     app, creds = _mock()
     script = ("import os, httpx; url = os.environ['APICONFORM_PROXY_URL']; "
-              f"print(httpx.post(url + '/api/v2/auth/approle', json={json.dumps(creds)}).status_code)")
+              f"print(httpx.post(url + '/api/v2/auth/approle', json={json.dumps(creds)}, timeout=60).status_code)")
     with MockServer(app) as vendor:
         done = subprocess.run([sys.executable, "-m", "apiconform", "proxy", "tesla-ce", "--target", vendor,
                                "--port", "0", "--record", str(tmp_path / "x.har"), "--reports-dir", str(tmp_path / "r"),

@@ -177,10 +177,10 @@ def start_server(work: Path, port: int | None = None, seed: bool = True) -> Tesl
     return server
 
 
-def seed_server(server: TeslaServer) -> dict[str, Any]:
-    """Run seed_tesla.py with the server's interpreter in its run directory."""
-    shutil.copy(HERE / "seed_tesla.py", server.run_dir / "seed_tesla.py")
-    script = "set -e; source module_env.sh; exec ../venv/bin/python seed_tesla.py"
+def seed_server(server: TeslaServer, script_name: str = "seed_tesla.py") -> dict[str, Any]:
+    """Run a seed script of this folder (default seed_tesla.py) with the server's interpreter in its run directory."""
+    shutil.copy(HERE / script_name, server.run_dir / script_name)
+    script = f"set -e; source module_env.sh; exec ../venv/bin/python {script_name}"
     env = {**server._script_env(), "RABBITMQ_ADMIN_USER": "guest", "RABBITMQ_ADMIN_PASSWORD": "guest"}
     done = subprocess.run(["bash", "-c", script], cwd=server.run_dir, env=env,
                           capture_output=True, text=True, timeout=300, check=False)

@@ -38,12 +38,17 @@ CONVENTIONAL_HEADERS = frozenset({
     "authorization", "proxy-authorization", "cookie", "set-cookie",
     "x-session-token", "x-api-key", "x-auth-token", "x-access-token",
 })  # Idempotency-Key is deliberately absent: it is an identifier, and findings need it.
-CONVENTIONAL_PARAMS = frozenset({"token", "access_token", "refresh_token", "api_key", "key", "password"})
+CONVENTIONAL_PARAMS = frozenset({"token", "access_token", "refresh_token", "api_key", "key", "password",
+                                 # presigned storage URLs a vendor hands out (S3 query-string auth, SigV2 and SigV4)
+                                 "signature", "awsaccesskeyid", "x_amz_signature", "x_amz_credential",
+                                 "x_amz_security_token"})
 CONVENTIONAL_KEYS = frozenset({
     "password", "secret", "token", "access_token", "refresh_token", "api_key", "client_secret", "authorization",
 })
 _SENSITIVE_SUFFIXES = ("password", "passwd", "secret", "secretid", "secret_id", "apikey", "api_key", "privatekey",
-                       "private_key", "accesstoken", "access_token", "refreshtoken", "refresh_token")
+                       "private_key", "accesstoken", "access_token", "refreshtoken", "refresh_token",
+                       # presigned upload forms a vendor hands out (S3 POST: AWSAccessKeyId, signature, x-amz-signature)
+                       "accesskeyid", "access_key_id", "signature")
 #: Auth schemes whose name is kept in front of the mask ("Bearer [REDACTED]") as a debugging aid.
 _AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "jwt", "token", "hmac", "apikey", "negotiate"})
 _URL_HEADERS = frozenset({"location", "content-location", "referer", "link"})

@@ -79,6 +79,7 @@ class Learner:
         self.redactor = Redactor(())
         self.records: dict[str, dict[tuple[tuple[str, ...], str], dict[str, Any]]] = {}
         self.created: set[tuple[str, str]] = set()  # (resource, id) the traffic made
+        self.templates: dict[str, Any] = {}  # resource -> the latest full record answered (created ones too)
         self.lifetimes: dict[str, dict[str, list[int]]] = {}
         self.answers: dict[str, Any] = {}
         self.open: dict[str, dict[str, Any]] = {}
@@ -131,6 +132,8 @@ class Learner:
                 if made is not None:
                     self.created.add((op.resource, str(made)))
             return
+        if isinstance(body, dict) and op.action in ("read", "update", "replace") and len(body) > 1:
+            self.templates[op.resource] = body  # the latest state of any record of it: a parent's template
         if op.action not in ("list", "read"):
             return
         scope = tuple(path.get(n, "") for n in names if not (op.action == "read" and n == op.id_param))
@@ -222,7 +225,10 @@ class Learner:
                             pop = sources.get(parent)
                             field_name = pop.id_field if pop is not None else "id"
                             value: Any = int(pid) if pid.isdigit() else pid
-                            self.records[parent][(parent_scope, pid)] = {field_name: value}
+                            template = self.templates.get(parent)
+                            record = _scrub(copy.deepcopy(template), self.redactor) if isinstance(template, dict) else {}
+                            record[field_name] = value
+                            self.records[parent][(parent_scope, pid)] = record
                             notes.append(f"{parent} {pid}: never answered whole, kept as its id (parent of {resource})")
                             changed = True
         return notes

@@ -17,13 +17,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-
-def _shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _shape(v) for k, v in sorted(value.items()) if k not in ("model_upload_url",)}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
+from tesla_client_flow import _shape  # the same shape summary as the provider flow's
 
 
 def _outcome(call: Any) -> Any:

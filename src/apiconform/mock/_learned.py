@@ -9,7 +9,7 @@ executes it; nothing here knows a vendor:
 - `lifetimes`: seconds the tokens of an operation's answer live, by JSON pointer (`/token/access_token`);
 - `answers`: an operation's answer as the vendor gives it (a login answer's members), redacted;
 - `open`: the observed structure of objects the contract leaves open, by operation and pointer (`*` = any
-  list index), filled in where the mock would answer `{}`;
+  list index), filled in where the mock would answer `{}` or null;
 - `accepted`: request values the vendor accepts although the contract's format refuses them (by operation,
   location and name), so the mock accepts them too.
 """
@@ -89,17 +89,25 @@ class Learned:
                    for a in self.accepted.get(operation) or [])
 
     def fill_open(self, operation: str, body: Any) -> Any:
-        """The observed structure of open objects, where the mock's answer has an empty object there."""
+        """The observed structure of open objects, where the mock's answer has an empty object or null there."""
         patterns = self.open.get(operation)
         if not patterns or not isinstance(body, (dict, list)):
             return body
-        from apiconform.contracts._pointer import walk
+        from apiconform.contracts._pointer import split, walk
 
         for ptr, value in list(walk(body)):
-            if value == {} and ptr:
+            if (value == {} or value is None) and ptr:
                 structure = patterns.get(re.sub(r"/\d+(?=/|$)", "/*", ptr))
-                if isinstance(structure, dict) and structure:
-                    value.update(copy.deepcopy(structure))
+                if not isinstance(structure, dict) or not structure:
+                    continue
+                *parents, last = split(ptr)
+                node: Any = body
+                for token in parents:
+                    node = node[int(token)] if isinstance(node, list) else node[token]
+                if isinstance(node, dict):
+                    node[last] = copy.deepcopy(structure)
+                elif isinstance(node, list):
+                    node[int(last)] = copy.deepcopy(structure)
         return body
 
 

@@ -1,0 +1,186 @@
+"""Client fidelity against the REAL TeSLA CE server: the vendor's own client in three flows (the tesla-ce-client
+provider flow and two workers of our own written with it), recorded through `apiconform proxy`'s app against
+the real server (file storage on an S3 stand-in, so locking and saving a model work; request ids differ from
+result ids), then learned from, run again against the mock, and replayed by `fidelity`.
+
+Asserted: on the mock (executing what `learn` derived from the real recordings) every flow ends the same for
+the client as on the real server, and nothing secret reaches the learned file. Measured and printed (`-s`):
+the share of exchanges that agree on status and shape when the clients run against the mock ("clients see"),
+and `fidelity`'s figure replaying the real recordings on the mock (issue 25's >= 95 % and 5-point targets
+are not met yet: /work/notes/issue-25.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import REQUIRED
+from .tesla_server import HERE, TeslaServer, seed_server, start_server, vendor_dir
+
+pytest.importorskip("tesla_ce_client", reason="the vendor-clients extra brings tesla-ce-client")
+pytest.importorskip("moto", reason="the vendor-clients extra brings moto (the S3 stand-in for the server's files)")
+
+sys.path.insert(0, str(HERE.parent))
+from tesla_client_flow import provider_flow  # noqa: E402
+from tesla_worker_flows import enrolment_worker, verification_worker  # noqa: E402
+
+PORTS = os.environ.get("APICONFORM_FIDELITY_PORTS", "19500-19519")  # the Vault stand-in takes PORT+200
+S3_PORT_OFFSET = 60  # the S3 stand-in: PORT+60 (19560-19579)
+
+
+def _storage_template(run_dir: Path, s3_url: str) -> None:
+    """The kit's configuration template with its [storage] section pointing at the S3 stand-in (start.sh keeps a
+    template already in the run directory)."""
+    text = (vendor_dir() / "run" / "tesla-ce.cfg.template").read_text()
+    storage = (f"[storage]\nurl = {s3_url}\nbucket_name = tesla\npublic_bucket_name = tesla-public\n"
+               "region = eu-west-1\naccess_key = apiconform-local\nsecret_key = apiconform-local-secret\nssl_verify = False\n")
+    head, _, tail = text.partition("[storage]\n")
+    rest = tail.split("\n[", 1)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "tesla-ce.cfg.template").write_text(head + storage + ("\n[" + rest[1] if len(rest) > 1 else ""))
+
+
+@pytest.fixture(scope="module")
+def tesla_s3() -> Iterator[TeslaServer]:
+    if not (vendor_dir() / "start.sh").is_file():
+        if REQUIRED:
+            pytest.fail(f"real TeSLA CE scripts not found at {vendor_dir()}")
+        pytest.skip(f"real TeSLA CE scripts not found at {vendor_dir()}")
+    with tesla_with_storage() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def tesla_with_storage() -> Iterator[TeslaServer]:
+    """A fresh real server with its files on an S3 stand-in (moto), seeded by seed_tesla.py and seed_fidelity.py."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from .tesla_server import pick_port
+
+    saved = os.environ.get("TESLA_REAL_PORTS")
+    os.environ["TESLA_REAL_PORTS"] = PORTS
+    try:
+        port = pick_port()
+    finally:
+        if saved is None:
+            os.environ.pop("TESLA_REAL_PORTS", None)
+        else:
+            os.environ["TESLA_REAL_PORTS"] = saved
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=port + S3_PORT_OFFSET, verbose=False)
+    s3.start()
+    s3_url = f"http://127.0.0.1:{port + S3_PORT_OFFSET}"
+    client = boto3.client("s3", endpoint_url=s3_url, region_name="eu-west-1", aws_access_key_id="apiconform-local",
+                          aws_secret_access_key="apiconform-local-secret")
+    for bucket in ("tesla", "tesla-public"):
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    work = Path(tempfile.mkdtemp(prefix="apiconform-tesla-fidelity-"))
+    try:
+        _storage_template(work / f"run-{port}", s3_url)
+        server = start_server(work, port=port)
+        try:
+            server.seeded.update(seed_server(server, "seed_fidelity.py"))
+            yield server
+        finally:
+            server.stop()
+    finally:
+        s3.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _flows(server: TeslaServer, creds: dict[str, str], base_url: str) -> dict[str, Any]:
+    seeded = server.seeded
+    return {
+        "provider": lambda: provider_flow(base_url, creds["role_id"], creds["secret_id"], seeded["learners"][-1]),
+        "enrolment-worker": lambda: enrolment_worker(base_url, creds["role_id"], creds["secret_id"], seeded["learner"],
+                                                     seeded["samples"]),
+        "verification-worker": lambda: verification_worker(base_url, creds["role_id"], creds["secret_id"],
+                                                           [r["request"] for r in seeded["requests"]]),
+    }
+
+
+def _through_proxy(target: str, run: Any) -> tuple[Any, list[dict[str, Any]]]:
+    from apiconform.traffic import TrafficJudge, proxy_server
+
+    judge = TrafficJudge("tesla-ce", target)
+    with proxy_server(judge, target) as proxy:
+        summary = run(proxy)
+    return summary, judge
+
+
+def test_client_flows_recorded_on_the_real_server_end_the_same_on_the_mock(tesla_s3: TeslaServer, tmp_path: Path) -> None:
+    from apiconform.contracts import load_contract
+    from apiconform.engine._session import Session
+    from apiconform.engine._targets import mock_target
+    from apiconform.mock import MockServer, build_app
+    from apiconform.traffic import replay, write_cassette
+    from apiconform.traffic._learn import learn, write_learned
+    from apiconform.traffic._replay import shape_differences
+
+    assert all(r["request"] != r["result"] for r in tesla_s3.seeded["requests"])  # realistic: ids differ
+    real: dict[str, Any] = {}
+    recordings: dict[str, Path] = {}
+    for name in ("provider", "enrolment-worker", "verification-worker"):
+        summary, judge = _through_proxy(tesla_s3.base_url, lambda url, n=name: _flows(tesla_s3, tesla_s3.credentials, url)[n]())
+        real[name] = summary
+        recordings[name] = tmp_path / f"{name}.har"
+        write_cassette(recordings[name], "tesla-ce", judge.entries)
+        assert tesla_s3.credentials["secret_id"] not in recordings[name].read_text()
+    assert real["enrolment-worker"]["locked"] is True and real["enrolment-worker"]["upload_url"] == ["fields", "url"]
+    assert real["verification-worker"]["request_0_addressed"] is True
+
+    learned = tmp_path / "learned.yaml"
+    write_learned(learned, learn(load_contract("tesla-ce"), [(p.name, json.loads(p.read_text())["log"]["entries"])
+                                                            for p in recordings.values()]))
+    text = learned.read_text()
+    from apiconform.redact import redact_jwts
+
+    assert tesla_s3.credentials["secret_id"] not in text and redact_jwts(text) == text
+    assert "apiconform-local" not in text  # the storage's access key id in the presigned upload form
+
+    # what the clients see: the same flows against the mock (executing the learned data), exchange by exchange
+    mocked: dict[str, Any] = {}
+    seen_agree = seen_total = 0
+    for name in recordings:
+        app = build_app(load_contract("tesla-ce"), learned=learned)
+        creds = app.mock.behaviour.credentials()
+        with MockServer(app) as base_url:
+            summary, judge = _through_proxy(base_url, lambda url, n=name: _flows(tesla_s3, creds, url)[n]())
+        mocked[name] = summary
+        theirs = json.loads(recordings[name].read_text())["log"]["entries"]
+        for a, b in zip(theirs, judge.entries):
+            seen_total += 1
+            same = a["response"]["status"] == b["response"]["status"] and not shape_differences(
+                json.loads(a["response"]["content"]["text"] or "null"), json.loads(b["response"]["content"]["text"] or "null"))
+            seen_agree += same
+        seen_total += abs(len(theirs) - len(judge.entries))
+    different = {n: {k: (real[n][k], mocked[n].get(k)) for k in real[n] if real[n][k] != mocked[n].get(k)} for n in real}
+    assert not any(different.values()), different  # every flow ends the same on the mock
+    clients_see = seen_agree / seen_total
+
+    total = agree = flows_same = 0
+    lines: list[str] = []
+    for name, path in recordings.items():
+        result = replay(Session(mock_target("tesla-ce", learned=learned)), json.loads(path.read_text())["log"]["entries"])
+        lines += result.lines()
+        total += result.exchanges
+        agree += result.agreeing
+        flows_same += result.flows_agreeing == len(result.flows)
+    fidelity = agree / total
+    print("\n".join(lines))
+    print(f"clients see {clients_see:.1%} of {seen_total} exchanges agree; fidelity {fidelity:.1%} of {total}; "
+          f"replayed flows ending the same {flows_same}/{len(recordings)}")
+    # measured, not yet gated (issue 25, open): the replay's figure is below what the clients see (68.9 % vs
+    # 86.7 % on 2026-12-07; /work/notes/issue-25.md lists the differences); the gate is fidelity's own:
+    # `apiconform fidelity tesla-ce RECORDING --min-agreement 0.95`
+    assert total == seen_total and 0 < fidelity <= 1 and 0 < clients_see <= 1

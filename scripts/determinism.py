@@ -8,6 +8,7 @@ and its findings (fingerprint, category, check and message of each).
 
     python scripts/determinism.py --runs 20                       # all vendors, 20 runs at 1 and 20 at 2 workers
     python scripts/determinism.py --runs 3 --vendors tesla-ce,cofe-cms --max-examples 3 --workers 2
+    python scripts/determinism.py --runs 5 --vendors tesla-ce,goodstack --drifts enum-value-changed,field-renamed
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=3, help="generated cases per operation (default 3)")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts, each run --runs times (default 1,2)")
     parser.add_argument("--seed", type=int, default=20261123, help="the one seed every run uses")
+    parser.add_argument("--drifts", default="", help="comma-separated mock drifts, so that the runs have findings to compare")
     args = parser.parse_args(argv)
     split = lambda text: [v.strip() for v in text.split(",") if v.strip()]  # noqa: E731
     try:
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 options = RunOptions(
                     vendors=split(args.vendors), suites=split(args.suites) or list(SUITES),
                     operations=split(args.operations), max_examples=args.max_examples, seed=args.seed, workers=workers,
+                    drifts=split(args.drifts),
                     reports_dir=Path(tmp) / f"w{workers}-run{i}", allure=False, progress=False,
                 )
                 started = time.perf_counter()
@@ -96,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                 except ApiconformError as exc:
                     print(f"determinism: run {i + 1} with {workers} worker(s) failed: {exc}", file=sys.stderr)
                     return 2
+                if outcome.record.interrupted:  # stopped by SIGINT/SIGTERM: nothing left to compare
+                    print(f"determinism: interrupted by {outcome.record.interrupted}", file=sys.stderr)
+                    return 4
                 durations[workers].append(time.perf_counter() - started)
                 runs.append(verdicts(outcome.record))
                 print(f"workers {workers}, run {i + 1}/{args.runs}: {len(runs[-1])} cases, "

@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from apiconform.contracts import Envelope, MediaSpec, Pagination, load_contract
+from apiconform.engine._session import Exchange, Session, bodiless
+from apiconform.engine._targets import Safety, Target
 from apiconform.engine.checks import (
     CHECKS,
     MAX_FINDINGS_PER_CHECK,
@@ -22,10 +25,7 @@ from apiconform.engine.checks import (
     header_category,
     run_checks,
 )
-from apiconform.contracts import Envelope, MediaSpec, Pagination, load_contract
-from apiconform.engine._session import Exchange, Session, bodiless
 from apiconform.findings import Category, Finding
-from apiconform.engine._targets import Safety, Target
 
 EDU = load_contract("eduframe")
 TESLA = load_contract("tesla-ce")
@@ -81,7 +81,7 @@ def test_server_error_boundary(status, found):
 def test_undocumented_status_is_a_status_finding_with_the_documented_list():
     findings = run(EDU, "get_account", "status_code_documented", status=418, body={})
     assert [f.category for f in findings] == [Category.STATUS_CODE]
-    assert findings[0].expected == repr(["200", "400", "403", "404"]) and findings[0].actual == 418
+    assert findings[0].expected == ["200", "400", "403", "404"] and findings[0].actual == 418
     assert run(EDU, "get_account", "status_code_documented", status=404, body={}) == []
     assert run(EDU, "get_account", "status_code_documented", status=502, body={}) == []  # a 5xx is reported once, elsewhere
 
@@ -116,7 +116,7 @@ def test_expected_outcome_every_branch(expectation, op_name, status, category):
     findings = run(contract, op_name, "expected_outcome", expectation=expectation, status=status, body={})
     assert cats(findings) == ({category} if category else set()), [f.message for f in findings]
     if category is Category.AUTH and expectation == UNAUTHENTICATED and status >= 400:
-        assert findings[0].expected == repr([403, 404]) and "documented" in findings[0].message
+        assert findings[0].expected == [403, 404] and "documented" in findings[0].message
 
 
 def test_expected_outcome_covers_auth_only_where_the_operation_is_secured():
@@ -173,7 +173,7 @@ def test_a_valid_body_passes_and_covers_body_categories():
 def test_wrong_type_is_field_type_with_pointer():
     findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "name": 5})
     assert [(f.category, f.pointer) for f in findings] == [(Category.FIELD_TYPE, "/name")]
-    assert findings[0].expected == repr({"type": "string"}) and findings[0].actual == 5
+    assert findings[0].expected == {"type": "string"} and findings[0].actual == 5
 
 
 def test_missing_required_field_names_the_field():
@@ -436,7 +436,28 @@ def test_short_keeps_exactly_the_limit():
     from apiconform.engine.checks import _short
 
     assert _short("x" * 300) == "x" * 300 and _short("x" * 301) == "x" * 300 + "…"
-    assert _short([1, 2]) == "[1, 2]" and _short(5) == 5 and _short(None) is None
+    assert _short([1, 2]) == [1, 2] and _short(5) == 5 and _short(None) is None
+    long = _short(list(range(500)))  # cut, but still an array: a root cause says "answered as array"
+    assert isinstance(long, list) and 0 < len(long) < 500 and isinstance(_short({str(i): i for i in range(500)}), dict)
+
+
+def test_root_cause_labels_name_real_types_and_statuses():
+    from apiconform.engine.checks import _short
+    from apiconform.findings import Finding
+    from apiconform.report._groups import change_kind
+
+    def finding(category, message, expected, actual):
+        return Finding(vendor="v", operation="op", check="c", category=category, message=message,
+                       expected=expected, actual=actual)
+
+    arr = finding(Category.FIELD_TYPE, "/name: not a string", {"type": ["string", "null"]}, _short(["a" * 200] * 5))
+    assert change_kind(arr) == "string/null answered as array"
+    cut = finding(Category.FIELD_TYPE, "/name: not a string", {"type": "string"}, "['aaaa', 'bb…")  # an old record
+    assert change_kind(cut) == "string answered as array"
+    status = finding(Category.STATUS_CODE, "status 404 is not documented for op", ["200"], 404)
+    assert change_kind(status) == "status 404 is not documented for the operation"
+    server = finding(Category.SERVER_ERROR, "server error 500", "< 500", 500)
+    assert change_kind(server) == "server error 500"
 
 
 def test_an_exchange_without_answer_or_error_runs_no_answer_check():

@@ -4,7 +4,6 @@ one line naming the file and the key, and the environment never configures anyth
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ max_retry_after = 0.5
 max_body_mb = 2
 redact = ["X-Tenant"]
 probe = "list_accounts"
-path_params = { account_id = 42 }
+path_params = { course_id = 42 }
 """
 
 
@@ -52,7 +51,7 @@ def test_every_target_key_reaches_the_target(tmp_path: Path, monkeypatch: pytest
         "max_body_mb": safety.max_body_bytes == 2 * 1024 * 1024,
         "redact": target.extra_secret_names == ("X-Tenant",),
         "probe": target.probe == "list_accounts",
-        "path_params": target.path_params == {"account_id": "42"},
+        "path_params": target.path_params == {"course_id": "42"},
     }
     assert set(applied) == set(TargetSettings.model_fields), "a key of the model that this test does not prove applied"
     assert [key for key, ok in applied.items() if not ok] == []
@@ -130,3 +129,26 @@ def test_the_environment_never_configures(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "apiconform.toml").write_text("", encoding="utf-8")
     settings = load_config(tmp_path)
     assert settings.fail_on == [] and settings.baseline is None and settings.targets == {} and settings.contracts is None
+
+
+def test_unknown_credential_and_path_param_keys_are_named_not_ignored(tmp_path: Path) -> None:
+    """A misspelt credential field or a `path_params` name no path has stops the run with one line naming it,
+    and `contracts check` lists every such key of the project's configuration in one run."""
+    import contextlib
+
+    from click.testing import CliRunner
+
+    from apiconform.cli import main
+    from apiconform.config import load_config, target_from_config
+    from apiconform.errors import ConfigError
+
+    (tmp_path / "apiconform.toml").write_text(
+        '[targets.eduframe]\nbase_url = "https://api.example.test"\n'
+        'credentials = { tokn = "EDU_TOKEN" }\npath_params = { acount_id = 1 }\n', encoding="utf-8")
+    settings = load_config(tmp_path)
+    with pytest.raises(ConfigError, match=r"targets\.eduframe\.credentials\.tokn: not a credential .*token"):
+        target_from_config("eduframe", settings)
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["contracts", "check", "eduframe"])
+    assert result.exit_code == 2
+    assert "targets.eduframe.credentials.tokn" in result.output and "targets.eduframe.path_params.acount_id" in result.output

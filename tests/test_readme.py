@@ -225,7 +225,7 @@ TABLE: dict[str, Spec] = {
     "apiconform fidelity tesla-ce client.har --learned learned.yaml --min-agreement 0.95": Spec(0, setup=_learned),
     "apiconform contracts list": Spec(0),
     "apiconform contracts check [VENDOR|PATH ...]": Spec(0, why="run as `apiconform contracts check` and with a VENDOR and a PATH"),
-    "apiconform init VENDOR [--from-openapi FILE]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),
+    "apiconform init VENDOR [--from-openapi FILE|URL]": Spec(0, why="run as `apiconform init acme` and with --from-openapi"),
 }
 NOT_RUN = {"pip install .", "make gate", "make test", "make test-e2e", ".venv/bin/python -m pytest tests/real -q"}  # see `why`: the first is its `apiconform run` line, the second is this suite
 CREDENTIALS = {"eduframe": {"EDUFRAME_TOKEN": "mock-eduframe-token", "APICONFORM_EDUFRAME_TOKEN": "mock-eduframe-token"},

@@ -287,3 +287,23 @@ def check_url(url: str, where: str | None) -> str:
     if where is None:
         raise ValueError(problem)
     raise ConfigError(f"{where}: {problem}")
+
+
+def target_problems(vendor: str, settings: Settings, contract: Any) -> list[tuple[str, str]]:
+    """(pointer, message) for every key of `[targets.VENDOR]` the contract does not know: a credential field
+    the vendor's auth flow does not take, a `path_params` name no operation's path has."""
+    spec = settings.target(vendor)
+    problems: list[tuple[str, str]] = []
+    from apiconform.auth import credential_fields
+
+    fields = credential_fields(contract)
+    for name in sorted(spec.credentials):
+        if name not in fields:
+            problems.append((f"targets.{vendor}.credentials.{name}",
+                             f"not a credential of {vendor}'s auth flow (it takes: {', '.join(fields) or 'none'})"))
+    known = {p for op in contract for p in op.path_params()}
+    for name in sorted(spec.path_params):
+        if name not in known:
+            problems.append((f"targets.{vendor}.path_params.{name}",
+                             f"no operation of {vendor} has a path parameter {name!r}"))
+    return problems

@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from pathlib import Path
 from typing import Iterator
+from pathlib import Path
 
 import pytest
 
+from . import realapi_server
+from .realapi_server import RealApi
 from .tesla_server import TeslaServer, start_server, vendor_dir
 
 REQUIRED = os.environ.get("APICONFORM_REQUIRE_REAL") == "1"
@@ -26,7 +28,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.real_vendor)
-            item.add_marker(pytest.mark.xdist_group("tesla-real"))  # one server per run, tests in file order
+            name = Path(str(item.fspath)).stem
+            group = name.removeprefix("test_") if name.startswith("test_realapi_") else "tesla-real"
+            item.add_marker(pytest.mark.xdist_group(group))  # one server per run, tests in file order
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +52,28 @@ def tesla_real() -> Iterator[TeslaServer]:
             server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _realapi(kit: str) -> Iterator[RealApi]:
+    if not realapi_server.available(kit):
+        reason = f"real-apis kit {kit!r} not found at {realapi_server.kit_dir(kit)} (shared/ beside the repository)"
+        if REQUIRED:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = realapi_server.start(kit)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def kinto_real() -> Iterator[RealApi]:
+    """A seeded real Kinto server (real-apis kit), stopped at the end of the session."""
+    yield from _realapi("kinto")
+
+
+@pytest.fixture(scope="session")
+def prefect_real() -> Iterator[RealApi]:
+    """A seeded real Prefect server (real-apis kit), stopped at the end of the session."""
+    yield from _realapi("prefect")

@@ -11,6 +11,7 @@ Credential fields (`credentials` mapping keys) per flow — see `CREDENTIAL_FIEL
 
 - `api-key`:     `api_key` — sent in the header/query/cookie the scheme names (optional `prefix`).
 - `bearer`:      `token` — sent as `Authorization: Bearer <token>`.
+- `http-basic`:  `username` and `password` — sent as `Authorization: Basic base64(username:password)`.
 - `hmac-sha256`: `api_id` (identifier) and `api_key` (HMAC secret) — requests get `api_id` + `sig`.
 - `jwt-login`:   `role_id` and `secret_id` — exchanged for JWTs at the scheme's login endpoint.
   The mock also reads the optional `jwt_secret` (token signing key; defaults to `secret_id`).
@@ -152,7 +153,7 @@ class _HasSchemes(Protocol):
 
 def flow_for(scheme: Mapping[str, Any]) -> AuthFlow | None:
     """The flow a scheme runs: its `x-apiconform-auth.flow`, else the flow plain OpenAPI implies
-    (`apiKey` -> api-key, http bearer -> bearer); None for oauth2, openIdConnect, basic...: not run."""
+    (`apiKey` -> api-key, http bearer -> bearer, http basic -> http-basic); None for oauth2, openIdConnect...: not run."""
     name = auth_config(scheme).get("flow")
     if name:
         return _REGISTRY.get(str(name))

@@ -1,101 +1,27 @@
-"""`apiconform init VENDOR [--from-openapi FILE]`: scaffold a contract folder the way contracts/README.md says.
+"""`apiconform init VENDOR [--from-openapi FILE|URL]`: scaffold a contract folder the way contracts/README.md says.
 
-From a vendor's published OpenAPI document it also fills the `x-apiconform-*` operation extensions it can
-infer (and says so in SOURCE.md), and flags constructs no faithful server can satisfy, such as an `allOf`
-whose branch closes the object (`additionalProperties: false`) while another branch adds properties.
+From a vendor's published description (Swagger 2.0, OpenAPI 3.0 or 3.1; `apiconform.contracts._import`) it
+writes an OpenAPI 3.1 contract with the `x-apiconform-*` extensions it can infer, security schemes mapped to
+auth flows (or a TODO that `contracts check` reports), and a SOURCE.md naming the source, its digest and
+every inference; it flags constructs no faithful server can satisfy.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
-from typing import Any
 
 import click
 import yaml
 
-from apiconform.contracts._pointer import split, walk
+from apiconform.contracts._import import Imported, SourceInfo, fetch_description, import_description, scaffold, unsatisfiable
 from apiconform.errors import UsageError
 
-_METHODS = ("get", "put", "post", "delete", "patch")
+__all__ = ["init", "scaffold", "unsatisfiable"]
+
 _VENDOR = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-def _resolve(document: dict[str, Any], node: Any) -> Any:
-    """A local `#/...` reference, followed once (remote references stay as they are)."""
-    if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-        target: Any = document
-        for part in split(node["$ref"][1:]):
-            if not isinstance(target, dict) or part not in target:
-                return node
-            target = target[part]
-        return target
-    return node
-
-
-def unsatisfiable(document: dict[str, Any]) -> list[str]:
-    """Constructs no server can satisfy: one line each, naming the JSON pointer."""
-    problems: list[str] = []
-    for pointer, node in walk(document):
-        if not isinstance(node, dict) or not isinstance(node.get("allOf"), list):
-            continue
-        branches = [_resolve(document, b) for b in node["allOf"]]
-        for i, branch in enumerate(branches):
-            if not isinstance(branch, dict) or branch.get("additionalProperties") is not False:
-                continue
-            own = set(branch.get("properties") or {})
-            others = {name for j, b in enumerate(branches) if j != i and isinstance(b, dict)
-                      for name in (b.get("properties") or {})}
-            foreign = sorted(others - own)
-            if foreign:
-                problems.append(f"{pointer or '/'}/allOf/{i}: additionalProperties: false, but other allOf branches add "
-                                f"{', '.join(foreign[:5])}: no object carrying them can validate (unsatisfiable)")
-    return problems
-
-
-def _action(method: str, path: str) -> str:
-    item = path.rstrip("/").endswith("}")
-    return {("get", False): "list", ("get", True): "read", ("post", False): "create", ("put", True): "replace",
-            ("patch", True): "update", ("delete", True): "delete"}.get((method, item), "action")
-
-
-def _resource(path: str, operation: dict[str, Any]) -> str:
-    tags = operation.get("tags") or []
-    if tags:
-        return str(tags[0])
-    parts = [p for p in path.split("/") if p and not p.startswith("{")]
-    return parts[-1] if parts else "root"
-
-
-def scaffold(document: dict[str, Any], vendor: str) -> tuple[dict[str, Any], list[str]]:
-    """The document with apiconform's conventions filled in where they can be inferred; notes on each inference."""
-    notes: list[str] = []
-    info = document.setdefault("info", {"title": vendor, "version": "0"})
-    info.setdefault("x-apiconform", {})["vendor"] = vendor
-    seen: set[str] = set()
-    for path, item in (document.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method in _METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            where = f"{method.upper()} {path}"
-            if not operation.get("operationId"):
-                name = re.sub(r"[^a-z0-9]+", "_", f"{method} {path}".lower()).strip("_")
-                operation["operationId"] = name
-                notes.append(f"{where}: no operationId; named {name!r} (rename it to the vendor's wording)")
-            if operation["operationId"] in seen:
-                notes.append(f"{where}: duplicate operationId {operation['operationId']!r} (must be unique)")
-            seen.add(operation["operationId"])
-            if "x-apiconform-resource" not in operation:
-                operation["x-apiconform-resource"] = _resource(path, operation)
-                notes.append(f"{where}: x-apiconform-resource inferred as {operation['x-apiconform-resource']!r}")
-            if "x-apiconform-action" not in operation:
-                operation["x-apiconform-action"] = _action(method, path)
-                notes.append(f"{where}: x-apiconform-action inferred as {operation['x-apiconform-action']!r}")
-    return document, notes
 
 
 _SKELETON = """openapi: 3.1.0
@@ -118,8 +44,14 @@ _SOURCE = """# {vendor}: sources
 ## Provenance
 {provenance}
 
-## Inferences
+## Inferences (REVIEW each: they are guesses from the document and the server, not the vendor's word)
 {inferences}
+
+## TODO before the gate can be trusted
+{todos}
+
+## Conversion
+{conversion}
 
 ## Doc errata and unsatisfiable constructs
 {errata}
@@ -129,13 +61,43 @@ Response objects stay open (`additionalProperties` not set) unless the docs prom
 """
 
 
+def _provenance(source: SourceInfo, imported: Imported) -> str:
+    info = imported.document.get("info") or {}
+    lines = [f"- source: `{source.location}` ({imported.format}; `info.version` {info.get('version')!r}, "
+             f"title {info.get('title')!r})",
+             f"- digest: `{source.digest}` ({len(source.text)} characters as served)",
+             "- imported with `apiconform init --from-openapi`; check it against the vendor's docs"]
+    if source.fetched:
+        lines.insert(1, f"- fetched: {source.fetched}" + (" with HTTP Basic credentials (refused without)"
+                                                          if source.auth_required else ""))
+    return "\n".join(lines)
+
+
+def _credentials(user: str | None) -> tuple[str | None, str | None]:
+    if user is None:
+        return None, None
+    name, sep, password = user.partition(":")
+    return name, password if sep else os.environ.get("APICONFORM_SPEC_PASSWORD", "")
+
+
+def _bullets(lines: list[str], empty: str) -> str:
+    return "\n".join(f"- {n}" for n in lines) or f"- {empty}"
+
+
 @click.command("init")
 @click.argument("vendor")
-@click.option("--from-openapi", "source", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="start from the vendor's published OpenAPI document (YAML or JSON)")
+@click.option("--from-openapi", "source", default=None, metavar="FILE|URL",
+              help="start from the vendor's published description: Swagger 2.0, OpenAPI 3.0 or 3.1 (YAML or JSON), "
+                   "a file or an http(s) URL")
+@click.option("--user", default=None, metavar="USER[:PASSWORD]",
+              help="HTTP Basic credentials for a URL that refuses anonymous requests (the password defaults to "
+                   "$APICONFORM_SPEC_PASSWORD); never written anywhere")
+@click.option("--no-probe", is_flag=True, default=False,
+              help="a URL source: do not GET the documented parameterless operations without credentials to learn "
+                   "how the server authenticates")
 @click.option("--dir", "--contracts", "root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="contracts folder to create VENDOR/ in (default: the `contracts` config key, else ./contracts)")
-def init(vendor: str, source: Path | None, root: Path | None) -> None:
+def init(vendor: str, source: str | None, user: str | None, no_probe: bool, root: Path | None) -> None:
     """Scaffold contracts/VENDOR/ (openapi.yaml, examples/, SOURCE.md) following contracts/README.md."""
     if root is None:  # where `apiconform run` will look for the team's vendors
         from apiconform.config import contracts_setting
@@ -146,30 +108,33 @@ def init(vendor: str, source: Path | None, root: Path | None) -> None:
     folder = root / vendor
     if folder.exists():
         raise UsageError(f"init: {folder} already exists; not overwriting it")
-    notes: list[str] = []
-    problems: list[str] = []
+    imported: Imported | None = None
     if source is None:
         text = _SKELETON.format(vendor=vendor)
         provenance = "- (which docs page, which date)"
     else:
-        try:
-            document = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{source}: not YAML or JSON: {str(exc).splitlines()[0]}") from None
-        if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
-            raise UsageError(f"{source}: /openapi: expected an OpenAPI 3.x document")
-        problems = [f"{source}: {p}" for p in unsatisfiable(document)]
-        document, notes = scaffold(document, vendor)
-        text = yaml.safe_dump(json.loads(json.dumps(document)), sort_keys=False, allow_unicode=True)
-        provenance = f"- started from `{source.name}` (`apiconform init --from-openapi`); check it against the docs"
+        name, password = _credentials(user)
+        fetched = fetch_description(source, user=name, password=password)
+        from apiconform.auth import flow_for
+
+        imported = import_description(fetched, vendor, probe=not no_probe, flow_for=flow_for)
+        text = yaml.safe_dump(json.loads(json.dumps(imported.document)), sort_keys=False, allow_unicode=True)
+        provenance = _provenance(fetched, imported)
     folder.mkdir(parents=True)
     (folder / "examples").mkdir()
     (folder / "openapi.yaml").write_text(text, encoding="utf-8")
+    notes = imported.inferences if imported else []
+    problems = imported.problems if imported else []
+    todos = imported.todos if imported else []
     (folder / "SOURCE.md").write_text(_SOURCE.format(
-        vendor=vendor, provenance=provenance,
-        inferences="\n".join(f"- {n}" for n in notes) or "- none yet",
-        errata="\n".join(f"- {p}" for p in problems) or "- none found yet"), encoding="utf-8")
+        vendor=vendor, provenance=provenance, inferences=_bullets(notes, "none yet"),
+        todos=_bullets(todos, "none found"), conversion=_bullets(imported.conversion if imported else [], "none"),
+        errata=_bullets(problems, "none found yet")), encoding="utf-8")
     for line in problems:
-        click.echo(f"unsatisfiable: {line}")
-    click.echo(f"wrote {folder}/ (openapi.yaml, SOURCE.md, examples/): {len(notes)} inferences, "
-               f"{len(problems)} unsatisfiable constructs; next: apiconform contracts check {folder / 'openapi.yaml'}")
+        click.echo(f"unsatisfiable: {line}" if "unsatisfiable" in line else f"erratum: {line}")
+    for line in todos:
+        click.echo(f"todo: {line}")
+    fmt = f" from {imported.format}" if imported else ""
+    click.echo(f"wrote {folder}/ (openapi.yaml, SOURCE.md, examples/){fmt}: {len(notes)} inferences to review, "
+               f"{len(problems)} errata/unsatisfiable constructs, {len(todos)} TODOs; "
+               f"next: apiconform contracts check {folder / 'openapi.yaml'}")

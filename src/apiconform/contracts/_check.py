@@ -33,9 +33,11 @@ class Problem:
     file: str
     pointer: str
     message: str
+    line: int | None = None  #: 1-based line of `pointer` in a YAML/JSON file, when known
 
     def __str__(self) -> str:
-        parts = [part for part in (self.file, self.pointer, self.message) if part]
+        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        parts = [part for part in (where, self.pointer, self.message) if part]
         return ": ".join(parts)
 
 
@@ -46,6 +48,7 @@ class CheckResult:
     examples: int
     errata: int
     problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...] = ()  #: worth a look, not wrong (e.g. an operation documenting no error)
 
     @property
     def ok(self) -> bool:
@@ -53,26 +56,29 @@ class CheckResult:
 
 
 def check_contract(name_or_path: str | os.PathLike[str]) -> CheckResult:
-    """Everything that makes a contract untrustworthy, as a list of precise problems."""
+    """Everything that makes a contract untrustworthy, as a list of precise problems: every problem in one
+    run (lint, references, examples, conventions, security, the target configuration), each with its line."""
     try:
         path = contract_path(name_or_path)
         raw = read_document(path)
     except ApiconformError as exc:
         return CheckResult(str(name_or_path), 0, 0, 0, (Problem("", "", str(exc)),))
     file = str(path)
+    lines = _line_numbers(path)
     problems: list[Problem] = list(_lint(file, raw))
-    if problems:
-        return CheckResult(file, 0, 0, 0, tuple(problems))
-    bundled_problems = list(inline_examples(_copy(raw), path.parent))
-    if bundled_problems:
-        return CheckResult(file, 0, 0, 0, tuple(Problem("", "", p) for p in bundled_problems))
+    problems += [Problem("", "", p) for p in inline_examples(_copy(raw), path.parent)]
+    problems += list(_raw_conventions(file, raw))
+    if problems:  # an invalid document cannot be loaded safely: what the raw document shows is everything
+        return CheckResult(file, 0, 0, 0, _with_lines(problems, file, lines))
     try:
         contract = load_contract(path)
     except ApiconformError as exc:
-        return CheckResult(file, 0, 0, 0, (Problem("", "", str(exc)),))
+        problems.append(Problem("", "", str(exc)))
+        return CheckResult(file, 0, 0, 0, _with_lines(problems, file, lines))
     problems += _refs(contract)
     problems += _responses(contract)
     problems += _conventions(contract)
+    warnings = list(_undocumented_errors(contract))
     examples = errata = 0
     for op in contract:
         for problem, is_erratum in _examples(contract, op):
@@ -80,7 +86,80 @@ def check_contract(name_or_path: str | os.PathLike[str]) -> CheckResult:
             errata += is_erratum
             if problem is not None:
                 problems.append(problem)
-    return CheckResult(file, len(contract), examples, errata, tuple(problems))
+    return CheckResult(file, len(contract), examples, errata, _with_lines(problems, file, lines),
+                       _with_lines(warnings, file, lines))
+
+
+def _line_numbers(path: Path) -> dict[str, int]:
+    """JSON pointer -> 1-based line of every node of a YAML (or JSON) file."""
+    import yaml
+
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    found: dict[str, int] = {}
+    stack: list[tuple[str, Any]] = [("", root)] if root is not None else []
+    while stack:
+        ptr, node = stack.pop()
+        found.setdefault(ptr, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = ptr + "/" + str(key.value).replace("~", "~0").replace("/", "~1")
+                found.setdefault(child, key.start_mark.line + 1)
+                stack.append((child, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((f"{ptr}/{i}", item) for i, item in enumerate(node.value))
+    return found
+
+
+def _with_lines(problems: list[Problem], file: str, lines: dict[str, int]) -> tuple[Problem, ...]:
+    """Each problem of `file` with the line of its pointer (or of its nearest ancestor that has one)."""
+    out = []
+    for problem in problems:
+        line = problem.line
+        if line is None and problem.file == file and problem.pointer.startswith("/"):
+            ptr = problem.pointer.split(" ", 1)[0]
+            while ptr and ptr not in lines:
+                ptr = ptr.rsplit("/", 1)[0]
+            line = lines.get(ptr)
+        out.append(Problem(problem.file, problem.pointer, problem.message, line))
+    return tuple(out)
+
+
+def _raw_conventions(file: str, raw: Any) -> Iterator[Problem]:
+    """What an imported contract still lacks (`info.x-apiconform-todo`), and security that names nothing."""
+    if not isinstance(raw, dict):
+        return
+    info: dict[str, Any] = raw["info"] if isinstance(raw.get("info"), dict) else {}
+    for todo in info.get("x-apiconform-todo") or []:
+        where, _, what = str(todo).partition(": ")
+        yield Problem(file, where if where.startswith("/") else "/info/x-apiconform-todo", f"TODO: {what or todo}")
+    components: dict[str, Any] = raw["components"] if isinstance(raw.get("components"), dict) else {}
+    schemes = components.get("securitySchemes") or {}
+    requirements: list[tuple[str, Any]] = [("/security", raw.get("security"))]
+    for path, item in (raw.get("paths") or {}).items():
+        for method, operation in (item.items() if isinstance(item, dict) else []):
+            if isinstance(operation, dict) and "security" in operation:
+                requirements.append((pointer("paths", path, method, "security"), operation["security"]))
+    for where, requirement in requirements:
+        for i, alternative in enumerate(requirement or []):
+            for name in (alternative or {}) if isinstance(alternative, dict) else []:
+                if name not in schemes:
+                    yield Problem(file, f"{where}/{i}/{name}", f"security requires scheme {name!r}, which "
+                                  "components/securitySchemes does not declare")
+    if "x-apiconform" in info and not schemes and raw.get("security") != []:
+        yield Problem(file, "/components/securitySchemes", "no security scheme declared: declare how the vendor "
+                      "authenticates (or `security: []` at the top level for a public API)")
+
+
+def _undocumented_errors(contract: Contract) -> Iterator[Problem]:
+    for op in contract:
+        if not any(s.startswith("4") or s == "default" for s in op.responses):
+            yield Problem(str(contract.path), op.pointer + "/responses",
+                          f"{op.label} documents no error answer (no 4xx, no default): the mock never answers one "
+                          "and the gate cannot blame it for accepting invalid input (401/403 stay implied by its "
+                          "security)" if op.security else f"{op.label} documents no error answer (no 4xx, no default)")
 
 
 def _remote_refs(raw: Any) -> list[tuple[str, str]]:

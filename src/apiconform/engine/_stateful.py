@@ -160,6 +160,12 @@ class Lifecycle:
             return True  # nothing documented to hold an id
         return not self.contract.validate(media.schema_pointer, body)
 
+    def _sent_path_values(self, op: Operation, request: httpx.Request) -> dict[str, str]:
+        """The path parameters a request was really sent with (a generated parent id included)."""
+        base = httpx.URL(self.session.target.base_url).raw_path.decode("ascii").rstrip("/")
+        raw = request.url.raw_path.decode("ascii").split("?", 1)[0]
+        return op.match_path(raw[len(base):] if raw.startswith(base) else raw) or {}
+
     def run(self) -> Recorder:
         rec, ops = self.rec, self.ops
         create, read = ops.get("create"), ops.get("read")
@@ -191,7 +197,7 @@ class Lifecycle:
             return
         written = _fields(json.loads(request.content)) if request.content else {}
         written = {k: v for k, v in written.items() if not isinstance(v, (dict, list))}
-        item_values = dict(scope)
+        item_values = {**self._sent_path_values(create, request), **scope}  # parents the request was sent under
         if read is not None:
             item_values.update(_link_values(self.contract, create, created.status, body, read))
             if read.id_param and read.id_param not in item_values:
@@ -235,7 +241,7 @@ class Lifecycle:
         if delete is not None and read is not None:
             url = self.session.target.base_url + _fill(delete, item_values)
             deleted = self.send(delete, httpx.Request("DELETE", url, headers={"User-Agent": USER_AGENT}))
-            if deleted.status is not None and 200 <= deleted.status < 300:
+            if deleted.status is not None and 200 <= deleted.status < 300 and read.response_for(404) is not None:
                 gone = self.get(read, item_values)
                 if gone.status is not None and 200 <= gone.status < 300:
                     self.fail(read, gone, "gone_after_delete", Category.STATUS_CODE,

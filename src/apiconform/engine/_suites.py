@@ -15,6 +15,7 @@ import copy
 import functools
 import json
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -68,19 +69,33 @@ def _security_params(contract: Contract) -> tuple[frozenset[str], frozenset[str]
     return owned.headers, owned.query
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _field_value(value: str) -> str | None:
+    """A generated header value as HTTP can carry it (RFC 9110 5.5: no leading or trailing whitespace, no
+    control characters), or None when it cannot be sent at all: a value no client can put on the wire is
+    never sent (it would be blamed on the transport). The judge re-validates what was really sent."""
+    value = value.strip(" \t")
+    return None if _CONTROL.search(value) else value
+
+
 def build_request(target: Target, op: Operation, case: Any, rng: random.Random) -> httpx.Request:
     """Serialise a generated case (a WireCase or a schemathesis Case) into an httpx.Request; auth-owned values removed."""
     wire = case if isinstance(case, WireCase) else from_case(case)
     kw = wire.transport_kwargs(target.base_url)
     auth_headers, auth_query = _security_params(target.contract)
-    headers = {
-        k: str(v) for k, v in (kw.get("headers") or {}).items()
+    fields = {
+        k: _field_value(str(v)) for k, v in (kw.get("headers") or {}).items()
         if k.lower() not in auth_headers and not k.lower().startswith("x-schemathesis")
     }
+    headers = {k: v for k, v in fields.items() if v is not None}
     headers["User-Agent"] = USER_AGENT
     if op.idempotency is not None and wire.generation and not wire.negative:
         headers[op.idempotency.header] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    params = {k: v for k, v in (kw.get("params") or {}).items() if k.lower() not in auth_query}
+    raw = kw.get("params") or {}
+    params: Any = ({k: v for k, v in raw.items() if k.lower() not in auth_query} if isinstance(raw, dict)
+                   else httpx.QueryParams(str(raw)))  # a negative case's query that is not an object: sent as text
     body: dict[str, Any] = {}
     if "json" in kw:
         body["json"] = kw["json"]

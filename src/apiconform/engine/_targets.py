@@ -192,7 +192,7 @@ def target_from_config(
 ) -> Target:
     """A live target from configuration and command-line overrides (CLI wins). The settings are read by
     `apiconform.config` (pydantic); the engine only reads their attributes."""
-    from apiconform.config import default_env_name
+    from apiconform.config import default_env_name, target_problems
 
     spec = settings.target(vendor)
     url = base_url or spec.base_url or load_contract(vendor).server_url  # the documented production URL
@@ -201,6 +201,11 @@ def target_from_config(
     # the overrides are checked here too: pytest run directly with --rate / --max-requests
     safety = Safety.of(spec.overridden(max_requests, rate), allow_writes)
     contract = load_contract(vendor)
+    problems = target_problems(vendor, settings, contract)
+    if problems:  # a misspelt credential or path_params key is named, never ignored
+        where, message = problems[0]
+        more = f" (and {len(problems) - 1} more: apiconform contracts check {vendor})" if len(problems) > 1 else ""
+        raise ConfigError(f"{settings.source}: {where}: {message}{more}")
     credential_env = dict(spec.credentials)
     for field_name in credential_fields(contract):  # unnamed fields: the documented default variable
         credential_env.setdefault(field_name, default_env_name(vendor, field_name))

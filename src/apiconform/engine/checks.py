@@ -80,10 +80,28 @@ SEVERITY: dict[Category, Severity] = {
 
 
 def _short(value: Any, limit: int = 300) -> Any:
-    text = repr(value) if not isinstance(value, (str, int, float, bool, type(None))) else value
-    if isinstance(text, str) and len(text) > limit:
-        return text[:limit] + "…"
-    return value if text is value else text
+    """A finding's value, cut to about `limit` characters while keeping its JSON type: a long array stays an
+    array of its first items (so a root cause says "answered as array", never "as string")."""
+    if isinstance(value, (int, float, bool, type(None))):
+        return value
+    if isinstance(value, str):
+        return value[:limit] + "…" if len(value) > limit else value
+    if isinstance(value, (list, tuple)):
+        kept: list[Any] = []
+        for item in value:
+            if len(repr(kept)) > limit:
+                break
+            kept.append(_short(item, limit // 2))
+        return kept
+    if isinstance(value, dict):
+        members: dict[str, Any] = {}
+        for key, item in value.items():
+            if len(repr(members)) > limit:
+                break
+            members[str(key)] = _short(item, limit // 2)
+        return members
+    text = repr(value)
+    return text[:limit] + "…" if len(text) > limit else text
 
 
 CheckFn = Callable[[CheckContext], list[Finding]]
@@ -141,7 +159,7 @@ def not_a_server_error(ctx: CheckContext) -> list[Finding]:
 @check("status_code_documented", Category.STATUS_CODE, applies=_answered)
 def status_code_documented(ctx: CheckContext) -> list[Finding]:
     status = ctx.exchange.status or 0
-    if status >= 500 or ctx.operation.response_for(status) is not None:
+    if status >= 500 or ctx.operation.response_for(status) is not None or status in ctx.operation.implied_auth_statuses:
         return []
     documented = sorted(ctx.operation.responses)
     return [ctx.finding("status_code_documented", Category.STATUS_CODE,

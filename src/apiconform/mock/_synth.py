@@ -64,7 +64,7 @@ class Synthesizer:
             non_null = [t for t in kind if t != "null"]
             kind = non_null[0] if non_null else "null"
         if kind is None:
-            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+            kind = "object" if "properties" in schema else "array" if "items" in schema or "prefixItems" in schema else "string"
         if kind == "null":
             return None
         if kind == "object":
@@ -72,6 +72,9 @@ class Synthesizer:
         if kind == "array":
             if depth >= _MAX_DEPTH:
                 return []
+            prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+            if prefix:  # a tuple (JSON Schema 2020-12): one value per position, as each position's schema says
+                return [self.value(sub, name, depth + 1) for sub in prefix]
             count = max(int(schema.get("minItems", 1)), 1)
             count = min(count, int(schema.get("maxItems", count)))
             items = [self.value(schema.get("items", {}), name, depth + 1) for _ in range(count)]

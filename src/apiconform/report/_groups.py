@@ -42,6 +42,23 @@ def _json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
+def _answered_type(raw: Any) -> str:
+    """The JSON type of a finding's `actual`, also when its short repr was cut and no longer parses
+    (`"['a', 'b', …"` is an array, never a string)."""
+    value = _value(raw)
+    if isinstance(value, str) and value is raw and raw[:1] in "[{(" and not raw.startswith(("'", '"')):
+        return {"[": "array", "(": "array", "{": "object"}[raw[0]]
+    return _json_type(value)
+
+
+def _status(f: Finding) -> int | None:
+    """The HTTP status a status-code or server-error finding is about (kept in its label, never masked)."""
+    if isinstance(f.actual, int) and not isinstance(f.actual, bool) and 100 <= f.actual <= 599 and (
+            f.category in (Category.STATUS_CODE, Category.SERVER_ERROR) or f.actual == f.status):
+        return f.actual
+    return None
+
+
 def _suffix(actual: str, allowed: Iterable[Any]) -> str | None:
     for value in allowed:
         if isinstance(value, str) and value and actual.startswith(value) and actual != value:
@@ -60,16 +77,20 @@ def change_kind(f: Finding) -> str:
                 if suffix is not None:
                     return f"values gained suffix `{suffix}`"
                 return "string value outside the documented enum"
-            return f"{_json_type(f.actual)} value outside the documented enum"
+            return f"{_answered_type(f.actual)} value outside the documented enum"
         if keyword == "type":
-            return f"{rule if isinstance(rule, str) else '/'.join(map(str, rule))} answered as {_json_type(f.actual)}"
+            return f"{rule if isinstance(rule, str) else '/'.join(map(str, rule))} answered as {_answered_type(f.actual)}"
         if keyword == "required":
             return "a required field is missing"
         return f"`{keyword}` violated at {pointer_pattern(f.pointer) or '/'}"
     message = f.message
     if f.pointer and message.startswith(f.pointer):
         message = message[len(f.pointer):].lstrip(": ")
-    masked = _NUMBER.sub("N", _QUOTED.sub("…", message))
+    status = _status(f)
+    if f.operation:  # the operation is named in the group's title; its label in the message would split a cause
+        message = re.sub(rf"\b(for|of|at) {re.escape(f.operation)}\b", r"\1 the operation", message)
+    masked = _NUMBER.sub(lambda m: m.group(0) if status is not None and m.group(0) == str(status) else "N",
+                         _QUOTED.sub("…", message))
     where = pointer_pattern(f.pointer)
     return f"{masked} at {where}" if where else masked
 

@@ -1,0 +1,162 @@
+"""Real third-party API servers from `../shared/real-apis/<kit>/` as test targets, parameterised by kit.
+
+Reusable outside this folder: `from tests.real.realapi_server import RealApi, start` (or the `realapi`
+fixture in tests/real/conftest.py). Every kit has the same interface (its README): `setup.sh` (idempotent,
+a cached venv under `~/.cache/realapi-<kit>`), `start.sh PORT` (writes `run-PORT/credentials.json`),
+`seed.py PORT` (realistic data through the server's own API, idempotent), `stop.sh PORT`. This module knows
+the kit names and their port ranges only; what it hands a test is generic: the base URL, the URL of the
+description the server serves, and HTTP Basic credentials as apiconform's default env variables
+(`APICONFORM_<VENDOR>_USERNAME` / `_PASSWORD`).
+
+Ports: a free one from the kit's range (`REALAPI_PORTS_<KIT>` overrides, e.g. `19400-19449`), reserved with a
+lock file so that parallel pytest workers never pick the same one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+KITS_DIR = (REPO / ".." / "shared" / "real-apis").resolve()
+PORTS = {"kinto": (19400, 19449), "prefect": (19450, 19499)}  # the ranges this project's tests may use
+_HELD: dict[int, Any] = {}
+
+
+def kit_dir(kit: str) -> Path:
+    return KITS_DIR / kit
+
+
+def available(kit: str) -> bool:
+    return (kit_dir(kit) / "start.sh").is_file()
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_port(kit: str) -> int:
+    import fcntl
+
+    low, high = PORTS[kit]
+    spec = os.environ.get(f"REALAPI_PORTS_{kit.upper()}")
+    if spec:
+        low, high = (int(x) for x in spec.split("-"))
+    locks = Path(os.environ.get("TMPDIR", "/tmp")) / "apiconform-realapi-ports"
+    locks.mkdir(exist_ok=True)
+    for port in range(low, high + 1):
+        handle = open(locks / f"{port}.lock", "w")  # noqa: SIM115 - held while the server runs
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        if _free(port):
+            _HELD[port] = handle
+            return port
+        handle.close()
+    raise RuntimeError(f"no free port for {kit} in {low}-{high}")
+
+
+def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {(done.stdout + done.stderr)[-2000:]}")
+    return done.stdout
+
+
+@dataclass
+class RealApi:
+    """One running kit server."""
+
+    kit: str
+    port: int
+    credentials: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.credentials["base_url"])
+
+    @property
+    def spec_url(self) -> str:
+        return str(self.credentials["spec_url"])
+
+    @property
+    def user(self) -> tuple[str, str]:
+        """The (first) HTTP Basic user of the kit: the one that may do everything."""
+        auth = self.credentials["auth"]
+        if "users" in auth:
+            first = auth["users"][0]
+            return str(first["user"]), str(first["password"])
+        return str(auth["user"]), str(auth["password"])
+
+    def log(self) -> Path:
+        env = {"kinto": "KINTO_WORK", "prefect": "PREFECT_KIT_WORK"}[self.kit]
+        work = Path(os.environ.get(env) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / f"realapi-{self.kit}")
+        return work / f"run-{self.port}" / "server.log"
+
+    def env(self, vendor: str | None = None) -> dict[str, str]:
+        """The environment a gate run needs: apiconform's default credential variables for `vendor`."""
+        name = (vendor or self.kit).upper().replace("-", "_")
+        user, password = self.user
+        return {**os.environ, f"APICONFORM_{name}_USERNAME": user, f"APICONFORM_{name}_PASSWORD": password}
+
+    def seed(self) -> None:
+        began = time.monotonic()
+        _run(["python3", str(kit_dir(self.kit) / "seed.py"), str(self.port)], timeout=300)
+        self.timings["seed"] = time.monotonic() - began
+
+    def stop(self) -> None:
+        try:
+            _run(["bash", str(kit_dir(self.kit) / "stop.sh"), str(self.port)], timeout=120)
+        finally:
+            handle = _HELD.pop(self.port, None)
+            if handle is not None:
+                handle.close()
+
+
+def setup(kit: str) -> float:
+    """The kit's idempotent setup (a cached venv); seconds it took."""
+    began = time.monotonic()
+    _run(["bash", str(kit_dir(kit) / "setup.sh")], timeout=900)
+    return time.monotonic() - began
+
+
+def start(kit: str, *, seed: bool = True) -> RealApi:
+    """Set the kit up (cached), start its server on a free port of its range, seed it."""
+    timings = {"setup": setup(kit)}
+    port = pick_port(kit)
+    began = time.monotonic()
+    try:
+        out = _run(["bash", str(kit_dir(kit) / "start.sh"), str(port)], timeout=300)
+    except Exception:
+        handle = _HELD.pop(port, None)
+        if handle is not None:
+            handle.close()
+        raise
+    timings["start"] = time.monotonic() - began
+    marker = next((line for line in out.splitlines() if "credentials:" in line), "")
+    path = Path(marker.rsplit("credentials:", 1)[1].strip()) if marker else None
+    if path is None or not path.is_file():
+        raise RuntimeError(f"{kit} start.sh printed no credentials file: {out[-1000:]}")
+    server = RealApi(kit, port, json.loads(path.read_text()), timings)
+    if seed:
+        try:
+            server.seed()
+        except Exception:
+            server.stop()
+            raise
+    return server

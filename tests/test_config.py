@@ -139,7 +139,8 @@ def test_unknown_credential_and_path_param_keys_are_named_not_ignored(tmp_path: 
     from click.testing import CliRunner
 
     from apiconform.cli import main
-    from apiconform.config import load_config, target_from_config
+    from apiconform.config import load_config
+    from apiconform.engine._targets import target_from_config
     from apiconform.errors import ConfigError
 
     (tmp_path / "apiconform.toml").write_text(

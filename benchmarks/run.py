@@ -88,7 +88,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.drift:
         plan.drifts = args.drift
     plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
-                                  "reliability"]
+                                  "reliability", "real-apis"]
     return plan
 
 
@@ -655,6 +655,16 @@ def section_false_positives(plan: Plan, tmp: Path) -> dict[str, Any]:
     return result
 
 
+def section_real_apis(plan: Plan, tmp: Path) -> dict[str, Any]:
+    """apiconform and the schemathesis CLI on real third-party servers from their own descriptions (real_apis.py)."""
+    sys.path.insert(0, str(BENCH))
+    import real_apis
+
+    result = real_apis.section(plan, tmp, measure)
+    print(real_apis.render(result, table), flush=True)
+    return result
+
+
 def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:
     from apiconform.contracts import load_contract
 
@@ -831,6 +841,11 @@ def _rate(cases: Any, seconds: Any) -> float | None:
 
 def render(results: dict[str, Any]) -> str:
     parts = []
+    if results.get("real-apis"):
+        sys.path.insert(0, str(BENCH))
+        import real_apis
+
+        parts.append(real_apis.render(results["real-apis"], table))
     rel = results.get("reliability")
     if rel:
         leaks = rel["leaks"]
@@ -1074,7 +1089,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
     parser.add_argument("--only", action="append",
                         choices=["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
-                                 "reliability"],
+                                 "reliability", "real-apis"],
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
@@ -1099,7 +1114,7 @@ def main() -> None:
         for section, fn in (("gate", section_gate), ("throughput", section_throughput),
                             ("detection", section_detection), ("scaling", section_scaling),
                             ("fidelity", section_fidelity), ("false-positives", section_false_positives),
-                            ("reliability", section_reliability)):
+                            ("reliability", section_reliability), ("real-apis", section_real_apis)):
             if section in plan.sections:
                 print(f"[{section}]", flush=True)
                 t0 = time.perf_counter()

@@ -500,7 +500,8 @@ def test_auth_for_selection_and_errors() -> None:
 def test_credential_fields_and_secret_values() -> None:
     assert CREDENTIAL_FIELDS == {
         "api-key": ("api_key",), "bearer": ("token",),
-        "hmac-sha256": ("api_id", "api_key"), "jwt-login": ("role_id", "secret_id"),
+        "hmac-sha256": ("api_id", "api_key"), "http-basic": ("username", "password"),
+        "jwt-login": ("role_id", "secret_id"),
     }
     assert sorted(secret_values({"api_id": "a-1", "api_key": "k3y", "empty": ""})) == ["a-1", "k3y"]
 

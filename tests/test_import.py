@@ -182,3 +182,42 @@ def test_bad_sources_are_one_line(tmp_path: Path) -> None:
         old = CliRunner().invoke(main, ["init", "b", "--from-openapi", "x.yaml"])
     assert missing.exit_code == 2 and "nope.yaml" in missing.output and "Traceback" not in missing.output
     assert old.exit_code == 2 and "Swagger 2.0 or OpenAPI 3.0/3.1" in old.output
+
+
+def test_preflight_warns_when_every_probe_is_refused(tmp_path: Path, guarded: str) -> None:
+    """A contract whose security says nothing (as a vendor's own document may) against a server that refuses
+    every request: the run says so before the results, instead of reporting only refusals silently."""
+    base = guarded.rsplit("/", 1)[0]
+    folder = tmp_path / "contracts" / "silent"
+    folder.mkdir(parents=True)
+    ok = {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array"}}}}}
+    (folder / "openapi.yaml").write_text(yaml.safe_dump({
+        "openapi": "3.1.0", "info": {"title": "S", "version": "1", "x-apiconform": {"vendor": "silent"}},
+        "security": [], "paths": {
+            "/things": {"get": {"operationId": "list_things", "x-apiconform-resource": "things",
+                                "x-apiconform-action": "list", "responses": ok}},
+            "/others": {"get": {"operationId": "list_others", "x-apiconform-resource": "others",
+                                "x-apiconform-action": "list", "responses": ok}}}}))
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["run", "silent", "--contracts", "contracts", "--target", f"silent={base}",
+                                           "--no-allure", "--max-examples", "2", "--reports-dir", str(tmp_path / "r")])
+    assert "every probe was refused or redirected" in result.output, result.output[-3000:]
+    assert "list_things 401" in result.output and "Traceback" not in result.output
+    assert "never got a documented success" in result.output  # the summary lists what was never observed
+
+
+def test_the_judge_reads_path_parameters_behind_a_base_path() -> None:
+    """A target at `https://host/v1`: the sent path carries the base path before the template; the judge must
+    still read the path parameters (else every valid request is judged invalid and blamed on the server)."""
+    import httpx
+
+    from apiconform.contracts import load_contract
+    from apiconform.contracts._validate import from_httpx, validate_request
+
+    contract = load_contract("eduframe")
+    op = next(o for o in contract if o.path.endswith("/{id}") and o.method == "get")
+    for base in ("https://api.test", "https://api.test/v1", "https://api.test/api/v2/x"):
+        request = httpx.Request("GET", base + op.path.replace("{id}", "42"))
+        wire = validate_request(contract, op, from_httpx(request, op))
+        assert wire.path_params.get("id") == "42", (base, wire.path_params)
+        assert not [v for v in wire.violations if v.location == "path"], (base, wire.violations)

@@ -188,6 +188,10 @@ def _summary(outcome: object, options: RunOptions) -> None:
             skipped_reasons.setdefault(case.skipped.split(":")[0], []).append(case.skipped)
     for _kind, reasons in sorted(skipped_reasons.items(), key=lambda kv: -len(kv[1]))[:6]:
         console.print(f"skipped {len(reasons)}: {reasons[0]}", style="dim", markup=False)  # "[...]" is not markup
+    from apiconform.report import build_coverage
+
+    for warning in build_coverage(record)["warnings"]:  # e.g. documented responses never observed
+        console.print(f"coverage: {warning}", style="yellow", markup=False, highlight=False)
     for line in gate.summary:
         if line.startswith(("  FAIL ", "  ... ")) and groups:
             continue  # each root cause is already printed above, with its curl: never twice

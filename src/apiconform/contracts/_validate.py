@@ -69,12 +69,19 @@ class WireRequest:
 def from_httpx(request: Any, op: Operation) -> WireRequest:
     """A WireRequest from an outgoing `httpx.Request`, path parameters read back from the template."""
     raw_path = request.url.raw_path.split(b"?")[0].decode("ascii", "replace")
-    params = op.match_path(raw_path) or {}
+    params = op.match_path(raw_path)
+    # a target whose base URL has a path (`https://host/v1`, `/api`): the template matches after that prefix
+    starts = (i for i in range(1, len(raw_path)) if raw_path[i] == "/")
+    while params is None:
+        start = next(starts, None)
+        if start is None:
+            break
+        params = op.match_path(raw_path[start:])
     return WireRequest(
         method=request.method,
         path=request.url.path,
         url=str(request.url),
-        path_params=params,
+        path_params=params or {},
         query=list(request.url.params.multi_items()),
         headers=dict(request.headers),
         raw_body=request.content,

@@ -247,13 +247,16 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
         if session.login_error:
             raise TargetUnavailable(f"target {vendor}: authentication failed ({target.redactor().text(session.login_error)})")
         probe = choose_probe(target, operations or [], identities)
-        if probe is None:
-            return None
+        if probe is None:  # nothing authenticated to probe: are the operations that will run answered at all?
+            return _all_refused(session, target, operations or [])
         fixed = fixed_path_values(target.contract, probe, target.path_params, identities)
         if set(probe.path_params()) - set(fixed):
             raise UsageError(f"target {vendor}: probe {probe.label} needs path parameter(s) {', '.join(probe.path_params())}; "
                              f"set them in targets.{vendor}.path_params")
         exchange = session.send(probe, httpx.Request("GET", target.base_url + probe.fill_path(fixed)))
+        refused = None
+        if exchange.status is not None and (exchange.status in _REFUSALS[1:] or 300 <= exchange.status < 400):
+            refused = _all_refused(session, target, operations or [])
     except BudgetExhausted:
         return None  # the budget is spent by the preflight itself: nothing more may be sent
     finally:
@@ -267,7 +270,31 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
         )
     if exchange.status == 403:
         return f"target {vendor}: login accepted, but {probe.label} answered 403 to these credentials (the tests will report it)"
-    return None
+    return refused
+
+
+_REFUSALS = (401, 403, 404)
+
+
+def _all_refused(session: Any, target: Any, operations: list[str], most: int = 3) -> str | None:
+    """A warning when every probe (up to `most` safe operations without path parameters, among those that will
+    run) answers 401/403/404 or a redirect: the base URL, the credentials or the security scheme are then
+    almost surely wrong, and the run would only report refusals."""
+    selected = [op for op in target.contract if op.is_safe and not op.path_params()
+                and (not operations or op.operation_id in operations or op.label in operations)]
+    selected.sort(key=lambda op: (not op.security, op.action != "list", op.label))  # authenticated lists first
+    answers: list[str] = []
+    for op in selected[:most]:
+        exchange = session.send(op, httpx.Request("GET", target.base_url + op.path))
+        status = exchange.status
+        if status is None or not (status in _REFUSALS or 300 <= status < 400):
+            return None
+        where = exchange.response.headers.get("location", "") if exchange.response is not None else ""
+        answers.append(f"{op.label} {status}" + (f" -> {target.redactor().url(where)}" if where else ""))
+    if not answers:
+        return None
+    return (f"warning: target {target.vendor}: every probe was refused or redirected ({', '.join(answers)}): check the "
+            f"base URL, the credentials and the contract's security scheme, or the run will report only refusals")
 
 
 def choose_probe(target: Any, operations: list[str], identities: dict[str, str]) -> Any:

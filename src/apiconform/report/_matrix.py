@@ -232,6 +232,16 @@ def build_coverage(record: RunRecord) -> dict[str, Any]:
             vwarn.append(f"{vendor}: 0 of {documented_ops} operations exercised - a pass here tested nothing")
         if cases and not executed:
             vwarn.append(f"{vendor}: all {len(cases)} cases were skipped")
+        unobserved = [(label, d) for label, o in ops.items() if o["exercised"] for d in o["unseen_statuses"]]
+        no_success = [f"{label} {'/'.join(d for d in o['documented_statuses'] if d.startswith('2'))}"
+                      for label, o in ops.items() if o["exercised"]
+                      and any(d.startswith("2") for d in o["documented_statuses"])
+                      and not any(str(s).startswith("2") for s in o["seen_statuses"])]
+        if unobserved:
+            vwarn.append(f"{vendor}: {len(unobserved)} documented responses of exercised operations never observed"
+                         + (f"; {len(no_success)} operations never got a documented success "
+                            f"(e.g. {', '.join(no_success[:4])})" if no_success else "")
+                         + " (coverage.json lists each as unseen_statuses)")
         warnings.extend(vwarn)
         vendors[vendor] = {
             "documented_operations": documented_ops,

@@ -65,8 +65,13 @@ def _st_failures(report_dir: Path) -> tuple[set[tuple[str, str]], int]:
 
 
 def run_kit(kit: str, tmp: Path, measure: Any) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
-    from tests.real import realapi_server
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("realapi_server", ROOT / "tests" / "real" / "realapi_server.py")
+    assert spec is not None and spec.loader is not None
+    realapi_server = importlib.util.module_from_spec(spec)
+    sys.modules["realapi_server"] = realapi_server  # dataclasses resolve the module by name
+    spec.loader.exec_module(realapi_server)
 
     if not realapi_server.available(kit):
         return {"skipped": f"kit {kit} not found at {realapi_server.kit_dir(kit)}"}

@@ -4,10 +4,9 @@ the real server (file storage on an S3 stand-in, so locking and saving a model w
 result ids), then learned from, run again against the mock, and replayed by `fidelity`.
 
 Asserted: on the mock (executing what `learn` derived from the real recordings) every flow ends the same for
-the client as on the real server, and nothing secret reaches the learned file. Measured and printed (`-s`):
-the share of exchanges that agree on status and shape when the clients run against the mock ("clients see"),
-and `fidelity`'s figure replaying the real recordings on the mock (issue 25's >= 95 % and 5-point targets
-are not met yet: /work/notes/issue-25.md).
+the client as on the real server; nothing secret reaches the learned file; `fidelity`'s figure replaying the
+real recordings is within 5 points of what the clients see (the share of exchanges agreeing on status and
+shape when the clients run against the mock). Both are printed (`-s`); issue 25's >= 95 % is not met yet.
 """
 
 from __future__ import annotations
@@ -180,7 +179,6 @@ def test_client_flows_recorded_on_the_real_server_end_the_same_on_the_mock(tesla
     print("\n".join(lines))
     print(f"clients see {clients_see:.1%} of {seen_total} exchanges agree; fidelity {fidelity:.1%} of {total}; "
           f"replayed flows ending the same {flows_same}/{len(recordings)}")
-    # measured, not yet gated (issue 25, open): the replay's figure is below what the clients see (68.9 % vs
-    # 86.7 % on 2026-12-07; /work/notes/issue-25.md lists the differences); the gate is fidelity's own:
-    # `apiconform fidelity tesla-ce RECORDING --min-agreement 0.95`
-    assert total == seen_total and 0 < fidelity <= 1 and 0 < clients_see <= 1
+    # fidelity's figure predicts what the clients see (both 86.7 % on 2026-12-07, every status agreeing); the
+    # >= 95 % target is not met yet (`next`/`previous` null on the vendor's one-page sample lists, see the notes)
+    assert total == seen_total and abs(fidelity - clients_see) <= 0.05, (fidelity, clients_see)

@@ -65,11 +65,13 @@ def issue_access(subject: str, secret: str, ttl_seconds: int = 300, encoding: st
     return _mint(subject, secret, ttl_seconds, "access", encoding)
 
 
-def issue_tokens(subject: str, secret: str, ttl_seconds: int = 300, encoding: str = "base64url") -> dict[str, str]:
-    """An access/refresh pair as the login endpoint returns it under `token`."""
+def issue_tokens(subject: str, secret: str, ttl_seconds: int = 300, encoding: str = "base64url",
+                 refresh_ttl: int | None = None) -> dict[str, str]:
+    """An access/refresh pair as the login endpoint returns it under `token` (`refresh_ttl`: default
+    `ttl_seconds` x REFRESH_TTL_FACTOR)."""
     return {
         "access_token": _mint(subject, secret, ttl_seconds, "access", encoding),
-        "refresh_token": _mint(subject, secret, ttl_seconds * REFRESH_TTL_FACTOR, "refresh", encoding),
+        "refresh_token": _mint(subject, secret, refresh_ttl or ttl_seconds * REFRESH_TTL_FACTOR, "refresh", encoding),
     }
 
 

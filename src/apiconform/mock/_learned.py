@@ -95,6 +95,7 @@ class Learned:
             return body
         from apiconform.contracts._pointer import split, walk
 
+        body = copy.deepcopy(body)  # the answer may be the stored record itself: the structure is the answer's only
         for ptr, value in list(walk(body)):
             if (value == {} or value is None) and ptr:
                 structure = patterns.get(re.sub(r"/\d+(?=/|$)", "/*", ptr))

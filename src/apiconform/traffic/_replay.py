@@ -115,7 +115,8 @@ class Chain:
         self.answers.append(_Answer(recorded, replayed, _leaves(recorded)))
 
     def source(self, value: str, name: str, aliases: frozenset[str] = frozenset()) -> tuple[_Answer, str] | None:
-        """The latest earlier answer that held `value`, and where: a member of the same name (or an alias: the
+        """The earliest answer that held `value` (where the client first met it: a later list may hold it among
+        data the mock orders differently), and where: a member of the same name (or an alias: the
         addressed resource's `<singular>_id`) first, then an `id`; a short number only with a matching name (a
         count of 3 is not the record 3)."""
         key = _param_key(name) if name else ""
@@ -128,7 +129,7 @@ class Chain:
                     2 if member == "id" or (key and key.endswith(member)) else 1
                 if score == 1 and (len(value) < 6 or value.isdigit() and len(value) < 9):
                     continue
-                if best is None or (score, -age) > (best[0], -best[1]):
+                if best is None or (score, age) > (best[0], best[1]):  # the answer that first showed it
                     best = (score, age, answer, ptr)
         return (best[2], best[3]) if best else None
 

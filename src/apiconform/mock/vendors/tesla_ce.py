@@ -28,7 +28,9 @@ class VendorBehaviour(Behaviour):
             if reason:
                 return Reply(401, "Invalid credentials")
             ttl = ctx.learned.lifetime(op.operation_id, "/token/access_token", ACCESS_TTL)  # the vendor's, when learned
-            return Reply(200, self.login_answer(op, ctx, issue_tokens(creds["role_id"], server_secret(creds), ttl, encoding)))
+            refresh = ctx.learned.lifetime(op.operation_id, "/token/refresh_token", 0) or None
+            return Reply(200, self.login_answer(op, ctx, issue_tokens(creds["role_id"], server_secret(creds), ttl, encoding,
+                                                                      refresh)))
         if op.path == config.get("refresh"):
             tokens = refresh_tokens_in(config, request.body, request.headers.get("authorization"))
             if tokens is None:

@@ -3,8 +3,8 @@
 Each pytest-xdist worker has its own Session; without a shared ledger `--workers 2` would double the
 budget and the rate. The run's controller (`apiconform run`, or the pytest plugin when pytest is run
 directly) creates a private directory and names it in APICONFORM_LEDGER_DIR; workers inherit it.
-Per vendor, one small JSON state file `{sent, next}` is read and written under an exclusive `flock`:
-one request = one locked read-modify-write, so budget and rate hold whatever the number of workers
+Per vendor, one small JSON state record `{sent, next}` is read and rewritten in place under an exclusive
+`flock`: one request = one locked read-modify-write, so budget and rate hold whatever the number of workers
 (and the preflight's requests count against the same budget).
 
 Pacing promises at most `rate` requests in ANY one-second window, as the vendor counts them: a request waits for
@@ -23,6 +23,7 @@ from pathlib import Path
 
 ENV = "APICONFORM_LEDGER_DIR"
 HEADROOM = 1.02  # slot width = HEADROOM / rate
+RECORD = 64  # bytes of the state record: {"sent": N, "next": T} padded with spaces
 
 
 def slot_interval(rate: float | None) -> float:
@@ -55,28 +56,47 @@ class Ledger:
         self.path = Path(directory) / f"{key}.json" if directory else None
         self._lock = threading.Lock()
         self._state = {"sent": 0, "next": 0.0}
+        self._fd: tuple[int, int] | None = None  # (pid, descriptor): a forked child opens its own (flock is per open file)
+
+    def _descriptor(self) -> int:
+        assert self.path is not None
+        if self._fd is None or self._fd[0] != os.getpid():
+            self._fd = (os.getpid(), os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._fd[1]
+
+    def __del__(self) -> None:
+        if self._fd is not None and self._fd[0] == os.getpid():
+            os.close(self._fd[1])
+            self._fd = None
+
+    @staticmethod
+    def _read(fd: int) -> dict[str, float]:
+        try:
+            state = json.loads(os.pread(fd, RECORD, 0).rstrip(b" \0") or b"{}")
+            return {"sent": float(state["sent"]), "next": float(state["next"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {"sent": 0, "next": 0.0}
 
     def take(self) -> float:
-        """Spend one request of the budget and wait for its slot (under the lock); the seconds waited."""
+        """Spend one request of the budget and wait for its slot (under the lock); the seconds waited.
+        The state is one fixed-size record rewritten in place under `flock` (no temporary file and rename per
+        request: on a loaded machine that cost milliseconds each), read and written by every process alike."""
         with self._lock:
             if self.path is None:
                 return self._step(self._state)
             import fcntl
 
-            with open(self.path.with_suffix(".lock"), "a+") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+            fd = self._descriptor()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                state = self._read(fd)
                 try:
-                    try:
-                        state = json.loads(self.path.read_text(encoding="utf-8"))
-                    except (OSError, ValueError):
-                        state = {"sent": 0, "next": 0.0}
                     delay = self._step(state)
-                    tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps(state), encoding="utf-8")
-                    os.replace(tmp, self.path)
-                    return delay
                 finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+                    os.pwrite(fd, json.dumps({"sent": int(state["sent"]), "next": state["next"]}).encode().ljust(RECORD), 0)
+                return delay
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _step(self, state: dict[str, float]) -> float:
         if self.budget is not None and state["sent"] >= self.budget:
@@ -88,7 +108,14 @@ class Ledger:
         """Requests taken so far by the whole run (all processes)."""
         if self.path is None:
             return int(self._state["sent"])
-        try:
-            return int(json.loads(self.path.read_text(encoding="utf-8"))["sent"])
-        except (OSError, ValueError, KeyError):
+        if not self.path.exists():
             return 0
+        import fcntl
+
+        with self._lock:
+            fd = self._descriptor()
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            try:
+                return int(self._read(fd)["sent"])
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)

@@ -30,6 +30,7 @@ from apiconform.auth._identity import fixed_path_values
 from apiconform.contracts import Contract, Operation, record_id, slots
 from apiconform.contracts._validate import content_encoded_examples, from_httpx, validate_request
 from apiconform.engine import _casecache as _casecache
+from apiconform.engine import _compiled as _compiled
 from apiconform.engine._casecache import WireCase, from_case
 from apiconform.engine._draws import isolated_draws
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
@@ -496,6 +497,10 @@ def generated_cases(
     cached = _casecache.get(key)
     if cached is not None:
         return cached
+    compiled = _compiled_cases(contract, op, mode, max_examples, seed, known, fixed, until)
+    if compiled is not None:
+        _casecache.put(key, compiled, "")
+        return compiled, ""
     from hypothesis import given
     from hypothesis import seed as hypothesis_seed
     from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
@@ -530,6 +535,43 @@ def generated_cases(
         note = f"no {mode} cases: {type(exc).__name__}"
     _casecache.put(key, cases, note)
     return cases, note
+
+
+def _compiled_cases(contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
+                    fixed: bool, until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
+    """Valid cases from the operation's compiled strategy (`engine._compiled`), or None when it cannot be compiled
+    (or drew nothing): schemathesis draws those."""
+    if mode != "positive":
+        return None
+    from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+    try:
+        strategy = _compiled.compiled_strategy(contract, op, known, fixed, _encoded_query(contract, op))
+    except _compiled.Unsupported:
+        return None
+
+    def valid(case: WireCase) -> bool:
+        try:
+            return judge(contract, op, _offline_request(contract, op, case)) == POSITIVE
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return False
+
+    try:
+        cases = _compiled.draw(strategy, max_examples, seed, valid, until, _settings(2))
+    except (Unsatisfiable, FailedHealthCheck):
+        return None
+    return cases or None
+
+
+def _offline_request(contract: Contract, op: Operation, case: WireCase) -> httpx.Request:
+    """The request a case becomes, on a placeholder base URL (what the judge reads does not depend on it)."""
+    return build_request(_Offline(contract), op, case, random.Random(0))
+
+
+@dataclass(frozen=True)
+class _Offline:
+    contract: Contract
+    base_url: str = "http://apiconform.invalid"
 
 
 def generate(

@@ -1,0 +1,48 @@
+"""Shipped clean lints of the bundled contracts (contracts._stamp): used only for exactly the stamped files and
+library versions, and equal to what the lint itself reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apiconform.contracts import _stamp
+from apiconform.contracts._check import check_contract
+
+
+def test_a_stamp_is_taken_only_for_the_same_files_and_libraries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundled = tmp_path / "bundled"
+    shutil.copytree(_stamp.BUNDLED / "goodstack", bundled / "goodstack")
+    monkeypatch.setattr(_stamp, "BUNDLED", bundled)
+    monkeypatch.setattr(_stamp, "STAMPS", bundled / "lint-clean.json")
+    written = _stamp.write_stamps()
+    result = check_contract(bundled / "goodstack" / "openapi.yaml")
+    assert _stamp.shipped_clean(bundled / "goodstack") == {"operations": result.operations, "examples": result.examples,
+                                                           "errata": result.errata}
+    assert written["vendors"]["goodstack"]["operations"] == result.operations
+    monkeypatch.setattr(_stamp, "library_versions", lambda: {**written["libraries"], "jsonschema": "0.0.1"})
+    assert _stamp.shipped_clean(bundled / "goodstack") is None  # another library version: lint again
+    monkeypatch.undo()
+    monkeypatch.setattr(_stamp, "BUNDLED", bundled)
+    monkeypatch.setattr(_stamp, "STAMPS", bundled / "lint-clean.json")
+    spec = bundled / "goodstack" / "openapi.yaml"
+    spec.write_text(spec.read_text() + "\n# edited\n")
+    assert _stamp.shipped_clean(bundled / "goodstack") is None  # an edited contract: lint again
+    assert _stamp.shipped_clean(tmp_path) is None  # not a bundled folder
+
+
+def test_shipped_stamps_agree_with_the_lint_where_they_apply() -> None:
+    """Every stamp that applies to the installed libraries and the current files reports what the lint reports
+    (a stale stamp only costs a lint; `python -m apiconform.contracts._stamp` renews them)."""
+    stamps = json.loads(_stamp.STAMPS.read_text())
+    assert set(stamps["vendors"]) <= {p.name for p in _stamp.BUNDLED.iterdir() if p.is_dir()}
+    for vendor in stamps["vendors"]:
+        shipped = _stamp.shipped_clean(_stamp.BUNDLED / vendor)
+        if shipped is None:
+            continue
+        result = check_contract(_stamp.BUNDLED / vendor / "openapi.yaml")
+        assert result.ok and shipped == {"operations": result.operations, "examples": result.examples,
+                                         "errata": result.errata}, vendor

@@ -28,6 +28,7 @@ from apiconform.contracts import Contract, Operation
 from apiconform.engine._casecache import WireCase, fill_path
 
 if TYPE_CHECKING:
+    from hypothesis import settings as Settings
     from hypothesis.strategies import SearchStrategy
 
 #: every character a generated string may hold: printable ASCII, then a few beyond it (Latin-1, CJK, an emoji,
@@ -399,7 +400,7 @@ def compiled_strategy(contract: Contract, op: Operation, known: dict[str, str], 
 
 
 def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid: Callable[[WireCase], bool],
-         until: Callable[[WireCase], bool] | None, settings: Any) -> list[WireCase]:
+         until: Callable[[WireCase], bool] | None, settings: Settings) -> list[WireCase]:
     """Up to `max_examples` distinct valid cases, seeded, drawn many per hypothesis example: hypothesis' own
     per-example bookkeeping costs more than drawing a compiled case, so the run has two examples — the simplest
     (every choice minimal, as hypothesis always tries first) gives the first case, one random example draws the

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
 import httpx
@@ -565,7 +565,7 @@ def _compiled_cases(contract: Contract, op: Operation, mode: str, max_examples: 
 
 def _offline_request(contract: Contract, op: Operation, case: WireCase) -> httpx.Request:
     """The request a case becomes, on a placeholder base URL (what the judge reads does not depend on it)."""
-    return build_request(_Offline(contract), op, case, random.Random(0))
+    return build_request(cast(Target, _Offline(contract)), op, case, random.Random(0))
 
 
 @dataclass(frozen=True)

@@ -79,12 +79,12 @@ def test_draws_are_seeded_and_honour_bounds_formats_and_known_path_values() -> N
     fixed, _ = runner.generated_cases(contract, op, "positive", 4, 11, {"id": "42"}, fixed=True)
     assert fixed and {c.kwargs["url"] for c in fixed} == {"/leads/42"}
     compiler = _compiled._Compiler(contract)
-    from hypothesis import given, settings
+    from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
     seen: list[object] = []
 
-    @settings(max_examples=60, database=None)
+    @settings(max_examples=60, database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.tuples(compiler.schema({"type": "integer", "minimum": 3, "exclusiveMaximum": 7}),
                      compiler.schema({"type": "string", "format": "uuid"}),
                      compiler.schema({"type": "array", "items": {"enum": ["a", "b"]}, "minItems": 1, "uniqueItems": True})))

@@ -600,17 +600,6 @@ def _shell(cmd: list[str], env: dict[str, str] | None = None) -> str:
     return (prefix + " " if prefix else "") + " ".join(shlex.quote(str(c)) for c in cmd)
 
 
-def _ac_counts(events: Path) -> tuple[int, int]:
-    """(cases sent by the suite, items) from an `--events` file."""
-    cases = items = 0
-    for line in events.read_text().splitlines() if events.is_file() else []:
-        event = json.loads(line)
-        if event.get("event") == "case":
-            items += 1
-            cases += int(event.get("requests", 0))
-    return cases, items
-
-
 def mann_whitney(a: list[float], b: list[float]) -> dict[str, float]:
     """Mann-Whitney U of a against b (ties count 1/2), Vargha-Delaney A12 = P(a > b) and the exact two-sided p
     over every split of the pooled values (fine for the handful of runs here)."""
@@ -676,12 +665,15 @@ def run_selection(sel: Selection, plan: Plan, tmp: Path) -> dict[str, Any]:
                 shutil.rmtree(cache, ignore_errors=True)
                 for phase in ("cold", "warm"):
                     with Served(sel.vendor) as served:
-                        reports, events = work / f"ac-{phase}-{index}", work / f"ac-{phase}-{index}.events"
+                        reports, counts = work / f"ac-{phase}-{index}", work / f"ac-{phase}-{index}-events"
+                        counts.mkdir(parents=True, exist_ok=True)
+                        events = counts / "events.jsonl"  # what read_counts reads
                         cmd = ac_command(sel, served.url, plan.examples, seed, reports, events)
                         env = {"APICONFORM_CACHE_DIR": str(cache), **_credential_env(sel.vendor, served.credentials)}
                         run = measure(cmd, env=env, cwd=work)
-                        cases, items = _ac_counts(events)
-                        one[phase] = {"wall": run.wall, "rc": run.rc, "cases": cases, "items": items,
+                        counted = read_counts(counts)
+                        cases = counted["recorded_requests"]
+                        one[phase] = {"wall": run.wall, "rc": run.rc, "cases": cases, "items": counted["cases"],
                                       "peak_rss_mb": run.peak_rss_mb, "reports": (reports / "run.json").is_file()}
                         if run.rc not in (0, 1) or not cases:
                             one[phase]["error"] = (run.stdout + run.stderr)[-600:]

@@ -99,3 +99,21 @@ def test_draws_are_seeded_and_honour_bounds_formats_and_known_path_values() -> N
 
 def test_generator_code_is_part_of_the_cache_key() -> None:
     assert "_compiled.py" in Path(runner.__file__).with_name("_casecache.py").read_text()
+
+
+def test_bundled_contracts_draw_compiled_others_schemathesis_unless_chosen(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    bundled = load_contract("goodstack")
+    assert _compiled.applies(bundled)
+    team = tmp_path / "goodstack"
+    import shutil
+
+    shutil.copytree(Path(bundled.path).parent, team)
+    copy = load_contract(team / "openapi.yaml")
+    assert not _compiled.applies(copy)  # an imported or team contract keeps schemathesis' draws by default
+    monkeypatch.setenv("APICONFORM_GENERATOR", "compiled")
+    assert _compiled.applies(copy)
+    monkeypatch.setenv("APICONFORM_GENERATOR", "schemathesis")
+    assert not _compiled.applies(bundled)
+    cases, _ = runner.generated_cases(bundled, next(iter(bundled)), "positive", 2, 1, {})
+    assert any(k.lower().startswith("x-schemathesis") for c in cases for k in c.kwargs.get("headers", {}))

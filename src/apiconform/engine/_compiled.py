@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from pathlib import Path
 from urllib.parse import quote
 
 from apiconform.contracts import Contract, Operation
@@ -395,6 +396,24 @@ def _compiled(contract: Contract, label: str, known: tuple[tuple[str, str], ...]
     return st.builds(build, group("path"), group("query"), group("header"), body)
 
 
+def applies(contract: Contract) -> bool:
+    """Whether valid cases of this contract come from compiled strategies: `APICONFORM_GENERATOR=compiled` or
+    `schemathesis` decides; by default the bundled contracts only (their real-server findings were re-derived
+    with these draws), while a team's or an imported contract keeps schemathesis' draws until its recorded
+    findings are re-derived the same way."""
+    import os
+
+    from apiconform.contracts._loader import BUNDLED_DIR
+
+    choice = os.environ.get("APICONFORM_GENERATOR", "").strip().lower()
+    if choice in ("compiled", "schemathesis"):
+        return choice == "compiled"
+    try:
+        return Path(contract.path).resolve().is_relative_to(BUNDLED_DIR.resolve())
+    except (OSError, TypeError, ValueError):
+        return False
+
+
 def compiled_strategy(contract: Contract, op: Operation, known: dict[str, str], fixed: bool,
                       encoded: Mapping[str, str]) -> SearchStrategy[WireCase]:
     """Valid cases of `op`; `encoded`: valid values of query parameters holding encoded content (e.g. JSON in a
@@ -459,4 +478,4 @@ def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid
     return out[:max_examples]
 
 
-__all__ = ["Unsupported", "compiled_strategy", "draw"]
+__all__ = ["Unsupported", "applies", "compiled_strategy", "draw"]

@@ -493,7 +493,7 @@ def generated_cases(
     """Up to `max_examples` generated cases (stopping after the first one `until` accepts), and a note if
     generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards."""
     key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known.items()), fixed,
-                         "until" if until is not None else "all")
+                         "until" if until is not None else "all", "compiled" if _compiled.applies(contract) else "st")
     cached = _casecache.get(key)
     if cached is not None:
         return cached
@@ -541,7 +541,7 @@ def _compiled_cases(contract: Contract, op: Operation, mode: str, max_examples: 
                     fixed: bool, until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
     """Valid cases from the operation's compiled strategy (`engine._compiled`), or None when it cannot be compiled
     (or drew nothing): schemathesis draws those."""
-    if mode != "positive":
+    if mode != "positive" or not _compiled.applies(contract):
         return None
     from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 

@@ -103,12 +103,20 @@ class Workspace:
 # ----------------------------------------------------------------------------------------- prerequisites
 
 
+BASELINE_UPDATE = 'apiconform baseline update --reason "vendor ticket 123" --days 30'
+
+
+def _drifted_run(ws: Workspace) -> None:
+    """The run `baseline update` reads (reports/run.json), with findings to accept."""
+    proc = ws.run("apiconform run goodstack --drift enum-value-changed --max-examples 2 --no-allure --no-progress")
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
 def _baseline(ws: Workspace) -> None:
-    """`--baseline apiconform-baseline.yaml`: a baseline written by `baseline update` from a drifted run."""
-    for command in ("apiconform run goodstack --drift enum-value-changed --max-examples 2 --no-allure --no-progress",
-                    "apiconform baseline update --reason 'known: enum drift' --days 30"):
-        ws.run(command)
-    assert (ws.path / "apiconform-baseline.yaml").is_file()
+    """`--baseline apiconform-baseline.yaml`: the README's `baseline update` line, run after a drifted run."""
+    _drifted_run(ws)
+    proc = ws.run(BASELINE_UPDATE)
+    assert proc.returncode == 0 and (ws.path / "apiconform-baseline.yaml").is_file(), proc.stdout + proc.stderr
 
 
 def _team_contracts(ws: Workspace) -> None:
@@ -125,10 +133,13 @@ def _two_runs(ws: Workspace) -> None:
 
 
 def _shard(ws: Workspace) -> None:
-    proc = ws.run("apiconform run goodstack ctrlhub --shard 1/4 --reports-dir reports/shard-1 --max-examples 2 --no-allure")
-    assert proc.returncode in (0, 1), proc.stderr
-    proc = ws.run("apiconform run goodstack ctrlhub --shard 2/4 --reports-dir reports/shard-2 --max-examples 2 --no-allure")
-    assert proc.returncode in (0, 1), proc.stderr
+    """Every shard of the README's split (1/4 ... 4/4); a merge with one of them missing is refused (exit 2)."""
+    for i in range(1, 5):
+        proc = ws.run(f"apiconform run goodstack ctrlhub --shard {i}/4 --reports-dir reports/shard-{i} "
+                      "--max-examples 2 --no-allure --no-progress")
+        assert proc.returncode in (0, 1), proc.stderr
+    proc = ws.run("apiconform report --merge reports/shard-1 reports/shard-2 reports/shard-3 --gate --no-allure")
+    assert proc.returncode == 2 and "shard 4/4 missing" in proc.stderr, proc.stdout + proc.stderr
 
 
 def _cassette(ws: Workspace) -> None:
@@ -191,14 +202,15 @@ TABLE: dict[str, Spec] = {
     "pytest --pyargs apiconform.suites --vendor goodstack": Spec(0),
     "apiconform run": Spec(0, reduce=True),
     "apiconform run eduframe tesla-ce --suite properties,negative --max-examples 25 --seed 7": Spec(0, reduce=True),
+    BASELINE_UPDATE: Spec(0, setup=_drifted_run),
     "apiconform run --workers 2 --fail-on status-code,enum --baseline apiconform-baseline.yaml":
         Spec(0, reduce=True, setup=_baseline),
     "apiconform run --shard 1/4 --reports-dir reports/shard-1": Spec(0, reduce=True),
-    "apiconform report --merge reports/shard-*": Spec(0, setup=_shard),
-    "EDUFRAME_TOKEN=… apiconform run eduframe --target eduframe": Spec(1, live="eduframe", config=True,
-                                                                     why="the request budget (200) ends the run: incomplete"),
-    "APICONFORM_EDUFRAME_TOKEN=… apiconform run eduframe --target eduframe=https://api.eduframe.nl/api/v1":
-        Spec(1, live="eduframe", why="the default live budget (200 requests) cannot cover 165 operations"),
+    "apiconform report --merge reports/shard-* --gate": Spec(0, setup=_shard),
+    "EDUFRAME_TOKEN=… apiconform run eduframe --target eduframe --operation list_courses":
+        Spec(0, live="eduframe", config=True, why="within the configured budget (200 requests)"),
+    "APICONFORM_EDUFRAME_TOKEN=… apiconform run eduframe --target eduframe=https://api.eduframe.nl/api/v1 "
+    "--operation list_courses,list_accounts": Spec(0, live="eduframe", why="within the default live budget and rate"),
     "apiconform diff eduframe@HEAD eduframe": Spec(0),
     "apiconform compare reports-before/ reports-after/": Spec(1, setup=_two_runs),
     "pytest suites": Spec(0, cwd="root", reduce=True),
@@ -240,6 +252,15 @@ def test_every_readme_command_is_in_the_table() -> None:
     assert set(commands) == set(TABLE), {"in README, not run": sorted(set(commands) - set(TABLE)),
                                          "run, not in README": sorted(set(TABLE) - set(commands))}
     assert "apiconform run --workers 2" in (ROOT / "Makefile").read_text()  # what `make gate` runs (covered above)
+
+
+def test_readme_vendor_table_counts_what_the_tool_counts() -> None:
+    """The README's operations column is `apiconform contracts list`'s count, vendor by vendor."""
+    from apiconform.contracts import load_contract
+
+    rows = re.findall(r"^\| [^|]+ \| `contracts/([a-z-]+)` \| (\d+) \|", README.read_text(encoding="utf-8"), re.M)
+    assert len(rows) == 5
+    assert {vendor: int(n) for vendor, n in rows} == {vendor: len(list(load_contract(vendor))) for vendor, _ in rows}
 
 
 def test_readme_config_block_is_what_the_code_reads(tmp_path: Path) -> None:
@@ -324,7 +345,7 @@ def test_readme_command(command: str, ws: Workspace) -> None:
     assert "Traceback" not in output and "INTERNALERROR" not in output and "internal error" not in output, output
     assert proc.returncode in (expected if isinstance(expected, set) else {expected}), (line, proc.returncode, output)
     if command.startswith("apiconform report --merge"):
-        assert "merged 2 runs" in proc.stdout, proc.stdout
+        assert "merged 4 runs" in proc.stdout, proc.stdout
 
 
 def _serve_as_written(ws: Workspace, line: str) -> None:

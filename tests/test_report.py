@@ -381,3 +381,39 @@ def test_report_command_says_how_to_install_allure(tmp_path: Path, monkeypatch: 
 def test_report_command_without_run_record_fails_cleanly(tmp_path: Path) -> None:
     res = CliRunner().invoke(report_cmd, ["--reports-dir", str(tmp_path), "--no-allure"])
     assert isinstance(res.exception, ConfigError) and "no run record" in str(res.exception)
+
+
+def _shard_record(spec: str, seed: int = 7, suite_case: str = "") -> RunRecord:
+    record = RunRecord(seed=seed, vendors=["acme"], context={"shard": spec, "seed": str(seed), "vendors": "acme",
+                                                             "drifts": "none", "apiconform": "0.1.0"})
+    record.add_case(CaseResult("acme", "getThing", "examples", suite_case or f"case-{spec}", [], [], [SC], 200))
+    return record
+
+
+def test_merge_refuses_what_is_not_one_whole_run() -> None:
+    from apiconform.report import check_mergeable
+
+    whole = [(f"s{i}", _shard_record(f"{i}/3")) for i in (1, 2, 3)]
+    check_mergeable(whole)  # every shard once, same options: fine
+    merged = merge_records(r for _, r in whole)
+    assert merged.context["shard"].startswith("3 merged")
+    cases = [
+        (whole[:2], "shard 3/3 missing (merged 2 of 3)"),
+        ([*whole, ("again", _shard_record("2/3", suite_case="other"))], "shard 2 merged 2 times: s2, again"),
+        ([*whole[:2], ("s3", _shard_record("3/3", seed=8))], "seed differs: '7' in s1, '8' in s3"),
+        ([*whole, ("s4", _shard_record("1/4"))], "shards of different splits"),
+        ([*whole, ("plain", _shard_record("none"))], "plain not sharded, merged with shards"),
+        ([("a", _shard_record("none", suite_case="x")), ("b", _shard_record("none", suite_case="x"))],
+         "x (acme) recorded in both a and b"),
+    ]
+    for runs, message in cases:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            check_mergeable(runs)
+
+
+def test_installed_tool_names_an_allure_install_it_can_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import apiconform.report._allure_html as allure_html
+
+    assert allure_html.allure_install_hint() == "`make allure`"  # this checkout has the Makefile target
+    monkeypatch.setattr(allure_html, "__file__", str(tmp_path / "site-packages" / "apiconform" / "report" / "x.py"))
+    assert allure_html.allure_install_hint() == "`npm install -g allure-commandline@2`"

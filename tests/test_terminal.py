@@ -23,7 +23,7 @@ APICONFORM = Path(sys.executable).with_name("apiconform")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def run_on_tty(cwd: Path, *args: str, timeout: float = 240) -> tuple[int, str]:
+def run_on_tty(cwd: Path, *args: str, timeout: float = 240, columns: int = 160) -> tuple[int, str]:
     """Run `apiconform ARGS` with stdin/stdout/stderr on a pseudo-terminal; (exit code, text without ANSI)."""
     pid, fd = pty.fork()
     if pid == 0:  # child: the terminal is its controlling tty
@@ -32,7 +32,7 @@ def run_on_tty(cwd: Path, *args: str, timeout: float = 240) -> tuple[int, str]:
             os.execv(str(APICONFORM), [str(APICONFORM), *args])
         finally:
             os._exit(127)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -66,3 +66,14 @@ def test_run_on_a_terminal_shows_progress_and_exits_with_the_gate(tmp_path: Path
     assert re.search(r"conformance .*\d+/\d+", text), "no progress line on the terminal:\n" + text[-2000:]
     assert ("gate: PASS" if expected == 0 else "gate: FAIL") in text, text[-2000:]
     assert (tmp_path / "reports" / "run.json").is_file()
+
+
+@pytest.mark.skipif(not APICONFORM.is_file(), reason="apiconform console script not installed beside the interpreter")
+def test_summary_fits_80_columns(tmp_path: Path) -> None:
+    """On an 80-column terminal the summary grid keeps every header and category whole (no "sta…", "ven…")."""
+    code, text = run_on_tty(tmp_path, "run", "goodstack", "ctrlhub", "cofe-cms", "--max-examples", "2", columns=80)
+    assert code == 0, text[-2000:]
+    grid = [line for line in text.splitlines() if re.match(r"^\s*(category|status-code|field-type|server-error)\b", line)]
+    assert len(grid) == 4, text[-3000:]
+    assert all(len(line.rstrip()) <= 80 and "…" not in line for line in grid), grid
+    assert re.search(r"^\s*cofe-cms\s+ctrlhub\s+goodstack\s*$", text, re.M), text[-3000:]

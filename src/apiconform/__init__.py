@@ -20,9 +20,10 @@ and every writer), `gate` (verdict, waivers, compare, diff, the `apiconform run`
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from apiconform._lazy import lazy_attributes
+from apiconform._lazy import lazy_attributes, lazy_dir
 
 __version__ = "0.1.0"
 
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 
 
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)
+__dir__ = lazy_dir(globals(), _LAZY)
 
 
 def run(
@@ -78,20 +80,39 @@ def run(
     allow_writes: bool = False,
     max_requests: int | None = None,
     rate: float | None = None,
+    contracts: str | os.PathLike[str] | None = None,
 ) -> RunRecord:
     """Run the conformance suites and return the run record (no reports written, no exit code decided:
-    pass the record to `apiconform.evaluate` for the gate's verdict). Embedded mocks unless `targets`."""
-    from apiconform.engine import SUITES, Engine, EngineOptions
+    pass the record to `apiconform.evaluate` for the gate's verdict). Embedded mocks unless `targets`.
 
-    options = EngineOptions(
-        vendors=list(vendors or []), suites=list(suites or SUITES), operations=list(operations or []),
-        targets=dict(targets or {}), live=live, drifts=list(drifts or []), faults=list(faults or []),
-        max_examples=max_examples, seed=seed, allow_writes=allow_writes,
-        max_requests=max_requests, rate=rate,
-    )
-    if workers is not None:
-        options.workers = workers
-    record: RunRecord = Engine(options).run()
+    `contracts` is a team's contracts folder (as `--contracts DIR`): its vendors join the bundled ones.
+    A wrong name, option or configuration raises one `ApiconformError` (its message is one line) before
+    anything is sent."""
+    from apiconform.contracts._loader import _TEAM_DIR, use_contracts
+    from apiconform.engine import SUITES, Engine, EngineOptions
+    from apiconform.engine._selection import check_selection
+    from apiconform.errors import UsageError
+
+    previous = list(_TEAM_DIR)
+    if contracts is not None:
+        use_contracts(contracts, "contracts=")
+    try:
+        chosen = check_selection(list(vendors or []), dict(targets or {}), list(drifts or []), list(faults or []),
+                                 list(operations or []))
+        unknown = [s for s in suites or () if s not in SUITES]
+        if unknown:
+            raise UsageError(f"unknown suite {unknown[0]!r} (known: {', '.join(SUITES)})")
+        options = EngineOptions(
+            vendors=chosen if vendors else [], suites=list(suites or SUITES), operations=list(operations or []),
+            targets=dict(targets or {}), live=live, drifts=list(drifts or []), faults=list(faults or []),
+            max_examples=max_examples, seed=seed, allow_writes=allow_writes,
+            max_requests=max_requests, rate=rate,
+        )
+        if workers is not None:
+            options.workers = workers
+        record: RunRecord = Engine(options).run()
+    finally:
+        _TEAM_DIR[:] = previous
     return record
 
 

@@ -20,3 +20,12 @@ def lazy_attributes(namespace: MutableMapping[str, Any], table: Mapping[str, str
         return value
 
     return __getattr__
+
+
+def lazy_dir(namespace: Mapping[str, Any], table: Mapping[str, str]) -> Callable[[], list[str]]:
+    """A module `__dir__` showing the public surface: `__all__` and the lazy names, loaded or not."""
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace.get("__all__", ())) | set(table))
+
+    return __dir__

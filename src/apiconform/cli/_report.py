@@ -16,7 +16,7 @@ from apiconform.errors import UsageError
 from apiconform.findings import categories_help
 from apiconform.gate._verdict import BASELINE_FILE, evaluate, load_baseline, write_baseline
 from apiconform.gate.compare import compare_runs
-from apiconform.report import load_run, merge_records, write_reports
+from apiconform.report import check_mergeable, load_run, merge_records, write_reports
 from apiconform.report._allure_html import find_allure, render_allure
 
 __all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]  # the Allure pair: re-exported from report
@@ -62,7 +62,11 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Pat
         raise UsageError(f"report: {more_dirs[0]}: directories are only read with --merge (apiconform report --merge DIR...)")
     merge_dirs = tuple(dict.fromkeys((*merge_dirs, *more_dirs)))
     if merge_dirs:
-        record = merge_records(load_run(d) for d in merge_dirs)
+        if len({d.resolve() for d in merge_dirs}) < len(merge_dirs):
+            raise UsageError(f"report --merge: a directory is named twice ({', '.join(map(str, merge_dirs))})")
+        runs = [(str(d), load_run(d)) for d in merge_dirs]
+        check_mergeable(runs)
+        record = merge_records(r for _, r in runs)
         copied = sum(_copy_allure_results(d / "allure-results", results) for d in merge_dirs)
         record.write(reports_dir)
         click.echo(f"merged {len(merge_dirs)} runs ({len(record.cases)} cases, {copied} allure files) into {reports_dir / 'run.json'}")

@@ -143,10 +143,42 @@ class EventProgress:
             self.progress.stop()
 
 
+_CATEGORY_WIDTH = max(len(c.value) for c in Category)
+
+
+def _matrix_tables(record: Any, ran: list[Any], width: int) -> list[Any]:
+    """The category x vendor grid, one row per category and one column per vendor (its target under the name),
+    split into as many tables as the terminal needs: nothing shrinks to "sta…" at 80 columns."""
+    from rich import box
+    from rich.table import Table
+
+    vendors = list(record.vendors)
+    targets = record.targets
+    column = max([len(v) for v in vendors] + [6]) + 3
+    per_table = max(1, (width - _CATEGORY_WIDTH - 4) // column)
+    tables = []
+    for start in range(0, len(vendors), per_table):
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("category", no_wrap=True)
+        chunk = vendors[start:start + per_table]
+        for vendor in chunk:
+            where = targets.get(vendor, "mock")
+            table.add_column(f"{vendor}\n{'mock' if where == 'mock' else 'live'}", justify="center", no_wrap=True)
+        for category in Category:
+            row = [category.value]
+            for vendor in chunk:
+                vcases = [c for c in ran if c.vendor == vendor]
+                covered = sum(1 for c in vcases if category in c.categories)
+                failed = sum(1 for c in vcases for f in c.findings if f.category is category)
+                row.append(f"[red]{failed} x[/red]" if failed else (f"[green]{covered} ok[/green]" if covered else "[dim]-[/dim]"))
+            table.add_row(*row)
+        tables.append(table)
+    return tables
+
+
 def _summary(outcome: object, options: RunOptions) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     record, gate = outcome.record, outcome.gate  # type: ignore[attr-defined]
     console = Console(stderr=False, highlight=False, soft_wrap=True)
@@ -155,20 +187,10 @@ def _summary(outcome: object, options: RunOptions) -> None:
     cases = record.cases
     ran = [c for c in cases if not c.skipped]
     requests = sum(c.requests for c in cases)
-    table = Table(title=f"apiconform - {len(ran)} cases run, {len(cases) - len(ran)} skipped, "
-                        f"{requests} requests, {record.duration:.0f} s, seed {record.seed}")
-    table.add_column("vendor")
-    for category in Category:
-        table.add_column(category.value, justify="center")
-    for vendor in record.vendors:
-        row = [f"{vendor} ({record.targets.get(vendor, 'mock')})"]
-        vcases = [c for c in ran if c.vendor == vendor]
-        for category in Category:
-            covered = sum(1 for c in vcases if category in c.categories)
-            failed = sum(1 for c in vcases for f in c.findings if f.category is category)
-            row.append(f"[red]{failed} x[/red]" if failed else (f"[green]{covered} ok[/green]" if covered else "[dim]-[/dim]"))
-        table.add_row(*row)
-    console.print(table)
+    console.print(f"apiconform - {len(ran)} cases run, {len(cases) - len(ran)} skipped, {requests} requests, "
+                  f"{record.duration:.0f} s, seed {record.seed}", markup=False, highlight=False)
+    for table in _matrix_tables(record, ran, console.width):
+        console.print(table)
     from apiconform.report import group_findings
 
     groups = group_findings(gate.failing)  # one line per root cause, with one reproducible example

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from apiconform._defaults import RUN_DEFAULTS
 from apiconform._lazy import lazy_attributes
 from apiconform.contracts import Operation, list_vendors, load_contract
+from apiconform.errors import ApiconformError
 from apiconform.findings import CaseResult
 
 if TYPE_CHECKING:
@@ -312,12 +313,14 @@ def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome
     try:
         for item in items:
             owned = None
+            built = False
             try:
                 session, discovery, owned = sessions.for_item(item.vendor)
+                built = True
                 outcome = execute_item(item, session, discovery, options.run_seed, options.examples)
             except Exception as exc:  # a crash judged nothing: recorded as such, the other items still run
-                if os.environ.get("APICONFORM_DEBUG"):
-                    raise
+                if os.environ.get("APICONFORM_DEBUG") or (isinstance(exc, ApiconformError) and not built):
+                    raise  # a target that cannot be built (configuration, credentials): one error, not a crash per item
                 case = CaseResult(vendor=item.vendor, operation=item.subject, suite=item.suite, name=item.key,
                                   skipped=f"crashed: {type(exc).__name__}: {exc}")
                 outcome = Outcome(item, case, {"coverage": {}, "shapes": {}, "notes": [], "requests": 0})

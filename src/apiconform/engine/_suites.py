@@ -353,12 +353,20 @@ class Recorder:
             return
 
     def result(self) -> CaseResult:
+        findings = list(self.findings.values())
+        if self.target.mock_spec is not None:  # every report shows the same standalone mock + curl
+            from dataclasses import replace
+
+            from apiconform.engine._reproduce import mock_reproduction
+
+            findings = [replace(f, curl=mock_reproduction(f.curl, self.target.vendor, *self.target.mock_spec))
+                        if f.curl else f for f in findings]
         return CaseResult(
             vendor=self.target.vendor,
             operation=self.operation.label,
             suite=self.suite,
             name=self.name,
-            findings=list(self.findings.values()),
+            findings=findings,
             checks=sorted(self.checks),
             categories=sorted(self.categories, key=lambda c: c.value),
             status=self.statuses[-1] if self.statuses else None,

@@ -88,6 +88,7 @@ class Target:
     probe: str | None = None  # the operationId the preflight checks (config `probe`), else chosen
     identities: dict[str, str] = field(default_factory=dict)  # resource -> the caller's own id (captured)
     logged_in: bool = False  # a login endpoint accepted the credentials during this run
+    mock_spec: tuple[tuple[str, ...], tuple[str, ...], int] | None = None  # an embedded mock's (drifts, faults, seed)
     _redactor: Redactor | None = field(default=None, repr=False, compare=False)
     _redactor_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
@@ -156,7 +157,8 @@ def mock_target(
     contract = load_contract(vendor)
     app = build_app(contract, drifts=drifts, faults=faults, seed=seed, learned=learned)
     creds = dict(app.mock.behaviour.credentials())
-    return Target(vendor, contract, MOCK_BASE_URL, "mock", creds, Safety(), app=app)
+    return Target(vendor, contract, MOCK_BASE_URL, "mock", creds, Safety(), app=app,
+                  mock_spec=(tuple(drifts), tuple(faults), seed))
 
 
 def http_target(

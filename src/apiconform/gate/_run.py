@@ -8,7 +8,6 @@ not hundreds of red tests.
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -63,8 +62,7 @@ class RunOutcome:
 def validate_options(options: RunOptions) -> list[str]:
     """Check every input before any request: unknown names, bad contracts, bad categories. Returns vendors."""
     from apiconform.config import check_overrides, check_url, load_config
-    from apiconform.mock.drifts import resolve_drifts
-    from apiconform.mock.faults import wrap_faults
+    from apiconform.engine._selection import check_selection, did_you_mean
 
     check_overrides(options.max_requests, options.rate)
     if not 1 <= options.workers <= RUN_DEFAULTS.max_workers:
@@ -73,85 +71,29 @@ def validate_options(options: RunOptions) -> list[str]:
     if not options.suites:
         raise UsageError(f"--suite: no suite named (known: {', '.join(SUITES)}; leave the option out to run all)")
     known = list_vendors()
-    vendors = options.vendors or known
     settings = load_config(Path.cwd())  # bad TOML, unknown keys, bad values or base_url: exit 2 before anything runs
     for vendor in settings.targets:
         if vendor not in known:
             raise UsageError(f"{settings.source}: targets.{vendor}: unknown vendor (known vendors: {', '.join(known)})")
-    for vendor in vendors:
-        if vendor not in known:
-            raise UsageError(f"unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
     for suite in options.suites:
         if suite not in SUITES:
-            raise UsageError(f"unknown suite {suite!r} ({_did_you_mean(suite, SUITES)}known: {', '.join(SUITES)})")
+            raise UsageError(f"unknown suite {suite!r} ({did_you_mean(suite, SUITES)}known: {', '.join(SUITES)})")
     for category in options.fail_on:
         Category.parse(category)
-    check_operations(options.operations, vendors)
-    for vendor in options.targets:
-        if vendor not in known:
-            raise UsageError(f"--target names unknown vendor {vendor!r} ({_did_you_mean(vendor, known)}known vendors: {', '.join(known)})")
+    vendors = check_selection(options.vendors, options.targets, options.drifts, options.faults, options.operations,
+                              options.shard)
     if options.live and not settings.targets:
         raise UsageError("--live: no configured targets (add [tool.apiconform.targets.VENDOR] to pyproject.toml "
                          "or [targets.VENDOR] to apiconform.toml)")
     for vendor, url in options.targets.items():
         if url is not None:  # `--target VENDOR`: its configured base_url (checked when the config was read)
             check_url(url, f"--target {vendor}")
-    resolve_drifts(_strip_vendor(options.drifts, known))
-    async def _nothing(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        return None
-
-    wrap_faults(_nothing, _strip_vendor(options.faults, known))
-    if options.shard is not None:
-        try:
-            index, total = (int(x) for x in options.shard.split("/"))
-            assert 1 <= index <= total
-        except (ValueError, AssertionError):
-            raise UsageError(f"--shard expects I/N with 1 <= I <= N, got {options.shard!r}") from None
     for vendor in vendors:
         result = _checked(vendor)
         if not result.ok:
             raise ContractError(f"contract {vendor} is invalid: {result.problems[0]} "
                                 f"(run `apiconform contracts check {vendor}` for all {len(result.problems)})")
     return vendors
-
-
-def _did_you_mean(typed: str, known: Any) -> str:
-    """"did you mean X? " for a near miss (difflib), else ""."""
-    import difflib
-
-    close = difflib.get_close_matches(typed, list(known), n=3, cutoff=0.6)
-    return f"did you mean {', '.join(close)}? " if close else ""
-
-
-_OPERATION_ID = re.compile(r"^\s*operationId:\s*['\"]?([^'\"\s#]+)", re.M)
-
-
-def quick_operation_ids(vendor: str) -> set[str]:
-    """The operationIds of a vendor's contract read off its text (milliseconds; no YAML parse, no lint),
-    so an `--operation` typo fails before anything is loaded or generated."""
-    from apiconform.contracts import contract_path
-
-    try:
-        return set(_OPERATION_ID.findall(contract_path(vendor).read_text(encoding="utf-8")))
-    except (ApiconformError, OSError, UnicodeDecodeError):
-        return set()
-
-
-def check_operations(operations: list[str], vendors: list[str]) -> None:
-    """Every `--operation` names an operationId of one of the selected vendors (exit 2 with close matches)."""
-    if not operations:
-        return
-    ids = {vendor: quick_operation_ids(vendor) for vendor in vendors}
-    if not all(ids.values()):
-        return  # a contract whose operations cannot be read off its text: the plan decides
-    every = sorted(set().union(*ids.values()))
-    for operation in operations:
-        if operation in every or re.match(r"^[A-Z]+ /", operation):
-            continue
-        shown = ", ".join(vendors) if len(vendors) <= 3 else f"{len(vendors)} vendors"
-        listing = ", ".join(every[:8]) + (f", ... ({len(every)} in all)" if len(every) > 8 else "")
-        raise UsageError(f"--operation {operation!r}: no such operationId in {shown} "
-                         f"({_did_you_mean(operation, every)}known: {listing})")
 
 
 _CHECKED: dict[str, tuple[Any, Any]] = {}  # contract folder -> (file stamps, check result)
@@ -213,12 +155,6 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
         _cache.write("lint", key, json.dumps({"operations": result.operations, "examples": result.examples,
                                               "errata": result.errata}))
     return result
-
-
-def _strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
-    from apiconform.engine import vendor_items
-
-    return [name for _, name in vendor_items(values, vendors) if name]
 
 
 def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
@@ -361,7 +297,17 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
         parts.append(f"--shard={options.shard}")
     if seed is not None:
         parts.append(f"--seed={seed}")
+    parts += _verdict_switches(options)
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def _verdict_switches(options: RunOptions) -> list[str]:
+    """What decides the verdict on the same findings: `--fail-on` and `--baseline` (as resolved, so a value
+    that came from the configuration file is spelled out too)."""
+    parts = ["--fail-on=" + ",".join(Category.parse(c).value for c in options.fail_on)] if options.fail_on else []
+    if options.baseline is not None:
+        parts.append(f"--baseline={options.baseline}")
+    return parts
 
 
 def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
@@ -590,12 +536,6 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
         events.write(event)
         if isinstance(event, CaseFinished):
             o = event.outcome
-            if o.item.vendor not in options.targets and not options.live:
-                from dataclasses import replace as _replace
-
-                o.case.findings[:] = [  # every report shows the same standalone mock + curl
-                    _replace(f, curl=mock_reproduction(f.curl, o.item.vendor, options, engine.options.run_seed))
-                    if f.curl else f for f in o.case.findings]
             allure.case(o.case, o.item.key, o.sample, item_reproduce_command(options, o.item), engine.options.run_seed,
                         pytest_command(options, o.item))
         elif isinstance(event, RunFinished):
@@ -624,60 +564,6 @@ def _resume(stream: Any, stop: BaseException) -> Iterator[Any]:
     except StopIteration:
         return
     yield from stream
-
-
-MOCK_PORT = 8100  # `apiconform mock`'s default port: the reproduction is copy-pasteable as it is
-_NOISE_HEADERS = {"user-agent", "accept-encoding", "accept", "connection"}
-
-
-def mock_reproduction(curl: str, vendor: str, options: RunOptions, seed: int) -> str:
-    """A finding's curl against the in-process mock, made standalone: the `apiconform mock` line that starts an
-    equivalent mock (same drifts, faults and seed) on loopback, then the curl against it, without the client's
-    default and fuzzing headers (X-Schemathesis-*) and without binary bodies inline."""
-    import shlex
-
-    from apiconform.engine._targets import MOCK_BASE_URL
-
-    if curl.startswith("apiconform mock") or MOCK_BASE_URL not in curl:
-        return curl
-    try:
-        argv = shlex.split(curl)
-    except ValueError:
-        return curl
-    mock = ["apiconform", "mock", vendor, "--port", str(MOCK_PORT)]
-    mock += [f"--drift={d}" for d in _for_vendor(options.drifts, vendor)]
-    mock += [f"--fault={f}" for f in _for_vendor(options.faults, vendor)]
-    mock.append(f"--seed={seed}")
-    out: list[str] = []
-    note = ""
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "-H" and i + 1 < len(argv):
-            name = argv[i + 1].split(":", 1)[0].strip().lower()
-            if name not in _NOISE_HEADERS and not name.startswith("x-schemathesis"):
-                out += [arg, argv[i + 1]]
-            i += 2
-            continue
-        if arg in ("--data-raw", "--data-binary", "-d") and i + 1 < len(argv):
-            body = argv[i + 1]
-            if len(body) > 2000 or any(ord(c) < 32 and c not in "\t\n\r" for c in body) or "\ufffd" in body:
-                out += ["--data-binary", "@body.bin"]
-                note = "  # body.bin: the request body, not shown (binary or large; see the sample in Allure/run.json)"
-            else:
-                out += [arg, body]
-            i += 2
-            continue
-        out.append(arg.replace(MOCK_BASE_URL, f"http://127.0.0.1:{MOCK_PORT}"))
-        i += 1
-    return " ".join(shlex.quote(a) for a in mock) + " &\n" + " ".join(shlex.quote(a) for a in out) + note
-
-
-def _for_vendor(values: list[str], vendor: str) -> list[str]:
-    """`NAME` (every vendor) and `VENDOR:NAME` for this vendor, as `apiconform mock VENDOR` takes them."""
-    from apiconform.engine import per_vendor
-
-    return list(per_vendor(values, vendor))
 
 
 def item_reproduce_command(options: RunOptions, item: Any) -> str:
@@ -726,6 +612,8 @@ def run_context(options: RunOptions, record: Any) -> dict[str, str]:
         "suites": ",".join(options.suites), "drifts": ",".join(options.drifts) or "none",
         "faults": ",".join(options.faults) or "none", "max_examples": str(options.max_examples or "default"),
         "allow_writes": str(options.allow_writes).lower(), "max_requests": str(options.max_requests or "default"),
+        "fail_on": ",".join(Category.parse(c).value for c in options.fail_on) or "all",
+        "baseline": str(options.baseline) if options.baseline is not None else "none",
         "reproduce": reproduce_command(options, record.vendors, record.seed),
     }
 

@@ -94,6 +94,7 @@ _STATE = pytest.StashKey[_State]()
 
 def pytest_configure(config: pytest.Config) -> None:
     _use_contracts(config)
+    _check_selection(config)
     for category in Category:
         config.addinivalue_line("markers", f"{category.marker}: checks {CATEGORY_DESCRIPTIONS[category]}")
         if category.marker_alias != category.marker:
@@ -112,6 +113,22 @@ def pytest_configure(config: pytest.Config) -> None:
         config._apiconform_ledger = ledger  # type: ignore[attr-defined]
     if not hasattr(config, "workerinput") and config.getoption("--target", default=None):
         _check_live_targets(config)
+
+
+def _check_selection(config: pytest.Config) -> None:
+    """Every vendor, target, drift, fault, operation and shard named on the command line exists: one usage
+    error line before collection (as `apiconform run` says it), not one traceback per suite module."""
+    from apiconform.engine._selection import check_selection
+    from apiconform.errors import ApiconformError
+
+    try:
+        check_selection(_split(config.getoption("--vendor", default=None) or []), live_overrides(config),
+                        _split(config.getoption("--drift", default=None) or []),
+                        _split(config.getoption("--fault", default=None) or []),
+                        _split(config.getoption("--operation", default=None) or []),
+                        config.getoption("--shard", default=None))
+    except ApiconformError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _check_live_targets(config: pytest.Config) -> None:

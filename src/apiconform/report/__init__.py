@@ -14,7 +14,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from apiconform._lazy import lazy_attributes
+from apiconform._lazy import lazy_attributes, lazy_dir
 
 if TYPE_CHECKING:
     from apiconform.findings import Category
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         RunRecord,
         case_from_dict,
         case_to_dict,
+        check_mergeable,
         load_run,
         merge_coverage,
         merge_records,
@@ -51,12 +52,13 @@ _LAZY = {
     **dict.fromkeys(("render_junit", "write_junit"), "._junit"),
     **dict.fromkeys(("COVERAGE_SCHEMA", "MATRIX_SCHEMA", "Waived", "build_coverage", "build_matrix", "render_matrix_md",
                      "write_coverage_json", "write_matrix_json", "write_matrix_md"), "._matrix"),
-    **dict.fromkeys(("RUN_SCHEMA", "RunRecord", "case_from_dict", "case_to_dict", "load_run", "merge_coverage",
+    **dict.fromkeys(("RUN_SCHEMA", "RunRecord", "case_from_dict", "case_to_dict", "check_mergeable", "load_run", "merge_coverage",
                      "merge_records", "merge_shape_maps", "merge_shapes", "shape_of"), "._run"),
 }
 
 
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)
+__dir__ = lazy_dir(globals(), _LAZY)
 
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "build_matrix",
     "case_from_dict",
     "case_to_dict",
+    "check_mergeable",
     "group_findings",
     "load_run",
     "merge_coverage",

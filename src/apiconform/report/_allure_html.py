@@ -24,6 +24,15 @@ def find_allure() -> str | None:
     return shutil.which("allure")
 
 
+def allure_install_hint() -> str:
+    """How to install the Allure CLI from here: `make allure` in an apiconform checkout (it has the Makefile
+    target), else npm, which an installed tool's user can run anywhere."""
+    project = Path(__file__).resolve().parents[3]
+    if (project / "Makefile").is_file() and "\nallure:" in (project / "Makefile").read_text(encoding="utf-8"):
+        return "`make allure`"
+    return "`npm install -g allure-commandline@2`"
+
+
 def keep_allure_history(reports_dir: Path) -> None:
     """Copy allure-report/history into allure-results/history (what Allure reads to draw Trend and history)."""
     history = reports_dir / "allure-report" / "history"
@@ -38,7 +47,7 @@ def render_allure(reports_dir: Path) -> str:
         return f"allure: no results in {results}; skipped"
     cli = find_allure()
     if cli is None:
-        return "allure: CLI not found; install it with `make allure` (needs Java 17), then re-run `apiconform report`"
+        return f"allure: CLI not found; install it with {allure_install_hint()} (needs Java 17), then re-run `apiconform report`"
     out = reports_dir / "allure-report"
     keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
     proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)

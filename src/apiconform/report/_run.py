@@ -25,6 +25,7 @@ __all__ = [
     "Shape",
     "case_from_dict",
     "case_to_dict",
+    "check_mergeable",
     "load_run",
     "merge_coverage",
     "merge_records",
@@ -413,6 +414,18 @@ def _seconds_between(start: str, end: str) -> float:
     return max(0.0, (b - a).total_seconds()) if a and b else 0.0
 
 
+def _merged_context(records: list[RunRecord]) -> dict[str, str]:
+    """The first shard's context, saying that every shard is in (and reproducing the whole run, not one shard)."""
+    import re
+
+    context = dict(records[0].context)
+    shards = sorted({r.context.get("shard", "none") for r in records})
+    if shards != ["none"] and "shard" in context:
+        context["shard"] = f"{len(records)} merged ({', '.join(shards)})"
+        context["reproduce"] = re.sub(r" --shard=\S+", "", context.get("reproduce", ""))
+    return context
+
+
 def merge_records(records: Iterable[RunRecord]) -> RunRecord:
     """One record from sharded runs: cases concatenated, coverage and shapes merged, wall-clock span."""
     records = list(records)
@@ -441,7 +454,7 @@ def merge_records(records: Iterable[RunRecord]) -> RunRecord:
         duration=_seconds_between(started, finished) if starts and ends else max(r.duration for r in records),
         seed=seeds.pop() if len(seeds) == 1 else None,  # shards with different seeds: no single seed
         argv=list(records[0].argv),
-        context=dict(records[0].context),
+        context=_merged_context(records),
         targets=targets,
         vendors=ordered_union(r.vendors for r in records),
         suites=ordered_union(r.suites for r in records),
@@ -452,3 +465,64 @@ def merge_records(records: Iterable[RunRecord]) -> RunRecord:
         planned=sum(r.planned or len(r.cases) for r in records) if any(r.interrupted for r in records) else 0,
     )
     return merged
+
+
+# Options that decide what a shard sends and judges: shards of one run agree on every one of them.
+SHARD_OPTIONS = ("seed", "vendors", "suites", "operations", "targets", "drifts", "faults", "max_examples",
+                 "allow_writes", "max_requests", "rate", "apiconform", "schemathesis", "hypothesis")
+
+
+def check_mergeable(named: Iterable[tuple[str, RunRecord]]) -> None:
+    """Refuse a merge that would not be one whole run: a shard missing or merged twice, shards of different
+    runs (seed, vendors, suites, drifts, ... or tool versions differ), or the same case recorded twice.
+    One `ConfigError` naming every problem and the directories concerned."""
+    runs = list(named)
+    problems: list[str] = []
+    shards: dict[str, list[str]] = {}
+    for source, record in runs:
+        shards.setdefault(record.context.get("shard", "unknown"), []).append(source)
+    declared = {s for s in shards if s not in ("none", "unknown")}
+    if declared:
+        totals: set[int] = set()
+        indexes: dict[int, list[str]] = {}
+        for spec in declared:
+            head, _, tail = spec.partition("/")
+            try:
+                totals.add(int(tail))
+                indexes.setdefault(int(head), []).extend(shards[spec])
+            except ValueError:
+                problems.append(f"unreadable shard {spec!r} in {', '.join(shards[spec])}")
+        for other in ("none", "unknown"):
+            if other in shards:
+                what = "not sharded" if other == "none" else "records no shard"
+                problems.append(f"{', '.join(shards[other])} {what}, merged with shards")
+        if len(totals) > 1:
+            problems.append(f"shards of different splits: {', '.join(sorted(declared))}")
+        elif totals:
+            count = totals.pop()
+            missing = [i for i in range(1, count + 1) if i not in indexes]
+            if missing:
+                problems.append(f"shard {', '.join(f'{i}/{count}' for i in missing)} missing "
+                                f"(merged {len(runs)} of {count})")
+        for number, sources in sorted(indexes.items()):
+            if len(sources) > 1:
+                problems.append(f"shard {number} merged {len(sources)} times: {', '.join(sources)}")
+    first_source, first = runs[0]
+    for option in SHARD_OPTIONS:
+        if option not in first.context:
+            continue
+        for source, record in runs[1:]:
+            if record.context.get(option) != first.context[option]:
+                problems.append(f"{option} differs: {first.context[option]!r} in {first_source}, "
+                                f"{record.context.get(option)!r} in {source}")
+                break
+    seen: dict[tuple[str, str, str], str] = {}
+    for source, record in runs:
+        for case in record.cases:
+            key = (case.vendor, case.suite, case.name)
+            if key in seen and seen[key] != source:
+                problems.append(f"{case.name} ({case.vendor}) recorded in both {seen[key]} and {source}")
+                break
+            seen.setdefault(key, source)
+    if problems:
+        raise ConfigError("merge refused, not one whole run: " + "; ".join(dict.fromkeys(problems)))

@@ -71,7 +71,7 @@ def test_every_report_shows_the_group(tmp_path: Path):
     assert junit.count('name="root_cause"') == len(rec.cases)
     assert "root cause: enum: values gained suffix `_v2` at 45 operations" in junit
     categories = json.loads((tmp_path / "allure-results" / "categories.json").read_text())
-    assert categories[0]["name"].startswith("acme enum: values gained suffix")
+    assert categories[0]["name"].startswith("AC602 acme enum: values gained suffix")
     # the regex Allure applies matches the failing test's message (which prints `root cause: <key>`)
     message = f"1 finding(s)\n  [enum] response_schema_conformance: x\n      root cause: {root_cause(rec.findings[0])}\n  seed: 1"
     assert re.match(categories[0]["messageRegex"], message)

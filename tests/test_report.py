@@ -243,7 +243,7 @@ def test_markdown_escapes_and_limits_findings() -> None:
     rec.add_case(CaseResult("acme", "x|y", "examples", "pipe", [finding("acme", "x|y", SC, "a | b\nc")], [], [SC]))
     md = render_matrix_md(rec)
     assert "<script>" not in md and "&lt;script&gt;alert('x')&lt;/script&gt;" in md
-    assert "| x\\|y | status-code | a \\| b c |" in md  # pipes escaped, newline folded: the table stays a table
+    assert "| x\\|y | status-code AC900 | a \\| b c |" in md  # pipes escaped, newline folded: the table stays a table
     short = render_matrix_md(rec, max_findings=2)
     assert "| … | | 2 more in matrix.html / run.json |" in short  # acme has 4 findings, 2 shown
     assert "x\\|y" not in short

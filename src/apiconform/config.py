@@ -118,17 +118,18 @@ class ProjectSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     targets: dict[str, TargetSettings] = Field(default_factory=dict, json_schema_extra={"expected": "a table of vendors"})
-    fail_on: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of categories"})
+    fail_on: list[str] = Field(default_factory=list, json_schema_extra={"expected": "a list of categories or failure codes"})
     baseline: str | None = Field(default=None, json_schema_extra={"expected": "the path of a waiver file"})
     contracts: str | None = Field(default=None, min_length=1, json_schema_extra={"expected": "the path of a contracts folder"})
 
     @field_validator("fail_on")
     @classmethod
     def _categories(cls, value: list[str]) -> list[str]:
+        from apiconform.codes import explain, is_code
         from apiconform.findings import Category
 
         try:
-            return [Category.parse(c).value for c in value]
+            return [explain(c).code if is_code(c) else Category.parse(c).value for c in value]
         except ApiconformError as exc:
             raise ValueError(str(exc)) from None
 

@@ -103,6 +103,13 @@ class Finding:
     status: int | None = None
     curl: str = ""  # reproduction command, secrets already redacted
     severity: Severity = Severity.CRITICAL
+    code: str = ""  # the stable failure code (apiconform.codes; `apiconform explain CODE`); derived when not given
+    # the request and answer judged (redacted, bodies cut), for reports; not part of a finding's identity
+    exchange: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", code_for(self.check, self.category, self.message))
 
     @property
     def fingerprint(self) -> str:
@@ -125,6 +132,47 @@ class Finding:
         fields["category"] = Category(fields["category"])
         fields["severity"] = Severity(fields.get("severity", "critical"))
         return cls(**fields)
+
+
+# The stable failure code of each (check, category): apiconform.codes explains each (`apiconform explain CODE`).
+CODE_BY_CHECK: dict[tuple[str, Category], str] = {
+    ("transport_ok", Category.TRANSPORT): "AC100",
+    ("not_a_server_error", Category.SERVER_ERROR): "AC200",
+    ("status_code_documented", Category.STATUS_CODE): "AC301",
+    ("expected_outcome", Category.STATUS_CODE): "AC302",
+    ("expected_outcome", Category.AUTH): "AC401",
+    ("content_type_conformance", Category.CONTENT_TYPE): "AC501",
+    ("response_schema_conformance", Category.FIELD_TYPE): "AC601",
+    ("response_schema_conformance", Category.ENUM): "AC602",
+    ("response_schema_conformance", Category.REQUIRED_FIELD): "AC603",
+    ("response_schema_conformance", Category.ERROR_SHAPE): "AC604",
+    ("response_headers_conformance", Category.FIELD_TYPE): "AC611",
+    ("response_echoes_request", Category.FIELD_TYPE): "AC621",
+    ("pagination_conformance", Category.PAGINATION): "AC701",
+    ("idempotent_replay", Category.STATUS_CODE): "AC801",
+    ("read_after_write", Category.STATUS_CODE): "AC811",
+    ("read_after_write", Category.FIELD_TYPE): "AC812",
+    ("created_id", Category.REQUIRED_FIELD): "AC813",
+    ("listed_after_create", Category.STATUS_CODE): "AC814",
+    ("gone_after_delete", Category.STATUS_CODE): "AC815",
+}
+UNREGISTERED_CODE = "AC900"  # a check added with @check(...) that has no code in the table
+
+
+def code_for(check: str, category: Category, message: str = "") -> str:
+    """The code of a finding: by its check and category, refined by what the message says where one check
+    reports several kinds (auth outcomes, content-type problems); any header finding is AC611."""
+    if check == "expected_outcome" and category is Category.AUTH:
+        if "valid credentials refused" in message:
+            return "AC403"
+        return "AC402" if "documented" in message else "AC401"
+    if check == "content_type_conformance":
+        if "no Content-Type" in message:
+            return "AC501"
+        return "AC503" if "not valid" in message else "AC502"
+    if check == "response_headers_conformance":
+        return "AC611"
+    return CODE_BY_CHECK.get((check, category), UNREGISTERED_CODE)
 
 
 @dataclass

@@ -146,6 +146,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("apiconform.cli._report", "compare", "Compare two runs (run.json files or reports dirs)."),
     "diff": ("apiconform.cli._diff", "diff",
              "Compare two versions of a contract and classify each change as breaking or not for a client."),
+    "explain": ("apiconform.cli._explain", "explain", "What a failure code means, its typical cause, how to waive it."),
     "fidelity": ("apiconform.cli._fidelity", "fidelity_cmd",
                  "Replay RECORDINGS (HAR) against VENDOR's mock, in order, and print where the mock differs."),
     "init": ("apiconform.cli._init", "init",

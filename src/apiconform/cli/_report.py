@@ -14,7 +14,14 @@ import click
 
 from apiconform.errors import UsageError
 from apiconform.findings import categories_help
-from apiconform.gate._verdict import BASELINE_FILE, evaluate, load_baseline, write_baseline
+from apiconform.gate._verdict import (
+    BASELINE_FILE,
+    evaluate,
+    gating_categories,
+    load_baseline,
+    parse_fail_on,
+    write_baseline,
+)
 from apiconform.gate.compare import compare_runs
 from apiconform.report import check_mergeable, load_run, merge_records, write_reports
 from apiconform.report._allure_html import find_allure, render_allure
@@ -46,17 +53,17 @@ def _copy_allure_results(src: Path, dest: Path) -> int:
 @click.option("--allure/--no-allure", default=True, show_default=True, help="also build the Allure HTML report")
 @click.option("--gate", "as_gate", is_flag=True,
               help="exit with the gate's code (0 conformant, 1 findings), e.g. after merging CI shards")
-@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]",
-              help="only these categories fail the gate (as in `apiconform run`): " + categories_help())
+@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY|CODE[,...]",
+              help="only these categories or failure codes (AC602; `apiconform explain`) fail the gate "
+                   "(as in `apiconform run`): " + categories_help())
 def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Path, ...], baseline_file: Path,
            allure: bool, as_gate: bool, fail_on: tuple[str, ...]) -> None:
     """Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards).
 
     Exits 0 whatever the findings unless --gate is given: then 1 if any unwaived finding fails the gate.
     """
-    from apiconform.findings import Category
 
-    gating = {Category.parse(c.strip()) for value in fail_on for c in value.split(",") if c.strip()} or None
+    gating = parse_fail_on(fail_on) or None
     results = reports_dir / "allure-results"
     if more_dirs and not merge_dirs:
         raise UsageError(f"report: {more_dirs[0]}: directories are only read with --merge (apiconform report --merge DIR...)")
@@ -74,7 +81,7 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Pat
         record = load_run(reports_dir)
     baseline = load_baseline(baseline_file, missing_ok=True)
     gate = evaluate(record, fail_on=gating, baseline=baseline)
-    for path in write_reports(record, reports_dir, waived=gate.waived_reasons, fail_on=gating):
+    for path in write_reports(record, reports_dir, waived=gate.waived_reasons, fail_on=gating_categories(gating)):
         click.echo(f"wrote {path}")
     click.echo("\n".join(gate.summary) if as_gate else gate.summary[0])
     if allure:

@@ -35,8 +35,9 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--live", is_flag=True, help="run every vendor with a configured target against it")
 @click.option("--drift", "drifts", multiple=True, metavar="[VENDOR:]NAME", help="switch on a mock drift (repeatable)")
 @click.option("--fault", "faults", multiple=True, metavar="[VENDOR:]NAME[:ARG]", help="switch on a mock fault (repeatable)")
-@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY[,CATEGORY]",
-              help="only these categories fail the gate (default: the `fail_on` config key, else all): " + categories_help())
+@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY|CODE[,...]",
+              help="only these categories or failure codes (AC602; `apiconform explain`) fail the gate "
+                   "(default: the `fail_on` config key, else all): " + categories_help())
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="waiver file (default: the `baseline` config key, else apiconform-baseline.yaml if present)")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
@@ -196,9 +197,10 @@ def _summary(outcome: object, options: RunOptions) -> None:
     groups = group_findings(gate.failing)  # one line per root cause, with one reproducible example
     for group in groups[:15]:
         finding = group.findings[0]
-        head = f"{finding.vendor} {finding.operation} [{finding.category.value}] {finding.message}"
+        head = f"{finding.vendor} {finding.operation} [{finding.category.value}] {finding.code} {finding.message}"
         if len(group.findings) > 1:
-            head = f"{group.vendor} [{group.category.value}] {group.title} (e.g. {finding.operation}: {finding.message})"
+            head = (f"{group.vendor} [{group.category.value}] {group.code} {group.title} "
+                    f"(e.g. {finding.operation}: {finding.message})")
         console.print(f"[red]x[/red] {escape(head)}")
         for line in (finding.curl or "").splitlines():  # the standalone mock line, then the curl
             console.print(f"    [dim]{escape(line)}[/dim]")

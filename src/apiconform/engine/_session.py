@@ -395,3 +395,26 @@ def _retry_after(response: httpx.Response) -> float | None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - datetime.now(UTC)).total_seconds()
     return max(0.0, seconds) if seconds == seconds else None  # NaN: ignored
+
+
+_SAMPLE_BYTES = 4096
+
+
+def exchange_summary(exchange: Exchange, redactor: Any, limit: int = _SAMPLE_BYTES) -> dict[str, Any]:
+    """A redacted, size-capped request/response pair for reports (never the raw secrets)."""
+    request = exchange.request
+
+    def text(raw: bytes) -> str:
+        # redact first, then cut: a secret straddling the cut must not leave its prefix in the report
+        return str(redactor.cut(raw.decode("utf-8", "replace"), limit))
+
+    summary: dict[str, Any] = {
+        "request": {"method": request.method, "url": redactor.url(str(request.url)),
+                    "headers": redactor.headers(dict(request.headers)), "body": text(request.content or b"")},
+    }
+    if exchange.response is not None:
+        summary["response"] = {"status": exchange.status, "headers": redactor.headers(dict(exchange.response.headers)),
+                               "body": text(exchange.body), "elapsed_s": round(exchange.elapsed, 4)}
+    if exchange.error:
+        summary["error"] = redactor.text(exchange.error)
+    return summary

@@ -33,7 +33,7 @@ from apiconform.engine import _casecache as _casecache
 from apiconform.engine import _compiled as _compiled
 from apiconform.engine._casecache import WireCase, from_case
 from apiconform.engine._draws import isolated_draws
-from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
+from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, exchange_summary
 from apiconform.engine._targets import Target
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from apiconform.findings import CaseResult, Category, Finding
@@ -257,27 +257,6 @@ def without_generated(contract: Contract, op: Operation, request: httpx.Request,
 
 
 # --- recording ------------------------------------------------------------------------------------------
-_SAMPLE_BYTES = 4096
-
-
-def exchange_summary(exchange: Exchange, redactor: Any) -> dict[str, Any]:
-    """A redacted, size-capped request/response pair for reports (never the raw secrets)."""
-    request = exchange.request
-
-    def text(raw: bytes) -> str:
-        # redact first, then cut: a secret straddling the cut must not leave its prefix in the report
-        return str(redactor.cut(raw.decode("utf-8", "replace"), _SAMPLE_BYTES))
-
-    summary: dict[str, Any] = {
-        "request": {"method": request.method, "url": redactor.url(str(request.url)),
-                    "headers": redactor.headers(dict(request.headers)), "body": text(request.content or b"")},
-    }
-    if exchange.response is not None:
-        summary["response"] = {"status": exchange.status, "headers": redactor.headers(dict(exchange.response.headers)),
-                               "body": text(exchange.body), "elapsed_s": round(exchange.elapsed, 4)}
-    if exchange.error:
-        summary["error"] = redactor.text(exchange.error)
-    return summary
 @dataclass
 class Recorder:
     """Collects the outcome of one test (one suite × one operation): findings, coverage, shapes."""

@@ -15,12 +15,13 @@ from typing import Any
 
 from apiconform.contracts import Contract, Operation, echo_pairs
 from apiconform.contracts._pointer import pointer, resolve
-from apiconform.engine._session import NOT_JSON, Exchange
+from apiconform.engine._session import NOT_JSON, Exchange, exchange_summary
 from apiconform.findings import Category, Finding, Severity
 from apiconform.redact import Redactor
 
 POSITIVE, NEGATIVE, UNAUTHENTICATED = "positive", "negative", "unauthenticated"
 MAX_FINDINGS_PER_CHECK = 10
+FINDING_BODY_CHARS = 2048  # request/response bodies kept per finding (the reports show them; cut with a mark)
 _JSON_MEDIA = re.compile(r"^application/(.+\+)?json$")
 
 
@@ -31,6 +32,7 @@ class CheckContext:
     exchange: Exchange
     expectation: str = POSITIVE  # what a conformant API must do with this request
     redactor: Redactor | None = None
+    _summary: dict[str, Any] | None = None
 
     def finding(
         self,
@@ -56,7 +58,16 @@ class CheckContext:
             status=self.exchange.status,
             curl=self.curl(),
             severity=severity or SEVERITY[category],
+            exchange=self.summary(),
         )
+
+    def summary(self) -> dict[str, Any]:
+        """The request and answer judged, redacted, bodies cut to a few kilobytes (one per finding, so small);
+        kept once per exchange however many findings it raised."""
+        if self._summary is None:
+            self._summary = exchange_summary(self.exchange, self.redactor or Redactor(()), FINDING_BODY_CHARS)
+            self._summary["expectation"] = self.expectation
+        return self._summary
 
     def curl(self) -> str:
         request = self.exchange.request

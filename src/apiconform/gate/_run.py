@@ -23,6 +23,7 @@ from apiconform.engine import SUITES
 from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
+from apiconform.gate._verdict import gating_categories, parse_fail_on
 
 
 @dataclass
@@ -78,8 +79,7 @@ def validate_options(options: RunOptions) -> list[str]:
     for suite in options.suites:
         if suite not in SUITES:
             raise UsageError(f"unknown suite {suite!r} ({did_you_mean(suite, SUITES)}known: {', '.join(SUITES)})")
-    for category in options.fail_on:
-        Category.parse(category)
+    parse_fail_on(options.fail_on)
     vendors = check_selection(options.vendors, options.targets, options.drifts, options.faults, options.operations,
                               options.shard)
     if options.live and not settings.targets:
@@ -301,10 +301,16 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def _fail_on_text(values: list[str]) -> str:
+    """`--fail-on`'s value in canonical spellings (categories, then codes)."""
+    parsed = parse_fail_on(values)
+    return ",".join(sorted(c.value if isinstance(c, Category) else c for c in parsed))
+
+
 def _verdict_switches(options: RunOptions) -> list[str]:
     """What decides the verdict on the same findings: `--fail-on` and `--baseline` (as resolved, so a value
     that came from the configuration file is spelled out too)."""
-    parts = ["--fail-on=" + ",".join(Category.parse(c).value for c in options.fail_on)] if options.fail_on else []
+    parts = ["--fail-on=" + _fail_on_text(options.fail_on)] if options.fail_on else []
     if options.baseline is not None:
         parts.append(f"--baseline={options.baseline}")
     return parts
@@ -358,10 +364,11 @@ def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: A
     if stop is not None:
         stop.armed = False  # the run is over: a first signal now no longer cuts the reports short
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
-    fail_on = {Category.parse(c) for c in options.fail_on} or None
+    fail_on = parse_fail_on(options.fail_on) or None
     gate = evaluate(record, fail_on=fail_on, baseline=baseline)
     with _writing(options.reports_dir):
-        outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons, fail_on=fail_on)
+        outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons,
+                                        fail_on=gating_categories(fail_on))
     outcome.record, outcome.gate, outcome.exit_code = record, gate, gate.exit_code
     if crashed and not record.interrupted:
         # an item that crashed judged nothing: never let it pass as "nothing tested" (its siblings' results are kept)
@@ -612,7 +619,7 @@ def run_context(options: RunOptions, record: Any) -> dict[str, str]:
         "suites": ",".join(options.suites), "drifts": ",".join(options.drifts) or "none",
         "faults": ",".join(options.faults) or "none", "max_examples": str(options.max_examples or "default"),
         "allow_writes": str(options.allow_writes).lower(), "max_requests": str(options.max_requests or "default"),
-        "fail_on": ",".join(Category.parse(c).value for c in options.fail_on) or "all",
+        "fail_on": _fail_on_text(options.fail_on) or "all",
         "baseline": str(options.baseline) if options.baseline is not None else "none",
         "reproduce": reproduce_command(options, record.vendors, record.seed),
     }

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from apiconform.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConfigError
+from apiconform.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ApiconformError, ConfigError
 from apiconform.findings import Category, Finding
 from apiconform.report._run import RunRecord, write_text_atomic
 
@@ -26,19 +26,22 @@ __all__ = [
     "GateResult",
     "Waiver",
     "evaluate",
+    "gating_categories",
     "load_baseline",
+    "parse_fail_on",
     "write_baseline",
 ]
 
 BASELINE_FILE = "apiconform-baseline.yaml"
-_WAIVER_FIELDS = ("fingerprint", "vendor", "operation", "category", "check", "reason", "expires")
-_REQUIRED = ("fingerprint", "reason", "expires")
+_WAIVER_FIELDS = ("fingerprint", "code", "vendor", "operation", "category", "check", "reason", "expires")
+_REQUIRED = ("reason", "expires")  # and a fingerprint (one finding) or a code (every finding of that kind)
 MAX_SUMMARY_FINDINGS = 20
 
 
 @dataclass(frozen=True)
 class Waiver:
-    """Accept one known finding (matched by fingerprint) until `expires` (inclusive)."""
+    """Accept one known finding (matched by fingerprint), or every finding of one kind (by failure `code`,
+    narrowed by `vendor` / `operation` when given), until `expires` (inclusive)."""
 
     fingerprint: str
     reason: str
@@ -48,17 +51,26 @@ class Waiver:
     category: str = ""
     check: str = ""
     line: int = 0  # where it was declared, for messages
+    code: str = ""
+
+    def matches(self, finding: Finding) -> bool:
+        """A fingerprint waiver matches its finding; a code waiver every finding with that code (and vendor,
+        operation where the waiver names them)."""
+        if self.fingerprint:
+            return finding.fingerprint == self.fingerprint
+        return finding.code == self.code and self.vendor in ("", finding.vendor) and \
+            self.operation in ("", finding.operation)
 
     def expired(self, today: date) -> bool:
         return today > self.expires
 
     def describe(self) -> str:
         what = " ".join(p for p in (self.vendor, self.operation, self.category) if p) or "?"
-        return f"{self.fingerprint} ({what}) expired {self.expires.isoformat()}: {self.reason}"
+        return f"{self.fingerprint or self.code} ({what}) expired {self.expires.isoformat()}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "fingerprint": self.fingerprint,
+            **({"fingerprint": self.fingerprint} if self.fingerprint else {"code": self.code}),
             "vendor": self.vendor,
             "operation": self.operation,
             "category": self.category,
@@ -78,6 +90,8 @@ class Baseline:
     def by_fingerprint(self) -> dict[str, Waiver]:
         out: dict[str, Waiver] = {}
         for w in self.waivers:
+            if not w.fingerprint:
+                continue
             # two waivers for one finding: the one that lasts longer wins (the other is noise)
             if w.fingerprint not in out or w.expires > out[w.fingerprint].expires:
                 out[w.fingerprint] = w
@@ -189,6 +203,16 @@ def _waiver(path: Path, index: int, item: Any, node: Any) -> Waiver:
         value = item.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise ConfigError(f"{where}: missing field '{name}'")
+    if not str(item.get("fingerprint") or "").strip() and not str(item.get("code") or "").strip():
+        raise ConfigError(f"{where}: missing field 'fingerprint' (one finding) or 'code' (every finding of a kind)")
+    code = str(item.get("code") or "").strip().upper()
+    if code:
+        from apiconform.codes import explain
+
+        try:
+            explain(code)
+        except ApiconformError as exc:
+            raise ConfigError(f"{path}:{_line(_value_node(node, 'code')) or _line(node)}: waiver {index}: {exc}") from None
 
     def at(name: str) -> str:
         return f"{path}:{_line(_value_node(node, name)) or _line(node)}: waiver {index}"
@@ -205,7 +229,8 @@ def _waiver(path: Path, index: int, item: Any, node: Any) -> Waiver:
     if category and category not in {c.value for c in Category}:
         raise ConfigError(f"{at('category')}: field 'category' is not a known category: {category!r}")
     return Waiver(
-        fingerprint=str(item["fingerprint"]).strip(),
+        fingerprint=str(item.get("fingerprint") or "").strip(),
+        code=code,
         reason=str(item["reason"]).strip(),
         expires=expires,
         vendor=str(item.get("vendor") or ""),
@@ -224,9 +249,29 @@ def _by_category(findings: Iterable[Finding]) -> str:
     return ", ".join(f"{n} {c}" for c, n in counts.most_common())
 
 
+def parse_fail_on(values: Iterable[str]) -> set[Category | str]:
+    """`--fail-on` / `fail_on` values: categories (any accepted spelling) and failure codes (AC602)."""
+    from apiconform.codes import explain, is_code
+
+    out: set[Category | str] = set()
+    for value in values:
+        for token in (t.strip() for t in str(value).split(",") if t.strip()):
+            out.add(explain(token).code if is_code(token) else Category.parse(token))
+    return out
+
+
+def gating_categories(fail_on: Collection[Category | str] | None) -> set[Category] | None:
+    """The categories a fail-on selection gates (None: all), for the reports that count by category."""
+    if not fail_on:
+        return None
+    from apiconform.codes import explain
+
+    return {c if isinstance(c, Category) else explain(c).category for c in fail_on}
+
+
 def evaluate(
     record: RunRecord,
-    fail_on: Collection[Category] | None = None,
+    fail_on: Collection[Category | str] | None = None,
     baseline: Baseline | None = None,
     today: date | None = None,
 ) -> GateResult:
@@ -237,23 +282,27 @@ def evaluate(
     and is listed in `expired`, so an overdue vendor fix turns the build red again.
     """
     today = today or date.today()
-    gating = {Category(c) for c in fail_on} if fail_on else None
+    gating = {c if isinstance(c, Category) else (Category(c) if not c.startswith("AC") else c)
+              for c in fail_on} if fail_on else None
     waivers = baseline.by_fingerprint() if baseline else {}
+    by_code = [w for w in (baseline.waivers if baseline else []) if not w.fingerprint]
     active = {fp: w for fp, w in waivers.items() if not w.expired(today)}
-    expired = sorted((w for w in waivers.values() if w.expired(today)), key=lambda w: (w.expires, w.fingerprint))
+    active_codes = [w for w in by_code if not w.expired(today)]
+    expired = sorted((w for w in [*waivers.values(), *by_code] if w.expired(today)),
+                     key=lambda w: (w.expires, w.fingerprint or w.code))
 
     result = GateResult(exit_code=EXIT_OK, expired=expired)
-    used: set[str] = set()
+    used: set[int] = set()
     for f in record.findings:
-        waiver = active.get(f.fingerprint)
+        waiver = active.get(f.fingerprint) or next((w for w in active_codes if w.matches(f)), None)
         if waiver is not None:
             result.waived.append((f, waiver))
-            used.add(f.fingerprint)
-        elif gating is None or f.category in gating:
+            used.add(id(waiver))
+        elif gating is None or f.category in gating or f.code in gating:
             result.failing.append(f)
         else:
             result.ignored.append(f)
-    result.unused = [w for fp, w in active.items() if fp not in used]
+    result.unused = [w for w in [*active.values(), *active_codes] if id(w) not in used]
     result.uncovered = uncovered_by_budget(record)
     result.nothing_tested = not _executed(record)
     result.exit_code = EXIT_FINDINGS if result.failing or result.uncovered else EXIT_OK
@@ -285,7 +334,7 @@ def _executed(record: RunRecord) -> int:
     return sum(1 for c in record.cases if not (c.skipped and not c.findings))
 
 
-def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> list[str]:
+def _summary(record: RunRecord, r: GateResult, gating: set[Category | str] | None) -> list[str]:
     executed = _executed(record)
     vendors = sorted({f.vendor for f in r.failing})
     if r.failing:
@@ -309,7 +358,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category] | None) -> 
         lines.append(f"  INCOMPLETE: the request budget stopped the run before these ran: {shown}{more} "
                      f"(raise --max-requests or select fewer with --operation)")
     if gating is not None:
-        lines.append(f"  fail-on: {', '.join(sorted(c.value for c in gating))}")
+        lines.append(f"  fail-on: {', '.join(sorted(c.value if isinstance(c, Category) else c for c in gating))}")
     from apiconform.report._groups import group_findings
 
     groups = group_findings(r.failing)

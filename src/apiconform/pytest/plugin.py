@@ -370,7 +370,7 @@ def conform(request: pytest.FixtureRequest) -> Any:
         if result.findings:
             lines = [f"{len(result.findings)} finding(s) for {result.vendor} {result.operation} ({result.suite}):"]
             for f in result.findings[:20]:
-                lines.append(f"  [{f.category.value}] {f.check}: {f.message}")
+                lines.append(f"  [{f.category.value}] {f.code} {f.check}: {f.message}")
                 lines.append(f"      root cause: {root_cause(f)}")
                 if f.curl:
                     lines.append(f"      reproduce: {f.curl}")

@@ -63,7 +63,7 @@ class AllureWriter:
         labels += [{"name": "story", "value": s} for s in stories]
         attachments = []
         for finding in case.findings[:10]:
-            attachments.append(self._attach(f"{finding.category.value}: {finding.check}",
+            attachments.append(self._attach(f"{finding.code} {finding.category.value}: {finding.check}",
                                             json.dumps(finding.to_dict(), indent=2, default=str), "application/json", "json"))
             if finding.curl:
                 attachments.append(self._attach("reproduce (curl)", finding.curl, "text/plain", "txt"))
@@ -88,7 +88,7 @@ class AllureWriter:
             # the same lines as a failing pytest test: categories.json matches the `root cause:` lines
             lines = [f"{len(case.findings)} finding(s) for {case.vendor} {case.operation} ({case.suite}):"]
             for f in case.findings[:20]:
-                lines += [f"  [{f.category.value}] {f.check}: {f.message}", f"      root cause: {root_cause(f)}"]
+                lines += [f"  [{f.category.value}] {f.code} {f.check}: {f.message}", f"      root cause: {root_cause(f)}"]
             result["statusDetails"] = {"message": "\n".join(lines), "trace": "\n".join(lines)}
         elif case.skipped:
             result["statusDetails"] = {"message": case.skipped}

@@ -114,6 +114,11 @@ class Group:
         return sorted({f.operation for f in self.findings})
 
     @property
+    def code(self) -> str:
+        """The failure code of the group's findings (one check and kind of change: one code)."""
+        return self.findings[0].code if self.findings else ""
+
+    @property
     def fingerprints(self) -> list[str]:
         return sorted({f.fingerprint for f in self.findings})
 
@@ -127,13 +132,13 @@ class Group:
         """One text line: the finding itself when alone, else the root cause with one example."""
         f = self.findings[0]
         if len(self.findings) == 1:
-            return f"{mark} {f.vendor} {f.operation} [{f.category.value}] {f.message} ({f.fingerprint})"
+            return f"{mark} {f.vendor} {f.operation} [{f.category.value}] {f.code} {f.message} ({f.fingerprint})"
         fps = ", ".join(self.fingerprints) if all_fingerprints else (
             f"{len(self.fingerprints)} fingerprints, first {self.fingerprints[0]}")
-        return f"{mark} {self.vendor} [{self.category.value}] {self.title}; e.g. {f.operation}: {f.message} ({fps})"
+        return f"{mark} {self.vendor} [{self.category.value}] {self.code} {self.title}; e.g. {f.operation}: {f.message} ({fps})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "vendor": self.vendor, "category": self.category.value,
+        return {"key": self.key, "title": self.title, "code": self.code, "vendor": self.vendor, "category": self.category.value,
                 "check": self.check, "kind": self.kind, "operations": self.operations, "cases": len(self.findings),
                 "fingerprints": self.fingerprints}
 
@@ -155,7 +160,7 @@ def allure_categories(groups: Iterable[Group]) -> list[dict[str, Any]]:
     test message carries), then one per apiconform category, so each failure lands in exactly one."""
     entries: list[dict[str, Any]] = []
     for g in groups:
-        entries.append({"name": f"{g.vendor} {g.title}", "matchedStatuses": ["failed"],
+        entries.append({"name": f"{g.code} {g.vendor} {g.title}", "matchedStatuses": ["failed"],
                         "messageRegex": f"(?s).*root cause: {re.escape(g.key)}(\n.*|$)"})
     for category in Category:
         entries.append({"name": f"apiconform: {category.value}", "matchedStatuses": ["failed"],

@@ -28,8 +28,58 @@ def _e(value: Any) -> str:
 
 
 def _json(value: Any, limit: int = 4000) -> str:
+    """A value as JSON text (`null`, `true`, `["a"]`), never a Python repr; records written before values were
+    kept as JSON hold reprs of lists and dicts, which are read back first."""
+    if isinstance(value, str) and value[:1] in "{[(":
+        import ast
+
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            pass
     text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=repr)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _body(text: str) -> str:
+    """A body as kept in a finding (redacted, cut): pretty JSON when it parses, else as it is."""
+    if not text:
+        return "(empty)"
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _message(message: dict[str, Any], first: str) -> str:
+    """A request or response: its first line, headers as `Name: value` lines, then the body."""
+    headers = "\n".join(f"{k}: {v}" for k, v in (message.get("headers") or {}).items())
+    return (f"<pre>{_e(first)}\n{_e(headers)}</pre>"
+            f"<pre>{_e(_body(str(message.get('body') or '')))}</pre>")
+
+
+def _exchange_rows(exchange: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not exchange:
+        return []
+    rows = []
+    request = exchange.get("request") or {}
+    if request:
+        rows.append(("request", _message(request, f"{request.get('method', '')} {request.get('url', '')}")))
+    response = exchange.get("response") or {}
+    if response:
+        elapsed = response.get("elapsed_s")
+        took = f" ({elapsed * 1000:.0f} ms)" if isinstance(elapsed, (int, float)) else ""
+        rows.append(("response", _message(response, f"HTTP {response.get('status', '?')}{took}")))
+    if exchange.get("error"):
+        rows.append(("error", f"<pre>{_e(exchange['error'])}</pre>"))
+    return rows
+
+
+_EXPECTATIONS = {
+    "positive": "a valid request with valid credentials: the API must accept it and answer as documented",
+    "negative": "an invalid request: the API must reject it with a documented 4xx",
+    "unauthenticated": "missing or wrong credentials: the API must refuse with the documented auth status",
+}
 
 
 _CSS = """
@@ -77,6 +127,9 @@ details[open] summary{margin-bottom:6px}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}
 dl.kv dt{color:var(--muted)}
 dl.kv dd{margin:0;min-width:0}
+dl.run-meta{font-size:13px;margin:0 0 10px}
+td.ops{max-width:360px}
+pre.reproduce{margin:0 0 14px}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;background:var(--none-bg);border:1px solid var(--line);border-radius:6px;padding:6px 8px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;max-height:320px;overflow:auto}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--none-bg);padding:0 3px;border-radius:3px}
 .pill{display:inline-block;font-size:11px;padding:0 6px;border-radius:999px;background:var(--none-bg);border:1px solid var(--line);white-space:nowrap}
@@ -110,8 +163,12 @@ def _pct_bar(n: int, d: int | None) -> str:
     return f'<span class="bar{" low" if pct < 50 else ""}"><i style="width:{pct}%"></i></span>'
 
 
-def _finding_row(f: Finding, reason: str | None, times: int = 1) -> str:
+def _finding_row(f: Finding, reason: str | None, times: int = 1, suite: str = "") -> str:
+    expectation = str((f.exchange or {}).get("expectation") or "")
     details = [
+        ("code", f"<code>{_e(f.code)}</code> (<code>apiconform explain {_e(f.code)}</code>)"),
+        ("suite", _e(suite or "-") + (f" · expectation <strong>{_e(expectation)}</strong>: "
+                                      f"{_e(_EXPECTATIONS.get(expectation, ''))}" if expectation else "")),
         ("check", f"<code>{_e(f.check)}</code>"),
         ("status", _e(f.status if f.status is not None else "-")),
         ("pointer", f"<code>{_e(f.pointer or '(whole response)')}</code>"),
@@ -124,6 +181,7 @@ def _finding_row(f: Finding, reason: str | None, times: int = 1) -> str:
         details.append(("expected", f"<pre>{_e(_json(f.expected))}</pre>"))
     if f.actual is not None:
         details.append(("actual", f"<pre>{_e(_json(f.actual))}</pre>"))
+    details += _exchange_rows(f.exchange)
     if f.curl:
         details.append(("reproduce", f"<pre>{_e(f.curl)}</pre>"))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in details)
@@ -132,10 +190,23 @@ def _finding_row(f: Finding, reason: str | None, times: int = 1) -> str:
     pill_cls = "pill" if reason is not None else "pill cat"
     return (
         f"<tr{row_cls}><td>{_e(f.vendor)}</td><td><code>{_e(f.operation)}</code></td>"
-        f'<td><span class="{pill_cls}">{_e(f.category.value)}</span>{waived}</td>'
+        f'<td><span class="{pill_cls}">{_e(f.category.value)}</span> <code>{_e(f.code)}</code>{waived}</td>'
         f'<td class="msg"><details><summary>{_e(f.message)}{f" (×{times})" if times > 1 else ""}</summary>'
         f'<dl class="kv">{dl}</dl></details></td></tr>'
     )
+
+
+_VERSIONS = ("apiconform", "python", "schemathesis", "hypothesis")
+SHOWN_OPERATIONS = 4
+
+
+def _operations(operations: list[str]) -> str:
+    """A root cause's operations, compact: the first few, the rest behind a click."""
+    shown = ", ".join(f"<code>{_e(o)}</code>" for o in operations[:SHOWN_OPERATIONS])
+    if len(operations) <= SHOWN_OPERATIONS:
+        return shown
+    rest = ", ".join(f"<code>{_e(o)}</code>" for o in operations[SHOWN_OPERATIONS:])
+    return f"{shown} <details><summary>and {len(operations) - SHOWN_OPERATIONS} more</summary>{rest}</details>"
 
 
 def _status_list(op: dict[str, Any]) -> str:
@@ -177,16 +248,23 @@ def render_matrix_html(
         f"<style>{_CSS}</style></head><body><main>",
         f'<h1>apiconform conformance <span class="badge b-{_e(verdict)}">{_e(verdict.upper())}</span></h1>',
     ]
-    meta = [f"started {_e(record.started or '-')}", f"{record.duration:.1f}s"]
+    meta: dict[str, str] = {"started": _e(record.started or "-"), "duration": f"{record.duration:.1f} s"}
     if record.seed is not None:
-        meta.append(f"seed <code>{_e(record.seed)}</code>")
+        meta["seed"] = f"<code>{_e(record.seed)}</code>"
+    if record.suites and "suites" not in record.context:
+        meta["suites"] = _e(", ".join(record.suites))
+    reproduce = record.context.get("reproduce", "")
+    versions = [f"{k} {record.context[k]}" for k in _VERSIONS if k in record.context]
     for name, value in record.context.items():
-        meta.append(f"{_e(name)} <code>{_e(value)}</code>")
-    if record.suites:
-        meta.append("suites " + _e(", ".join(record.suites)))
+        if name not in ("reproduce", "seed", *_VERSIONS) and value not in ("", "none", "default", "all"):
+            meta[name.replace("_", " ")] = f"<code>{_e(value)}</code>"
     if m["fail_on"]:
-        meta.append("gate fails on " + _e(", ".join(m["fail_on"])))
-    out.append(f'<p class="meta">{" · ".join(meta)}</p>')
+        meta["gate fails on"] = _e(", ".join(m["fail_on"]))
+    if versions:
+        meta["versions"] = _e(", ".join(versions))
+    out.append('<dl class="kv run-meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta.items()) + "</dl>")
+    if reproduce:
+        out.append(f'<p class="meta">reproduce the whole run:</p><pre class="reproduce">{_e(reproduce)}</pre>')
 
     def card(n: Any, label: str, cls: str = "") -> str:
         return f'<div class="card {cls}"><div class="n">{_e(n)}</div><div class="l">{_e(label)}</div></div>'
@@ -246,13 +324,14 @@ def render_matrix_html(
         out.append("<th>vendor</th><th>root cause</th><th>operations</th><th>cases</th></tr></thead><tbody>")
         for g in groups[:MAX_FINDINGS_ROWS]:
             waived = ' <span class="meta">waived</span>' if g["waived"] else ""
-            ops = ", ".join(g["operations"])
-            out.append(f'<tr><td>{_e(g["vendor"])}</td><td class="msg"><details><summary>{_e(g["title"])}{waived}</summary>'
+            out.append(f'<tr><td>{_e(g["vendor"])}</td><td class="msg"><details><summary><code>{_e(g.get("code", ""))}</code> '
+                       f'{_e(g["title"])}{waived}</summary>'
                        f'<p class="meta">{_e(g["key"])}</p><p class="meta">fingerprints: {_e(", ".join(g["fingerprints"]))}</p>'
-                       f'</details></td><td class="msg">{_e(ops)}</td><td>{g["cases"]}</td></tr>')
+                       f'</details></td><td class="msg ops">{_operations(g["operations"])}</td><td>{g["cases"]}</td></tr>')
         out.append("</tbody></table></div>")
 
     # ---- findings
+    suites = {id(f): case.suite for case in record.cases for f in case.findings}
     findings = sorted(
         record.findings, key=lambda f: (f.fingerprint in wmap, f.vendor, f.operation, cats.index(f.category.value))
     )
@@ -264,8 +343,8 @@ def render_matrix_html(
         for f in findings:
             distinct.setdefault(f.fingerprint, []).append(f)
         rows = list(distinct.values())
-        out += [_finding_row(same[0], wmap.get(same[0].fingerprint) if same[0].fingerprint in wmap else None, len(same))
-                for same in rows[:MAX_FINDINGS_ROWS]]
+        out += [_finding_row(same[0], wmap.get(same[0].fingerprint) if same[0].fingerprint in wmap else None, len(same),
+                             suites.get(id(same[0]), "")) for same in rows[:MAX_FINDINGS_ROWS]]
         out.append("</tbody></table></div>")
         if len(rows) > MAX_FINDINGS_ROWS:
             out.append(f'<p class="meta">{len(rows) - MAX_FINDINGS_ROWS} more distinct findings in run.json.</p>')

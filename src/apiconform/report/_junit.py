@@ -48,7 +48,7 @@ def _finding_text(f: Finding, reason: str | None = None) -> str:
     head = f"[{f.category.value}] {f.operation}: {f.message}"
     if reason is not None:
         head = f"WAIVED ({reason or 'baseline'}) " + head
-    lines = [head, f"  check: {f.check}  fingerprint: {f.fingerprint}  severity: {f.severity.value}",
+    lines = [head, f"  code: {f.code}  check: {f.check}  fingerprint: {f.fingerprint}  severity: {f.severity.value}",
              f"  root cause: {root_cause(f)}"]
     if f.status is not None or f.pointer:
         lines.append(f"  status: {f.status}  pointer: {f.pointer or '(whole response)'}")

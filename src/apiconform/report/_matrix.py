@@ -373,7 +373,7 @@ def render_matrix_md(
                 f = same[0]
                 mark = " 🟡 waived" if f.fingerprint in wmap else ""
                 times = f" (×{len(same)})" if len(same) > 1 else ""
-                lines.append(f"| {_md(f.operation)} | {f.category.value}{mark} | {_md(f.message)}{times} |")
+                lines.append(f"| {_md(f.operation)} | {f.category.value} {f.code}{mark} | {_md(f.message)}{times} |")
             hidden = sum(len(same) for same in list(rows.values())[max_findings:])
             if hidden:
                 lines.append(f"| … | | {hidden} more in matrix.html / run.json |")

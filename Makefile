@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 ALLURE := .tools/node_modules/.bin/allure
 
-.PHONY: setup gate test test-e2e test-all lint clean allure mutation prism
+.PHONY: setup gate test test-e2e test-all lint clean allure mutation prism sarif-schema
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -60,6 +60,14 @@ clean:
 
 # Allure 2 report CLI (needs Java 17+) into .tools/ (gitignored); `apiconform report` finds it there.
 allure: $(ALLURE)
+
+# The official SARIF 2.1.0 JSON schema (shipped in Microsoft's @microsoft/jest-sarif package) into .tools/, for the
+# test that validates apiconform.sarif against it.
+SARIF_SCHEMA := .tools/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json
+sarif-schema: $(SARIF_SCHEMA)
+
+$(SARIF_SCHEMA):
+	npm install --prefix .tools --no-audit --no-fund @microsoft/jest-sarif@1.0.0-beta.0
 
 # Stoplight Prism (independent mock server) into .tools/, for the benchmark's false-positive figure.
 prism: .tools/node_modules/.bin/prism

@@ -46,8 +46,8 @@ def test_appeared_and_disappeared_by_fingerprint() -> None:
     assert report.appeared == [C] and report.disappeared == [A] and report.changed_category == []
     assert report.exit_code == 1
     text = report.render_text()
-    assert f"  + acme getOther [status-code] 500 undocumented ({C.fingerprint})" in text
-    assert f"  - acme getThing [field-type] id wrong type ({A.fingerprint})" in text
+    assert f"  + acme getOther [status-code] AC900 500 undocumented ({C.fingerprint})" in text
+    assert f"  - acme getThing [field-type] AC900 id wrong type ({A.fingerprint})" in text
 
 
 def test_only_fixes_exit_zero() -> None:

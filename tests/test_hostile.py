@@ -51,7 +51,7 @@ def test_fault_in_process_is_a_finding_in_the_right_category(fault: str) -> None
     assert not result.skipped, result.skipped
     categories = {f.category for f in result.findings}
     assert IN_PROCESS[fault] in categories, [(f.category.value, f.message) for f in result.findings]
-    assert all(f.curl.startswith("curl ") for f in result.findings)  # each one reproducible
+    assert all(f.curl.startswith(f"apiconform mock {VENDOR} --port 8100") and "\ncurl " in f.curl for f in result.findings)  # each one reproducible
 
 
 def test_a_faithful_mock_gives_no_findings_for_the_same_case() -> None:

@@ -101,13 +101,14 @@ def write_reports(
     waived: Waived | None = None,
     fail_on: Collection[Category] | None = None,
 ) -> list[Path]:
-    """Write junit.xml, matrix.json/.md/.html and coverage.json; returns the paths written.
+    """Write junit.xml, matrix.json/.md/.html, coverage.json and apiconform.sarif; returns the paths written.
 
     `run.json` is not written here: the caller redacts and writes it (RunRecord.write).
     """
     from apiconform.report._html import write_matrix_html
     from apiconform.report._junit import write_junit
     from apiconform.report._matrix import write_coverage_json, write_matrix_json, write_matrix_md
+    from apiconform.report._sarif import write_sarif
 
     written = [
         write_junit(record, out_dir, waived),
@@ -115,6 +116,7 @@ def write_reports(
         write_matrix_md(record, out_dir, waived, fail_on),
         write_matrix_html(record, out_dir, waived, fail_on),
         write_coverage_json(record, out_dir),
+        write_sarif(record, out_dir, waived, fail_on),
     ]
     allure_results = Path(out_dir) / "allure-results"
     if allure_results.is_dir():

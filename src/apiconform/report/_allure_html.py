@@ -50,8 +50,12 @@ def render_allure(reports_dir: Path) -> str:
         return f"allure: CLI not found; install it with {allure_install_hint()} (needs Java 17), then re-run `apiconform report`"
     out = reports_dir / "allure-report"
     keep_allure_history(reports_dir)  # `--clean` wipes the old report: its history first moves into the results
-    proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean"], capture_output=True, text=True)
+    # one self-contained index.html: it opens from disk (file://), where a multi-file report shows "Failed to fetch"
+    proc = subprocess.run([cli, "generate", str(results), "-o", str(out), "--clean", "--single-file"],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
         raise ConfigError(f"allure generate failed (exit {proc.returncode}): {last}")
-    return f"wrote {out / 'index.html'}"
+    if (results / "history").is_dir() and not (out / "history").exists():
+        shutil.copytree(results / "history", out / "history")  # a single file writes no history: keep the last one
+    return f"wrote {out / 'index.html'} (one file: open it from disk)"

@@ -36,6 +36,7 @@ _LAZY = {
     "RunFinished": "apiconform.engine",
     "RunRecord": "apiconform.report",
     "load_run": "apiconform.report",
+    "replay": "apiconform.engine._replay",
     "Finding": "apiconform.findings",
     "Category": "apiconform.findings",
     "CaseResult": "apiconform.findings",
@@ -55,6 +56,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from apiconform.contracts import Contract, Operation, check_contract, list_vendors, load_contract
     from apiconform.engine import CaseFinished, Engine, EngineOptions, RunFinished, RunStarted, WorkItem
+    from apiconform.engine._replay import replay
     from apiconform.errors import ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
     from apiconform.findings import CaseResult, Category, Finding
     from apiconform.gate import evaluate
@@ -140,5 +142,6 @@ __all__ = [
     "list_vendors",
     "load_contract",
     "load_run",
+    "replay",
     "run",
 ]

@@ -51,13 +51,16 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
 @click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
 @click.option("--no-cache", "no_cache", is_flag=True, help="generate every case, parse and lint every contract afresh (no on-disk caches)")
+@click.option("--export-pytest", "export_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="write one standalone pytest characterization test per failing case into DIR "
+                   "(it replays the request against the same target; fails until the answer conforms)")
 @click.option("--events", "events_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               envvar="APICONFORM_EVENTS_FILE", help="write the event stream (one JSON line per finished case) to FILE")
 def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,
         targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
         baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
         max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, live: bool,
-        no_cache: bool = False, events_file: Path | None = None) -> None:
+        no_cache: bool = False, events_file: Path | None = None, export_dir: Path | None = None) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed,
@@ -91,10 +94,10 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         argv=sys.argv[1:], events_file=events_file,
     )
     with interruptible(forced_exit) as stop:  # armed from here: a signal while inputs are validated stops the run
-        _gate(options, show_progress, stop)
+        _gate(options, show_progress, stop, export_dir)
 
 
-def _gate(options: RunOptions, show_progress: bool, stop: Any) -> None:
+def _gate(options: RunOptions, show_progress: bool, stop: Any, export_dir: Path | None = None) -> None:
     display = EventProgress() if show_progress else None
     try:
         outcome = execute(options, progress=display)
@@ -113,6 +116,12 @@ def _gate(options: RunOptions, show_progress: bool, stop: Any) -> None:
                    f"{options.reports_dir}/ (run marked interrupted); exit {EXIT_INTERRUPTED}", err=True)
         sys.exit(outcome.exit_code)
     _summary(outcome, options)
+    if export_dir is not None and outcome.gate is not None:
+        from apiconform.gate._export import export_pytest
+
+        written, skipped = export_pytest(outcome.record, outcome.gate.failing, options, export_dir)
+        note = f" ({skipped} multi-request or cut findings not exported)" if skipped else ""
+        click.echo(f"exported {len(written)} characterization tests to {export_dir}/{note}: pytest {export_dir}")
     sys.exit(outcome.exit_code)
 
 

@@ -91,9 +91,16 @@ def test_report_renders_allure_html_whose_counts_match(reports: Path) -> None:
     result = CliRunner().invoke(main, ["report", "--reports-dir", str(reports)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     html = reports / "allure-report" / "index.html"
-    assert f"wrote {html}" in result.output
+    assert f"wrote {html} (one file: open it from disk)" in result.output
     assert html.is_file() and html.stat().st_size > 1000
-    summary = json.loads((reports / "allure-report" / "widgets" / "summary.json").read_text())["statistic"]
+    # one self-contained file (`--single-file`: opens from disk): its data files are embedded, base64, in index.html
+    import base64
+    import re
+
+    assert not (reports / "allure-report" / "widgets").exists()
+    embedded = re.search(r"d\('widgets/summary.json','([A-Za-z0-9+/=]+)'\)", html.read_text(encoding="utf-8"))
+    assert embedded, "no embedded widgets/summary.json in the single-file report"
+    summary = json.loads(base64.b64decode(embedded.group(1)))["statistic"]
     statuses = Counter(r["status"] for r in _results(reports))
     assert summary["failed"] == statuses["failed"] > 0
     assert summary["passed"] == statuses["passed"] and summary["skipped"] == statuses["skipped"]

@@ -226,7 +226,7 @@ def test_coverage_numbers() -> None:
 def test_writers_produce_parseable_consistent_output(tmp_path: Path) -> None:
     rec = synthetic()
     paths = write_reports(rec, tmp_path)
-    assert [p.name for p in paths] == ["junit.xml", "matrix.json", "matrix.md", "matrix.html", "coverage.json"]
+    assert [p.name for p in paths] == ["junit.xml", "matrix.json", "matrix.md", "matrix.html", "coverage.json", "apiconform.sarif"]
     matrix = json.loads((tmp_path / "matrix.json").read_text())
     assert matrix == json.loads(json.dumps(build_matrix(rec)))
     assert matrix["schema"] == "apiconform.matrix/1"

@@ -191,14 +191,16 @@ def _watch_parent(parent: int) -> None:
 class _Done:
     """A worker's last message: it ran out of work (or stopped); `error` if it failed."""
 
-    def __init__(self, pid: int, error: str = "") -> None:
+    def __init__(self, pid: int, error: str = "", user_error: Exception | None = None) -> None:
         self.pid, self.error = pid, error
+        self.user_error = user_error  # an ApiconformError (a target that cannot be built): raised as it is
 
 
 def _worker_main(parent: int, run: Callable[[Any, Callable[[Any], None]], None], units: list[Any], next_unit: Any,
                  results: Any) -> None:
     _worker_signals(parent)
     error = ""
+    user_error: Exception | None = None
     try:
         while True:
             with next_unit.get_lock():
@@ -211,7 +213,10 @@ def _worker_main(parent: int, run: Callable[[Any, Callable[[Any], None]], None],
         pass  # asked to stop: what finished was sent, the sessions are closed
     except BaseException as exc:  # noqa: BLE001 - the parent reports it: never a silent partial run
         error = f"{type(exc).__name__}: {exc}"
-    results.put(_Done(os.getpid(), error))
+        from apiconform.errors import ApiconformError
+
+        user_error = exc if isinstance(exc, ApiconformError) else None
+    results.put(_Done(os.getpid(), error, user_error))
 
 
 class WorkerPool:
@@ -254,6 +259,8 @@ class WorkerPool:
                         continue
                     if isinstance(result, _Done):
                         running.discard(result.pid)
+                        if result.user_error is not None:
+                            raise result.user_error  # one line for the user, as in a single process
                         if result.error:
                             raise RuntimeError(f"a worker process failed: {result.error}")
                         continue

@@ -87,7 +87,9 @@ def test_shape_diff_rules() -> None:
     assert diff_shapes({"a": {"b": "integer"}}, {"a": "string|null"}) == [("/a", "type-changed", {"b": "integer"}, "string|null")]
     # statuses/operations seen in only one run are not shape changes
     report = compare_runs(run([], {("getThing", 200): BODY}), run([], {("getThing", 404): {"error": "x"}, ("new", 200): {}}))
-    assert report.shape_changes == [] and report.exit_code == 0
+    assert report.shape_changes == []
+    # ... but getThing answering 404 where it answered 200 is a status change (issue 26: compare was blind to it)
+    assert [(c.operation, c.gained, c.lost) for c in report.status_changes] == [("getThing", (404,), (200,))]
 
 
 def test_renderers() -> None:
@@ -118,3 +120,44 @@ def test_compare_command_exit_codes(tmp_path: Path) -> None:
     assert worse.exit_code == 1 and json.loads(worse.output)["appeared"][0]["operation"] == "getOther"
     better = runner.invoke(compare_cmd, [str(tmp_path / "b"), str(tmp_path / "a"), "--format", "md"])
     assert better.exit_code == 0 and "➖ fixed" in better.output
+
+
+# ------------------------------------------------------------------ issue 26: statuses, modes, seeds
+
+
+def _with_statuses(statuses: list[int], seed: int = 1, writes: bool = False, live: bool = True) -> RunRecord:
+    rec = RunRecord(vendors=["acme"], seed=seed, targets={"acme": "https://acme.test" if live else "mock"},
+                    context={"allow_writes": "true" if writes else "false", "suites": "properties"})
+    rec.add_case(CaseResult("acme", "listThings", "properties", "p", [], ["status"], [Category.STATUS_CODE], 200,
+                            requests=3))
+    for status in statuses:
+        rec.observe_response("acme", "listThings", status)
+    return rec
+
+
+def test_a_status_change_is_seen_although_no_check_failed() -> None:
+    report = compare_runs(_with_statuses([200, 404]), _with_statuses([403, 404]))
+    assert report.exit_code == 1 and len(report.status_changes) == 1
+    change = report.status_changes[0]
+    assert (change.gained, change.lost) == ((403,), (200,))
+    assert "  status acme listThings: statuses changed: no longer 200; now 403" in report.render_text()
+    assert compare_runs(_with_statuses([200]), _with_statuses([200])).exit_code == 0
+
+
+def test_runs_of_different_modes_are_refused_and_different_seeds_warned(tmp_path: Path) -> None:
+    ro, rw = _with_statuses([200]), _with_statuses([200, 201], writes=True)
+    report = compare_runs(ro, rw)
+    assert [m.what for m in report.mismatches if m.refuse] == ["mode"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ro.write(tmp_path / "a")
+    rw.write(tmp_path / "b")
+    from apiconform.cli import main
+
+    refused = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert refused.exit_code == 2 and "differ in mode (read-only vs writes)" in refused.output
+    assert "Traceback" not in refused.output
+    forced = CliRunner().invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--accept-mismatch"])
+    assert forced.exit_code == 1 and "WARNING: the runs differ in mode" in forced.output
+    seeds = compare_runs(_with_statuses([200], seed=1), _with_statuses([200, 404], seed=2))
+    assert seeds.status_changes == [] and any("seed (1 vs 2)" in w for w in seeds.warnings())

@@ -61,8 +61,13 @@ def test_a_run_the_budget_stopped_is_incomplete_with_the_uncovered_operations() 
              CaseResult("acme", "listThings", "properties", "p", skipped=budget),
              CaseResult("acme", "listThings", "negative", "n", skipped=budget)]
     result = evaluate(RunRecord(cases=cases), today=TODAY)
-    assert result.exit_code == 1 and result.uncovered == ["acme listThings"]
-    assert "incomplete" in result.summary[0] and any("acme listThings" in line for line in result.summary)
+    # every suite the budget starved is named, also where another suite of the same operation ran
+    assert result.exit_code == 1
+    assert result.uncovered == ["acme getThing (negative)", "acme listThings (negative)", "acme listThings (properties)"]
+    assert "incomplete" in result.summary[0] and any("acme listThings (negative)" in line for line in result.summary)
+    rolling = evaluate(RunRecord(cases=cases), today=TODAY, rolling=True)  # a rolling slice lists, does not fail
+    assert rolling.exit_code == 0 and rolling.deferred == result.uncovered
+    assert any("ROLLING: 3 tests deferred" in line for line in rolling.summary)
 
 
 def test_fail_on_restricts_gating_categories_but_still_reports() -> None:
@@ -213,3 +218,22 @@ def test_baseline_update_command(tmp_path: Path) -> None:
     res = CliRunner().invoke(baseline_group, ["update", "--reports-dir", str(tmp_path / "reports"), "--file",
                                               str(target), "--days", "0"])
     assert res.exit_code == 2  # click usage error
+
+
+def test_waivers_are_scoped_to_the_mode_they_were_recorded_in(tmp_path: Path) -> None:
+    """A read-only run against a baseline written by a writes run neither uses nor advises deleting its waivers."""
+    from apiconform.gate._verdict import write_baseline
+
+    writes = record(FT_FINDING, EN_FINDING)
+    writes.targets, writes.context = {"acme": "https://acme.test"}, {"allow_writes": "true"}
+    path = write_baseline(writes, tmp_path / "b.yaml", reason="known", today=TODAY)
+    baseline = load_baseline(path)
+    assert {w.mode for w in baseline.waivers} == {"writes"}
+    read_only = record(FT_FINDING)
+    read_only.targets, read_only.context = {"acme": "https://acme.test"}, {"allow_writes": "false"}
+    result = evaluate(read_only, baseline=baseline, today=TODAY)
+    assert result.unused == [] and result.failing == [FT_FINDING]  # scoped: not applied, not "unused"
+    assert evaluate(writes, baseline=baseline, today=TODAY).exit_code == 0
+    write_baseline(read_only, path, reason="ro", today=TODAY)  # the writes-mode waivers survive a read-only update
+    modes = sorted((w.mode, w.fingerprint == FT_FINDING.fingerprint) for w in load_baseline(path).waivers)
+    assert modes == [("read-only", True), ("writes", False), ("writes", True)]

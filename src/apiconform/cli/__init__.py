@@ -163,6 +163,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                "Re-render junit.xml, matrix.{json,md,html} and coverage.json from run.json (merging shards)."),
     "run": ("apiconform.cli._run", "run",
             "Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports."),
+    "upgrade": ("apiconform.cli._upgrade", "upgrade",
+                "Run one plan (same seed, same data) against two versions of VENDOR and diff their behaviour per operation."),
 }
 
 

@@ -94,9 +94,16 @@ def report(reports_dir: Path, merge_dirs: tuple[Path, ...], more_dirs: tuple[Pat
 @click.argument("run_a", type=click.Path(exists=True, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
-def compare(run_a: Path, run_b: Path, fmt: str) -> None:
-    """Compare two runs (run.json files or reports dirs). Exit 1 if findings appeared or shapes drifted."""
+@click.option("--accept-mismatch", is_flag=True,
+              help="compare runs of different modes (read-only vs writes), suites or operations anyway (warned)")
+def compare(run_a: Path, run_b: Path, fmt: str, accept_mismatch: bool = False) -> None:
+    """Compare two runs (run.json files or reports dirs). Exit 1 if findings appeared, shapes drifted or an operation's
+    statuses changed; exit 2 if the runs did not run the same plan (mode, suites, operations) unless
+    --accept-mismatch. Different seeds are warned about (statuses are then not compared)."""
     result = compare_runs(load_run(run_a), load_run(run_b), a_label=str(run_a), b_label=str(run_b))
+    refused = [m for m in result.mismatches if m.refuse]
+    if refused and not accept_mismatch:
+        raise UsageError(f"compare: {refused[0].describe()}; run both the same way, or pass --accept-mismatch")
     click.echo(result.render(fmt), nl=False)
     sys.exit(result.exit_code)
 

@@ -48,6 +48,12 @@ def _csv(values: tuple[str, ...]) -> list[str]:
               help=f"request budget per live target (default: its config, else {LIVE_DEFAULTS.max_requests})")
 @click.option("--rate", type=float, default=None,
               help=f"requests per second per live target (default: its config, else {LIVE_DEFAULTS.rate:g})")
+@click.option("--partial", is_flag=True,
+              help="when a live budget cannot give every operation × suite its first case, run the tests that fit "
+                   "and list the ones cut (the run is incomplete: exit 1) instead of refusing (exit 2)")
+@click.option("--rolling", is_flag=True,
+              help="scheduled runs against a small quota: each run takes the tests least recently covered "
+                   "(coverage.json's history in --reports-dir accumulates); the ones cut are deferred, not a failure")
 @click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
 @click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
 @click.option("--no-cache", "no_cache", is_flag=True, help="generate every case, parse and lint every contract afresh (no on-disk caches)")
@@ -60,7 +66,8 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
         baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
         max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, live: bool,
-        no_cache: bool = False, events_file: Path | None = None, export_dir: Path | None = None) -> None:
+        no_cache: bool = False, events_file: Path | None = None, export_dir: Path | None = None,
+        partial: bool = False, rolling: bool = False) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed,
@@ -91,7 +98,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on) or settings.fail_on,
         baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
-        argv=sys.argv[1:], events_file=events_file,
+        argv=sys.argv[1:], events_file=events_file, partial=partial, rolling=rolling,
     )
     with interruptible(forced_exit) as stop:  # armed from here: a signal while inputs are validated stops the run
         _gate(options, show_progress, stop, export_dir)
@@ -100,7 +107,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
 def _gate(options: RunOptions, show_progress: bool, stop: Any, export_dir: Path | None = None) -> None:
     display = EventProgress() if show_progress else None
     try:
-        outcome = execute(options, progress=display)
+        outcome = execute(options, progress=display, announce=lambda line: click.echo(line, err=True))
         stop.armed = False  # the summary prints: a first signal is remembered, a second exits at once
     except KeyboardInterrupt as stop:  # before any test ran (validation, preflight): nothing was judged
         click.echo(f"apiconform: interrupted by {getattr(stop, 'name', 'SIGINT')} before any test ran; "

@@ -85,6 +85,21 @@ class WorkItem:
         """Stable identity (seeds and shards derive from it): independent of file paths and order."""
         return f"{self.test}[{self.vendor}-{self.subject}]"
 
+    @property
+    def case_name(self) -> str:
+        """The name of the CaseResult the item produces (`properties[op]`, `auth[op]`, `lifecycle[resource]`)."""
+        return f"{_CASE_PREFIX[self.test]}[{self.subject}]"
+
+    @property
+    def history_key(self) -> str:
+        """The item in coverage.json's history (`VENDOR:CASE_NAME`), read back by a rolling run."""
+        return f"{self.vendor}:{self.case_name}"
+
+
+_CASE_PREFIX = {"test_documented_examples": "examples", "test_properties": "properties", "test_lifecycle": "lifecycle",
+                "test_invalid_requests_rejected": "negative", "test_bad_credentials_rejected": "auth",
+                "test_idempotency_key_reuse": "idempotency"}
+
 
 def item_seed(run_seed: int, item_key: str) -> int:
     """A per-item seed derived from the run seed and the item: reproducible and independent of order."""
@@ -153,13 +168,15 @@ def examples_for(test: str, max_examples: int) -> int:
     return suite_examples(_BY_NAME[test].suite, max_examples)
 
 
-def execute_item(item: WorkItem, session: Session, discovery: Discovery, run_seed: int, max_examples: int) -> Outcome:
-    """Run one work item against a prepared session: the only place that maps tests to the suite engine."""
+def execute_item(item: WorkItem, session: Session, discovery: Discovery, run_seed: int, max_examples: int,
+                 cases: int | None = None) -> Outcome:
+    """Run one work item against a prepared session: the only place that maps tests to the suite engine.
+    `cases`: the generated cases a budget plan gives the item (default: its suite's share of `max_examples`)."""
     from apiconform.engine import _stateful as stateful
     from apiconform.engine import _suites as runner
 
     seed = item_seed(run_seed, item.key)
-    n = examples_for(item.test, max_examples)
+    n = examples_for(item.test, max_examples) if cases is None else cases
     if item.test == "test_lifecycle":
         recorder = stateful.run_lifecycle(session, discovery, item.subject, seed)
     else:
@@ -218,6 +235,11 @@ class EngineOptions:
     rate: float | None = None
     config_dir: Path = field(default_factory=Path.cwd)
     argv: list[str] = field(default_factory=list)
+    partial: bool = False  # a live budget that cannot cover every test's first case runs a slice instead of refusing
+    history: dict[str, str] = field(default_factory=dict)  # WorkItem.history_key -> when it last ran (rolling coverage)
+    # set by the budget plan (`Engine`): generated cases per live item, and the first-case cost of each
+    item_examples: dict[str, int] = field(default_factory=dict)
+    reserve: dict[str, int] = field(default_factory=dict)
 
     @property
     def run_seed(self) -> int:
@@ -270,8 +292,12 @@ class Sessions:
         o = self.options
         settings = self.settings
         if self.is_live(vendor):
-            return target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
-                                      max_requests=o.max_requests, rate=o.rate)
+            from apiconform.engine._ledger import shard_share
+
+            target = target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
+                                        max_requests=o.max_requests, rate=o.rate)
+            target.safety = shard_share(target.safety, parse_shard(o.shard))
+            return target
         return mock_target(vendor, drifts=per_vendor(o.drifts, vendor), faults=per_vendor(o.faults, vendor),
                            seed=o.run_seed)
 
@@ -311,13 +337,16 @@ def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome
     """Run items one after another in this process."""
     sessions = Sessions(options)
     try:
-        for item in items:
+        for index, item in enumerate(items):
             owned = None
             built = False
             try:
                 session, discovery, owned = sessions.for_item(item.vendor)
                 built = True
-                outcome = execute_item(item, session, discovery, options.run_seed, options.examples)
+                if item.key in options.reserve:  # a live plan: keep the first cases of the tests still to run
+                    session.reserve = sum(options.reserve.get(i.key, 0) for i in items[index + 1:] if i.vendor == item.vendor)
+                outcome = execute_item(item, session, discovery, options.run_seed, options.examples,
+                                       options.item_examples.get(item.key))
             except Exception as exc:  # a crash judged nothing: recorded as such, the other items still run
                 if os.environ.get("APICONFORM_DEBUG") or (isinstance(exc, ApiconformError) and not built):
                     raise  # a target that cannot be built (configuration, credentials): one error, not a crash per item
@@ -362,6 +391,43 @@ class Engine:
         vendors = options.vendors or list_vendors()
         self.vendors = vendors
         self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
+        self.plans: dict[str, Any] = {}  # live vendor -> its BudgetPlan
+        self.cut: list[WorkItem] = []  # items a partial plan did not run
+        self._plan_budgets()
+
+    def _plan_budgets(self) -> None:
+        """Fit every live vendor's items into its budget before any request (engine._budget): fewer generated
+        cases where the full plan does not fit, an error (or, with `partial`, a slice) where the first cases do not."""
+        from apiconform.engine._budget import make_plan
+        from apiconform.engine._ledger import shared_store
+
+        o = self.options
+        sessions = Sessions(o)
+        shard = parse_shard(o.shard)
+        for vendor in self.vendors:
+            if not sessions.is_live(vendor):
+                continue
+            target = sessions.build_target(vendor)
+            mine = [i for i in self.items if i.vendor == vendor]
+            share = ""
+            if shard is not None and shared_store() is not None:  # one budget for the whole run: plan all shards
+                whole = plan([vendor], o.suites, set(o.operations) or None, None)
+                share = f", shared by {shard[1]} shards through {shared_store()}"
+            else:
+                whole = mine
+                if shard is not None:
+                    share = f", this shard's 1/{shard[1]} share"
+            budget_plan = make_plan(vendor, target.contract, whole, target.safety, o.examples, o.partial, o.history, share)
+            keep = set(mine)
+            budget_plan.run = [i for i in budget_plan.run if i in keep]
+            budget_plan.cut = [i for i in budget_plan.cut if i in keep]
+            self.plans[vendor] = budget_plan
+            self.cut += budget_plan.cut
+            for item in budget_plan.run:
+                o.item_examples[item.key] = budget_plan.cases(item)
+                o.reserve[item.key] = budget_plan.costs[item.key].first
+        cut = set(self.cut)
+        self.items = [i for i in self.items if i not in cut]
 
     def events(self) -> Iterator[Event]:
         """RunStarted, one CaseFinished per finished item, RunFinished. Interrupted (SIGINT/SIGTERM handled by
@@ -369,12 +435,18 @@ class Engine:
         run stops - its workers close their sessions - and RunFinished carries the record of every item that
         finished, marked interrupted."""
         from apiconform.engine._stop import RunInterrupted, resume
+        from apiconform.engine._budget import CUT_REASON
         from apiconform.report._run import now_iso
 
         started, clock = now_iso(), time.time()
-        yield RunStarted(list(self.items))
+        yield RunStarted(list(self.items) + list(self.cut))
         outcomes: list[Outcome] = []
-        total = len(self.items)
+        total = len(self.items) + len(self.cut)
+        for item in self.cut:  # named in every report: a cut test is never silently missing
+            case = CaseResult(vendor=item.vendor, operation=item.subject, suite=item.suite, name=item.case_name,
+                              skipped=CUT_REASON)
+            outcomes.append(Outcome(item, case, {"coverage": {}, "shapes": {}, "notes": [], "requests": 0}))
+            yield CaseFinished(outcomes[-1], len(outcomes), total)
         interrupted = ""
         source = self._outcomes()
         try:

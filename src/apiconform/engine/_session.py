@@ -143,6 +143,7 @@ class Session:
         self.limiter = RateLimiter(self.safety.rate)
         self._lock = threading.Lock()
         self.sent = 0
+        self.reserve = 0  # requests held back for the first cases of the tests still to run (engine._budget)
         # a live target's budget and rate are shared by every process of the run (see _ledger)
         self.ledger = Ledger(_ledger_key(target), self.safety.max_requests, self.safety.rate) if target.kind != "mock" else None
         self._clients: dict[str, httpx.Client] = {}
@@ -232,17 +233,23 @@ class Session:
         budget = self.safety.max_requests
         if self.ledger is not None:
             try:
-                self.ledger.take()  # waits for the request's slot
+                self.ledger.take(self.reserve)  # waits for the request's slot
             except Exhausted:
-                raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up") from None
+                raise BudgetExhausted(self._exhausted(budget)) from None
             with self._lock:
                 self.sent += 1
             return
         with self._lock:
-            if budget is not None and self.sent >= budget:
-                raise BudgetExhausted(f"request budget of {budget} for {self.target.vendor} is used up")
+            if budget is not None and self.sent >= budget - self.reserve:
+                raise BudgetExhausted(self._exhausted(budget))
             self.sent += 1
         self.limiter.wait()
+
+    def _exhausted(self, budget: int | None) -> str:
+        if self.reserve:
+            return (f"request budget of {budget} for {self.target.vendor}: the rest ({self.reserve}) is kept for the "
+                    f"first cases of the tests still to run")
+        return f"request budget of {budget} for {self.target.vendor} is used up"
 
     def send(self, op: Operation, request: httpx.Request, auth: AuthMode = "valid") -> Exchange:
         """Send with pacing, bounded 429 waits and safe retries; capture everything."""

@@ -257,6 +257,11 @@ def without_generated(contract: Contract, op: Operation, request: httpx.Request,
 
 
 # --- recording ------------------------------------------------------------------------------------------
+#: header names whose presence says nothing about an API's behaviour (transport, caching by proxies, the clock)
+VOLATILE_HEADERS = frozenset({"date", "content-length", "connection", "keep-alive", "transfer-encoding", "age", "via",
+                              "server", "expires", "content-encoding", "vary", "alt-svc", "x-served-by", "x-cache"})
+
+
 @dataclass
 class Recorder:
     """Collects the outcome of one test (one suite × one operation): findings, coverage, shapes."""
@@ -301,6 +306,7 @@ class Recorder:
             self.findings.setdefault(finding.fingerprint, finding)
         if exchange.status is not None:
             self.statuses.append(exchange.status)
+            self._observe_behaviour(op, exchange, expectation)
             body = exchange.json()
             if body is not NOT_JSON:
                 shape_body = without_generated(self.target.contract, op, exchange.request, exchange.status, body)
@@ -309,6 +315,18 @@ class Recorder:
             else:
                 self.record.observe_response(self.target.vendor, op.label, exchange.status)
         return findings
+
+    def _observe_behaviour(self, op: Operation, exchange: Exchange, expectation: str) -> None:
+        """The statuses the caller's own credentials got, content type and header names per status (what
+        `apiconform upgrade` compares; never header values). Auth probes record their statuses themselves."""
+        vendor, status = self.target.vendor, exchange.status
+        if expectation != UNAUTHENTICATED:
+            self.record.observe_behaviour(vendor, op.label, "status", status)
+        if exchange.media_type:
+            self.record.observe_behaviour(vendor, op.label, f"media {status}", exchange.media_type)
+        if exchange.response is not None:
+            for name in sorted({n.lower() for n in exchange.response.headers} - VOLATILE_HEADERS):
+                self.record.observe_behaviour(vendor, op.label, f"headers {status}", name)
 
     def add(self, finding: Finding, *categories: Category) -> None:
         self.findings.setdefault(finding.fingerprint, finding)
@@ -697,6 +715,8 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
             rec.skipped = str(exc)
             break
         rec.observe(exchange, UNAUTHENTICATED)
+        if exchange.status is not None:
+            rec.record.observe_behaviour(session.target.vendor, op.label, f"auth {mode}", exchange.status)
     return rec
 
 

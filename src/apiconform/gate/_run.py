@@ -49,6 +49,8 @@ class RunOptions:
     progress: bool = True
     argv: list[str] = field(default_factory=list)
     events_file: Path | None = None  # --events: the event stream as JSON lines  # the command line, for the record
+    partial: bool = False  # --partial: a budget that cannot cover the plan runs a slice (the run is incomplete)
+    rolling: bool = False  # --rolling: a slice per run, least recently covered first (coverage.json's history)
 
 
 @dataclass
@@ -278,6 +280,7 @@ def _budget_switches(options: RunOptions) -> list[str]:
         parts.append(f"--max-requests={options.max_requests}")
     if options.rate is not None:
         parts.append(f"--rate={options.rate}")
+    parts += ["--partial"] if options.partial else []
     return parts
 
 
@@ -316,10 +319,31 @@ def _verdict_switches(options: RunOptions) -> list[str]:
     return parts
 
 
-def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
+def load_history(reports_dir: Path) -> dict[str, str]:
+    """The earlier runs' test history (coverage.json's `history`: test key -> last run), for a rolling run."""
+    import json
+
+    path = reports_dir / "coverage.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the coverage history for --rolling ({exc})") from None
+    history = data.get("history") if isinstance(data, dict) else None
+    if history is None:
+        return {}
+    if not isinstance(history, dict):
+        raise ConfigError(f"{path}: field 'history' must be an object (test key -> ISO time)")
+    return {str(k): str(v) for k, v in history.items()}
+
+
+def execute(options: RunOptions, progress: Any = None, announce: Any = None) -> RunOutcome:
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
-    `progress` is called with every engine event."""
+    `progress` is called with every engine event, `announce` with each live target's budget plan line
+    before the first request."""
     from apiconform.config import load_config
+    from apiconform.engine import Engine
     from apiconform.engine._ledger import ENV
     from apiconform.gate._verdict import load_baseline
 
@@ -335,6 +359,14 @@ def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
             raise UsageError(f"--events {options.events_file}: {parent} is not a writable directory")
     configured = load_config(Path.cwd()).targets
     notes: list[str] = []
+    history = load_history(options.reports_dir) if options.rolling else {}
+    engine = Engine(engine_options(options, vendors, history))  # the budget plan: refused here, before any request
+    if not engine.items and not engine.cut:
+        raise UsageError("no tests selected: check --vendor, --operation, --suite and --shard")
+    for budget_plan in engine.plans.values():
+        notes.append(budget_plan.describe())
+        if announce is not None:
+            announce(budget_plan.describe())
     with reports_lock(options.reports_dir), interruptible(forced_exit) as stop, _shared_ledger(ENV):
         for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
             if vendor in options.targets or (options.live and vendor in configured):
@@ -342,7 +374,7 @@ def execute(options: RunOptions, progress: Any = None) -> RunOutcome:
                                  options.max_requests, options.rate)
                 if note:
                     notes.append(note)
-        return _execute(options, vendors, baseline, progress, notes, stop)
+        return _execute(options, engine, baseline, progress, notes, stop)
 
 
 def forced_exit(signum: int) -> None:
@@ -354,18 +386,18 @@ def forced_exit(signum: int) -> None:
     os.write(2, f"apiconform: stopped at once by a second {signal_name(signum)}; reports not written\n".encode())
 
 
-def _execute(options: RunOptions, vendors: list[str], baseline: Any, progress: Any, notes: list[str],
+def _execute(options: RunOptions, engine: Any, baseline: Any, progress: Any, notes: list[str],
              stop: Any = None) -> RunOutcome:
     from apiconform.gate._verdict import evaluate
     from apiconform.report import write_reports
 
     clear_previous_reports(options.reports_dir)
-    record, crashed = run_engine(options, vendors, progress)
+    record, crashed = run_engine(options, engine, progress)
     if stop is not None:
         stop.armed = False  # the run is over: a first signal now no longer cuts the reports short
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
     fail_on = parse_fail_on(options.fail_on) or None
-    gate = evaluate(record, fail_on=fail_on, baseline=baseline)
+    gate = evaluate(record, fail_on=fail_on, baseline=baseline, rolling=options.rolling)
     with _writing(options.reports_dir):
         outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons,
                                         fail_on=gating_categories(fail_on))
@@ -479,11 +511,12 @@ def _shared_ledger(env: str) -> Iterator[None]:
                 os.environ[env] = previous
 
 
-def engine_options(options: RunOptions, vendors: list[str]) -> Any:
+def engine_options(options: RunOptions, vendors: list[str], history: dict[str, str] | None = None) -> Any:
     """The engine's view of a gate run."""
     from apiconform.engine import EngineOptions
 
     return EngineOptions(
+        partial=options.partial or options.rolling, history=dict(history or {}),
         vendors=vendors, suites=list(options.suites), operations=list(options.operations), shard=options.shard,
         max_examples=options.max_examples, seed=options.seed, workers=options.workers, targets=dict(options.targets),
         drifts=list(options.drifts), faults=list(options.faults), allow_writes=options.allow_writes, live=options.live,
@@ -523,15 +556,12 @@ class _EventLog:
             self.handle.close()
 
 
-def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
+def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
     """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
-    from apiconform.engine import CaseFinished, Engine, RunFinished
+    from apiconform.engine import CaseFinished, RunFinished
     from apiconform.engine._stop import RunInterrupted
     from apiconform.report._allure import AllureWriter
 
-    engine = Engine(engine_options(options, vendors))
-    if not engine.items:
-        raise UsageError("no tests selected: check --vendor, --operation, --suite and --shard")
     allure = AllureWriter(options.reports_dir / "allure-results")
     record: Any = None
     events = _EventLog(options.events_file)
@@ -557,6 +587,9 @@ def run_engine(options: RunOptions, vendors: list[str], progress: Any = None) ->
             consume(event)
     events.close()
     record.context = run_context(options, record)
+    record.history = dict(engine.options.history)
+    for vendor, budget_plan in engine.plans.items():
+        record.context[f"plan.{vendor}"] = budget_plan.describe()
     with _writing(options.reports_dir):
         record.write(options.reports_dir / "run.json")
         allure.finish(record.context)

@@ -29,11 +29,13 @@ __all__ = [
     "gating_categories",
     "load_baseline",
     "parse_fail_on",
+    "run_mode",
     "write_baseline",
 ]
 
 BASELINE_FILE = "apiconform-baseline.yaml"
-_WAIVER_FIELDS = ("fingerprint", "code", "vendor", "operation", "category", "check", "reason", "expires")
+_WAIVER_FIELDS = ("fingerprint", "code", "vendor", "operation", "category", "check", "mode", "reason", "expires")
+MODES = ("read-only", "writes")  # a run's mode (`run_mode`): what a waiver is scoped to
 _REQUIRED = ("reason", "expires")  # and a fingerprint (one finding) or a code (every finding of that kind)
 MAX_SUMMARY_FINDINGS = 20
 
@@ -50,6 +52,7 @@ class Waiver:
     operation: str = ""
     category: str = ""
     check: str = ""
+    mode: str = ""  # "read-only" | "writes": the mode it was recorded in (only runs of that mode use it); "": any
     line: int = 0  # where it was declared, for messages
     code: str = ""
 
@@ -60,6 +63,9 @@ class Waiver:
             return finding.fingerprint == self.fingerprint
         return finding.code == self.code and self.vendor in ("", finding.vendor) and \
             self.operation in ("", finding.operation)
+
+    def applies_to(self, mode: str) -> bool:
+        return not self.mode or self.mode == mode
 
     def expired(self, today: date) -> bool:
         return today > self.expires
@@ -75,6 +81,7 @@ class Waiver:
             "operation": self.operation,
             "category": self.category,
             "check": self.check,
+            **({"mode": self.mode} if self.mode else {}),
             "reason": self.reason,
             "expires": self.expires.isoformat(),
         }
@@ -87,10 +94,11 @@ class Baseline:
     path: Path | None = None
     waivers: list[Waiver] = field(default_factory=list)
 
-    def by_fingerprint(self) -> dict[str, Waiver]:
+    def by_fingerprint(self, mode: str | None = None) -> dict[str, Waiver]:
+        """The waiver of each finding (`mode`: only those scoped to that mode or to any)."""
         out: dict[str, Waiver] = {}
         for w in self.waivers:
-            if not w.fingerprint:
+            if not w.fingerprint or (mode is not None and not w.applies_to(mode)):
                 continue
             # two waivers for one finding: the one that lasts longer wins (the other is noise)
             if w.fingerprint not in out or w.expires > out[w.fingerprint].expires:
@@ -109,7 +117,8 @@ class GateResult:
     ignored: list[Finding] = field(default_factory=list)  # outside fail_on: reported, not gating
     unused: list[Waiver] = field(default_factory=list)  # active waivers no finding matched
     summary: list[str] = field(default_factory=list)
-    uncovered: list[str] = field(default_factory=list)  # "vendor operation" the request budget kept from running
+    uncovered: list[str] = field(default_factory=list)  # "vendor operation (suite)" the request budget kept from running
+    deferred: list[str] = field(default_factory=list)  # the same, in a rolling run: left to the next slices
     nothing_tested: bool = False  # no case ran at all: never a pass
 
     @property
@@ -228,6 +237,9 @@ def _waiver(path: Path, index: int, item: Any, node: Any) -> Waiver:
     category = str(item.get("category") or "")
     if category and category not in {c.value for c in Category}:
         raise ConfigError(f"{at('category')}: field 'category' is not a known category: {category!r}")
+    mode = str(item.get("mode") or "")
+    if mode and mode not in MODES:
+        raise ConfigError(f"{at('mode')}: field 'mode' must be one of {', '.join(MODES)} (got {mode!r})")
     return Waiver(
         fingerprint=str(item.get("fingerprint") or "").strip(),
         code=code,
@@ -237,6 +249,7 @@ def _waiver(path: Path, index: int, item: Any, node: Any) -> Waiver:
         operation=str(item.get("operation") or ""),
         category=category,
         check=str(item.get("check") or ""),
+        mode=mode,
         line=_line(node),
     )
 
@@ -274,6 +287,7 @@ def evaluate(
     fail_on: Collection[Category | str] | None = None,
     baseline: Baseline | None = None,
     today: date | None = None,
+    rolling: bool = False,
 ) -> GateResult:
     """Decide the exit code: 1 if any unwaived finding in a gating category, else 0.
 
@@ -284,8 +298,9 @@ def evaluate(
     today = today or date.today()
     gating = {c if isinstance(c, Category) else (Category(c) if not c.startswith("AC") else c)
               for c in fail_on} if fail_on else None
-    waivers = baseline.by_fingerprint() if baseline else {}
-    by_code = [w for w in (baseline.waivers if baseline else []) if not w.fingerprint]
+    mode = run_mode(record)  # waivers recorded in the other mode neither waive nor count as unused here
+    waivers = baseline.by_fingerprint(mode) if baseline else {}
+    by_code = [w for w in (baseline.waivers if baseline else []) if not w.fingerprint and w.applies_to(mode)]
     active = {fp: w for fp, w in waivers.items() if not w.expired(today)}
     active_codes = [w for w in by_code if not w.expired(today)]
     expired = sorted((w for w in [*waivers.values(), *by_code] if w.expired(today)),
@@ -304,6 +319,8 @@ def evaluate(
             result.ignored.append(f)
     result.unused = [w for w in [*active.values(), *active_codes] if id(w) not in used]
     result.uncovered = uncovered_by_budget(record)
+    if rolling:  # a rolling slice defers what the budget cut to the next runs: listed, not a failure
+        result.deferred, result.uncovered = result.uncovered, []
     result.nothing_tested = not _executed(record)
     result.exit_code = EXIT_FINDINGS if result.failing or result.uncovered else EXIT_OK
     if not result.failing and result.nothing_tested and not result.uncovered:
@@ -317,17 +334,19 @@ def evaluate(
 BUDGET_MARK = "request budget"  # how exchange.BudgetExhausted reasons read
 
 
+def run_mode(record: RunRecord) -> str:
+    """`read-only` when a live target ran without writes, else `writes` (a mock runs every operation)."""
+    live = any(t != "mock" for t in record.targets.values())
+    return "read-only" if live and record.context.get("allow_writes", "false") != "true" else "writes"
+
+
 def uncovered_by_budget(record: RunRecord) -> list[str]:
-    """Operations none of whose tests ran because the live target's request budget was used up."""
-    ran: set[tuple[str, str]] = set()
-    starved: set[tuple[str, str]] = set()
-    for case in record.cases:
-        key = (case.vendor, case.operation)
-        if case.skipped and BUDGET_MARK in case.skipped and not case.findings:
-            starved.add(key)
-        elif not case.skipped or case.findings:
-            ran.add(key)
-    return [f"{v} {o}" for v, o in sorted(starved - ran)]
+    """Tests (operation × suite) the live target's request budget kept from running: cut by the budget plan, or
+    stopped before their first request. An operation whose other suites ran is still listed: a budget that drops
+    the auth tests must not pass because the positive cases ran."""
+    starved = {f"{case.vendor} {case.operation} ({case.suite})" for case in record.cases
+               if case.skipped and BUDGET_MARK in case.skipped and not case.findings and not case.requests}
+    return sorted(starved)
 
 
 def _executed(record: RunRecord) -> int:
@@ -345,7 +364,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category | str] | Non
     elif executed == 0 and not r.uncovered:
         head = "gate: NO VERDICT - nothing tested: 0 cases ran (every case was skipped; see why above); exit 2"
     elif r.uncovered:
-        head = f"gate: FAIL - incomplete: {len(r.uncovered)} operations never ran (request budget used up)"
+        head = f"gate: FAIL - incomplete: {len(r.uncovered)} tests (operation × suite) never ran (request budget)"
     else:
         head = f"gate: PASS - {executed} cases, no gating findings"
     if record.interrupted:
@@ -355,8 +374,13 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category | str] | Non
     if r.uncovered:
         shown = ", ".join(r.uncovered[:MAX_SUMMARY_FINDINGS])
         more = f" and {len(r.uncovered) - MAX_SUMMARY_FINDINGS} more" if len(r.uncovered) > MAX_SUMMARY_FINDINGS else ""
-        lines.append(f"  INCOMPLETE: the request budget stopped the run before these ran: {shown}{more} "
+        lines.append(f"  INCOMPLETE: the request budget kept these from running: {shown}{more} "
                      f"(raise --max-requests or select fewer with --operation)")
+    if r.deferred:
+        covered = record.covered_history()
+        planned = {f"{c.vendor}:{c.name}" for c in record.cases} | set(covered)
+        lines.append(f"  ROLLING: {len(r.deferred)} tests deferred to the next slices; {len(planned & set(covered))} of "
+                     f"{len(planned)} tests covered across runs (coverage.json history)")
     if gating is not None:
         lines.append(f"  fail-on: {', '.join(sorted(c.value if isinstance(c, Category) else c for c in gating))}")
     from apiconform.report._groups import group_findings
@@ -405,7 +429,11 @@ def write_baseline(
     if days < 1:
         raise ConfigError(f"{path}: --days must be at least 1 (got {days})")
     p = Path(path)
-    existing = load_baseline(p, missing_ok=True).by_fingerprint() if p.exists() else {}
+    mode = run_mode(record)
+    previous = load_baseline(p, missing_ok=True) if p.exists() else Baseline()
+    existing = previous.by_fingerprint(mode)
+    # waivers of the other mode are kept as they are: this run could not see their findings
+    kept = [w for w in previous.waivers if not w.applies_to(mode)]
     waivers: dict[str, Waiver] = {}
     for f in record.findings:
         if f.fingerprint in waivers:
@@ -422,8 +450,10 @@ def write_baseline(
             operation=f.operation,
             category=f.category.value,
             check=f.check,
+            mode=mode,
         )
-    ordered = sorted(waivers.values(), key=lambda w: (w.vendor, w.operation, w.category, w.check, w.fingerprint))
+    ordered = sorted([*waivers.values(), *kept], key=lambda w: (w.vendor, w.operation, w.category, w.check, w.mode,
+                                                                 w.fingerprint))
     body = yaml.safe_dump(
         {"version": 1, "waivers": [w.to_dict() for w in ordered]}, sort_keys=False, allow_unicode=True, width=120
     )

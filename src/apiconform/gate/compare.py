@@ -17,7 +17,69 @@ from apiconform.errors import EXIT_FINDINGS, EXIT_OK
 from apiconform.findings import Finding, _generic_pointer
 from apiconform.report._run import RunRecord
 
-__all__ = ["CompareReport", "ShapeChange", "compare_runs", "diff_shapes"]
+__all__ = ["CompareReport", "Mismatch", "ShapeChange", "StatusChange", "compare_runs", "diff_shapes", "run_mismatches"]
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The set of statuses one operation answered changed between two runs of the same plan (coverage.json's
+    `seen_statuses`): a list that went 200 → 403, an action 403 → 200, a 400 that became a 500."""
+
+    vendor: str
+    operation: str
+    gained: tuple[int, ...]
+    lost: tuple[int, ...]
+
+    def describe(self) -> str:
+        parts = []
+        if self.lost:
+            parts.append("no longer " + ", ".join(map(str, self.lost)))
+        if self.gained:
+            parts.append("now " + ", ".join(map(str, self.gained)))
+        return f"{self.vendor} {self.operation}: statuses changed: {'; '.join(parts)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"vendor": self.vendor, "operation": self.operation, "gained": list(self.gained), "lost": list(self.lost)}
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Two runs that did not run the same plan: `refuse` ones make a comparison meaningless (a read-only run
+    against a writes run "appears" every write finding), the others are warned about."""
+
+    what: str
+    a: str
+    b: str
+    refuse: bool
+    why: str
+
+    def describe(self) -> str:
+        return f"the runs differ in {self.what} ({self.a} vs {self.b}): {self.why}"
+
+
+def run_mismatches(a: RunRecord, b: RunRecord) -> list[Mismatch]:
+    """How two runs' plans differ: mode (read-only vs writes), suites, operations, seed, max examples."""
+    from apiconform.gate._verdict import run_mode
+
+    out: list[Mismatch] = []
+    if run_mode(a) != run_mode(b):
+        out.append(Mismatch("mode", run_mode(a), run_mode(b), True,
+                            "writes run only in one of them, so their findings and statuses appear or vanish"))
+    for what, key in (("suites", "suites"), ("operations", "operations")):
+        va, vb = a.context.get(key, ""), b.context.get(key, "")
+        if va != vb and va and vb:
+            out.append(Mismatch(what, va, vb, True, "tests ran in only one of them"))
+    if a.suites and b.suites and not a.context.get("suites") and sorted(a.suites) != sorted(b.suites):
+        out.append(Mismatch("suites", ",".join(sorted(a.suites)), ",".join(sorted(b.suites)), True,
+                            "tests ran in only one of them"))
+    if a.seed != b.seed:
+        out.append(Mismatch("seed", str(a.seed), str(b.seed), False,
+                            "the generated requests differ, so status sets are not compared and a shape change may be "
+                            "only data (run both with the same --seed)"))
+    ma, mb = a.context.get("max_examples", ""), b.context.get("max_examples", "")
+    if ma != mb and ma and mb:
+        out.append(Mismatch("max examples", ma, mb, False, "one run drew more cases"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -108,14 +170,19 @@ class CompareReport:
     disappeared: list[Finding] = field(default_factory=list)
     changed_category: list[tuple[Finding, Finding]] = field(default_factory=list)  # (before, after)
     shape_changes: list[ShapeChange] = field(default_factory=list)
+    status_changes: list[StatusChange] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
     a_label: str = "A"
     b_label: str = "B"
 
     @property
     def exit_code(self) -> int:
         """1 when B is worse or different in a way someone must look at; fixes alone are 0."""
-        worse = self.appeared or self.changed_category or self.shape_changes
+        worse = self.appeared or self.changed_category or self.shape_changes or self.status_changes
         return EXIT_FINDINGS if worse else EXIT_OK
+
+    def warnings(self) -> list[str]:
+        return [f"WARNING: {m.describe()}" for m in self.mismatches]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +193,8 @@ class CompareReport:
             "disappeared": [f.to_dict() for f in self.disappeared],
             "changed_category": [{"before": a.to_dict(), "after": b.to_dict()} for a, b in self.changed_category],
             "shape_changes": [s.to_dict() for s in self.shape_changes],
+            "status_changes": [s.to_dict() for s in self.status_changes],
+            "warnings": self.warnings(),
             "exit_code": self.exit_code,
         }
 
@@ -136,7 +205,7 @@ class CompareReport:
         lines = [
             f"compare {self.a_label} -> {self.b_label}: {len(self.appeared)} appeared, "
             f"{len(self.disappeared)} disappeared, {len(self.changed_category)} changed category, "
-            f"{len(self.shape_changes)} shape changes"
+            f"{len(self.shape_changes)} shape changes, {len(self.status_changes)} status changes"
         ]
         from apiconform.report._groups import group_findings
 
@@ -154,6 +223,9 @@ class CompareReport:
                 where = ", ".join(pairs[:3]) + (", …" if len(pairs) > 3 else "")
                 what = s.describe().split(": ", 1)[1]
                 lines.append(f"  shape {s.vendor} {s.path or '/'}: {what} at {len(group)} operation/status pairs ({where})")
+        for change in self.status_changes:
+            lines.append(f"  status {change.describe()}")
+        lines += [f"  {w}" for w in self.warnings()]
         return "\n".join(lines) + "\n"
 
     def shape_groups(self) -> list[list[ShapeChange]]:
@@ -175,9 +247,11 @@ class CompareReport:
             f"## {icon} apiconform compare: {cell(self.a_label)} → {cell(self.b_label)}",
             "",
             f"{len(self.appeared)} appeared · {len(self.disappeared)} disappeared · "
-            f"{len(self.changed_category)} changed category · {len(self.shape_changes)} shape changes",
+            f"{len(self.changed_category)} changed category · {len(self.shape_changes)} shape changes · "
+            f"{len(self.status_changes)} status changes",
             "",
         ]
+        lines += [f"> ⚠️ {cell(w)}" for w in self.warnings()] + ([""] if self.mismatches else [])
         if self.appeared or self.disappeared or self.changed_category:
             lines += ["| change | vendor | operation | category | message |", "|---|---|---|---|---|"]
             for f in self.appeared:
@@ -202,6 +276,12 @@ class CompareReport:
                 lines.append(
                     f"| {cell(s.vendor)} | {cell(s.operation)} | {cell(s.status)} | `{cell(s.path or '/')}` | {change} |"
                 )
+            lines.append("")
+        if self.status_changes:
+            lines += ["### Status changes", "", "| vendor | operation | no longer | now |", "|---|---|---|---|"]
+            for c in self.status_changes:
+                lines.append(f"| {cell(c.vendor)} | {cell(c.operation)} | {', '.join(map(str, c.lost)) or '-'} | "
+                             f"{', '.join(map(str, c.gained)) or '-'} |")
             lines.append("")
         return "\n".join(lines)
 
@@ -247,4 +327,23 @@ def compare_runs(a: RunRecord, b: RunRecord, a_label: str = "A", b_label: str = 
             for status in sorted(set(ops_a[op]) & set(ops_b[op])):
                 for path, kind, before, after in diff_shapes(ops_a[op][status], ops_b[op][status]):
                     report.shape_changes.append(ShapeChange(vendor, op, str(status), path, kind, before, after))
+    report.mismatches = run_mismatches(a, b)
+    if a.seed == b.seed:  # other seeds send other requests: their status sets differ without any change
+        report.status_changes = status_changes(a, b)
     return report
+
+
+def _exercised(record: RunRecord) -> set[tuple[str, str]]:
+    return {(c.vendor, c.operation) for c in record.cases if c.requests or not c.skipped}
+
+
+def status_changes(a: RunRecord, b: RunRecord) -> list[StatusChange]:
+    """Operations both runs exercised whose sets of answered statuses differ."""
+    both = _exercised(a) & _exercised(b)
+    out: list[StatusChange] = []
+    for vendor, operation in sorted(both):
+        seen_a = set(a.coverage.get(vendor, {}).get("operations", {}).get(operation, {}).get("seen_statuses", []))
+        seen_b = set(b.coverage.get(vendor, {}).get("operations", {}).get(operation, {}).get("seen_statuses", []))
+        if seen_a != seen_b and seen_a and seen_b:
+            out.append(StatusChange(vendor, operation, tuple(sorted(seen_b - seen_a)), tuple(sorted(seen_a - seen_b))))
+    return out

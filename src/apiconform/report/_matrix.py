@@ -253,7 +253,12 @@ def build_coverage(record: RunRecord) -> dict[str, Any]:
         }
     if not record.cases:
         warnings.insert(0, "no test cases ran")
-    return {"schema": COVERAGE_SCHEMA, "vendors": vendors, "warnings": warnings}
+    history = record.covered_history()
+    planned = {f"{c.vendor}:{c.name}" for c in record.cases} | set(history)
+    rolling = {"tests_planned": len(planned), "tests_covered": sum(1 for k in planned if k in history),
+               "never_covered": sorted(k for k in planned if k not in history)}
+    # `history` accumulates across runs (a rolling run reads it back): every test's last run
+    return {"schema": COVERAGE_SCHEMA, "vendors": vendors, "warnings": warnings, "rolling": rolling, "history": history}
 
 
 # --------------------------------------------------------------------------- writers

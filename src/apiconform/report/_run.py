@@ -169,6 +169,9 @@ def merge_coverage(*coverages: Mapping[str, Any]) -> dict[str, Any]:
                     oout["documented_statuses"], ocov.get("documented_statuses") or []
                 )
                 oout["seen_statuses"] = _union_list(oout["seen_statuses"], ocov.get("seen_statuses") or [])
+                for key, values in (ocov.get("behaviour") or {}).items():
+                    bout = oout.setdefault("behaviour", {})
+                    bout[key] = _union_list(bout.get(key, []), values)
                 for location, ecov in (ocov.get("enums") or {}).items():
                     eout = oout["enums"].setdefault(location, {"documented": [], "seen": []})
                     eout["documented"] = _union_list(eout["documented"], ecov.get("documented") or [])
@@ -234,6 +237,7 @@ class RunRecord:
     shapes: dict[str, Any] = field(default_factory=dict)
     interrupted: str = ""  # "SIGINT" / "SIGTERM": the run was stopped; `cases` are the ones that finished
     planned: int = 0  # cases the run planned (set when it was interrupted: how many never finished)
+    history: dict[str, str] = field(default_factory=dict)  # "VENDOR:CASE" -> when it last ran, before this run (rolling)
     schema: str = RUN_SCHEMA
 
     # ---- accumulation helpers for the runner (optional; plain field access works too)
@@ -252,6 +256,12 @@ class RunRecord:
         if body is not _EMPTY:
             statuses = self.shapes.setdefault(vendor, {}).setdefault(operation, {})
             statuses[str(status)] = merge_shapes(statuses.get(str(status), _EMPTY), shape_of(body))
+
+    def observe_behaviour(self, vendor: str, operation: str, key: str, value: Any) -> None:
+        """Record something an answer showed besides its body: `media STATUS` -> content type, `headers STATUS` ->
+        header name, `auth MODE` -> the status a probe got (MODE: none, wrong, other-identity)."""
+        bcov = self._op_coverage(vendor, operation).setdefault("behaviour", {})
+        bcov[key] = _union_list(bcov.get(key, []), [value])
 
     def observe_enum(self, vendor: str, operation: str, location: str, value: Any) -> None:
         """Record a value seen at an enum-typed location (coverage of documented values)."""
@@ -317,6 +327,7 @@ class RunRecord:
             "shapes": self.shapes,
             "interrupted": self.interrupted or None,
             "planned": self.planned or None,
+            "history": dict(self.history),
         }
 
     @classmethod
@@ -349,7 +360,18 @@ class RunRecord:
             shapes=dict(data.get("shapes") or {}),
             interrupted=str(data.get("interrupted") or ""),
             planned=int(data.get("planned") or 0),
+            history={str(k): str(v) for k, v in (data.get("history") or {}).items()},
         )
+
+    def covered_history(self) -> dict[str, str]:
+        """Every test ("VENDOR:CASE") -> when it last ran: the earlier runs' history with this run's tests stamped
+        `started` (a test counts when it sent a request, judged something or found it cannot apply; one the request
+        budget kept from running keeps its earlier date)."""
+        history = dict(self.history)
+        for case in self.cases:
+            if case.requests or case.findings or "request budget" not in case.skipped:
+                history[f"{case.vendor}:{case.name}"] = self.started
+        return dict(sorted(history.items()))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -463,6 +485,7 @@ def merge_records(records: Iterable[RunRecord]) -> RunRecord:
         shapes=merge_shape_maps(*(r.shapes for r in records)),
         interrupted=",".join(dict.fromkeys(r.interrupted for r in records if r.interrupted)),  # one stopped shard: stopped
         planned=sum(r.planned or len(r.cases) for r in records) if any(r.interrupted for r in records) else 0,
+        history={k: v for r in records for k, v in r.history.items()},
     )
     return merged
 

@@ -1,0 +1,97 @@
+"""`apiconform upgrade VENDOR --from URL --to URL` (issue 26): one plan against two versions served over real HTTP.
+
+The same version twice is clean (values, generated ids and data never count); a version with a known change is
+reported as that change, classified breaking, exit 1. The "new versions" are the contract-driven mocks with a drift
+switched on, or wrapped so that anonymous callers are served: each is a change whose ground truth we know.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from apiconform.auth import mock_credentials
+from apiconform.cli import main
+from apiconform.contracts import load_contract
+from apiconform.mock import MockServer, mock_app
+
+VENDOR = "eduframe"
+OPS = "list_accounts,get_account"
+
+
+class AnonymousServed:
+    """A version that serves anonymous callers as if they had logged in (the upgrade that opened every endpoint)."""
+
+    def __init__(self, app: Any, authorization: bytes) -> None:
+        self.app, self.authorization = app, authorization
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not any(k == b"authorization" for k, _ in scope["headers"]):
+            scope = dict(scope, headers=[*scope["headers"], (b"authorization", self.authorization)])
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    servers: list[MockServer] = []
+    token = mock_credentials(load_contract(VENDOR), VENDOR)["token"]
+    monkeypatch.setenv("APICONFORM_EDUFRAME_TOKEN", token)
+    monkeypatch.chdir(tmp_path)
+
+    def start(drifts: tuple[str, ...] = (), anonymous: bool = False) -> str:
+        app = mock_app(VENDOR, drifts=drifts)
+        server = MockServer(AnonymousServed(app, f"Bearer {token}".encode()) if anonymous else app)
+        servers.append(server)
+        return str(server.start())
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def upgrade(tmp: Path, old: str, new: str, *extra: str) -> tuple[Any, dict[str, Any]]:
+    result = CliRunner().invoke(main, ["upgrade", VENDOR, "--from", old, "--to", new, "--operation", OPS,
+                                       "--max-examples", "3", "--rate", "1000", "--reports-dir", str(tmp / "up"), *extra])
+    data = json.loads((tmp / "up" / "upgrade.json").read_text(encoding="utf-8")) if (tmp / "up" / "upgrade.json").exists() else {}
+    return result, data
+
+
+def test_the_same_version_twice_shows_no_change(serve: Any, tmp_path: Path) -> None:
+    result, data = upgrade(tmp_path, serve(), serve())
+    assert result.exit_code == 0, result.output
+    assert data["changes"] == [], result.output
+    assert "plan eduframe" in result.output and "0 breaking, 0 non-breaking" in result.output
+
+
+@pytest.mark.parametrize("drift, kind", [
+    ("enum-value-changed", "response-enum-value-added"),
+    ("field-type-changed", "response-field-retyped"),
+    ("status-code-changed", "status-removed"),
+    ("content-type-changed", "response-content-type-removed"),
+    ("pagination-header-missing", "response-header-removed"),
+])
+def test_a_known_change_is_reported_as_that_change_and_breaking(serve: Any, tmp_path: Path, drift: str, kind: str) -> None:
+    result, data = upgrade(tmp_path, serve(), serve((drift,)))
+    assert result.exit_code == 1, result.output
+    kinds = {c["kind"] for c in data["changes"] if c["breaking"]}
+    assert kind in kinds, result.output
+
+
+def test_anonymous_callers_served_by_the_new_version_is_a_breaking_auth_change(serve: Any, tmp_path: Path) -> None:
+    result, data = upgrade(tmp_path, serve(), serve(anonymous=True))
+    assert result.exit_code == 1, result.output
+    relaxed = [c for c in data["changes"] if c["kind"] == "auth-relaxed"]
+    assert {c["operation"] for c in relaxed} == set(OPS.split(",")), result.output
+    assert all(c["breaking"] and "anonymous callers now get" in c["message"] for c in relaxed), relaxed
+    # list_accounts answers anonymous callers 200; get_account lets them past the auth check to a 404 (no such id)
+    assert any("now get 200 (was 403)" in c["message"] for c in relaxed), relaxed
+
+
+def test_bad_urls_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["upgrade", VENDOR, "--from", "ftp://x", "--to", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "--from expects a URL" in result.output and "Traceback" not in result.output

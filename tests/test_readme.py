@@ -212,6 +212,9 @@ TABLE: dict[str, Spec] = {
     "APICONFORM_EDUFRAME_TOKEN=… apiconform run eduframe --target eduframe=https://api.eduframe.nl/api/v1 "
     "--operation list_courses,list_accounts": Spec(0, live="eduframe", why="within the default live budget and rate"),
     "apiconform diff eduframe@HEAD eduframe": Spec(0),
+    "APICONFORM_EDUFRAME_TOKEN=… apiconform upgrade eduframe --from https://api.eduframe.nl/api/v1 "
+    "--to https://staging.eduframe.example --operation list_accounts,get_account":
+        Spec(0, live="eduframe", why="both versions are the same mock here: no change"),
     "apiconform compare reports-before/ reports-after/": Spec(1, setup=_two_runs),
     "pytest suites": Spec(0, cwd="root", reduce=True),
     "pytest suites --vendor eduframe -m enum": Spec(0, cwd="root", reduce=True),
@@ -243,7 +246,7 @@ NOT_RUN = {"pip install .", "make gate", "make test", "make test-e2e", ".venv/bi
 CREDENTIALS = {"eduframe": {"EDUFRAME_TOKEN": "mock-eduframe-token", "APICONFORM_EDUFRAME_TOKEN": "mock-eduframe-token"},
                "tesla-ce": {"APICONFORM_TESLA_CE_ROLE_ID": "mock-tesla-ce-role",
                             "APICONFORM_TESLA_CE_SECRET_ID": "mock-tesla-ce-secret"}}
-LIVE_URLS = ("https://api.eduframe.nl/api/v1", "https://tesla.example.org", "https://...")
+LIVE_URLS = ("https://api.eduframe.nl/api/v1", "https://staging.eduframe.example", "https://tesla.example.org", "https://...")
 
 
 def test_every_readme_command_is_in_the_table() -> None:

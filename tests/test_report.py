@@ -122,7 +122,7 @@ def test_record_round_trips_through_json(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["schema"] == RUN_SCHEMA == "apiconform.gate._run/1"
     assert set(data) == {"schema", "started", "finished", "duration", "seed", "argv", "context", "targets", "vendors", "suites",
-                         "cases", "coverage", "shapes", "interrupted", "planned"}
+                         "cases", "coverage", "shapes", "interrupted", "planned", "history"}
     assert data["interrupted"] is None and data["planned"] is None  # a run that finished
     assert data["cases"][1]["findings"][0]["fingerprint"] == rec.cases[1].findings[0].fingerprint
     back = load_run(tmp_path)

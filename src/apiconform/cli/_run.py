@@ -107,7 +107,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
 def _gate(options: RunOptions, show_progress: bool, stop: Any, export_dir: Path | None = None) -> None:
     display = EventProgress() if show_progress else None
     try:
-        outcome = execute(options, progress=display, announce=lambda line: click.echo(line, err=True))
+        outcome = execute(options, progress=display, announce=click.echo)
         stop.armed = False  # the summary prints: a first signal is remembered, a second exits at once
     except KeyboardInterrupt as stop:  # before any test ran (validation, preflight): nothing was judged
         click.echo(f"apiconform: interrupted by {getattr(stop, 'name', 'SIGINT')} before any test ran; "

@@ -92,7 +92,7 @@ def cut_summary(items: list[Any], limit: int = 6) -> str:
     """Which suites and operations a plan cut, one phrase."""
     by_suite: dict[str, list[str]] = {}
     for item in items:
-        by_suite.setdefault(item.suite, []).append(item.subject)
+        by_suite.setdefault(item.suite, []).append(item.case_name)
     parts = []
     for suite, subjects in sorted(by_suite.items()):
         shown = ", ".join(subjects[:limit]) + (f" and {len(subjects) - limit} more" if len(subjects) > limit else "")

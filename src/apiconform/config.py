@@ -82,6 +82,9 @@ class TargetSettings(BaseModel):
     probe: str | None = Field(default=None, json_schema_extra={"expected": "an operationId"})
     path_params: dict[str, str | int] = Field(default_factory=dict,
                                               json_schema_extra={"expected": 'name = "value" pairs'})
+    # a second identity (another account of the same vendor): its records are probed with the first's ids
+    other_credentials: dict[str, str] = Field(default_factory=dict,
+                                              json_schema_extra={"expected": 'field = "ENV_VAR_NAME" pairs'})
 
     @field_validator("max_requests", mode="before")
     @classmethod

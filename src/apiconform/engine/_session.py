@@ -39,7 +39,7 @@ DOWN_AFTER = 5  # connections a live target refused in a row after which it coun
 DOWN_RETRY = 2.0  # seconds between the requests that check whether a down target is back
 
 #: Which credentials a request goes with: the vendor's auth flow, none, or the flow's wrong ones.
-AuthMode = Literal["valid", "none", "wrong"]
+AuthMode = Literal["valid", "none", "wrong", "other"]
 AUTH_MODES: tuple[AuthMode, ...] = get_args(AuthMode)
 
 
@@ -161,6 +161,8 @@ class Session:
                 self._clients[auth] = self.target.client()
             elif auth == "none":
                 self._clients[auth] = self.target.client(authenticated=False)
+            elif auth == "other":  # the second identity (object-level authorization probes)
+                self._clients[auth] = self.target.client(credentials=self.target.other_credentials or {})
             else:
                 self._clients[auth] = self._wrong_client()
         return self._clients[auth]

@@ -650,11 +650,14 @@ def run_negative(session: Session, op: Operation, max_examples: int, seed: int, 
 
 
 def valid_request(
-    session: Session, op: Operation, seed: int, discovery: Discovery, path_values: dict[str, str] | None = None
+    session: Session, op: Operation, seed: int, discovery: Discovery, path_values: dict[str, str] | None = None,
+    exact: bool = False,
 ) -> httpx.Request | None:
     """One request the contract accepts: a documented example if there is one, else a generated one.
 
-    With `path_values`, the path is fixed to them (lifecycles address the record they created)."""
+    With `path_values`, the path is generated from them (lifecycles address the record they created); `exact`:
+    every one of them is kept as it is, never replaced by an id-style value (the probe of another identity
+    must ask for exactly the record it names)."""
     rng = random.Random(seed)
     known = path_values if path_values is not None else discovery.path_values(op)
     for request in example_requests(session.target, op, known, rng):
@@ -662,7 +665,7 @@ def valid_request(
             return request
     probe_rng = random.Random(0)  # the search must not consume `rng`: replays build the same requests
 
-    fixed = discovery.fixed_values(op) if path_values is None else {}
+    fixed = discovery.fixed_values(op) if path_values is None else dict(path_values) if exact else {}
 
     def valid(case: WireCase) -> bool:
         try:
@@ -717,7 +720,52 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
         rec.observe(exchange, UNAUTHENTICATED)
         if exchange.status is not None:
             rec.record.observe_behaviour(session.target.vendor, op.label, f"auth {mode}", exchange.status)
+    if session.target.other_credentials and not rec.skipped:
+        _other_identity_probe(rec, session, op, seed, discovery)
     return rec
+
+
+def other_identity_statuses(contract: Contract) -> tuple[int, ...]:
+    """What the contract says another identity gets for the caller's records (`x-apiconform-auth.other-identity`:
+    a status or a list), 403 or 404 when it says nothing."""
+    from apiconform.auth._common import auth_config
+
+    picked = select_scheme(contract)
+    declared = auth_config(picked[1]).get("other-identity") if picked else None
+    values = declared if isinstance(declared, list) else [declared] if declared is not None else [403, 404]
+    return tuple(int(v) for v in values if str(v).isdigit())
+
+
+def _other_identity_probe(rec: Recorder, session: Session, op: Operation, seed: int, discovery: Discovery) -> None:
+    """Broken object-level authorization: the first identity's record, asked for with the second identity's
+    credentials, must get the answer the contract declares (403/404), never the record. Only for operations
+    whose every path parameter holds a real value of the first identity (discovered or its own id)."""
+    names = op.path_params()
+    known = discovery.path_values(op)
+    if not names or set(names) - set(known):
+        return  # no record of the first identity to ask for
+    request = valid_request(session, op, seed, discovery, path_values=known, exact=True)  # addressed to that record
+    if request is None:
+        return
+    try:
+        exchange = session.send(op, _clone(request), auth="other")
+    except (BudgetExhausted, Unsendable):
+        return
+    rec.requests += exchange.attempts
+    status = exchange.status
+    if status is None:
+        return
+    rec.record.observe_behaviour(session.target.vendor, op.label, "auth other-identity", status)
+    rec.checks.add("other_identity")
+    rec.categories.add(Category.AUTH)
+    expected = other_identity_statuses(session.target.contract)
+    if status not in expected:
+        ctx = CheckContext(session.target.contract, op, exchange, UNAUTHENTICATED, session.target.redactor())
+        granted = 200 <= status < 300
+        message = (f"another identity got the first identity's record ({status}): broken object-level authorization"
+                   if granted else f"another identity's request for the first identity's record got {status}")
+        rec.add(ctx.finding("other_identity", Category.AUTH, message,
+                            expected=" or ".join(map(str, expected)), actual=status))
 
 
 def run_idempotency(session: Session, op: Operation, seed: int, discovery: Discovery) -> Recorder:

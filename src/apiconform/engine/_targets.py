@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -87,6 +88,7 @@ class Target:
     path_params: dict[str, str] = field(default_factory=dict)  # fixed per target in config, by name
     probe: str | None = None  # the operationId the preflight checks (config `probe`), else chosen
     identities: dict[str, str] = field(default_factory=dict)  # resource -> the caller's own id (captured)
+    other_credentials: dict[str, str] | None = None  # a second identity's, for object-level authorization probes
     logged_in: bool = False  # a login endpoint accepted the credentials during this run
     mock_spec: tuple[tuple[str, ...], tuple[str, ...], int] | None = None  # an embedded mock's (drifts, faults, seed)
     _redactor: Redactor | None = field(default=None, repr=False, compare=False)
@@ -106,7 +108,8 @@ class Target:
         seen on the wire) is masked by every report writer of this process from then on."""
         if self._redactor is None or self._redactor_names != self.extra_secret_names:
             owned = sorted(owned_parameters(self.contract).names)  # where the auth flow puts credentials
-            self._redactor = Redactor([*secret_values(self.credentials), *url_secrets(self.base_url),
+            self._redactor = Redactor([*secret_values(self.credentials), *secret_values(self.other_credentials or {}),
+                                       *url_secrets(self.base_url),
                                        *LEARNED.get(self.vendor, ())], [*self.extra_secret_names, *owned])
             self._redactor_names = self.extra_secret_names
         return self._redactor
@@ -212,6 +215,7 @@ def target_from_config(
     for field_name in credential_fields(contract):  # unnamed fields: the documented default variable
         credential_env.setdefault(field_name, default_env_name(vendor, field_name))
     target = http_target(vendor, url, credential_env=credential_env, safety=safety)
+    target.other_credentials = other_identity(vendor, contract, spec.other_credentials)
     target.extra_secret_names = tuple(spec.redact)
     target.path_params = {str(k): str(v) for k, v in spec.path_params.items()}
     if spec.probe:
@@ -224,6 +228,23 @@ def target_from_config(
                               f"the probe must be a safe (GET) operation")
         target.probe = probe.label
     return target
+
+
+def other_identity(vendor: str, contract: Any, configured: Mapping[str, str]) -> dict[str, str] | None:
+    """A second identity's credentials (`other_credentials = { field = "ENV_VAR" }`, else every field's
+    `APICONFORM_<VENDOR>_OTHER_<FIELD>` variable), or None when the target declares none."""
+    from apiconform.config import default_env_name
+
+    fields = credential_fields(contract)
+    names = {f: configured.get(f) or default_env_name(vendor, f"other_{f}") for f in fields}
+    values = {f: os.environ.get(env, "") for f, env in names.items()}
+    if not configured and not all(values.values()):
+        return None
+    missing = [names[f] for f, v in values.items() if not v]
+    if missing or not values:
+        raise ConfigError(f"target {vendor}: the second identity's credential expects environment variable "
+                          f"{(missing or ['(no credential fields)'])[0]}, which is not set")
+    return values
 
 
 def url_secrets(url: str) -> list[str]:

@@ -29,11 +29,13 @@ max_body_mb = 2
 redact = ["X-Tenant"]
 probe = "list_accounts"
 path_params = { course_id = 42 }
+other_credentials = { token = "CFG_TEST_OTHER_TOKEN" }
 """
 
 
 def test_every_target_key_reaches_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CFG_TEST_TOKEN", "secret-token-value")
+    monkeypatch.setenv("CFG_TEST_OTHER_TOKEN", "other-token-value")
     (tmp_path / "apiconform.toml").write_text(EVERY_KEY, encoding="utf-8")
     target = target_from_config("eduframe", load_config(tmp_path))
     safety = target.safety
@@ -52,6 +54,7 @@ def test_every_target_key_reaches_the_target(tmp_path: Path, monkeypatch: pytest
         "redact": target.extra_secret_names == ("X-Tenant",),
         "probe": target.probe == "list_accounts",
         "path_params": target.path_params == {"course_id": "42"},
+        "other_credentials": target.other_credentials == {"token": "other-token-value"},
     }
     assert set(applied) == set(TargetSettings.model_fields), "a key of the model that this test does not prove applied"
     assert [key for key, ok in applied.items() if not ok] == []

@@ -434,8 +434,8 @@ class Engine:
         `_stop.interruptible`, a KeyboardInterrupt, or `RunInterrupted` thrown into this generator at a yield), the
         run stops - its workers close their sessions - and RunFinished carries the record of every item that
         finished, marked interrupted."""
-        from apiconform.engine._stop import RunInterrupted, resume
         from apiconform.engine._budget import CUT_REASON
+        from apiconform.engine._stop import RunInterrupted, resume
         from apiconform.report._run import now_iso
 
         started, clock = now_iso(), time.time()

@@ -45,7 +45,8 @@ def upgrade(vendor: str, old_url: str, new_url: str, suites: tuple[str, ...], op
     unreachable or its credentials refused.
     """
     from apiconform.contracts import load_contract
-    from apiconform.gate._run import SUITE_FILES, RunOptions, execute
+    from apiconform.engine import SUITES
+    from apiconform.gate._run import RunOptions, execute
     from apiconform.gate.diff._render import render
     from apiconform.gate.upgrade import behaviour_diff
 
@@ -55,7 +56,7 @@ def upgrade(vendor: str, old_url: str, new_url: str, suites: tuple[str, ...], op
     urls = {"from": _url(old_url, "--from"), "to": _url(new_url, "--to")}
     records = {}
     for side, url in urls.items():
-        options = RunOptions(vendors=[vendor], suites=csv(suites) or list(SUITE_FILES), operations=csv(operations),
+        options = RunOptions(vendors=[vendor], suites=csv(suites) or list(SUITES), operations=csv(operations),
                              max_examples=max_examples, seed=seed, targets={vendor: url}, allow_writes=allow_writes,
                              max_requests=max_requests, rate=rate, reports_dir=reports_dir / side, allure=False,
                              argv=sys.argv[1:])

@@ -21,6 +21,8 @@ max_requests = 17
 rate = 2.5
 allow_writes = true
 allowed_writes = ["create_account"]
+writes = "sandbox"
+expendable = ["/accounts/42", "scratch-*"]
 connect_timeout = 1.5
 read_timeout = 7
 request_deadline = 9
@@ -46,6 +48,8 @@ def test_every_target_key_reaches_the_target(tmp_path: Path, monkeypatch: pytest
         "rate": safety.rate == 2.5,
         "allow_writes": not safety.read_only,
         "allowed_writes": safety.allowed_writes == frozenset({"create_account"}),
+        "writes": safety.writes == "sandbox",
+        "expendable": safety.expendable == ("/accounts/42", "scratch-*"),
         "connect_timeout": safety.connect_timeout == 1.5,
         "read_timeout": safety.read_timeout == 7.0,
         "request_deadline": safety.deadline == 9.0,

@@ -211,6 +211,10 @@ TABLE: dict[str, Spec] = {
         Spec(0, live="eduframe", config=True, why="within the configured budget (200 requests)"),
     "APICONFORM_EDUFRAME_TOKEN=… apiconform run eduframe --target eduframe=https://api.eduframe.nl/api/v1 "
     "--operation list_courses,list_accounts": Spec(0, live="eduframe", why="within the default live budget and rate"),
+    "APICONFORM_TESLA_CE_ROLE_ID=… APICONFORM_TESLA_CE_SECRET_ID=… apiconform run tesla-ce --target "
+    "tesla-ce=https://tesla.example.org --allow-writes --operation create_provider_notification,"
+    "update_provider_notification,update_provider_request": Spec(
+        0, live="tesla-ce", reduce=True, why="the write on the mock's own verification request is skipped with the reason"),
     "apiconform diff eduframe@HEAD eduframe": Spec(0),
     "APICONFORM_EDUFRAME_TOKEN=… apiconform upgrade eduframe --from https://api.eduframe.nl/api/v1 "
     "--to https://staging.eduframe.example --operation list_accounts,get_account":

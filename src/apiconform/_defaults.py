@@ -8,6 +8,7 @@ process that reads no configuration file never imports pydantic (~0.1 s of every
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class LiveDefaults:
     rate: float = 5.0  # requests per second
     allow_writes: bool = False
     allowed_writes: tuple[str, ...] = ()
+    writes: Literal["own", "sandbox"] = "own"  # with writes allowed: "own" (only records the run created) or "sandbox" (any record)
+    expendable: tuple[str, ...] = ()  # records that may be written whoever created them: ids or "/path/*" patterns
     connect_timeout: float = 5.0  # seconds
     read_timeout: float = 20.0  # seconds
     request_deadline: float | None = None  # seconds; None: connect_timeout + read_timeout

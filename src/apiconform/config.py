@@ -7,7 +7,9 @@ Live targets name the environment variables their credentials come from — neve
     credentials = { token = "EDUFRAME_TOKEN" }     # field -> environment variable
     max_requests = 200        # budget for the run (default 200 for live targets)
     rate = 5                  # requests per second (default 5)
-    allow_writes = false      # read-only unless true (or --allow-writes)
+    allow_writes = false      # read-only unless true (or --allow-writes / --writes)
+    writes = "own"            # with writes: only records this run created ("own"), or any record ("sandbox")
+    expendable = ["/buckets/scratch/*", "42"]  # records writable whoever created them: "/path" globs, or ids
     allowed_writes = ["login"]  # operations allowed to write even when read-only
     connect_timeout = 5
     read_timeout = 20
@@ -38,7 +40,7 @@ line naming the file and the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -72,6 +74,10 @@ class TargetSettings(BaseModel):
                         json_schema_extra={"unit": "requests per second"})
     allow_writes: bool = LIVE_DEFAULTS.allow_writes
     allowed_writes: list[str] = Field(default_factory=lambda: list(LIVE_DEFAULTS.allowed_writes), json_schema_extra={"expected": "a list of strings"})
+    writes: Literal["own", "sandbox"] = Field(default=LIVE_DEFAULTS.writes,
+                                              json_schema_extra={"expected": '"own" or "sandbox"'})
+    expendable: list[str] = Field(default_factory=lambda: list(LIVE_DEFAULTS.expendable),
+                                  json_schema_extra={"expected": 'a list of ids or "/path" patterns'})
     connect_timeout: float = _seconds(LIVE_DEFAULTS.connect_timeout, 0.01, 600)
     read_timeout: float = _seconds(LIVE_DEFAULTS.read_timeout, 0.01, 600)
     request_deadline: float | None = _seconds(LIVE_DEFAULTS.request_deadline, 0.01, 3600)  # None: connect_timeout + read_timeout

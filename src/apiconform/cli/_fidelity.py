@@ -15,13 +15,17 @@ from apiconform.errors import UsageError
 @click.argument("vendor")
 @click.option("--target", "url", required=True, help="base URL of the live target")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports/cassette.har"), show_default=True)
-@click.option("--allow-writes", is_flag=True, help="also run creates/updates/actions/deletes (lifecycles)")
+@click.option("--allow-writes", is_flag=True,
+              help="also run creates/updates/actions/deletes, on records this recording created (write policy own); "
+                   "what it created is deleted at the end")
+@click.option("--writes", "writes", type=click.Choice(["own", "sandbox"]), default=None,
+              help="turn writes on with this policy: own = records this recording created, sandbox = any record")
 @click.option("--max-requests", type=int, default=LIVE_DEFAULTS.max_requests, show_default=True)
 @click.option("--rate", type=float, default=LIVE_DEFAULTS.rate, show_default=True, help="requests per second")
 @click.option("--probe", "probes", multiple=True, type=click.Choice(["anonymous", "other-identity", "wrong-credentials", "none"]),
               help="auth probes per safe operation (repeatable; default: anonymous, other-identity)")
 def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_requests: int, rate: float,
-               probes: tuple[str, ...]) -> None:
+               probes: tuple[str, ...], writes: str | None = None) -> None:
     """Record a safe sequence covering every operation against a live target into a HAR cassette.
 
     Credentials come from APICONFORM_<VENDOR>_<FIELD> environment variables (e.g. APICONFORM_TESLA_CE_ROLE_ID)."""
@@ -41,13 +45,21 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     env = {f: default_env_name(vendor, f) for f in fields if os.environ.get(default_env_name(vendor, f))}
     from apiconform.traffic import auth_operations
 
-    safety = Safety(read_only=not allow_writes, allowed_writes=auth_operations(load_contract(vendor)),
-                    max_requests=max_requests, rate=rate)
+    safety = Safety(read_only=not (allow_writes or writes), allowed_writes=auth_operations(load_contract(vendor)),
+                    max_requests=max_requests, rate=rate, writes=writes or "own")
     session = Session(http_target(vendor, url, credential_env=env, safety=safety))
     try:
         entries = record(session, tuple(p for p in probes if p != "none") if probes else DEFAULT_PROBES)
     finally:
-        session.close()
+        try:
+            report = session.cleanup()  # what the sequence created and did not delete itself
+        finally:
+            session.close()
+    for entry in report.left_behind if report is not None else []:
+        click.echo(f"left behind (remove by hand): {entry.operation} id={entry.id} {entry.url} ({entry.reason})", err=True)
+    if report is not None and report.refused:
+        click.echo(f"not recorded: {', '.join(sorted(report.refused))} (write policy {report.policy}: "
+                   "no record of this recording's own to address; --writes sandbox allows any record)", err=True)
     write_cassette(out, vendor, entries)
     ops = {e["_operation"] for e in entries}
     click.echo(f"recorded {len(entries)} exchanges covering {len(ops)}/{len(session.target.contract)} operations -> {out}")

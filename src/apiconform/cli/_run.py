@@ -43,7 +43,13 @@ def _csv(values: tuple[str, ...]) -> list[str]:
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--shard", default=None, metavar="I/N", help="run shard I of N (merge with `apiconform report --merge`)")
 @click.option("--operation", "operations", multiple=True, help="only these operationIds (repeatable)")
-@click.option("--allow-writes", is_flag=True, help="let live targets run state-changing operations")
+@click.option("--allow-writes", is_flag=True,
+              help="let live targets run creates, updates, actions and deletes: only on records this run created "
+                   "(write policy `own`, unless the target's `writes`/`expendable` config says otherwise); everything "
+                   "created is deleted at the end, what could not be is listed")
+@click.option("--writes", "writes", type=click.Choice(["own", "sandbox"]), default=None,
+              help="turn writes on with this policy: `own` = only records this run created; `sandbox` = any record "
+                   "of the target (a throw-away sandbox). Default: the target's `writes` config key, else own")
 @click.option("--max-requests", type=click.IntRange(min=1), default=None,
               help=f"request budget per live target (default: its config, else {LIVE_DEFAULTS.max_requests})")
 @click.option("--rate", type=float, default=None,
@@ -67,7 +73,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
         baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
         max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, live: bool,
         no_cache: bool = False, events_file: Path | None = None, export_dir: Path | None = None,
-        partial: bool = False, rolling: bool = False) -> None:
+        partial: bool = False, rolling: bool = False, writes: str | None = None) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed,
@@ -96,7 +102,7 @@ def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | N
     options = RunOptions(
         vendors=list(vendors), suites=_csv(suites) or list(SUITES), max_examples=max_examples, seed=seed,
         workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on) or settings.fail_on,
-        baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes,
+        baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes or writes is not None, writes=writes,
         max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
         argv=sys.argv[1:], events_file=events_file, partial=partial, rolling=rolling,
     )
@@ -236,9 +242,27 @@ def _summary(outcome: object, options: RunOptions) -> None:
         if line.startswith(("  FAIL ", "  ... ")) and groups:
             continue  # each root cause is already printed above, with its curl: never twice
         console.print(line, markup=False, highlight=False)  # "[enum]" is a category, not rich markup
+    _writes_summary(console, record)
     for message in outcome.messages:  # type: ignore[attr-defined]
         console.print(f"[dim]{message}[/dim]")
     console.print(f"reports: {options.reports_dir}/ (run.json, junit.xml, matrix.md, matrix.html, coverage.json, allure-results/)")
     from apiconform.gate._run import reproduce_command
 
     console.print(f"reproduce: {reproduce_command(options, list(options.vendors), record.seed)}", markup=False)
+
+
+def _writes_summary(console: object, record: object) -> None:
+    """What the run wrote on each live target, and every record it created and could not delete (to remove by hand)."""
+    for vendor, report in sorted(record.writes.items()):  # type: ignore[attr-defined]
+        refused = report.get("refused_requests", 0)
+        line = (f"writes on {vendor} (policy {report.get('policy')}): {report.get('created', 0)} records created, "
+                f"{report.get('deleted', 0)} deleted" + (f", {refused} writes refused (records this run did not create)"
+                                                         if refused else ""))
+        console.print(line, markup=False, highlight=False)  # type: ignore[attr-defined]
+    left = record.left_behind  # type: ignore[attr-defined]
+    if left:
+        console.print(f"LEFT BEHIND: {len(left)} record(s) this run created could not be deleted; "  # type: ignore[attr-defined]
+                      "remove them by hand (also in run.json, writes.*.left_behind):", style="bold yellow", markup=False)
+        for entry in left:
+            console.print(f"  {entry['vendor']} {entry['operation']} id={entry['id']} {entry['url']} ({entry['reason']})",  # type: ignore[attr-defined]
+                          markup=False, highlight=False)

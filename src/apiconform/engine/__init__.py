@@ -231,6 +231,7 @@ class EngineOptions:
     drifts: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     allow_writes: bool = False
+    writes: str | None = None  # the write policy ("own" / "sandbox"; also turns writes on), else the target's config
     max_requests: int | None = None
     rate: float | None = None
     config_dir: Path = field(default_factory=Path.cwd)
@@ -295,7 +296,7 @@ class Sessions:
             from apiconform.engine._ledger import shard_share
 
             target = target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
-                                        max_requests=o.max_requests, rate=o.rate)
+                                        max_requests=o.max_requests, rate=o.rate, writes=o.writes)
             target.safety = shard_share(target.safety, parse_shard(o.shard))
             return target
         return mock_target(vendor, drifts=per_vendor(o.drifts, vendor), faults=per_vendor(o.faults, vendor),
@@ -328,13 +329,34 @@ class Sessions:
             fresh = Session(self.build_target(vendor))
         return fresh, Discovery(fresh), fresh
 
+    def cleanup(self) -> list[Any]:
+        """Delete what this process's live sessions created (newest first, bounded in time) and return their write
+        reports (`engine._writes.WriteReport`: created, deleted, refused, left behind). The runner calls it in a
+        `finally`, so an interrupted run reaches it too; a second call finds nothing left to do."""
+        reports = []
+        for session, _ in self._cache.values():
+            if session.target.kind == "mock":
+                continue
+            report = session.cleanup()
+            if report is not None:
+                reports.append(report)
+        return reports
+
     def close(self) -> None:
         for session, _ in self._cache.values():
             session.close()
 
 
-def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome]:
-    """Run items one after another in this process."""
+@dataclass
+class WritesDone:
+    """A worker's clean-up is over: the write reports of its live targets (sent after its last outcome)."""
+
+    reports: list[Any]
+
+
+def run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] | None = None) -> Iterator[Outcome]:
+    """Run items one after another in this process; at the end (or when stopped) clean up what the run created
+    on live targets, and add their write reports to `writes`."""
     sessions = Sessions(options)
     try:
         for index, item in enumerate(items):
@@ -361,15 +383,25 @@ def run_items(options: EngineOptions, items: list[WorkItem]) -> Iterator[Outcome
         from apiconform.engine._stop import shielded
 
         with shielded():  # a first SIGINT/SIGTERM never cuts the sessions' closing (clean-up) short
-            sessions.close()
+            try:
+                reports = sessions.cleanup()  # what the run created on live targets, deleted; the rest listed
+                if writes is not None:
+                    writes.extend(reports)
+            finally:
+                sessions.close()
 
 
 def _run_unit(options: EngineOptions, items: list[WorkItem], emit: Callable[[Any], None]) -> None:
     """One unit in a worker process (`_stop.WorkerPool`): each outcome reaches the parent as soon as it exists
     (progress, the first finding and the Allure results stream instead of arriving a unit at a time). Interrupted,
-    run_items' `finally` still runs first; what is emitted in a `finally` here still reaches the parent."""
-    for outcome in run_items(options, items):
-        emit(outcome)
+    run_items' `finally` still runs first; what is emitted in a `finally` here still reaches the parent (the unit's
+    write reports, after its clean-up)."""
+    writes: list[Any] = []
+    try:
+        for outcome in run_items(options, items, writes):
+            emit(outcome)
+    finally:
+        emit(WritesDone(writes))
 
 
 def chunks(items: list[WorkItem], workers: int, live: set[str]) -> list[list[WorkItem]]:
@@ -393,6 +425,7 @@ class Engine:
         self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
         self.plans: dict[str, Any] = {}  # live vendor -> its BudgetPlan
         self.cut: list[WorkItem] = []  # items a partial plan did not run
+        self.writes: list[Any] = []  # the live targets' write reports, filled as their clean-up ends
         self._plan_budgets()
 
     def _plan_budgets(self) -> None:
@@ -452,21 +485,32 @@ class Engine:
         try:
             try:
                 for outcome in source:
+                    if self._writes_done(outcome):
+                        continue
                     outcomes.append(outcome)
                     yield CaseFinished(outcome, len(outcomes), total)
             except KeyboardInterrupt as stop:
                 interrupted = stop.name if isinstance(stop, RunInterrupted) else "SIGINT"
                 for outcome in resume(source, stop):  # finished while the workers stopped
+                    if self._writes_done(outcome):
+                        continue
                     outcomes.append(outcome)
                     yield CaseFinished(outcome, len(outcomes), total)
         finally:
             source.close()
         ordered = sorted(outcomes, key=lambda o: o.item)
         record = build_record(self.options, self.vendors, [o.case for o in ordered],
-                              [o.observations for o in ordered], started, time.time() - clock)
+                              [o.observations for o in ordered], started, time.time() - clock, self.writes)
         if interrupted:
             record.interrupted, record.planned = interrupted, total
         yield RunFinished(record)
+
+    def _writes_done(self, message: Any) -> bool:
+        """A worker's write reports (sent after its clean-up) join the run's; True for such a message."""
+        if isinstance(message, WritesDone):
+            self.writes.extend(message.reports)
+            return True
+        return False
 
     def run(self) -> RunRecord:
         """Run everything; the run record."""
@@ -481,7 +525,7 @@ class Engine:
     def _outcomes(self) -> Generator[Outcome, None, None]:
         workers = max(1, int(self.options.workers))
         if workers == 1 or len(self.items) < 2:
-            yield from run_items(self.options, self.items)
+            yield from run_items(self.options, self.items, self.writes)
             return
         from apiconform.engine._stop import WorkerPool, resume
 
@@ -537,9 +581,10 @@ def scrub_arg(redactor: Any, arg: str) -> str:
 
 
 def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[CaseResult],
-                 observations: list[dict[str, Any]], started: str, duration: float) -> RunRecord:
+                 observations: list[dict[str, Any]], started: str, duration: float,
+                 writes: Iterable[Any] = ()) -> RunRecord:
     """The run record of a run (the engine's and the pytest plugin's alike): cases, observations, documented
-    operations, targets and command line (URLs redacted)."""
+    operations, targets, command line (URLs redacted) and the live targets' write reports."""
     from apiconform.config import load_config
     from apiconform.redact import Redactor
     from apiconform.report._run import RunRecord, merge_coverage, merge_shape_maps, now_iso
@@ -557,6 +602,8 @@ def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[Cas
     }
     for case in cases:
         record.add_case(case)
+    for report in writes:
+        record.writes[report.vendor] = report.to_dict()
     record.vendors = sorted(set(record.vendors) | set(vendors))
     record.coverage = merge_coverage(*(o["coverage"] for o in observations))
     record.shapes = merge_shape_maps(*(o["shapes"] for o in observations))
@@ -580,6 +627,7 @@ __all__ = [
     "Sessions",
     "SuiteTest",
     "WorkItem",
+    "WritesDone",
     "build_record",
     "documented_enums",
     "execute_item",

@@ -112,7 +112,8 @@ class Ledger:
 
     def take(self, reserve: int = 0) -> float:
         """Spend one request of the budget and wait for its slot (under the lock); the seconds waited.
-        `reserve`: requests of the budget this request may not use (kept for tests still to run).
+        `reserve`: requests of the budget this request may not use (kept for tests still to run). Also the clean-up's: one delete per record
+        the run created that is still there (engine._writes).
         The state is one fixed-size record rewritten in place under `flock` (no temporary file and rename per
         request: on a loaded machine that cost milliseconds each), read and written by every process alike."""
         with self._lock:

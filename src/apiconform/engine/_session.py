@@ -24,6 +24,7 @@ from apiconform.contracts._limits import loads_bounded
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
 from apiconform.engine._targets import LEARNED, RateLimiter, Target
+from apiconform.engine._writes import CLEANUP_SECONDS, Ownership, WriteReport, addressed
 from apiconform.errors import ApiconformError
 
 NOT_JSON = object()
@@ -64,7 +65,8 @@ class Unsendable(Exception):
 
 
 class WriteRefused(Unsendable):
-    """A state-changing request to a read-only target: never sent (the last line of defence)."""
+    """A state-changing request the target's safety forbids (read-only, or a record the run did not create under
+    the write policy): never sent (the last line of defence). Its message is the reason, for the skip."""
 
 
 class BudgetExhausted(Exception):
@@ -151,6 +153,12 @@ class Session:
         self.login_error: str | None = None
         self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
         self._outage = _Outage() if target.kind != "mock" else None
+        # the write policy and the records this run created: every target reached over HTTP (an embedded mock
+        # is rewound per test and needs neither)
+        self.ownership: Ownership | None = None
+        if target.kind != "mock":
+            self.ownership = Ownership(target.vendor, target.contract, target.base_url, self.safety.writes,
+                                       self.safety.expendable)
 
     def client(self, auth: AuthMode = "valid") -> httpx.Client:
         """`valid`: the vendor's auth flow; `none`: no credentials; `wrong`: same flow, bogus secrets."""
@@ -176,6 +184,13 @@ class Session:
         client = self.target.client(authenticated=False)
         client.headers.update(wrong.headers)
         return client
+
+    def cleanup(self, seconds: float = CLEANUP_SECONDS) -> WriteReport | None:
+        """Delete every record this run created that is still there (bounded: `seconds`); the target's write
+        report (what was created, deleted, refused and left behind), None for an embedded mock."""
+        if self.ownership is None:
+            return None
+        return self.ownership.cleanup(self, seconds)
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -231,18 +246,21 @@ class Session:
         finally:
             flow.close()
 
-    def _spend(self) -> None:
+    def _spend(self, reserve: int | None = None) -> None:
+        """Take one request of the budget, keeping `reserve` requests (default: the plan's reserve for the tests still
+        to run; `send` adds the clean-up's), and wait for its slot."""
         budget = self.safety.max_requests
+        total = self.reserve if reserve is None else reserve
         if self.ledger is not None:
             try:
-                self.ledger.take(self.reserve)  # waits for the request's slot
+                self.ledger.take(total)  # waits for the request's slot
             except Exhausted:
                 raise BudgetExhausted(self._exhausted(budget)) from None
             with self._lock:
                 self.sent += 1
             return
         with self._lock:
-            if budget is not None and self.sent >= budget - self.reserve:
+            if budget is not None and self.sent >= budget - total:
                 raise BudgetExhausted(self._exhausted(budget))
             self.sent += 1
         self.limiter.wait()
@@ -253,11 +271,22 @@ class Session:
                     f"first cases of the tests still to run")
         return f"request budget of {budget} for {self.target.vendor} is used up"
 
-    def send(self, op: Operation, request: httpx.Request, auth: AuthMode = "valid") -> Exchange:
-        """Send with pacing, bounded 429 waits and safe retries; capture everything."""
+    def send(self, op: Operation, request: httpx.Request, auth: AuthMode = "valid", cleanup: bool = False) -> Exchange:
+        """Send with pacing, bounded 429 waits and safe retries; capture everything. `cleanup`: a delete of a
+        record this run created, sent from the budget kept for it."""
         method = request.method.upper()
         if not self.safety.allows(op.label, method):
             raise WriteRefused(f"{method} {op.label} not sent: target is read-only (pass --allow-writes to run writes)")
+        reserve = 0
+        if self.ownership is not None and method not in ("GET", "HEAD", "OPTIONS"):
+            refusal = self.ownership.check(op, request)
+            if refusal is not None:
+                self.ownership.refuse(op, refusal)
+                raise WriteRefused(refusal)
+        if self.ownership is not None and not cleanup:  # room to delete what exists, and what this may create
+            reserve = self.ownership.reserve() + (addressed(self.target.contract, op)[0] == "create")
+        if not cleanup:
+            reserve += self.reserve
         client = self.client(auth)
         exchange = Exchange(op, request)
         attempts = 0
@@ -269,7 +298,7 @@ class Session:
                     f"transport error: ConnectError: not sent, the target refused the last {self._outage.refused} "
                     f"connections (down?); tried again every {DOWN_RETRY:g} s")))
                 break
-            self._spend()  # budget and pacing
+            self._spend(reserve)  # budget and pacing
             attempt_started = time.perf_counter()
             try:
                 with within(self.safety.deadline):
@@ -319,6 +348,8 @@ class Session:
         if exchange.response is not None:
             exchange.request = exchange.response.request
         self._learn(client, exchange.request)
+        if self.ownership is not None and method not in ("GET", "HEAD", "OPTIONS"):
+            self.ownership.observe(op, exchange)
         if self.target.kind != "mock" and exchange.error is None and exchange.status is not None and exchange.status < 300:
             body = exchange.json()
             if body is not NOT_JSON:

@@ -16,7 +16,7 @@ import httpx
 
 from apiconform.contracts import Contract, Operation, record_id
 from apiconform.contracts._pointer import resolve
-from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable
+from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, WriteRefused
 from apiconform.engine._suites import USER_AGENT, Discovery, Recorder, judge, valid_request
 from apiconform.engine.checks import POSITIVE, CheckContext
 from apiconform.findings import Category
@@ -177,6 +177,8 @@ class Lifecycle:
             return rec
         try:
             self._run(create, read)
+        except WriteRefused as exc:
+            rec.refuse(exc)
         except (BudgetExhausted, Unsendable) as exc:
             rec.notes.append(str(exc))
         if not rec.requests and not rec.skipped:

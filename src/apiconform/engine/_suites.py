@@ -18,6 +18,7 @@ import random
 import re
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -33,8 +34,10 @@ from apiconform.engine import _casecache as _casecache
 from apiconform.engine import _compiled as _compiled
 from apiconform.engine._casecache import WireCase, from_case
 from apiconform.engine._draws import isolated_draws
-from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, exchange_summary
+from apiconform.engine._session import (NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, WriteRefused,
+                                        exchange_summary)
 from apiconform.engine._targets import Target
+from apiconform.engine._writes import addressed, create_operation, record_template
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks
 from apiconform.findings import CaseResult, Category, Finding
 from apiconform.report._run import RunRecord
@@ -281,6 +284,13 @@ class Recorder:
     skipped: str = ""
     notes: list[str] = field(default_factory=list)
     sample: dict[str, Any] | None = None  # one redacted request/response, for Allure
+    refused: list[str] = field(default_factory=list)  # writes the target's write policy kept from being sent
+
+    def refuse(self, exc: WriteRefused) -> None:
+        """A write the policy refused: never silent (the case is skipped with the reason when nothing else ran)."""
+        if not self.refused:
+            self.notes.append(str(exc))
+        self.refused.append(str(exc))
 
     @functools.cached_property
     def redactor(self) -> Any:
@@ -368,7 +378,7 @@ class Recorder:
             categories=sorted(self.categories, key=lambda c: c.value),
             status=self.statuses[-1] if self.statuses else None,
             duration=time.perf_counter() - self.started,
-            skipped=self.skipped,
+            skipped=self.skipped or (self.refused[0] if self.refused and not self.requests else ""),
             requests=self.requests,
         )
 
@@ -404,9 +414,54 @@ class Discovery:
         return values
 
     def fixed_values(self, op: Operation) -> dict[str, str]:
-        """Path parameters never generated: fixed in the target's config, or the caller's own identity."""
+        """Path parameters never generated: fixed in the target's config, or the caller's own identity; for a write
+        on an existing record under the write policy "own", the path of a record this run created."""
         target = self.session.target
-        return fixed_path_values(self.contract, op, target.path_params, self.session.identities())
+        fixed = fixed_path_values(self.contract, op, target.path_params, self.session.identities())
+        return {**fixed, **self.own_values(op, fixed)}
+
+    def own_values(self, op: Operation, fixed: dict[str, str]) -> dict[str, str]:
+        """Path values addressing a record this run created, for a write that changes an existing record (a
+        PUT/PATCH/DELETE, an action POST) under the write policy "own": the newest such record still there, else
+        one created now through the collection's create operation. {} where no policy applies or none can be made."""
+        ownership = self.session.ownership
+        if ownership is None or ownership.policy != "own" or op.is_safe or not self.session.safety.allows(op.label, op.method):
+            return {}
+        kind, template = addressed(self.contract, op)
+        template = record_template(template)
+        if kind != "record" or not template:
+            return {}
+        values = ownership.own_values(template, fixed)
+        if values is None and template not in ownership.unavailable:
+            self._create_own(template, fixed)
+            values = ownership.own_values(template, fixed)
+        return values or {}
+
+    def _create_own(self, template: tuple[str, ...], fixed: dict[str, str]) -> None:
+        """Create one record of the collection `template` belongs to (what it answers is tracked by the Session)."""
+        ownership = self.session.ownership
+        assert ownership is not None
+        create = create_operation(self.contract, template)
+        why = ""
+        if create is None:
+            why = "the contract documents no create for it"
+        elif not self.session.safety.allows(create.label, create.method):
+            why = f"{create.label} may not run (read-only)"
+        else:
+            scope = {**self.path_values(create), **{k: v for k, v in fixed.items() if k in create.path_params()}}
+            request = valid_request(self.session, create, zlib.crc32(create.label.encode()), self, path_values=scope)
+            if request is None:
+                why = f"no valid request could be built for {create.label}"
+            else:
+                try:
+                    exchange = self.session.send(create, request)
+                except (BudgetExhausted, Unsendable) as exc:
+                    why = str(exc)
+                else:
+                    if ownership.own_values(template, fixed) is None:
+                        why = f"{create.label} answered {exchange.status or exchange.error}"
+        if why:
+            ownership.unavailable[template] = why
 
     def ids(self, resource: str, scope: tuple[str, ...] = ()) -> list[Any]:
         key = (resource, scope)
@@ -616,6 +671,9 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
         expectation = judge(session.target.contract, op, request)
         try:
             exchange = session.send(op, request)
+        except WriteRefused as exc:
+            rec.refuse(exc)
+            return
         except Unsendable:
             return
         if mode == "negative" and expectation == POSITIVE:
@@ -889,6 +947,9 @@ def run_examples(session: Session, op: Operation, seed: int, discovery: Discover
         except BudgetExhausted as exc:
             rec.skipped = str(exc)
             break
+        except WriteRefused as exc:
+            rec.refuse(exc)
+            continue
         except Unsendable:
             continue
         rec.observe(exchange, judge(session.target.contract, op, exchange.request))

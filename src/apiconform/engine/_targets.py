@@ -39,6 +39,10 @@ class Safety:
 
     read_only: bool = False  # only safe methods (GET/HEAD/OPTIONS) run
     allowed_writes: frozenset[str] = frozenset()  # operations allowed to write even when read_only
+    # which records writes may touch (engine._writes): "own" (created by this run) or "sandbox" (any); a mock's
+    # limits say "sandbox", every live target's default is LIVE_DEFAULTS.writes ("own")
+    writes: str = "sandbox"
+    expendable: tuple[str, ...] = ()  # records writable whoever created them: ids, or "/path" patterns (fnmatch)
     max_requests: int | None = None  # budget per target per run
     rate: float | None = None  # requests per second, client side
     connect_timeout: float = LIVE_DEFAULTS.connect_timeout
@@ -59,11 +63,12 @@ class Safety:
         return cls.of(LIVE_DEFAULTS)
 
     @classmethod
-    def of(cls, spec: LiveDefaults | TargetSettings, allow_writes: bool = False) -> Safety:
+    def of(cls, spec: LiveDefaults | TargetSettings, allow_writes: bool = False, writes: str | None = None) -> Safety:
         """The limits a target's settings declare (the defaults, or a configured `TargetSettings`: the same
-        keys); `allow_writes`: the command line's `--allow-writes`."""
+        keys); `allow_writes`: the command line's `--allow-writes`; `writes`: its `--writes` (wins over the key)."""
         return cls(
-            read_only=not (allow_writes or spec.allow_writes), allowed_writes=frozenset(spec.allowed_writes),
+            read_only=not (allow_writes or writes or spec.allow_writes), allowed_writes=frozenset(spec.allowed_writes),
+            writes=writes or spec.writes, expendable=tuple(spec.expendable),
             max_requests=spec.max_requests, rate=spec.rate, connect_timeout=spec.connect_timeout,
             read_timeout=spec.read_timeout, max_retry_after=spec.max_retry_after,
             max_body_bytes=int(spec.max_body_mb * 1024 * 1024), request_deadline=spec.request_deadline,
@@ -194,6 +199,7 @@ def target_from_config(
     allow_writes: bool = False,
     max_requests: int | None = None,
     rate: float | None = None,
+    writes: str | None = None,
 ) -> Target:
     """A live target from configuration and command-line overrides (CLI wins). The settings are read by
     `apiconform.config` (pydantic); the engine only reads their attributes."""
@@ -204,7 +210,7 @@ def target_from_config(
     if not url:
         raise ConfigError(f"target {vendor}: no base_url (set targets.{vendor}.base_url or pass --target {vendor}=URL)")
     # the overrides are checked here too: pytest run directly with --rate / --max-requests
-    safety = Safety.of(spec.overridden(max_requests, rate), allow_writes)
+    safety = Safety.of(spec.overridden(max_requests, rate), allow_writes, writes)
     contract = load_contract(vendor)
     problems = target_problems(vendor, settings, contract)
     if problems:  # a misspelt credential or path_params key is named, never ignored

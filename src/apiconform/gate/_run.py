@@ -42,6 +42,7 @@ class RunOptions:
     reports_dir: Path = Path("reports")
     shard: str | None = None
     allow_writes: bool = False
+    writes: str | None = None  # --writes own|sandbox (implies allow_writes); None: the target's `writes` key
     max_requests: int | None = None
     rate: float | None = None
     operations: list[str] = field(default_factory=list)
@@ -160,7 +161,8 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
 
 
 def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
-              allow_writes: bool = False, max_requests: int | None = None, rate: float | None = None) -> str | None:
+              allow_writes: bool = False, max_requests: int | None = None, rate: float | None = None,
+              writes: str | None = None) -> str | None:
     """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
 
     Every request goes through the target's Session: inside the run's budget and rate (the command line's
@@ -176,7 +178,7 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     from apiconform.engine._targets import target_from_config
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes,
-                                max_requests=max_requests, rate=rate)
+                                max_requests=max_requests, rate=rate, writes=writes)
     shown = target.redactor().url(target.base_url)
     session = Session(target)
     try:
@@ -274,7 +276,9 @@ def _target_switches(options: RunOptions, targets: dict[str, str | None]) -> lis
 def _budget_switches(options: RunOptions) -> list[str]:
     """How much is sent: `--max-examples`, `--allow-writes`, `--max-requests`, `--rate`."""
     parts = [f"--max-examples={options.max_examples}"] if options.max_examples is not None else []
-    if options.allow_writes:
+    if options.writes:
+        parts.append(f"--writes={options.writes}")
+    elif options.allow_writes:
         parts.append("--allow-writes")
     if options.max_requests is not None:
         parts.append(f"--max-requests={options.max_requests}")
@@ -371,7 +375,7 @@ def execute(options: RunOptions, progress: Any = None, announce: Any = None) -> 
         for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
             if vendor in options.targets or (options.live and vendor in configured):
                 note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes,
-                                 options.max_requests, options.rate)
+                                 options.max_requests, options.rate, options.writes)
                 if note:
                     notes.append(note)
         return _execute(options, engine, baseline, progress, notes, stop)
@@ -520,6 +524,7 @@ def engine_options(options: RunOptions, vendors: list[str], history: dict[str, s
         vendors=vendors, suites=list(options.suites), operations=list(options.operations), shard=options.shard,
         max_examples=options.max_examples, seed=options.seed, workers=options.workers, targets=dict(options.targets),
         drifts=list(options.drifts), faults=list(options.faults), allow_writes=options.allow_writes, live=options.live,
+        writes=options.writes,
         max_requests=options.max_requests, rate=options.rate, config_dir=Path.cwd(), argv=list(options.argv),
     )
 

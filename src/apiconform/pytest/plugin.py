@@ -48,7 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=None, help="seed for generation; the same seed gives the same verdicts")
     group.addoption("--drift", action="append", default=[], metavar="[VENDOR:]NAME", help="mock drift(s) to switch on")
     group.addoption("--fault", action="append", default=[], metavar="[VENDOR:]NAME[:ARG]", help="mock fault(s) to switch on")
-    group.addoption("--allow-writes", action="store_true", default=False, help="let live targets run state-changing operations")
+    group.addoption("--allow-writes", action="store_true", default=False,
+                    help="let live targets run state-changing operations (only on records this run created; cleaned up)")
+    group.addoption("--writes", choices=("own", "sandbox"), default=None,
+                    help="turn writes on with this policy: own = records this run created, sandbox = any record")
     group.addoption("--max-requests", type=int, default=None, help="request budget per live target")
     group.addoption("--rate", type=float, default=None, help="client-side requests per second per live target")
     group.addoption("--operation", action="append", default=[], help="only these operations (operationId, repeatable)")
@@ -266,7 +269,8 @@ def engine_options(config: pytest.Config) -> Any:
     return EngineOptions(
         vendors=selected_vendors(config), targets=live_overrides(config), live=bool(config.getoption("--live")),
         drifts=_split(config.getoption("--drift") or []), faults=_split(config.getoption("--fault") or []),
-        allow_writes=bool(config.getoption("--allow-writes")), max_requests=config.getoption("--max-requests"),
+        allow_writes=bool(config.getoption("--allow-writes") or config.getoption("--writes")),
+        writes=config.getoption("--writes"), max_requests=config.getoption("--max-requests"),
         rate=config.getoption("--rate"), seed=run_seed(config), max_examples=max_examples(config),
         # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
         # project, not to the checkout the suites live in (--rootdir)
@@ -291,6 +295,8 @@ def reproduce_options(config: pytest.Config) -> list[str]:
     for option in ("--live", "--allow-writes"):
         if config.getoption(option):
             args.append(option)
+    if config.getoption("--writes"):
+        args.append(f"--writes={config.getoption('--writes')}")
     for option in ("--max-examples", "--max-requests", "--rate"):
         if config.getoption(option) is not None:
             args.append(f"{option}={config.getoption(option)}")
@@ -311,7 +317,16 @@ def apiconform_sessions(request: pytest.FixtureRequest) -> Any:
 
     sessions = Sessions(engine_options(request.config))
     yield sessions
-    sessions.close()
+    try:
+        reports = sessions.cleanup()  # what the run created on live targets, deleted; the rest listed
+    finally:
+        sessions.close()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    for report in reports:
+        for entry in report.left_behind:
+            line = f"apiconform: left behind on {entry.vendor} (remove by hand): {entry.operation} id={entry.id} {entry.url} ({entry.reason})"
+            if reporter is not None:
+                reporter.write_line(line, yellow=True)
 
 
 @pytest.fixture

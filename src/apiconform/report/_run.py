@@ -238,6 +238,8 @@ class RunRecord:
     interrupted: str = ""  # "SIGINT" / "SIGTERM": the run was stopped; `cases` are the ones that finished
     planned: int = 0  # cases the run planned (set when it was interrupted: how many never finished)
     history: dict[str, str] = field(default_factory=dict)  # "VENDOR:CASE" -> when it last ran, before this run (rolling)
+    # vendor -> its live target's writes: policy, created, deleted, refused, left_behind (engine._writes.WriteReport)
+    writes: dict[str, Any] = field(default_factory=dict)
     schema: str = RUN_SCHEMA
 
     # ---- accumulation helpers for the runner (optional; plain field access works too)
@@ -297,6 +299,11 @@ class RunRecord:
     # ---- views
 
     @property
+    def left_behind(self) -> list[dict[str, Any]]:
+        """Every record the run created on a live target and could not delete (vendor, operation, id, url, reason)."""
+        return [entry for report in self.writes.values() for entry in report.get("left_behind") or []]
+
+    @property
     def findings(self) -> list[Finding]:
         return [f for case in self.cases for f in case.findings]
 
@@ -328,6 +335,7 @@ class RunRecord:
             "interrupted": self.interrupted or None,
             "planned": self.planned or None,
             "history": dict(self.history),
+            "writes": self.writes,
         }
 
     @classmethod
@@ -361,6 +369,7 @@ class RunRecord:
             interrupted=str(data.get("interrupted") or ""),
             planned=int(data.get("planned") or 0),
             history={str(k): str(v) for k, v in (data.get("history") or {}).items()},
+            writes=dict(data.get("writes") or {}),
         )
 
     def covered_history(self) -> dict[str, str]:
@@ -486,6 +495,7 @@ def merge_records(records: Iterable[RunRecord]) -> RunRecord:
         interrupted=",".join(dict.fromkeys(r.interrupted for r in records if r.interrupted)),  # one stopped shard: stopped
         planned=sum(r.planned or len(r.cases) for r in records) if any(r.interrupted for r in records) else 0,
         history={k: v for r in records for k, v in r.history.items()},
+        writes=_merge_writes(r.writes for r in records),
     )
     return merged
 
@@ -549,3 +559,19 @@ def check_mergeable(named: Iterable[tuple[str, RunRecord]]) -> None:
             seen.setdefault(key, source)
     if problems:
         raise ConfigError("merge refused, not one whole run: " + "; ".join(dict.fromkeys(problems)))
+
+
+def _merge_writes(maps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Shards' write reports per vendor: counts added, refusals and left-behind records joined."""
+    out: dict[str, Any] = {}
+    for writes in maps:
+        for vendor, report in writes.items():
+            if vendor not in out:
+                out[vendor] = json.loads(json.dumps(report))
+                continue
+            into = out[vendor]
+            for key in ("created", "deleted", "refused_requests", "cleanup_seconds"):
+                into[key] = into.get(key, 0) + report.get(key, 0)
+            into["refused"] = {**report.get("refused", {}), **into.get("refused", {})}
+            into["left_behind"] = [*into.get("left_behind", []), *report.get("left_behind", [])]
+    return out

@@ -1,0 +1,180 @@
+"""The write policy (issue 23): with writes allowed, a live target's records are written only when this run
+created them (or the configuration names them expendable); everything created is cleaned up, and what could not
+be is listed. Against the TeSLA mock served over real HTTP, posing as a live vendor with records of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from apiconform.contracts import load_contract
+from apiconform.engine._session import Session, WriteRefused
+from apiconform.engine._targets import Safety, http_target
+from apiconform.engine._writes import Ownership, addressed
+from apiconform.mock import MockServer, mock_app
+
+ROLE, SECRET = "mock-tesla-ce-role", "mock-tesla-ce-secret"
+APICONFORM = str(Path(sys.executable).with_name("apiconform"))
+BASE = "http://vendor.test"
+
+
+def tesla() -> Any:
+    return load_contract("tesla-ce")
+
+
+def ownership(policy: str = "own", expendable: tuple[str, ...] = ()) -> Ownership:
+    return Ownership("tesla-ce", tesla(), BASE, policy, expendable)
+
+
+def test_requests_are_classified_from_the_contract_paths() -> None:
+    contract = tesla()
+    kinds = {op.operation_id: addressed(contract, op)[0] for op in contract if not op.is_safe}
+    assert kinds["create_provider_enrolment"] == "create"
+    assert kinds["update_provider_enrolment"] == kinds["delete_provider_enrolment"] == "record"
+    assert kinds["unlock_provider_enrolment"] == "record"  # an action POST on an existing record
+    assert kinds["status_provider_request"] == "record"
+    assert kinds["login_approle"] == "call"  # addresses no record
+
+
+def test_own_policy_refuses_writes_on_records_the_run_did_not_create() -> None:
+    contract, own = tesla(), ownership()
+    put = contract.operations["update_provider_request"]
+    refusal = own.check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/7/"))
+    assert refusal and refusal.startswith("not a record of this run: PUT update_provider_request on /api/v2/provider/1001/request/7")
+    # an id that cannot exist (does not fit `type: integer`) harms nothing
+    assert own.check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/not-an-id/")) is None
+    # creates, reads and calls that address no record go out
+    create = contract.operations["create_provider_notification"]
+    assert own.check(create, httpx.Request("POST", f"{BASE}/api/v2/provider/1001/notification/")) is None
+    # sandbox: the whole target is expendable; expendable patterns: those records only
+    assert ownership("sandbox").check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/7/")) is None
+    listed = ownership(expendable=("/api/v2/provider/1001/request/7", "9*"))
+    assert listed.check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/7/")) is None
+    assert listed.check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/93/")) is None
+    assert listed.check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/8/")) is not None
+
+
+@pytest.fixture
+def served() -> Any:
+    app = mock_app("tesla-ce")
+    server = MockServer(app)
+    url = server.start()
+    yield url
+    server.stop()
+
+
+def session_for(url: str, **safety: Any) -> Session:
+    return Session(http_target("tesla-ce", url, credentials={"role_id": ROLE, "secret_id": SECRET},
+                               safety=Safety(**{"writes": "own", **safety})))
+
+
+def test_session_tracks_creates_from_the_answer_and_cleans_them_up_newest_first(served: str) -> None:
+    session = session_for(served)
+    contract = session.target.contract
+    create = contract.operations["create_provider_notification"]
+    put = contract.operations["update_provider_notification"]
+    collection = f"{served}/api/v2/provider/1001/notification/"
+    made = [session.send(create, httpx.Request("POST", collection, json={"key": f"apiconform-m{i}", "when": "2030-01-01T00:00:00Z"}))
+            for i in range(2)]
+    assert [m.status for m in made] == [201, 201]
+    ids = [str(m.json()["id"]) for m in made]
+    # the run's own record may be written; a record found in the list may not
+    own = session.send(put, httpx.Request("PUT", f"{collection}{ids[0]}/", json={"key": "apiconform-x", "when": "2030-01-01T00:00:00Z"}))
+    assert own.status == 200
+    listed = httpx.Client(auth=session.client().auth).get(collection).json()["results"]
+    foreign = next(str(r["id"]) for r in listed if str(r["id"]) not in ids)
+    with pytest.raises(WriteRefused, match="not a record of this run"):
+        session.send(put, httpx.Request("PUT", f"{collection}{foreign}/", json={"key": "apiconform-x", "when": "2030-01-01T00:00:00Z"}))
+    deleted: list[str] = []
+    original = session.send
+
+    def spy(op: Any, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
+        deleted.append(request.url.path)
+        return original(op, request, *args, **kwargs)
+
+    session.send = spy  # type: ignore[method-assign]
+    report = session.cleanup()
+    assert report is not None and report.created == 2 and report.deleted == 2 and not report.left_behind
+    assert deleted == [f"/api/v2/provider/1001/notification/{ids[1]}/", f"/api/v2/provider/1001/notification/{ids[0]}/"]
+    assert report.refused_requests == 1 and "update_provider_notification" in report.refused
+    after = {str(r["id"]) for r in httpx.Client(auth=session.client().auth).get(collection).json()["results"]}
+    assert not set(ids) & after and foreign in after
+    session.close()
+
+
+def test_what_cannot_be_deleted_is_left_behind_with_its_id_and_the_budget_keeps_room_for_the_clean_up(served: str) -> None:
+    session = session_for(served, max_requests=4)
+    contract = session.target.contract
+    create = contract.operations["create_provider_notification"]
+    collection = f"{served}/api/v2/provider/1001/notification/"
+    sent = 0
+    with pytest.raises(Exception, match="budget"):
+        for i in range(10):
+            session.send(create, httpx.Request("POST", collection, json={"key": f"apiconform-m{i}", "when": "2030-01-01T00:00:00Z"}))
+            sent += 1
+    assert sent == 2  # 4 requests: 2 creates, and 2 kept for their deletes (the login is the auth flow's own)
+    report = session.cleanup()
+    assert report is not None and report.deleted == 2 and not report.left_behind
+    # a record whose delete fails (here: credentials the vendor refuses by then) is listed, enough to remove it by hand
+    kept = session_for(served)
+    made = kept.send(create, httpx.Request("POST", collection, json={"key": "apiconform-kept", "when": "2030-01-01T00:00:00Z"}))
+    record = str(made.json()["id"])
+    locked_out = Session(http_target("tesla-ce", served, credentials={"role_id": ROLE, "secret_id": "revoked"},
+                                     safety=Safety(writes="sandbox")))
+    assert kept.ownership is not None
+    left = kept.ownership.cleanup(locked_out).left_behind
+    assert [(e.vendor, e.operation, e.id, e.url) for e in left] == [
+        ("tesla-ce", "create_provider_notification", record, f"{collection}{record}")]
+    assert left[0].reason.startswith("delete_provider_notification")
+    session.close()
+    kept.close()
+    locked_out.close()
+
+
+def snapshot(url: str) -> dict[str, list[str]]:
+    token = httpx.post(f"{url}/api/v2/auth/approle", json={"role_id": ROLE, "secret_id": SECRET}).json()["token"]["access_token"]
+    lists = {}
+    for op in tesla():
+        if op.action == "list" and op.path.count("{") == 1 and op.method == "get":
+            path = op.path.replace("{parent_lookup_provider_id}", "1001")
+            answer = httpx.get(url + path, headers={"Authorization": f"JWT {token}"}, params={"limit": 1000})
+            lists[path] = sorted(json.dumps(r, sort_keys=True) for r in answer.json()["results"])
+    return lists
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("policy", ["own", "sandbox"])
+def test_a_writes_run_leaves_the_vendors_records_as_they_were(served: str, tmp_path: Path, policy: str) -> None:
+    """Every list before and after `apiconform run --allow-writes`: equal under the default policy; with
+    `--writes sandbox` the run does change records it did not create (the check can fail)."""
+    before = snapshot(served)
+    env = {**os.environ, "APICONFORM_TESLA_CE_ROLE_ID": ROLE, "APICONFORM_TESLA_CE_SECRET_ID": SECRET}
+    switch = ["--allow-writes"] if policy == "own" else ["--writes", "sandbox"]
+    ops = ["list_provider_notifications", "create_provider_notification", "update_provider_notification",
+           "delete_provider_notification", "list_provider_requests", "update_provider_request",
+           "list_provider_enrolments", "create_provider_enrolment", "unlock_provider_enrolment"]
+    done = subprocess.run([APICONFORM, "run", "tesla-ce", "--target", f"tesla-ce={served}", *switch, "--max-examples", "2",
+                           "--operation", ",".join(ops),
+                           "--rate", "1000", "--max-requests", "5000", "--no-allure", "--no-progress",
+                           "--reports-dir", str(tmp_path / "reports")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    run = json.loads((tmp_path / "reports" / "run.json").read_text())
+    writes = run["writes"]["tesla-ce"]
+    assert writes["policy"] == policy and writes["created"] >= 3 and writes["left_behind"] == [], done.stdout[-2000:]
+    assert writes["deleted"] == writes["created"]
+    assert f"writes on tesla-ce (policy {policy}): {writes['created']} records created" in done.stdout
+    after = snapshot(served)
+    if policy == "own":
+        assert after == before
+        assert writes["refused_requests"] > 0 and "update_provider_request" in writes["refused"]
+        skipped = {c["name"]: c["skipped"] for c in run["cases"]}
+        assert skipped["properties[update_provider_request]"].startswith("not a record of this run: PUT update_provider_request")
+    else:
+        assert after != before

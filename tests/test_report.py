@@ -117,13 +117,21 @@ def test_checkers_catch_broken_input() -> None:
 
 def test_record_round_trips_through_json(tmp_path: Path) -> None:
     rec = synthetic()
+    left = {"vendor": "acme", "operation": "createThing", "id": "7", "url": "https://acme.test/things/7", "reason": "x"}
+    rec.writes = {"acme": {"policy": "own", "created": 2, "deleted": 1, "refused_requests": 3, "refused": {"putThing": "r"},
+                           "left_behind": [left], "cleanup_seconds": 0.5}}
     path = rec.write(tmp_path)
     assert path == tmp_path / "run.json"
     data = json.loads(path.read_text())
     assert data["schema"] == RUN_SCHEMA == "apiconform.gate._run/1"
     assert set(data) == {"schema", "started", "finished", "duration", "seed", "argv", "context", "targets", "vendors", "suites",
-                         "cases", "coverage", "shapes", "interrupted", "planned", "history"}
+                         "cases", "coverage", "shapes", "interrupted", "planned", "history", "writes"}
     assert data["interrupted"] is None and data["planned"] is None  # a run that finished
+    assert load_run(tmp_path).left_behind == [left]
+    from apiconform.report._run import merge_records
+
+    merged = merge_records([load_run(tmp_path), load_run(tmp_path)]).writes["acme"]
+    assert (merged["created"], merged["deleted"], merged["left_behind"]) == (4, 2, [left, left])
     assert data["cases"][1]["findings"][0]["fingerprint"] == rec.cases[1].findings[0].fingerprint
     back = load_run(tmp_path)
     assert back.to_dict() == rec.to_dict()

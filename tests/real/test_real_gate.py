@@ -63,11 +63,50 @@ def test_seeded_lists_are_not_empty(tesla_real: TeslaServer) -> None:
         assert answer.status_code == 200 and answer.json()["count"] > 0, (path, answer.status_code, answer.text[:200])
 
 
-@pytest.mark.parametrize("mode", ["read-only", "writes"])  # read-only first: the writes run changes the data
+def snapshot(server: TeslaServer) -> dict[str, list[str]]:
+    """Every list operation of the contract, for every seeded parent: each record as canonical JSON."""
+    import httpx
+
+    from apiconform.contracts import load_contract
+
+    headers = {"Authorization": f"JWT {server.login()}"}
+    provider, seeded = str(server.credentials["provider_id"]), server.seeded
+    pairs = [(learner, sample) for learner in seeded["learners"] for sample in seeded["samples"]]
+    lists: dict[str, list[str]] = {}
+    for op in load_contract("tesla-ce"):
+        if op.action != "list" or op.method != "get":
+            continue
+        names = op.path_params()
+        combos = [()] if not names else [(provider,)] if len(names) == 1 else \
+            [(provider, learner) for learner in seeded["learners"]] if len(names) == 2 else \
+            [(provider, learner, str(sample)) for learner, sample in pairs]
+        for values in combos:
+            path = op.path
+            for name, value in zip(names, values):
+                path = path.replace("{" + name + "}", str(value))
+            answer = httpx.get(server.base_url + path, headers=headers, params={"limit": 1000}, timeout=30)
+            body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else answer.text
+            items = body.get("results", body) if isinstance(body, dict) else body
+            lists[path] = sorted(json.dumps(i, sort_keys=True) for i in items) if isinstance(items, list) \
+                else [f"{answer.status_code}"]
+    return lists
+
+
+@pytest.mark.parametrize("mode", ["read-only", "writes"])  # read-only first
 def test_gate_reports_exactly_the_listed_vendor_deviations(tesla_real: TeslaServer, tmp_path: Path, mode: str) -> None:
+    before = snapshot(tesla_real)
     code, run, output, elapsed = gate(tesla_real, tmp_path, *(["--allow-writes"] if mode == "writes" else []))
     print(f"gate {mode}: {elapsed:.0f} s, exit {code}")
     assert run, output[-3000:]
+    # issue 23: the vendor's records are as they were, but for what the summary lists as left behind
+    after, left = snapshot(tesla_real), run.get("writes", {}).get("tesla-ce", {}).get("left_behind", [])
+    changed = {path: (sorted(set(before[path]) - set(after.get(path, []))), sorted(set(after.get(path, [])) - set(before[path])))
+               for path in before if before[path] != after.get(path)}
+    assert not changed or left, f"the {mode} run changed records it did not list as left behind: {changed}"
+    assert not left, f"the {mode} run left records behind: {left}"
+    if mode == "writes":
+        writes = run["writes"]["tesla-ce"]
+        assert writes["policy"] == "own" and writes["created"] > 0 and writes["deleted"] == writes["created"], writes
     found, expected = findings(run), listed(mode)
     new = {fp: text for fp, text in found.items() if fp not in expected}
     gone = {fp: e["operation"] for fp, e in expected.items() if fp not in found}

@@ -255,6 +255,8 @@ def _writes_summary(console: object, record: object) -> None:
     """What the run wrote on each live target, and every record it created and could not delete (to remove by hand)."""
     for vendor, report in sorted(record.writes.items()):  # type: ignore[attr-defined]
         refused = report.get("refused_requests", 0)
+        if not (report.get("created") or refused or report.get("left_behind")):
+            continue  # a read-only run, or writes that created nothing
         line = (f"writes on {vendor} (policy {report.get('policy')}): {report.get('created', 0)} records created, "
                 f"{report.get('deleted', 0)} deleted" + (f", {refused} writes refused (records this run did not create)"
                                                          if refused else ""))

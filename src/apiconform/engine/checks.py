@@ -202,10 +202,20 @@ def expected_outcome(ctx: CheckContext) -> list[Finding]:
             return [ctx.finding("expected_outcome", Category.AUTH,
                                 f"bad credentials answered {status}, documented {allowed}", expected=allowed, actual=status)]
     forbidden = ctx.operation.definition.get("x-apiconform-forbidden")  # the contract says: 403 to these credentials
+    forbidden = forbidden or status in _state_refusals(ctx.operation)  # or: 403 is a declared refusal of the record's state
     if ctx.expectation == POSITIVE and status in (401, 403) and ctx.operation.security and not (forbidden and status == 403):
         return [ctx.finding("expected_outcome", Category.AUTH,
                             f"valid credentials refused with {status}", expected="accepted", actual=status)]
     return []
+
+
+def _state_refusals(op: Any) -> set[int]:
+    """Statuses `x-apiconform-state` declares as a refusal by the record's state (e.g. 403 for a wrong unlock token on
+    a locked record: the vendor's answer to these credentials for this record, not a refusal of the credentials)."""
+    state = op.definition.get("x-apiconform-state")
+    requires = state.get("require") if isinstance(state, dict) else None
+    return {int(r["else"]["status"]) for r in requires or [] if isinstance(r, dict) and isinstance(r.get("else"), dict)
+            and isinstance(r["else"].get("status"), int)}
 
 
 # --- content type and body ----------------------------------------------------------------------------

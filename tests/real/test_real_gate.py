@@ -114,5 +114,7 @@ def test_gate_reports_exactly_the_listed_vendor_deviations(tesla_real: TeslaServ
     assert not gone, f"listed deviations the {mode} run no longer shows: {gone}"
     assert code == 0, output[-3000:]  # every finding is waived by the committed baseline
     ran = [c for c in run["cases"] if not c.get("skipped")]
-    assert len(ran) >= (30 if mode == "read-only" else 100), "the run must really test the vendor"
+    # writes: 83 cases on 1.0.10 (under the write policy "own", the writes on seeded records it cannot re-create --
+    # verification requests, enrolments and validations, whose creates it refuses -- are skipped with the reason)
+    assert len(ran) >= (30 if mode == "read-only" else 80), "the run must really test the vendor"
     assert "reproduce: apiconform run tesla-ce --target=tesla-ce=" in output

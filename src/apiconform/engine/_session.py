@@ -190,7 +190,15 @@ class Session:
         report (what was created, deleted, refused and left behind), None for an embedded mock."""
         if self.ownership is None:
             return None
-        return self.ownership.cleanup(self, seconds)
+
+        def send(op: Operation, request: httpx.Request) -> tuple[int | None, str]:
+            try:
+                exchange = self.send(op, request, cleanup=True)
+            except (BudgetExhausted, Unsendable) as exc:
+                return None, str(exc)
+            return exchange.status, f"{op.label}: {exchange.error}"
+
+        return self.ownership.cleanup(send, self.redactor, seconds)
 
     def close(self) -> None:
         for client in self._clients.values():

@@ -25,17 +25,17 @@ import fnmatch
 import functools
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import unquote
 
 import httpx
 
 from apiconform.contracts import Contract, Operation, record_id
 
-if TYPE_CHECKING:
-    from apiconform.engine._session import Exchange, Session
+#: how the clean-up sends one delete (the Session's): the answer's status, or None and why nothing came back
+SendDelete = Callable[[Operation, httpx.Request], tuple[int | None, str]]
 
 #: `own`: only records this run created (or expendable ones); `sandbox`: any record of the target.
 WritePolicy = Literal["own", "sandbox"]
@@ -238,8 +238,9 @@ class Ownership:
         self.report.refused_requests += 1
 
     # ---- what a sent request did
-    def observe(self, op: Operation, exchange: Exchange) -> None:
-        """Track a create the target accepted, and a delete of a record of ours."""
+    def observe(self, op: Operation, exchange: Any) -> None:
+        """`exchange`: the Session's `Exchange` (status, request, response, json())."""
+        # tracks a create the target accepted, and a delete of a record of ours
         status = exchange.status
         if status is None or op.is_safe or not (200 <= status < 300 or status in (404, 410)):
             return
@@ -260,7 +261,7 @@ class Ownership:
         elif kind == "record" and status == 201:  # an upsert that created the record it addressed
             self._add(op, key[: len(template)], unquote(key[len(template) - 1]) if template else None)
 
-    def _created(self, op: Operation, exchange: Exchange, collection: Key) -> None:
+    def _created(self, op: Operation, exchange: Any, collection: Key) -> None:
         location = exchange.response.headers.get("location") if exchange.response is not None else None
         if location:
             try:
@@ -310,34 +311,27 @@ class Ownership:
         return None
 
     # ---- clean-up
-    def cleanup(self, session: Session, seconds: float = CLEANUP_SECONDS) -> WriteReport:
-        """Delete every record of ours still there, newest first, within `seconds`; list what stays."""
-        from apiconform.engine._session import BudgetExhausted, Unsendable
-
+    def cleanup(self, send: SendDelete, redactor: Any, seconds: float = CLEANUP_SECONDS) -> WriteReport:
+        """Delete every record of ours still there, newest first, within `seconds`; list what stays. `send` puts one
+        delete on the wire (through the Session, so `observe` sees it); `redactor` masks the URLs listed."""
         began = time.monotonic()
-        redactor = session.redactor
         for created in reversed(self.pending()):
             url = self.base_url.rstrip("/") + "/" + "/".join(created.key)
-            shown = str(redactor.url(url))
             delete = self._delete_operation(created.key)
-            reason = None
+            reason = ""
             if created.id is None:
                 reason = f"the answer of {created.operation} carried no id or Location, so the record cannot be addressed"
             elif delete is None:
                 reason = "the contract documents no delete for it"
             elif time.monotonic() - began > seconds:
                 reason = f"the clean-up time ({seconds:g} s) ran out"
-            if reason is None and delete is not None:
+            else:
                 op, path = delete
-                try:
-                    exchange = session.send(op, httpx.Request("DELETE", self.base_url.rstrip("/") + path), cleanup=True)
-                except (BudgetExhausted, Unsendable) as exc:
-                    reason = str(exc)
-                else:
-                    if created.gone:  # `observe` saw the delete succeed (or the record already gone)
-                        continue
-                    reason = f"{op.label} answered {exchange.status}" if exchange.status else f"{op.label}: {exchange.error}"
-            self.report.left_behind.append(LeftBehind(self.vendor, created.operation, created.id, shown, reason or ""))
+                status, why = send(op, httpx.Request("DELETE", self.base_url.rstrip("/") + path))
+                if created.gone:  # `observe` saw the delete succeed (or the record already gone)
+                    continue
+                reason = f"{op.label} answered {status}" if status is not None else why
+            self.report.left_behind.append(LeftBehind(self.vendor, created.operation, created.id, str(redactor.url(url)), reason))
         self.report.cleanup_seconds += time.monotonic() - began
         return self.report
 

@@ -184,3 +184,28 @@ def test_a_writes_run_leaves_the_vendors_records_as_they_were(served: str, tmp_p
         assert skipped["properties[update_provider_request]"].startswith("not a record of this run: PUT update_provider_request")
     else:
         assert after != before
+
+
+def test_a_stopped_run_still_cleans_up_within_the_grace_period(served: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner's `finally` is the hook an interruption reaches: closing the stream of outcomes early (as a
+    SIGINT/SIGTERM does) deletes what the run created so far, and reports it."""
+    from apiconform.engine import EngineOptions, plan, run_items
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("APICONFORM_TESLA_CE_ROLE_ID", ROLE)
+    monkeypatch.setenv("APICONFORM_TESLA_CE_SECRET_ID", SECRET)
+    before = snapshot(served)
+    options = EngineOptions(vendors=["tesla-ce"], targets={"tesla-ce": served}, allow_writes=True, rate=1000,
+                            max_examples=2, operations=["create_provider_notification", "list_provider_notifications"],
+                            config_dir=tmp_path)
+    items = [i for i in plan(["tesla-ce"], operations={"create_provider_notification", "list_provider_notifications"})
+             if i.test in ("test_properties", "test_lifecycle")]
+    writes: list[Any] = []
+    stream = run_items(options, items, writes)
+    finished = [next(stream) for _ in range(2)]
+    stream.close()  # stopped mid-run
+    assert len(finished) == 2 and len(writes) == 1
+    report = writes[0]
+    assert report.created > 0 and report.deleted == report.created and not report.left_behind
+    assert snapshot(served) == before

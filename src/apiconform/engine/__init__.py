@@ -329,7 +329,7 @@ class Sessions:
             fresh = Session(self.build_target(vendor))
         return fresh, Discovery(fresh), fresh
 
-    def cleanup(self) -> list[Any]:
+    def cleanup(self, seconds: float | None = None) -> list[Any]:
         """Delete what this process's live sessions created (newest first, bounded in time) and return their write
         reports (`engine._writes.WriteReport`: created, deleted, refused, left behind). The runner calls it in a
         `finally`, so an interrupted run reaches it too; a second call finds nothing left to do."""
@@ -337,7 +337,7 @@ class Sessions:
         for session, _ in self._cache.values():
             if session.target.kind == "mock":
                 continue
-            report = session.cleanup()
+            report = session.cleanup() if seconds is None else session.cleanup(seconds)
             if report is not None:
                 reports.append(report)
         return reports
@@ -380,11 +380,16 @@ def run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] |
                     owned.close()
             yield outcome
     finally:
-        from apiconform.engine._stop import shielded
+        import sys
 
+        from apiconform.engine._stop import STOP_GRACE, shielded
+
+        # stopped (a signal, the generator closed early): the clean-up must end within the worker's grace period
+        stopping = sys.exc_info()[0] is not None
         with shielded():  # a first SIGINT/SIGTERM never cuts the sessions' closing (clean-up) short
             try:
-                reports = sessions.cleanup()  # what the run created on live targets, deleted; the rest listed
+                # what the run created on live targets, deleted; the rest listed
+                reports = sessions.cleanup(STOP_GRACE * 0.6 if stopping else None)
                 if writes is not None:
                     writes.extend(reports)
             finally:

@@ -34,8 +34,7 @@ from apiconform.engine import _casecache as _casecache
 from apiconform.engine import _compiled as _compiled
 from apiconform.engine._casecache import WireCase, from_case
 from apiconform.engine._draws import isolated_draws
-from apiconform.engine._session import (NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, WriteRefused,
-                                        exchange_summary)
+from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, WriteRefused, exchange_summary
 from apiconform.engine._targets import Target
 from apiconform.engine._writes import addressed, create_operation, record_template
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext, auth_statuses, run_checks

@@ -244,7 +244,7 @@ def other_identity(vendor: str, contract: Any, configured: Mapping[str, str]) ->
     fields = credential_fields(contract)
     names = {f: configured.get(f) or default_env_name(vendor, f"other_{f}") for f in fields}
     values = {f: os.environ.get(env, "") for f, env in names.items()}
-    if not configured and not all(values.values()):
+    if not configured and not (values and all(values.values())):   # no auth (no fields) or no second identity set
         return None
     missing = [names[f] for f, v in values.items() if not v]
     if missing or not values:

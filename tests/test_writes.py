@@ -61,6 +61,35 @@ def test_own_policy_refuses_writes_on_records_the_run_did_not_create() -> None:
     assert listed.check(put, httpx.Request("PUT", f"{BASE}/api/v2/provider/1001/request/8/")) is not None
 
 
+class _Answer:
+    """What `Ownership.observe` reads of a sent request (the Session's Exchange)."""
+
+    def __init__(self, request: httpx.Request, status: int, body: Any) -> None:
+        self.request, self.status, self.body = request, status, body
+        self.response = httpx.Response(status, json=body, request=request)
+
+    def json(self) -> Any:
+        return self.body
+
+
+def test_a_create_whose_answer_names_no_record_does_not_make_the_collection_the_runs() -> None:
+    """A create answered 201 without an id or Location is the run's record (listed as left behind), but the run
+    does not own the collection it went into: the vendor's other records there stay refused."""
+    contract, own = tesla(), ownership()
+    create = contract.operations["create_provider_notification"]
+    collection = f"{BASE}/api/v2/provider/1001/notification/"
+    own.observe(create, _Answer(httpx.Request("POST", collection), 201, {"created": True}))
+    assert own.report.created == 1 and own.pending()[0].id is None
+    put = contract.operations["update_provider_notification"]
+    delete = contract.operations["delete_provider_notification"]
+    assert own.check(put, httpx.Request("PUT", f"{collection}7/")) is not None
+    assert own.check(delete, httpx.Request("DELETE", f"{collection}7/")) is not None
+    # a create that names its record makes that record (and only it) the run's
+    own.observe(create, _Answer(httpx.Request("POST", collection), 201, {"id": 42}))
+    assert own.check(put, httpx.Request("PUT", f"{collection}42/")) is None
+    assert own.check(put, httpx.Request("PUT", f"{collection}7/")) is not None
+
+
 @pytest.fixture
 def served() -> Any:
     app = mock_app("tesla-ce")

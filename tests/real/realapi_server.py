@@ -103,6 +103,12 @@ class RealApi:
             return str(first["user"]), str(first["password"])
         return str(auth["user"]), str(auth["password"])
 
+    @property
+    def users(self) -> list[tuple[str, str]]:
+        """Every HTTP Basic user the kit signed up."""
+        auth = self.credentials["auth"]
+        return [(str(u["user"]), str(u["password"])) for u in auth.get("users", [auth])]
+
     def log(self) -> Path:
         env = {"kinto": "KINTO_WORK", "prefect": "PREFECT_KIT_WORK"}[self.kit]
         work = Path(os.environ.get(env) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / f"realapi-{self.kit}")

@@ -6,6 +6,9 @@ with --allow-writes.
 Acceptance (issue 24): every finding is an investigated server deviation listed, with its evidence, in
 tests/real/realapis/<kit>/deviations.yaml; with the committed baseline (baseline.yaml, the same fingerprints)
 both runs exit 0. A finding not listed (a server change, or a tool error) fails here with its fingerprint.
+Issue 23: the Kinto writes run is an unrestricted `--allow-writes` under the default write policy `own`; every list
+of the imported contract (path parameters filled from the seeded ids) is equal before and after it but for what
+run.json lists as left behind, and every account still logs in.
 Prefect runs a bounded selection (--max-examples, see BUDGET) to keep CI time down; README says how long.
 """
 
@@ -18,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -27,7 +31,9 @@ HERE = Path(__file__).resolve().parent / "realapis"
 APICONFORM = str(Path(sys.executable).with_name("apiconform"))
 FAST = ["--rate", "200", "--max-requests", "20000", "--no-allure", "--no-progress", "--workers", "1"]
 BUDGET = {"kinto": ["--max-examples", "5"], "prefect": ["--max-examples", "2"]}
-WRITES = ["--suite", "stateful,properties"]  # the writes run: lifecycles and valid writes (negatives ran read-only)
+# the writes run: lifecycles and valid writes (negatives ran read-only), unrestricted: every operation of the imported
+# contract, under the default write policy `own` (issue 23; before it, such a run deleted Kinto's login accounts)
+WRITES = ["--suite", "stateful,properties", "--allow-writes"]
 
 
 def import_contract(server: RealApi, contracts: Path) -> subprocess.CompletedProcess[str]:
@@ -54,6 +60,53 @@ def gate(server: RealApi, contracts: Path, workdir: Path, *extra: str) -> tuple[
     return done.returncode, json.loads(record.read_text()) if record.is_file() else {}, done.stdout + done.stderr, elapsed
 
 
+def list_paths(openapi: Path) -> list[str]:
+    """Every list operation of the imported contract (a safe GET the importer classed `x-apiconform-action: list`)."""
+    doc = yaml.safe_load(openapi.read_text())
+    return sorted((p for p, item in doc["paths"].items()
+                   if isinstance(item, dict) and (item.get("get") or {}).get("x-apiconform-action") == "list"),
+                  key=lambda p: (p.count("/"), p))
+
+
+def snapshot(server: RealApi, templates: list[str]) -> dict[str, dict[str, str]]:
+    """Each list as the first user sees it (path -> record id -> record), path parameters filled with the ids the
+    parent list holds (`/buckets/{bucket_id}/collections` for every bucket of `/buckets`), an error as its status."""
+    lists: dict[str, dict[str, str]] = {}
+    with httpx.Client(base_url=server.base_url.rstrip("/"), auth=server.user, timeout=30) as client:
+        def visit(segments: list[str], done: list[str]) -> None:
+            for i in range(len(done), len(segments)):
+                if segments[i].startswith("{"):
+                    parent = "/" + "/".join(done + segments[len(done):i])
+                    for record_id in lists.get(parent, {}):
+                        if not record_id.startswith("status "):
+                            visit(segments, done + segments[len(done):i] + [record_id])
+                    return
+            path = "/" + "/".join(done + segments[len(done):])
+            answer = client.get(path)
+            body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else None
+            items = body.get("data") if isinstance(body, dict) else body
+            if answer.status_code != 200 or not isinstance(items, list):
+                lists[path] = {f"status {answer.status_code}": answer.text[:200]}
+                return
+            lists[path] = {str(i.get("id", json.dumps(i, sort_keys=True))) if isinstance(i, dict) else json.dumps(i):
+                           json.dumps(i, sort_keys=True) for i in items}
+        for template in templates:
+            visit([s for s in template.split("/") if s], [])
+    return lists
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    diff = {"gone": sorted(set(before) - set(after)), "new": sorted(set(after) - set(before)),
+            "changed": sorted(k for k in set(before) & set(after) if before[k] != after[k])}
+    return {k: v for k, v in diff.items() if v}
+
+
+def _listed(path: str, diff: dict[str, list[str]], left: list[dict[str, Any]]) -> bool:
+    """Every change of the list at `path` is a record run.json lists as left behind."""
+    ids = {str(r.get("id")) for r in left if path in str(r.get("url", ""))}
+    return all(record_id in ids for changes in diff.values() for record_id in changes)
+
+
 def findings(run: dict[str, Any]) -> dict[str, str]:
     return {f["fingerprint"]: f"{c['operation']} [{f['category']}] {f['message'][:160]} | {f.get('curl', '')[:300]}"
             for c in run.get("cases", []) for f in c["findings"]}
@@ -67,11 +120,25 @@ def _gate_matches_the_list(server: RealApi, tmp_path: Path, mode: str) -> None:
     assert "sha256:" in source and server.spec_url in source and server.user[1] not in source
     workdir = tmp_path / mode
     workdir.mkdir(parents=True)
-    if mode == "writes":  # only the operations the kit's writes.toml allows (never the run's own login, nor bulk deletes)
-        (workdir / "apiconform.toml").write_text((HERE / server.kit / "writes.toml").read_text())
+    lists = list_paths(contracts / server.kit / "openapi.yaml") if mode == "writes" else []
+    before = snapshot(server, lists)
     code, run, output, elapsed = gate(server, contracts, workdir, *(WRITES if mode == "writes" else []))
-    print(f"{server.kit} gate {mode}: {elapsed:.0f} s, exit {code}, timings {server.timings}")
+    writes = run.get("writes", {}).get(server.kit, {})
+    print(f"{server.kit} gate {mode}: {elapsed:.0f} s, exit {code}, timings {server.timings}"
+          + (f", writes: {writes['created']} created, {writes['deleted']} deleted, {len(writes['left_behind'])} left behind, "
+             f"{writes['refused_requests']} refused" if mode == "writes" and writes else ""))
     assert run, output[-3000:]
+    if mode == "writes":  # issue 23: the writes run touched only what it created
+        # every list of the contract (as the first user) is as it was, but for what run.json lists as left behind
+        after, left = snapshot(server, lists), writes.get("left_behind", [])
+        changed = {path: diff for path in sorted(set(before) | set(after))
+                   if (diff := _changed(before.get(path, {}), after.get(path, {}))) and not _listed(path, diff, left)}
+        assert not changed, f"the writes run changed records it did not list as left behind: {json.dumps(changed, indent=1)}"
+        for user, password in server.users:  # and every account still logs in
+            who = httpx.get(server.base_url.rstrip("/") + "/", auth=(user, password), timeout=30)
+            assert who.status_code == 200 and who.json().get("user"), f"{user} no longer logs in: {who.status_code}"
+        assert writes["policy"] == "own" and writes["created"] > 0 and writes["refused_requests"] > 0, writes
+        assert writes["deleted"] + len(writes["left_behind"]) >= writes["created"], writes
     found, expected = findings(run), listed(server.kit, mode)
     new = {fp: text for fp, text in found.items() if fp not in expected}
     assert not new, (f"findings not in realapis/{server.kit}/deviations.yaml (a server change or a tool error): "

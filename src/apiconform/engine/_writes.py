@@ -185,8 +185,9 @@ class Ownership:
         return key[len(self.base):]
 
     def owned(self, key: Key) -> bool:
-        """The record at `key` is one this run created, or lies under one."""
-        return any(key[: len(c.key)] == c.key for c in self.created)
+        """The record at `key` is one this run created, or lies under one. A create whose answer named no record
+        (`id` None, its key the collection it went into) owns nothing: the collection holds the vendor's records too."""
+        return any(c.id is not None and key[: len(c.key)] == c.key for c in self.created)
 
     def is_expendable(self, key: Key) -> bool:
         path = "/" + "/".join(unquote(s) for s in key)

@@ -245,7 +245,8 @@ def test_signal_before_any_test_ran_is_one_line_and_keeps_the_earlier_reports(tm
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         silent.settimeout(120)
-        with Run(tmp_path, ["eduframe", "--target", f"eduframe={url}"], _env(APICONFORM_EDUFRAME_TOKEN="t")) as run:
+        with Run(tmp_path, ["eduframe", "--target", f"eduframe={url}", "--max-requests", "100000"],  # a budget that plans every test
+                 _env(APICONFORM_EDUFRAME_TOKEN="t")) as run:
             connection, _ = silent.accept()  # validated; the preflight now waits for the target's answer
             run.signal(signal.SIGINT, False)
             code = run.wait()

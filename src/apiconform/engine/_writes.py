@@ -314,7 +314,7 @@ class Ownership:
     # ---- clean-up
     def cleanup(self, send: SendDelete, redactor: Any, seconds: float = CLEANUP_SECONDS) -> WriteReport:
         """Delete every record of ours still there, newest first, within `seconds`; list what stays. `send` puts one
-        delete on the wire (through the Session, so `observe` sees it); `redactor` masks the URLs listed."""
+        delete on the wire (through the Session, so `observe` sees it); `redactor` masks the ids, URLs and reasons listed."""
         began = time.monotonic()
         for created in reversed(self.pending()):
             url = self.base_url.rstrip("/") + "/" + "/".join(created.key)
@@ -332,7 +332,10 @@ class Ownership:
                 if created.gone:  # `observe` saw the delete succeed (or the record already gone)
                     continue
                 reason = f"{op.label} answered {status}" if status is not None else why
-            self.report.left_behind.append(LeftBehind(self.vendor, created.operation, created.id, str(redactor.url(url)), reason))
+            # the id is what the vendor answered (an echoing vendor can hand a credential back as an id): masked too
+            record_id = None if created.id is None else str(redactor.text(created.id))
+            self.report.left_behind.append(LeftBehind(self.vendor, created.operation, record_id, str(redactor.url(url)),
+                                                      str(redactor.text(reason))))
         self.report.cleanup_seconds += time.monotonic() - began
         return self.report
 

@@ -551,12 +551,15 @@ def generated_cases(
 ) -> tuple[list[WireCase], str]:
     """Up to `max_examples` generated cases (stopping after the first one `until` accepts), and a note if
     generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards."""
+    compiled_generator = _compiled.applies(contract)  # decided once per call: the key and the draw agree
     key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known.items()), fixed,
-                         "until" if until is not None else "all", "compiled" if _compiled.applies(contract) else "st")
+                         "until" if until is not None else "all", "compiled" if compiled_generator else "st")
     cached = _casecache.get(key)
     if cached is not None:
         return cached
-    compiled = _compiled_cases(contract, op, mode, max_examples, seed, known, fixed, until)
+    compiled = None
+    if mode == "positive" and compiled_generator:
+        compiled = _compiled_cases(contract, op, max_examples, seed, known, fixed, until)
     if compiled is not None:
         _casecache.put(key, compiled, "")
         return compiled, ""
@@ -596,12 +599,10 @@ def generated_cases(
     return cases, note
 
 
-def _compiled_cases(contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
+def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: int, known: dict[str, str],
                     fixed: bool, until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
-    """Valid cases from the operation's compiled strategy (`engine._compiled`), or None when it cannot be compiled
-    (or drew nothing): schemathesis draws those."""
-    if mode != "positive" or not _compiled.applies(contract):
-        return None
+    """Valid (positive) cases from the operation's compiled strategy (`engine._compiled`), or None when it cannot be
+    compiled (or drew nothing): schemathesis draws those."""
     from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
     try:

@@ -414,7 +414,8 @@ def engine_main(spec_json: str) -> None:
 
     httpx.Client._send_single_request = counted  # type: ignore[method-assign]
     from apiconform.engine._session import Session
-    from apiconform.engine._suites import Discovery, run_negative, run_properties
+    from apiconform.engine._discovery import Discovery
+    from apiconform.engine._suites import run_negative, run_properties
     from apiconform.engine._targets import http_target, mock_target
 
     imported = time.perf_counter() - t0

@@ -6,7 +6,7 @@
 
 Scope (see [tool.mutmut] in pyproject.toml): every function of `checks.py` and `validation.py`, and the
 runner's judge (`runner.judge` and `runner._security_params`, which decides what the judge ignores).
-mutmut mutates all of `engine/_suites.py`; mutants outside the judge are not scored here. The tests are the fast
+mutmut mutates all of `engine/_judge.py`; mutants outside the judge are not scored here. The tests are the fast
 hand-built ones (tests/test_checks.py, tests/test_validation.py), so a run takes a few minutes.
 
 Surviving mutants that are equivalent (no behaviour can tell them apart) are listed with the reason in
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCOPE = {
     "apiconform.engine.checks": None,  # every function
     "apiconform.contracts._validate": None,
-    "apiconform.engine._suites": ("judge", "_security_params"),
+    "apiconform.engine._judge": ("judge", "_security_params"),
 }
 # mutmut exit codes per mutant: 1 = killed (tests failed), 0 = survived, 33 = no test covers it,
 # 34 = skipped, 35/36 = suspicious/timeout (counted as killed: the mutant broke something), 37 = type check killed

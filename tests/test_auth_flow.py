@@ -114,7 +114,7 @@ def test_mock_accepts_the_flows_credentials_and_refuses_others(toy: ToyTokenFlow
 
 
 def test_engine_owns_the_flows_header_and_runs_every_suite_green(toy: ToyTokenFlow) -> None:
-    from apiconform.engine._suites import _security_params, judge
+    from apiconform.engine._judge import _security_params, judge
 
     contract = load_contract(VENDOR)
     headers, query = _security_params(contract)

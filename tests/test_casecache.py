@@ -13,7 +13,7 @@ from requests.structures import CaseInsensitiveDict
 
 from apiconform.engine import _casecache as _casecache
 
-from apiconform.engine import _suites as runner
+from apiconform.engine import _generate as runner
 from apiconform.contracts import load_contract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +91,7 @@ import hashlib, json, os, sys
 for name in filter(None, os.environ.get("PRELOAD", "").split(",")):
     __import__(name)
 from apiconform.contracts import load_contract
-from apiconform.engine import _suites as runner
+from apiconform.engine import _generate as runner
 contract = load_contract("tesla-ce")
 out = []
 for label in ("read_provider_request", "update_provider_notification", "status_provider_request",

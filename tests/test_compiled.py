@@ -9,7 +9,7 @@ import pytest
 
 from apiconform.contracts import load_contract
 from apiconform.engine import _compiled
-from apiconform.engine import _suites as runner
+from apiconform.engine import _generate as runner
 from apiconform.engine.checks import POSITIVE
 
 VENDORS = ("eduframe", "tesla-ce", "goodstack", "ctrlhub", "cofe-cms")

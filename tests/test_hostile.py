@@ -21,7 +21,8 @@ from apiconform.engine._session import FailureKind, Session
 from apiconform.findings import Category
 from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import RunOptions, execute
-from apiconform.engine._suites import Discovery, run_properties
+from apiconform.engine._discovery import Discovery
+from apiconform.engine._suites import run_properties
 from apiconform.engine._targets import Safety, http_target, mock_target
 
 VENDOR = "eduframe"

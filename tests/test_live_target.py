@@ -24,7 +24,9 @@ from apiconform.config import default_env_name, load_config
 from apiconform.errors import ConfigError
 from apiconform.engine._session import Session
 from apiconform.mock import MockServer, mock_app
-from apiconform.engine._suites import Discovery, id_style_value, run_properties
+from apiconform.engine._discovery import Discovery
+from apiconform.engine._request import id_style_value
+from apiconform.engine._suites import run_properties
 from apiconform.engine._targets import mock_target
 
 TESLA_ROLE, TESLA_SECRET = "mock-tesla-ce-role", "mock-tesla-ce-secret"

@@ -29,7 +29,7 @@ from apiconform.errors import TargetUnavailable
 from apiconform.engine._session import FailureKind, Session, WriteRefused
 from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import preflight
-from apiconform.engine._suites import USER_AGENT
+from apiconform.engine._request import USER_AGENT
 from apiconform.engine._targets import Safety, http_target, mock_target, replace, target_from_config
 from apiconform.mock._server import free_port
 

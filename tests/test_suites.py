@@ -9,16 +9,11 @@ from apiconform.engine.checks import NEGATIVE, POSITIVE
 from apiconform.engine._session import Session
 from apiconform.findings import Category
 from apiconform.mock import DRIFTS, MockServer, Reply
-from apiconform.engine._suites import (
-    Discovery,
-    build_request,
-    judge,
-    run_auth,
-    run_idempotency,
-    run_negative,
-    run_properties,
-    st_operation,
-)
+from apiconform.engine._discovery import Discovery
+from apiconform.engine._generate import st_operation
+from apiconform.engine._judge import judge
+from apiconform.engine._request import build_request
+from apiconform.engine._suites import run_auth, run_idempotency, run_negative, run_properties
 from apiconform.engine._stateful import run_lifecycle
 from apiconform.engine._targets import http_target, mock_target
 

@@ -11,7 +11,7 @@ import pytest
 
 from apiconform.engine.checks import NEGATIVE, POSITIVE
 from apiconform.contracts import MediaSpec, load_contract
-from apiconform.engine._suites import judge
+from apiconform.engine._judge import judge
 from apiconform.contracts._validate import (
     FORM_MEDIA,
     WireRequest,
@@ -240,7 +240,7 @@ def test_judge_ignores_what_the_auth_flow_owns():
 
 
 def test_security_params_name_every_auth_owned_value():
-    from apiconform.engine._suites import _security_params
+    from apiconform.engine._judge import _security_params
 
     assert _security_params(COFE) == (frozenset(), frozenset({"api_id", "sig"}))
     assert "authorization" in _security_params(EDU)[0]

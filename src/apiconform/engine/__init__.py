@@ -28,9 +28,10 @@ from apiconform.findings import CaseResult
 
 if TYPE_CHECKING:
     from apiconform.config import Settings
+    from apiconform.engine._discovery import Discovery
     from apiconform.engine._session import Session
     from apiconform.engine._stateful import run_lifecycle
-    from apiconform.engine._suites import Discovery, run_auth, run_examples, run_idempotency, run_negative, run_properties
+    from apiconform.engine._suites import run_auth, run_examples, run_idempotency, run_negative, run_properties
     from apiconform.engine._targets import Target
     from apiconform.report._run import RunRecord
 
@@ -304,8 +305,8 @@ class Sessions:
 
     def get(self, vendor: str) -> tuple[Any, Any]:
         if vendor not in self._cache:
+            from apiconform.engine._discovery import Discovery
             from apiconform.engine._session import Session
-            from apiconform.engine._suites import Discovery
 
             target = self.build_target(vendor)
             if target.kind == "mock" and target.app is target.app.mock:
@@ -316,8 +317,8 @@ class Sessions:
 
     def for_item(self, vendor: str) -> tuple[Any, Any, Any]:
         """(session, discovery, owned): `owned` is closed after the item."""
+        from apiconform.engine._discovery import Discovery
         from apiconform.engine._session import Session
-        from apiconform.engine._suites import Discovery
 
         session, discovery = self.get(vendor)
         if session.target.kind != "mock":

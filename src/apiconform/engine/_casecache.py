@@ -130,7 +130,8 @@ def generator_version() -> str:
     """The versions that decide what a seed draws: ours (the release and the drawing code itself, so an edited
     bridge never replays cases an older one drew), schemathesis', hypothesis'."""
     here = Path(__file__).resolve().parent
-    drawing = _cache.code_version([here / "_suites.py", here / "_casecache.py", here / "_draws.py", here / "_compiled.py"],
+    drawing = _cache.code_version([here / name for name in ("_generate.py", "_request.py", "_judge.py", "_casecache.py",
+                                                            "_draws.py", "_compiled.py")],
                                   ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"))
     return f"fmt{CACHE_FORMAT};{drawing}"
 

@@ -16,8 +16,12 @@ import httpx
 
 from apiconform.contracts import Contract, Operation, record_id
 from apiconform.contracts._pointer import resolve
+from apiconform.engine._discovery import Discovery
+from apiconform.engine._generate import valid_request
+from apiconform.engine._judge import judge
+from apiconform.engine._record import Recorder
+from apiconform.engine._request import USER_AGENT
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, WriteRefused
-from apiconform.engine._suites import USER_AGENT, Discovery, Recorder, judge, valid_request
 from apiconform.engine.checks import POSITIVE, CheckContext
 from apiconform.findings import Category
 

@@ -3,7 +3,7 @@
 `TrafficJudge` is fed finished exchanges (an httpx request and the answer the client got), from the proxy, the
 httpx transport or the pytest fixture. Each is matched to the contract's operation by method and path (a
 base path in front of the contract's paths is allowed), judged by the engine's own checks as a run would judge
-it (`engine._suites.Recorder`: findings with their categories, statuses, shapes, enum coverage), and kept as a
+it (`engine._record.Recorder`: findings with their categories, statuses, shapes, enum coverage), and kept as a
 redacted HAR entry. `record()` is a run record, so every report writer renders it as it renders a run.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 
 from apiconform.contracts import Contract, Operation, load_contract
+from apiconform.engine._judge import judge
+from apiconform.engine._record import Recorder
 from apiconform.engine._session import Exchange
-from apiconform.engine._suites import Recorder, judge
 from apiconform.engine._targets import Safety, Target
 from apiconform.engine.checks import UNAUTHENTICATED
 from apiconform.findings import Finding

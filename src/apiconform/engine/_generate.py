@@ -1,0 +1,287 @@
+"""Generation: schemathesis + hypothesis draw requests from the contract; the compiled strategies
+(`engine._compiled`) draw the valid ones where they can. Every draw is keyed and replayed from the case cache.
+
+`generated_cases` is the one entry: compiled strategies for valid cases of a contract they apply to (each case
+re-judged, a refused one never kept), schemathesis' `APIOperation.as_strategy` otherwise and for every negative
+case. `example_requests` builds the documented request examples; `valid_request` finds one request the contract
+accepts (an example, else a generated one) for the tests that start from a valid request.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from apiconform.contracts import Contract, Operation
+from apiconform.contracts._validate import content_encoded_examples
+from apiconform.engine import _casecache as _casecache
+from apiconform.engine import _compiled as _compiled
+from apiconform.engine._casecache import WireCase, from_case
+from apiconform.engine._draws import isolated_draws
+from apiconform.engine._judge import judge
+from apiconform.engine._request import build_request, pin_path
+from apiconform.engine._session import Session
+from apiconform.engine._targets import Target
+from apiconform.engine.checks import POSITIVE
+
+if TYPE_CHECKING:
+    from hypothesis import settings
+
+    from apiconform.engine._discovery import Discovery
+
+
+# --- schemathesis bridge ------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=32)
+def _st_schema(contract: Contract) -> Any:
+    import schemathesis
+
+    return schemathesis.openapi.from_dict(copy.deepcopy(contract.document))
+
+
+def st_operation(contract: Contract, op: Operation) -> Any:
+    """The schemathesis APIOperation for one of our operations."""
+    schema = _st_schema(contract)
+    if "operationId" in op.definition:
+        return schema.find_operation_by_id(op.operation_id)
+    return schema[op.path][op.method.upper()]
+
+
+def _settings(max_examples: int) -> settings:
+    """Hypothesis is imported only when a case is really drawn: a run replayed from the case cache never loads it."""
+    from hypothesis import HealthCheck, Phase, settings
+
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+        print_blob=False,
+        report_multiple_bugs=False,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_query_cached(contract: Contract, label: str) -> tuple[tuple[str, str], ...]:
+    from apiconform.mock._synth import Synthesizer
+
+    synth = Synthesizer(contract, seed=0)
+    return tuple(sorted(content_encoded_examples(contract, contract.operations[label], synth.value).items()))
+
+
+def _encoded_query(contract: Contract, op: Operation) -> dict[str, str]:
+    """Valid JSON-in-a-string query values (e.g. CofE `data`): schemathesis cannot derive them."""
+    return dict(_encoded_query_cached(contract, op.label))
+
+
+def _strategy(contract: Contract, op: Operation, mode: str, known: dict[str, str], fixed: bool = False) -> Any:
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+
+    api_op = st_operation(contract, op)
+    query = _encoded_query(contract, op) if mode == "positive" else {}
+    if fixed:
+        return api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known, query=query or None)
+    generated = api_op.as_strategy(generation_mode=GenerationMode(mode))
+    if query:
+        generated = st.one_of(api_op.as_strategy(generation_mode=GenerationMode(mode), query=query,
+                                                 path_parameters=known or None), generated)
+    if known and mode == "positive":
+        return st.one_of(api_op.as_strategy(generation_mode=GenerationMode(mode), path_parameters=known), generated)
+    return generated
+
+
+@functools.lru_cache(maxsize=32)
+def _digest(contract: Contract) -> str:
+    return _casecache.contract_digest(contract.document)
+
+
+def generated_cases(
+    contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
+    fixed: bool = False, until: Callable[[WireCase], bool] | None = None,
+) -> tuple[list[WireCase], str]:
+    """Up to `max_examples` generated cases (stopping after the first one `until` accepts), and a note if
+    generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards."""
+    compiled_generator = _compiled.applies(contract)  # decided once per call: the key and the draw agree
+    key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known.items()), fixed,
+                         "until" if until is not None else "all", "compiled" if compiled_generator else "st")
+    cached = _casecache.get(key)
+    if cached is not None:
+        return cached
+    compiled = None
+    if mode == "positive" and compiled_generator:
+        compiled = _compiled_cases(contract, op, max_examples, seed, known, fixed, until)
+    if compiled is not None:
+        _casecache.put(key, compiled, "")
+        return compiled, ""
+    from hypothesis import given
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
+
+    cases: list[WireCase] = []
+    try:
+        strategy = _strategy(contract, op, mode, known, fixed)
+    except Exception as exc:  # schemathesis cannot build a strategy (e.g. nothing to negate)
+        note = f"no {mode} cases: {type(exc).__name__}: {exc}"
+        _casecache.put(key, cases, note)
+        return cases, note
+
+    @hypothesis_seed(seed)
+    @_settings(max_examples)
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        try:
+            wire = from_case(case)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return  # cannot be serialised: nothing to send
+        cases.append(wire)
+        if until is not None and until(wire):
+            raise _Enough()
+
+    note = ""
+    try:
+        with isolated_draws():  # the draws depend on the contract and the seed, not on the modules loaded
+            run()
+    except _Enough:
+        pass
+    except (Unsatisfiable, FailedHealthCheck, InvalidArgument) as exc:
+        note = f"no {mode} cases: {type(exc).__name__}"
+    _casecache.put(key, cases, note)
+    return cases, note
+
+
+def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: int, known: dict[str, str],
+                    fixed: bool, until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
+    """Valid (positive) cases from the operation's compiled strategy (`engine._compiled`), or None when it cannot be
+    compiled (or drew nothing): schemathesis draws those."""
+    from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+    try:
+        strategy = _compiled.compiled_strategy(contract, op, known, fixed, _encoded_query(contract, op))
+    except _compiled.Unsupported:
+        return None
+
+    def valid(case: WireCase) -> bool:
+        try:
+            return judge(contract, op, _offline_request(contract, op, case)) == POSITIVE
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return False
+
+    try:
+        cases = _compiled.draw(strategy, max_examples, seed, valid, until, _settings(2))
+    except (Unsatisfiable, FailedHealthCheck):
+        return None
+    return cases or None
+
+
+def _offline_request(contract: Contract, op: Operation, case: WireCase) -> httpx.Request:
+    """The request a case becomes, on a placeholder base URL (what the judge reads does not depend on it)."""
+    return build_request(cast(Target, _Offline(contract)), op, case, random.Random(0))
+
+
+@dataclass(frozen=True)
+class _Offline:
+    contract: Contract
+    base_url: str = "http://apiconform.invalid"
+
+
+def generate(
+    contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, known: dict[str, str],
+    consume: Callable[[Any], None], fixed: bool = False,
+) -> str:
+    """Feed up to `max_examples` generated cases to `consume`; returns a note if generation was impossible."""
+    cases, note = generated_cases(contract, op, mode, max_examples, seed, known, fixed)
+    for case in cases:
+        consume(case)
+    return note
+
+
+class _Enough(Exception):
+    """Stops generation early once a search has what it needs (hypothesis re-raises it unchanged)."""
+
+
+def example_requests(target: Target, op: Operation, known: dict[str, str], rng: random.Random) -> list[httpx.Request]:
+    """Requests built from every documented request example (errata excluded)."""
+    requests: list[httpx.Request] = []
+    api_op = None
+    for media_type, media in op.request_body.items():
+        for name, example in media.examples.items():
+            if "value" not in example or example.get("x-erratum"):
+                continue
+            example_seed = rng.randrange(1 << 30)
+            key = _casecache.key(_digest(target.contract), op.label, "example", media_type, name, example_seed,
+                                 sorted(known.items()))
+            cached = _casecache.get(key)
+            if cached is None:
+                from hypothesis import given
+                from hypothesis import seed as hypothesis_seed
+
+                if api_op is None:
+                    api_op = st_operation(target.contract, op)
+                cases: list[WireCase] = []
+
+                @hypothesis_seed(example_seed)
+                @_settings(1)
+                @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))
+                def first(case: Any) -> None:
+                    if not cases:  # noqa: B023 - called right here, within this iteration
+                        cases.append(from_case(case))  # noqa: B023
+
+                try:
+                    with isolated_draws():
+                        first()
+                except Exception:  # an example that cannot even be serialised is reported by `contracts check`
+                    continue
+                _casecache.put(key, cases)
+            else:
+                cases = cached[0]
+            try:
+                requests.append(build_request(target, op, cases[0], rng))
+            except Exception:  # an example that cannot even be serialised is reported by `contracts check`
+                continue
+    return requests
+
+
+def valid_request(
+    session: Session, op: Operation, seed: int, discovery: Discovery, path_values: dict[str, str] | None = None,
+    exact: bool = False,
+) -> httpx.Request | None:
+    """One request the contract accepts: a documented example if there is one, else a generated one.
+
+    With `path_values`, the path is generated from them (lifecycles address the record they created); `exact`:
+    every one of them is kept as it is, never replaced by an id-style value (the probe of another identity
+    must ask for exactly the record it names)."""
+    rng = random.Random(seed)
+    known = path_values if path_values is not None else discovery.path_values(op)
+    for request in example_requests(session.target, op, known, rng):
+        if judge(session.target.contract, op, request) == POSITIVE:
+            return request
+    probe_rng = random.Random(0)  # the search must not consume `rng`: replays build the same requests
+
+    fixed = discovery.fixed_values(op) if path_values is None else dict(path_values) if exact else {}
+
+    def valid(case: WireCase) -> bool:
+        try:
+            pinned = pin_path(session.target.contract, op, case, fixed, probe_rng, id_style=True)
+            return judge(session.target.contract, op, build_request(session.target, op, pinned, probe_rng)) == POSITIVE
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return False
+
+    cases, _ = generated_cases(session.target.contract, op, "positive", 20, seed, known,
+                               fixed=path_values is not None, until=valid)
+    for case in cases:
+        case = pin_path(session.target.contract, op, case, fixed, rng, id_style=True)
+        try:
+            request = build_request(session.target, op, case, rng)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            continue
+        if judge(session.target.contract, op, request) == POSITIVE:
+            return request
+    return None

@@ -58,15 +58,20 @@ class Unsupported(Exception):
     """The operation uses something this compiler does not draw exactly: schemathesis draws it instead."""
 
 
+# Functions handed to hypothesis (`map`, `filter`, `builds`) are named, never lambdas: hypothesis describes a lambda
+# by parsing its source file (~0.3 s per process on a first run), a named function by its name.
+
+@functools.cache
 def _json_leaf() -> SearchStrategy[Any]:
     """Any JSON value (a schema that says nothing): scalars, and lists and objects of them, unicode keys included."""
     from hypothesis import strategies as st
 
+    def nested(inner: SearchStrategy[Any]) -> SearchStrategy[Any]:
+        return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(TEXT, max_size=8), inner, max_size=3))
+
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31), st.text(TEXT, max_size=8),
                         st.floats(allow_nan=False, allow_infinity=False))
-    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                         st.dictionaries(st.text(TEXT, max_size=8), inner, max_size=3)),
-                        max_leaves=6)
+    return st.recursive(scalars, nested, max_leaves=6)
 
 
 def _is_type(value: Any, kind: str) -> bool:
@@ -139,7 +144,11 @@ class _Compiler:
             options.insert(0, st.none())
         if "type" in node:  # the branches' values of the declared type(s)
             kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
-            return st.one_of(*options).filter(lambda value: any(_is_type(value, kind) for kind in kinds))
+
+            def declared(value: Any) -> bool:
+                return any(_is_type(value, kind) for kind in kinds)
+
+            return st.one_of(*options).filter(declared)
         return st.one_of(*options)
 
     def _untyped(self, node: Mapping[str, Any], depth: int) -> SearchStrategy[Any]:
@@ -203,7 +212,11 @@ class _Compiler:
             hi_k = None if hi is None else hi // step
             if lo_k is not None and hi_k is not None and lo_k > hi_k:
                 raise Unsupported("no multiple in range")
-            return st.integers(lo_k, hi_k).map(lambda k: k * step)
+
+            def multiple(k: int) -> int:
+                return int(k * step)
+
+            return st.integers(lo_k, hi_k).map(multiple)
         if lo is not None and hi is not None and lo > hi:
             raise Unsupported("empty integer range")
         return st.integers(lo, hi)
@@ -227,7 +240,10 @@ class _Compiler:
         high = node.get("maxLength")
         if high is not None and int(high) < low:
             raise Unsupported("empty string range")
-        sized: Callable[[str], bool] = lambda s: low <= len(s) and (high is None or len(s) <= int(high))  # noqa: E731
+
+        def sized(s: str) -> bool:
+            return low <= len(s) and (high is None or len(s) <= int(high))
+
         if "pattern" in node:
             if fmt not in (None, "password", "byte", "binary"):
                 raise Unsupported("pattern with a format")
@@ -238,14 +254,12 @@ class _Compiler:
             return st.dates(date(1970, 1, 1), date(2100, 12, 31)).map(date.isoformat)
         if fmt == "date-time":
             return st.datetimes(datetime(1970, 1, 1), datetime(2100, 12, 31), timezones=st.just(UTC)).map(
-                lambda d: d.isoformat())
+                datetime.isoformat)
         if fmt == "email":
-            local = st.text("abcdefghijklmnopqrstuvwxyz0123456789._", min_size=1, max_size=12).filter(
-                lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s)
-            return local.map(lambda s: f"{s}@example.com").filter(sized)
+            local = st.text("abcdefghijklmnopqrstuvwxyz0123456789._", min_size=1, max_size=12).filter(_dot_atom)
+            return local.map(_email).filter(sized)
         if fmt == "uri":
-            return st.text("abcdefghijklmnopqrstuvwxyz0123456789-", max_size=12).map(
-                lambda s: f"https://example.com/{s}").filter(sized)
+            return st.text("abcdefghijklmnopqrstuvwxyz0123456789-", max_size=12).map(_uri).filter(sized)
         if fmt == "ipv4":
             return st.ip_addresses(v=4).map(str)
         return st.text(self.alphabet, min_size=low, max_size=None if high is None else int(high))
@@ -260,7 +274,7 @@ class _Compiler:
             raise Unsupported("empty array range")
         if node.get("uniqueItems"):
             return st.lists(items, min_size=low, max_size=high,
-                            unique_by=lambda v: json.dumps(v, sort_keys=True, default=str))
+                            unique_by=_canonical)
         return st.lists(items, min_size=low, max_size=high)
 
     def _object(self, node: Mapping[str, Any], depth: int) -> SearchStrategy[Any]:
@@ -283,9 +297,33 @@ class _Compiler:
             return base
         values = _json_leaf() if extra is True or extra == {} else self.schema(extra, depth + 1)
         alphabet = TEXT if not props else "abcdefghijklmnopqrstuvwxyz_"  # a free-form object: any key at all
-        keys = st.text(alphabet, min_size=1, max_size=8).filter(lambda k: k not in props)
+
+        def undescribed(key: str) -> bool:
+            return key not in props
+
+        keys = st.text(alphabet, min_size=1, max_size=8).filter(undescribed)
         more = st.dictionaries(keys, values, max_size=2)
-        return st.builds(lambda fixed, added: {**added, **fixed}, base, more)
+        return st.builds(_merged, base, more)
+
+
+def _dot_atom(s: str) -> bool:
+    return not s.startswith(".") and not s.endswith(".") and ".." not in s
+
+
+def _email(local: str) -> str:
+    return f"{local}@example.com"
+
+
+def _uri(path: str) -> str:
+    return f"https://example.com/{path}"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _merged(fixed: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    return {**added, **fixed}
 
 
 def _parameter(contract: Contract, op: Operation, param: Mapping[str, Any], encoded: Mapping[str, str]) -> SearchStrategy[Any]:
@@ -434,13 +472,14 @@ def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid
     from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st
 
-    from apiconform.engine._draws import isolated_draws
+    from apiconform.engine._draws import isolated_draws, untracked
 
     batches: list[list[WireCase]] = []
 
     class Enough(Exception):
         pass
 
+    @untracked
     @hypothesis_seed(seed)
     @settings
     @given(data=st.data())

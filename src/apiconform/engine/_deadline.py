@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import ssl
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -85,9 +87,16 @@ class _Backend(httpcore.NetworkBackend):
         self.inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs, `SSL_CERT_FILE`/`SSL_CERT_DIR` honoured), built once per process:
+    loading the CA bundle costs ~0.1 s, and a run opens one client per identity and mode."""
+    return httpx.create_ssl_context()
+
+
 def transport() -> httpx.HTTPTransport:
     """httpx's HTTP transport whose every socket operation honours the current request deadline."""
-    http = httpx.HTTPTransport(retries=0)
+    http = httpx.HTTPTransport(retries=0, verify=_ssl_context())
     pool = http._pool  # httpcore.ConnectionPool: the network backend is its documented extension point
     pool._network_backend = _Backend(pool._network_backend)
     return http

@@ -63,10 +63,8 @@ def strip_vendor(values: list[str], vendors: list[str]) -> list[str]:
 def check_selection(vendors: list[str], targets: Iterable[str] = (), drifts: list[str] | None = None,
                     faults: list[str] | None = None, operations: list[str] | None = None,
                     shard: str | None = None) -> list[str]:
-    """Every name a run was given exists; returns the vendors it selects (all when none are named)."""
-    from apiconform.mock.drifts import resolve_drifts
-    from apiconform.mock.faults import wrap_faults
-
+    """Every name a run was given exists; returns the vendors it selects (all when none are named). The mock's
+    registries are imported only to check drift and fault names (a live run names none: no mock import)."""
     known = list_vendors()
     for vendor in vendors:
         if vendor not in known:
@@ -77,12 +75,17 @@ def check_selection(vendors: list[str], targets: Iterable[str] = (), drifts: lis
                              f"known vendors: {', '.join(known)})")
     selected = list(vendors) or known
     check_operations(list(operations or []), selected)
-    resolve_drifts(strip_vendor(list(drifts or []), known))
+    if drifts:
+        from apiconform.mock.drifts import resolve_drifts
 
-    async def _nothing(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        return None
+        resolve_drifts(strip_vendor(list(drifts), known))
+    if faults:
+        from apiconform.mock.faults import wrap_faults
 
-    wrap_faults(_nothing, strip_vendor(list(faults or []), known))
+        async def _nothing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            return None
+
+        wrap_faults(_nothing, strip_vendor(list(faults), known))
     if shard is not None:
         from apiconform.engine import parse_shard
 

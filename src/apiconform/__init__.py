@@ -20,7 +20,6 @@ and every writer), `gate` (verdict, waivers, compare, diff, the `apiconform run`
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from apiconform._lazy import lazy_attributes, lazy_dir
@@ -51,9 +50,11 @@ _LAZY = {
     "ContractError": "apiconform.errors",
     "TargetUnavailable": "apiconform.errors",
     "UsageError": "apiconform.errors",
+    "run": "apiconform._api",
 }
 
 if TYPE_CHECKING:
+    from apiconform._api import run
     from apiconform.contracts import Contract, Operation, check_contract, list_vendors, load_contract
     from apiconform.engine import CaseFinished, Engine, EngineOptions, RunFinished, RunStarted, WorkItem
     from apiconform.engine._replay import replay
@@ -65,57 +66,6 @@ if TYPE_CHECKING:
 
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)
 __dir__ = lazy_dir(globals(), _LAZY)
-
-
-def run(
-    vendors: list[str] | None = None,
-    *,
-    targets: dict[str, str | None] | None = None,
-    live: bool = False,
-    suites: list[str] | None = None,
-    operations: list[str] | None = None,
-    drifts: list[str] | None = None,
-    faults: list[str] | None = None,
-    max_examples: int | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    allow_writes: bool = False,
-    max_requests: int | None = None,
-    rate: float | None = None,
-    contracts: str | os.PathLike[str] | None = None,
-) -> RunRecord:
-    """Run the conformance suites and return the run record (no reports written, no exit code decided:
-    pass the record to `apiconform.evaluate` for the gate's verdict). Embedded mocks unless `targets`.
-
-    `contracts` is a team's contracts folder (as `--contracts DIR`): its vendors join the bundled ones.
-    A wrong name, option or configuration raises one `ApiconformError` (its message is one line) before
-    anything is sent."""
-    from apiconform.contracts._loader import _TEAM_DIR, use_contracts
-    from apiconform.engine import SUITES, Engine, EngineOptions
-    from apiconform.engine._selection import check_selection
-    from apiconform.errors import UsageError
-
-    previous = list(_TEAM_DIR)
-    if contracts is not None:
-        use_contracts(contracts, "contracts=")
-    try:
-        chosen = check_selection(list(vendors or []), dict(targets or {}), list(drifts or []), list(faults or []),
-                                 list(operations or []))
-        unknown = [s for s in suites or () if s not in SUITES]
-        if unknown:
-            raise UsageError(f"unknown suite {unknown[0]!r} (known: {', '.join(SUITES)})")
-        options = EngineOptions(
-            vendors=chosen if vendors else [], suites=list(suites or SUITES), operations=list(operations or []),
-            targets=dict(targets or {}), live=live, drifts=list(drifts or []), faults=list(faults or []),
-            max_examples=max_examples, seed=seed, allow_writes=allow_writes,
-            max_requests=max_requests, rate=rate,
-        )
-        if workers is not None:
-            options.workers = workers
-        record: RunRecord = Engine(options).run()
-    finally:
-        _TEAM_DIR[:] = previous
-    return record
 
 
 __all__ = [

@@ -2,16 +2,19 @@
 documents (`contracts._loader`).
 
 `APICONFORM_CACHE_DIR` moves it (default `$XDG_CACHE_HOME/apiconform` or `~/.cache/apiconform`);
-`APICONFORM_CACHE=off` switches every cache off (`apiconform run --no-cache`). Entries are plain JSON written
+`APICONFORM_CACHE=off` switches every cache off; a run's `--no-cache` (`EngineOptions.cache`) does for that run
+(`switched`, applied by the gate and by each engine process from the run's options). Entries are plain JSON written
 atomically, never code, and a missing, damaged or unwritable entry only means recomputing it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
 
@@ -29,8 +32,26 @@ def code_version(sources: Iterable[Path], dists: Iterable[str]) -> str:
     return ";".join(parts)
 
 
+#: a run's own switch (`--no-cache`, `EngineOptions.cache`), set for the duration of the run by `switched`;
+#: None: the environment decides
+_SWITCH: ContextVar[bool | None] = ContextVar("apiconform_cache", default=None)
+
+
 def enabled() -> bool:
+    switch = _SWITCH.get()
+    if switch is not None:
+        return switch
     return os.environ.get("APICONFORM_CACHE", "on").lower() not in ("off", "0", "false", "no")
+
+
+@contextlib.contextmanager
+def switched(on: bool) -> Iterator[None]:
+    """Caches off for what runs inside (`on=False`: a run's `--no-cache`); `on=True` leaves the environment's say."""
+    token = _SWITCH.set(None if on else False)
+    try:
+        yield
+    finally:
+        _SWITCH.reset(token)
 
 
 def directory() -> Path:

@@ -2,112 +2,44 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
+from apiconform._options import values_from
 from apiconform.cli._contracts_opt import contracts_option
-from apiconform.engine import SUITES
+from apiconform.cli._options import run_options
 from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_INTERRUPTED
-from apiconform.findings import Category, categories_help
-from apiconform.gate._run import RunOptions, execute, forced_exit
-
-
-def _csv(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+from apiconform.findings import Category
+from apiconform.gate._options import RunOptions
+from apiconform.gate._run import execute, forced_exit
 
 
 @click.command("run")
-@click.argument("vendors", nargs=-1)
 @contracts_option
-@click.option("--suite", "suites", multiple=True, help=f"suites to run, comma-separated (default all: {','.join(SUITES)})")
-@click.option("--max-examples", type=click.IntRange(min=1), default=None, help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
-@click.option("--seed", type=int, default=None, help="generation seed; the same seed gives the same verdicts")
-@click.option("--workers", type=int, default=RUN_DEFAULTS.workers, show_default=True,
-              help=f"parallel worker processes (1 to {RUN_DEFAULTS.max_workers})")
-@click.option("--target", "targets", multiple=True, metavar="VENDOR[=URL]",
-              help="run VENDOR against a live URL, or its configured base_url (repeatable)")
-@click.option("--live", is_flag=True, help="run every vendor with a configured target against it")
-@click.option("--drift", "drifts", multiple=True, metavar="[VENDOR:]NAME", help="switch on a mock drift (repeatable)")
-@click.option("--fault", "faults", multiple=True, metavar="[VENDOR:]NAME[:ARG]", help="switch on a mock fault (repeatable)")
-@click.option("--fail-on", "fail_on", multiple=True, metavar="CATEGORY|CODE[,...]",
-              help="only these categories or failure codes (AC602; `apiconform explain`) fail the gate "
-                   "(default: the `fail_on` config key, else all): " + categories_help())
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="waiver file (default: the `baseline` config key, else apiconform-baseline.yaml if present)")
-@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--shard", default=None, metavar="I/N", help="run shard I of N (merge with `apiconform report --merge`)")
-@click.option("--operation", "operations", multiple=True, help="only these operationIds (repeatable)")
-@click.option("--allow-writes", is_flag=True,
-              help="let live targets run creates, updates, actions and deletes: only on records this run created "
-                   "(write policy `own`, unless the target's `writes`/`expendable` config says otherwise); everything "
-                   "created is deleted at the end, what could not be is listed")
-@click.option("--writes", "writes", type=click.Choice(["own", "sandbox"]), default=None,
-              help="turn writes on with this policy: `own` = only records this run created; `sandbox` = any record "
-                   "of the target (a throw-away sandbox). Default: the target's `writes` config key, else own")
-@click.option("--max-requests", type=click.IntRange(min=1), default=None,
-              help=f"request budget per live target (default: its config, else {LIVE_DEFAULTS.max_requests})")
-@click.option("--rate", type=float, default=None,
-              help=f"requests per second per live target (default: its config, else {LIVE_DEFAULTS.rate:g})")
-@click.option("--partial", is_flag=True,
-              help="when a live budget cannot give every operation × suite its first case, run the tests that fit "
-                   "and list the ones cut (the run is incomplete: exit 1) instead of refusing (exit 2)")
-@click.option("--rolling", is_flag=True,
-              help="scheduled runs against a small quota: each run takes the tests least recently covered "
-                   "(coverage.json's history in --reports-dir accumulates); the ones cut are deferred, not a failure")
-@click.option("--allure/--no-allure", default=True, show_default=True, help="render the Allure HTML report if the CLI is installed")
-@click.option("--progress/--no-progress", default=None, help="live progress line (default: on a terminal)")
-@click.option("--no-cache", "no_cache", is_flag=True, help="generate every case, parse and lint every contract afresh (no on-disk caches)")
-@click.option("--export-pytest", "export_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="write one standalone pytest characterization test per failing case into DIR "
-                   "(it replays the request against the same target; fails until the answer conforms)")
-@click.option("--events", "events_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              envvar="APICONFORM_EVENTS_FILE", help="write the event stream (one JSON line per finished case) to FILE")
-def run(vendors: tuple[str, ...], suites: tuple[str, ...], max_examples: int | None, seed: int | None, workers: int,
-        targets: tuple[str, ...], drifts: tuple[str, ...], faults: tuple[str, ...], fail_on: tuple[str, ...],
-        baseline: Path | None, reports_dir: Path, shard: str | None, operations: tuple[str, ...], allow_writes: bool,
-        max_requests: int | None, rate: float | None, allure: bool, progress: bool | None, live: bool,
-        no_cache: bool = False, events_file: Path | None = None, export_dir: Path | None = None,
-        partial: bool = False, rolling: bool = False, writes: str | None = None) -> None:
+@run_options(RunOptions)
+def run(**given: Any) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.
 
     Exit 0 conformant, 1 findings, 2 usage/contract/config error, 3 target unreachable or auth failed,
     4 interrupted (SIGINT/SIGTERM: the reports hold the cases that finished, marked interrupted).
     """
     from apiconform.config import load_config
-    from apiconform.errors import UsageError
 
-    if no_cache:  # inherited by worker processes
-        os.environ["APICONFORM_CACHE"] = "off"
-    target_map: dict[str, str | None] = {}
-    for item in _csv(targets):
-        vendor, sep, url = item.partition("=")
-        if not vendor or (sep and not url.startswith(("http://", "https://"))):
-            raise UsageError(f"--target expects VENDOR or VENDOR=https://..., got {item!r}")
-        target_map[vendor] = url if sep else None
+    options = RunOptions(**values_from(RunOptions, "cli", given), argv=sys.argv[1:])
     settings = load_config(Path.cwd())  # the gate's keys: the command line wins over each
-    if baseline is None:
-        baseline = settings.baseline
-    if baseline is None and Path("apiconform-baseline.yaml").is_file():
-        baseline = Path("apiconform-baseline.yaml")
-    for option, given in (("--suite", suites), ("--operation", operations), ("--fail-on", fail_on)):
-        if given and not _csv(given):  # `--suite ''` is a mistake (an unset CI variable), never "all"
-            raise UsageError(f"{option}: empty value {given[0]!r} (name at least one, or leave the option out)")
-    show_progress = sys.stderr.isatty() if progress is None else progress
-    options = RunOptions(
-        vendors=list(vendors), suites=_csv(suites) or list(SUITES), max_examples=max_examples, seed=seed,
-        workers=workers, targets=target_map, live=live, drifts=_csv(drifts), faults=list(faults), fail_on=_csv(fail_on) or settings.fail_on,
-        baseline=baseline, reports_dir=reports_dir, shard=shard, allow_writes=allow_writes or writes is not None, writes=writes,
-        max_requests=max_requests, rate=rate, operations=_csv(operations), allure=allure,
-        argv=sys.argv[1:], events_file=events_file, partial=partial, rolling=rolling,
-    )
+    if not options.fail_on:
+        options.fail_on = list(settings.fail_on)
+    if options.baseline is None:
+        options.baseline = settings.baseline
+    if options.baseline is None and Path("apiconform-baseline.yaml").is_file():
+        options.baseline = Path("apiconform-baseline.yaml")
+    show_progress = sys.stderr.isatty() if options.progress is None else options.progress
     with interruptible(forced_exit) as stop:  # armed from here: a signal while inputs are validated stops the run
-        _gate(options, show_progress, stop, export_dir)
+        _gate(options, show_progress, stop, options.export_dir)
 
 
 def _gate(options: RunOptions, show_progress: bool, stop: Any, export_dir: Path | None = None) -> None:

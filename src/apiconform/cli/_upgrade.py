@@ -27,7 +27,8 @@ def _url(value: str, option: str) -> str:
 @click.option("--operation", "operations", multiple=True, help="only these operationIds (repeatable)")
 @click.option("--max-examples", type=click.IntRange(min=1), default=None,
               help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
-@click.option("--seed", type=int, default=None, help="generation seed (the same for both versions)")
+@click.option("--seed", type=int, default=RUN_DEFAULTS.seed, show_default=True,
+              help="generation seed (the same for both versions)")
 @click.option("--allow-writes", is_flag=True, help="run state-changing operations against both versions")
 @click.option("--max-requests", type=click.IntRange(min=1), default=None, help="request budget per version")
 @click.option("--rate", type=float, default=None, help="requests per second per version")
@@ -35,7 +36,7 @@ def _url(value: str, option: str) -> str:
               show_default=True, help="each version's reports go to DIR/from and DIR/to, the diff to DIR/upgrade.json")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
 def upgrade(vendor: str, old_url: str, new_url: str, suites: tuple[str, ...], operations: tuple[str, ...],
-            max_examples: int | None, seed: int | None, allow_writes: bool, max_requests: int | None, rate: float | None,
+            max_examples: int | None, seed: int, allow_writes: bool, max_requests: int | None, rate: float | None,
             reports_dir: Path, fmt: str) -> None:
     """Run one plan (same seed, same data) against two versions of VENDOR and diff their behaviour per operation.
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from apiconform._defaults import RUN_DEFAULTS
+from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform._lazy import lazy_attributes
+from apiconform._options import option
 from apiconform.contracts import Operation, list_vendors, load_contract
 from apiconform.errors import ApiconformError
 from apiconform.findings import CaseResult
@@ -218,38 +219,77 @@ Event = RunStarted | CaseFinished | RunFinished
 
 @dataclass
 class EngineOptions:
-    """What the engine needs to know about a run (the CLI's RunOptions and pytest's options map onto it)."""
+    """What the engine needs to know about a run. The fields with a `Spec` are the run parameters a user sets
+    (on the surfaces the spec names); the others are filled by the consumers (argv, the configuration folder,
+    the ledger directory) or by the budget plan."""
 
-    vendors: list[str] = field(default_factory=list)
-    suites: list[str] = field(default_factory=lambda: list(SUITES))
-    operations: list[str] = field(default_factory=list)
-    shard: str | None = None
-    max_examples: int | None = None
-    seed: int | None = None
-    workers: int = RUN_DEFAULTS.workers
-    targets: dict[str, str | None] = field(default_factory=dict)  # VENDOR -> URL (None: its configured base_url)
-    live: bool = False  # every configured target too (a plain run never uses configuration silently)
-    drifts: list[str] = field(default_factory=list)
-    faults: list[str] = field(default_factory=list)
-    allow_writes: bool = False
-    writes: str | None = None  # the write policy ("own" / "sandbox"; also turns writes on), else the target's config
-    max_requests: int | None = None
-    rate: float | None = None
+    vendors: list[str] = option(factory=list, kind="list", flag="--vendor", argument=True,
+                                help="only these vendors (repeatable or comma-separated; default all)")
+    suites: list[str] = option(factory=lambda: list(SUITES), kind="list", flag="--suite", nonempty=True,
+                               surfaces=("cli", "api"),
+                               help=f"suites to run, comma-separated (default all: {','.join(SUITES)})")
+    operations: list[str] = option(factory=list, kind="list", flag="--operation", nonempty=True,
+                                   help="only these operationIds (repeatable or comma-separated)")
+    shard: str | None = option(None, metavar="I/N", surfaces=("cli", "pytest"),
+                               help="run shard I of N (merge with `apiconform report --merge`)")
+    max_examples: int | None = option(None, value_type=int, minimum=1,
+                                      help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
+    seed: int = option(RUN_DEFAULTS.seed, value_type=int, show_default=True,
+                       help="generation seed; the same seed gives the same verdicts")
+    workers: int = option(RUN_DEFAULTS.workers, value_type=int, show_default=True, surfaces=("cli", "api"),
+                          help=f"parallel worker processes (1 to {RUN_DEFAULTS.max_workers})")
+    # VENDOR -> URL (None: its configured base_url)
+    targets: dict[str, str | None] = option(factory=dict, kind="targets", flag="--target", metavar="VENDOR[=URL]",
+                                            help="run VENDOR against a live URL, or its configured base_url (repeatable)")
+    live: bool = option(False, kind="flag",
+                        help="run every vendor with a configured target against it (never implied by the config alone)")
+    drifts: list[str] = option(factory=list, kind="list", flag="--drift", metavar="[VENDOR:]NAME",
+                               help="switch on a mock drift (repeatable)")
+    faults: list[str] = option(factory=list, kind="list", flag="--fault", metavar="[VENDOR:]NAME[:ARG]",
+                               help="switch on a mock fault (repeatable)")
+    allow_writes: bool = option(
+        LIVE_DEFAULTS.allow_writes, kind="flag",
+        help="let live targets run creates, updates, actions and deletes: only on records this run created (write "
+             "policy `own`, unless the target's `writes`/`expendable` config says otherwise); everything created is "
+             "deleted at the end, what could not be is listed")
+    # the write policy ("own" / "sandbox"; also turns writes on), else the target's config
+    writes: str | None = option(
+        None, choices=("own", "sandbox"),
+        help="turn writes on with this policy: `own` = only records this run created; `sandbox` = any record of the "
+             "target (a throw-away sandbox). Default: the target's `writes` config key, else own")
+    max_requests: int | None = option(
+        None, value_type=int, minimum=1,
+        help=f"request budget per live target (default: its config, else {LIVE_DEFAULTS.max_requests})")
+    rate: float | None = option(
+        None, value_type=float,
+        help=f"requests per second per live target (default: its config, else {LIVE_DEFAULTS.rate:g})")
+    partial: bool = option(
+        False, kind="flag", surfaces=("cli",),
+        help="when a live budget cannot give every operation × suite its first case, run the tests that fit and list "
+             "the ones cut (the run is incomplete: exit 1) instead of refusing (exit 2)")
+    cache: bool = option(True, kind="flag", flag="--no-cache", set_to=False, surfaces=("cli",),
+                         help="generate every case, parse and lint every contract afresh (no on-disk caches)")
     config_dir: Path = field(default_factory=Path.cwd)
     argv: list[str] = field(default_factory=list)
-    partial: bool = False  # a live budget that cannot cover every test's first case runs a slice instead of refusing
     history: dict[str, str] = field(default_factory=dict)  # WorkItem.history_key -> when it last ran (rolling coverage)
     # set by the budget plan (`Engine`): generated cases per live item, and the first-case cost of each
     item_examples: dict[str, int] = field(default_factory=dict)
     reserve: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.writes is not None:  # a write policy turns writes on, on every surface
+            self.allow_writes = True
+
     @property
     def run_seed(self) -> int:
-        return RUN_DEFAULTS.seed if self.seed is None else int(self.seed)
+        """The run's seed (the field's default when none was given)."""
+        return int(self.seed)
 
     @property
     def examples(self) -> int:
+        """Generated cases per operation: `max_examples`, else the default."""
         return RUN_DEFAULTS.max_examples if self.max_examples is None else int(self.max_examples)
+
 
 
 def vendor_items(values: Iterable[str], vendors: Iterable[str] | None = None) -> list[tuple[str | None, str]]:
@@ -358,6 +398,13 @@ class WritesDone:
 def run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] | None = None) -> Iterator[Outcome]:
     """Run items one after another in this process; at the end (or when stopped) clean up what the run created
     on live targets, and add their write reports to `writes`."""
+    from apiconform import _cache
+
+    with _cache.switched(options.cache):  # the run's --no-cache, in whichever process runs the items
+        yield from _run_items(options, items, writes)
+
+
+def _run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] | None) -> Iterator[Outcome]:
     sessions = Sessions(options)
     try:
         for index, item in enumerate(items):

@@ -23,35 +23,8 @@ from apiconform.engine import SUITES
 from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
+from apiconform.gate._options import RunOptions
 from apiconform.gate._verdict import gating_categories, parse_fail_on
-
-
-@dataclass
-class RunOptions:
-    vendors: list[str] = field(default_factory=list)
-    suites: list[str] = field(default_factory=lambda: list(SUITES))
-    max_examples: int | None = None
-    seed: int | None = None
-    workers: int = RUN_DEFAULTS.workers
-    targets: dict[str, str | None] = field(default_factory=dict)  # vendor -> URL (None: its configured base_url)
-    live: bool = False  # every configured target (a plain run never uses configuration silently)
-    drifts: list[str] = field(default_factory=list)
-    faults: list[str] = field(default_factory=list)
-    fail_on: list[str] = field(default_factory=list)
-    baseline: Path | None = None
-    reports_dir: Path = Path("reports")
-    shard: str | None = None
-    allow_writes: bool = False
-    writes: str | None = None  # --writes own|sandbox (implies allow_writes); None: the target's `writes` key
-    max_requests: int | None = None
-    rate: float | None = None
-    operations: list[str] = field(default_factory=list)
-    allure: bool = True
-    progress: bool = True
-    argv: list[str] = field(default_factory=list)
-    events_file: Path | None = None  # --events: the event stream as JSON lines  # the command line, for the record
-    partial: bool = False  # --partial: a budget that cannot cover the plan runs a slice (the run is incomplete)
-    rolling: bool = False  # --rolling: a slice per run, least recently covered first (coverage.json's history)
 
 
 @dataclass
@@ -346,6 +319,13 @@ def execute(options: RunOptions, progress: Any = None, announce: Any = None) -> 
     """Run the gate; never raises for findings (exit 1), raises ApiconformError for exit 2/3 problems.
     `progress` is called with every engine event, `announce` with each live target's budget plan line
     before the first request."""
+    from apiconform import _cache
+
+    with _cache.switched(options.cache):  # --no-cache: the lint, the documents and the cases, for this run only
+        return _run_gate(options, progress, announce)
+
+
+def _run_gate(options: RunOptions, progress: Any, announce: Any) -> RunOutcome:
     from apiconform.config import load_config
     from apiconform.engine import Engine
     from apiconform.engine._ledger import ENV
@@ -516,17 +496,17 @@ def _shared_ledger(env: str) -> Iterator[None]:
 
 
 def engine_options(options: RunOptions, vendors: list[str], history: dict[str, str] | None = None) -> Any:
-    """The engine's view of a gate run."""
+    """The engine's view of a gate run: the engine's fields of `options` as given, with the vendors resolved, the
+    configuration read from the working directory and a rolling run's history."""
+    import copy
+    import dataclasses
+
     from apiconform.engine import EngineOptions
 
-    return EngineOptions(
-        partial=options.partial or options.rolling, history=dict(history or {}),
-        vendors=vendors, suites=list(options.suites), operations=list(options.operations), shard=options.shard,
-        max_examples=options.max_examples, seed=options.seed, workers=options.workers, targets=dict(options.targets),
-        drifts=list(options.drifts), faults=list(options.faults), allow_writes=options.allow_writes, live=options.live,
-        writes=options.writes,
-        max_requests=options.max_requests, rate=options.rate, config_dir=Path.cwd(), argv=list(options.argv),
-    )
+    values = {f.name: copy.deepcopy(getattr(options, f.name)) for f in dataclasses.fields(EngineOptions)}
+    values.update(vendors=vendors, partial=options.partial or options.rolling, history=dict(history or {}),
+                  config_dir=Path.cwd(), item_examples={}, reserve={})
+    return EngineOptions(**values)
 
 
 class _EventLog:
@@ -617,7 +597,7 @@ def item_reproduce_command(options: RunOptions, item: Any) -> str:
 
     one = replace(options, suites=[item.suite], targets={v: u for v, u in options.targets.items() if v == item.vendor},
                   operations=options.operations if item.test == "test_lifecycle" else [item.subject])
-    return reproduce_command(one, [item.vendor], options.seed if options.seed is not None else RUN_DEFAULTS.seed)
+    return reproduce_command(one, [item.vendor], options.seed)
 
 
 def pytest_command(options: RunOptions, item: Any) -> str:
@@ -629,7 +609,7 @@ def pytest_command(options: RunOptions, item: Any) -> str:
     # the checkout's suites/ folder, else the installed package's
     where = ["suites"] if Path("suites").is_dir() else ["--pyargs", "apiconform.suites"]
     parts = ["pytest", *where, *team_contracts_args(), f"--vendor={item.vendor}",
-             f"--seed={options.seed if options.seed is not None else RUN_DEFAULTS.seed}"]
+             f"--seed={options.seed}"]
     parts += _target_switches(options, {v: u for v, u in options.targets.items() if v == item.vendor})
     parts += _budget_switches(options)
     return shlex.join([*parts, "-k", item.key])

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from apiconform._defaults import RUN_DEFAULTS
 from apiconform.contracts import list_vendors
 from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
 
@@ -38,32 +37,53 @@ SUITE_CATEGORIES: dict[str, tuple[Category, ...]] = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from apiconform._options import declared
+    from apiconform.gate._options import RunOptions
+
     group = parser.getgroup("apiconform")
-    group.addoption("--vendor", action="append", default=[], help="only these vendors (repeatable or comma-separated)")
-    group.addoption("--target", action="append", default=[], metavar="VENDOR[=URL]",
-                    help="run VENDOR against URL (or its configured base_url) instead of its embedded mock")
-    group.addoption("--live", action="store_true", default=False,
-                    help="run every vendor with a configured target against it (never implied by the config alone)")
-    group.addoption("--max-examples", type=int, default=None, help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
-    group.addoption("--seed", type=int, default=None, help="seed for generation; the same seed gives the same verdicts")
-    group.addoption("--drift", action="append", default=[], metavar="[VENDOR:]NAME", help="mock drift(s) to switch on")
-    group.addoption("--fault", action="append", default=[], metavar="[VENDOR:]NAME[:ARG]", help="mock fault(s) to switch on")
-    group.addoption("--allow-writes", action="store_true", default=False,
-                    help="let live targets run state-changing operations (only on records this run created; cleaned up)")
-    group.addoption("--writes", choices=("own", "sandbox"), default=None,
-                    help="turn writes on with this policy: own = records this run created, sandbox = any record")
-    group.addoption("--max-requests", type=int, default=None, help="request budget per live target")
-    group.addoption("--rate", type=float, default=None, help="client-side requests per second per live target")
-    group.addoption("--operation", action="append", default=[], help="only these operations (operationId, repeatable)")
-    group.addoption("--reports-dir", default=None, help="where the run record goes (default: reports/ when --apiconform-record)")
+    for item in declared(RunOptions, "pytest"):  # the run parameters, declared once with the engine's options
+        spec = item.spec
+        kwargs: dict[str, Any] = {"dest": _dest(item.name), "help": spec.help}
+        if spec.kind == "flag":
+            kwargs.update(action="store_true", default=False)
+        elif spec.kind in ("list", "targets"):
+            kwargs.update(action="append", default=[])
+        else:
+            kwargs.update(type=spec.value_type, default=item.default)
+            if spec.choices:
+                kwargs["choices"] = spec.choices
+        if spec.metavar:
+            kwargs["metavar"] = spec.metavar
+        group.addoption(item.flag, **kwargs)
     group.addoption("--apiconform-record", action="store_true", default=False,
-                    help="write run.json and the reports at the end of the session")
+                    help="write run.json and the reports (to --reports-dir) at the end of the session")
     group.addoption("--traffic-dir", default=None, metavar="DIR",
                     help="apiconform_traffic: write each test's judged client traffic to DIR/<test>-<vendor>.har")
-    group.addoption("--shard", default=None, metavar="I/N", help="run only shard I of N (deterministic partition)")
     group.addoption("--contracts", default=None, metavar="DIR",
                     help="a team's contracts folder; its vendors join and override the bundled ones "
                          "(default: the `contracts` config key)")
+
+
+def _dest(name: str) -> str:
+    """A run parameter's attribute on pytest's options (prefixed: other plugins have a `seed` too)."""
+    return f"apiconform_{name}"
+
+
+def run_options(config: pytest.Config) -> Any:
+    """This pytest session's run options, from the options it was given (every other field keeps its default):
+    the engine's options, the seed and the cases per operation all read from here."""
+    from apiconform._options import declared, values_from
+    from apiconform.errors import UsageError
+    from apiconform.gate._options import RunOptions
+
+    given = {item.name: config.getoption(_dest(item.name)) for item in declared(RunOptions, "pytest")}
+    try:
+        values = values_from(RunOptions, "pytest", given)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's project, not
+    # to the checkout the suites live in (--rootdir)
+    return RunOptions(**values, config_dir=Path(str(config.invocation_params.dir)))
 
 
 def _use_contracts(config: pytest.Config) -> None:
@@ -125,11 +145,8 @@ def _check_selection(config: pytest.Config) -> None:
     from apiconform.errors import ApiconformError
 
     try:
-        check_selection(_split(config.getoption("--vendor", default=None) or []), live_overrides(config),
-                        _split(config.getoption("--drift", default=None) or []),
-                        _split(config.getoption("--fault", default=None) or []),
-                        _split(config.getoption("--operation", default=None) or []),
-                        config.getoption("--shard", default=None))
+        o = run_options(config)
+        check_selection(o.vendors, o.targets, o.drifts, o.faults, o.operations, o.shard)
     except ApiconformError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -147,8 +164,9 @@ def _check_live_targets(config: pytest.Config) -> None:
         for vendor, url in live_overrides(config).items():
             if vendor not in known:
                 raise pytest.UsageError(f"--target names unknown vendor {vendor!r} (known vendors: {', '.join(known)})")
-            target_from_config(vendor, settings, base_url=url, allow_writes=config.getoption("--allow-writes"),
-                               max_requests=config.getoption("--max-requests"), rate=config.getoption("--rate"))
+            o = run_options(config)
+            target_from_config(vendor, settings, base_url=url, allow_writes=o.allow_writes,
+                               max_requests=o.max_requests, rate=o.rate, writes=o.writes)
     except ApiconformError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -178,15 +196,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # --- configuration -------------------------------------------------------------------------------------
-def _split(values: list[str]) -> list[str]:
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
-
-
 def selected_vendors(config: pytest.Config) -> list[str]:
     from apiconform.errors import UsageError
 
     known = list_vendors()
-    chosen = _split(config.getoption("--vendor") or []) or known
+    chosen = run_options(config).vendors or known
     for vendor in chosen:
         if vendor not in known:
             raise pytest.UsageError(str(UsageError(f"unknown vendor {vendor!r} (known vendors: {', '.join(known)})")))
@@ -194,13 +208,11 @@ def selected_vendors(config: pytest.Config) -> list[str]:
 
 
 def run_seed(config: pytest.Config) -> int:
-    seed = config.getoption("--seed")
-    return RUN_DEFAULTS.seed if seed is None else int(seed)
+    return int(run_options(config).seed)
 
 
 def max_examples(config: pytest.Config) -> int:
-    value = config.getoption("--max-examples")
-    return RUN_DEFAULTS.max_examples if value is None else int(value)
+    return int(run_options(config).examples)
 
 
 # --- parametrisation -------------------------------------------------------------------------------------
@@ -223,7 +235,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     config = metafunc.config
     name = metafunc.function.__name__
-    only = set(_split(config.getoption("--operation") or [])) or None
+    only = set(run_options(config).operations) or None
     items = [i for i in plan(selected_vendors(config), operations=only, shard=_shard(config)) if i.test == name]
     fixture = "operation" if "operation" in metafunc.fixturenames else "resource"
     if fixture not in metafunc.fixturenames:
@@ -264,34 +276,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- fixtures ------------------------------------------------------------------------------------------------
 def engine_options(config: pytest.Config) -> Any:
     """The engine's options for this pytest session: one definition of targets, drifts, faults, budget and seed."""
-    from apiconform.engine import EngineOptions
+    from dataclasses import replace
 
-    return EngineOptions(
-        vendors=selected_vendors(config), targets=live_overrides(config), live=bool(config.getoption("--live")),
-        drifts=_split(config.getoption("--drift") or []), faults=_split(config.getoption("--fault") or []),
-        allow_writes=bool(config.getoption("--allow-writes") or config.getoption("--writes")),
-        writes=config.getoption("--writes"), max_requests=config.getoption("--max-requests"),
-        rate=config.getoption("--rate"), seed=run_seed(config), max_examples=max_examples(config),
-        # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's
-        # project, not to the checkout the suites live in (--rootdir)
-        config_dir=Path(str(config.invocation_params.dir)),
-    )
+    return replace(run_options(config), vendors=selected_vendors(config))
 
 
 def live_overrides(config: pytest.Config) -> dict[str, str | None]:
     """`--target VENDOR=URL` (URL) and `--target VENDOR` (None: its configured base_url)."""
-    found: dict[str, str | None] = {}
-    for item in _split(config.getoption("--target") or []):
-        vendor, sep, url = item.partition("=")
-        found[vendor] = url if sep else None
-    return found
+    return dict(run_options(config).targets)
 
 
 def reproduce_options(config: pytest.Config) -> list[str]:
     """The options that decide what a run sends and judges, as given: reproduce commands carry them all."""
+    from apiconform._options import split_csv
+
     args: list[str] = []
     for option in ("--vendor", "--target", "--drift", "--fault", "--operation"):
-        args += [f"{option}={value}" for value in _split(config.getoption(option) or [])]
+        args += [f"{option}={value}" for value in split_csv(config.getoption(option) or [])]
     for option in ("--live", "--allow-writes"):
         if config.getoption(option):
             args.append(option)
@@ -351,10 +352,10 @@ def resource(request: pytest.FixtureRequest, apiconform_sessions: Any) -> Any:
 @pytest.fixture
 def seed(request: pytest.FixtureRequest) -> int:
     """A per-test seed derived from the run seed and the test id: reproducible and independent of order."""
-    import zlib
+    from apiconform.engine import item_seed
 
     # the test's name, `test_fn[vendor-subject]`, is the engine's WorkItem.key: same seed whoever runs it
-    return (run_seed(request.config) + zlib.crc32(request.node.name.encode())) % (1 << 31)
+    return item_seed(run_seed(request.config), request.node.name)
 
 
 @pytest.fixture
@@ -504,7 +505,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(state.started))
     record = build_record(options, options.vendors, [case_from_dict(d) for d in state.cases], state.observations,
                           started, time.time() - state.started)
-    reports_dir = Path(config.getoption("--reports-dir") or "reports")
+    reports_dir = Path(options.reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     record.write(reports_dir / "run.json")
     write_reports(record, reports_dir)

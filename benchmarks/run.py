@@ -64,6 +64,7 @@ class Plan:
     scaling_examples: list[int]
     scaling_examples_ops: int
     sections: list[str] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)  # throughput rows whose name contains one of these (all if empty)
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
@@ -89,6 +90,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         plan.throughput_runs = args.runs
     if args.drift:
         plan.drifts = args.drift
+    plan.rows = [r.lower() for r in args.row or []]
     plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
                                   "reliability", "real-apis"]
     return plan
@@ -414,8 +416,7 @@ def engine_main(spec_json: str) -> None:
 
     httpx.Client._send_single_request = counted  # type: ignore[method-assign]
     from apiconform.engine._session import Session
-    from apiconform.engine._discovery import Discovery
-    from apiconform.engine._suites import run_negative, run_properties
+    from apiconform.engine._suites import Discovery, run_negative, run_properties
     from apiconform.engine._targets import http_target, mock_target
 
     imported = time.perf_counter() - t0
@@ -537,6 +538,31 @@ class Selection:
     vendor: str
     ops: list[str] | None
     contract: str | None = None  # a team contracts folder (`--contracts`), e.g. an imported real spec
+    server: LiveServer | None = None  # a real server both tools share (else a fresh mock per run)
+    spec: Path | None = None  # the description schemathesis reads (default: the bundled contract as JSON)
+
+
+@dataclass
+class LiveServer:
+    """A real server from ../shared/real-apis as a throughput target: read-only for both tools (GET operations
+    only, apiconform without --allow-writes), HTTP Basic for both."""
+
+    url: str
+    user: str
+    password: str
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"username": self.user, "password": self.password}
+
+    def st_headers(self) -> tuple[list[str] | None, str]:
+        return ["-a", f"{self.user}:{self.password}"], "HTTP Basic"
 
 
 def pick_by_method(vendor: str, count: int, writes: bool) -> list[str]:
@@ -575,10 +601,11 @@ def st_command(spec: Path, url: str, headers: list[str], ops: list[str] | None, 
 
 def ac_command(sel: Selection, url: str, examples: int, seed: int, reports: Path, events: Path) -> list[str]:
     """`apiconform run` against the mock served over HTTP as a live target (writes allowed, no budget or rate in
-    the way: it is our own mock), the properties suite only, one worker, every report written (Allure results,
-    not the Allure HTML: schemathesis renders no HTML either)."""
+    the way: it is our own mock; a real server: read-only), the properties suite only, one worker, every report
+    written (Allure results, not the Allure HTML: schemathesis renders no HTML either)."""
     cmd = [str(BIN / "apiconform"), "run", sel.vendor, "--target", f"{sel.vendor}={url}", "--suite", "properties",
-           "--workers", "1", "--max-examples", str(examples), "--seed", str(seed), "--allow-writes",
+           "--workers", "1", "--max-examples", str(examples), "--seed", str(seed),
+           *([] if sel.server else ["--allow-writes"]),
            "--max-requests", "1000000", "--rate", "10000", "--reports-dir", str(reports), "--events", str(events),
            "--no-progress", "--no-allure"]
     if sel.contract:
@@ -636,10 +663,13 @@ def run_selection(sel: Selection, plan: Plan, tmp: Path) -> dict[str, Any]:
     first) so drift in the machine's speed hits both tools alike."""
     work = tmp / ("tp-" + "".join(ch if ch.isalnum() else "-" for ch in sel.name))
     work.mkdir(parents=True, exist_ok=True)
-    spec = contract_json(sel.vendor, tmp) if sel.contract is None else Path(sel.contract) / sel.vendor / "openapi.json"
+    spec = sel.spec or contract_json(sel.vendor, tmp)
     runs: list[dict[str, Any]] = []
     commands: dict[str, str] = {}
     st_skip = None
+    def serve() -> Any:
+        return sel.server if sel.server is not None else Served(sel.vendor)
+
     for index in range(plan.throughput_runs + 1):  # round 0: an untimed warm-up of both tools
         seed = SEED + index
         st_seed = ST_SEED + index
@@ -647,7 +677,7 @@ def run_selection(sel: Selection, plan: Plan, tmp: Path) -> dict[str, Any]:
         order = ("st", "ac") if index % 2 == 0 else ("ac", "st")
         for tool in order:
             if tool == "st":
-                with Served(sel.vendor) as served:
+                with serve() as served:
                     headers, how = served.st_headers()
                     if headers is None:
                         st_skip = how
@@ -660,12 +690,12 @@ def run_selection(sel: Selection, plan: Plan, tmp: Path) -> dict[str, Any]:
                                  "peak_rss_mb": run.peak_rss_mb}
                     if run.rc not in (0, 1):
                         one["st"]["error"] = (run.stdout + run.stderr)[-600:]
-                    commands["st"] = _shell(cmd).replace(served.url, "$URL")
+                    commands["st"] = _masked(sel, _shell(cmd).replace(served.url, "$URL"))
             else:
                 cache = work / f"case-cache-{index}"  # fresh per round: this round's cold run fills it, warm replays it
                 shutil.rmtree(cache, ignore_errors=True)
                 for phase in ("cold", "warm"):
-                    with Served(sel.vendor) as served:
+                    with serve() as served:
                         reports, counts = work / f"ac-{phase}-{index}", work / f"ac-{phase}-{index}-events"
                         counts.mkdir(parents=True, exist_ok=True)
                         events = counts / "events.jsonl"  # what read_counts reads
@@ -679,11 +709,17 @@ def run_selection(sel: Selection, plan: Plan, tmp: Path) -> dict[str, Any]:
                         if run.rc not in (0, 1) or not cases:
                             one[phase]["error"] = (run.stdout + run.stderr)[-600:]
                         shown = {**env, "APICONFORM_CACHE_DIR": "$CACHE"}  # cold: a new empty dir; warm: the same one
-                        commands[f"ac {phase}"] = _shell(cmd, shown).replace(served.url, "$URL").replace("'$CACHE'", "$CACHE")
+                        commands[f"ac {phase}"] = _masked(sel, _shell(cmd, shown).replace(served.url, "$URL")
+                                                          .replace("'$CACHE'", "$CACHE"))
         if index:
             runs.append(one)
     return {"name": sel.name, "vendor": sel.vendor, "operations": len(sel.ops) if sel.ops else
             _operation_count(sel), "examples": plan.examples, "runs": runs, "commands": commands, "st_skipped": st_skip}
+
+
+def _masked(sel: Selection, command: str) -> str:
+    """A printed command without a real server's password (`$PASSWORD`)."""
+    return command.replace(sel.server.password, "$PASSWORD") if sel.server else command
 
 
 def _operation_count(sel: Selection) -> int:
@@ -722,25 +758,85 @@ def section_throughput(plan: Plan, tmp: Path) -> dict[str, Any]:
     -n N --no-shrink -w 1` with an ndjson report versus `apiconform run --suite properties --workers 1` with its
     reports, cold (fresh case cache) and warm (the kept case cache)."""
     rows = []
-    selections = throughput_selections(plan)
-    real = real_spec_selection(plan, tmp)
-    for sel in selections + ([real] if isinstance(real, Selection) else []):
-        print(f"  {sel.name}: {plan.throughput_runs} rounds x (st, apiconform cold, apiconform warm) ...", flush=True)
-        row = run_selection(sel, plan, tmp)
-        row["summary"] = summarise_selection(row)
-        rows.append(row)
+    for sel in throughput_selections(plan):
+        if _wanted(plan, sel.name):
+            rows.append(_throughput_row(sel, plan, tmp))
+    real = real_spec_row(plan, tmp) if _wanted(plan, REAL_SPEC_KIT) else "not selected (--row)"
+    if isinstance(real, dict):
+        rows.append(real)
     print("  per-case cost in-process vs the floor ...", flush=True)
     return {"rows": rows, "examples": plan.examples, "runs": plan.throughput_runs,
             "real_spec_skipped": real if isinstance(real, str) else None, "floor": section_floor(plan, tmp)}
 
 
-def real_spec_selection(plan: Plan, tmp: Path) -> Selection | str:
-    """One large real spec (Prefect 3.9.1, 188 operations), imported with `apiconform init --from-openapi`.
-    Returns the reason it is skipped while that import cannot take it."""
+def _wanted(plan: Plan, name: str) -> bool:
+    return not plan.rows or any(part in name.lower() for part in plan.rows)
+
+
+def _throughput_row(sel: Selection, plan: Plan, tmp: Path) -> dict[str, Any]:
+    print(f"  {sel.name}: {plan.throughput_runs} rounds x (st, apiconform cold, apiconform warm) ...", flush=True)
+    row = run_selection(sel, plan, tmp)
+    row["summary"] = summarise_selection(row)
+    return row
+
+
+REAL_SPEC_KIT = "prefect"  # Prefect 3.9.1 from ../shared/real-apis: 188 operations, OpenAPI 3.1 served at run time
+
+
+def real_spec_row(plan: Plan, tmp: Path) -> dict[str, Any] | str:
+    """One large real spec: the Prefect kit's server (started, seeded, stopped here; `REALAPI_PORTS_PREFECT` picks
+    its ports), its served description imported with `apiconform init --from-openapi`, then both CLIs on every
+    GET operation of it (read-only: a real server), schemathesis reading the description the server served.
+    Returns the reason when it cannot run."""
+    import base64
+    import importlib.util
+    import urllib.request
+
     if plan.quick:
         return "quick mode"
-    return ("Prefect 3.9.1 (188 operations): `apiconform init --from-openapi` cannot yet import its served "
-            "OpenAPI 3.1 spec on this main; the row waits for that import")
+    path = ROOT / "tests" / "real" / "realapi_server.py"
+    spec = importlib.util.spec_from_file_location("realapi_server", path)
+    if spec is None or spec.loader is None:
+        return f"{path} not importable"
+    kits = importlib.util.module_from_spec(spec)
+    sys.modules["realapi_server"] = kits  # dataclasses resolve the module by name
+    spec.loader.exec_module(kits)
+    if not kits.available(REAL_SPEC_KIT):
+        return f"kit {REAL_SPEC_KIT} not found at {kits.kit_dir(REAL_SPEC_KIT)}"
+    print(f"  {REAL_SPEC_KIT}: starting and seeding the real server, importing its description ...", flush=True)
+    server = kits.start(REAL_SPEC_KIT)
+    try:
+        user, password = server.user
+        contracts = tmp / f"tp-{REAL_SPEC_KIT}-contracts"
+        shutil.rmtree(contracts, ignore_errors=True)
+        imported = measure([str(BIN / "apiconform"), "init", REAL_SPEC_KIT, "--from-openapi", server.spec_url, "--user",
+                            user, "--dir", str(contracts)], env={**server.env(), "APICONFORM_SPEC_PASSWORD": password}, cwd=tmp)
+        if imported.rc != 0:
+            return f"`apiconform init --from-openapi` failed: {(imported.stdout + imported.stderr)[-300:]}"
+        request = urllib.request.Request(server.spec_url, headers={
+            "Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()})
+        served_spec = tmp / f"{REAL_SPEC_KIT}.served.json"
+        with urllib.request.urlopen(request, timeout=60) as answer:  # the vendor's own description, for st
+            served_spec.write_bytes(answer.read())
+        served_ids = {str(op.get("operationId")) for item in json.loads(served_spec.read_text())["paths"].values()
+                      for method, op in item.items() if method == "get" and isinstance(op, dict)}
+        sys.path.insert(0, str(ROOT / "src"))
+        from apiconform.contracts import load_contract, use_contracts
+
+        use_contracts(contracts)
+        try:
+            contract = load_contract(REAL_SPEC_KIT)
+            total = len(list(contract))
+            gets = [op.operation_id for op in contract if op.method == "get" and op.operation_id in served_ids]
+        finally:
+            use_contracts(None)
+        sel = Selection(f"{REAL_SPEC_KIT} (real server) {len(gets)} GET of {total}", REAL_SPEC_KIT, gets,
+                        contract=str(contracts), server=LiveServer(server.base_url, user, password), spec=served_spec)
+        row = _throughput_row(sel, plan, tmp)
+        row["real"] = {"kit": REAL_SPEC_KIT, "operations": total, "import_s": imported.wall}
+        return row
+    finally:
+        server.stop()
 
 
 def section_floor(plan: Plan, tmp: Path) -> list[dict[str, Any]]:
@@ -749,7 +845,7 @@ def section_floor(plan: Plan, tmp: Path) -> list[dict[str, Any]]:
     fresh mock's ASGI transport (no session, judge or checks): the in-process floor."""
     rows = []
     for sel in throughput_selections(plan):
-        if "GET-only" in sel.name or "writes" in sel.name:
+        if "GET-only" in sel.name or "writes" in sel.name or not _wanted(plan, sel.name):
             continue
         cache = tmp / f"floor-cache-{sel.vendor}"
         shutil.rmtree(cache, ignore_errors=True)
@@ -1110,6 +1206,13 @@ def render(results: dict[str, Any]) -> str:
         for r in tp["rows"][:1]:
             for name, cmd in r["commands"].items():
                 parts.append(f"     {name}: {cmd}")
+        for r in tp["rows"]:
+            if r.get("real"):
+                parts.append(f"   {r['name']}: a real server from ../shared/real-apis ({r['real']['operations']} operations, "
+                             f"description imported in {r['real']['import_s']:.0f} s), not in the sums above; $URL = the "
+                             "server's base URL, $PASSWORD = the kit's password; commands:")
+                for name, cmd in r["commands"].items():
+                    parts.append(f"     {name}: {cmd}")
         costs = []
         for f in tp.get("floor", []):
             cold, warm = f["cold"], f["warm"]
@@ -1175,7 +1278,7 @@ def derive(results: dict[str, Any], plan: Plan) -> None:
     """Aggregates, marginal costs and the target lines."""
     tp = results.get("throughput")
     if tp:
-        with_st = [r for r in tp["rows"] if not r.get("st_skipped")]
+        with_st = [r for r in tp["rows"] if not r.get("st_skipped") and not r.get("real")]  # the real server's own row apart
         rounds = min((len(r["runs"]) for r in with_st), default=0)
         agg: dict[str, Any] = {"rows": len(with_st)}
         for side in ("cold", "warm"):
@@ -1289,6 +1392,9 @@ def main() -> None:
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
+    parser.add_argument("--row", action="append", metavar="TEXT",
+                        help="throughput rows whose name contains TEXT only, e.g. `--row GET-only` or `--row prefect` "
+                             "(repeatable; default every row)")
     parser.add_argument("--examples", type=int, default=None, help="examples per operation for the throughput section")
     parser.add_argument("--runs", type=_positive, default=None,
                         help="rounds per throughput selection (each tool once per round, a new seed each; default 5, "

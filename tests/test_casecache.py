@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -33,6 +34,9 @@ def test_serialisation_round_trips_what_schemathesis_produces() -> None:
     assert back.kwargs["params"] == {"a": [1, 2.5, None, True], "b": ("t", "u")}
     assert back.kwargs["json"] == case.kwargs["json"] and back.kwargs["data"] == b"\x00\xffbinary"
     assert back.transport_kwargs("http://h/base/")["url"] == "http://h/base/x/%2F"
+    assert not back.judged  # only a compiled case the contract accepted carries it, and it survives the cache
+    [judged], _ = _casecache.loads(_casecache.dumps([dataclasses.replace(case, judged=True)]))
+    assert judged.judged
 
 
 def test_path_filling_matches_schemathesis_on_every_contract_path() -> None:

@@ -3,13 +3,17 @@ re-judged, and schemathesis for whatever they cannot compile."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from apiconform.contracts import load_contract
 from apiconform.engine import _compiled
 from apiconform.engine import _generate as runner
+from apiconform.engine._request import build_request
+from apiconform.engine._targets import Target
 from apiconform.engine.checks import POSITIVE
 
 VENDORS = ("eduframe", "tesla-ce", "goodstack", "ctrlhub", "cofe-cms")
@@ -38,6 +42,15 @@ def test_every_bundled_operation_compiles_and_draws_only_valid_cases(vendor: str
         assert cases, op.label
         assert set(judged) == {POSITIVE}, (op.label, judged)
         assert all(c.generation == "positive" and c.path == op.path for c in cases)
+        # judged when drawn, so not judged again when sent: the request sent (another base URL with a path, another
+        # idempotency key) is one the judge accepts too; addressed to other path values, the flag is gone
+        elsewhere = cast(Target, runner._Offline(contract, "https://api.example.test/base/v1"))
+        for case in cases:
+            assert case.judged, op.label
+            sent = build_request(elsewhere, op, case, random.Random(7))
+            assert runner.judge(contract, op, sent) == POSITIVE, (op.label, case.kwargs)
+            if case.path_parameters:
+                assert not case.with_path_parameters(dict(case.path_parameters)).judged
 
 
 def test_a_case_the_contract_refuses_never_comes_out() -> None:

@@ -39,6 +39,9 @@ class WireCase:
     generation: str  # schemathesis' generation mode ("positive"/"negative"), "" when it gave none
     path: str = ""  # the operation's path template
     path_parameters: dict[str, Any] | None = None  # as generated (already in their wire form)
+    #: the contract accepted this request as drawn (the compiled generator judged it): sent to the same path values,
+    #: it is not judged again; a case addressed to other values (`with_path_parameters`) is
+    judged: bool = False
 
     @property
     def negative(self) -> bool:
@@ -114,13 +117,13 @@ def _decode(value: Any) -> Any:
 def dumps(cases: list[WireCase], note: str = "") -> str:
     return json.dumps({"note": note, "cases": [
         {"kwargs": _encode(c.kwargs), "generation": c.generation, "path": c.path,
-         "path_parameters": _encode(c.path_parameters)} for c in cases]})
+         "path_parameters": _encode(c.path_parameters), **({"judged": True} if c.judged else {})} for c in cases]})
 
 
 def loads(text: str) -> tuple[list[WireCase], str]:
     data = json.loads(text)
-    cases = [WireCase(_decode(item["kwargs"]), str(item["generation"]), str(item["path"]), _decode(item["path_parameters"]))
-             for item in data["cases"]]
+    cases = [WireCase(_decode(item["kwargs"]), str(item["generation"]), str(item["path"]), _decode(item["path_parameters"]),
+                      item.get("judged") is True) for item in data["cases"]]
     return cases, str(data["note"])
 
 

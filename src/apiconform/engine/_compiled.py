@@ -16,6 +16,7 @@ and a case the contract would refuse is rejected inside hypothesis, so a positiv
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -496,6 +497,7 @@ def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid
             if fingerprint in seen or not valid(case):
                 continue
             seen.add(fingerprint)
+            case = dataclasses.replace(case, judged=True)  # the contract accepted it: not judged again when sent
             cases.append(case)
             if until is not None and until(case):
                 raise Enough()

@@ -23,7 +23,7 @@ from apiconform.contracts._validate import content_encoded_examples
 from apiconform.engine import _casecache as _casecache
 from apiconform.engine import _compiled as _compiled
 from apiconform.engine._casecache import WireCase, from_case
-from apiconform.engine._draws import isolated_draws
+from apiconform.engine._draws import isolated_draws, untracked
 from apiconform.engine._judge import judge
 from apiconform.engine._request import build_request, pin_path
 from apiconform.engine._session import Session
@@ -133,6 +133,7 @@ def generated_cases(
         _casecache.put(key, cases, note)
         return cases, note
 
+    @untracked
     @hypothesis_seed(seed)
     @_settings(max_examples)
     @given(case=strategy)
@@ -227,6 +228,7 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
                     api_op = st_operation(target.contract, op)
                 cases: list[WireCase] = []
 
+                @untracked
                 @hypothesis_seed(example_seed)
                 @_settings(1)
                 @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))

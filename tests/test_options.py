@@ -133,7 +133,7 @@ def test_the_gate_hands_the_engine_every_engine_option() -> None:
     changed = {"suites": ["negative"], "operations": ["op"], "shard": "1/2", "max_examples": 3, "seed": 5, "workers": 2,
                "targets": {"eduframe": None}, "live": True, "drifts": ["d"], "faults": ["f"], "allow_writes": True,
                "writes": "sandbox", "max_requests": 9, "rate": 2.0, "partial": True, "cache": False,
-               "argv": ["run", "x"]}
+               "contracts": Path("team"), "ledger_dir": "/tmp/ledger", "argv": ["run", "x"]}
     engine_fields = {f.name for f in dataclasses.fields(EngineOptions)}
     assert {i.name for i in declared(EngineOptions)} - {"vendors"} <= set(changed)
     options = engine_options(RunOptions(**changed), ["eduframe"], {"k": "t"})
@@ -195,3 +195,44 @@ def test_declarations_are_read_once() -> None:
     items = {i.name: i for i in declared(RunOptions)}
     assert isinstance(items["seed"], Declared) and items["seed"].default == EngineOptions().seed
     assert items["suites"].default == EngineOptions().suites and items["reports_dir"].default == Path("reports")
+
+
+def test_no_run_parameter_travels_through_the_environment() -> None:
+    """The package never writes the process environment (a worker is handed its run's options: the ledger
+    directory, --no-cache, the contracts folder); a child process it starts is given an explicit `env=`."""
+    import re
+
+    source = Path(apiconform.__file__).parent
+    writes = re.compile(r"os\.environ\[[^]]+\]\s*=|os\.environ\.(setdefault|update|pop)\(|os\.putenv\(|os\.unsetenv\(")
+    found = [f"{path.relative_to(source)}:{n}" for path in sorted(source.rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if writes.search(line)]
+    assert found == []
+    assert writes.search('os.environ["APICONFORM_CACHE"] = "off"') and writes.search("os.environ.pop(ENV, None)")
+
+
+def test_the_ledger_and_the_contracts_folder_reach_each_target_through_the_options(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live target's ledger is the run's directory named in its options; the contracts folder is the options',
+    for the run only."""
+    monkeypatch.setenv("APICONFORM_GOODSTACK_API_KEY", "key")
+    from apiconform.contracts import contract_roots
+    from apiconform.engine import Sessions
+    from apiconform.engine._session import Session
+
+    options = EngineOptions(targets={"goodstack": "http://127.0.0.1:9"}, ledger_dir=str(tmp_path), config_dir=tmp_path)
+    target = Sessions(options).build_target("goodstack")
+    assert target.ledger_dir == str(tmp_path)
+    session = Session(target)
+    try:
+        assert session.ledger is not None and session.ledger.path is not None
+        assert session.ledger.path.parent == tmp_path
+    finally:
+        session.close()
+    team = tmp_path / "team"
+    team.mkdir()
+    from apiconform.contracts import team_contracts
+
+    before = contract_roots()
+    with team_contracts(team):
+        assert contract_roots()[0] == team.resolve()
+    assert contract_roots() == before

@@ -5,7 +5,6 @@ for the ``api`` surface (`apiconform._options`); its signature is built from the
 from __future__ import annotations
 
 import inspect
-import os
 from typing import TYPE_CHECKING, Any
 
 from apiconform._options import declared
@@ -15,28 +14,24 @@ if TYPE_CHECKING:
     from apiconform.report import RunRecord
 
 
-def run(vendors: list[str] | None = None, *, contracts: str | os.PathLike[str] | None = None,
-        **options: Any) -> RunRecord:
+def run(vendors: list[str] | None = None, **options: Any) -> RunRecord:
     """Run the conformance suites and return the run record (no reports written, no exit code decided:
     pass the record to `apiconform.evaluate` for the gate's verdict). Embedded mocks unless `targets`.
 
     The keywords are `EngineOptions`' run parameters (the same as `apiconform run`'s options, with the same
-    defaults). `contracts` is a team's contracts folder (as `--contracts DIR`): its vendors join the bundled ones.
+    defaults): `contracts` is a team's contracts folder (as `--contracts DIR`), its vendors join the bundled ones.
     A wrong name, option or configuration raises one `ApiconformError` (its message is one line) before
     anything is sent."""
-    from apiconform.contracts._loader import _TEAM_DIR, use_contracts
+    from apiconform.contracts import team_contracts
     from apiconform.engine._selection import check_selection
     from apiconform.errors import UsageError
 
     known = [item.name for item in declared(EngineOptions, "api")]
     for name in options:
         if name not in known:
-            raise UsageError(f"apiconform.run: unknown keyword {name!r} (known: {', '.join(known)}, contracts)")
-    previous = list(_TEAM_DIR)
-    if contracts is not None:
-        use_contracts(contracts, "contracts=")
-    try:
-        given = EngineOptions(**options)
+            raise UsageError(f"apiconform.run: unknown keyword {name!r} (known: {', '.join(known)})")
+    given = EngineOptions(**options)
+    with team_contracts(given.contracts, "contracts="):
         chosen = check_selection(list(vendors or []), dict(given.targets), list(given.drifts), list(given.faults),
                                  list(given.operations))
         unknown = [s for s in given.suites if s not in SUITES]
@@ -44,18 +39,14 @@ def run(vendors: list[str] | None = None, *, contracts: str | os.PathLike[str] |
             raise UsageError(f"unknown suite {unknown[0]!r} (known: {', '.join(SUITES)})")
         given.vendors = chosen if vendors else []
         record: RunRecord = Engine(given).run()
-    finally:
-        _TEAM_DIR[:] = previous
     return record
 
 
 def _signature() -> inspect.Signature:
-    """`run(vendors=[], *, contracts=None, KEYWORD=DEFAULT...)`, from the declarations (vendors first)."""
+    """`run(vendors=[], *, KEYWORD=DEFAULT...)`, from the declarations (vendors first)."""
     params = [inspect.Parameter(item.name, inspect.Parameter.POSITIONAL_OR_KEYWORD if item.name == "vendors"
                                 else inspect.Parameter.KEYWORD_ONLY, default=item.default, annotation=item.annotation)
               for item in declared(EngineOptions, "api")]
-    params.insert(1, inspect.Parameter("contracts", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                       annotation="str | os.PathLike[str] | None"))
     return inspect.Signature(params, return_annotation="RunRecord")
 
 

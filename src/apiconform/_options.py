@@ -30,6 +30,11 @@ SURFACES: tuple[Surface, ...] = ("cli", "pytest", "api")
 Kind = Literal["value", "flag", "switch", "list", "targets"]
 
 
+#: `--contracts DIR`'s help: the run's option (`EngineOptions.contracts`) and the other commands' (`cli._contracts_opt`)
+CONTRACTS_HELP = ("a team's contracts folder (VENDOR/openapi.yaml); its vendors join the bundled ones and override a "
+                  "bundled vendor of the same name (default: the `contracts` config key)")
+
+
 @dataclass(frozen=True)
 class Spec:
     """How one run parameter appears on the surfaces that expose it (the field's name, type and default are
@@ -126,4 +131,4 @@ def values_from(model: type, surface: Surface, given: Mapping[str, Any]) -> dict
     return values
 
 
-__all__ = ["SURFACES", "Declared", "Spec", "Surface", "declared", "option", "parse_targets", "split_csv", "values_from"]
+__all__ = ["CONTRACTS_HELP", "SURFACES", "Declared", "Spec", "Surface", "declared", "option", "parse_targets", "split_csv", "values_from"]

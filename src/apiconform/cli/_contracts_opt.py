@@ -1,4 +1,4 @@
-"""`--contracts DIR`, shared by the commands that look vendors up (run, contracts list|check, mock)."""
+"""`--contracts DIR`, shared by the commands that look vendors up (run, contracts list|check, mock, upgrade)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,39 @@ from typing import Any
 
 import click
 
+from apiconform._options import CONTRACTS_HELP
 
-def _apply(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
-    """Put the team folder (the option, else the `contracts` config key) in front of the bundled vendors
-    for this command only."""
-    from apiconform.contracts import use_contracts
+
+def _resolve(value: Path | None) -> Path | None:
+    """The option, else the `contracts` config key; a folder that is not there is one usage line."""
+    from apiconform.contracts._loader import contracts_folder
 
     source = "--contracts"
     if value is None:
         from apiconform.config import contracts_setting
 
         value, source = contracts_setting(Path.cwd())
-    ctx.call_on_close(lambda: use_contracts(None))
-    return use_contracts(value, source)
+    return None if value is None else contracts_folder(value, source)
 
 
-def contracts_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--contracts", "contracts_dir", type=click.Path(path_type=Path), default=None, callback=_apply,
-        expose_value=False, is_eager=True, metavar="DIR",
-        help="a team's contracts folder (VENDOR/openapi.yaml); its vendors join the bundled ones and override "
-             "a bundled vendor of the same name (default: the `contracts` config key)",
-    )(fn)
+def _apply(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    """Put the team folder in front of the bundled vendors for this command only."""
+    from apiconform.contracts import team_contracts
+
+    return ctx.with_resource(team_contracts(_resolve(value)))
+
+
+def _given(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    """A run's folder, checked and handed to the run's options (the run puts it in front, for the run)."""
+    return _resolve(value)
+
+
+def contracts_option(fn: Callable[..., Any] | None = None, *, name: str = "contracts_dir",
+                     expose: bool = False) -> Any:
+    """`--contracts DIR`: for the command (`expose=False`), or (`expose=True`) passed to it as `name` — a run's
+    options (`EngineOptions.contracts`) carry it to every process of the run."""
+    option = click.option(
+        "--contracts", name, type=click.Path(path_type=Path), default=None, callback=_given if expose else _apply,
+        expose_value=expose, is_eager=True, metavar="DIR", help=CONTRACTS_HELP,
+    )
+    return option if fn is None else option(fn)

@@ -14,6 +14,10 @@ from apiconform._options import Declared, declared
 def _param(item: Declared) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """One declared run parameter as a click option (or, `argument`, as the command's positional arguments)."""
     spec = item.spec
+    if item.name == "contracts":  # shared with the commands that are not runs: one click declaration for all
+        from apiconform.cli._contracts_opt import contracts_option
+
+        return contracts_option(name=item.name, expose=True)  # type: ignore[no-any-return]
     if spec.argument:
         return click.argument(item.name, nargs=-1)
     extra: dict[str, Any] = {"help": spec.help}

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from apiconform._options import values_from
-from apiconform.cli._contracts_opt import contracts_option
 from apiconform.cli._options import run_options
 from apiconform.engine._stop import interruptible
 from apiconform.errors import EXIT_INTERRUPTED
@@ -19,7 +18,6 @@ from apiconform.gate._run import execute, forced_exit
 
 
 @click.command("run")
-@contracts_option
 @run_options(RunOptions)
 def run(**given: Any) -> None:
     """Run the conformance gate (default: every vendor, every suite, embedded mocks) and write reports.

@@ -19,6 +19,7 @@ from apiconform.contracts._loader import (
     contracts_dir,
     list_vendors,
     load_contract,
+    team_contracts,
     use_contracts,
     vendor_contract,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "record_id",
     "set_record_id",
     "slots",
+    "team_contracts",
     "use_contracts",
     "vendor_contract",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -9,6 +10,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,39 +33,59 @@ _VERSION_RE = re.compile(r"^3\.[01]\.\d+$")
 #: the five vendors shipped inside the package (the checkout's contracts/ is a symlink to this folder)
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
-#: set by `--contracts DIR` / the `contracts` config key for the duration of a command (see use_contracts)
-_TEAM_DIR: list[Path] = []
+#: a team's contracts folder (`--contracts DIR` / the `contracts` config key / `EngineOptions.contracts`), set for a
+#: command, a pytest session or a run (`use_contracts`, `team_contracts`)
+_TEAM_DIR: ContextVar[Path | None] = ContextVar("apiconform_team_contracts", default=None)
+
+
+def contracts_folder(directory: str | os.PathLike[str], source: str = "--contracts") -> Path:
+    """A team's contracts folder, resolved; a missing folder is one UsageError naming `source`."""
+    path = Path(directory).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{source}: {path}: not a directory (expected a folder of VENDOR/{CONTRACT_FILE})")
+    return path.resolve()
 
 
 def use_contracts(directory: str | os.PathLike[str] | None, source: str = "--contracts") -> Path | None:
     """Put a team's contracts folder in front of the bundled vendors (a vendor folder there overrides the
-    bundled one of the same name); None clears it. A missing folder is one UsageError naming `source`.
-    Forked engine workers inherit it; pytest-xdist workers set it again from their own options."""
-    _TEAM_DIR.clear()
+    bundled one of the same name) until it is changed again; None clears it. A missing folder is one UsageError
+    naming `source`."""
+    path = None if directory is None else contracts_folder(directory, source)
+    _TEAM_DIR.set(path)
+    return path
+
+
+@contextlib.contextmanager
+def team_contracts(directory: str | os.PathLike[str] | None, source: str = "--contracts") -> Iterator[Path | None]:
+    """`use_contracts` for what runs inside, then the folder in use before; None keeps the folder in use (a run's
+    options that name no folder run with the caller's)."""
     if directory is None:
-        return None
-    path = Path(directory).expanduser()
-    if not path.is_dir():
-        raise UsageError(f"{source}: {path}: not a directory (expected a folder of VENDOR/{CONTRACT_FILE})")
-    _TEAM_DIR.append(path.resolve())
-    return _TEAM_DIR[0]
+        yield _TEAM_DIR.get()
+        return
+    token = _TEAM_DIR.set(contracts_folder(directory, source))
+    try:
+        yield _TEAM_DIR.get()
+    finally:
+        _TEAM_DIR.reset(token)
 
 
 def team_contracts_args() -> list[str]:
     """`--contracts=DIR` for reproduce commands when a team folder is in use (relative to cwd when inside)."""
-    if not _TEAM_DIR:
+    folder = _TEAM_DIR.get()
+    if folder is None:
         return []
     try:
-        shown = str(_TEAM_DIR[0].relative_to(Path.cwd().resolve()))
+        shown = str(folder.relative_to(Path.cwd().resolve()))
     except ValueError:
-        shown = str(_TEAM_DIR[0])
+        shown = str(folder)
     return [f"--contracts={shown}"]
 
 
 def contract_roots() -> list[Path]:
     """Where vendor contracts are looked up, first match wins: the team folder (`--contracts` / config key,
     else $APICONFORM_CONTRACTS), then ./contracts upward from cwd, then the bundled vendors."""
-    roots: list[Path] = list(_TEAM_DIR)
+    team = _TEAM_DIR.get()
+    roots: list[Path] = [team] if team is not None else []
     env = os.environ.get("APICONFORM_CONTRACTS")
     if env and not roots:
         roots.append(Path(env))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform._lazy import lazy_attributes
-from apiconform._options import option
+from apiconform._options import CONTRACTS_HELP, option
 from apiconform.contracts import Operation, list_vendors, load_contract
 from apiconform.errors import ApiconformError
 from apiconform.findings import CaseResult
@@ -267,9 +267,12 @@ class EngineOptions:
         False, kind="flag", surfaces=("cli",),
         help="when a live budget cannot give every operation × suite its first case, run the tests that fit and list "
              "the ones cut (the run is incomplete: exit 1) instead of refusing (exit 2)")
+    # a team's contracts folder (VENDOR/openapi.yaml) in front of the bundled vendors; None: the caller's
+    contracts: Path | None = option(None, value_type=Path, path="dir", metavar="DIR", help=CONTRACTS_HELP)
     cache: bool = option(True, kind="flag", flag="--no-cache", set_to=False, surfaces=("cli",),
                          help="generate every case, parse and lint every contract afresh (no on-disk caches)")
     config_dir: Path = field(default_factory=Path.cwd)
+    ledger_dir: str | None = None  # the run's shared budget/rate ledger (set by the consumer that owns the run)
     argv: list[str] = field(default_factory=list)
     history: dict[str, str] = field(default_factory=dict)  # WorkItem.history_key -> when it last ran (rolling coverage)
     # set by the budget plan (`Engine`): generated cases per live item, and the first-case cost of each
@@ -339,6 +342,7 @@ class Sessions:
             target = target_from_config(vendor, settings, base_url=o.targets.get(vendor), allow_writes=o.allow_writes,
                                         max_requests=o.max_requests, rate=o.rate, writes=o.writes)
             target.safety = shard_share(target.safety, parse_shard(o.shard))
+            target.ledger_dir = o.ledger_dir
             return target
         return mock_target(vendor, drifts=per_vendor(o.drifts, vendor), faults=per_vendor(o.faults, vendor),
                            seed=o.run_seed)
@@ -399,8 +403,10 @@ def run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] |
     """Run items one after another in this process; at the end (or when stopped) clean up what the run created
     on live targets, and add their write reports to `writes`."""
     from apiconform import _cache
+    from apiconform.contracts import team_contracts
 
-    with _cache.switched(options.cache):  # the run's --no-cache, in whichever process runs the items
+    # the run's contracts folder and --no-cache, in whichever process runs the items
+    with team_contracts(options.contracts), _cache.switched(options.cache):
         yield from _run_items(options, items, writes)
 
 
@@ -472,14 +478,17 @@ class Engine:
     """Plans a run and runs it; `events()` streams the progress, `run()` returns the record."""
 
     def __init__(self, options: EngineOptions) -> None:
+        from apiconform.contracts import team_contracts
+
         self.options = options
-        vendors = options.vendors or list_vendors()
-        self.vendors = vendors
-        self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
         self.plans: dict[str, Any] = {}  # live vendor -> its BudgetPlan
         self.cut: list[WorkItem] = []  # items a partial plan did not run
         self.writes: list[Any] = []  # the live targets' write reports, filled as their clean-up ends
-        self._plan_budgets()
+        with team_contracts(options.contracts):
+            vendors = options.vendors or list_vendors()
+            self.vendors = vendors
+            self.items = plan(vendors, options.suites, set(options.operations) or None, parse_shard(options.shard))
+            self._plan_budgets()
 
     def _plan_budgets(self) -> None:
         """Fit every live vendor's items into its budget before any request (engine._budget): fewer generated
@@ -552,8 +561,11 @@ class Engine:
         finally:
             source.close()
         ordered = sorted(outcomes, key=lambda o: o.item)
-        record = build_record(self.options, self.vendors, [o.case for o in ordered],
-                              [o.observations for o in ordered], started, time.time() - clock, self.writes)
+        from apiconform.contracts import team_contracts
+
+        with team_contracts(self.options.contracts):
+            record = build_record(self.options, self.vendors, [o.case for o in ordered],
+                                  [o.observations for o in ordered], started, time.time() - clock, self.writes)
         if interrupted:
             record.interrupted, record.planned = interrupted, total
         yield RunFinished(record)

@@ -2,7 +2,8 @@
 
 Each pytest-xdist worker has its own Session; without a shared ledger `--workers 2` would double the
 budget and the rate. The run's controller (`apiconform run`, or the pytest plugin when pytest is run
-directly) creates a private directory and names it in APICONFORM_LEDGER_DIR; workers inherit it.
+directly) creates a private directory and names it in the run's options (`EngineOptions.ledger_dir`, a pytest-xdist
+worker's `workerinput`); every target of the run carries it (`Target.ledger_dir`).
 Per vendor, one small JSON state record `{sent, next}` is read and rewritten in place under an exclusive
 `flock`: one request = one locked read-modify-write, so budget and rate hold whatever the number of workers
 (and the preflight's requests count against the same budget).
@@ -29,7 +30,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-ENV = "APICONFORM_LEDGER_DIR"
 STORE_ENV = "APICONFORM_LEDGER_URL"  # a shared store (Redis) for the shards of one run
 RUN_ID_ENV = "APICONFORM_RUN_ID"  # names the run in the shared store (the same in every shard)
 HEADROOM = 1.02  # slot width = HEADROOM / rate
@@ -83,7 +83,6 @@ class Ledger:
                  store: str | None = None) -> None:
         self.budget = budget
         self.interval = slot_interval(rate)
-        directory = directory if directory is not None else os.environ.get(ENV)
         self.path = Path(directory) / f"{key}.json" if directory else None
         self._lock = threading.Lock()
         self._state = {"sent": 0, "next": 0.0}

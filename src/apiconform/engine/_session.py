@@ -147,7 +147,8 @@ class Session:
         self.sent = 0
         self.reserve = 0  # requests held back for the first cases of the tests still to run (engine._budget)
         # a live target's budget and rate are shared by every process of the run (see _ledger)
-        self.ledger = Ledger(_ledger_key(target), self.safety.max_requests, self.safety.rate) if target.kind != "mock" else None
+        self.ledger = (Ledger(_ledger_key(target), self.safety.max_requests, self.safety.rate, target.ledger_dir)
+                       if target.kind != "mock" else None)
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
         self.login_error: str | None = None

@@ -96,6 +96,7 @@ class Target:
     other_credentials: dict[str, str] | None = None  # a second identity's, for object-level authorization probes
     logged_in: bool = False  # a login endpoint accepted the credentials during this run
     mock_spec: tuple[tuple[str, ...], tuple[str, ...], int] | None = None  # an embedded mock's (drifts, faults, seed)
+    ledger_dir: str | None = None  # the run's budget/rate ledger, shared by its processes (None: this process's own)
     _redactor: Redactor | None = field(default=None, repr=False, compare=False)
     _redactor_names: tuple[str, ...] = field(default=(), repr=False, compare=False)
 

@@ -135,7 +135,7 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
 
 def preflight(vendor: str, base_url: str | None = None, operations: list[str] | None = None,
               allow_writes: bool = False, max_requests: int | None = None, rate: float | None = None,
-              writes: str | None = None) -> str | None:
+              writes: str | None = None, ledger_dir: str | None = None) -> str | None:
     """Reachability and credentials of a live target, checked once before any test (exit 3 if not).
 
     Every request goes through the target's Session: inside the run's budget and rate (the command line's
@@ -152,6 +152,7 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes,
                                 max_requests=max_requests, rate=rate, writes=writes)
+    target.ledger_dir = ledger_dir  # the run's ledger: the preflight's requests count against the run's budget
     shown = target.redactor().url(target.base_url)
     session = Session(target)
     try:
@@ -320,15 +321,16 @@ def execute(options: RunOptions, progress: Any = None, announce: Any = None) -> 
     `progress` is called with every engine event, `announce` with each live target's budget plan line
     before the first request."""
     from apiconform import _cache
+    from apiconform.contracts import team_contracts
 
-    with _cache.switched(options.cache):  # --no-cache: the lint, the documents and the cases, for this run only
+    # the run's contracts folder, and --no-cache (the lint, the documents and the cases), for this run only
+    with team_contracts(options.contracts), _cache.switched(options.cache):
         return _run_gate(options, progress, announce)
 
 
 def _run_gate(options: RunOptions, progress: Any, announce: Any) -> RunOutcome:
     from apiconform.config import load_config
     from apiconform.engine import Engine
-    from apiconform.engine._ledger import ENV
     from apiconform.gate._verdict import load_baseline
 
     vendors = validate_options(options)
@@ -351,11 +353,12 @@ def _run_gate(options: RunOptions, progress: Any, announce: Any) -> RunOutcome:
         notes.append(budget_plan.describe())
         if announce is not None:
             announce(budget_plan.describe())
-    with reports_lock(options.reports_dir), interruptible(forced_exit) as stop, _shared_ledger(ENV):
+    with reports_lock(options.reports_dir), interruptible(forced_exit) as stop, _shared_ledger() as ledger:
+        engine.options.ledger_dir = ledger
         for vendor in vendors:  # every live target: --target, or configured ones with --live (never implied)
             if vendor in options.targets or (options.live and vendor in configured):
                 note = preflight(vendor, options.targets.get(vendor), options.operations, options.allow_writes,
-                                 options.max_requests, options.rate, options.writes)
+                                 options.max_requests, options.rate, options.writes, ledger)
                 if note:
                     notes.append(note)
         return _execute(options, engine, baseline, progress, notes, stop)
@@ -478,21 +481,13 @@ def check_reports_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _shared_ledger(env: str) -> Iterator[None]:
-    """One budget/rate ledger directory for the whole run (preflight, then every worker process)."""
-    import os
+def _shared_ledger() -> Iterator[str]:
+    """One budget/rate ledger directory for the whole run (preflight, then every worker process), named in the
+    run's options."""
     import tempfile
 
-    previous = os.environ.get(env)
     with tempfile.TemporaryDirectory(prefix="apiconform-run-") as directory:
-        os.environ[env] = directory
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop(env, None)
-            else:
-                os.environ[env] = previous
+        yield directory
 
 
 def engine_options(options: RunOptions, vendors: list[str], history: dict[str, str] | None = None) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,9 +60,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write run.json and the reports (to --reports-dir) at the end of the session")
     group.addoption("--traffic-dir", default=None, metavar="DIR",
                     help="apiconform_traffic: write each test's judged client traffic to DIR/<test>-<vendor>.har")
-    group.addoption("--contracts", default=None, metavar="DIR",
-                    help="a team's contracts folder; its vendors join and override the bundled ones "
-                         "(default: the `contracts` config key)")
 
 
 def _dest(name: str) -> str:
@@ -83,7 +81,7 @@ def run_options(config: pytest.Config) -> Any:
         raise pytest.UsageError(str(exc)) from None
     # the invocation directory, like `apiconform run`'s preflight: the config belongs to the user's project, not
     # to the checkout the suites live in (--rootdir)
-    return RunOptions(**values, config_dir=Path(str(config.invocation_params.dir)))
+    return RunOptions(**values, config_dir=Path(str(config.invocation_params.dir)), ledger_dir=_ledger_dir(config))
 
 
 def _use_contracts(config: pytest.Config) -> None:
@@ -113,6 +111,8 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
+_LEDGER = pytest.StashKey["tempfile.TemporaryDirectory[str]"]()
+_LEDGER_INPUT = "apiconform_ledger_dir"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -125,15 +125,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for suite in SUITE_CATEGORIES:
         config.addinivalue_line("markers", f"suite_{suite}: the {suite} suite")
     config.stash[_STATE] = _State(started=time.time())
-    from apiconform.engine._ledger import ENV
-
-    if not hasattr(config, "workerinput") and not os.environ.get(ENV) and _has_live_targets(config):
-        # pytest run directly: this controller owns the run's shared budget/rate ledger (workers inherit it)
-        import tempfile
-
-        ledger = tempfile.TemporaryDirectory(prefix="apiconform-run-")
-        os.environ[ENV] = ledger.name
-        config._apiconform_ledger = ledger  # type: ignore[attr-defined]
+    if not hasattr(config, "workerinput") and _has_live_targets(config):
+        # this controller owns the run's shared budget/rate ledger; xdist workers are handed it (pytest_configure_node)
+        config.stash[_LEDGER] = tempfile.TemporaryDirectory(prefix="apiconform-run-")
     if not hasattr(config, "workerinput") and config.getoption("--target", default=None):
         _check_live_targets(config)
 
@@ -187,12 +181,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from apiconform.contracts import use_contracts
 
     use_contracts(None)
-    ledger = getattr(config, "_apiconform_ledger", None)
+    ledger = config.stash.get(_LEDGER, None)
     if ledger is not None:
-        from apiconform.engine._ledger import ENV
-
-        os.environ.pop(ENV, None)
         ledger.cleanup()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: each worker is handed the run's ledger directory (its options, not the environment)."""
+    node.workerinput[_LEDGER_INPUT] = _ledger_dir(node.config)
+
+
+def _ledger_dir(config: pytest.Config) -> str | None:
+    """The run's budget/rate ledger: the controller's own, or the one a pytest-xdist worker was handed."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return workerinput.get(_LEDGER_INPUT)  # type: ignore[no-any-return]
+    ledger = config.stash.get(_LEDGER, None)
+    return ledger.name if ledger is not None else None
 
 
 # --- configuration -------------------------------------------------------------------------------------

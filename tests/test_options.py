@@ -102,6 +102,17 @@ def test_every_surface_shows_every_declared_option_with_its_default() -> None:
     assert {item.name for item in declared(RunOptions, "api")} <= {f.name for f in dataclasses.fields(EngineOptions)}
 
 
+def test_upgrade_shares_the_runs_declarations() -> None:
+    """`apiconform upgrade` shows the run options it shares exactly as `apiconform run` does."""
+    from apiconform.cli._upgrade import SHARED, upgrade
+
+    def shown(command: click.Command) -> dict[str, tuple[Any, ...]]:
+        return {p.name: (tuple(p.opts), p.default, getattr(p, "help", None), p.multiple) for p in command.params
+                if p.name in SHARED}
+
+    assert len(shown(upgrade)) == len(SHARED) and shown(upgrade) == shown(run_command)
+
+
 def test_a_surface_that_drifts_is_caught() -> None:
     """The comparison fails on a click option with another default or missing, a pytest option missing or with
     another default, and an API keyword with another default or missing."""

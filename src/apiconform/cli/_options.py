@@ -43,11 +43,14 @@ def _param(item: Declared) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return click.option(item.flag, item.name, type=kind, default=item.default, show_default=spec.show_default, **extra)
 
 
-def run_options(model: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Every run parameter of `model` the command line exposes, as click options (in declaration order)."""
+def run_options(model: type, names: tuple[str, ...] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every run parameter of `model` the command line exposes (or those `names`: a command sharing some of
+    `apiconform run`'s options), as click options in declaration order."""
+
+    chosen = [item for item in declared(model, "cli") if names is None or item.name in names]
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for item in reversed(declared(model, "cli")):  # click lists the options in the order they are applied
+        for item in reversed(chosen):  # click lists the options in the order they are applied
             command = _param(item)(command)
         return command
 

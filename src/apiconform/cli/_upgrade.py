@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from apiconform._defaults import RUN_DEFAULTS
+from apiconform._options import values_from
 from apiconform.cli._contracts_opt import contracts_option
+from apiconform.cli._options import run_options
 from apiconform.errors import UsageError
+from apiconform.gate._options import RunOptions
+
+#: `apiconform run`'s options that `upgrade` shares (declared once, on the run's options)
+SHARED = ("suites", "operations", "max_examples", "seed", "allow_writes", "max_requests", "rate")
 
 
 def _url(value: str, option: str) -> str:
@@ -23,21 +29,11 @@ def _url(value: str, option: str) -> str:
 @contracts_option
 @click.option("--from", "old_url", required=True, metavar="URL", help="the version clients use today")
 @click.option("--to", "new_url", required=True, metavar="URL", help="the version they are about to get")
-@click.option("--suite", "suites", multiple=True, help="suites to run, comma-separated (default all)")
-@click.option("--operation", "operations", multiple=True, help="only these operationIds (repeatable)")
-@click.option("--max-examples", type=click.IntRange(min=1), default=None,
-              help=f"generated cases per operation (default {RUN_DEFAULTS.max_examples})")
-@click.option("--seed", type=int, default=RUN_DEFAULTS.seed, show_default=True,
-              help="generation seed (the same for both versions)")
-@click.option("--allow-writes", is_flag=True, help="run state-changing operations against both versions")
-@click.option("--max-requests", type=click.IntRange(min=1), default=None, help="request budget per version")
-@click.option("--rate", type=float, default=None, help="requests per second per version")
+@run_options(RunOptions, SHARED)
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/upgrade"),
               show_default=True, help="each version's reports go to DIR/from and DIR/to, the diff to DIR/upgrade.json")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
-def upgrade(vendor: str, old_url: str, new_url: str, suites: tuple[str, ...], operations: tuple[str, ...],
-            max_examples: int | None, seed: int, allow_writes: bool, max_requests: int | None, rate: float | None,
-            reports_dir: Path, fmt: str) -> None:
+def upgrade(vendor: str, old_url: str, new_url: str, reports_dir: Path, fmt: str, **given: Any) -> None:
     """Run one plan (same seed, same data) against two versions of VENDOR and diff their behaviour per operation.
 
     Reports statuses gained/lost, fields added/removed/retyped/now null, enum values, content types and headers,
@@ -46,21 +42,15 @@ def upgrade(vendor: str, old_url: str, new_url: str, suites: tuple[str, ...], op
     unreachable or its credentials refused.
     """
     from apiconform.contracts import load_contract
-    from apiconform.engine import SUITES
-    from apiconform.gate._run import RunOptions, execute
+    from apiconform.gate._run import execute
     from apiconform.gate.diff._render import render
     from apiconform.gate.upgrade import behaviour_diff
-
-    def csv(values: tuple[str, ...]) -> list[str]:
-        return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
     urls = {"from": _url(old_url, "--from"), "to": _url(new_url, "--to")}
     records = {}
     for side, url in urls.items():
-        options = RunOptions(vendors=[vendor], suites=csv(suites) or list(SUITES), operations=csv(operations),
-                             max_examples=max_examples, seed=seed, targets={vendor: url}, allow_writes=allow_writes,
-                             max_requests=max_requests, rate=rate, reports_dir=reports_dir / side, allure=False,
-                             argv=sys.argv[1:])
+        options = RunOptions(**values_from(RunOptions, "cli", given), vendors=[vendor], targets={vendor: url},
+                             reports_dir=reports_dir / side, allure=False, argv=sys.argv[1:])
         outcome = execute(options, announce=lambda line, side=side: click.echo(f"{side}: {line}", err=True))
         record = outcome.record
         ran = sum(1 for c in record.cases if not c.skipped)

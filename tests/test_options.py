@@ -181,6 +181,8 @@ def test_bad_values_are_one_usage_line() -> None:
         values_from(RunOptions, "cli", {"targets": ("eduframe=ftp://x",)})
     with pytest.raises(UsageError, match="apiconform.run: unknown keyword 'max_example'"):
         apiconform.run(["goodstack"], max_example=2)
+    with pytest.raises(UsageError, match="unknown suite 'nope'"):  # None is the default (all suites), a name is checked
+        apiconform.run(["goodstack"], suites=["nope"], targets=None, workers=None)
 
 
 def test_no_cache_travels_in_the_options_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

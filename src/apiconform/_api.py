@@ -30,7 +30,7 @@ def run(vendors: list[str] | None = None, **options: Any) -> RunRecord:
     for name in options:
         if name not in known:
             raise UsageError(f"apiconform.run: unknown keyword {name!r} (known: {', '.join(known)})")
-    given = EngineOptions(**options)
+    given = EngineOptions(**{name: value for name, value in options.items() if value is not None})  # None: the default
     with team_contracts(given.contracts, "contracts="):
         chosen = check_selection(list(vendors or []), dict(given.targets), list(given.drifts), list(given.faults),
                                  list(given.operations))

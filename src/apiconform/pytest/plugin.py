@@ -44,7 +44,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apiconform")
     for item in declared(RunOptions, "pytest"):  # the run parameters, declared once with the engine's options
         spec = item.spec
-        kwargs: dict[str, Any] = {"dest": _dest(item.name), "help": spec.help}
+        shown = f" (default: {item.default})" if spec.show_default else ""
+        kwargs: dict[str, Any] = {"dest": _dest(item.name), "help": spec.help + shown,
+                                  "metavar": spec.metavar or ("{" + ",".join(spec.choices) + "}" if spec.choices else
+                                                              item.flag.removeprefix("--").replace("-", "_").upper())}
         if spec.kind == "flag":
             kwargs.update(action="store_true", default=False)
         elif spec.kind in ("list", "targets"):
@@ -53,8 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             kwargs.update(type=spec.value_type, default=item.default)
             if spec.choices:
                 kwargs["choices"] = spec.choices
-        if spec.metavar:
-            kwargs["metavar"] = spec.metavar
+        if spec.kind == "flag":
+            del kwargs["metavar"]
         group.addoption(item.flag, **kwargs)
     group.addoption("--apiconform-record", action="store_true", default=False,
                     help="write run.json and the reports (to --reports-dir) at the end of the session")

@@ -92,6 +92,8 @@ def test_import_infers_actions_pagination_and_maps_basic_to_a_flow(tmp_path: Pat
     assert ops["list_books"]["x-apiconform-action"] == "list"
     assert ops["create_book"]["x-apiconform-action"] == "create"
     assert ops["search_books"]["x-apiconform-action"] == "action"  # a POST to a verb is no create
+    # a query sent as a POST changes nothing (the write policy lets it through); a create or bulk action does not
+    assert ops["search_books"]["x-apiconform-safe"] is True and "x-apiconform-safe" not in ops["create_book"]
     assert ops["list_books"]["x-apiconform-pagination"]["style"] == "offset"
     assert any("search_books" in n or "/books/search" in n for n in imported.inferences)
 

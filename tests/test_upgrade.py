@@ -95,3 +95,59 @@ def test_bad_urls_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["upgrade", VENDOR, "--from", "ftp://x", "--to", "http://127.0.0.1:9"])
     assert result.exit_code == 2 and "--from expects a URL" in result.output and "Traceback" not in result.output
+
+
+# --- what does not count: volatile statuses, maps keyed by data, a null that got a value; absent operations ---------
+MAPS_DOC: dict[str, Any] = {
+    "openapi": "3.1.0", "info": {"title": "Runs", "version": "1"},
+    "components": {"schemas": {"Run": {"type": "object", "properties": {
+        "id": {"type": "string"}, "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "payload": {"type": "object"}, "end": {"type": ["string", "null"]}}}}},
+    "paths": {
+        "/runs": {"get": {"operationId": "list_runs", "responses": {"200": {"description": "runs", "content": {
+            "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}}}}}},
+        "/runs/next": {"get": {"operationId": "next_runs", "responses": {"200": {"description": "by run", "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Run"}}}}}}}},
+        "/states": {"get": {"operationId": "list_states", "responses": {"200": {"description": "states"}}}},
+    },
+}
+UUIDS = ["0a5f3ef8-3914-2cd3-a0ad-c9768914a045", "15548c11-5a09-42e3-b55f-49173d71290d"]
+
+
+def _record(answers: dict[str, list[tuple[int, Any]]]) -> Any:
+    from apiconform.findings import CaseResult
+    from apiconform.report._run import RunRecord
+
+    record = RunRecord()
+    for label, seen in answers.items():
+        record.add_case(CaseResult("runs", label, "properties", f"properties[{label}]", requests=len(seen)))
+        for status, body in seen:
+            record.observe_response("runs", label, status, body)
+            record.observe_behaviour("runs", label, "status", status)
+    return record
+
+
+def test_data_and_availability_are_not_changes_but_a_removed_field_and_an_absent_operation_are(tmp_path: Path) -> None:
+    from apiconform.gate.upgrade import behaviour_diff
+
+    (tmp_path / "runs.json").write_text(json.dumps(MAPS_DOC))
+    contract = load_contract(tmp_path / "runs.json")
+    run = {"id": "r", "labels": {"team": "a"}, "payload": {"rows": 3}, "end": None, "gone": 1}
+    old = _record({
+        "list_runs": [(200, [run])],
+        "next_runs": [(200, {UUIDS[0]: {"id": "r", "labels": {}, "payload": {}, "end": None}})],
+        "list_states": [(404, {"detail": "Not Found"})],
+    })
+    new = _record({
+        # other labels and payload keys (data), end now set (it was always null), a busy moment (503); `gone` removed
+        "list_runs": [(200, [{"id": "r", "labels": {"flow.id": "x"}, "payload": {"error": "e"}, "end": "2026"}]),
+                      (503, {"exception_message": "Service Unavailable"})],
+        "next_runs": [(200, {UUIDS[1]: {"id": "r", "labels": {}, "payload": {}, "end": "2026"}})],
+        "list_states": [(200, [{"state": "COMPLETED"}]), (422, {"detail": []})],
+    })
+    report = behaviour_diff(old, new, contract, "runs")
+    seen = sorted((c.operation, c.kind.value, str(c.location), c.breaking) for c in report.changes)
+    assert seen == [
+        ("list_runs", "response-field-removed", "list_runs 200 #/*/gone", True),
+        ("list_states", "operation-added", "list_states", False),
+    ], seen

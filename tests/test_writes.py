@@ -238,3 +238,29 @@ def test_a_stopped_run_still_cleans_up_within_the_grace_period(served: str, tmp_
     report = writes[0]
     assert report.created > 0 and report.deleted == report.created and not report.left_behind
     assert snapshot(served) == before
+
+
+def test_a_post_that_addresses_no_record_is_refused_unless_declared_a_query(tmp_path: Path) -> None:
+    """A bulk action picks its records in the body (`POST /things/bulk_delete {}` deleted every record of a real
+    vendor under policy own): it is refused; a POST declared `x-apiconform-safe: true` (a query) goes out, and so
+    does a sign-in that needs no credentials (`security: []`)."""
+    import copy
+
+    doc = copy.deepcopy(tesla().document)
+    doc["paths"]["/api/v2/things/bulk_delete"] = {"post": {
+        "operationId": "bulk_delete_things", "x-apiconform-action": "action", "responses": {"204": {"description": "gone"}}}}
+    doc["paths"]["/api/v2/things/filter"] = {"post": {
+        "operationId": "filter_things", "x-apiconform-action": "action", "x-apiconform-safe": True,
+        "responses": {"200": {"description": "the things"}}}}
+    (tmp_path / "tesla-ce").mkdir()
+    (tmp_path / "tesla-ce" / "openapi.json").write_text(json.dumps(doc))
+    contract = load_contract(tmp_path / "tesla-ce" / "openapi.json")
+    own = Ownership("tesla-ce", contract, BASE, "own", ())
+    bulk, query = contract.operations["bulk_delete_things"], contract.operations["filter_things"]
+    assert addressed(contract, bulk)[0] == "bulk" and addressed(contract, query)[0] == "call"
+    refusal = own.check(bulk, httpx.Request("POST", f"{BASE}/api/v2/things/bulk_delete", json={}))
+    assert refusal and "may change records this run did not create" in refusal
+    assert own.check(query, httpx.Request("POST", f"{BASE}/api/v2/things/filter", json={})) is None
+    login = contract.operations["login_approle"]
+    assert own.check(login, httpx.Request("POST", f"{BASE}/api/v2/auth/approle", json={})) is None
+    assert Ownership("tesla-ce", contract, BASE, "sandbox", ()).check(bulk, httpx.Request("POST", f"{BASE}/x")) is None

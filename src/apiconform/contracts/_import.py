@@ -29,6 +29,9 @@ _METHODS = ("get", "put", "post", "delete", "patch")
 _VERBISH = re.compile(r"^(filter|count|search|query|find|batch|bulk|set_\w+|resume|pause|cancel|retry|run|start|stop|"
                       r"trigger|validate|test|reset|clear|login|logout|refresh|schedule|apply|preview|export|import|"
                       r"read|read_\w+|increment|decrement|bulk_\w+|[a-z]+-[a-z]+|[a-z]+_[a-z_]+)$")
+#: a POST that only reads: its path ends in a query word, or its summary starts with a reading verb
+_QUERY_SEGMENT = re.compile(r"^(filter|count|search|query|find|paginate|history|lookup)$")
+_QUERY_SUMMARY = re.compile(r"^(read|count|search|query|find|list|get|paginate)\b", re.IGNORECASE)
 _PAGE_PARAMS = (("limit", "offset", "offset"), ("_limit", None, "token"), ("per_page", "page", "page"),
                 ("page_size", "page", "page"), ("limit", "page", "page"))
 TODO_AUTH = "x-apiconform-todo"
@@ -218,6 +221,18 @@ def _action(document: dict[str, Any], method: str, path: str, operation: dict[st
     return "action", f"{method.upper()} on a collection path"
 
 
+def _query(path: str, operation: dict[str, Any]) -> str:
+    """Why a POST looks like a query that changes nothing ("" if it does not): the write policy `own` lets such a
+    POST through, and refuses any other POST that addresses no record (a bulk action could change any record)."""
+    segments = [s for s in path.rstrip("/").split("/") if s and not s.startswith("{")]
+    if segments and _QUERY_SEGMENT.match(segments[-1]):
+        return f"last segment {segments[-1]!r}"
+    summary = str(operation.get("summary") or "")
+    if _QUERY_SUMMARY.match(summary) and not re.search(r"\b(delete|remove|set|update|create|reset|clear)\b", summary, re.I):
+        return f"summary {summary!r}"
+    return ""
+
+
 def _resource(path: str, operation: dict[str, Any]) -> str:
     parts = [p for p in path.split("/") if p and not p.startswith("{")]
     while len(parts) > 1 and _VERBISH.match(parts[-1]):
@@ -283,6 +298,9 @@ def scaffold(document: dict[str, Any], vendor: str) -> tuple[dict[str, Any], lis
                 action, why = _action(document, method, path, operation)
                 operation["x-apiconform-action"] = action
                 inferred.append(f"action {action!r} ({why})")
+            if method == "post" and "x-apiconform-safe" not in operation and (why := _query(path, operation)):
+                operation["x-apiconform-safe"] = True
+                inferred.append(f"a query that changes nothing, x-apiconform-safe ({why})")
             if inferred:
                 notes.append(f"{where}: {', '.join(inferred)}")
             params = _parameters(document, item, operation)

@@ -109,6 +109,12 @@ class Operation:
         return bool(self.definition.get("x-apiconform-form-params"))
 
     @property
+    def declared_safe(self) -> bool:
+        """Declared to change nothing although its method could (`x-apiconform-safe: true`: a query sent as a
+        POST, e.g. `POST /flows/filter`): the write policy lets it through; read-only runs still skip it."""
+        return self.definition.get("x-apiconform-safe") is True
+
+    @property
     def is_safe(self) -> bool:
         """Cannot change state on the vendor (RFC 9110 safe methods)."""
         return self.method in ("get", "head", "options")

@@ -43,7 +43,7 @@ WRITE_POLICIES: tuple[str, ...] = ("own", "sandbox")
 #: seconds the clean-up may take in all (each request also has the target's own deadline)
 CLEANUP_SECONDS = 30.0
 
-Kind = Literal["record", "create", "call"]
+Kind = Literal["record", "create", "call", "bulk"]
 Key = tuple[str, ...]  # a record's base-relative path as segments (percent-encoded as on the wire)
 
 
@@ -57,7 +57,9 @@ def _is_param(segment: str) -> bool:
 
 def addressed(contract: Contract, op: Operation) -> tuple[Kind, Key]:
     """What a request of `op` writes to, as (kind, record template): `record` changes the record whose path
-    template is returned; `create` adds a record to the collection at the template; `call` addresses no record."""
+    template is returned; `create` adds a record to the collection at the template; `call` changes nothing (a
+    declared list/read, or a query declared `x-apiconform-safe: true`); `bulk` may change any record the vendor
+    holds (an undeclared action addressing no record: `POST /flows/bulk_delete` with a filter in its body)."""
     return _addressed(contract, op.label) if contract.operations.get(op.label) is op else _classify(contract, op)
 
 
@@ -76,8 +78,10 @@ def _classify(contract: Contract, op: Operation) -> tuple[Kind, Key]:
         return "create", template
     if op.action in ("update", "replace", "delete"):
         return "record", template
-    if op.action in ("list", "read") or not params:
-        return "call", ()
+    if op.action in ("list", "read") or op.declared_safe or op.definition.get("security") == []:
+        return "call", ()  # security: [] = answers anyone (sign-in, token refresh), so it acts on no one's records
+    if not params:  # a POST to a collection adds to it; any other such action may change any record
+        return ("create", template) if _is_collection(contract, op) else ("bulk", template)
     return "record", through_last  # an action on an existing record (POST /x/{id}/cancel, POST /x/{id})
 
 
@@ -94,8 +98,9 @@ def create_operation(contract: Contract, template: Key) -> Operation | None:
 
 
 def _is_collection(contract: Contract, op: Operation) -> bool:
-    """An undeclared POST is a create when its path is a collection: it ends with a literal segment and an
-    item path one parameter below it is documented, or the operation documents 201 Created."""
+    """An undeclared POST (or a generic `action` one without path parameters) is a create when its path is a
+    collection: it ends with a literal segment and an item path one parameter below it is documented, or the
+    operation documents 201 Created."""
     template = _segments(op.path)
     if not template or _is_param(template[-1]):
         return False
@@ -199,6 +204,10 @@ class Ownership:
         if self.policy == "sandbox" or op.is_safe:
             return None
         kind, template = addressed(self.contract, op)
+        if kind == "bulk":
+            return (f"may change records this run did not create: {request.method} {op.label} addresses no record, so "
+                    f"what it changes is up to its body (write policy \"own\"; declare the operation "
+                    f"`x-apiconform-safe: true` if it changes nothing, or writes = \"sandbox\")")
         if kind != "record":
             return None
         key = self.key_of(request.url)

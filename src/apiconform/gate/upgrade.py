@@ -8,24 +8,36 @@ wrong credentials and another identity got. Each change is a `gate.diff` `Change
 renderers — judged breaking or not for an existing client; the command exits 1 on a breaking one.
 
 What does not count: values (shapes are types only, so timestamps and generated ids never differ), nullability that
-merely varies with the data (`string` ↔ `string|null`), enum values the contract documents appearing or not (that
-is the data), header names that describe the transport (`Date`, `Server`, `Content-Length`: `VOLATILE_HEADERS`).
+merely varies with the data (`string` ↔ `string|null`, a field always null before and typed now), enum values the
+contract documents appearing or not (that is the data), header names that describe the transport (`Date`, `Server`,
+`Content-Length`: `VOLATILE_HEADERS`), the keys of maps (an object the contract declares with `additionalProperties`
+and no properties, a free-form `type: object`, or, where nothing is documented, keys that are all generated ids:
+`{"<uuid>": …}` keyed by record), and statuses that tell availability, not behaviour (`VOLATILE_STATUSES`: 429, 503 —
+a database busy for a moment). An operation one version answers only 404/405 (valid calls included) and the other
+serves is an operation added or removed, not a dozen status changes.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apiconform.contracts import Contract
 from apiconform.findings import Category
 from apiconform.gate.compare import _exercised, diff_shapes
 from apiconform.gate.diff._model import Change, DiffReport, Kind, Location
-from apiconform.report._run import RunRecord
+from apiconform.report._run import RunRecord, merge_shapes
 
 __all__ = ["behaviour_diff"]
 
 #: the probes whose statuses are compared as auth behaviour, and how each is called in messages
 REFUSED = {401, 403}  # what refusing a caller looks like
+#: answers that tell whether the server could answer at that moment (busy, rate-limited), not how it behaves
+VOLATILE_STATUSES = frozenset({429, 503})
+#: what a server answers for a route it does not have
+ABSENT = frozenset({404, 405})
+#: a map's keys when nothing documents the object: generated ids (uuid, long hex or digits)
+_ID_KEY = re.compile(r"^(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[0-9a-fA-F]{24,}|\d+)$")
 AUTH_MODES = {"none": "anonymous callers", "wrong": "wrong credentials", "other-identity": "another identity"}
 
 
@@ -49,6 +61,9 @@ class _Diff:
         self.changes.append(Change(kind, breaking, category, label, at, old, new, message))
 
     def statuses(self, label: str, before: set[int], after: set[int]) -> None:
+        before, after = before - VOLATILE_STATUSES, after - VOLATILE_STATUSES
+        if not before or not after:
+            return  # one side never answered but "busy": nothing to compare
         where = Location(label)
         for status in sorted(before - after):
             breaking = 200 <= status < 300 or (status in (401, 403) and not after & {401, 403})
@@ -75,9 +90,25 @@ class _Diff:
         self.add(Kind.AUTH_CHANGED, bool(before - REFUSED) or not after <= REFUSED, Category.AUTH, label, at,
                  sorted(before), sorted(after), f"{who} now get {now} (was {was})")
 
+    def presence(self, label: str, before: set[int], after: set[int]) -> bool:
+        """Whether the operation exists on both versions; if not, one change says so (True: compare nothing else)."""
+        if before and after and before <= ABSENT and any(200 <= s < 300 for s in after):
+            self.add(Kind.OPERATION_ADDED, False, None, label, Location(label), None, label,
+                     f"new in this version (the old one answered only {', '.join(map(str, sorted(before)))})")
+            return False
+        if before and after and after <= ABSENT and any(200 <= s < 300 for s in before):
+            self.add(Kind.OPERATION_REMOVED, True, Category.STATUS_CODE, label, Location(label), label, None,
+                     f"gone in this version: it answers only {', '.join(map(str, sorted(after)))}")
+            return False
+        return True
+
     def shapes(self, label: str, status: str, before: Any, after: Any) -> None:
         error = status[:1] in ("4", "5")
+        schema = _response_schema(self.contract, label, status)
+        before, after = _maps_collapsed(self.contract, before, schema), _maps_collapsed(self.contract, after, schema)
         for path, kind, old, new in diff_shapes(before, after):
+            if kind == "type-changed" and old == "null":
+                continue  # always null before, a value now: the data, not the type
             at = Location(label, (status,), tuple(p for p in path.split("/")[1:]))
             what = "error answer" if error else "answer"
             if kind == "added":
@@ -128,6 +159,77 @@ class _Diff:
                              f"header {name} sent with {status} now")
 
 
+def _response_schema(contract: Contract, label: str, status: str) -> Any:
+    """The documented JSON schema of `label`'s answer with `status` (None where nothing is documented)."""
+    op = contract.operations.get(label)
+    spec = op.response_for(int(status)) if op is not None and status.isdigit() else None
+    media = next((m for t, m in (spec.content.items() if spec else ()) if "json" in t), None)
+    if media is None or media.schema_pointer is None:
+        return None
+    try:
+        return contract.at(media.schema_pointer)
+    except Exception:  # noqa: BLE001 - an unresolvable schema documents nothing
+        return None
+
+
+def _branches(contract: Contract, schema: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """The object-level alternatives of a schema, `$ref`s followed and `allOf`/`anyOf`/`oneOf` flattened."""
+    schema = contract.resolve(schema) if isinstance(schema, dict) else schema
+    if not isinstance(schema, dict) or depth > 8:
+        return []
+    out = [schema]
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or ():
+            out.extend(_branches(contract, sub, depth + 1))
+    return out
+
+
+def _is_map(contract: Contract, schema: Any, shape: dict[str, Any]) -> bool:
+    """Whether an object's keys are data: declared a map (`additionalProperties` and no `properties`) or free-form
+    (`type: object` with neither), or undocumented and keyed by generated ids."""
+    branches = _branches(contract, schema)
+    if not branches:
+        return bool(shape) and all(_ID_KEY.match(k) for k in shape)
+    if any(b.get("properties") or b.get("patternProperties") for b in branches):
+        return False
+    return any(b.get("additionalProperties") not in (None, False) or b.get("type") == "object" for b in branches)
+
+
+def _child(contract: Contract, schema: Any, key: str | None) -> Any:
+    """The schema of a property (`key`) or of the items (`None`) below `schema`, None where undocumented."""
+    for branch in _branches(contract, schema):
+        if key is None and isinstance(branch.get("items"), dict):
+            return branch["items"]
+        if key is not None and key in (branch.get("properties") or {}):
+            return branch["properties"][key]
+    for branch in _branches(contract, schema):
+        extra = branch.get("additionalProperties")
+        if key is not None and isinstance(extra, dict):
+            return extra
+    return None
+
+
+def _maps_collapsed(contract: Contract, shape: Any, schema: Any, depth: int = 0) -> Any:
+    """`shape` with every map's keys merged into one `*` entry (its keys are records or data, never fields); a
+    free-form object (no schema for its values) is `{}`: what it holds is data."""
+    if depth > 32:
+        return shape
+    if isinstance(shape, list):
+        return [_maps_collapsed(contract, shape[0], _child(contract, schema, None), depth + 1)] if shape else shape
+    if not isinstance(shape, dict):
+        return shape
+    if _is_map(contract, schema, shape):
+        if schema is not None and not any(isinstance(b.get("additionalProperties"), dict)
+                                          for b in _branches(contract, schema)):
+            return {}  # free-form: its keys and their values are data
+        merged: Any = None
+        for value in shape.values():
+            merged = value if merged is None else merge_shapes(merged, value)
+        item = _child(contract, schema, "*") if schema is not None else None
+        return {"*": _maps_collapsed(contract, merged, item, depth + 1)} if shape else shape
+    return {k: _maps_collapsed(contract, v, _child(contract, schema, k), depth + 1) for k, v in shape.items()}
+
+
 def _short(shape: Any, limit: int = 60) -> str:
     import json
 
@@ -148,8 +250,11 @@ def behaviour_diff(before: RunRecord, after: RunRecord, contract: Contract, vend
             continue
         a, b = _operation(before, vendor, label), _operation(after, vendor, label)
         ba, bb = a.get("behaviour") or {}, b.get("behaviour") or {}
-        diff.statuses(label, set(ba.get("status") or a.get("seen_statuses") or []),
-                      set(bb.get("status") or b.get("seen_statuses") or []))
+        own_a = set(ba.get("status") or a.get("seen_statuses") or [])  # what the caller's own credentials got
+        own_b = set(bb.get("status") or b.get("seen_statuses") or [])
+        if not diff.presence(label, own_a - VOLATILE_STATUSES, own_b - VOLATILE_STATUSES):
+            continue
+        diff.statuses(label, own_a, own_b)
         diff.behaviour(label, ba, bb)
         for status in sorted(set(shapes_a.get(label, {})) & set(shapes_b.get(label, {}))):
             diff.shapes(label, status, shapes_a[label][status], shapes_b[label][status])

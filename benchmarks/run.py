@@ -92,7 +92,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         plan.drifts = args.drift
     plan.rows = [r.lower() for r in args.row or []]
     plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
-                                  "reliability", "real-apis"]
+                                  "reliability", "real-apis", "upgrade"]
     return plan
 
 
@@ -956,6 +956,17 @@ def section_real_apis(plan: Plan, tmp: Path) -> dict[str, Any]:
     return result
 
 
+def section_upgrade(plan: Plan, tmp: Path) -> dict[str, Any]:
+    """`apiconform upgrade` between two real Prefect releases against a ground truth taken from the releases' own
+    descriptions and answers (upgrade_real.py): changes detected, classified, and false changes reported."""
+    sys.path.insert(0, str(BENCH))
+    import upgrade_real
+
+    result = upgrade_real.run(tmp)
+    print(upgrade_real.render(result), flush=True)
+    return result
+
+
 def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:
     from apiconform.contracts import load_contract
 
@@ -1388,7 +1399,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
     parser.add_argument("--only", action="append",
                         choices=["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
-                                 "reliability", "real-apis"],
+                                 "reliability", "real-apis", "upgrade"],
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
@@ -1419,7 +1430,8 @@ def main() -> None:
         for section, fn in (("gate", section_gate), ("throughput", section_throughput),
                             ("detection", section_detection), ("scaling", section_scaling),
                             ("fidelity", section_fidelity), ("false-positives", section_false_positives),
-                            ("reliability", section_reliability), ("real-apis", section_real_apis)):
+                            ("reliability", section_reliability), ("real-apis", section_real_apis),
+                            ("upgrade", section_upgrade)):
             if section in plan.sections:
                 print(f"[{section}]", flush=True)
                 t0 = time.perf_counter()

@@ -134,14 +134,15 @@ def test_data_and_availability_are_not_changes_but_a_removed_field_and_an_absent
     contract = load_contract(tmp_path / "runs.json")
     run = {"id": "r", "labels": {"team": "a"}, "payload": {"rows": 3}, "end": None, "gone": 1}
     old = _record({
-        "list_runs": [(200, [run])],
+        "list_runs": [(200, [run]), (422, {"detail": [{"input": "x"}]}), (422, {"detail": [{"input": {"a": 1}}]})],
         "next_runs": [(200, {UUIDS[0]: {"id": "r", "labels": {}, "payload": {}, "end": None}})],
         "list_states": [(404, {"detail": "Not Found"})],
     })
     new = _record({
-        # other labels and payload keys (data), end now set (it was always null), a busy moment (503); `gone` removed
+        # other labels and payload keys (data), end now set (it was always null), a busy moment (503), an error echoing
+        # one of the types it echoed before (the request, not the version); `gone` removed
         "list_runs": [(200, [{"id": "r", "labels": {"flow.id": "x"}, "payload": {"error": "e"}, "end": "2026"}]),
-                      (503, {"exception_message": "Service Unavailable"})],
+                      (503, {"exception_message": "Service Unavailable"}), (422, {"detail": [{"input": "y"}]})],
         "next_runs": [(200, {UUIDS[1]: {"id": "r", "labels": {}, "payload": {}, "end": "2026"}})],
         "list_states": [(200, [{"state": "COMPLETED"}]), (422, {"detail": []})],
     })

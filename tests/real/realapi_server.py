@@ -110,9 +110,7 @@ class RealApi:
         return [(str(u["user"]), str(u["password"])) for u in auth.get("users", [auth])]
 
     def log(self) -> Path:
-        env = {"kinto": "KINTO_WORK", "prefect": "PREFECT_KIT_WORK"}[self.kit]
-        work = Path(os.environ.get(env) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / f"realapi-{self.kit}")
-        return work / f"run-{self.port}" / "server.log"
+        return work_dir(self.kit) / f"run-{self.port}" / "server.log"
 
     def env(self, vendor: str | None = None) -> dict[str, str]:
         """The environment a gate run needs: apiconform's default credential variables for `vendor`."""
@@ -134,20 +132,37 @@ class RealApi:
                 handle.close()
 
 
-def setup(kit: str) -> float:
-    """The kit's idempotent setup (a cached venv); seconds it took."""
+def _version_env(kit: str, version: str | None) -> dict[str, str] | None:
+    """The environment that picks another release of the kit's server (`PREFECT_VERSION=3.4.19`), None: the pinned one."""
+    return {**os.environ, f"{kit.upper()}_VERSION": version} if version else None
+
+
+def work_dir(kit: str) -> Path:
+    """The kit's cache dir: venvs, and one `run-PORT` dir (state, logs, credentials) per port."""
+    env = {"kinto": "KINTO_WORK", "prefect": "PREFECT_KIT_WORK"}[kit]
+    return Path(os.environ.get(env) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / f"realapi-{kit}")
+
+
+def setup(kit: str, version: str | None = None) -> float:
+    """The kit's idempotent setup (a cached venv per release); seconds it took."""
     began = time.monotonic()
-    _run(["bash", str(kit_dir(kit) / "setup.sh")], timeout=900)
+    _run(["bash", str(kit_dir(kit) / "setup.sh")], timeout=900, env=_version_env(kit, version))
     return time.monotonic() - began
 
 
-def start(kit: str, *, seed: bool = True) -> RealApi:
-    """Set the kit up (cached), start its server on a free port of its range, seed it."""
-    timings = {"setup": setup(kit)}
+def start(kit: str, *, seed: bool = True, version: str | None = None, fresh: bool = False) -> RealApi:
+    """Set the kit up (cached), start its server (`version`: another release the kit runs) on a free port of its
+    range, seed it. `fresh`: on an empty database (the port's state from earlier runs removed first), so two
+    servers hold the same seeded data and nothing an earlier run left."""
+    timings = {"setup": setup(kit, version)}
     port = pick_port(kit)
+    if fresh:
+        import shutil
+
+        shutil.rmtree(work_dir(kit) / f"run-{port}", ignore_errors=True)  # our port (locked), no server on it
     began = time.monotonic()
     try:
-        out = _run(["bash", str(kit_dir(kit) / "start.sh"), str(port)], timeout=300)
+        out = _run(["bash", str(kit_dir(kit) / "start.sh"), str(port)], timeout=300, env=_version_env(kit, version))
     except Exception:
         handle = _HELD.pop(port, None)
         if handle is not None:

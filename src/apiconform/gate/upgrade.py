@@ -24,7 +24,7 @@ from typing import Any
 
 from apiconform.contracts import Contract
 from apiconform.findings import Category
-from apiconform.gate.compare import _exercised, diff_shapes
+from apiconform.gate.compare import _exercised, _types, diff_shapes
 from apiconform.gate.diff._model import Change, DiffReport, Kind, Location
 from apiconform.report._run import RunRecord, merge_shapes
 
@@ -107,8 +107,8 @@ class _Diff:
         schema = _response_schema(self.contract, label, status)
         before, after = _maps_collapsed(self.contract, before, schema), _maps_collapsed(self.contract, after, schema)
         for path, kind, old, new in diff_shapes(before, after):
-            if kind == "type-changed" and old == "null":
-                continue  # always null before, a value now: the data, not the type
+            if kind == "type-changed" and (old == "null" or _varies(old, new)):
+                continue  # always null before and a value now, or one of the types it already took: the data
             at = Location(label, (status,), tuple(p for p in path.split("/")[1:]))
             what = "error answer" if error else "answer"
             if kind == "added":
@@ -157,6 +157,13 @@ class _Diff:
                 for name in sorted(new - old):
                     self.add(Kind.RESPONSE_HEADER_ADDED, False, None, label, at.within(name), None, name,
                              f"header {name} sent with {status} now")
+
+
+def _varies(old: Any, new: Any) -> bool:
+    """A field that took several types in one version (`string|object|array`: an error echoing what was sent) and
+    one of them in the other: which one an answer shows depends on the request and the data."""
+    a, b = _types(old), _types(new)
+    return max(len(a), len(b)) > 1 and (a <= b or b <= a)
 
 
 def _response_schema(contract: Contract, label: str, status: str) -> Any:

@@ -1,0 +1,284 @@
+"""`benchmarks/run.py --only upgrade`: `apiconform upgrade` between two real Prefect releases (issue 26).
+
+Both releases run from the kit (../shared/real-apis/prefect, `PREFECT_VERSION`), started in parallel on fresh
+databases and seeded alike; the contract is imported from the NEWER release's own served description
+(`apiconform init prefect --from-openapi`); `apiconform upgrade` runs one plan (same seed) against both.
+
+The ground truth is not ours: it is derived on every run from the two releases themselves (never a committed spec),
+for the operations the run exercises (`ground_truth`): an operation only the newer description has; each field
+the success answer's schema declares in one description and not the other (`spec`); where the older description
+declares no fields (an untyped answer), the fields of both releases' answers to one plain GET (`wire`). A change
+no answer of this run could show (a declared field the seeded data never fills) is listed as not observable and
+not counted. Every change the tool reports that the ground truth does not explain is a false change, listed.
+`CONTROLS` are operations whose description changed while the servers behave alike, or that did not change:
+reporting them would be a false change too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+OLD, NEW = "3.4.19", "3.9.1"
+SEED = 7
+#: the operations the run exercises: every row's operation plus the controls
+OPERATIONS = (
+    "paginate_task_runs_task_runs_paginate_post",
+    "read_work_pools_work_pools_filter_post",
+    "read_work_queues_work_queues_filter_post",
+    "read_deployments_deployments_filter_post",
+    "read_observed_states_observed_states_get",
+    "read_server_default_result_storage_admin_storage_get",
+    "read_settings_admin_settings_get",
+    "flow_run_history_flow_runs_history_post",
+    "read_flows_flows_filter_post",
+)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """One client-visible change between the releases, where its evidence comes from, and what reporting it looks
+    like (`kind` of the change, the end of its location)."""
+
+    operation: str
+    change: str
+    breaking: bool  # for a client written against the old release
+    kind: str
+    where: str
+    evidence: str  # "spec": the two served descriptions differ there; "wire": the two answers to one plain GET do
+
+
+def _top(paths: set[str]) -> set[str]:
+    """The outermost of nested field paths (a removed object counts once, not once per member)."""
+    return {p for p in paths if not any(p.startswith(q + "/") for q in paths if q != p)}
+
+
+def ground_truth(specs: dict[str, dict[str, Any]], servers: dict[str, Any], operations: tuple[str, ...]) -> list[Truth]:
+    """Every client-visible change of the exercised operations, from the releases themselves: an operation only the
+    new description has; the success answer's fields each description declares (added: not breaking, removed:
+    breaking); where the old description declares no fields at all (an untyped answer), the fields of the two
+    releases' answers to the same plain GET."""
+    import httpx
+
+    truths: list[Truth] = []
+    where = {op.get("operationId"): (method, path) for path, item in specs[NEW]["paths"].items()
+             for method, op in item.items() if isinstance(op, dict)}
+    for label in operations:
+        method, path = where[label]
+        old_op = specs[OLD]["paths"].get(path, {}).get(method)
+        if old_op is None:
+            truths.append(Truth(label, f"new operation {method.upper()} {path}", False, "operation-added", label, "spec"))
+            continue
+        status = next(s for s in ("200", "201") if s in specs[NEW]["paths"][path][method]["responses"])
+        old, new = (_declared(specs[v], method, path, status) for v in (OLD, NEW))
+        evidence = "spec"
+        if not old and method == "get" and "{" not in path:
+            answers = [httpx.get(servers[v].base_url.rstrip("/") + path, auth=servers[v].user, timeout=30).json()
+                       for v in (OLD, NEW)]
+            old, new = _keys(answers[0]), _keys(answers[1])
+            evidence = "wire"
+        for field in sorted(_top(new - old)):
+            truths.append(Truth(label, f"{field} added", False, "response-field-added", f"{status} #{field}", evidence))
+        for field in sorted(_top(old - new)):
+            truths.append(Truth(label, f"{field} removed", True, "response-field-removed", f"{status} #{field}", evidence))
+    return truths
+
+
+#: published description changed, behaviour did not (checked on the wire): reporting these would be noise
+CONTROLS = (
+    ("flow_run_history_flow_runs_history_post", "the old description requires `history_interval`, the new one "
+     "`history_interval_seconds`; both releases accept only `history_interval_seconds` on the wire"),
+    ("read_flows_flows_filter_post", "no change in either description or on the wire"),
+)
+
+
+def _load_realapi_server() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("realapi_server", ROOT / "tests" / "real" / "realapi_server.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["realapi_server"] = module  # dataclasses resolve the module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- the evidence: the releases' own descriptions and answers ---------------------------------------------------
+def _resolve(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    while isinstance(node, dict) and "$ref" in node and depth < 64:
+        target: Any = doc
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node, depth = target, depth + 1
+    return node
+
+
+def spec_fields(doc: dict[str, Any], schema: Any, path: str = "", depth: int = 0) -> set[str]:
+    """Every field path a response schema declares (`/results/*/context`), `$ref`s and unions followed."""
+    schema = _resolve(doc, schema)
+    if not isinstance(schema, dict) or depth > 12:
+        return set()
+    out: set[str] = set()
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or ():
+            out |= spec_fields(doc, sub, path, depth + 1)
+    for name, sub in (schema.get("properties") or {}).items():
+        out.add(f"{path}/{name}")
+        out |= spec_fields(doc, sub, f"{path}/{name}", depth + 1)
+    if "items" in schema:
+        out |= spec_fields(doc, schema["items"], f"{path}/*", depth + 1)
+    return out
+
+
+def _declared(doc: dict[str, Any], method: str, path: str, status: str) -> set[str]:
+    response = _resolve(doc, doc["paths"][path][method]["responses"][status])
+    return spec_fields(doc, (response.get("content") or {}).get("application/json", {}).get("schema"))
+
+
+def _keys(value: Any, path: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return {f"{path}/{k}" for k in value} | {p for k, v in value.items() for p in _keys(v, f"{path}/{k}")}
+    return set()
+
+
+# --- the run ----------------------------------------------------------------------------------------------------
+def _in_shape(shape: Any, field: str) -> bool:
+    """Whether an answer of the run showed the field (`/results/*/context` in the merged shape of its answers)."""
+    for part in [p for p in field.split("/") if p]:
+        if part == "*" and isinstance(shape, list) and shape:
+            shape = shape[0]
+        elif isinstance(shape, dict) and part in shape:
+            shape = shape[part]
+        else:
+            return False
+    return True
+
+
+def upgrade_command(contracts: Path, old_url: str, new_url: str, reports: Path,
+                    operations: tuple[str, ...] = OPERATIONS) -> list[str]:
+    return [str(BIN / "apiconform"), "upgrade", "prefect", "--contracts", str(contracts), "--from", old_url,
+            "--to", new_url, "--operation", ",".join(operations), "--suite", "examples,properties,negative",
+            "--allow-writes", "--max-examples", "3", "--seed", str(SEED), "--rate", "200", "--max-requests", "5000",
+            "--reports-dir", str(reports), "--format", "json"]
+
+
+def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
+    """Start both releases (in parallel, fresh databases, seeded), import the newer one's description, run
+    `apiconform upgrade`, and classify every reported change against the ground truth."""
+    realapi_server = _load_realapi_server()
+    if not realapi_server.available("prefect"):
+        return {"skipped": f"kit prefect not found at {realapi_server.kit_dir('prefect')}"}
+    began = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        futures = {v: pool.submit(realapi_server.start, "prefect", version=v, fresh=True) for v in (OLD, NEW)}
+        servers: dict[str, Any] = {}
+        errors = []
+        for version, future in futures.items():
+            try:
+                servers[version] = future.result()
+            except Exception as exc:  # noqa: BLE001 - reported, the other server still stopped
+                errors.append(f"{version}: {exc}"[:400])
+    started = time.monotonic() - began
+    try:
+        if errors:
+            return {"error": "; ".join(errors)}
+        import httpx
+
+        specs = {v: httpx.get(s.spec_url, auth=s.user, timeout=60).json() for v, s in servers.items()}
+        new = servers[NEW]
+        user, password = new.user
+        env = {**new.env(), "APICONFORM_SPEC_PASSWORD": password}
+        contracts = tmp / "upgrade-contracts"
+        shutil.rmtree(contracts, ignore_errors=True)
+        imported = subprocess.run([str(BIN / "apiconform"), "init", "prefect", "--from-openapi", new.spec_url, "--user",
+                                   user, "--dir", str(contracts)], env=env, capture_output=True, text=True, timeout=300)
+        if imported.returncode != 0:
+            return {"error": (imported.stdout + imported.stderr)[-600:]}
+        reports = tmp / "upgrade-reports"
+        shutil.rmtree(reports, ignore_errors=True)
+        cmd = upgrade_command(contracts, servers[OLD].base_url, new.base_url, reports, operations)
+        t0 = time.monotonic()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        wall = time.monotonic() - t0
+        report_path = reports / "upgrade.json"
+        if not report_path.is_file():
+            return {"error": f"upgrade exit {done.returncode}: {(done.stdout + done.stderr)[-800:]}"}
+        changes = json.loads(report_path.read_text())["changes"]
+        rows = []
+        explained: set[int] = set()
+        truths = ground_truth(specs, servers, operations)
+        shapes = json.loads((reports / "to" / "run.json").read_text()).get("shapes", {}).get("prefect", {})
+        old_shapes = json.loads((reports / "from" / "run.json").read_text()).get("shapes", {}).get("prefect", {})
+        for number, truth in enumerate(truths, 1):
+            hits = [i for i, c in enumerate(changes) if c["operation"] == truth.operation and c["kind"] == truth.kind
+                    and str(c["location"]).endswith(truth.where)]
+            explained |= set(hits)
+            hit = changes[hits[0]] if hits else None
+            status, _, field = truth.where.partition(" #")
+            side = old_shapes if truth.kind.endswith("removed") else shapes
+            seen = truth.kind == "operation-added" or _in_shape(side.get(truth.operation, {}).get(status), field)
+            rows.append({"id": f"T{number}", "operation": truth.operation, "change": truth.change,
+                         "breaking": truth.breaking, "evidence": truth.evidence, "observable": seen,
+                         "reported": bool(hit), "reported_breaking": bool(hit and hit["breaking"]),
+                         "as": f"{hit['kind']} ({'breaking' if hit['breaking'] else 'not breaking'})" if hit else ""})
+        noise = [{"operation": c["operation"], "kind": c["kind"], "location": c["location"], "breaking": c["breaking"],
+                  "message": c["message"]} for i, c in enumerate(changes) if i not in explained]
+        counted = [r for r in rows if r["observable"] or r["reported"]]
+        return {
+            "releases": [OLD, NEW], "operations": list(operations), "servers_started_s": round(started, 1),
+            "upgrade_s": round(wall, 1), "exit": done.returncode,
+            "command": " ".join(cmd).replace(str(tmp), "$TMP").replace(servers[OLD].base_url, f"http://127.0.0.1:PORT_{OLD}/api")
+            .replace(new.base_url, f"http://127.0.0.1:PORT_{NEW}/api"),
+            "rows": rows, "noise": noise, "controls": [c for c in CONTROLS if c[0] in operations],
+            "summary": {"true_changes": len(counted), "detected": sum(r["reported"] for r in counted),
+                        "classified_right": sum(r["reported"] and r["reported_breaking"] == r["breaking"] for r in counted),
+                        "false_changes": len(noise)},
+        }
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def render(result: dict[str, Any]) -> str:
+    if "skipped" in result or "error" in result:
+        return f"upgrade: {result.get('skipped') or result.get('error')}"
+    s = result["summary"]
+    lines = [f"apiconform upgrade prefect {OLD} -> {NEW} (contract imported from {NEW}'s served description; "
+             f"{len(result['operations'])} operations, servers up in {result['servers_started_s']} s, "
+             f"upgrade {result['upgrade_s']} s, exit {result['exit']})",
+             f"ground truth {len(result['rows'])} changes ({s['true_changes']} observable with the seeded data), detected "
+             f"{s['detected']}, classified as the ground truth "
+             f"{s['classified_right']}, false changes reported {s['false_changes']}",
+             "", f"{'id':4} {'operation':54} {'change':58} {'truth':8} {'from':5} reported as"]
+    for r in result["rows"]:
+        truth = "breaking" if r["breaking"] else "additive"
+        shown = r["as"] or ("MISSED" if r["observable"] else "not reported: no answer of this run shows the field")
+        lines.append(f"{r['id']:4} {r['operation'][:54]:54} {r['change'][:58]:58} {truth:8} {r['evidence']:5} {shown}")
+    for op, why in result["controls"]:
+        reported = [n for n in result["noise"] if n["operation"] == op]
+        lines.append(f"ctl  {op[:54]:54} {why[:58]:58} {'none':8} {'':5} "
+                     f"{'reported (noise)' if reported else 'nothing reported'}")
+    if result["noise"]:
+        lines += ["", "false changes (reported, no ground truth):"]
+        lines += [f"  {n['kind']} {n['location']} ({'breaking' if n['breaking'] else 'not breaking'})"
+                  for n in result["noise"]]
+    lines += ["", "reproduce: python benchmarks/run.py --only upgrade   (the run's own command:)", f"  {result['command']}"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="apiconform-upgrade-") as name:
+        outcome = run(Path(name))
+    print(render(outcome))
+    print(json.dumps(outcome, indent=1, default=str)[:4000])

@@ -1002,7 +1002,7 @@ def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:
 def section_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
     """Record every operation on the REAL TeSLA CE server (issue 12), replay against the mock: agreement.
     Also the mock recorded and replayed against itself (the tool's own ceiling, expected 100 %)."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT))
     from apiconform.engine._session import Session
     from apiconform.traffic import auth_operations, record, verify
     from apiconform.engine._targets import Safety, http_target, mock_target
@@ -1011,7 +1011,7 @@ def section_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
     entries = record(Session(mock_target("tesla-ce")))
     out["mock_vs_mock"] = verify(Session(mock_target("tesla-ce", seed=3)), entries).agreement
     try:
-        from real.tesla_server import start_server, vendor_dir
+        from tests.real.tesla_server import start_server, vendor_dir
     except ImportError as exc:
         return {**out, "skipped": f"tests/real not importable: {exc}"}
     if not (vendor_dir() / "start.sh").is_file():
@@ -1056,8 +1056,8 @@ def section_reliability(plan: Plan, tmp: Path) -> dict[str, Any]:
 
     from click.testing import CliRunner
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    import hostile_vendors as hv  # the same hostile servers the tests use
+    sys.path.insert(0, str(ROOT))
+    from tests.support import hostile_vendors as hv  # the same hostile servers the tests use
 
     from apiconform.cli import main as cli
     from apiconform.mock import MockServer, mock_app

@@ -7,7 +7,7 @@
 Scope (see [tool.mutmut] in pyproject.toml): every function of `checks.py` and `validation.py`, and the
 runner's judge (`runner.judge` and `runner._security_params`, which decides what the judge ignores).
 mutmut mutates all of `engine/_judge.py`; mutants outside the judge are not scored here. The tests are the fast
-hand-built ones (tests/test_checks.py, tests/test_validation.py), so a run takes a few minutes.
+hand-built ones (tests/engine/test_checks.py, tests/contracts/test_validation.py), so a run takes a few minutes.
 
 Surviving mutants that are equivalent (no behaviour can tell them apart) are listed with the reason in
 `docs/mutation-survivors.md`; the script prints any survivor missing from that list, and exits 1 if the

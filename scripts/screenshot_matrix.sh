@@ -15,7 +15,7 @@ png="${2:-$(dirname "$html")/matrix.png}"
 py="${PYTHON:-.venv/bin/python}"
 
 if [[ "${DEMO:-0}" == "1" ]]; then
-  "$py" tests/demo_report.py "$(dirname "$html")" >/dev/null
+  "$py" tests/support/demo_report.py "$(dirname "$html")" >/dev/null
 fi
 if [[ ! -f "$html" ]]; then
   echo "screenshot_matrix: $html not found (run the suite or 'apiconform report' first, or DEMO=1)" >&2

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,14 +23,13 @@ from typing import Any
 import pytest
 
 from .conftest import REQUIRED
-from .tesla_server import HERE, TeslaServer, seed_server, start_server, vendor_dir
+from .tesla_server import TeslaServer, seed_server, start_server, vendor_dir
 
 pytest.importorskip("tesla_ce_client", reason="the vendor-clients extra brings tesla-ce-client")
 pytest.importorskip("moto", reason="the vendor-clients extra brings moto (the S3 stand-in for the server's files)")
 
-sys.path.insert(0, str(HERE.parent))
-from tesla_client_flow import provider_flow  # noqa: E402
-from tesla_worker_flows import enrolment_worker, verification_worker  # noqa: E402
+from tests.support.tesla_client_flow import provider_flow  # noqa: E402
+from tests.support.tesla_worker_flows import enrolment_worker, verification_worker  # noqa: E402
 
 PORTS = os.environ.get("APICONFORM_FIDELITY_PORTS", "19500-19519")  # the Vault stand-in takes PORT+200
 S3_PORT_OFFSET = 60  # the S3 stand-in: PORT+60 (19560-19579)

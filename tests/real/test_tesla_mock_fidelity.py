@@ -26,7 +26,7 @@ from .tesla_server import TeslaServer, start_server, vendor_dir
 
 pytest.importorskip("tesla_ce_client", reason="the vendor-clients extra (pip install -e '.[vendor-clients]') brings tesla-ce-client")
 
-from tesla_client_flow import EXPECTED, provider_flow  # noqa: E402  (tests/ is on sys.path)
+from tests.support.tesla_client_flow import EXPECTED, provider_flow  # noqa: E402
 
 
 @pytest.fixture(scope="module")

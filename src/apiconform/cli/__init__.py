@@ -139,7 +139,7 @@ def _target_problems(name: str) -> list[str]:
 
 
 #: subcommands, imported only when used (`apiconform --help` must not import the engine): name -> (module,
-#: attribute, one-line help shown by `apiconform --help`; tests/test_cli_lazy.py keeps it equal to the command's)
+#: attribute, one-line help shown by `apiconform --help`; tests/cli/test_cli_lazy.py keeps it equal to the command's)
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "baseline": ("apiconform.cli._report", "baseline",
                  "Manage apiconform-baseline.yaml: known findings accepted until an expiry date."),

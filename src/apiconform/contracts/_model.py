@@ -342,7 +342,7 @@ class CheckedValidator:
     when the compiled Rust validator (jsonschema-rs, which schemathesis already depends on) finds the instance
     invalid. Almost every instance the engine and the mock validate is valid, so most validations cost a few
     microseconds instead of a pure-Python walk. An instance either validator cannot take, or a schema the fast one
-    cannot compile, goes to the reference alone; tests/test_fast_validation.py proves the two agree."""
+    cannot compile, goes to the reference alone; tests/contracts/test_fast_validation.py proves the two agree."""
 
     __slots__ = ("_make", "_reference", "fast")
 

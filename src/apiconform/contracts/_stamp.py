@@ -2,7 +2,7 @@
 
 The lint (openapi-spec-validator over the whole document, then apiconform's own checks) is a pure function of the
 contract folder's files and the linting libraries; for a bundled contract both are fixed when the tool is built,
-and the tool's own tests lint every bundled contract on every change (tests/test_contracts.py), so its verdict
+and the tool's own tests lint every bundled contract on every change (tests/contracts/test_contracts.py), so its verdict
 is known. `lint-clean.json` beside the bundled folders records, per vendor, the digest of the folder's files,
 the libraries' versions and the counts the lint reported; `apiconform run` takes a bundled contract as clean
 only when both match exactly (an edited contract, or other library versions, are linted as before).

@@ -5,7 +5,7 @@ function of the contract, the operation, the generation mode, the seed, the know
 generator's version, so the serialised requests are stored under a digest of exactly those inputs and
 replayed on later runs (and by every worker and suite that asks for the same key). A cached case is
 the transport-level request schemathesis would have produced, so the verdicts are the same with and
-without the cache (tests/test_casecache.py proves it). That a case depends on nothing else holds because
+without the cache (tests/engine/test_casecache.py proves it). That a case depends on nothing else holds because
 hypothesis' local-module constants are kept out of the draws (`engine._draws`); the generator version
 includes the drawing code's digest, so an edited bridge draws afresh.
 
@@ -49,7 +49,7 @@ class WireCase:
 
     def with_path_parameters(self, params: dict[str, Any]) -> WireCase:
         """The same case addressed to other path values (rendered as schemathesis renders them: the values are
-        already in their wire form; tests/test_casecache.py compares with schemathesis on every contract path).
+        already in their wire form; tests/engine/test_casecache.py compares with schemathesis on every contract path).
         Replaying a cached case thus never imports schemathesis (~0.15 s of every warm process)."""
         kwargs = dict(self.kwargs)
         kwargs["url"] = fill_path(self.path, params)

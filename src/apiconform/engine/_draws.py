@@ -9,7 +9,7 @@ cases; our own literals such as `'bearer'` and `'base64url'` turned up in vendor
 no setting for it, so while apiconform draws, its local-constant pool is held empty (its global constants
 stay), and the cache of permitted constants is cleared on the way in and out so no pool leaks across.
 Scoped, never process-wide: a team's own hypothesis tests in the same pytest process keep the default.
-tests/test_casecache.py proves the draws no longer change with the modules a process has loaded.
+tests/engine/test_casecache.py proves the draws no longer change with the modules a process has loaded.
 """
 
 from __future__ import annotations

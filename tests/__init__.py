@@ -1,0 +1,1 @@
+"""apiconform's own tests. Each folder mirrors a package of src/apiconform (tests/engine for apiconform.engine, ...); the tests of a top-level module (config, redact, codes, the public API) sit here; project/ holds the repository-wide ones (README, docs, install, architecture); real/ the real-server tests; support/ helpers several folders share."""

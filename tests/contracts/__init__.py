@@ -1,0 +1,1 @@
+"""Tests of apiconform.contracts: loading, validation, pointers, import, lint stamps, path filling."""

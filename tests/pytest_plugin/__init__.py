@@ -1,0 +1,1 @@
+"""Tests of apiconform.pytest (the plugin behind `pytest suites`)."""

@@ -1,0 +1,1 @@
+"""Tests of apiconform.traffic: client traffic judged, recorded and replayed, fidelity."""

@@ -1,10 +1,11 @@
-"""Fixtures shared by the tool's tests: the bundled contracts and embedded mocks, loaded when a test asks for them
-(not when a test module is imported, so collection stays cheap and a broken contract fails its tests, not the
-collection of every module that names it)."""
+"""Fixtures shared by the tool's tests: the bundled contracts, embedded mocks and mocks served over real HTTP,
+made when a test asks for them (not when a test module is imported, so collection stays cheap and a broken contract
+fails its tests, not the collection of every module that names it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -16,6 +17,23 @@ from apiconform.contracts import Contract, list_vendors, load_contract
 def contracts() -> dict[str, Contract]:
     """Every bundled vendor's contract by vendor name (load_contract caches them per process)."""
     return {vendor: load_contract(vendor) for vendor in list_vendors()}
+
+
+def _vendor_fixture(vendor: str) -> Any:
+    @pytest.fixture(scope="session", name=vendor.replace("-", "_"))
+    def contract(contracts: dict[str, Contract]) -> Contract:
+        return contracts[vendor]
+
+    contract.__doc__ = f"The bundled {vendor} contract."
+    return contract
+
+
+# one session fixture per bundled vendor, named after it: `eduframe`, `tesla_ce`, `ctrlhub`, `cofe_cms`, `goodstack`
+eduframe = _vendor_fixture("eduframe")
+tesla_ce = _vendor_fixture("tesla-ce")
+ctrlhub = _vendor_fixture("ctrlhub")
+cofe_cms = _vendor_fixture("cofe-cms")
+goodstack = _vendor_fixture("goodstack")
 
 
 @pytest.fixture
@@ -34,3 +52,18 @@ def mock_session() -> Iterator[Callable[..., Any]]:
     yield make
     for session in made:
         session.close()
+
+
+@pytest.fixture
+def served_mock() -> Iterator[Callable[..., str]]:
+    """A factory: `served_mock(vendor, drifts=(), faults=(), seed=0, rate_limit=None)` (or `served_mock(app)` for any
+    ASGI app) -> the base URL of that mock served by uvicorn on a free loopback port (`MockServer`), fresh for this
+    test; every server it started is stopped after the test."""
+    from apiconform.mock import MockServer, mock_app
+
+    with ExitStack() as servers:
+        def serve(vendor_or_app: Any, **options: Any) -> str:
+            app = mock_app(vendor_or_app, **options) if isinstance(vendor_or_app, str) else vendor_or_app
+            return str(servers.enter_context(MockServer(app)))
+
+        yield serve

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from apiconform.engine.checks import NEGATIVE, POSITIVE
-from apiconform.contracts import MediaSpec, load_contract
+from apiconform.contracts import MediaSpec
 from apiconform.engine._judge import judge
 from apiconform.contracts._validate import (
     FORM_MEDIA,
@@ -21,10 +21,6 @@ from apiconform.contracts._validate import (
     validate_request,
 )
 
-EDU = load_contract("eduframe")
-TESLA = load_contract("tesla-ce")
-COFE = load_contract("cofe-cms")
-GOOD = load_contract("goodstack")
 BASE = "https://api.test"
 
 
@@ -65,18 +61,18 @@ def wire(contract, op_name: str, request: httpx.Request) -> WireRequest:
     ({"type": "string"}, "12", "12"),
     ({}, "12", "12"),
 ])
-def test_coerce(schema, raw, value):
-    assert coerce(EDU, schema, raw) == value
+def test_coerce(schema, raw, value, eduframe):
+    assert coerce(eduframe, schema, raw) == value
 
 
-def test_boolean_literals_are_the_contracts():
-    assert coerce(TESLA, {"type": "boolean"}, "1") == "1"  # tesla-ce documents no 1/0 spelling
-    assert coerce(EDU, {"type": "boolean"}, "1") is True
+def test_boolean_literals_are_the_contracts(eduframe, tesla_ce):
+    assert coerce(tesla_ce, {"type": "boolean"}, "1") == "1"  # tesla-ce documents no 1/0 spelling
+    assert coerce(eduframe, {"type": "boolean"}, "1") is True
 
 
 # --- parameters --------------------------------------------------------------------------------------
-def test_valid_query_passes_and_is_coerced():
-    w = wire(EDU, "list_accounts", httpx.Request("GET", f"{BASE}/accounts", params={"per_page": "10", "search": "x"}))
+def test_valid_query_passes_and_is_coerced(eduframe):
+    w = wire(eduframe, "list_accounts", httpx.Request("GET", f"{BASE}/accounts", params={"per_page": "10", "search": "x"}))
     assert w.violations == [] and w.params == {"per_page": 10, "search": "x"}
 
 
@@ -86,62 +82,66 @@ def test_valid_query_passes_and_is_coerced():
     ({"per_page": "ten"}, ("query", "per_page")),
     ({"account_type": "nope"}, ("query", "account_type")),
 ])
-def test_invalid_query_values(params, bad):
-    assert violations(EDU, "list_accounts", httpx.Request("GET", f"{BASE}/accounts", params=params)) == [bad]
+def test_invalid_query_values(params, bad, eduframe):
+    assert violations(eduframe, "list_accounts", httpx.Request("GET", f"{BASE}/accounts", params=params)) == [bad]
 
 
-def test_repeated_query_values_are_validated_as_a_list():
+def test_repeated_query_values_are_validated_as_a_list(eduframe):
     request = httpx.Request("GET", f"{BASE}/courses", params=[("id", "1"), ("id", "x")])
-    assert violations(EDU, "list_courses", request) == [("query", "id")]
+    assert violations(eduframe, "list_courses", request) == [("query", "id")]
     request = httpx.Request("GET", f"{BASE}/courses", params=[("id", "1"), ("id", "2")])
-    assert violations(EDU, "list_courses", request) == []
+    assert violations(eduframe, "list_courses", request) == []
 
 
-def test_path_parameters_are_read_back_and_validated():
-    assert violations(EDU, "get_account", httpx.Request("GET", f"{BASE}/accounts/12")) == []
-    assert violations(EDU, "get_account", httpx.Request("GET", f"{BASE}/accounts/abc")) == [("path", "id")]
-    w = wire(EDU, "get_account", httpx.Request("GET", f"{BASE}/accounts/12"))
+def test_path_parameters_are_read_back_and_validated(eduframe):
+    assert violations(eduframe, "get_account", httpx.Request("GET", f"{BASE}/accounts/12")) == []
+    assert violations(eduframe, "get_account", httpx.Request("GET", f"{BASE}/accounts/abc")) == [("path", "id")]
+    w = wire(eduframe, "get_account", httpx.Request("GET", f"{BASE}/accounts/12"))
     assert w.path_params == {"id": "12"} and w.params["id"] == 12 and w.method == "GET"
 
 
-def test_required_parameters_and_headers():
+def test_required_parameters_and_headers(cofe_cms, goodstack):
     bare = httpx.Request("POST", f"{BASE}/v2/contacts/1/courses")
-    assert set(violations(COFE, "create_contact_course", bare)) >= {("query", "api_id"), ("query", "data"),
+    assert set(violations(cofe_cms, "create_contact_course", bare)) >= {("query", "api_id"), ("query", "data"),
                                                                     ("query", "sig"), ("query", "course_id")}
-    op = GOOD.operations["create_eligibility_subscription"]
+    op = goodstack.operations["create_eligibility_subscription"]
     good = httpx.Request("POST", f"{BASE}/v1/eligibility-subscriptions", json={"organisationId": "organisation_1"},
                          headers={"Idempotency-Key": ""})
-    assert ("header", "Idempotency-Key") in violations(GOOD, op.operation_id, good)  # minLength 1, read case-insensitively
+    assert ("header", "Idempotency-Key") in violations(goodstack, op.operation_id, good)  # minLength 1, read case-insensitively
     good.headers["idempotency-key"] = "k1"
-    assert violations(GOOD, op.operation_id, good) == []
+    assert violations(goodstack, op.operation_id, good) == []
 
 
 # --- JSON-in-a-string parameters (contentMediaType + contentSchema): enforced ---------------------------
-def cofe(data: str) -> list[tuple[str, str]]:
-    params = {"api_id": "a", "data": data, "sig": "0" * 64, "course_id": "3"}
-    return violations(COFE, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params))
+@pytest.fixture
+def cofe(cofe_cms):
+    def cofe(data: str) -> list[tuple[str, str]]:
+        params = {"api_id": "a", "data": data, "sig": "0" * 64, "course_id": "3"}
+        return violations(cofe_cms, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params))
+
+    return cofe
 
 
-def test_content_schema_is_enforced_on_json_string_parameters():
+def test_content_schema_is_enforced_on_json_string_parameters(cofe):
     assert cofe('{"diocese_id": 4}') == []
     assert cofe('{"diocese_id": "four"}') == [("query", "data")]
     assert cofe("{}") == [("query", "data")]
     assert cofe("not json") == [("query", "data")]
 
 
-def test_content_schema_messages_name_the_parameter():
+def test_content_schema_messages_name_the_parameter(cofe_cms):
     params = {"api_id": "a", "data": "not json", "sig": "0" * 64, "course_id": "3"}
-    w = wire(COFE, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params))
+    w = wire(cofe_cms, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params))
     assert [v.message for v in w.violations] == ["The data parameter must be a JSON document."]
     params["data"] = "{}"
-    w = wire(COFE, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params))
+    w = wire(cofe_cms, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params))
     assert w.violations[0].message.startswith("data: ") and "diocese_id" in w.violations[0].message
 
 
-def test_content_schema_of_another_media_type_is_not_parsed():
-    op = COFE.operations["create_contact_course"]
+def test_content_schema_of_another_media_type_is_not_parsed(cofe_cms, cofe):
+    op = cofe_cms.operations["create_contact_course"]
     ptr = op.param_schemas[("query", "data")]
-    schema = COFE.at(ptr)
+    schema = cofe_cms.at(ptr)
     old = schema["contentMediaType"]
     schema["contentMediaType"] = "text/csv"
     try:
@@ -150,166 +150,170 @@ def test_content_schema_of_another_media_type_is_not_parsed():
         schema["contentMediaType"] = old
 
 
-def test_valid_examples_for_json_string_parameters():
-    op = COFE.operations["create_contact_course"]
-    values = content_encoded_examples(COFE, op, lambda schema: {"diocese_id": 1})
+def test_valid_examples_for_json_string_parameters(cofe_cms, eduframe):
+    op = cofe_cms.operations["create_contact_course"]
+    values = content_encoded_examples(cofe_cms, op, lambda schema: {"diocese_id": 1})
     assert values == {"data": '{"diocese_id":1}'}
-    assert content_encoded_examples(EDU, EDU.operations["list_accounts"], lambda s: 1) == {}
+    assert content_encoded_examples(eduframe, eduframe.operations["list_accounts"], lambda s: 1) == {}
 
 
 # --- bodies --------------------------------------------------------------------------------------------
 LOGIN = f"{BASE}/api/v2/auth/approle"
 
 
-def test_json_body_valid_invalid_missing_malformed():
+def test_json_body_valid_invalid_missing_malformed(tesla_ce):
     ok = httpx.Request("POST", LOGIN, json={"role_id": "r", "secret_id": "s"})
-    w = wire(TESLA, "login_approle", ok)
+    w = wire(tesla_ce, "login_approle", ok)
     assert w.violations == [] and w.body == {"role_id": "r", "secret_id": "s"} and w.media_type == "application/json"
-    assert violations(TESLA, "login_approle", httpx.Request("POST", LOGIN, json={"role_id": "r"})) == [("body", "secret_id")]
-    assert violations(TESLA, "login_approle", httpx.Request("POST", LOGIN, json={"role_id": 5, "secret_id": "s"})) == [
+    assert violations(tesla_ce, "login_approle", httpx.Request("POST", LOGIN, json={"role_id": "r"})) == [("body", "secret_id")]
+    assert violations(tesla_ce, "login_approle", httpx.Request("POST", LOGIN, json={"role_id": 5, "secret_id": "s"})) == [
         ("body", "role_id")]
-    assert violations(TESLA, "login_approle", httpx.Request("POST", LOGIN, json=[])) == [("body", "body")]
-    assert violations(TESLA, "login_approle", httpx.Request("POST", LOGIN)) == [("body", "body")]
+    assert violations(tesla_ce, "login_approle", httpx.Request("POST", LOGIN, json=[])) == [("body", "body")]
+    assert violations(tesla_ce, "login_approle", httpx.Request("POST", LOGIN)) == [("body", "body")]
     malformed = httpx.Request("POST", LOGIN, content=b"{", headers={"content-type": "application/json"})
-    w = wire(TESLA, "login_approle", malformed)
+    w = wire(tesla_ce, "login_approle", malformed)
     assert [(v.name, v.message) for v in w.violations] == [("body", "Malformed JSON body.")]
     nonutf8 = httpx.Request("POST", LOGIN, content=b"\xff", headers={"content-type": "application/json"})
-    assert violations(TESLA, "login_approle", nonutf8) == [("body", "body")]
+    assert violations(tesla_ce, "login_approle", nonutf8) == [("body", "body")]
 
 
-def test_unsupported_media_type_names_the_documented_ones():
+def test_unsupported_media_type_names_the_documented_ones(tesla_ce):
     request = httpx.Request("POST", LOGIN, content=b"role_id=r", headers={"content-type": "text/plain"})
-    w = wire(TESLA, "login_approle", request)
+    w = wire(tesla_ce, "login_approle", request)
     assert [(v.name, v.message) for v in w.violations] == [
         ("Content-Type", "Unsupported media type 'text/plain'; expected application/json.")]
     request = httpx.Request("POST", LOGIN, content=b"x")
-    assert "'none'" in wire(TESLA, "login_approle", request).violations[0].message
+    assert "'none'" in wire(tesla_ce, "login_approle", request).violations[0].message
 
 
-def test_optional_body_may_be_absent():
-    op = replace(TESLA.operations["login_approle"], request_required=False)
-    w = validate_request(TESLA, op, from_httpx(httpx.Request("POST", LOGIN), op))
+def test_optional_body_may_be_absent(tesla_ce):
+    op = replace(tesla_ce.operations["login_approle"], request_required=False)
+    w = validate_request(tesla_ce, op, from_httpx(httpx.Request("POST", LOGIN), op))
     assert w.violations == [] and w.body is None
 
 
-def form_op():
-    op = TESLA.operations["login_approle"]
-    ptr = op.request_body["application/json"].schema_pointer
-    return replace(op, request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, ptr, {}),
-                                     "application/octet-stream": MediaSpec("application/octet-stream", None, {})})
+@pytest.fixture
+def form_op(tesla_ce):
+    def form_op():
+        op = tesla_ce.operations["login_approle"]
+        ptr = op.request_body["application/json"].schema_pointer
+        return replace(op, request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, ptr, {}),
+                                         "application/octet-stream": MediaSpec("application/octet-stream", None, {})})
+
+    return form_op
 
 
-def test_form_body_is_parsed_coerced_and_signed_as_sent():
+def test_form_body_is_parsed_coerced_and_signed_as_sent(tesla_ce, form_op):
     op = form_op()
     request = httpx.Request("POST", LOGIN + "?x=1", data={"role_id": "r", "secret_id": "s"})
-    w = validate_request(TESLA, op, from_httpx(request, op))
+    w = validate_request(tesla_ce, op, from_httpx(request, op))
     assert w.violations == [] and w.body == {"role_id": "r", "secret_id": "s"} and w.media_type == FORM_MEDIA
     assert w.all_params() == {"x": "1", "role_id": "r", "secret_id": "s"} and w.query_dict() == {"x": "1"}
     request = httpx.Request("POST", LOGIN, data={"role_id": "r"})
-    assert [(v.location, v.name) for v in validate_request(TESLA, op, from_httpx(request, op)).violations] == [
+    assert [(v.location, v.name) for v in validate_request(tesla_ce, op, from_httpx(request, op)).violations] == [
         ("body", "secret_id")]
     bad = httpx.Request("POST", LOGIN, content=b"role_id=\xff", headers={"content-type": FORM_MEDIA})
-    assert [v.message for v in validate_request(TESLA, op, from_httpx(bad, op)).violations] == ["Body is not UTF-8."]
+    assert [v.message for v in validate_request(tesla_ce, op, from_httpx(bad, op)).violations] == ["Body is not UTF-8."]
 
 
-def test_other_media_bodies_are_kept_raw_and_not_validated():
+def test_other_media_bodies_are_kept_raw_and_not_validated(tesla_ce, form_op):
     op = form_op()
     request = httpx.Request("POST", LOGIN, content=b"\x00\x01", headers={"content-type": "application/octet-stream"})
-    w = validate_request(TESLA, op, from_httpx(request, op))
+    w = validate_request(tesla_ce, op, from_httpx(request, op))
     assert w.violations == [] and w.body == b"\x00\x01" and w.all_params() == {}
 
 
 # --- the runner's judge: the contract decides, auth-owned values aside --------------------------------
-def test_judge_is_positive_for_a_valid_request_and_negative_for_an_invalid_one():
-    assert judge(EDU, EDU.operations["get_account"], httpx.Request("GET", f"{BASE}/accounts/1")) == POSITIVE
-    assert judge(EDU, EDU.operations["get_account"], httpx.Request("GET", f"{BASE}/accounts/x")) == NEGATIVE
+def test_judge_is_positive_for_a_valid_request_and_negative_for_an_invalid_one(eduframe):
+    assert judge(eduframe, eduframe.operations["get_account"], httpx.Request("GET", f"{BASE}/accounts/1")) == POSITIVE
+    assert judge(eduframe, eduframe.operations["get_account"], httpx.Request("GET", f"{BASE}/accounts/x")) == NEGATIVE
 
 
-def test_judge_ignores_what_the_auth_flow_owns():
+def test_judge_ignores_what_the_auth_flow_owns(cofe_cms, goodstack):
     # cofe's api_id/sig are added by the HMAC flow after judging: their absence does not make a request invalid
     params = {"data": json.dumps({"diocese_id": 4}), "course_id": "3"}
     request = httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params)
-    assert judge(COFE, COFE.operations["create_contact_course"], request) == POSITIVE
+    assert judge(cofe_cms, cofe_cms.operations["create_contact_course"], request) == POSITIVE
     params["data"] = "{}"
     request = httpx.Request("POST", f"{BASE}/v2/contacts/1/courses", params=params)
-    assert judge(COFE, COFE.operations["create_contact_course"], request) == NEGATIVE
+    assert judge(cofe_cms, cofe_cms.operations["create_contact_course"], request) == NEGATIVE
     # a header-owned credential (Authorization) is ignored too, a documented header is not
     good = httpx.Request("POST", f"{BASE}/v1/eligibility-subscriptions", json={"organisationId": "organisation_1"},
                          headers={"Idempotency-Key": ""})
-    assert judge(GOOD, GOOD.operations["create_eligibility_subscription"], good) == NEGATIVE
+    assert judge(goodstack, goodstack.operations["create_eligibility_subscription"], good) == NEGATIVE
 
 
-def test_security_params_name_every_auth_owned_value():
+def test_security_params_name_every_auth_owned_value(cofe_cms, ctrlhub, eduframe, goodstack, tesla_ce):
     from apiconform.engine._judge import _security_params
 
-    assert _security_params(COFE) == (frozenset(), frozenset({"api_id", "sig"}))
-    assert "authorization" in _security_params(EDU)[0]
-    assert _security_params(TESLA)[0] == frozenset({"authorization"})
-    headers, query = _security_params(load_contract("ctrlhub"))
+    assert _security_params(cofe_cms) == (frozenset(), frozenset({"api_id", "sig"}))
+    assert "authorization" in _security_params(eduframe)[0]
+    assert _security_params(tesla_ce)[0] == frozenset({"authorization"})
+    headers, query = _security_params(ctrlhub)
     # the session token and the bearer token its SDK sends (contracts/ctrlhub/SOURCE.md)
     assert headers == frozenset({"x-session-token", "authorization"}) and query == frozenset()
-    headers, query = _security_params(GOOD)
+    headers, query = _security_params(goodstack)
     assert query == frozenset() and headers and "idempotency-key" not in headers
 
 
 # --- details the mutation run showed untested --------------------------------------------------------
-def test_wire_request_fields_and_all_params_only_for_forms():
-    w = wire(TESLA, "login_approle", httpx.Request("POST", LOGIN + "?a=1", json={"role_id": "r", "secret_id": "s"}))
+def test_wire_request_fields_and_all_params_only_for_forms(tesla_ce):
+    w = wire(tesla_ce, "login_approle", httpx.Request("POST", LOGIN + "?a=1", json={"role_id": "r", "secret_id": "s"}))
     assert w.path == "/api/v2/auth/approle" and w.url == LOGIN + "?a=1" and w.all_params() == {"a": "1"}
 
 
-def test_nullable_union_types_coerce_to_their_non_null_type():
-    assert coerce(EDU, {"type": ["null", "integer"]}, "5") == 5
-    assert coerce(EDU, {"type": ["null"]}, "x") == "x"
+def test_nullable_union_types_coerce_to_their_non_null_type(eduframe):
+    assert coerce(eduframe, {"type": ["null", "integer"]}, "5") == 5
+    assert coerce(eduframe, {"type": ["null"]}, "x") == "x"
 
 
-def test_default_boolean_spellings_and_case_of_extra_literals():
-    assert coerce(TESLA, {"type": "boolean"}, "true") is True and coerce(TESLA, {"type": "boolean"}, "false") is False
-    assert coerce(TESLA, {"type": "boolean"}, "TRUE") is True
-    info = TESLA.document["info"]["x-apiconform"]
+def test_default_boolean_spellings_and_case_of_extra_literals(tesla_ce):
+    assert coerce(tesla_ce, {"type": "boolean"}, "true") is True and coerce(tesla_ce, {"type": "boolean"}, "false") is False
+    assert coerce(tesla_ce, {"type": "boolean"}, "TRUE") is True
+    info = tesla_ce.document["info"]["x-apiconform"]
     info["boolean-literals"] = {"Yes": True}
     try:
-        assert coerce(TESLA, {"type": "boolean"}, "yes") is True
+        assert coerce(tesla_ce, {"type": "boolean"}, "yes") is True
     finally:
         del info["boolean-literals"]
 
 
-def test_number_and_repeat_details():
-    assert coerce(EDU, {"type": "number"}, "1E3") == 1000.0
-    two = coerce(EDU, {"type": "number"}, "2")
+def test_number_and_repeat_details(eduframe):
+    assert coerce(eduframe, {"type": "number"}, "1E3") == 1000.0
+    two = coerce(eduframe, {"type": "number"}, "2")
     assert two == 2 and type(two) is int
-    assert coerce(EDU, {"type": "integer"}, ["1", "2", "3"]) == 3
-    assert coerce(EDU, {"type": "array"}, "a,b") == ["a", "b"]
+    assert coerce(eduframe, {"type": "integer"}, ["1", "2", "3"]) == 3
+    assert coerce(eduframe, {"type": "array"}, "a,b") == ["a", "b"]
 
 
-def test_one_comma_separated_value_for_an_array_parameter():
-    assert violations(EDU, "list_courses", httpx.Request("GET", f"{BASE}/courses", params={"id": "1,2"})) == []
+def test_one_comma_separated_value_for_an_array_parameter(eduframe):
+    assert violations(eduframe, "list_courses", httpx.Request("GET", f"{BASE}/courses", params={"id": "1,2"})) == []
 
 
-def test_violation_messages():
-    w = wire(COFE, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses"))
+def test_violation_messages(cofe_cms, eduframe, tesla_ce):
+    w = wire(cofe_cms, "create_contact_course", httpx.Request("POST", f"{BASE}/v2/contacts/1/courses"))
     assert {v.message for v in w.violations if v.location == "query"} == {"This parameter is required."}
-    w = wire(EDU, "list_accounts", httpx.Request("GET", f"{BASE}/accounts", params={"per_page": "0"}))
+    w = wire(eduframe, "list_accounts", httpx.Request("GET", f"{BASE}/accounts", params={"per_page": "0"}))
     assert "minimum" in w.violations[0].message or "less than" in w.violations[0].message
-    w = wire(TESLA, "login_approle", httpx.Request("POST", LOGIN))
+    w = wire(tesla_ce, "login_approle", httpx.Request("POST", LOGIN))
     assert [v.message for v in w.violations] == ["A request body is required."]
-    w = wire(TESLA, "login_approle", httpx.Request("POST", LOGIN, json={"role_id": 5, "secret_id": "s"}))
+    w = wire(tesla_ce, "login_approle", httpx.Request("POST", LOGIN, json={"role_id": 5, "secret_id": "s"}))
     assert w.violations[0].message == "5 is not of type 'string'"
-    w = wire(TESLA, "login_approle", httpx.Request("POST", LOGIN, content=b"x", headers={"content-type": "text/plain"}))
+    w = wire(tesla_ce, "login_approle", httpx.Request("POST", LOGIN, content=b"x", headers={"content-type": "text/plain"}))
     assert w.violations[0].location == "body"
 
 
-def test_parameters_without_schema_are_kept_as_sent_and_do_not_stop_validation():
-    op = EDU.operations["list_accounts"]
+def test_parameters_without_schema_are_kept_as_sent_and_do_not_stop_validation(eduframe):
+    op = eduframe.operations["list_accounts"]
     raw_param = {"name": "free", "in": "query"}
     loose = replace(op, parameters=(raw_param, *op.parameters))
-    w = validate_request(EDU, loose, from_httpx(httpx.Request("GET", f"{BASE}/accounts",
+    w = validate_request(eduframe, loose, from_httpx(httpx.Request("GET", f"{BASE}/accounts",
                                                                params={"free": "x", "per_page": "0"}), loose))
     assert w.params["free"] == "x" and [v.name for v in w.violations] == ["per_page"]
 
 
-def test_content_schema_without_media_type_is_json():
-    schema = COFE.at(COFE.operations["create_contact_course"].param_schemas[("query", "data")])
+def test_content_schema_without_media_type_is_json(cofe_cms, cofe):
+    schema = cofe_cms.at(cofe_cms.operations["create_contact_course"].param_schemas[("query", "data")])
     old = schema.pop("contentMediaType")
     try:
         assert cofe("not json") == [("query", "data")]
@@ -317,47 +321,47 @@ def test_content_schema_without_media_type_is_json():
         schema["contentMediaType"] = old
 
 
-def test_content_examples_are_synthesised_from_the_content_schema_compactly():
+def test_content_examples_are_synthesised_from_the_content_schema_compactly(cofe_cms):
     seen = []
-    values = content_encoded_examples(COFE, COFE.operations["create_contact_course"],
+    values = content_encoded_examples(cofe_cms, cofe_cms.operations["create_contact_course"],
                                       lambda schema: seen.append(schema) or {"a": 1, "b": [1, 2]})
     assert values == {"data": '{"a":1,"b":[1,2]}'} and seen[0]["required"] == ["diocese_id"]
 
 
-def test_media_type_parameters_and_listing_of_documented_types():
+def test_media_type_parameters_and_listing_of_documented_types(tesla_ce, form_op):
     ok = httpx.Request("POST", LOGIN, content=b'{"role_id": "r", "secret_id": "s"}',
                        headers={"content-type": "application/json; charset=utf-8"})
-    assert wire(TESLA, "login_approle", ok).violations == []
+    assert wire(tesla_ce, "login_approle", ok).violations == []
     op = form_op()
     request = httpx.Request("POST", LOGIN, content=b"x", headers={"content-type": "text/plain"})
-    message = validate_request(TESLA, op, from_httpx(request, op)).violations[0].message
+    message = validate_request(tesla_ce, op, from_httpx(request, op)).violations[0].message
     assert message.endswith(f"expected {FORM_MEDIA}, application/octet-stream.")
 
 
-def test_form_bodies_keep_blanks_tolerate_bare_names_and_coerce_by_schema():
+def test_form_bodies_keep_blanks_tolerate_bare_names_and_coerce_by_schema(eduframe, tesla_ce, form_op):
     op = form_op()
     request = httpx.Request("POST", LOGIN, content=b"role_id=&secret_id=s&flag", headers={"content-type": FORM_MEDIA})
-    w = validate_request(TESLA, op, from_httpx(request, op))
+    w = validate_request(tesla_ce, op, from_httpx(request, op))
     assert w.body == {"role_id": "", "secret_id": "s", "flag": ""}
     bad = httpx.Request("POST", LOGIN, content=b"role_id=\xff", headers={"content-type": FORM_MEDIA})
-    v = validate_request(TESLA, op, from_httpx(bad, op)).violations
+    v = validate_request(tesla_ce, op, from_httpx(bad, op)).violations
     assert [(x.location, x.name) for x in v] == [("body", "body")]
-    teacher = EDU.operations["create_teacher"]
+    teacher = eduframe.operations["create_teacher"]
     typed = replace(teacher, request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, teacher.request_body["application/json"].schema_pointer, {})})
     request = httpx.Request("POST", f"{BASE}/teachers", content=b"user_id=5&note=7", headers={"content-type": FORM_MEDIA})
-    assert validate_request(EDU, typed, from_httpx(request, typed)).body == {"user_id": 5, "note": "7"}
+    assert validate_request(eduframe, typed, from_httpx(request, typed)).body == {"user_id": 5, "note": "7"}
     untyped = replace(teacher, request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, None, {})})
-    assert validate_request(EDU, untyped, from_httpx(request, untyped)).body == {"user_id": "5", "note": "7"}
+    assert validate_request(eduframe, untyped, from_httpx(request, untyped)).body == {"user_id": "5", "note": "7"}
 
 
-def test_a_required_cookie_parameter_is_required():
-    op = replace(EDU.operations["list_accounts"], parameters=({"name": "sid", "in": "cookie", "required": True},))
-    w = validate_request(EDU, op, from_httpx(httpx.Request("GET", f"{BASE}/accounts"), op))
+def test_a_required_cookie_parameter_is_required(eduframe):
+    op = replace(eduframe.operations["list_accounts"], parameters=({"name": "sid", "in": "cookie", "required": True},))
+    w = validate_request(eduframe, op, from_httpx(httpx.Request("GET", f"{BASE}/accounts"), op))
     assert [(v.location, v.name) for v in w.violations] == [("cookie", "sid")]
 
 
-def test_form_schema_without_properties_keeps_values_as_sent():
-    op = replace(TESLA.operations["login_approle"],
+def test_form_schema_without_properties_keeps_values_as_sent(tesla_ce):
+    op = replace(tesla_ce.operations["login_approle"],
                  request_body={FORM_MEDIA: MediaSpec(FORM_MEDIA, "/components/schemas/EmptyBody", {})})
     request = httpx.Request("POST", LOGIN, content=b"a=1", headers={"content-type": FORM_MEDIA})
-    assert validate_request(TESLA, op, from_httpx(request, op)).body == {"a": "1"}
+    assert validate_request(tesla_ce, op, from_httpx(request, op)).body == {"a": "1"}

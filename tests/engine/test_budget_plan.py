@@ -26,7 +26,6 @@ from apiconform.engine._ledger import Exhausted, Ledger, shard_share
 from apiconform.engine._targets import Safety
 from apiconform.errors import UsageError
 from apiconform.mock import MockServer, mock_app
-
 from tests.support.ports import free_port
 
 OPS = "list_provider_enrolments,list_provider_notifications,list_provider_requests,read_provider"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from apiconform.contracts import Envelope, MediaSpec, Pagination, load_contract
+from apiconform.contracts import Contract, Envelope, MediaSpec, Pagination
 from apiconform.engine._session import Exchange, Session, bodiless
 from apiconform.engine._targets import Safety, Target
 from apiconform.engine.checks import (
@@ -27,12 +27,13 @@ from apiconform.engine.checks import (
 )
 from apiconform.findings import Category, Finding
 
-EDU = load_contract("eduframe")
-TESLA = load_contract("tesla-ce")
-CTRL = load_contract("ctrlhub")
 JSON = {"content-type": "application/json"}
-EXAMPLES = EDU.path.parent / "examples"
-ACCOUNT = json.loads((EXAMPLES / "get_account" / "200.json").read_text())  # a documented, valid account
+
+
+@pytest.fixture(scope="module")
+def account(eduframe: Contract) -> Any:
+    """A documented, valid account (eduframe's example answer of get_account)."""
+    return json.loads((eduframe.path.parent / "examples" / "get_account" / "200.json").read_text())
 
 
 def exchange(contract: Any, op_name: str, status: int | None = 200, body: Any = None, headers: dict[str, str] | None = None,
@@ -58,38 +59,38 @@ def cats(findings: list[Finding]) -> set[Category]:
 
 
 # --- transport and status ------------------------------------------------------------------------------
-def test_transport_error_is_a_transport_finding_and_nothing_else_runs():
-    op, ex = exchange(EDU, "get_account", status=None, error="timeout: ReadTimeout")
-    findings, ran, covered = run_checks(CheckContext(EDU, op, ex))
+def test_transport_error_is_a_transport_finding_and_nothing_else_runs(eduframe):
+    op, ex = exchange(eduframe, "get_account", status=None, error="timeout: ReadTimeout")
+    findings, ran, covered = run_checks(CheckContext(eduframe, op, ex))
     assert ran == ["transport_ok"] and covered == {Category.TRANSPORT}
     assert [(f.category, f.actual) for f in findings] == [(Category.TRANSPORT, "timeout: ReadTimeout")]
     assert findings[0].status is None and findings[0].curl.startswith("curl ")
 
 
-def test_clean_answer_gives_no_transport_finding():
-    assert run(EDU, "get_account", "transport_ok", body=ACCOUNT) == []
+def test_clean_answer_gives_no_transport_finding(account, eduframe):
+    assert run(eduframe, "get_account", "transport_ok", body=account) == []
 
 
 @pytest.mark.parametrize("status, found", [(500, True), (503, True), (499, False), (200, False)])
-def test_server_error_boundary(status, found):
-    findings = run(EDU, "get_account", "not_a_server_error", status=status, body={})
+def test_server_error_boundary(status, found, eduframe):
+    findings = run(eduframe, "get_account", "not_a_server_error", status=status, body={})
     assert bool(findings) is found
     if found:
         assert findings[0].category is Category.SERVER_ERROR and findings[0].actual == status
 
 
-def test_undocumented_status_is_a_status_finding_with_the_documented_list():
-    findings = run(EDU, "get_account", "status_code_documented", status=418, body={})
+def test_undocumented_status_is_a_status_finding_with_the_documented_list(eduframe):
+    findings = run(eduframe, "get_account", "status_code_documented", status=418, body={})
     assert [f.category for f in findings] == [Category.STATUS_CODE]
     assert findings[0].expected == ["200", "400", "403", "404"] and findings[0].actual == 418
-    assert run(EDU, "get_account", "status_code_documented", status=404, body={}) == []
-    assert run(EDU, "get_account", "status_code_documented", status=502, body={}) == []  # a 5xx is reported once, elsewhere
+    assert run(eduframe, "get_account", "status_code_documented", status=404, body={}) == []
+    assert run(eduframe, "get_account", "status_code_documented", status=502, body={}) == []  # a 5xx is reported once, elsewhere
 
 
-def test_auth_statuses_follow_the_contract_else_default():
-    assert auth_statuses(EDU.operations["get_account"]) == [403, 404]
-    assert auth_statuses(TESLA.operations["list_providers"]) == [401, 403]
-    assert auth_statuses(TESLA.operations["login_approle"]) == [401]
+def test_auth_statuses_follow_the_contract_else_default(eduframe, tesla_ce):
+    assert auth_statuses(eduframe.operations["get_account"]) == [403, 404]
+    assert auth_statuses(tesla_ce.operations["list_providers"]) == [401, 403]
+    assert auth_statuses(tesla_ce.operations["login_approle"]) == [401]
 
 
 @pytest.mark.parametrize("expectation, op_name, status, category", [
@@ -111,17 +112,17 @@ def test_auth_statuses_follow_the_contract_else_default():
     (POSITIVE, "login_approle", 401, None),                        # no security: a 401 is a documented outcome
     (POSITIVE, "get_account", 200, None),
 ])
-def test_expected_outcome_every_branch(expectation, op_name, status, category):
-    contract = EDU if op_name == "get_account" else TESLA
+def test_expected_outcome_every_branch(expectation, op_name, status, category, eduframe, tesla_ce):
+    contract = eduframe if op_name == "get_account" else tesla_ce
     findings = run(contract, op_name, "expected_outcome", expectation=expectation, status=status, body={})
     assert cats(findings) == ({category} if category else set()), [f.message for f in findings]
     if category is Category.AUTH and expectation == UNAUTHENTICATED and status >= 400:
         assert findings[0].expected == [403, 404] and "documented" in findings[0].message
 
 
-def test_expected_outcome_covers_auth_only_where_the_operation_is_secured():
-    for contract, name, expected in ((EDU, "get_account", {Category.STATUS_CODE, Category.AUTH}),
-                                     (TESLA, "login_approle", {Category.STATUS_CODE})):
+def test_expected_outcome_covers_auth_only_where_the_operation_is_secured(eduframe, tesla_ce):
+    for contract, name, expected in ((eduframe, "get_account", {Category.STATUS_CODE, Category.AUTH}),
+                                     (tesla_ce, "login_approle", {Category.STATUS_CODE})):
         op, ex = exchange(contract, name, body={})
         _, _, covered = run_checks(CheckContext(contract, op, ex), ["expected_outcome"])
         assert covered == expected
@@ -134,20 +135,20 @@ def test_expected_outcome_covers_auth_only_where_the_operation_is_secured():
     ({"content-type": "application/json"}, b"<html></html>", "not valid UTF-8 JSON"),
     ({"content-type": "application/json"}, b"\xff\xfe{}", "not valid UTF-8 JSON"),
 ])
-def test_content_type_findings(headers, raw, message):
-    findings = run(EDU, "get_account", "content_type_conformance", headers=headers, raw=raw)
+def test_content_type_findings(headers, raw, message, eduframe):
+    findings = run(eduframe, "get_account", "content_type_conformance", headers=headers, raw=raw)
     assert [f.category for f in findings] == [Category.CONTENT_TYPE] and message in findings[0].message
 
 
-@pytest.mark.parametrize("contract, name, status, headers, raw", [
-    (EDU, "get_account", 200, {"content-type": "application/json; charset=utf-8"}, b"{}"),
-    (CTRL, "create_qualification_award", 201, {"content-type": "application/vnd.api+json"}, b"{}"),
-    (EDU, "get_account", 200, {}, b""),                  # no body: nothing to label
-    (EDU, "get_account", 418, {"content-type": "text/html"}, b"<p>"),  # undocumented status: nothing documented
-    (TESLA, "delete_provider_enrolment", 204, {}, b""),
+@pytest.mark.parametrize("vendor, name, status, headers, raw", [
+    ("eduframe", "get_account", 200, {"content-type": "application/json; charset=utf-8"}, b"{}"),
+    ("ctrlhub", "create_qualification_award", 201, {"content-type": "application/vnd.api+json"}, b"{}"),
+    ("eduframe", "get_account", 200, {}, b""),                  # no body: nothing to label
+    ("eduframe", "get_account", 418, {"content-type": "text/html"}, b"<p>"),  # undocumented status: nothing documented
+    ("tesla-ce", "delete_provider_enrolment", 204, {}, b""),
 ])
-def test_content_type_accepts_what_is_documented(contract, name, status, headers, raw):
-    assert run(contract, name, "content_type_conformance", status=status, headers=headers, raw=raw) == []
+def test_content_type_accepts_what_is_documented(vendor, name, status, headers, raw, contracts):
+    assert run(contracts[vendor], name, "content_type_conformance", status=status, headers=headers, raw=raw) == []
 
 
 def test_media_wildcards_match():
@@ -158,46 +159,46 @@ def test_media_wildcards_match():
 
 
 # --- response body schema -----------------------------------------------------------------------------
-def test_a_valid_body_passes_and_covers_body_categories():
-    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
-    findings, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+def test_a_valid_body_passes_and_covers_body_categories(account, eduframe, tesla_ce):
+    op, ex = exchange(eduframe, "get_account", body=account)
+    findings, _, covered = run_checks(CheckContext(eduframe, op, ex), ["response_schema_conformance"])
     assert findings == [] and covered == {Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD}
-    op, ex = exchange(EDU, "get_account", status=404, body={"error": "x"})
-    _, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+    op, ex = exchange(eduframe, "get_account", status=404, body={"error": "x"})
+    _, _, covered = run_checks(CheckContext(eduframe, op, ex), ["response_schema_conformance"])
     assert covered == {Category.ERROR_SHAPE}
-    op, ex = exchange(TESLA, "delete_provider_enrolment", status=204)
-    _, _, covered = run_checks(CheckContext(TESLA, op, ex), ["response_schema_conformance"])
+    op, ex = exchange(tesla_ce, "delete_provider_enrolment", status=204)
+    _, _, covered = run_checks(CheckContext(tesla_ce, op, ex), ["response_schema_conformance"])
     assert covered == set()  # no documented body: nothing about fields was tested
 
 
-def test_wrong_type_is_field_type_with_pointer():
-    findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "name": 5})
+def test_wrong_type_is_field_type_with_pointer(account, eduframe):
+    findings = run(eduframe, "get_account", "response_schema_conformance", body={**account, "name": 5})
     assert [(f.category, f.pointer) for f in findings] == [(Category.FIELD_TYPE, "/name")]
     assert findings[0].expected == {"type": "string"} and findings[0].actual == 5
 
 
-def test_missing_required_field_names_the_field():
-    findings = run(EDU, "get_account", "response_schema_conformance", body={"id": 1})
+def test_missing_required_field_names_the_field(eduframe):
+    findings = run(eduframe, "get_account", "response_schema_conformance", body={"id": 1})
     assert (Category.REQUIRED_FIELD, "/name") in {(f.category, f.pointer) for f in findings}
 
 
-def test_enum_violation_is_an_enum_finding():
-    findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "account_type": "business_v2"})
+def test_enum_violation_is_an_enum_finding(account, eduframe):
+    findings = run(eduframe, "get_account", "response_schema_conformance", body={**account, "account_type": "business_v2"})
     assert [(f.category, f.pointer) for f in findings] == [(Category.ENUM, "/account_type")]
 
 
-def test_error_bodies_are_error_shape_and_empty_bodies_are_findings():
-    assert cats(run(EDU, "get_account", "response_schema_conformance", status=404, body=[1])) == {Category.ERROR_SHAPE}
-    assert cats(run(EDU, "get_account", "response_schema_conformance", status=404, raw=b"")) == {Category.ERROR_SHAPE}
-    assert cats(run(EDU, "get_account", "response_schema_conformance", status=200, raw=b"")) == {Category.REQUIRED_FIELD}
-    assert run(EDU, "get_account", "response_schema_conformance", status=200, raw=b"not json") == []
-    assert run(EDU, "get_account", "response_schema_conformance", status=500, body=[1]) == []
-    assert run(EDU, "get_account", "response_schema_conformance", status=418, body=[1]) == []  # undocumented status
+def test_error_bodies_are_error_shape_and_empty_bodies_are_findings(eduframe):
+    assert cats(run(eduframe, "get_account", "response_schema_conformance", status=404, body=[1])) == {Category.ERROR_SHAPE}
+    assert cats(run(eduframe, "get_account", "response_schema_conformance", status=404, raw=b"")) == {Category.ERROR_SHAPE}
+    assert cats(run(eduframe, "get_account", "response_schema_conformance", status=200, raw=b"")) == {Category.REQUIRED_FIELD}
+    assert run(eduframe, "get_account", "response_schema_conformance", status=200, raw=b"not json") == []
+    assert run(eduframe, "get_account", "response_schema_conformance", status=500, body=[1]) == []
+    assert run(eduframe, "get_account", "response_schema_conformance", status=418, body=[1]) == []  # undocumented status
 
 
-def test_schema_findings_are_capped_per_check():
+def test_schema_findings_are_capped_per_check(eduframe):
     items = [{"id": "x", "name": 1} for _ in range(30)]
-    findings = run(EDU, "list_accounts", "response_schema_conformance", body=items)
+    findings = run(eduframe, "list_accounts", "response_schema_conformance", body=items)
     assert len(findings) == MAX_FINDINGS_PER_CHECK
 
 
@@ -205,49 +206,53 @@ def test_schema_findings_are_capped_per_check():
 LINK = '<https://api.test/accounts?page=2&per_page=25>; rel="next", <https://api.test/accounts?page=4>; rel="last"'
 
 
-def test_a_link_header_that_is_not_links_is_a_pagination_finding():
-    findings = run(EDU, "list_accounts", "response_headers_conformance", body=[], headers={**JSON, "link": "velit amet"})
+def test_a_link_header_that_is_not_links_is_a_pagination_finding(eduframe):
+    findings = run(eduframe, "list_accounts", "response_headers_conformance", body=[], headers={**JSON, "link": "velit amet"})
     assert [(f.category, f.pointer) for f in findings] == [(Category.PAGINATION, "header:Link")]
-    assert run(EDU, "list_accounts", "response_headers_conformance", body=[], headers={**JSON, "link": LINK}) == []
+    assert run(eduframe, "list_accounts", "response_headers_conformance", body=[], headers={**JSON, "link": LINK}) == []
 
 
-def test_link_is_checked_on_operations_without_pagination_extension():
-    op = EDU.operations["list_user_authentications"]
+def test_link_is_checked_on_operations_without_pagination_extension(eduframe):
+    op = eduframe.operations["list_user_authentications"]
     assert op.pagination is None and "Link" in op.responses["200"].headers
-    findings = run(EDU, "list_user_authentications", "response_headers_conformance", body=[],
+    findings = run(eduframe, "list_user_authentications", "response_headers_conformance", body=[],
                    headers={**JSON, "link": "velit amet"})
     assert cats(findings) == {Category.PAGINATION}
 
 
-def test_header_category_and_required_headers():
+def test_header_category_and_required_headers(eduframe):
     assert header_category("Link", {}) is Category.PAGINATION
     assert header_category("X-Rate", {}) is Category.FIELD_TYPE
     assert header_category("X-Rate", {"x-apiconform-category": "pagination"}) is Category.PAGINATION
     from apiconform.engine.checks import response_headers_conformance
 
-    op, ex = exchange(EDU, "list_accounts", body=[])
+    op, ex = exchange(eduframe, "list_accounts", body=[])
     required = {"Link": {"required": True, "schema": {"type": "string"}}, "X-Total": {"schema": {"type": "integer"}}}
     object.__setattr__(op.responses["200"], "headers", required)
     try:
-        findings = response_headers_conformance(CheckContext(EDU, op, ex))
+        findings = response_headers_conformance(CheckContext(eduframe, op, ex))
         assert [f.message for f in findings] == ["required response header Link is missing"]
         ex.response.headers["X-Total"] = "many"
         ex.response.headers["Link"] = LINK
-        findings = response_headers_conformance(CheckContext(EDU, op, ex))
+        findings = response_headers_conformance(CheckContext(eduframe, op, ex))
         assert [(f.category, f.pointer) for f in findings] == [(Category.FIELD_TYPE, "header:X-Total")]
         ex.response.headers["X-Total"] = "12"
-        assert response_headers_conformance(CheckContext(EDU, op, ex)) == []
+        assert response_headers_conformance(CheckContext(eduframe, op, ex)) == []
     finally:
-        object.__setattr__(op.responses["200"], "headers", EDU.operations["list_user_authentications"].responses["200"].headers)
+        object.__setattr__(op.responses["200"], "headers", eduframe.operations["list_user_authentications"].responses["200"].headers)
 
 
 # --- pagination ----------------------------------------------------------------------------------------
-def page(n: int, link: str | None = LINK, url: str = "https://api.test/accounts") -> list[Finding]:
-    headers = {**JSON, **({"link": link} if link is not None else {})}
-    return run(EDU, "list_accounts", "pagination_conformance", body=[ACCOUNT] * n, headers=headers, url=url)
+@pytest.fixture
+def page(account, eduframe):
+    def page(n: int, link: str | None = LINK, url: str = "https://api.test/accounts") -> list[Finding]:
+        headers = {**JSON, **({"link": link} if link is not None else {})}
+        return run(eduframe, "list_accounts", "pagination_conformance", body=[account] * n, headers=headers, url=url)
+
+    return page
 
 
-def test_page_size_bound_default_and_param():
+def test_page_size_bound_default_and_param(page):
     assert page(25) == []
     over = page(26)
     assert [f.expected for f in over] == [25] and over[0].actual == 26
@@ -256,7 +261,7 @@ def test_page_size_bound_default_and_param():
     assert page(26, url="https://api.test/accounts?per_page=abc")  # unparseable: the default bound holds
 
 
-def test_link_header_missing_unparseable_and_full_page_without_next():
+def test_link_header_missing_unparseable_and_full_page_without_next(page):
     assert "missing" in page(3, link=None)[0].message
     assert "RFC 8288" in page(3, link="velit amet")[0].message
     assert "full page" in page(25, link='<https://api.test/accounts?page=1>; rel="prev"')[0].message
@@ -264,21 +269,25 @@ def test_link_header_missing_unparseable_and_full_page_without_next():
     assert page(25, link='<https://api.test/accounts?page=4>; rel="last"') == []
 
 
-def envelope(body: Any, url: str = "https://api.test/api/v2/provider/") -> list[Finding]:
-    return run(TESLA, "list_providers", "pagination_conformance", body=body, url=url)
+@pytest.fixture
+def envelope(tesla_ce):
+    def envelope(body: Any, url: str = "https://api.test/api/v2/provider/") -> list[Finding]:
+        return run(tesla_ce, "list_providers", "pagination_conformance", body=body, url=url)
+
+    return envelope
 
 
-def test_offset_envelope_keys_are_checked():
+def test_offset_envelope_keys_are_checked(tesla_ce, envelope):
     assert envelope({"count": 0, "next": None, "previous": None, "results": []}) == []
     missing = envelope({"count": 0, "results": []})
     assert sorted(f.pointer for f in missing) == ["/next", "/previous"]
     assert [f.pointer for f in envelope({"next": None, "previous": None, "results": []})] == ["/count"]
     assert [f.pointer for f in envelope({"count": 0, "next": None, "previous": None})] == ["/results"]
     assert "envelope object" in envelope([])[0].message
-    assert run(TESLA, "list_providers", "pagination_conformance", raw=b"<html>") == []
+    assert run(tesla_ce, "list_providers", "pagination_conformance", raw=b"<html>") == []
 
 
-def test_offset_limit_bound_and_count():
+def test_offset_limit_bound_and_count(envelope):
     rows = [{"id": i} for i in range(3)]
     ok = {"count": 3, "next": None, "previous": None, "results": rows}
     assert envelope(ok, url="https://api.test/api/v2/provider/?limit=3") == []
@@ -295,86 +304,90 @@ def test_offset_limit_bound_and_count():
     assert envelope({**ok, "count": True}) == []  # a bool count is the schema check's business
 
 
-def test_declared_envelope_and_parameter_names_are_the_ones_checked():
+def test_declared_envelope_and_parameter_names_are_the_ones_checked(tesla_ce):
     """The check reads the typed record: a renamed envelope member or limit parameter is what it looks for."""
     rows = [{"id": i} for i in range(3)]
     body = {"total": 3, "next": None, "previous": None, "data": rows}
-    op, ex = exchange(TESLA, "list_providers", body=body, url="https://api.test/api/v2/provider/?size=2")
+    op, ex = exchange(tesla_ce, "list_providers", body=body, url="https://api.test/api/v2/provider/?size=2")
     renamed = replace(op, pagination=Pagination(style="offset", limit_param="size",
                                                 envelope=Envelope(count="total", results="data")))
-    findings, _, _ = run_checks(CheckContext(TESLA, renamed, ex), ["pagination_conformance"])
+    findings, _, _ = run_checks(CheckContext(tesla_ce, renamed, ex), ["pagination_conformance"])
     assert [(f.expected, f.actual) for f in findings] == [(2, 3)]
-    findings, _, _ = run_checks(CheckContext(TESLA, op, ex), ["pagination_conformance"])  # the declared defaults
+    findings, _, _ = run_checks(CheckContext(tesla_ce, op, ex), ["pagination_conformance"])  # the declared defaults
     assert sorted(f.pointer for f in findings) == ["/count", "/results"]
 
 
-def test_pagination_applies_only_to_successful_lists():
-    op, ex = exchange(EDU, "list_accounts", status=400, body={})
-    _, ran, _ = run_checks(CheckContext(EDU, op, ex))
+def test_pagination_applies_only_to_successful_lists(account, eduframe):
+    op, ex = exchange(eduframe, "list_accounts", status=400, body={})
+    _, ran, _ = run_checks(CheckContext(eduframe, op, ex))
     assert "pagination_conformance" not in ran
-    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
-    _, ran, _ = run_checks(CheckContext(EDU, op, ex))
+    op, ex = exchange(eduframe, "get_account", body=account)
+    _, ran, _ = run_checks(CheckContext(eduframe, op, ex))
     assert "pagination_conformance" not in ran and "response_headers_conformance" not in ran
 
 
 # --- echoed request fields --------------------------------------------------------------------------------
-def award(sent_type: str, answered_type: str) -> list[Finding]:
-    body = {"data": {"type": answered_type}}
-    return run(CTRL, "create_qualification_award", "response_echoes_request", status=201, body=body,
-               method="POST", sent={"data": {"type": sent_type}}, headers={"content-type": "application/vnd.api+json"})
+@pytest.fixture
+def award(ctrlhub):
+    def award(sent_type: str, answered_type: str) -> list[Finding]:
+        body = {"data": {"type": answered_type}}
+        return run(ctrlhub, "create_qualification_award", "response_echoes_request", status=201, body=body,
+                   method="POST", sent={"data": {"type": sent_type}}, headers={"content-type": "application/vnd.api+json"})
+
+    return award
 
 
-def test_echoed_value_must_equal_what_was_sent():
-    assert echo_pairs(CTRL.operations["create_qualification_award"]) == [("/data/type", "/data/type")]
+def test_echoed_value_must_equal_what_was_sent(ctrlhub, award):
+    assert echo_pairs(ctrlhub.operations["create_qualification_award"]) == [("/data/type", "/data/type")]
     findings = award("none", "NONE")
     assert [(f.category, f.pointer, f.expected, f.actual) for f in findings] == [
         (Category.FIELD_TYPE, "/data/type", "none", "NONE")]
     assert award("none", "none") == []
 
 
-def test_echo_check_needs_a_positive_success_with_both_values():
-    assert run(CTRL, "create_qualification_award", "response_echoes_request", status=201, body={"data": {}},
+def test_echo_check_needs_a_positive_success_with_both_values(ctrlhub, eduframe):
+    assert run(ctrlhub, "create_qualification_award", "response_echoes_request", status=201, body={"data": {}},
                method="POST", sent={"data": {"type": "x"}}) == []
-    op, ex = exchange(CTRL, "create_qualification_award", status=400, body={"data": {"type": "Y"}}, method="POST",
+    op, ex = exchange(ctrlhub, "create_qualification_award", status=400, body={"data": {"type": "Y"}}, method="POST",
                       sent={"data": {"type": "x"}})
-    assert CHECKS["response_echoes_request"].applies(CheckContext(CTRL, op, ex)) is False
-    op, ex = exchange(CTRL, "create_qualification_award", status=201, body={"data": {"type": "Y"}}, method="POST",
+    assert CHECKS["response_echoes_request"].applies(CheckContext(ctrlhub, op, ex)) is False
+    op, ex = exchange(ctrlhub, "create_qualification_award", status=201, body={"data": {"type": "Y"}}, method="POST",
                       sent={"data": {"type": "x"}})
-    assert CHECKS["response_echoes_request"].applies(CheckContext(CTRL, op, ex, NEGATIVE)) is False
-    assert CHECKS["response_echoes_request"].applies(CheckContext(CTRL, op, ex)) is True
-    op, ex = exchange(CTRL, "create_qualification_award", status=201, raw=b"{}", method="POST")
-    assert CHECKS["response_echoes_request"].fn(CheckContext(CTRL, op, ex)) == []  # nothing sent
-    assert echo_pairs(EDU.operations["create_teacher"]) == []
+    assert CHECKS["response_echoes_request"].applies(CheckContext(ctrlhub, op, ex, NEGATIVE)) is False
+    assert CHECKS["response_echoes_request"].applies(CheckContext(ctrlhub, op, ex)) is True
+    op, ex = exchange(ctrlhub, "create_qualification_award", status=201, raw=b"{}", method="POST")
+    assert CHECKS["response_echoes_request"].fn(CheckContext(ctrlhub, op, ex)) == []  # nothing sent
+    assert echo_pairs(eduframe.operations["create_teacher"]) == []
 
 
-def test_echo_pairs_accept_mappings():
+def test_echo_pairs_accept_mappings(ctrlhub):
     from dataclasses import replace
 
-    op = replace(CTRL.operations["create_qualification_award"],
+    op = replace(ctrlhub.operations["create_qualification_award"],
                  definition={"x-apiconform-echo": ["/a", {"request": "/b", "response": "/data/b"}, {"request": "/c"}, 3]})
     assert echo_pairs(op) == [("/a", "/a"), ("/b", "/data/b")]
 
 
 # --- the runner: selection and coverage -----------------------------------------------------------------
-def test_run_checks_selects_by_name_and_reports_coverage():
-    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
-    findings, ran, covered = run_checks(CheckContext(EDU, op, ex), ["not_a_server_error", "transport_ok"])
+def test_run_checks_selects_by_name_and_reports_coverage(account, eduframe):
+    op, ex = exchange(eduframe, "get_account", body=account)
+    findings, ran, covered = run_checks(CheckContext(eduframe, op, ex), ["not_a_server_error", "transport_ok"])
     assert ran == ["not_a_server_error", "transport_ok"] and findings == []
     assert covered == {Category.SERVER_ERROR, Category.TRANSPORT}
 
 
-def test_findings_carry_severity_and_redacted_repro():
+def test_findings_carry_severity_and_redacted_repro(eduframe):
     from apiconform.redact import Redactor
 
-    op = EDU.operations["get_account"]
+    op = eduframe.operations["get_account"]
     request = httpx.Request("GET", "https://api.test/accounts/1", headers={"Authorization": "Bearer s3cr3t-token-value"})
     ex = Exchange(op, request, httpx.Response(500, content=b"", request=request))
-    findings, _, _ = run_checks(CheckContext(EDU, op, ex, POSITIVE, Redactor(["s3cr3t-token-value"])), ["not_a_server_error"])
+    findings, _, _ = run_checks(CheckContext(eduframe, op, ex, POSITIVE, Redactor(["s3cr3t-token-value"])), ["not_a_server_error"])
     assert findings[0].severity.value == "blocker" and "s3cr3t" not in findings[0].curl
 
 
-def test_long_values_are_shortened_in_findings():
-    findings = run(EDU, "get_account", "response_schema_conformance", body={**ACCOUNT, "name": ["x" * 500]})
+def test_long_values_are_shortened_in_findings(account, eduframe):
+    findings = run(eduframe, "get_account", "response_schema_conformance", body={**account, "name": ["x" * 500]})
     assert findings and len(str(findings[0].actual)) <= 301 + 3
 
 
@@ -396,15 +409,15 @@ class _NoContent:
 
 
 @pytest.mark.parametrize("status, truncated", [(204, False), (304, False), (200, True)])
-def test_content_length_on_204_is_not_truncation(status, truncated):
-    target = Target(vendor="tesla-ce", contract=TESLA, base_url="http://mock", kind="mock", credentials={},
+def test_content_length_on_204_is_not_truncation(status, truncated, tesla_ce):
+    target = Target(vendor="tesla-ce", contract=tesla_ce, base_url="http://mock", kind="mock", credentials={},
                     safety=Safety(), app=_NoContent(status))
     session = Session(target)
-    op = TESLA.operations["delete_provider_enrolment"]
+    op = tesla_ce.operations["delete_provider_enrolment"]
     ex = session.send(op, httpx.Request("DELETE", "http://mock/api/v2/provider/1/enrolment/x/"), auth="none")
     assert (ex.error is not None and "truncated" in ex.error) is truncated, ex.error
     if not truncated and status == 204:
-        findings, _, _ = run_checks(CheckContext(TESLA, op, ex))
+        findings, _, _ = run_checks(CheckContext(tesla_ce, op, ex))
         assert [f for f in findings if f.category is not Category.AUTH] == []
 
 
@@ -417,19 +430,19 @@ def test_the_registry_holds_every_check_with_its_categories():
     assert CHECKS["transport_ok"].covers is None and CHECKS["transport_ok"].applies(None) is True
 
 
-def test_a_finding_carries_who_what_where_and_a_full_repro():
-    op = CTRL.operations["create_qualification_award"]
+def test_a_finding_carries_who_what_where_and_a_full_repro(ctrlhub):
+    op = ctrlhub.operations["create_qualification_award"]
     request = httpx.Request("POST", "https://api.test/v3/qualification-awards", content=b'{"a": "\xff"}',
                             headers={"X-Trace": "t1"})
     ex = Exchange(op, request, httpx.Response(418, content=b"", request=request))
-    f = CheckContext(CTRL, op, ex).finding("some_check", Category.STATUS_CODE, "m")
+    f = CheckContext(ctrlhub, op, ex).finding("some_check", Category.STATUS_CODE, "m")
     assert (f.vendor, f.operation, f.check, f.status, f.pointer, f.expected, f.actual) == (
         "ctrlhub", "create_qualification_award", "some_check", 418, "", None, None)
     assert "https://api.test/v3/qualification-awards" in f.curl and "x-trace: t1" in f.curl
     assert '{"a": "\ufffd"}' in f.curl  # a non-UTF-8 body is shown, not a crash
     request = httpx.Request("GET", "https://api.test/v3/x")
     ex = Exchange(op, request, httpx.Response(200, request=request))
-    assert "--data" not in CheckContext(CTRL, op, ex).curl()
+    assert "--data" not in CheckContext(ctrlhub, op, ex).curl()
 
 
 def test_short_keeps_exactly_the_limit():
@@ -460,15 +473,15 @@ def test_root_cause_labels_name_real_types_and_statuses():
     assert change_kind(server) == "server error 500"
 
 
-def test_an_exchange_without_answer_or_error_runs_no_answer_check():
-    op = EDU.operations["get_account"]
+def test_an_exchange_without_answer_or_error_runs_no_answer_check(eduframe):
+    op = eduframe.operations["get_account"]
     ex = Exchange(op, httpx.Request("GET", "https://api.test/accounts/1"))
-    findings, ran, _ = run_checks(CheckContext(EDU, op, ex))
+    findings, ran, _ = run_checks(CheckContext(eduframe, op, ex))
     assert ran == ["transport_ok"] and findings == []
 
 
-def test_auth_statuses_default_when_the_contract_documents_none():
-    op = replace(EDU.operations["get_account"], responses={"200": EDU.operations["get_account"].responses["200"]})
+def test_auth_statuses_default_when_the_contract_documents_none(eduframe):
+    op = replace(eduframe.operations["get_account"], responses={"200": eduframe.operations["get_account"].responses["200"]})
     assert auth_statuses(op) == [401, 403]
 
 
@@ -491,51 +504,55 @@ def test_pointer_escapes_per_rfc_6901():
     assert _pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0" and _pointer([]) == ""
 
 
-def test_a_400_answer_covers_the_error_shape():
-    op, ex = exchange(EDU, "get_account", status=400, body={})
-    _, _, covered = run_checks(CheckContext(EDU, op, ex), ["response_schema_conformance"])
+def test_a_400_answer_covers_the_error_shape(eduframe):
+    op, ex = exchange(eduframe, "get_account", status=400, body={})
+    _, _, covered = run_checks(CheckContext(eduframe, op, ex), ["response_schema_conformance"])
     assert covered == {Category.ERROR_SHAPE}
 
 
-def test_selection_skips_checks_that_do_not_apply_and_goes_on():
-    op, ex = exchange(EDU, "get_account", body=ACCOUNT)
-    _, ran, _ = run_checks(CheckContext(EDU, op, ex), ["pagination_conformance", "transport_ok"])
+def test_selection_skips_checks_that_do_not_apply_and_goes_on(account, eduframe):
+    op, ex = exchange(eduframe, "get_account", body=account)
+    _, ran, _ = run_checks(CheckContext(eduframe, op, ex), ["pagination_conformance", "transport_ok"])
     assert ran == ["transport_ok"]
 
 
-def test_pagination_applies_up_to_299_only():
+def test_pagination_applies_up_to_299_only(eduframe):
     for status, applies in ((299, True), (300, False), (199, False), (200, True)):
-        op, ex = exchange(EDU, "list_accounts", status=status, body=[])
-        assert CHECKS["pagination_conformance"].applies(CheckContext(EDU, op, ex)) is applies, status
+        op, ex = exchange(eduframe, "list_accounts", status=status, body=[])
+        assert CHECKS["pagination_conformance"].applies(CheckContext(eduframe, op, ex)) is applies, status
 
 
-def test_echo_pointers_unescape_and_index_lists():
+def test_echo_pointers_unescape_and_index_lists(ctrlhub):
     from dataclasses import replace as _replace
 
-    op = _replace(CTRL.operations["create_qualification_award"],
+    op = _replace(ctrlhub.operations["create_qualification_award"],
                   definition={"x-apiconform-echo": ["/a~1b/c~0d", "/items/1", "/items/2", "/items/5"]})
     sent = {"a/b": {"c~d": "x"}, "items": ["p", "q"]}
 
     def echoed(answer: Any) -> list[str]:
         request = httpx.Request("POST", "https://api.test/v3/x", json=sent)
         ex = Exchange(op, request, httpx.Response(201, json=answer, request=request), body=json.dumps(answer).encode())
-        return [f.pointer for f in CHECKS["response_echoes_request"].fn(CheckContext(CTRL, op, ex))]
+        return [f.pointer for f in CHECKS["response_echoes_request"].fn(CheckContext(ctrlhub, op, ex))]
 
     assert echoed(sent) == []
     assert echoed({"a/b": {"c~d": "X"}, "items": ["p", "Q"]}) == ["/a~1b/c~0d", "/items/1"]
     assert echoed({"a/b": {"c~d": "x"}, "items": "pQ"}) == []  # not a list: nothing echoed there
 
 
-def _multi_media_op(content: dict[str, Any]) -> Any:
-    base = EDU.operations["get_account"]
-    response = replace(base.responses["200"], content=content)
-    return replace(base, responses={**base.responses, "200": response})
+@pytest.fixture
+def _multi_media_op(eduframe):
+    def _multi_media_op(content: dict[str, Any]) -> Any:
+        base = eduframe.operations["get_account"]
+        response = replace(base.responses["200"], content=content)
+        return replace(base, responses={**base.responses, "200": response})
+
+    return _multi_media_op
 
 
-def test_schema_is_chosen_by_the_answers_media_type():
+def test_schema_is_chosen_by_the_answers_media_type(eduframe, _multi_media_op):
     from apiconform.engine.checks import _schema_pointer
 
-    json_media = EDU.operations["get_account"].responses["200"].content["application/json"]
+    json_media = eduframe.operations["get_account"].responses["200"].content["application/json"]
     text = MediaSpec("text/*", "/components/schemas/Error", {})
     op = _multi_media_op({"application/json": json_media, "text/*": text})
 
@@ -543,7 +560,7 @@ def test_schema_is_chosen_by_the_answers_media_type():
         headers = {"content-type": content_type} if content_type else {}
         request = httpx.Request("GET", "https://api.test/accounts/1")
         ex = Exchange(op, request, httpx.Response(200, headers=headers, content=b"{}", request=request), body=b"{}")
-        return _schema_pointer(CheckContext(EDU, op, ex))
+        return _schema_pointer(CheckContext(eduframe, op, ex))
 
     assert chosen("application/json") == json_media.schema_pointer
     assert chosen("text/csv") == "/components/schemas/Error"
@@ -551,23 +568,23 @@ def test_schema_is_chosen_by_the_answers_media_type():
     single = _multi_media_op({"application/json": json_media})
     request = httpx.Request("GET", "https://api.test/accounts/1")
     ex = Exchange(single, request, httpx.Response(200, headers={"content-type": "text/html"}, request=request))
-    assert _schema_pointer(CheckContext(EDU, single, ex)) == json_media.schema_pointer  # the only one documented
+    assert _schema_pointer(CheckContext(eduframe, single, ex)) == json_media.schema_pointer  # the only one documented
     empty = _multi_media_op({})
     ex = Exchange(empty, request, httpx.Response(200, request=request))
-    assert _schema_pointer(CheckContext(EDU, empty, ex)) is None
-    op404 = EDU.operations["get_account"]
+    assert _schema_pointer(CheckContext(eduframe, empty, ex)) is None
+    op404 = eduframe.operations["get_account"]
     ex = Exchange(op404, request, httpx.Response(418, request=request))
-    assert _schema_pointer(CheckContext(EDU, op404, ex)) is None
+    assert _schema_pointer(CheckContext(eduframe, op404, ex)) is None
 
 
-def test_headers_covered_are_those_declared_for_the_status():
+def test_headers_covered_are_those_declared_for_the_status(eduframe):
     from apiconform.engine.checks import _headers_covers
 
-    op, ex = exchange(EDU, "list_accounts", body=[])
-    assert _headers_covers(CheckContext(EDU, op, ex)) == (Category.PAGINATION,)
+    op, ex = exchange(eduframe, "list_accounts", body=[])
+    assert _headers_covers(CheckContext(eduframe, op, ex)) == (Category.PAGINATION,)
     headers = {"X-Total": {"schema": {"type": "integer"}}, "X-Page": {"x-apiconform-category": "pagination"}}
     custom = replace(op, responses={"200": replace(op.responses["200"], headers=headers)})
-    assert set(_headers_covers(CheckContext(EDU, custom, ex))) == {Category.FIELD_TYPE, Category.PAGINATION}
-    op, ex = exchange(EDU, "list_accounts", status=418, body=[])
-    assert _headers_covers(CheckContext(EDU, op, ex)) == ()
+    assert set(_headers_covers(CheckContext(eduframe, custom, ex))) == {Category.FIELD_TYPE, Category.PAGINATION}
+    op, ex = exchange(eduframe, "list_accounts", status=418, body=[])
+    assert _headers_covers(CheckContext(eduframe, op, ex)) == ()
     assert header_category("Link", "not a mapping") is Category.PAGINATION

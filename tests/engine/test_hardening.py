@@ -14,6 +14,7 @@ import threading
 import time
 import tracemalloc
 from email.utils import formatdate
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -219,10 +220,10 @@ def test_deeply_nested_json_answer_is_a_finding_not_a_crash() -> None:
     assert any("nested deeper" in f.message for f in findings)
 
 
-def test_the_mock_answers_a_deeply_nested_request_body_with_a_4xx() -> None:
-    with MockServer(mock_app(VENDOR)) as url:
-        response = httpx.post(url + "/accounts", content=b'{"name": ' + b"[" * 5000 + b"]" * 5000 + b"}",
-                              headers={"authorization": "Bearer mock-eduframe-token", "content-type": "application/json"})
+def test_the_mock_answers_a_deeply_nested_request_body_with_a_4xx(served_mock: Callable[..., str]) -> None:
+    url = served_mock(VENDOR)
+    response = httpx.post(url + "/accounts", content=b'{"name": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+                          headers={"authorization": "Bearer mock-eduframe-token", "content-type": "application/json"})
     assert 400 <= response.status_code < 500, response.status_code
 
 

@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from apiconform.engine.checks import POSITIVE, CheckContext, run_checks
 from apiconform.engine._session import FailureKind, Session
 from apiconform.findings import Category
-from apiconform.mock import MockServer, mock_app
+from apiconform.mock import MockServer
 from apiconform.gate._run import RunOptions, execute
 from apiconform.engine._discovery import Discovery
 from apiconform.engine._suites import run_properties
@@ -82,29 +83,30 @@ def _judge(url: str, path: str, **safety: Any) -> tuple[Any, set[Category]]:
     ("html-error-page", Category.CONTENT_TYPE),
     ("non-utf8", Category.CONTENT_TYPE),
 ])
-def test_fault_over_http_is_a_finding_in_the_right_category(fault: str, category: Category) -> None:
-    with MockServer(mock_app(VENDOR, faults=[fault])) as url:
-        exchange, categories = _judge(url, "/accounts")
+def test_fault_over_http_is_a_finding_in_the_right_category(fault: str, category: Category,
+        served_mock: Callable[..., str]) -> None:
+    url = served_mock(VENDOR, faults=[fault])
+    exchange, categories = _judge(url, "/accounts")
     assert category in categories, (exchange.status, exchange.error)
     if fault == "redirect-loop":
         assert exchange.status == 302 and exchange.attempts == 1  # never followed round the loop
 
 
-def test_slow_drip_hits_the_read_timeout_over_http() -> None:
-    with MockServer(mock_app(VENDOR, faults=["slow-drip:300"])) as url:
-        exchange, categories = _judge(url, "/accounts/999999", read_timeout=0.1)  # a small 404 body
+def test_slow_drip_hits_the_read_timeout_over_http(served_mock: Callable[..., str]) -> None:
+    url = served_mock(VENDOR, faults=["slow-drip:300"])
+    exchange, categories = _judge(url, "/accounts/999999", read_timeout=0.1)  # a small 404 body
     assert exchange.error is not None and "timeout" in exchange.error
     assert Category.TRANSPORT in categories
 
 
-def test_a_50_mb_body_is_capped_and_memory_stays_bounded() -> None:
-    with MockServer(mock_app(VENDOR, faults=["huge-body:50"])) as url:
-        tracemalloc.start()
-        try:
-            exchange, categories = _judge(url, "/accounts", max_body_bytes=2 * 1024 * 1024)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+def test_a_50_mb_body_is_capped_and_memory_stays_bounded(served_mock: Callable[..., str]) -> None:
+    url = served_mock(VENDOR, faults=["huge-body:50"])
+    tracemalloc.start()
+    try:
+        exchange, categories = _judge(url, "/accounts", max_body_bytes=2 * 1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert exchange.error is not None and "cap" in exchange.error and Category.TRANSPORT in categories
     assert exchange.failure is FailureKind.BODY
     assert len(exchange.body) <= 2 * 1024 * 1024

@@ -15,6 +15,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -355,28 +356,29 @@ def test_wrong_credentials_exit_3_before_any_test(live: Any, monkeypatch: pytest
     assert counting.suite_requests() == []  # no suite request was sent
 
 
-def test_failing_jwt_login_is_detected_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with MockServer(mock_app("tesla-ce")) as url:
-        monkeypatch.chdir(tmp_path)
-        (tmp_path / "apiconform.toml").write_text(
-            '[targets.tesla-ce]\ncredentials = { role_id = "T_ROLE", secret_id = "T_SECRET" }\n')
-        monkeypatch.setenv("T_ROLE", "mock-tesla-ce-role")
-        monkeypatch.setenv("T_SECRET", "a-wrong-secret-id-value")
-        with pytest.raises(TargetUnavailable) as info:
-            preflight("tesla-ce", url)
+def test_failing_jwt_login_is_detected_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        served_mock: Callable[..., str]) -> None:
+    url = served_mock("tesla-ce")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "apiconform.toml").write_text(
+        '[targets.tesla-ce]\ncredentials = { role_id = "T_ROLE", secret_id = "T_SECRET" }\n')
+    monkeypatch.setenv("T_ROLE", "mock-tesla-ce-role")
+    monkeypatch.setenv("T_SECRET", "a-wrong-secret-id-value")
+    with pytest.raises(TargetUnavailable) as info:
+        preflight("tesla-ce", url)
     assert info.value.exit_code == 3 and "authentication failed" in str(info.value)
     assert "a-wrong-secret-id-value" not in str(info.value)
 
 
-def test_a_refused_login_is_a_typed_auth_failure_and_a_wrong_auth_mode_is_refused() -> None:
-    with MockServer(mock_app("tesla-ce")) as url:
-        target = http_target("tesla-ce", url, credentials={"role_id": "mock-tesla-ce-role", "secret_id": "wrong-0000"},
-                             live=False)
-        session = Session(target)
-        op = target.contract.operations["list_providers"]
-        exchange = session.send(op, httpx.Request("GET", url + op.path))
-        right = Session(replace(target, credentials=mock_target("tesla-ce").credentials))
-        fine = right.send(op, httpx.Request("GET", url + op.path))
+def test_a_refused_login_is_a_typed_auth_failure_and_a_wrong_auth_mode_is_refused(served_mock: Callable[..., str]) -> None:
+    url = served_mock("tesla-ce")
+    target = http_target("tesla-ce", url, credentials={"role_id": "mock-tesla-ce-role", "secret_id": "wrong-0000"},
+                         live=False)
+    session = Session(target)
+    op = target.contract.operations["list_providers"]
+    exchange = session.send(op, httpx.Request("GET", url + op.path))
+    right = Session(replace(target, credentials=mock_target("tesla-ce").credentials))
+    fine = right.send(op, httpx.Request("GET", url + op.path))
     assert exchange.failure is FailureKind.AUTH and exchange.login_answer is None and "AuthFailed" in str(exchange.error)
     assert fine.failure is None and fine.error is None and fine.status not in (None, 401)  # logged in (403: scope)
     with pytest.raises(ValueError, match="auth mode"):

@@ -5,13 +5,13 @@ refuses (401/403) still stop the run before any test (exit 3)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from apiconform.cli import main
-from apiconform.mock import MockServer, mock_app
 from apiconform.gate._run import RunOptions, execute
 
 VENDOR = "tesla-ce"
@@ -46,17 +46,19 @@ def _live(url: str, tmp: Path, monkeypatch: pytest.MonkeyPatch, secret: str) -> 
                                      "--reports-dir", str(tmp / "reports")])
 
 
-def test_live_target_with_a_drifted_login_fails_conformance_not_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with MockServer(mock_app(VENDOR, drifts=["login-tokens-null"])) as url:
-        result = _live(url, tmp_path, monkeypatch, _mock_secret())
+def test_live_target_with_a_drifted_login_fails_conformance_not_auth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        served_mock: Callable[..., str]) -> None:
+    url = served_mock(VENDOR, drifts=["login-tokens-null"])
+    result = _live(url, tmp_path, monkeypatch, _mock_secret())
     assert result.exit_code == 1, result.output
     cases = json.loads((tmp_path / "reports" / "run.json").read_text(encoding="utf-8"))["cases"]
     assert {f["operation"] for c in cases for f in c["findings"]} == {LOGIN}
 
 
-def test_live_target_refusing_credentials_still_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with MockServer(mock_app(VENDOR, drifts=["login-tokens-null"])) as url:
-        result = _live(url, tmp_path, monkeypatch, "a-wrong-secret-id-value")
+def test_live_target_refusing_credentials_still_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        served_mock: Callable[..., str]) -> None:
+    url = served_mock(VENDOR, drifts=["login-tokens-null"])
+    result = _live(url, tmp_path, monkeypatch, "a-wrong-secret-id-value")
     assert result.exit_code == 3, result.output
     assert "a-wrong-secret-id-value" not in result.output
 

@@ -100,3 +100,20 @@ def test_status_actions_change_the_stored_record(tesla: Any) -> None:
     assert http.get(path).json()["status"] == target
     http.post(f"{path}status/", json={"status": 1})
     assert http.post(f"{path}status/", json={"status": 0}).status_code == 400
+
+
+def test_transient_fields_and_actions_answering_another_resources_page(tesla: Any) -> None:
+    """`transient: [model_upload_url]`: the upload form only in the create's answer, null in every later one;
+    `answer: {list: samples}`: the learner's stored samples, paginated as the samples list (one page: no links)."""
+    _, http, mine = tesla
+    learner = http.get(f"{mine}/enrolment/").json()["results"][0]["learner_id"]
+    created = http.post(f"{mine}/enrolment/", json={"learner_id": learner, "task_id": str(uuid.uuid4())})
+    assert created.status_code == 201 and created.json()["model_upload_url"] is not None
+    assert http.get(f"{mine}/enrolment/{learner}/").json()["model_upload_url"] is None
+    stored = http.get(f"{mine}/enrolment/{learner}/sample/").json()
+    assert stored["count"] >= 2  # the mock seeds children per parent
+    for action in ("available_samples", "used_samples"):
+        page = http.get(f"{mine}/enrolment/{learner}/{action}/").json()
+        assert page["next"] is None and page["previous"] is None, (action, page)
+        assert [s["id"] for s in page["results"]] == [s["id"] for s in stored["results"]]
+        assert page["count"] == stored["count"]

@@ -466,6 +466,10 @@ class MockApp:
         scope = self._scope(op, request, item=False)
         if self._scope_missing(op, scope) and "404" in op.responses:
             return self._not_found(op)
+        return self._listed(op, request, scope)
+
+    def _listed(self, op: Operation, request: WireRequest, scope: tuple[str, ...]) -> Reply:
+        """A page of the stored records of `op`'s resource under `scope`, as `op` (a list operation) answers it."""
         status = self._success(op, (200,))
         records = self.ctx.store.list(op.resource or op.label, scope)
         records = self._filter(op, request, records)
@@ -569,16 +573,30 @@ class MockApp:
                 return self._declared_answer(op, failure)
             record = sem.apply(state, copy.deepcopy(record), {k: v for k, v in given.items() if k != op.id_field}, request)
             record = self.ctx.fit(ptr, self.behaviour.prepare_record(op, record, request, self.ctx))
-            self.ctx.store.put(resource, scope, stored_key, record)
-            return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)))
+            self.ctx.store.put(resource, scope, stored_key, sem.without_transient(state, record))
+            return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, self._transient(state, ptr, record), ptr)))
         record = overlay(self.ctx.synth.value(self.contract.at(ptr)), given)
         set_record_id(record, op.id_field, self.ctx.new_id(self._id_schema(op) or ptr, op.id_field, op.resource))
         record = self.behaviour.prepare_record(op, record, request, self.ctx)
         record = sem.apply({"set": state.get("set") or {}}, record, {}, request)
         record = self.ctx.fit(ptr, record)
         key = record_id(record, self._key_field(op))
-        self.ctx.store.put(resource, scope, key if key is not None else record_id(record, op.id_field), record)
-        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)))
+        self.ctx.store.put(resource, scope, key if key is not None else record_id(record, op.id_field),
+                           sem.without_transient(state, record))
+        return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, self._transient(state, ptr, record), ptr)))
+
+    def _transient(self, state: Any, ptr: str, record: Any) -> Any:
+        """The answer's `transient` fields (answered by this operation only, stored as null): the value the
+        record holds, else one generated from the answer's schema."""
+        names = sem.transient(state)
+        if not names or not isinstance(record, dict):
+            return record
+        record = dict(record)
+        properties = self.contract.at(ptr).get("properties") or {}
+        for name in names:
+            if record.get(name) is None and name in properties:
+                record[name] = self.ctx.synth.value(self.contract.resolve(properties[name]), name)
+        return record
 
     def _existing(self, op: Operation, scope: tuple[str, ...], given: dict[str, Any], state: Any) -> tuple[str, Any] | None:
         """The stored record a create-or-update (`x-apiconform-state.key`) addresses, with its store key."""
@@ -649,6 +667,9 @@ class MockApp:
     def _do_action(self, op: Operation, request: WireRequest) -> Reply:
         item_params = op.path_params()
         state = sem.state_of(op.definition)
+        listed = sem.listed_resource(state)
+        if listed is not None:
+            return self._list_action(op, request, listed)
         if op.id_param in item_params and op.resource:
             scope = self._scope(op, request, item=True)
             key = request.path_params.get(op.id_param or "", "")
@@ -660,6 +681,20 @@ class MockApp:
         status = self._success(op, (200, 201, 202, 204))
         ptr = self.ctx.response_schema(op, status)
         return Reply(status, self.ctx.synth.value(self.contract.at(ptr)) if ptr else None)
+
+    def _list_action(self, op: Operation, request: WireRequest, resource: str) -> Reply:
+        """An action answering a page of another resource's records (`answer: {list: RESOURCE}`): those stored under
+        the action's path values, paginated and shaped as that resource's list operation answers them."""
+        lister = next((o for o in self.contract if o.resource == resource and o.action == "list"), None)
+        if lister is None:
+            raise ContractError(f"{self.contract.path}: {op.operation_id}: x-apiconform-state answer lists {resource!r}, "
+                                "which no list operation of the contract answers")
+        scope = tuple(str(request.path_params[n]) for n in op.path_params())[: len(lister.path_params())]
+        reply = self._listed(lister, request, scope)
+        ptr = self.ctx.response_schema(op, self._success(op, (200,)))
+        if ptr is not None and reply.body is not None:
+            reply.body = self.ctx.fit(ptr, reply.body)
+        return reply
 
     def _stateful_action(self, op: Operation, request: WireRequest, state: Any, scope: tuple[str, ...], key: str,
                          record: dict[str, Any]) -> Reply:

@@ -15,7 +15,10 @@ x-apiconform-state:
   set: {is_locked: true, locked_by: $request.body#/task_id}   # applied after the request's fields
   merge: [info]            # object fields merged into the stored value instead of replaced
   hidden: [locked_by]      # kept in the store, never answered
-  answer: record           # action: answer the stored record (default), or {status, body}
+  transient: [upload_url]  # create: answered by this operation only, stored (so answered later) as null
+  answer: record           # action: answer the stored record (default), or {status, body}, or
+                           #   {list: RESOURCE}: a page of RESOURCE's records stored under the action's path
+                           #   values, as RESOURCE's list operation answers them
 ```
 
 Runtime expressions follow OpenAPI links: `$request.body#/ptr`, `$request.path.NAME`,
@@ -91,6 +94,25 @@ def apply(state: Mapping[str, Any], record: dict[str, Any], given: Mapping[str, 
     return record
 
 
+def transient(state: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(n) for n in state.get("transient") or ())
+
+
+def without_transient(state: Mapping[str, Any], record: Any) -> Any:
+    """The record as stored: its `transient` fields null."""
+    names = transient(state)
+    if not names or not isinstance(record, dict):
+        return record
+    return {**record, **{n: None for n in names if n in record}}
+
+
+def listed_resource(state: Mapping[str, Any]) -> str | None:
+    """`answer: {list: RESOURCE}`: the resource whose records the action answers."""
+    answer = state.get("answer")
+    listed = answer.get("list") if isinstance(answer, Mapping) else None
+    return str(listed) if listed else None
+
+
 def key_of(state: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, ...] | None:
     fields = state.get("key") or ()
     if not fields:
@@ -98,4 +120,5 @@ def key_of(state: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, ..
     return tuple(str(record.get(f)) for f in fields)
 
 
-__all__ = ["apply", "evaluate", "first_failure", "holds", "key_of", "state_of"]
+__all__ = ["apply", "evaluate", "first_failure", "holds", "key_of", "listed_resource", "state_of", "transient",
+           "without_transient"]

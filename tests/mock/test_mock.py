@@ -260,7 +260,8 @@ def test_tesla_enrolment_lifecycle_under_a_seeded_provider() -> None:
     created = _conforms(app, contract, "create_provider_enrolment", http.post(base, json={"learner_id": learner, "task_id": task}), 201)
     assert created["learner_id"] == learner and created["is_locked"] is True
     item = f"{base}{learner}/"
-    assert _conforms(app, contract, "read_provider_enrolment", http.get(item), 200) == created
+    # the presigned upload form is in the create's answer only (x-apiconform-state transient)
+    assert _conforms(app, contract, "read_provider_enrolment", http.get(item), 200) == {**created, "model_upload_url": None}
     patched = _conforms(app, contract, "partial_update_provider_enrolment", http.patch(item, json={"percentage": 0.5}), 200)
     assert patched["percentage"] == 0.5 and patched["learner_id"] == learner
     listed = _conforms(app, contract, "list_provider_enrolments", http.get(base), 200)
@@ -558,3 +559,73 @@ def test_cli_prints_base_url_credentials_and_example_then_serves(cli: click.Grou
         http = httpx.Client(transport=SyncASGITransport(served[0][0]))
         response = http.request(**_curl_to_request(curl[0]))
         assert 200 <= response.status_code < 300, response.text
+
+
+# --- what a vendor's own client needs of a mock of an imported contract ------------------------
+_DOC_STORE = """
+openapi: 3.1.0
+info: {title: store, version: "1"}
+servers: [{url: /v1}]
+paths:
+  /things:
+    get:
+      operationId: list_things
+      x-apiconform-resource: things
+      x-apiconform-action: list
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data: {type: array, items: {type: object, additionalProperties: {}}}
+  /things/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: get_thing
+      x-apiconform-resource: things
+      x-apiconform-action: read
+      responses:
+        "200": {$ref: "#/components/responses/Thing"}
+        "404": {description: no}
+    put:
+      operationId: put_thing
+      x-apiconform-resource: things
+      x-apiconform-action: replace
+      requestBody: {content: {application/json: {schema: {type: object}}}}
+      responses:
+        "200": {$ref: "#/components/responses/Thing"}
+        "201": {$ref: "#/components/responses/Thing"}
+        default: {description: error}
+components:
+  responses:
+    Thing:
+      description: a thing
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              data: {type: object, properties: {id: {type: string}}, additionalProperties: {}}
+"""
+
+
+def test_a_client_of_the_vendor_reaches_the_mock_under_the_servers_base_path_and_puts_create(tmp_path: Any) -> None:
+    """Served under `servers[0]`'s path as well (a vendor client sends /v1/things); a PUT documenting 201 and no
+    404 of its own creates the record its path names (RFC 9110 9.3.4); a list in a `data` envelope answers the
+    records, not their envelopes."""
+    path = tmp_path / "store.yaml"
+    path.write_text(_DOC_STORE)
+    app = build_app(load_contract(path))
+    http = httpx.Client(transport=SyncASGITransport(app), base_url="http://mock.test")
+    before = http.get("/v1/things").json()["data"]
+    created = http.put("/v1/things/mine", json={"data": {"title": "x"}})
+    assert created.status_code == 201 and created.json()["data"] == {"id": "mine", "title": "x"}
+    assert http.get("/v1/things/mine").json()["data"]["title"] == "x"
+    assert http.put("/things/mine", json={"data": {"title": "y"}}).status_code == 200  # without the base path too
+    listed = http.get("/v1/things").json()["data"]
+    assert len(listed) == len(before) + 1 and {"id": "mine", "title": "y"} in listed
+    assert all("data" not in item for item in listed)
+    assert http.get("/v2/things").status_code == 404

@@ -164,8 +164,7 @@ class Measured:
 
 
 def measure(recordings: dict[str, Path], seeded: dict[str, Any], learned: Path | None) -> Measured:
-    """The same flows run by the clients against the mock (executing `learned`, else the contract's own learned
-    file), exchange by exchange against the real recordings; and `fidelity` replaying the real recordings."""
+    """The same flows run by the clients against the mock (executing `learned`), exchange by exchange against the real recordings; and `fidelity` replaying the real recordings."""
     from apiconform.contracts import load_contract
     from apiconform.engine._session import Session
     from apiconform.engine._targets import mock_target
@@ -198,6 +197,17 @@ def measure(recordings: dict[str, Path], seeded: dict[str, Any], learned: Path |
     return Measured(mocked, seen_agree, seen_total, agree, total, flows_same, lines)
 
 
+def skeleton(path: Path) -> dict[str, Any]:
+    """What a learned file says, without the values that differ by nature from run to run."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    return {"records": {r: sorted((tuple(i["scope"]), str(i["id"]), tuple(sorted(i["record"]))) for i in items)
+                        for r, items in (data.get("records") or {}).items()},
+            "lifetimes": data.get("lifetimes"), "answers": {k: sorted(v) for k, v in (data.get("answers") or {}).items()},
+            "open": {op: sorted(ptrs) for op, ptrs in (data.get("open") or {}).items()}, "accepted": data.get("accepted")}
+
+
 def test_client_flows_recorded_on_the_real_server_end_the_same_on_the_mock(tesla_s3: TeslaServer, tmp_path: Path) -> None:
     from apiconform.contracts import load_contract
     from apiconform.redact import redact_jwts
@@ -217,7 +227,11 @@ def test_client_flows_recorded_on_the_real_server_end_the_same_on_the_mock(tesla
     assert tesla_s3.credentials["secret_id"] not in text and redact_jwts(text) == text
     assert "apiconform-local" not in text  # the storage's access key id in the presigned upload form
 
-    for name, learned_file in (("learned from this run", learned), ("committed beside the contract", None)):
+    # the reviewed learned file committed beside the contract is what this run learns (records, scopes, lifetimes,
+    # open structures); values that differ by nature (timestamps, signatures' expiry, ports) aside
+    committed = load_contract("tesla-ce").path.parent / "learned.yaml"
+    assert skeleton(committed) == skeleton(learned), "contracts/tesla-ce/learned.yaml is stale: regenerate and review it"
+    for name, learned_file in (("learned from this run", learned), ("committed beside the contract", committed)):
         measured = measure(recordings, tesla_s3.seeded, learned_file)
         print("\n".join(measured.lines))
         print(f"{name}: {measured.summary()}")

@@ -87,6 +87,8 @@ def _required_query(contract: Any, op: Any) -> dict[str, str]:
 @click.option("--verify", "cassette", type=click.Path(path_type=Path), default=None,
               help="replay a recorded cassette (apiconform record) against the mock and report where it differs")
 @click.option("--min-agreement", type=float, default=None, help="with --verify: exit 1 below this fraction")
+@click.option("--learned", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="execute this learned data file (`apiconform learn`; e.g. the reviewed learned.yaml beside the contract)")
 def mock(
     vendor: str | None,
     port: int,
@@ -99,6 +101,7 @@ def mock(
     list_faults: bool,
     cassette: Path | None,
     min_agreement: float | None,
+    learned: Path | None,
 ) -> None:
     """Serve VENDOR's mock API on http://HOST:PORT until interrupted."""
     from apiconform.mock import list_drifts as all_drifts
@@ -118,7 +121,8 @@ def mock(
     if cassette is not None:
         from apiconform.cli._fidelity import run_fidelity
 
-        run_fidelity(vendor, [cassette], min_agreement, drifts=tuple(d for ds in drifts for d in ds.split(",") if d), seed=seed)
+        run_fidelity(vendor, [cassette], min_agreement, drifts=tuple(d for ds in drifts for d in ds.split(",") if d), seed=seed,
+                     learned=learned)
         return
 
     from apiconform.contracts import list_vendors, load_contract
@@ -130,7 +134,7 @@ def mock(
     if rate_limit is not None and rate_limit < 1:
         raise UsageError("--rate-limit must be at least 1")
     contract = load_contract(vendor)
-    app = build_app(contract, drifts=drifts, faults=faults, seed=seed, rate_limit=rate_limit)
+    app = build_app(contract, drifts=drifts, faults=faults, seed=seed, rate_limit=rate_limit, learned=learned)
     credentials = load_behaviour(contract).credentials()
     if port == 0:  # a free port, chosen before the banner so that it names the port really served
         port = free_port(host)
@@ -138,6 +142,8 @@ def mock(
     click.echo(f"{contract.title} mock ({vendor}, {len(contract)} operations) on {base_url}")
     if drifts or faults:
         click.echo(f"drifts: {', '.join(drifts) or 'none'}; faults: {', '.join(faults) or 'none'}")
+    if learned is not None:
+        click.echo(f"learned data: {learned}")
     for line in _credential_lines(contract, credentials, base_url, app.mock.ctx.identity()):
         click.echo(line)
     serve(app, host=host, port=port)

@@ -300,6 +300,21 @@ class MockApp:
             return reply
 
     def _match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
+        """The operation for a request path: the contract's path as it is, or under the base path of its first
+        server (`servers: [{url: /v1}]`: a client of the vendor sends `/v1/buckets` for `/buckets`)."""
+        found = self._match_path(method, path)
+        base = self.base_path
+        if found[0] is None and not found[2] and base and (path == base or path.startswith(base + "/")):
+            return self._match_path(method, path[len(base):] or "/")
+        return found
+
+    @property
+    def base_path(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.contract.server_url or "").path.rstrip("/")
+
+    def _match_path(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
         allowed: list[str] = []
         for op in self.routes:
             params = op.match_path(path)
@@ -481,7 +496,9 @@ class MockApp:
             body: Any = {**envelope, op.envelope_names.results: items}
         else:
             schema_ptr = self.ctx.response_schema(op, status)
-            body = items if schema_ptr is None or item_ptr else self.ctx.fit(schema_ptr, {"data": items})
+            # a list of records read one by one in a `data` envelope answers the records themselves
+            unwrapped = [r["data"] if isinstance(r, dict) and isinstance(r.get("data"), dict) else r for r in items]
+            body = items if schema_ptr is None or item_ptr else self.ctx.fit(schema_ptr, {"data": unwrapped})
         return Reply(status, body, headers)
 
     def _filter(self, op: Operation, request: WireRequest, records: list[Any]) -> list[Any]:
@@ -635,6 +652,8 @@ class MockApp:
         key = request.path_params.get(op.id_param or "", "")
         record = self.ctx.store.get(resource, scope, key)
         if record is None:
+            if op.method == "put" and 201 in op.success_statuses() and "404" not in op.responses:
+                return self._put_create(op, request, scope, key)
             return self._not_found(op)
         status = self._success(op, (200,))
         ptr = self.ctx.response_schema(op, status)
@@ -655,6 +674,21 @@ class MockApp:
         return Reply(status, self.ctx.fit(ptr, self.ctx.public(op.resource, updated, ptr)) if ptr else None)
 
     _do_replace = _do_update
+
+    def _put_create(self, op: Operation, request: WireRequest, scope: tuple[str, ...], key: str) -> Reply:
+        """A PUT on an absent record that documents 201 and no 404 of its own creates it at the path it names (RFC 9110
+        9.3.4), its id the path's."""
+        if self._scope_missing(op, scope):
+            return self._not_found(op)
+        ptr = self.ctx.response_schema(op, 201)
+        given = request.body if isinstance(request.body, dict) else {}
+        record: Any = overlay(self.ctx.synth.value(self.contract.at(ptr)), given) if ptr else dict(given)
+        set_record_id(record, op.id_field, key)
+        record = self.behaviour.prepare_record(op, record, request, self.ctx)
+        if ptr:
+            record = self.ctx.fit(ptr, record)
+        self.ctx.store.put(op.resource or op.label, scope, key, record)
+        return Reply(201, self.ctx.fit(ptr, self.ctx.public(op.resource, record, ptr)) if ptr else None)
 
     def _do_delete(self, op: Operation, request: WireRequest) -> Reply:
         scope = self._scope(op, request, item=True)

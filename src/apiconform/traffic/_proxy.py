@@ -73,7 +73,7 @@ class ProxyApp:
                if k.lower() not in _HOP | {"content-encoding"}]  # the body is forwarded decoded
         content = response.content
         if self.public_url:
-            out = [(k, self._relink(v)) if k.lower() in ("location", "link", "content-location") else (k, v) for k, v in out]
+            out = [(k, self._relink(v)) for k, v in out]  # Location, Link, a vendor's own (a next-page URL header)
             media = response.headers.get("content-type", "")
             if any(t in media for t in _TEXT_MEDIA):
                 content = self._relink(content.decode(response.encoding or "utf-8", "replace")).encode(

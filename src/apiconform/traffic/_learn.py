@@ -111,7 +111,7 @@ class Learner:
             from apiconform.traffic._replay import _match_tail
 
             path = _match_tail(op, url.raw_path.decode("latin-1")) or {}
-            self.learn_records(op, path, body)
+            self.learn_records(op, path, body, status)
             for ptr, seconds in (entry.get("_lifetimes") or {}).items():
                 self.lifetimes.setdefault(op.operation_id, {}).setdefault(ptr, []).append(int(seconds))
             if op.path == self.login_path and isinstance(body, dict) and op.operation_id not in self.answers:
@@ -120,10 +120,13 @@ class Learner:
             self.learn_open(op, status, body)
             self.learn_formats(op, entry)
 
-    def learn_records(self, op: Operation, path: dict[str, str], body: Any) -> None:
+    def learn_records(self, op: Operation, path: dict[str, str], body: Any, status: int = 200) -> None:
         if op.resource is None:
             return
         names = op.path_params()
+        if status == 201 and op.method == "put" and op.id_param and path.get(op.id_param):
+            self.created.add((op.resource, str(path[op.id_param])))  # a PUT that created the record its path names
+            return
         if op.action == "create":
             from apiconform.traffic._cassette import resource_id_field
 

@@ -177,6 +177,9 @@ class Chain:
 # ---------------------------------------------------------------- results
 
 
+DECISIVE = ("status", "content-type", "body-shape")  # what a client reads; headers and lifetimes are reported
+
+
 @dataclass
 class ExchangeResult:
     index: int
@@ -195,6 +198,11 @@ class ExchangeResult:
     def agrees(self) -> bool:
         return not self.aspects
 
+    @property
+    def decisive_agrees(self) -> bool:
+        """Agrees on what a client reads to decide where it goes: status, content type, body shape."""
+        return not any(a[0] in DECISIVE for a in self.aspects)
+
 
 @dataclass
 class FlowResult:
@@ -206,8 +214,7 @@ class FlowResult:
         """Every answer the client read agrees on status, content type and body shape (a different status, a
         missing member or a null where a value was takes the client elsewhere); headers and token lifetimes
         are reported but do not decide where it ends."""
-        decisive = ("status", "content-type", "body-shape")
-        return bool(self.exchanges) and not any(a[0] in decisive for e in self.exchanges for a in e.aspects)
+        return bool(self.exchanges) and all(e.decisive_agrees for e in self.exchanges)
 
     def first_difference(self) -> ExchangeResult | None:
         return next((e for e in self.exchanges if not e.agrees), None)
@@ -237,6 +244,11 @@ class Replay:
         return self.agreeing / self.exchanges if self.exchanges else 0.0
 
     @property
+    def decisive_agreement(self) -> float:
+        """The share of exchanges agreeing on status, content type and shape (what a client reads)."""
+        return sum(e.decisive_agrees for e in self.results) / self.exchanges if self.exchanges else 0.0
+
+    @property
     def status_agreement(self) -> float:
         return sum(e.status_agrees for e in self.results) / self.exchanges if self.exchanges else 0.0
 
@@ -246,7 +258,8 @@ class Replay:
 
     def summary(self) -> str:
         return (f"fidelity {self.vendor}: {self.agreeing}/{self.exchanges} exchanges agree ({self.agreement:.1%}; "
-                f"status {self.status_agreement:.1%}), {self.flows_agreeing}/{len(self.flows)} flows end the same")
+                f"status and shape {self.decisive_agreement:.1%}; status {self.status_agreement:.1%}), "
+                f"{self.flows_agreeing}/{len(self.flows)} flows end the same")
 
     def lines(self) -> list[str]:
         out: list[str] = []

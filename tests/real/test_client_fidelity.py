@@ -178,7 +178,7 @@ def measure(recordings: dict[str, Path], seeded: dict[str, Any], learned: Path |
         app = build_app(load_contract("tesla-ce"), learned=learned)
         creds = app.mock.behaviour.credentials()
         with MockServer(app) as base_url:
-            summary, judge = _through_proxy(base_url, lambda url, n=name: _flows(seeded, creds, url)[n]())
+            summary, judge = _through_proxy(base_url, lambda url, n=name, c=creds: _flows(seeded, c, url)[n]())
         mocked[name] = summary
         theirs = json.loads(path.read_text())["log"]["entries"]
         for a, b in zip(theirs, judge.entries):
@@ -205,7 +205,10 @@ def skeleton(path: Path) -> dict[str, Any]:
     return {"records": {r: sorted((tuple(i["scope"]), str(i["id"]), tuple(sorted(i["record"]))) for i in items)
                         for r, items in (data.get("records") or {}).items()},
             "lifetimes": data.get("lifetimes"), "answers": {k: sorted(v) for k, v in (data.get("answers") or {}).items()},
-            "open": {op: sorted(ptrs) for op, ptrs in (data.get("open") or {}).items()}, "accepted": data.get("accepted")}
+            "open": {op: sorted(ptrs) for op, ptrs in (data.get("open") or {}).items()}, "accepted": data.get("accepted"),
+            "members": {op: {ptr: (sorted(m["seen"]), sorted(m["always"])) for ptr, m in ptrs.items()}
+                        for op, ptrs in (data.get("members") or {}).items()},
+            "errors": {op: sorted(by) for op, by in (data.get("errors") or {}).items()}, "absent": data.get("absent")}
 
 
 def test_client_flows_recorded_on_the_real_server_end_the_same_on_the_mock(tesla_s3: TeslaServer, tmp_path: Path) -> None:

@@ -161,3 +161,109 @@ def test_fidelity_says_it_only_measured_and_with_a_minimum_it_is_a_gate(tmp_path
     assert drifted.exit_code == 1 and "gate failed" in drifted.output
     bad = CliRunner().invoke(main, ["fidelity", "tesla-ce", str(har), "--min-agreement", "95"])
     assert bad.exit_code == 2 and "between 0 and 1" in bad.output
+
+
+# --- what a store-like vendor's own client needs learned (Kinto-like: records in a `data` envelope) --------------
+_STORE = """
+openapi: 3.1.0
+info: {title: store, version: "1"}
+servers: [{url: /v1}]
+paths:
+  /things:
+    get:
+      operationId: list_things
+      x-apiconform-resource: things
+      x-apiconform-action: list
+      parameters: [{name: _sort, in: query, schema: {type: string}}]
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {type: object, properties: {data: {type: array, items: {type: object, additionalProperties: {}}}}}}}
+  /things/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: get_thing
+      x-apiconform-resource: things
+      x-apiconform-action: read
+      responses:
+        "200": {$ref: "#/components/responses/Thing"}
+        "403": {description: hidden, content: {application/json: {schema: {type: object}}}}
+        "404": {description: no, content: {application/json: {schema: {type: object}}}}
+    put:
+      operationId: put_thing
+      x-apiconform-resource: things
+      x-apiconform-action: replace
+      requestBody: {content: {application/json: {schema: {type: object}}}}
+      responses:
+        "200": {$ref: "#/components/responses/Thing"}
+        "201": {$ref: "#/components/responses/Thing"}
+    delete:
+      operationId: delete_thing
+      x-apiconform-resource: things
+      x-apiconform-action: delete
+      responses:
+        "200": {$ref: "#/components/responses/Thing"}
+        "404": {description: no}
+components:
+  responses:
+    Thing:
+      description: a thing
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              data: {type: object, properties: {id: {type: string}}, additionalProperties: {}}
+              permissions: {type: object, properties: {read: {type: array, items: {type: string}}, write: {type: array, items: {type: string}}}}
+"""
+
+
+def _entry(method: str, path: str, status: int, answer: Any, sent: Any = None) -> dict[str, Any]:
+    import json
+
+    request: dict[str, Any] = {"method": method, "url": f"http://vendor.test/v1{path}", "headers": [], "queryString": []}
+    if sent is not None:
+        request["postData"] = {"mimeType": "application/json", "text": json.dumps(sent)}
+    return {"request": request, "response": {"status": status, "headers": [],
+                                             "content": {"mimeType": "application/json", "text": json.dumps(answer)}}}
+
+
+def test_learned_members_errors_and_absent_records_with_put_replacing_and_a_conventional_sort(tmp_path: Path) -> None:
+    """`members`: the mock answers the vendor's members (drops `permissions.read` it never answered, adds the
+    `last_modified` it always sets); `absent` + `errors`: a read of a record the traffic deleted answers what the
+    vendor answered (403, its body); a PUT replaces what it sends (no stale member), `_sort=-rank` sorts."""
+    path = tmp_path / "store.yaml"
+    path.write_text(_STORE)
+    contract = load_contract(path)
+    made = {"data": {"id": "a", "rank": 1, "tags": ["x"], "last_modified": 1}, "permissions": {"write": ["me"]}}
+    recording = [
+        _entry("PUT", "/things/a", 201, made, {"data": {"rank": 1, "tags": ["x"]}}),
+        _entry("PUT", "/things/a", 200, {"data": {"id": "a", "rank": 2, "last_modified": 2}, "permissions": {"write": ["me"]}},
+               {"data": {"rank": 2}}),
+        _entry("GET", "/things/a", 200, {"data": {"id": "a", "rank": 2, "last_modified": 2}, "permissions": {"write": ["me"]}}),
+        _entry("DELETE", "/things/a", 200, {"data": {"id": "a", "deleted": True, "last_modified": 3}}),
+        _entry("GET", "/things/a", 403, {"code": 403, "errno": 121, "error": "Forbidden"}),
+    ]
+    data = learn(contract, [("store.har", recording)])
+    assert data["absent"] == {"get_thing": 403} and data["errors"]["get_thing"][403]["errno"] == 121
+    assert data["members"]["put_thing"]["/permissions"]["seen"] == ["write"]
+    assert "last_modified" in data["members"]["put_thing"]["/data"]["always"]
+    learned = tmp_path / "learned.yaml"
+    write_learned(learned, data)
+
+    http = httpx.Client(transport=SyncASGITransport(build_app(contract, learned=learned)), base_url="http://mock.test")
+    created = http.put("/v1/things/b", json={"data": {"rank": 1, "tags": ["x"]}})
+    assert created.status_code == 201 and set(created.json()["permissions"]) == {"write"}
+    assert set(created.json()["data"]) == {"id", "rank", "tags", "last_modified"}
+    replaced = http.put("/v1/things/b", json={"data": {"rank": 5}}).json()["data"]
+    assert replaced["id"] == "b" and replaced["rank"] == 5 and "tags" not in replaced
+    http.put("/v1/things/c", json={"data": {"rank": 9}})
+    ranks = [t.get("rank") for t in http.get("/v1/things", params={"_sort": "-rank"}).json()["data"] if "rank" in t]
+    assert ranks == sorted(ranks, reverse=True) and ranks[:2] == [9, 5]
+    assert http.delete("/v1/things/b").status_code == 200
+    hidden = http.get("/v1/things/b")
+    assert hidden.status_code == 403 and hidden.json() == {"code": 403, "errno": 121, "error": "Forbidden"}
+    plain = httpx.Client(transport=SyncASGITransport(build_app(contract)), base_url="http://mock.test")
+    plain.put("/v1/things/b", json={"data": {"rank": 1}})
+    plain.delete("/v1/things/b")
+    assert plain.get("/v1/things/b").status_code == 404  # without the learned data: the documented 404

@@ -35,6 +35,9 @@ from apiconform.mock.behaviour import Behaviour, Reply, dumps, load_behaviour
 Drift = Callable[[Operation, Reply, WireRequest, "MockContext"], Reply]
 
 
+_SORT_PARAMS = ("sort", "_sort", "ordering", "order_by")
+
+
 def _specificity(op: Operation) -> tuple[int, int]:
     """Literal routes win over templated ones (`/accounts/me` before `/accounts/{id}`)."""
     return -len(re.sub(r"{[^}]+}", "", op.path)), len(op.path_params())
@@ -288,6 +291,10 @@ class MockApp:
             reply = self._answer(op, request)
             if self.ctx.learned and reply.status < 300:
                 reply.body = self.ctx.learned.fill_open(op.operation_id, reply.body)
+                reply.body = self.ctx.learned.fit_members(op.operation_id, reply.body, request.body)
+            elif self.ctx.learned and self.ctx.learned.error(op.operation_id, reply.status) is not None and (
+                    reply.status == 404 or reply.status == self.ctx.learned.absent_status(op.operation_id)):
+                reply.body = self.ctx.learned.error(op.operation_id, reply.status)  # the vendor's own "no such record"
             self._rate_headers(op, reply)
             login = not op.security and bool(self.contract.security_schemes)
             for drift in self.drifts:
@@ -469,6 +476,9 @@ class MockApp:
         return statuses[0]
 
     def _not_found(self, op: Operation) -> Reply:
+        absent = self.ctx.learned.absent_status(op.operation_id)
+        if absent in (401, 403):  # the vendor hides whether the record exists (learned)
+            return self.behaviour.error(op, "forbidden" if absent == 403 else "unauthenticated", "Forbidden.", self.ctx)
         if op.response_for(404) is None:
             # the contract says this operation never answers 404 (no 404, 4XX or default): a faithful server
             # answers as if the record existed, so the mock answers the documented success
@@ -512,16 +522,32 @@ class MockApp:
         return records
 
     def _sort(self, op: Operation, request: WireRequest, records: list[Any]) -> list[Any]:
+        """By the declared sort parameter (`field:desc`), else a conventional one the operation documents
+        (`sort`, `_sort`, `ordering`, `order_by`: `-field` descending, fields comma-separated, first wins)."""
         param = (op.sort or {}).get("param")
-        spec = request.query_dict().get(param) if param else None
+        query = request.query_dict()
+        if not param:
+            documented = {p.get("name") for p in op.parameters if p.get("in") == "query"}
+            param = next((n for n in _SORT_PARAMS if n in documented and query.get(n)), None)
+        spec = query.get(param) if param else None
         if not spec:
             return records
-        field_name, _, direction = spec.partition(":")
-        return sorted(
-            records,
-            key=lambda r: (r.get(field_name) is None, str(r.get(field_name))) if isinstance(r, dict) else (True, ""),
-            reverse=direction == "desc",
-        )
+        if ":" in spec:
+            field_name, _, direction = spec.partition(":")
+            descending = direction == "desc"
+        else:
+            first = spec.split(",")[0].strip()
+            field_name, descending = first.lstrip("-+"), first.startswith("-")
+
+        def key(r: Any) -> tuple[bool, Any]:
+            value = (r.get("data") if isinstance(r, dict) and isinstance(r.get("data"), dict) else r)
+            value = value.get(field_name) if isinstance(value, dict) else None
+            return (value is None, value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value))
+
+        try:
+            return sorted(records, key=key, reverse=descending)
+        except TypeError:  # numbers and text in one field: as text
+            return sorted(records, key=lambda r: (key(r)[0], str(key(r)[1])), reverse=descending)
 
     def _paginate(self, op: Operation, request: WireRequest, records: list[Any]) -> tuple[list[Any], dict[str, str], dict[str, Any] | None]:
         p = op.pagination
@@ -665,6 +691,11 @@ class MockApp:
             return self._declared_answer(op, failure)
         if state:
             merged = sem.apply(state, copy.deepcopy(record), given, request)
+        elif op.method == "put":  # a PUT replaces: each member sent stands for the stored one whole (RFC 9110 9.3.4)
+            merged = {**record, **{k: copy.deepcopy(v) for k, v in given.items() if k in record}} if isinstance(
+                record, dict) else copy.deepcopy(given)
+            if record_id(merged, op.id_field) is None and record_id(record, op.id_field) is not None:
+                set_record_id(merged, op.id_field, record_id(record, op.id_field))
         else:
             merged = overlay(copy.deepcopy(record), given)
         updated = self.behaviour.prepare_record(op, merged, request, self.ctx)

@@ -11,7 +11,11 @@ executes it; nothing here knows a vendor:
 - `open`: the observed structure of objects the contract leaves open, by operation and pointer (`*` = any
   list index), filled in where the mock would answer `{}` or null;
 - `accepted`: request values the vendor accepts although the contract's format refuses them (by operation,
-  location and name), so the mock accepts them too.
+  location and name), so the mock accepts them too;
+- `members`: per operation and object pointer, the members the vendor answers (`seen`) and always answers
+  (`always`, with an example): the mock leaves out the others (unless the request sent them) and adds those;
+- `errors`: an operation's error body per status, as the vendor answered it (redacted);
+- `absent`: the status the vendor answers a read of a record that no longer exists (403 where it hides it).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ class Learned:
     answers: dict[str, Any] = field(default_factory=dict)
     open: dict[str, dict[str, Any]] = field(default_factory=dict)
     accepted: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    absent: dict[str, int] = field(default_factory=dict)
     source: str = ""
 
     @classmethod
@@ -47,7 +54,7 @@ class Learned:
         if not isinstance(data, dict):
             raise ContractError(f"{path}: learned data must be a mapping")
         learned = cls(source=str(path))
-        for name in ("records", "lifetimes", "answers", "open", "accepted"):
+        for name in ("records", "lifetimes", "answers", "open", "accepted", "members", "errors", "absent"):
             value = data.get(name) or {}
             if not isinstance(value, dict):
                 raise ContractError(f"{path}: `{name}` must be a mapping")
@@ -71,7 +78,8 @@ class Learned:
         return cls.load(path)
 
     def __bool__(self) -> bool:
-        return any((self.records, self.lifetimes, self.answers, self.open, self.accepted))
+        return any((self.records, self.lifetimes, self.answers, self.open, self.accepted, self.members, self.errors,
+                    self.absent))
 
     def lifetime(self, operation: str, pointer: str, default: int) -> int:
         value = (self.lifetimes.get(operation) or {}).get(pointer)
@@ -80,6 +88,17 @@ class Learned:
     def answer(self, operation: str) -> Any:
         value = self.answers.get(operation)
         return copy.deepcopy(value) if value is not None else None
+
+    def error(self, operation: str, status: int) -> Any:
+        """The vendor's error body for this operation and status (`errors`), redacted."""
+        answers = self.errors.get(operation) or {}
+        value = answers.get(status, answers.get(str(status)))
+        return copy.deepcopy(value) if value is not None else None
+
+    def absent_status(self, operation: str) -> int | None:
+        """How the vendor answers a read of a record that does not exist (`absent`: e.g. 403, hiding it)."""
+        value = self.absent.get(operation)
+        return int(value) if isinstance(value, int) else None
 
     def accepts(self, operation: str, location: str, name: str, message: str) -> bool:
         """A format violation the vendor was seen to accept (`'…' is not a 'date-time'`)."""
@@ -96,6 +115,8 @@ class Learned:
         from apiconform.contracts._pointer import split, walk
 
         body = copy.deepcopy(body)  # the answer may be the stored record itself: the structure is the answer's only
+        if (body == {} or body is None) and isinstance(patterns.get(""), dict):
+            return copy.deepcopy(patterns[""])  # the whole answer is an open object
         for ptr, value in list(walk(body)):
             if (value == {} or value is None) and ptr:
                 structure = patterns.get(re.sub(r"/\d+(?=/|$)", "/*", ptr))
@@ -109,6 +130,28 @@ class Learned:
                     node[last] = copy.deepcopy(structure)
                 elif isinstance(node, list):
                     node[int(last)] = copy.deepcopy(structure)
+        return body
+
+
+    def fit_members(self, operation: str, body: Any, sent: Any = None) -> Any:
+        """The vendor's members in each object of an answer (`members`): those it never answered there are left
+        out (unless the request sent them there), those it always answers are added (their example value)."""
+        patterns = self.members.get(operation)
+        if not patterns or not isinstance(body, (dict, list)):
+            return body
+        from apiconform.contracts._pointer import resolve, walk
+
+        body = copy.deepcopy(body)
+        for ptr, node in walk(body):
+            learned = patterns.get(re.sub(r"/\d+(?=/|$)", "/*", ptr)) if isinstance(node, dict) else None
+            if not isinstance(learned, dict):
+                continue
+            mine = resolve(sent, ptr) if isinstance(sent, (dict, list)) else None
+            kept = set(learned.get("seen") or ()) | (set(mine) if isinstance(mine, dict) else set())
+            for key in [k for k in node if k not in kept]:
+                del node[key]
+            for key, value in (learned.get("always") or {}).items():
+                node.setdefault(key, copy.deepcopy(value))
         return body
 
 

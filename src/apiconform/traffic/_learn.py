@@ -11,13 +11,18 @@ contract. Everything in it comes from the recordings, which are redacted already
 - `lifetimes`: the median lifetime of the tokens each operation answered (`_lifetimes` in the recording);
 - `answers`: the login answer (the contract's login operation), tokens masked (the mock mints its own);
 - `open`: the structure of each object the contract leaves open, as the vendor answered it (first seen);
-- `accepted`: request values the vendor answered with success that the contract's formats refuse.
+- `accepted`: request values the vendor answered with success that the contract's formats refuse;
+- `members`: per operation and object pointer, the members the vendor answered (`seen`) and those it always
+  answered (`always`, with an example), so the mock answers the vendor's members, not every optional one;
+- `errors`: each operation's error bodies by status (first seen); `absent`: the status a read answers for a record
+  the traffic deleted (Kinto: 403, hiding whether it exists).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,8 @@ from apiconform.contracts import Contract, Operation, record_id
 from apiconform.contracts._pointer import walk
 from apiconform.redact import MASK, Redactor
 from apiconform.traffic._judge import find_operation
+
+_PATTERN = re.compile(r"/\d+(?=/|$)")
 
 HEADER = """\
 # Learned by `apiconform learn` from recordings of the real vendor ({sources}).
@@ -84,6 +91,10 @@ class Learner:
         self.answers: dict[str, Any] = {}
         self.open: dict[str, dict[str, Any]] = {}
         self.accepted: dict[str, list[dict[str, str]]] = {}
+        self.members: dict[str, dict[str, dict[str, Any]]] = {}  # operation -> pattern -> {seen, always}
+        self.errors: dict[str, dict[int, Any]] = {}
+        self.absent: dict[str, int] = {}
+        self.deleted: set[tuple[str, str]] = set()  # (resource, id) the traffic deleted
         self.sources: list[str] = []
         login: dict[str, Any] = next((s["x-apiconform-auth"] for s in contract.security_schemes.values()
                                       if isinstance(s.get("x-apiconform-auth"), dict)), {})
@@ -104,6 +115,8 @@ class Learner:
                 continue
             op = self.operation(entry)
             status = int(entry["response"].get("status") or 0)
+            if op is not None and 400 <= status < 500:
+                self.learn_error(op, entry, status)
             if op is None or not 200 <= status < 300:
                 continue
             body = _json(entry["response"]["content"].get("text"))
@@ -118,12 +131,16 @@ class Learner:
                 self.answers[op.operation_id] = _scrub(body, self.redactor)
                 self.learn_identity(body)
             self.learn_open(op, status, body)
+            self.learn_members(op, body)
             self.learn_formats(op, entry)
 
     def learn_records(self, op: Operation, path: dict[str, str], body: Any, status: int = 200) -> None:
         if op.resource is None:
             return
         names = op.path_params()
+        if op.action == "delete" and op.id_param and path.get(op.id_param):
+            self.deleted.add((op.resource, str(path[op.id_param])))
+            return
         if status == 201 and op.method == "put" and op.id_param and path.get(op.id_param):
             self.created.add((op.resource, str(path[op.id_param])))  # a PUT that created the record its path names
             return
@@ -180,6 +197,39 @@ class Learner:
             return
         for ptr, value in _open_pointers(self.contract, schema, body):
             self.open.setdefault(op.operation_id, {}).setdefault(ptr, _scrub(value, self.redactor))
+
+    def learn_error(self, op: Operation, entry: dict[str, Any], status: int) -> None:
+        """A record that does not exist: the status a read of one the traffic deleted answers (`absent`), and the
+        vendor's body for it and for every 404 (`errors`; other errors' bodies depend on their cause, which the
+        contract declares)."""
+        url = httpx.URL(str(entry["request"]["url"]))
+        from apiconform.traffic._replay import _match_tail
+
+        path = _match_tail(op, url.raw_path.decode("latin-1")) or {}
+        gone = op.action == "read" and op.resource and (op.resource, str(path.get(op.id_param or ""))) in self.deleted
+        if gone:
+            self.absent.setdefault(op.operation_id, status)
+        body = _json(entry["response"]["content"].get("text"))
+        if isinstance(body, (dict, list)) and (gone or status == 404):
+            self.errors.setdefault(op.operation_id, {}).setdefault(status, _scrub(body, self.redactor))
+
+    def learn_members(self, op: Operation, body: Any) -> None:
+        """Which members the vendor answers in each object of an operation's answer (pointer, `*` for list
+        indices): every member seen, and those it always answers with a first example value."""
+        if not isinstance(body, (dict, list)):
+            return
+        learned = self.members.setdefault(op.operation_id, {})
+        for ptr, node in walk(body):
+            if not isinstance(node, dict):
+                continue
+            pattern = _PATTERN.sub("/*", ptr)
+            known = learned.get(pattern)
+            if known is None:
+                learned[pattern] = {"seen": list(node), "always": {k: _scrub(copy.deepcopy(v), self.redactor)
+                                                                   for k, v in node.items()}}
+                continue
+            known["seen"] += [k for k in node if k not in known["seen"]]
+            known["always"] = {k: v for k, v in known["always"].items() if k in node}
 
     def learn_formats(self, op: Operation, entry: dict[str, Any]) -> None:
         from apiconform.contracts._validate import validate_request
@@ -244,11 +294,20 @@ class Learner:
         }
         lifetimes = {op: {ptr: int(statistics.median(v)) for ptr, v in ptrs.items()} for op, ptrs in self.lifetimes.items()}
         out: dict[str, Any] = {"vendor": self.contract.vendor, "sources": self.sources}
+        members = {op: {ptr: {"seen": m["seen"], "always": {k: _example(v) for k, v in m["always"].items()}}
+                        for ptr, m in ptrs.items()} for op, ptrs in self.members.items()}
         for name, value in (("lifetimes", lifetimes), ("answers", self.answers), ("records", records),
-                            ("open", self.open), ("accepted", self.accepted)):
+                            ("open", self.open), ("accepted", self.accepted), ("members", members),
+                            ("errors", self.errors), ("absent", self.absent)):
             if value:
                 out[name] = value
         return out
+
+
+def _example(value: Any) -> Any:
+    """An always-answered member's example: scalars as seen, containers empty (their own members are learned
+    at their own pointers)."""
+    return type(value)() if isinstance(value, (dict, list)) else value
 
 
 def learn(contract: Contract, recordings: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         plan.drifts = args.drift
     plan.rows = [r.lower() for r in args.row or []]
     plan.sections = args.only or ["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
-                                  "reliability", "real-apis", "upgrade"]
+                                  "reliability", "real-apis", "upgrade", "client-fidelity"]
     return plan
 
 
@@ -1036,6 +1036,39 @@ def section_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
     return out
 
 
+CLIENT_FIDELITY = (  # issue 25: a vendor's own client, real server vs mock; each test prints its figures
+    ("tesla-ce", "tests/real/test_client_fidelity.py", "the tesla-ce-client provider flow + two worker flows"),
+    ("kinto", "tests/real/test_realapi_kinto_client.py", "a kinto-http flow; mock of the imported description"),
+)
+
+
+def section_client_fidelity(plan: Plan, tmp: Path) -> dict[str, Any]:
+    """Issue 25: real vendor clients run unmodified against the real server (recorded through `apiconform proxy`)
+    and against the mock: exchanges agreeing on status and shape, flows ending the same, and `fidelity`'s figure
+    replaying the recordings. The figures are the real tests' own lines (`clients see ...`), run as they are."""
+    out: dict[str, Any] = {}
+    for vendor, test, what in CLIENT_FIDELITY:
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pytest", test, "-s", "-q", "-p", "no:logging",
+                               "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        lines = [line.strip() for line in done.stdout.splitlines() if "clients see" in line]
+        out[vendor] = {"test": test, "what": what, "rc": done.returncode, "wall_s": time.perf_counter() - t0,
+                       "figures": lines, "command": f".venv/bin/python -m pytest {test} -s -p no:logging"}
+    return out
+
+
+def render_client_fidelity(fid: dict[str, Any]) -> str:
+    lines = ["\n== Client fidelity (issue 25): a vendor's own client on the real server vs on the mock"]
+    for vendor, row in fid.items():
+        if not isinstance(row, dict):
+            continue
+        verdict = "passed" if row["rc"] == 0 else f"FAILED (exit {row['rc']})"
+        lines.append(f"{vendor}: {row['what']} ({row['test']} {verdict}, {row['wall_s']:.0f} s)")
+        lines += [f"   {figure}" for figure in row["figures"] or ["(no figures printed)"]]
+        lines.append(f"   reproduce: {row['command']}")
+    return "\n".join(lines)
+
+
 def render_fidelity(fid: dict[str, Any]) -> str:
     if "skipped" in fid:
         return f"\nfidelity (TeSLA real server vs mock): skipped ({fid['skipped']}); mock vs mock {fid['mock_vs_mock']:.1%}"
@@ -1399,7 +1432,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer vendors, operations, drifts and examples")
     parser.add_argument("--only", action="append",
                         choices=["gate", "throughput", "detection", "scaling", "fidelity", "false-positives",
-                                 "reliability", "real-apis", "upgrade"],
+                                 "reliability", "real-apis", "upgrade", "client-fidelity"],
                         help="run only these sections (repeatable; default all)")
     parser.add_argument("--drift", action="append", help="drift scenarios for the detection section (repeatable; "
                         "NAME or NAME,NAME for a combination)")
@@ -1431,7 +1464,7 @@ def main() -> None:
                             ("detection", section_detection), ("scaling", section_scaling),
                             ("fidelity", section_fidelity), ("false-positives", section_false_positives),
                             ("reliability", section_reliability), ("real-apis", section_real_apis),
-                            ("upgrade", section_upgrade)):
+                            ("upgrade", section_upgrade), ("client-fidelity", section_client_fidelity)):
             if section in plan.sections:
                 print(f"[{section}]", flush=True)
                 t0 = time.perf_counter()
@@ -1441,6 +1474,8 @@ def main() -> None:
     results["machine"]["loadavg_at_end"] = _loadavg()
     derive(results, plan)
     text = render(results)
+    if "client-fidelity" in results:
+        text += "\n" + render_client_fidelity(results["client-fidelity"])
     print(text)
     if "fidelity" in results:
         print(render_fidelity(results["fidelity"]))

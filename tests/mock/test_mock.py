@@ -7,6 +7,7 @@ import dataclasses
 import shlex
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -562,63 +563,14 @@ def test_cli_prints_base_url_credentials_and_example_then_serves(cli: click.Grou
 
 
 # --- what a vendor's own client needs of a mock of an imported contract ------------------------
-_DOC_STORE = """
-openapi: 3.1.0
-info: {title: store, version: "1"}
-servers: [{url: /v1}]
-paths:
-  /things:
-    get:
-      operationId: list_things
-      x-apiconform-resource: things
-      x-apiconform-action: list
-      responses:
-        "200":
-          description: ok
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  data: {type: array, items: {type: object, additionalProperties: {}}}
-  /things/{id}:
-    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
-    get:
-      operationId: get_thing
-      x-apiconform-resource: things
-      x-apiconform-action: read
-      responses:
-        "200": {$ref: "#/components/responses/Thing"}
-        "404": {description: no}
-    put:
-      operationId: put_thing
-      x-apiconform-resource: things
-      x-apiconform-action: replace
-      requestBody: {content: {application/json: {schema: {type: object}}}}
-      responses:
-        "200": {$ref: "#/components/responses/Thing"}
-        "201": {$ref: "#/components/responses/Thing"}
-        default: {description: error}
-components:
-  responses:
-    Thing:
-      description: a thing
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              data: {type: object, properties: {id: {type: string}}, additionalProperties: {}}
-"""
+STORE = Path(__file__).resolve().parent / "data" / "store-contract.yaml"  # Kinto-like, see its header
 
 
-def test_a_client_of_the_vendor_reaches_the_mock_under_the_servers_base_path_and_puts_create(tmp_path: Any) -> None:
+def test_a_client_of_the_vendor_reaches_the_mock_under_the_servers_base_path_and_puts_create() -> None:
     """Served under `servers[0]`'s path as well (a vendor client sends /v1/things); a PUT documenting 201 and no
     404 of its own creates the record its path names (RFC 9110 9.3.4); a list in a `data` envelope answers the
     records, not their envelopes."""
-    path = tmp_path / "store.yaml"
-    path.write_text(_DOC_STORE)
-    app = build_app(load_contract(path))
+    app = build_app(load_contract(STORE))
     http = httpx.Client(transport=SyncASGITransport(app), base_url="http://mock.test")
     before = http.get("/v1/things").json()["data"]
     created = http.put("/v1/things/mine", json={"data": {"title": "x"}})

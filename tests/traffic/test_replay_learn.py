@@ -164,58 +164,7 @@ def test_fidelity_says_it_only_measured_and_with_a_minimum_it_is_a_gate(tmp_path
 
 
 # --- what a store-like vendor's own client needs learned (Kinto-like: records in a `data` envelope) --------------
-_STORE = """
-openapi: 3.1.0
-info: {title: store, version: "1"}
-servers: [{url: /v1}]
-paths:
-  /things:
-    get:
-      operationId: list_things
-      x-apiconform-resource: things
-      x-apiconform-action: list
-      parameters: [{name: _sort, in: query, schema: {type: string}}]
-      responses:
-        "200":
-          description: ok
-          content: {application/json: {schema: {type: object, properties: {data: {type: array, items: {type: object, additionalProperties: {}}}}}}}
-  /things/{id}:
-    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
-    get:
-      operationId: get_thing
-      x-apiconform-resource: things
-      x-apiconform-action: read
-      responses:
-        "200": {$ref: "#/components/responses/Thing"}
-        "403": {description: hidden, content: {application/json: {schema: {type: object}}}}
-        "404": {description: no, content: {application/json: {schema: {type: object}}}}
-    put:
-      operationId: put_thing
-      x-apiconform-resource: things
-      x-apiconform-action: replace
-      requestBody: {content: {application/json: {schema: {type: object}}}}
-      responses:
-        "200": {$ref: "#/components/responses/Thing"}
-        "201": {$ref: "#/components/responses/Thing"}
-    delete:
-      operationId: delete_thing
-      x-apiconform-resource: things
-      x-apiconform-action: delete
-      responses:
-        "200": {$ref: "#/components/responses/Thing"}
-        "404": {description: no}
-components:
-  responses:
-    Thing:
-      description: a thing
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              data: {type: object, properties: {id: {type: string}}, additionalProperties: {}}
-              permissions: {type: object, properties: {read: {type: array, items: {type: string}}, write: {type: array, items: {type: string}}}}
-"""
+STORE = Path(__file__).resolve().parent / "data" / "store-contract.yaml"  # Kinto-like, see its header
 
 
 def _entry(method: str, path: str, status: int, answer: Any, sent: Any = None) -> dict[str, Any]:
@@ -232,9 +181,7 @@ def test_learned_members_errors_and_absent_records_with_put_replacing_and_a_conv
     """`members`: the mock answers the vendor's members (drops `permissions.read` it never answered, adds the
     `last_modified` it always sets); `absent` + `errors`: a read of a record the traffic deleted answers what the
     vendor answered (403, its body); a PUT replaces what it sends (no stale member), `_sort=-rank` sorts."""
-    path = tmp_path / "store.yaml"
-    path.write_text(_STORE)
-    contract = load_contract(path)
+    contract = load_contract(STORE)
     made = {"data": {"id": "a", "rank": 1, "tags": ["x"], "last_modified": 1}, "permissions": {"write": ["me"]}}
     recording = [
         _entry("PUT", "/things/a", 201, made, {"data": {"rank": 1, "tags": ["x"]}}),

@@ -563,7 +563,7 @@ def test_cli_prints_base_url_credentials_and_example_then_serves(cli: click.Grou
 
 
 # --- what a vendor's own client needs of a mock of an imported contract ------------------------
-STORE = Path(__file__).resolve().parent / "data" / "store-contract.yaml"  # Kinto-like, see its header
+STORE = Path(__file__).resolve().parents[1] / "data" / "store-contract.yaml"  # Kinto-like, see its header
 
 
 def test_a_client_of_the_vendor_reaches_the_mock_under_the_servers_base_path_and_puts_create() -> None:

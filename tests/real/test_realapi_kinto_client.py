@@ -1,5 +1,5 @@
 """Client fidelity against a corpus server: Kinto's own client (`kinto-http`, from PyPI, unmodified) in one flow
-(tests/kinto_client_flow.py), recorded through `apiconform proxy` against the REAL Kinto server (real-apis kit),
+(tests/support/kinto_client_flow.py), recorded through `apiconform proxy` against the REAL Kinto server (real-apis kit),
 then run unmodified against the mock of the contract imported from Kinto's own served description (`apiconform
 init --from-openapi`), with what `apiconform learn` derived from the recording; and `fidelity` replaying the
 recording.
@@ -15,7 +15,6 @@ it sorts `_sort`, and that a deleted bucket answers 403 are learned from the rec
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,7 @@ from .test_realapi_gate import import_contract
 
 pytest.importorskip("kinto_http", reason="the vendor-clients extra brings kinto-http")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kinto_client_flow import notes_flow  # noqa: E402
+from tests.support.kinto_client_flow import notes_flow  # noqa: E402
 
 SHARED = ("cookbook", "recipes")  # seeded by the kit, readable by its first user
 

@@ -164,7 +164,7 @@ def test_fidelity_says_it_only_measured_and_with_a_minimum_it_is_a_gate(tmp_path
 
 
 # --- what a store-like vendor's own client needs learned (Kinto-like: records in a `data` envelope) --------------
-STORE = Path(__file__).resolve().parent / "data" / "store-contract.yaml"  # Kinto-like, see its header
+STORE = Path(__file__).resolve().parents[1] / "data" / "store-contract.yaml"  # Kinto-like, see its header
 
 
 def _entry(method: str, path: str, status: int, answer: Any, sent: Any = None) -> dict[str, Any]:

@@ -55,7 +55,8 @@ CODES: tuple[FailureCode, ...] = (
                 "missing or wrong credentials were refused, but not with the status the contract documents",
                 "the vendor answers 403 or 404 where 401 is documented (or the other way round)"),
     FailureCode("AC403", "expected_outcome", _C.AUTH, "valid credentials refused",
-                "a request with the configured, valid credentials was answered 401 or 403",
+                "a request with the configured, valid credentials was answered 401 or 403 (a documented 403 only for "
+                "records the run knows exist: for an id it made up, or a record it deleted, the 403 is about the record)",
                 "expired or under-privileged credentials, or an operation forbidden to this account "
                 "(declare it with x-apiconform-forbidden)"),
     FailureCode("AC501", "content_type_conformance", _C.CONTENT_TYPE, "body without Content-Type",
@@ -104,9 +105,10 @@ CODES: tuple[FailureCode, ...] = (
     FailureCode("AC814", "listed_after_create", _C.STATUS_CODE, "created record missing from its list",
                 "a record just created does not appear in the list operation's answer",
                 "eventual consistency, or list filtering the documentation does not mention"),
-    FailureCode("AC815", "gone_after_delete", _C.STATUS_CODE, "deleted record still readable",
-                "after a 2xx delete, reading the record did not answer 404 or 410",
-                "soft deletes, or a delete that did not persist"),
+    FailureCode("AC815", "gone_after_delete", _C.STATUS_CODE, "deleted record not answered as gone",
+                "after a 2xx delete, reading the record did not answer 404 or 410 (a 2xx, or a 401/403 where 404 is "
+                "documented)",
+                "soft deletes, a delete that did not persist, or a vendor hiding deleted records behind 403"),
 )
 _BY_CODE = {c.code: c for c in CODES}
 

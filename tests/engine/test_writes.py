@@ -264,3 +264,18 @@ def test_a_post_that_addresses_no_record_is_refused_unless_declared_a_query(tmp_
     login = contract.operations["login_approle"]
     assert own.check(login, httpx.Request("POST", f"{BASE}/api/v2/auth/approle", json={})) is None
     assert Ownership("tesla-ce", contract, BASE, "sandbox", ()).check(bulk, httpx.Request("POST", f"{BASE}/x")) is None
+
+
+def test_a_record_the_run_deleted_is_known_gone_with_what_lies_under_it() -> None:
+    """After the run deletes its own record, requests that still address it (further examples of the same test,
+    tests of what lay under it) are marked `record_gone`: the vendor's 403/404 then is about that record, never a
+    refusal of valid credentials (issue 24: Kinto answers 403 for its own deleted bucket's collections)."""
+    contract, own = tesla(), ownership()
+    create = contract.operations["create_provider_notification"]
+    own.observe(create, _Answer(httpx.Request("POST", f"{BASE}/api/v2/provider/1001/notification/"), 201, {"id": 5}))
+    record = httpx.URL(f"{BASE}/api/v2/provider/1001/notification/5/")
+    assert not own.deleted(record)
+    delete = next(op for op in contract if op.method == "delete" and "notification" in op.path)
+    own.observe(delete, _Answer(httpx.Request("DELETE", record), 204, None))
+    assert own.deleted(record) and own.deleted(httpx.URL(f"{BASE}/api/v2/provider/1001/notification/5/x"))
+    assert not own.deleted(httpx.URL(f"{BASE}/api/v2/provider/1001/notification/6/"))

@@ -30,6 +30,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.real_vendor)
             name = Path(str(item.fspath)).stem
             group = name.removeprefix("test_") if name.startswith("test_realapi_") else "tesla-real"
+            kits = [f.removesuffix("_real") for f in getattr(item, "fixturenames", ()) if f in ("kinto_real", "prefect_real")]
+            if kits:  # one group per real-API server: the two servers' tests run side by side on two workers
+                group = f"realapi-{kits[0]}"
             item.add_marker(pytest.mark.xdist_group(group))  # one server per run, tests in file order
 
 

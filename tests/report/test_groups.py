@@ -78,3 +78,19 @@ def test_every_report_shows_the_group(tmp_path: Path):
     assert not re.match(categories[0]["messageRegex"], message.replace("_v2", "_v3"))
     assert any(c["name"] == "apiconform: enum" for c in categories)
     assert len(allure_categories(group_findings(rec.findings))) == 2 + len(Category) + 1
+
+
+def test_an_operation_label_the_redactor_masked_does_not_split_a_root_cause() -> None:
+    """Issue 24, real Prefect: the Basic user name `admin` is a credential value, so `read_settings_admin_settings_get`
+    reaches the message as `read_settings_[REDACTED]_settings_get`; it made one root cause per such operation."""
+    def undocumented(op: str, shown: str) -> Finding:
+        return Finding("v", op, "status_code_documented", Category.STATUS_CODE,
+                       f"status 400 is not documented for {shown}", "", None, 400, 400)
+
+    found = [undocumented("hello_get", "hello_get"),
+             undocumented("read_settings_admin_settings_get", "read_settings_[REDACTED]_settings_get"),
+             undocumented("read_version_admin_version_get", "read_version_[REDACTED]_version_get")]
+    assert len({root_cause(f) for f in found}) == 1 and len(group_findings(found)) == 1
+    assert root_cause(found[1]).endswith("status 400 is not documented for the operation")
+    other = undocumented("read_flow", "another_[REDACTED]_op")  # a masked text that is not this operation stays
+    assert not root_cause(other).endswith("for the operation")

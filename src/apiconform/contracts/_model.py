@@ -145,22 +145,42 @@ class Operation:
     def fill_path(self, values: Mapping[str, Any], *, encoded: bool = False) -> str:
         """This operation's path with each `{name}` replaced by its value, percent-encoded for the parameter's
         `style` (see `fill_path`); `encoded`: the values are already in their wire form."""
-        styles = {str(p.get("name")): str(p.get("style") or "simple") for p in self.parameters if p.get("in") == "path"}
-        return fill_path(self.path, values, styles, encoded=encoded)
+        return fill_path(self.path, values, self._path_styles, encoded=encoded, reserved=self._path_reserved)
+
+    def path_wire(self, name: str, value: Any) -> str:
+        """One path parameter's value as this operation sends it (`path_value`: its `style`, `allowReserved`): what a
+        value set afterwards (configured, discovered, an id-style value) must look like beside generated ones."""
+        return path_value(value, self._path_styles.get(name, "simple"), name, name in self._path_reserved)
+
+    @functools.cached_property
+    def _path_styles(self) -> dict[str, str]:
+        return {str(p.get("name")): str(p.get("style") or "simple") for p in self.parameters if p.get("in") == "path"}
+
+    @functools.cached_property
+    def _path_reserved(self) -> frozenset[str]:
+        """Path parameters whose values keep reserved characters (`allowReserved: true`, RFC 6570 `{+name}`)."""
+        return frozenset(str(p.get("name")) for p in self.parameters if p.get("in") == "path" and p.get("allowReserved") is True)
 
     @functools.cached_property
     def _path_regex(self) -> re.Pattern[str]:
         pieces = re.split(r"({[^}]+})", self.path)
-        return re.compile("^" + "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in pieces) + "$")
+        return re.compile("^" + "".join(("(.+)" if p[1:-1] in self._path_reserved else "([^/]+)") if p.startswith("{")
+                                        else re.escape(p) for p in pieces) + "$")
 
     def match_path(self, raw_path: str) -> dict[str, str] | None:
         """Path parameters of a percent-encoded request path, or None if it is not this operation's path.
 
-        Matching happens before decoding, so an encoded `/` (%2F) stays inside its segment."""
+        Matching happens before decoding, so an encoded `/` (%2F) stays inside its segment; a parameter with
+        `allowReserved` may span segments. Each value is read back as its `style` wrote it (`.v`, `;name=v`)."""
         match = self._path_regex.match(raw_path)
         if match is None:
             return None
-        return {name: unquote(value) for name, value in zip(self.path_params(), match.groups())}
+        values: dict[str, str] = {}
+        for name, value in zip(self.path_params(), match.groups()):
+            style = self._path_styles.get(name, "simple")
+            prefix = "." if style == "label" else f";{name}=" if style == "matrix" else ""
+            values[name] = unquote(value.removeprefix(prefix))
+        return values
 
     @property
     def documents_validation(self) -> bool:
@@ -174,12 +194,23 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}  # a literal dot segment would change the path itself
 
 
-def path_value(value: Any, style: str = "simple", name: str = "") -> str:
+_RESERVED = ":/[]@!$&'()*+,;="  # RFC 3986 reserved characters but `?` and `#`, which would end the path
+_TRIPLET = re.compile(r"(%[0-9A-Fa-f]{2})")
+
+
+def path_value(value: Any, style: str = "simple", name: str = "", reserved: bool = False) -> str:
     """One path parameter's value in its wire form (RFC 6570 expansion of a scalar, as OpenAPI `style` says):
     `simple` the value, `label` `.value`, `matrix` `;name=value`; every reserved character percent-encoded
-    (a `/` inside a value stays inside its segment)."""
+    (a `/` inside a value stays inside its segment), unless `reserved` (`allowReserved`: RFC 6570 reserved
+    expansion, `{+name}`: reserved characters and percent-encoded triplets pass, so `a/b.txt` spans two segments).
+    A dot segment (`.`, `..`) is always encoded: clients and servers would remove it from the path."""
     text = "true" if value is True else "false" if value is False else str(value)
-    quoted = _DOT_SEGMENTS.get(text) or quote(text, safe="")
+    if reserved:
+        quoted = "/".join(_DOT_SEGMENTS.get(part) or "".join(
+            piece if _TRIPLET.fullmatch(piece) else quote(piece, safe=_RESERVED) for piece in _TRIPLET.split(part))
+            for part in text.split("/"))
+    else:
+        quoted = _DOT_SEGMENTS.get(text) or quote(text, safe="")
     if style == "label":
         return "." + quoted
     if style == "matrix":
@@ -188,15 +219,18 @@ def path_value(value: Any, style: str = "simple", name: str = "") -> str:
 
 
 def fill_path(template: str, values: Mapping[str, Any], styles: Mapping[str, str] | None = None, *,
-              encoded: bool = False) -> str:
-    """An OpenAPI path template with each `{name}` replaced by its value (`path_value`, per `styles`; as it is
-    when `encoded`, e.g. a replayed case's generated values); a name without a value is a KeyError.
+              encoded: bool = False, reserved: frozenset[str] = frozenset()) -> str:
+    """An OpenAPI path template with each `{name}` replaced by its value (`path_value`, per `styles` and `reserved`,
+    the names with `allowReserved`; as it is when `encoded`, e.g. a replayed case's generated values); a name
+    without a value is a KeyError.
     The one path filler: the engine's cases, lifecycles, discovery and preflight, `apiconform mock`'s example."""
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
             raise KeyError(f"path parameter {name!r} of {template} has no value")
-        return str(values[name]) if encoded else path_value(values[name], (styles or {}).get(name, "simple"), name)
+        if encoded:
+            return str(values[name])
+        return path_value(values[name], (styles or {}).get(name, "simple"), name, name in reserved)
 
     return _PLACEHOLDER.sub(value, template)
 
@@ -240,6 +274,14 @@ class Contract:
     @property
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return dict(self.document.get("components", {}).get("securitySchemes", {}))
+
+    @functools.cached_property
+    def asserts_content(self) -> bool:
+        """Whether a schema of the document asserts encoded content (`contracts._content`): a known
+        `contentEncoding` or a JSON `contentMediaType`; only then are request strings decoded to be judged."""
+        from apiconform.contracts._content import uses_content
+
+        return uses_content(self.document)
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations.values())

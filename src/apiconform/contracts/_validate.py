@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from apiconform.contracts import Contract, Operation
+from apiconform.contracts._content import asserted, encode, encoding_of, problems, validator_class
+from apiconform.contracts._model import format_checker
 
 JSON_MEDIA = re.compile(r"^application/(.+\+)?json$")
 FORM_MEDIA = "application/x-www-form-urlencoded"
@@ -163,29 +165,41 @@ def validate_request(contract: Contract, op: Operation, request: WireRequest) ->
 
 
 def _encoded_content(contract: Contract, schema_ptr: str, where: str, name: str, value: str) -> list[Violation]:
-    """A string parameter carrying JSON (`contentMediaType` + `contentSchema`, JSON Schema 2020-12):
-    validators treat these keywords as annotations, but a vendor parses and rejects bad content."""
+    """A string parameter carrying encoded content (`contracts._content`: base64, JSON, JSON matching
+    `contentSchema`): validators treat these keywords as annotations, but a vendor decodes and rejects bad content."""
     schema = contract.at(schema_ptr)
-    if not isinstance(schema, dict) or "contentSchema" not in schema:
+    if not isinstance(schema, dict):
         return []
-    if not JSON_MEDIA.match(str(schema.get("contentMediaType", "application/json"))):
-        return []
-    try:
-        decoded = json.loads(value)
-    except ValueError:
-        return [Violation(where, name, f"The {name} parameter must be a JSON document.")]
-    errors = contract.validate(contract.deref_pointer(schema_ptr) + "/contentSchema", decoded)
-    return [Violation(where, name, f"{name}: {errors[0].message}")] if errors else []
+    for kind, detail in problems(schema, value):
+        if kind == "contentSchema":
+            errors = contract.validate(contract.deref_pointer(schema_ptr) + "/contentSchema", detail)
+            return [Violation(where, name, f"{name}: {errors[0].message}")] if errors else []
+        what = "a JSON document" if kind == "media" else f"{detail}-encoded"
+        return [Violation(where, name, f"The {name} parameter must be {what}.")]
+    return []
 
 
 def content_encoded_examples(contract: Contract, op: Operation, synthesize: Any) -> dict[str, str]:
-    """Valid values for JSON-in-a-string query parameters, which generators cannot build from the schema."""
+    """Valid values for query parameters carrying a JSON document that must match a `contentSchema` (encoded as
+    the schema says): one value synthesized from `contentSchema`, offered beside what the generators draw."""
     values: dict[str, str] = {}
     for (where, name), ptr in op.param_schemas.items():
         schema = contract.at(ptr)
-        if where == "query" and isinstance(schema, dict) and "contentSchema" in schema:
-            values[name] = json.dumps(synthesize(schema["contentSchema"]), separators=(",", ":"))
+        if where == "query" and isinstance(schema, dict) and "contentSchema" in schema and asserted(schema):
+            text = json.dumps(synthesize(schema["contentSchema"]), separators=(",", ":"))
+            encoding = encoding_of(schema)
+            values[name] = text if encoding is None else encode(text.encode(), encoding)
     return values
+
+
+def content_errors(contract: Contract, schema_pointer: str, instance: Any) -> list[Any]:
+    """Errors of `instance` (already valid against its schema) in the content its strings carry; [] for a
+    contract that asserts no content (nothing is walked)."""
+    if not contract.asserts_content:
+        return []
+    schema = {"$ref": contract.base_uri + "#" + schema_pointer}
+    validator = validator_class()(schema, registry=contract.registry, format_checker=format_checker())
+    return sorted(validator.iter_errors(instance), key=lambda e: (-len(e.absolute_path), str(e.message)))
 
 
 def _body(contract: Contract, op: Operation, request: WireRequest) -> None:
@@ -228,7 +242,9 @@ def _body(contract: Contract, op: Operation, request: WireRequest) -> None:
         request.body = request.raw_body
         return
     if media.schema_pointer:
-        for error in contract.validate(media.schema_pointer, request.body):
+        # the schema first; then, if it holds, what its strings carry (base64, JSON: `contracts._content`)
+        errors = contract.validate(media.schema_pointer, request.body)
+        for error in errors or content_errors(contract, media.schema_pointer, request.body):
             path = [str(p) for p in error.absolute_path]
             name = path[0] if path else _missing_name(error) or "body"
             request.violations.append(Violation("body", name, error.message))

@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from apiconform.contracts import Contract, Operation
+from apiconform.contracts import _content as content
 from apiconform.engine._casecache import WireCase, fill_path
 
 if TYPE_CHECKING:
@@ -41,13 +41,14 @@ HEADER_TEXT = "".join(chr(c) for c in range(0x21, 0x7F))
 #: keywords that only annotate: they never make an instance invalid
 ANNOTATIONS = frozenset({
     "description", "title", "default", "example", "examples", "deprecated", "readOnly", "writeOnly", "$comment",
-    "xml", "externalDocs", "discriminator", "contentEncoding", "$schema", "$id", "$anchor", "$defs", "definitions",
+    "xml", "externalDocs", "discriminator", "$schema", "$id", "$anchor", "$defs", "definitions",
 })
 #: keywords this compiler turns into strategies exactly
 UNDERSTOOD = ANNOTATIONS | {
     "type", "enum", "const", "nullable", "properties", "required", "additionalProperties", "items", "minItems",
     "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
     "minLength", "maxLength", "pattern", "format", "anyOf", "oneOf", "allOf", "$ref",
+    "contentEncoding", "contentMediaType", "contentSchema",  # drawn as the content they carry (`contracts._content`)
 }
 FORMATS = frozenset({"uuid", "date", "date-time", "email", "uri", "ipv4", "int32", "int64", "float", "double",
                      "byte", "binary", "password"})
@@ -234,6 +235,8 @@ class _Compiler:
     def _string(self, node: Mapping[str, Any]) -> SearchStrategy[Any]:
         from hypothesis import strategies as st
 
+        if content.asserted(node):
+            return self._content(node)
         fmt = node.get("format")
         if fmt is not None and fmt not in FORMATS:
             raise Unsupported(f"format {fmt!r}")
@@ -264,6 +267,23 @@ class _Compiler:
         if fmt == "ipv4":
             return st.ip_addresses(v=4).map(str)
         return st.text(self.alphabet, min_size=low, max_size=None if high is None else int(high))
+
+    def _content(self, node: Mapping[str, Any]) -> SearchStrategy[Any]:
+        """A string carrying what its content keywords say: a JSON document (of `contentSchema`, drawn by this
+        compiler) and/or bytes in a known encoding (base64, ...), within the string's own length bounds."""
+        from hypothesis import strategies as st
+
+        if "pattern" in node or node.get("format") not in (None, "byte", "binary", "password"):
+            raise Unsupported("content with a pattern or format")
+        encoding = content.encoding_of(node)
+        if content.is_json_media(node):
+            text: SearchStrategy[Any] = self.schema(node.get("contentSchema", True)).map(_json_text)
+            data = text.map(_utf8)
+        else:
+            text = st.text(self.alphabet)
+            data = st.binary(max_size=24)
+        wire = text if encoding is None else data.map(functools.partial(_encoded, encoding))
+        return wire.filter(functools.partial(_within, int(node.get("minLength", 0)), node.get("maxLength")))
 
     def _array(self, node: Mapping[str, Any], depth: int) -> SearchStrategy[Any]:
         from hypothesis import strategies as st
@@ -327,6 +347,22 @@ def _merged(fixed: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
     return {**added, **fixed}
 
 
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+def _encoded(encoding: str, raw: bytes) -> str:
+    return content.encode(raw, encoding)
+
+
+def _within(low: int, high: Any, text: str) -> bool:
+    return low <= len(text) and (high is None or len(text) <= int(high))
+
+
 def _parameter(contract: Contract, op: Operation, param: Mapping[str, Any], encoded: Mapping[str, str]) -> SearchStrategy[Any]:
     """A strategy for one parameter's value in its wire form (path values quoted; query values as httpx sends them)."""
     from hypothesis import strategies as st
@@ -340,12 +376,10 @@ def _parameter(contract: Contract, op: Operation, param: Mapping[str, Any], enco
         raise Unsupported(f"parameter {param.get('name')!r}: explode false")
     pointer = op.param_schemas.get((str(where), str(param.get("name"))))
     schema = contract.at(contract.deref_pointer(pointer)) if pointer else param.get("schema", {})
-    if isinstance(schema, Mapping) and ("contentMediaType" in schema or "contentSchema" in schema):
-        raise Unsupported("JSON-in-a-string parameter")
     if where == "header":
         return _Compiler(contract, HEADER_TEXT, min_text=1).schema(schema).map(_header_value)
     if where == "path":
-        return _Compiler(contract, min_text=1).schema(schema).map(_path_value)
+        return _Compiler(contract, min_text=1).schema(schema).map(functools.partial(_path_value, op, str(param.get("name"))))
     return _Compiler(contract).schema(schema).map(_query_value)
 
 
@@ -359,10 +393,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _path_value(value: Any) -> Any:
+def _path_value(op: Operation, name: str, value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return quote(_text(value), safe="")
+    return op.path_wire(name, _text(value))
 
 
 def _query_value(value: Any) -> Any:
@@ -397,7 +431,7 @@ def _compiled(contract: Contract, label: str, known: tuple[tuple[str, str], ...]
             raise Unsupported(f"{where} parameter {name!r}")
         if where == "path" and name in known_values:
             drawn = _parameter(contract, op, param, encoded_values)
-            given = st.just(_path_value(known_values[name]))
+            given = st.just(op.path_wire(name, known_values[name]))
             parts[where][name] = (True, given if fixed else st.one_of(given, drawn))
             continue
         parts[where][name] = (where == "path" or bool(param.get("required")), _parameter(contract, op, param, encoded_values))
@@ -433,6 +467,35 @@ def _compiled(contract: Contract, label: str, known: tuple[tuple[str, str], ...]
         return WireCase(kwargs, "positive", op.path, dict(path))
 
     return st.builds(build, group("path"), group("query"), group("header"), body)
+
+
+def content_formats(contract: Contract, document: dict[str, Any]) -> dict[str, Any]:
+    """`document` (a copy of the contract's, for schemathesis) with each string schema that carries encoded content
+    (`contracts._content`: base64, a JSON document) turned into a custom format whose strategy is this compiler's
+    `_content`: schemathesis reads these keywords as annotations (OpenAPI 3.1 / JSON Schema 2020-12) and would draw
+    any text, which the judge then calls invalid. A schema this compiler cannot draw stays as it is."""
+    import hashlib
+
+    import schemathesis
+
+    from apiconform.contracts._pointer import objects
+
+    if not contract.asserts_content:
+        return document
+    for _, node in list(objects(document)):
+        if not content.asserted(node) or "$ref" in node:
+            continue
+        try:
+            strategy = _Compiler(contract).schema({k: v for k, v in node.items() if k != "type"} | {"type": "string"})
+        except Unsupported:
+            continue
+        key = json.dumps(node, sort_keys=True, default=str)
+        name = "x-apiconform-content-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        schemathesis.openapi.format(name, strategy)
+        for keyword in (*content.KEYWORDS, "minLength", "maxLength", "pattern"):
+            node.pop(keyword, None)
+        node["format"] = name
+    return document
 
 
 def applies(contract: Contract) -> bool:
@@ -519,4 +582,4 @@ def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid
     return out[:max_examples]
 
 
-__all__ = ["Unsupported", "applies", "compiled_strategy", "draw"]
+__all__ = ["Unsupported", "applies", "compiled_strategy", "content_formats", "draw"]

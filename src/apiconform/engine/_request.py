@@ -92,18 +92,20 @@ def pin_path(contract: Contract, op: Operation, case: WireCase, fixed: dict[str,
              id_style: bool) -> WireCase:
     """Fixed path values (config, the caller's identity) always; other path parameters in the contract's id
     style for valid cases (`id_style`). Garbage ids stay in the negative suite. Applied when a case is sent
-    (after the case cache), so cached and fresh cases are pinned alike."""
+    (after the case cache), so cached and fresh cases are pinned alike. A generated case's path values are in
+    their wire form: each value set here is put in it too (`Operation.path_wire`: its style, `allowReserved`), so a
+    configured file path `a/b` or a name with a space is sent as the contract says and read back as itself."""
     if case.path_parameters is None:
         return case
     params = dict(case.path_parameters)
     for name in op.path_params():
         if name in fixed:
-            params[name] = fixed[name]
+            params[name] = op.path_wire(name, fixed[name])
         elif id_style and name in params:
             pointer = op.param_schemas.get(("path", name))
             schema = contract.at(contract.deref_pointer(pointer)) if pointer else {}
             if not _fits(contract, pointer, params[name]) or not _looks_like_id(params[name]):
-                params[name] = id_style_value(schema, rng)
+                params[name] = op.path_wire(name, id_style_value(schema, rng))
     return case.with_path_parameters(params) if params != case.path_parameters else case
 
 

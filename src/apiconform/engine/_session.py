@@ -86,6 +86,7 @@ class Exchange:
     elapsed: float = 0.0
     attempts: int = 1
     login_answer: httpx.Response | None = None  # the auth flow's login answer, when it drifted (no usable token)
+    record_gone: bool = False  # it addressed a record (or what lies under one) this run had deleted before
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -298,6 +299,8 @@ class Session:
             reserve += self.reserve
         client = self.client(auth)
         exchange = Exchange(op, request)
+        if self.ownership is not None:
+            exchange.record_gone = self.ownership.deleted(request.url)
         attempts = 0
         started = time.perf_counter()
         while True:

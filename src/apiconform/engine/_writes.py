@@ -302,6 +302,11 @@ class Ownership:
         self.created.append(Created(op.label, key, record, record is not None and self._delete_operation(key) is not None))
         self.report.created += 1
 
+    def deleted(self, url: httpx.URL) -> bool:
+        """Whether `url` addresses a record this run created and then deleted, or something under it."""
+        key = self.key_of(url)
+        return key is not None and any(c.gone and c.id is not None and key[: len(c.key)] == c.key for c in self.created)
+
     def pending(self) -> list[Created]:
         return [c for c in self.created if not c.gone]
 

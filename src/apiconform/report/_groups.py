@@ -89,10 +89,22 @@ def change_kind(f: Finding) -> str:
     status = _status(f)
     if f.operation:  # the operation is named in the group's title; its label in the message would split a cause
         message = re.sub(rf"\b(for|of|at) {re.escape(f.operation)}\b", r"\1 the operation", message)
+        message = _REDACTED_LABEL.sub(lambda m: f"{m.group(1)} the operation" if _is_label(m.group(2), f.operation)
+                                      else m.group(0), message)
     masked = _NUMBER.sub(lambda m: m.group(0) if status is not None and m.group(0) == str(status) else "N",
                          _QUOTED.sub("…", message))
     where = pointer_pattern(f.pointer)
     return f"{masked} at {where}" if where else masked
+
+
+_REDACTED_LABEL = re.compile(r"\b(for|of|at) (\S*\[REDACTED\]\S*)")
+
+
+def _is_label(text: str, operation: str) -> bool:
+    """Whether `text` is the operation's label as the redactor left it (a credential value inside an operation id,
+    e.g. a user name, masked): it must not make one root cause per operation."""
+    pattern = ".+?".join(re.escape(part) for part in text.split("[REDACTED]"))
+    return re.fullmatch(pattern, operation) is not None
 
 
 def root_cause(f: Finding) -> str:

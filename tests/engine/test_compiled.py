@@ -114,19 +114,17 @@ def test_generator_code_is_part_of_the_cache_key() -> None:
     assert "_compiled.py" in Path(runner.__file__).with_name("_casecache.py").read_text()
 
 
-def test_bundled_contracts_draw_compiled_others_schemathesis_unless_chosen(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    bundled = load_contract("goodstack")
-    assert _compiled.applies(bundled)
-    team = tmp_path / "goodstack"
+def test_every_contract_draws_compiled_cases(tmp_path: Path) -> None:
+    """One generator for every contract: a team's or an imported contract (here a copy of a bundled one outside the
+    tool) draws the same compiled cases as the bundled one, with no switch in the environment."""
     import shutil
 
+    bundled = load_contract("goodstack")
+    team = tmp_path / "goodstack"
     shutil.copytree(Path(bundled.path).parent, team)
     copy = load_contract(team / "openapi.yaml")
-    assert not _compiled.applies(copy)  # an imported or team contract keeps schemathesis' draws by default
-    monkeypatch.setenv("APICONFORM_GENERATOR", "compiled")
-    assert _compiled.applies(copy)
-    monkeypatch.setenv("APICONFORM_GENERATOR", "schemathesis")
-    assert not _compiled.applies(bundled)
-    cases, _ = runner.generated_cases(bundled, next(iter(bundled)), "positive", 2, 1, {})
-    assert any(k.lower().startswith("x-schemathesis") for c in cases for k in c.kwargs.get("headers", {}))
+    op = next(iter(bundled))
+    ours, _ = runner.generated_cases(bundled, op, "positive", 3, 1, {})
+    theirs, _ = runner.generated_cases(copy, copy.operations[op.label], "positive", 3, 1, {})
+    assert ours and all(c.judged for c in ours)  # compiled (schemathesis' cases are never judged when drawn)
+    assert [c.kwargs for c in theirs] == [c.kwargs for c in ours]

@@ -22,7 +22,6 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apiconform.contracts import Contract, Operation
@@ -498,32 +497,11 @@ def content_formats(contract: Contract, document: dict[str, Any]) -> dict[str, A
     return document
 
 
-def applies(contract: Contract) -> bool:
-    """Whether valid cases of this contract come from compiled strategies: `APICONFORM_GENERATOR=compiled` or
-    `schemathesis` decides; by default the bundled contracts only (their real-server findings were re-derived
-    with these draws), while a team's or an imported contract keeps schemathesis' draws until its recorded
-    findings are re-derived the same way."""
-    import os
-
-    from apiconform.contracts._loader import BUNDLED_DIR
-
-    choice = os.environ.get("APICONFORM_GENERATOR", "").strip().lower()
-    if choice in ("compiled", "schemathesis"):
-        return choice == "compiled"
-    try:
-        return Path(contract.path).resolve().is_relative_to(BUNDLED_DIR.resolve())
-    except (OSError, TypeError, ValueError):
-        return False
-
-
 def compiled_strategy(contract: Contract, op: Operation, known: dict[str, str], fixed: bool,
                       encoded: Mapping[str, str]) -> SearchStrategy[WireCase]:
     """Valid cases of `op`; `encoded`: valid values of query parameters holding encoded content (e.g. JSON in a
     string), which are sent as they are. Raises Unsupported: then schemathesis draws them."""
     return _compiled(contract, op.label, tuple(sorted(known.items())), fixed, tuple(sorted(encoded.items())))
-
-
-
 
 
 def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid: Callable[[WireCase], bool],
@@ -582,4 +560,4 @@ def draw(strategy: SearchStrategy[WireCase], max_examples: int, seed: int, valid
     return out[:max_examples]
 
 
-__all__ = ["Unsupported", "applies", "compiled_strategy", "content_formats", "draw"]
+__all__ = ["Unsupported", "compiled_strategy", "content_formats", "draw"]

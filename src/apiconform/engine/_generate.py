@@ -111,14 +111,13 @@ def generated_cases(
 ) -> tuple[list[WireCase], str]:
     """Up to `max_examples` generated cases (stopping after the first one `until` accepts), and a note if
     generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards."""
-    compiled_generator = _compiled.applies(contract)  # decided once per call: the key and the draw agree
     key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known.items()), fixed,
-                         "until" if until is not None else "all", "compiled" if compiled_generator else "st")
+                         "until" if until is not None else "all")
     cached = _casecache.get(key)
     if cached is not None:
         return cached
     compiled = None
-    if mode == "positive" and compiled_generator:
+    if mode == "positive":  # every contract's valid cases: compiled strategies, schemathesis where they cannot be
         compiled = _compiled_cases(contract, op, max_examples, seed, known, fixed, until)
     if compiled is not None:
         _casecache.put(key, compiled, "")

@@ -15,59 +15,41 @@ import functools
 import os
 import time
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from apiconform._defaults import LIVE_DEFAULTS, RUN_DEFAULTS
 from apiconform._lazy import lazy_attributes
 from apiconform._options import CONTRACTS_HELP, option
-from apiconform.contracts import Operation, list_vendors, load_contract
+from apiconform.contracts import list_vendors, load_contract
+from apiconform.engine import _catalog  # noqa: F401  (registers the shipped suite tests)
+from apiconform.engine._registry import SUITES, TESTS, ItemRun, SuiteTest, suite_test
 from apiconform.errors import ApiconformError
 from apiconform.findings import CaseResult
 
 if TYPE_CHECKING:
     from apiconform.config import Settings
     from apiconform.engine._discovery import Discovery
+    from apiconform.engine._generate import valid_request
+    from apiconform.engine._record import Recorder
     from apiconform.engine._session import Session
     from apiconform.engine._stateful import run_lifecycle
     from apiconform.engine._suites import run_auth, run_examples, run_idempotency, run_negative, run_properties
     from apiconform.engine._targets import Target
     from apiconform.report._run import RunRecord
 
-#: the suite runners, public for the shipped suites (src/apiconform/suites); imported on first use, as they
+#: the suite runners, and what a suite test of one's own (`suite_test`) builds on; imported on first use, as they
 #: pull in the generator
 _LAZY = {
     **dict.fromkeys(("run_auth", "run_examples", "run_idempotency", "run_negative", "run_properties"), "._suites"),
     "run_lifecycle": "._stateful",
+    "valid_request": "._generate",
+    "Recorder": "._record",
 }
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)
 
-Subject = Literal["operation", "resource"]
-
-
-@dataclass(frozen=True)
-class SuiteTest:
-    """One test of a suite: what it runs on and, for operations, where it applies."""
-
-    suite: str
-    name: str
-    subject: Subject
-    applies: Callable[[Operation], bool] | None = None
-
-
-#: every test of every suite, in run order (the pytest suites and the CLI both run exactly these)
-TESTS: tuple[SuiteTest, ...] = (
-    SuiteTest("examples", "test_documented_examples", "operation"),
-    SuiteTest("properties", "test_properties", "operation"),
-    SuiteTest("stateful", "test_lifecycle", "resource"),
-    SuiteTest("negative", "test_invalid_requests_rejected", "operation"),
-    SuiteTest("negative", "test_bad_credentials_rejected", "operation", lambda op: bool(op.security)),
-    SuiteTest("negative", "test_idempotency_key_reuse", "operation", lambda op: op.idempotency is not None),
-)
-SUITES: tuple[str, ...] = tuple(dict.fromkeys(t.suite for t in TESTS))
-_BY_NAME = {t.name: t for t in TESTS}
 
 
 @dataclass(frozen=True, order=True)
@@ -79,8 +61,13 @@ class WorkItem:
     subject: str  # operation label or resource name
 
     @property
+    def spec(self) -> SuiteTest:
+        """The registered suite test the item runs."""
+        return TESTS.get(self.test)
+
+    @property
     def suite(self) -> str:
-        return _BY_NAME[self.test].suite
+        return self.spec.suite
 
     @property
     def key(self) -> str:
@@ -90,17 +77,12 @@ class WorkItem:
     @property
     def case_name(self) -> str:
         """The name of the CaseResult the item produces (`properties[op]`, `auth[op]`, `lifecycle[resource]`)."""
-        return f"{_CASE_PREFIX[self.test]}[{self.subject}]"
+        return f"{self.spec.case}[{self.subject}]"
 
     @property
     def history_key(self) -> str:
         """The item in coverage.json's history (`VENDOR:CASE_NAME`), read back by a rolling run."""
         return f"{self.vendor}:{self.case_name}"
-
-
-_CASE_PREFIX = {"test_documented_examples": "examples", "test_properties": "properties", "test_lifecycle": "lifecycle",
-                "test_invalid_requests_rejected": "negative", "test_bad_credentials_rejected": "auth",
-                "test_idempotency_key_reuse": "idempotency"}
 
 
 def item_seed(run_seed: int, item_key: str) -> int:
@@ -126,7 +108,7 @@ def parse_shard(spec: str | None) -> tuple[int, int] | None:
     return index, total
 
 
-def plan(vendors: list[str], suites: list[str] | tuple[str, ...] = SUITES, operations: set[str] | None = None,
+def plan(vendors: list[str], suites: Sequence[str] = SUITES, operations: set[str] | None = None,
          shard: tuple[int, int] | None = None) -> list[WorkItem]:
     """Every work item of a run, in a stable order. Tests that cannot apply are not planned."""
     items: list[WorkItem] = []
@@ -167,30 +149,23 @@ def suite_examples(suite: str, max_examples: int) -> int:
 
 def examples_for(test: str, max_examples: int) -> int:
     """Generated cases per operation for one suite test."""
-    return suite_examples(_BY_NAME[test].suite, max_examples)
+    return suite_examples(TESTS.get(test).suite, max_examples)
+
+
+def run_test(test: str, session: Session, discovery: Discovery, subject: str, seed: int, cases: int) -> Recorder:
+    """Run the registered suite test `test` on one subject (an operation's label, a resource's name): what the
+    engine and the pytest suites both call."""
+    spec = TESTS.get(test)
+    return spec.run(ItemRun(spec, session, discovery, subject, seed, cases))
 
 
 def execute_item(item: WorkItem, session: Session, discovery: Discovery, run_seed: int, max_examples: int,
                  cases: int | None = None) -> Outcome:
-    """Run one work item against a prepared session: the only place that maps tests to the suite engine.
+    """Run one work item against a prepared session.
     `cases`: the generated cases a budget plan gives the item (default: its suite's share of `max_examples`)."""
-    from apiconform.engine import _stateful as stateful
-    from apiconform.engine import _suites as runner
-
     seed = item_seed(run_seed, item.key)
     n = examples_for(item.test, max_examples) if cases is None else cases
-    if item.test == "test_lifecycle":
-        recorder = stateful.run_lifecycle(session, discovery, item.subject, seed)
-    else:
-        op = session.target.contract.operations[item.subject]
-        run: dict[str, Callable[[], Any]] = {
-            "test_documented_examples": lambda: runner.run_examples(session, op, seed, discovery),
-            "test_properties": lambda: runner.run_properties(session, op, n, seed, discovery),
-            "test_invalid_requests_rejected": lambda: runner.run_negative(session, op, n, seed, discovery),
-            "test_bad_credentials_rejected": lambda: runner.run_auth(session, op, seed, discovery),
-            "test_idempotency_key_reuse": lambda: runner.run_idempotency(session, op, seed, discovery),
-        }
-        recorder = run[item.test]()
+    recorder = run_test(item.test, session, discovery, item.subject, seed, n)
     observations = {"coverage": recorder.record.coverage, "shapes": recorder.record.shapes,
                     "notes": recorder.notes, "requests": recorder.requests}
     return Outcome(item, recorder.result(), observations, recorder.sample)
@@ -686,7 +661,9 @@ __all__ = [
     "Engine",
     "EngineOptions",
     "Event",
+    "ItemRun",
     "Outcome",
+    "Recorder",
     "RunFinished",
     "RunStarted",
     "Sessions",
@@ -705,4 +682,7 @@ __all__ = [
     "run_lifecycle",
     "run_negative",
     "run_properties",
+    "run_test",
+    "suite_test",
+    "valid_request",
 ]

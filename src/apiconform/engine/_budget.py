@@ -124,24 +124,18 @@ def lifecycle_cost(contract: Contract, resource: str) -> int:
 
 def item_cost(contract: Contract, item: Any, safety: Any, examples: int) -> ItemCost:
     """The requests one work item sends against a live target (0 when it will be skipped without sending)."""
-    from apiconform.engine import examples_for
+    from apiconform.engine import TESTS, examples_for
 
-    if item.test == "test_lifecycle":
+    test = TESTS.get(item.test)
+    if test.subject == "resource":
         ops = [op for op in contract if op.resource == item.subject and op.action == "create"]
         if not ops or not all(safety.allows(op.label, op.method) for op in ops):
             return ItemCost(0)
-        return ItemCost(lifecycle_cost(contract, item.subject))
-    op = contract.operations[item.subject]
-    if not safety.allows(op.label, op.method):
-        return ItemCost(0)
-    if item.test == "test_documented_examples":
-        n = example_count(op)
-        return ItemCost(1, 1, n) if n else ItemCost(0)
-    if item.test == "test_bad_credentials_rejected":
-        return ItemCost(2)  # anonymous, then wrong credentials
-    if item.test == "test_idempotency_key_reuse":
-        return ItemCost(3)  # first, replay, same key with another body
-    return ItemCost(1, 1, examples_for(item.test, examples))
+    else:
+        op = contract.operations[item.subject]
+        if not safety.allows(op.label, op.method):
+            return ItemCost(0)
+    return test.request_cost(contract, item.subject, examples_for(item.test, examples))  # the registered test's cost
 
 
 def overhead(contract: Contract, operations: Iterable[Operation], preflight: bool = True) -> int:

@@ -591,7 +591,7 @@ def item_reproduce_command(options: RunOptions, item: Any) -> str:
     from dataclasses import replace
 
     one = replace(options, suites=[item.suite], targets={v: u for v, u in options.targets.items() if v == item.vendor},
-                  operations=options.operations if item.test == "test_lifecycle" else [item.subject])
+                  operations=options.operations if item.spec.subject == "resource" else [item.subject])
     return reproduce_command(one, [item.vendor], options.seed)
 
 

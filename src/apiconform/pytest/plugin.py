@@ -25,18 +25,6 @@ from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
 _CASE_KEY = "apiconform_case"
 _OBS_KEY = "apiconform_obs"
 
-SUITE_CATEGORIES: dict[str, tuple[Category, ...]] = {
-    "examples": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD,
-                 Category.CONTENT_TYPE, Category.SERVER_ERROR, Category.TRANSPORT),
-    "properties": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.ENUM, Category.REQUIRED_FIELD,
-                   Category.CONTENT_TYPE, Category.PAGINATION, Category.SERVER_ERROR, Category.TRANSPORT, Category.AUTH),
-    "stateful": (Category.STATUS_CODE, Category.FIELD_TYPE, Category.REQUIRED_FIELD, Category.SERVER_ERROR,
-                 Category.TRANSPORT),
-    "negative": (Category.STATUS_CODE, Category.ERROR_SHAPE, Category.AUTH, Category.CONTENT_TYPE,
-                 Category.SERVER_ERROR, Category.TRANSPORT),
-}
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     from apiconform._options import declared
     from apiconform.gate._options import RunOptions
@@ -125,7 +113,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{category.marker}: checks {CATEGORY_DESCRIPTIONS[category]}")
         if category.marker_alias != category.marker:
             config.addinivalue_line("markers", f"{category.marker_alias}: same as {category.marker}")
-    for suite in SUITE_CATEGORIES:
+    from apiconform.engine import SUITES
+
+    for suite in SUITES:
         config.addinivalue_line("markers", f"suite_{suite}: the {suite} suite")
     config.stash[_STATE] = _State(started=time.time())
     if not hasattr(config, "workerinput") and _has_live_targets(config):
@@ -238,9 +228,10 @@ def _shard(config: pytest.Config) -> tuple[int, int] | None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise conformance tests (modules that declare a SUITE) with the engine's plan: the same work
     items, in the same order and shards, as `apiconform run` (one plan, one notion of "applies")."""
-    if getattr(metafunc.module, "SUITE", None) not in SUITE_CATEGORIES:
+    from apiconform.engine import SUITES, plan
+
+    if getattr(metafunc.module, "SUITE", None) not in SUITES:
         return
-    from apiconform.engine import plan
 
     config = metafunc.config
     name = metafunc.function.__name__
@@ -262,7 +253,10 @@ def _note_empty(metafunc: pytest.Metafunc, params: list[Any]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Category markers (`pytest -m enum`) and suite markers from the test's suite; empty parametrisations deselected."""
+    """Category markers (`pytest -m enum`) from the registered suite test, suite markers from its suite; empty
+    parametrisations deselected."""
+    from apiconform.engine import SUITES, TESTS
+
     empty = config.stash[_STATE].empty
     if empty:
         dropped = [item for item in items if item.nodeid.split("[", 1)[0] in empty]
@@ -271,10 +265,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = [item for item in items if item.nodeid.split("[", 1)[0] not in empty]
     for item in items:
         suite = getattr(item.module, "SUITE", None) if hasattr(item, "module") else None
-        if suite in SUITE_CATEGORIES:
+        if suite in SUITES:
             item.add_marker(getattr(pytest.mark, f"suite_{suite}"))
-            categories = list(SUITE_CATEGORIES[suite])
-            if suite == "properties" and "-list_" not in item.nodeid and "pagination" not in item.name:
+            name = getattr(item, "originalname", item.name)
+            tests = [t for t in TESTS if t.name == name] or [t for t in TESTS if t.suite == suite]
+            categories = list(dict.fromkeys(c for t in tests for c in t.categories))
+            if "-list_" not in item.nodeid and "pagination" not in item.name:  # only list operations paginate
                 categories = [c for c in categories if c is not Category.PAGINATION]
             for category in categories:
                 item.add_marker(getattr(pytest.mark, category.marker))
@@ -521,4 +517,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 
-__all__ = ["SUITE_CATEGORIES", "build_target", "os"]
+__all__ = ["build_target", "os"]

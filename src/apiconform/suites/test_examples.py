@@ -1,12 +1,6 @@
 """Example-based: every documented request example is sent and its answer checked against the contract."""
 
-from typing import Any
-
-from apiconform.engine import run_examples
+from apiconform.suites import tests_of
 
 SUITE = "examples"
-
-
-def test_documented_examples(operation: Any, seed: int, conform: Any) -> None:
-    session, discovery, op = operation
-    conform(run_examples(session, op, seed, discovery))
+globals().update(tests_of(SUITE, __name__))  # one pytest test per registered suite test (apiconform.engine.suite_test)

@@ -1,12 +1,6 @@
 """Property-based: schemathesis generates valid requests for every operation; every answer must conform."""
 
-from typing import Any
-
-from apiconform.engine import run_properties
+from apiconform.suites import tests_of
 
 SUITE = "properties"
-
-
-def test_properties(operation: Any, seed: int, examples_per_operation: int, conform: Any) -> None:
-    session, discovery, op = operation
-    conform(run_properties(session, op, examples_per_operation, seed, discovery))
+globals().update(tests_of(SUITE, __name__))  # one pytest test per registered suite test (apiconform.engine.suite_test)

@@ -26,8 +26,6 @@ from apiconform.engine._session import BudgetExhausted, Session, Unsendable, Wri
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext
 from apiconform.findings import Category
 
-SUITES = ("examples", "properties", "stateful", "negative")
-
 
 def _skip_if_unsafe(rec: Recorder, op: Operation) -> bool:
     if not rec.target.safety.allows(op.label, op.method):

@@ -13,8 +13,8 @@ The public Python API (imported lazily, so `apiconform --help` stays fast)::
         ...
 
 Packages by pipeline stage: `contracts` (load, model, validate), `auth` (one module per flow), `mock`
-(the embedded vendor mocks), `engine` (generate, send, judge, check; no pytest), `report` (the run record
-and every writer), `gate` (verdict, waivers, compare, diff, the `apiconform run` pipeline), `cli`, and
+(the embedded vendor mocks), `engine` (generate, send, judge, check; no pytest), `runrecord` (the run
+record), `report` (every writer), `gate` (verdict, waivers, compare, diff, the `apiconform run` pipeline), `cli`, and
 `pytest` (the plugin: one consumer of the engine). Modules prefixed with `_` are private.
 """
 
@@ -33,8 +33,8 @@ _LAZY = {
     "RunStarted": "apiconform.engine",
     "CaseFinished": "apiconform.engine",
     "RunFinished": "apiconform.engine",
-    "RunRecord": "apiconform.report",
-    "load_run": "apiconform.report",
+    "RunRecord": "apiconform.runrecord",
+    "load_run": "apiconform.runrecord",
     "replay": "apiconform.engine._replay",
     "Finding": "apiconform.findings",
     "Category": "apiconform.findings",
@@ -56,12 +56,11 @@ _LAZY = {
 if TYPE_CHECKING:
     from apiconform._api import run
     from apiconform.contracts import Contract, Operation, check_contract, list_vendors, load_contract
-    from apiconform.engine import CaseFinished, Engine, EngineOptions, RunFinished, RunStarted, WorkItem
-    from apiconform.engine._replay import replay
+    from apiconform.engine import CaseFinished, Engine, EngineOptions, RunFinished, RunStarted, WorkItem, replay
     from apiconform.errors import ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
     from apiconform.findings import CaseResult, Category, Finding
     from apiconform.gate import evaluate
-    from apiconform.report import RunRecord, load_run
+    from apiconform.runrecord import RunRecord, load_run
 
 
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)

@@ -11,7 +11,7 @@ from apiconform._options import declared
 from apiconform.engine import SUITES, Engine, EngineOptions
 
 if TYPE_CHECKING:
-    from apiconform.report import RunRecord
+    from apiconform.runrecord import RunRecord
 
 
 def run(vendors: list[str] | None = None, **options: Any) -> RunRecord:
@@ -23,7 +23,7 @@ def run(vendors: list[str] | None = None, **options: Any) -> RunRecord:
     A wrong name, option or configuration raises one `ApiconformError` (its message is one line) before
     anything is sent."""
     from apiconform.contracts import team_contracts
-    from apiconform.engine._selection import check_selection
+    from apiconform.engine import check_selection
     from apiconform.errors import UsageError
 
     known = [item.name for item in declared(EngineOptions, "api")]

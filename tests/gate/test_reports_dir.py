@@ -50,7 +50,7 @@ def test_a_read_only_reports_directory_is_one_line(tmp_path: Path) -> None:
 
 def test_a_full_disk_while_writing_reports_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ENOSPC from the report writers (write_text_atomic): a ConfigError naming the directory, never a traceback."""
-    import apiconform.report._run as run_module
+    import apiconform.runrecord as run_module
     from apiconform.gate._run import RunOptions, execute
 
     def full(path: Path, text: str) -> Path:

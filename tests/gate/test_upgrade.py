@@ -116,7 +116,7 @@ UUIDS = ["0a5f3ef8-3914-2cd3-a0ad-c9768914a045", "15548c11-5a09-42e3-b55f-49173d
 
 def _record(answers: dict[str, list[tuple[int, Any]]]) -> Any:
     from apiconform.findings import CaseResult
-    from apiconform.report._run import RunRecord
+    from apiconform.runrecord import RunRecord
 
     record = RunRecord()
     for label, seen in answers.items():

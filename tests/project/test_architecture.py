@@ -103,3 +103,51 @@ def test_the_shipped_suites_import_public_names_only(graph: grimp.ImportGraph) -
     changed = copy.deepcopy(graph)
     changed.add_import(importer="apiconform.suites.test_examples", imported="apiconform.engine._suites")
     assert private_imports(changed, "apiconform.suites") == {("apiconform.suites.test_examples", "apiconform.engine._suites")}
+
+
+#: the imports of another package's private module still left (each a candidate for that package's `__init__`):
+#: the CLI's and the plugin's of gate internals, the team-contracts folder, lifecycle path filling; nothing may join them
+PRIVATE_LEFT = {
+    ("apiconform._api", "apiconform.contracts._loader"),
+    ("apiconform.cli._run", "apiconform.gate._options"),
+    ("apiconform.pytest.plugin", "apiconform.gate._options"),
+    ("apiconform.cli._fidelity", "apiconform.traffic._learn"),
+    ("apiconform.cli._init", "apiconform.contracts._import"),
+    ("apiconform.cli._proxy", "apiconform.gate._run"),
+    ("apiconform.cli._report", "apiconform.gate._verdict"),
+    ("apiconform.cli._run", "apiconform.gate._export"),
+    ("apiconform.cli._run", "apiconform.gate._run"),
+    ("apiconform.cli._upgrade", "apiconform.gate._run"),
+    ("apiconform.cli._upgrade", "apiconform.gate.diff._render"),
+    ("apiconform.gate._run", "apiconform.contracts._stamp"),
+    ("apiconform.gate._run", "apiconform.engine._ledger"),
+    ("apiconform.gate.diff._model", "apiconform.contracts._pointer"),
+    ("apiconform.gate.diff._source", "apiconform.contracts._pointer"),
+    ("apiconform.pytest.plugin", "apiconform.engine._ledger"),
+    ("apiconform.traffic._cassette", "apiconform.engine._stateful"),
+    ("apiconform.traffic._replay", "apiconform.engine._stateful"),
+}
+
+
+def cross_package_private(graph: grimp.ImportGraph) -> set[tuple[str, str]]:
+    """Every import of a module private to another package (the root's shared `_defaults`, `_cache`, `_lazy` aside)."""
+    found = set()
+    for top in {m.split(".")[1] for m in graph.modules if m.count(".") >= 1}:
+        package = f"apiconform.{top}"
+        for module in graph.find_descendants(package) | {package} if graph.find_children(package) else {package}:
+            found |= {(module, imported) for module, imported in private_imports_of(graph, module, package)}
+    return found
+
+
+def private_imports_of(graph: grimp.ImportGraph, module: str, package: str) -> set[tuple[str, str]]:
+    return {(module, imported) for imported in graph.find_modules_directly_imported_by(module)
+            if imported.startswith("apiconform.") and not imported.startswith(package + ".") and imported.count(".") >= 2
+            and any(part.startswith("_") for part in imported.split(".")[2:])}
+
+
+def test_packages_use_each_others_public_names(graph: grimp.ImportGraph) -> None:
+    """Public names go through each package's `__init__`: no new import of another package's private module."""
+    assert cross_package_private(graph) - PRIVATE_LEFT == set()
+    changed = copy.deepcopy(graph)
+    changed.add_import(importer="apiconform.report._html", imported="apiconform.engine._session")
+    assert cross_package_private(changed) - PRIVATE_LEFT == {("apiconform.report._html", "apiconform.engine._session")}

@@ -128,7 +128,7 @@ def test_record_round_trips_through_json(tmp_path: Path) -> None:
                          "cases", "coverage", "shapes", "interrupted", "planned", "history", "writes"}
     assert data["interrupted"] is None and data["planned"] is None  # a run that finished
     assert load_run(tmp_path).left_behind == [left]
-    from apiconform.report._run import merge_records
+    from apiconform.runrecord import merge_records
 
     merged = merge_records([load_run(tmp_path), load_run(tmp_path)]).writes["acme"]
     assert (merged["created"], merged["deleted"], merged["left_behind"]) == (4, 2, [left, left])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from apiconform.findings import CaseResult, Category, Finding, Severity
 from apiconform.report import write_reports
-from apiconform.report._run import RunRecord
+from apiconform.runrecord import RunRecord
 
 __all__ = ["demo_record"]
 

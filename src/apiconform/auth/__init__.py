@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from apiconform.auth._common import EXTENSION, AuthFailed, Params, auth_config
+from apiconform.auth._common import EXTENSION, AuthFailed, Params, auth_config, contract_auth_config, same_path
 from apiconform.auth._flow import (
     FLOW_NAME,
     AuthFlow,
@@ -40,6 +40,7 @@ from apiconform.auth._flow import (
     bogus,
     declared_owned,
 )
+from apiconform.auth._identity import capture, fixed_path_values, identity_specs, login_path
 from apiconform.auth.api_key import ApiKeyAuth
 from apiconform.auth.bearer import BearerAuth
 from apiconform.auth.hmac_sha256 import HmacAuth, encode_data, sign
@@ -61,18 +62,25 @@ __all__ = [
     "Owned",
     "SensitiveNames",
     "WrongCredentials",
+    "auth_config",
     "auth_for",
+    "capture",
+    "contract_auth_config",
     "credential_fields",
     "encode_data",
+    "fixed_path_values",
     "flow_for",
     "flow_of",
     "flows",
+    "identity_specs",
     "issue_access",
     "issue_tokens",
+    "login_path",
     "mock_credentials",
     "one_off_parameters",
     "owned_parameters",
     "register",
+    "same_path",
     "secret_values",
     "select_scheme",
     "selected_flow",

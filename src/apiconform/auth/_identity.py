@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts._pointer import resolve
+from apiconform.contracts import Contract, Operation, resolve
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,7 @@ def record_cmd(vendor: str, url: str, out: Path, allow_writes: bool, max_request
     from apiconform.auth import credential_fields
     from apiconform.config import check_overrides, default_env_name
     from apiconform.contracts import list_vendors
-    from apiconform.engine._session import Session
-    from apiconform.engine._targets import Safety, http_target
+    from apiconform.engine import Safety, Session, http_target
     from apiconform.traffic import DEFAULT_PROBES, record, write_cassette
 
     if vendor not in list_vendors():
@@ -85,8 +84,7 @@ def run_fidelity(vendor: str, recordings: list[Path], min_agreement: float | Non
                  seed: int = 0, learned: Path | None = None) -> None:
     """Shared by `fidelity` and `mock --verify`: print the differences and the agreement figure."""
     from apiconform.contracts import list_vendors
-    from apiconform.engine._session import Session
-    from apiconform.engine._targets import mock_target
+    from apiconform.engine import Session, mock_target
     from apiconform.traffic import Replay, read_cassette, replay
 
     if vendor not in list_vendors():

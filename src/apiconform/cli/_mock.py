@@ -17,8 +17,8 @@ def _example_request(contract: Any, identity: Any = None) -> tuple[Any, str, lis
     """The simplest authenticated call: a GET needing no ids but the caller's own (`identity`, where the
     contract declares one and scopes access by it), else the first operation with a body synthesized from
     its request schema. Returns (operation, path, extra curl arguments)."""
-    from apiconform.auth._common import contract_auth_config
-    from apiconform.mock._synth import Synthesizer
+    from apiconform.auth import contract_auth_config
+    from apiconform.mock import Synthesizer
 
     declared: dict[str, Any] = contract_auth_config(contract).get("identity") or {}
     own = {n for o in contract for n, r in contract.path_param_resources(o).items() if r == declared.get("resource")}
@@ -57,7 +57,7 @@ def _credential_lines(contract: Any, credentials: dict[str, str], base_url: str,
 def _required_query(contract: Any, op: Any) -> dict[str, str]:
     """Required query parameters of the example operation (not the auth-owned ones), synthesized."""
     from apiconform.auth import owned_parameters
-    from apiconform.mock._synth import Synthesizer
+    from apiconform.mock import Synthesizer
 
     synth = Synthesizer(contract)
     owned = owned_parameters(contract).query
@@ -126,8 +126,7 @@ def mock(
         return
 
     from apiconform.contracts import list_vendors, load_contract
-    from apiconform.mock import build_app, load_behaviour, serve
-    from apiconform.mock._server import free_port
+    from apiconform.mock import build_app, free_port, load_behaviour, serve
 
     if vendor not in list_vendors():
         raise UsageError(f"unknown vendor {vendor!r} (known: {', '.join(list_vendors())})")

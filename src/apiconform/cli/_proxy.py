@@ -33,7 +33,7 @@ def proxy(vendor: str, command: tuple[str, ...], url: str, port: int, har: Path 
     """
     from apiconform.contracts import list_vendors
     from apiconform.gate._run import check_reports_dir
-    from apiconform.mock._server import free_port
+    from apiconform.mock import free_port
     from apiconform.traffic import TrafficJudge, proxy_server, serve_proxy
 
     if vendor not in list_vendors():

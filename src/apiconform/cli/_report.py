@@ -23,8 +23,7 @@ from apiconform.gate._verdict import (
     write_baseline,
 )
 from apiconform.gate.compare import compare_runs
-from apiconform.report import check_mergeable, load_run, merge_records, write_reports
-from apiconform.report._allure_html import find_allure, render_allure
+from apiconform.report import check_mergeable, find_allure, load_run, merge_records, render_allure, write_reports
 
 __all__ = ["baseline", "compare", "find_allure", "render_allure", "report"]  # the Allure pair: re-exported from report
 

@@ -10,7 +10,7 @@ import click
 
 from apiconform._options import values_from
 from apiconform.cli._options import run_options
-from apiconform.engine._stop import interruptible
+from apiconform.engine import interruptible
 from apiconform.errors import EXIT_INTERRUPTED
 from apiconform.findings import Category
 from apiconform.gate._options import RunOptions

@@ -12,14 +12,18 @@ from apiconform.contracts._extensions import (
     Pagination,
     PaginationStyle,
 )
+from apiconform.contracts._limits import loads_bounded
 from apiconform.contracts._loader import (
     BUNDLED_DIR,
+    CONTRACT_FILE,
     contract_path,
     contract_roots,
     contracts_dir,
     list_vendors,
     load_contract,
+    read_document,
     team_contracts,
+    team_contracts_args,
     use_contracts,
     vendor_contract,
 )
@@ -34,9 +38,19 @@ from apiconform.contracts._model import (
     declared_error_kinds,
     echo_pairs,
     fill_path,
+    format_checker,
     path_value,
 )
-from apiconform.contracts._pointer import pointer
+from apiconform.contracts._pointer import escape, pointer, resolve, split, walk
+from apiconform.contracts._validate import (  # after the model: it builds on Contract and Operation
+    JSON_MEDIA,
+    Violation,
+    WireRequest,
+    coerce,
+    content_encoded_examples,
+    from_httpx,
+    validate_request,
+)
 from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
 
 if TYPE_CHECKING:
@@ -55,10 +69,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACTIONS",
     "BUNDLED_DIR",
+    "CONTRACT_FILE",
     "DEFAULT_ENVELOPE",
     "ERROR_KINDS",
     "EXAMPLE_ERROR_EXTENSION",
     "IDEMPOTENCY_EXTENSION",
+    "JSON_MEDIA",
     "PAGINATION_EXTENSION",
     "PAGINATION_STYLES",
     "CheckResult",
@@ -72,23 +88,37 @@ __all__ = [
     "Problem",
     "ResponseSpec",
     "Slot",
+    "Violation",
+    "WireRequest",
     "check_contract",
+    "coerce",
+    "content_encoded_examples",
     "contract_path",
     "contract_roots",
     "contracts_dir",
     "declared_error_kinds",
     "echo_pairs",
+    "escape",
     "fill_path",
+    "format_checker",
+    "from_httpx",
     "items_of",
     "list_vendors",
     "load_contract",
+    "loads_bounded",
     "path_value",
     "pointer",
     "properties_of",
+    "read_document",
     "record_id",
+    "resolve",
     "set_record_id",
     "slots",
+    "split",
     "team_contracts",
+    "team_contracts_args",
     "use_contracts",
+    "validate_request",
     "vendor_contract",
+    "walk",
 ]

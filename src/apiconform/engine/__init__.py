@@ -31,14 +31,21 @@ from apiconform.findings import CaseResult
 
 if TYPE_CHECKING:
     from apiconform.config import Settings
+    from apiconform.contracts import Contract, Operation
     from apiconform.engine._discovery import Discovery
     from apiconform.engine._generate import valid_request
+    from apiconform.engine._judge import judge
     from apiconform.engine._record import Recorder
-    from apiconform.engine._session import Session
+    from apiconform.engine._replay import replay
+    from apiconform.engine._selection import check_selection, did_you_mean
+    from apiconform.engine._session import NOT_JSON, AuthMode, BudgetExhausted, Exchange, FailureKind, Session, WriteRefused
     from apiconform.engine._stateful import run_lifecycle
+    from apiconform.engine._stop import RunInterrupted, interruptible, signal_name
     from apiconform.engine._suites import run_auth, run_examples, run_idempotency, run_negative, run_properties
-    from apiconform.engine._targets import Target
-    from apiconform.report._run import RunRecord
+    from apiconform.engine._targets import MOCK_BASE_URL, Safety, Target, http_target, mock_target, target_from_config
+    from apiconform.engine._writes import WriteReport
+    from apiconform.redact import Redactor
+    from apiconform.runrecord import RunRecord
 
 #: the suite runners, and what a suite test of one's own (`suite_test`) builds on; imported on first use, as they
 #: pull in the generator
@@ -47,6 +54,13 @@ _LAZY = {
     "run_lifecycle": "._stateful",
     "valid_request": "._generate",
     "Recorder": "._record",
+    **dict.fromkeys(("AuthMode", "BudgetExhausted", "Exchange", "FailureKind", "NOT_JSON", "Session", "WriteRefused",), "._session"),
+    **dict.fromkeys(("MOCK_BASE_URL", "Safety", "Target", "http_target", "mock_target", "target_from_config",), "._targets"),
+    **dict.fromkeys(("Discovery",), "._discovery"),
+    **dict.fromkeys(("judge",), "._judge"),
+    **dict.fromkeys(("check_selection", "did_you_mean",), "._selection"),
+    **dict.fromkeys(("RunInterrupted", "interruptible", "signal_name",), "._stop"),
+    **dict.fromkeys(("replay",), "._replay"),
 }
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)
 
@@ -293,8 +307,8 @@ class Sessions:
 
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
-        self._cache: dict[str, tuple[Any, Any]] = {}
-        self._pristine: dict[str, Any] = {}
+        self._cache: dict[str, tuple[Session, Discovery]] = {}
+        self._pristine: dict[str, tuple[bytes, Any]] = {}  # an embedded mock's initial state (MockContext.snapshot)
 
     @functools.cached_property
     def settings(self) -> Settings:
@@ -322,7 +336,7 @@ class Sessions:
         return mock_target(vendor, drifts=per_vendor(o.drifts, vendor), faults=per_vendor(o.faults, vendor),
                            seed=o.run_seed)
 
-    def get(self, vendor: str) -> tuple[Any, Any]:
+    def get(self, vendor: str) -> tuple[Session, Discovery]:
         if vendor not in self._cache:
             from apiconform.engine._discovery import Discovery
             from apiconform.engine._session import Session
@@ -334,7 +348,7 @@ class Sessions:
             self._cache[vendor] = (session, Discovery(session))
         return self._cache[vendor]
 
-    def for_item(self, vendor: str) -> tuple[Any, Any, Any]:
+    def for_item(self, vendor: str) -> tuple[Session, Discovery, Session | None]:
         """(session, discovery, owned): `owned` is closed after the item."""
         from apiconform.engine._discovery import Discovery
         from apiconform.engine._session import Session
@@ -349,7 +363,7 @@ class Sessions:
             fresh = Session(self.build_target(vendor))
         return fresh, Discovery(fresh), fresh
 
-    def cleanup(self, seconds: float | None = None) -> list[Any]:
+    def cleanup(self, seconds: float | None = None) -> list[WriteReport]:
         """Delete what this process's live sessions created (newest first, bounded in time) and return their write
         reports (`engine._writes.WriteReport`: created, deleted, refused, left behind). The runner calls it in a
         `finally`, so an interrupted run reaches it too; a second call finds nothing left to do."""
@@ -371,10 +385,10 @@ class Sessions:
 class WritesDone:
     """A worker's clean-up is over: the write reports of its live targets (sent after its last outcome)."""
 
-    reports: list[Any]
+    reports: list[WriteReport]
 
 
-def run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] | None = None) -> Iterator[Outcome]:
+def run_items(options: EngineOptions, items: list[WorkItem], writes: list[WriteReport] | None = None) -> Iterator[Outcome]:
     """Run items one after another in this process; at the end (or when stopped) clean up what the run created
     on live targets, and add their write reports to `writes`."""
     from apiconform import _cache
@@ -425,12 +439,12 @@ def _run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] 
                 sessions.close()
 
 
-def _run_unit(options: EngineOptions, items: list[WorkItem], emit: Callable[[Any], None]) -> None:
+def _run_unit(options: EngineOptions, items: list[WorkItem], emit: Callable[[Outcome | WritesDone], None]) -> None:
     """One unit in a worker process (`_stop.WorkerPool`): each outcome reaches the parent as soon as it exists
     (progress, the first finding and the Allure results stream instead of arriving a unit at a time). Interrupted,
     run_items' `finally` still runs first; what is emitted in a `finally` here still reaches the parent (the unit's
     write reports, after its clean-up)."""
-    writes: list[Any] = []
+    writes: list[WriteReport] = []
     try:
         for outcome in run_items(options, items, writes):
             emit(outcome)
@@ -506,7 +520,7 @@ class Engine:
         finished, marked interrupted."""
         from apiconform.engine._budget import CUT_REASON
         from apiconform.engine._stop import RunInterrupted, resume
-        from apiconform.report._run import now_iso
+        from apiconform.runrecord import now_iso
 
         started, clock = now_iso(), time.time()
         yield RunStarted(list(self.items) + list(self.cut))
@@ -545,7 +559,7 @@ class Engine:
             record.interrupted, record.planned = interrupted, total
         yield RunFinished(record)
 
-    def _writes_done(self, message: Any) -> bool:
+    def _writes_done(self, message: object) -> bool:
         """A worker's write reports (sent after its clean-up) join the run's; True for such a message."""
         if isinstance(message, WritesDone):
             self.writes.extend(message.reports)
@@ -582,7 +596,7 @@ class Engine:
             pool.close()
 
 
-def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
+def documented_enums(contract: Contract, op: Operation) -> dict[str, list[Any]]:
     """Enum values the contract documents in success bodies, keyed like the observed ones."""
     from apiconform.contracts import items_of, properties_of
 
@@ -610,7 +624,7 @@ def documented_enums(contract: Any, op: Any) -> dict[str, list[Any]]:
     return found
 
 
-def scrub_arg(redactor: Any, arg: str) -> str:
+def scrub_arg(redactor: Redactor, arg: str) -> str:
     """One command-line argument with any URL in it redacted (`--target=VENDOR=URL`, `VENDOR=URL`)."""
     import re
 
@@ -622,12 +636,12 @@ def scrub_arg(redactor: Any, arg: str) -> str:
 
 def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[CaseResult],
                  observations: list[dict[str, Any]], started: str, duration: float,
-                 writes: Iterable[Any] = ()) -> RunRecord:
+                 writes: Iterable[WriteReport] = ()) -> RunRecord:
     """The run record of a run (the engine's and the pytest plugin's alike): cases, observations, documented
     operations, targets, command line (URLs redacted) and the live targets' write reports."""
     from apiconform.config import load_config
     from apiconform.redact import Redactor
-    from apiconform.report._run import RunRecord, merge_coverage, merge_shape_maps, now_iso
+    from apiconform.runrecord import RunRecord, merge_coverage, merge_shape_maps, now_iso
 
     record = RunRecord()
     record.started, record.finished, record.duration = started, now_iso(), round(duration, 3)
@@ -655,26 +669,45 @@ def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[Cas
 
 
 __all__ = [
+    "MOCK_BASE_URL",
+    "NOT_JSON",
     "SUITES",
     "TESTS",
+    "AuthMode",
+    "BudgetExhausted",
     "CaseFinished",
+    "Discovery",
     "Engine",
     "EngineOptions",
     "Event",
+    "Exchange",
+    "FailureKind",
     "ItemRun",
     "Outcome",
     "Recorder",
     "RunFinished",
+    "RunInterrupted",
     "RunStarted",
+    "Safety",
+    "Session",
     "Sessions",
     "SuiteTest",
+    "Target",
     "WorkItem",
+    "WriteRefused",
     "WritesDone",
     "build_record",
+    "check_selection",
+    "did_you_mean",
     "documented_enums",
     "execute_item",
+    "http_target",
+    "interruptible",
     "item_seed",
+    "judge",
+    "mock_target",
     "plan",
+    "replay",
     "run_auth",
     "run_examples",
     "run_idempotency",
@@ -683,6 +716,8 @@ __all__ = [
     "run_negative",
     "run_properties",
     "run_test",
+    "signal_name",
     "suite_test",
+    "target_from_config",
     "valid_request",
 ]

@@ -20,9 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apiconform.contracts import Contract, Operation
+
+if TYPE_CHECKING:
+    from apiconform.engine import WorkItem
+    from apiconform.engine._targets import Safety
 
 #: the reason of a work item the plan cut (contains the gate's BUDGET_MARK, "request budget")
 CUT_REASON = "cut by the request budget plan (not run: the budget cannot cover it; see the plan line)"
@@ -55,8 +59,8 @@ class BudgetPlan:
     requested: int  # generated cases per operation asked for
     examples: int  # generated cases per operation the budget allows (0: one case per test, the first-case plan)
     costs: dict[str, ItemCost] = field(default_factory=dict)  # item key -> its cost
-    run: list[Any] = field(default_factory=list)  # WorkItems that run
-    cut: list[Any] = field(default_factory=list)  # WorkItems the budget cut (partial runs only)
+    run: list[WorkItem] = field(default_factory=list)  # WorkItems that run
+    cut: list[WorkItem] = field(default_factory=list)  # WorkItems the budget cut (partial runs only)
     share: str = ""  # how the budget was shared between shards, when it was
 
     @property
@@ -64,10 +68,10 @@ class BudgetPlan:
         """Requests the items that run are planned to use (overhead included)."""
         return self.overhead + sum(self.costs[i.key].at(self._cases(i)) for i in self.run)
 
-    def _cases(self, item: Any) -> int:
+    def _cases(self, item: WorkItem) -> int:
         return cases_at(item, self.examples)
 
-    def cases(self, item: Any) -> int:
+    def cases(self, item: WorkItem) -> int:
         """Generated cases the item runs under this plan."""
         return self._cases(item)
 
@@ -88,7 +92,7 @@ class BudgetPlan:
         return head
 
 
-def cut_summary(items: list[Any], limit: int = 6) -> str:
+def cut_summary(items: list[WorkItem], limit: int = 6) -> str:
     """Which suites and operations a plan cut, one phrase."""
     by_suite: dict[str, list[str]] = {}
     for item in items:
@@ -100,7 +104,7 @@ def cut_summary(items: list[Any], limit: int = 6) -> str:
     return "; ".join(parts)
 
 
-def cases_at(item: Any, examples: int) -> int:
+def cases_at(item: WorkItem, examples: int) -> int:
     """An item's generated cases when operations get `examples` each (0: only its first case)."""
     from apiconform.engine import examples_for
 
@@ -122,7 +126,7 @@ def lifecycle_cost(contract: Contract, resource: str) -> int:
     return 1 + reads + ("update" in ops or "replace" in ops) + ("list" in ops) + ("delete" in ops)
 
 
-def item_cost(contract: Contract, item: Any, safety: Any, examples: int) -> ItemCost:
+def item_cost(contract: Contract, item: WorkItem, safety: Safety, examples: int) -> ItemCost:
     """The requests one work item sends against a live target (0 when it will be skipped without sending)."""
     from apiconform.engine import TESTS, examples_for
 
@@ -141,7 +145,7 @@ def item_cost(contract: Contract, item: Any, safety: Any, examples: int) -> Item
 def overhead(contract: Contract, operations: Iterable[Operation], preflight: bool = True) -> int:
     """Requests a live run sends besides the tests' cases: the preflight (reachability, its own login, the probe),
     the run's login or identity lookups, and one id lookup per resource whose ids path parameters take."""
-    from apiconform.auth._identity import identity_specs
+    from apiconform.auth import identity_specs
 
     lookups = set()
     for op in operations:
@@ -154,7 +158,7 @@ def overhead(contract: Contract, operations: Iterable[Operation], preflight: boo
     return (2 + identity if preflight else 0) + identity + len(lookups)
 
 
-def make_plan(vendor: str, contract: Contract, items: list[Any], safety: Any, requested: int,
+def make_plan(vendor: str, contract: Contract, items: list[WorkItem], safety: Safety, requested: int,
               partial: bool = False, history: Mapping[str, str] | None = None, share: str = "") -> BudgetPlan:
     """Fit `items` (one live vendor's) into `safety.max_requests`; raises UsageError when the first cases do not fit
     and `partial` is false. `history`: WorkItem.history_key -> when it last ran (ISO time), least recent first when cutting."""
@@ -192,11 +196,11 @@ def make_plan(vendor: str, contract: Contract, items: list[Any], safety: Any, re
     position.update({op.resource: position[op.label] for op in contract if op.resource and op.action == "create"})
     rank = {t.name: n for n, t in enumerate(TESTS)}
     order = sorted(items, key=lambda i: ((history or {}).get(i.history_key, ""), position.get(i.subject, 0), rank[i.test]))
-    groups: dict[str, list[Any]] = {}
+    groups: dict[str, list[WorkItem]] = {}
     for item in order:
         groups.setdefault(item.subject, []).append(item)
 
-    def staleness(group: list[Any]) -> str:  # a group is as stale as its least recently run test that sends
+    def staleness(group: list[WorkItem]) -> str:  # a group is as stale as its least recently run test that sends
         return min(((history or {}).get(i.history_key, "") for i in group if costs[i.key].first), default="~")
 
     groups = dict(sorted(groups.items(), key=lambda kv: staleness(kv[1])))

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from apiconform.auth._identity import fixed_path_values
+from apiconform.auth import fixed_path_values
 from apiconform.contracts import Operation, record_id
 from apiconform.engine._generate import valid_request
 from apiconform.engine._request import USER_AGENT

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts._validate import content_encoded_examples
+from apiconform.contracts import Contract, Operation, content_encoded_examples
 from apiconform.engine import _casecache as _casecache
 from apiconform.engine import _compiled as _compiled
 from apiconform.engine._casecache import WireCase, from_case
@@ -72,7 +71,7 @@ def _settings(max_examples: int) -> settings:
 
 @functools.lru_cache(maxsize=1024)
 def _encoded_query_cached(contract: Contract, label: str) -> tuple[tuple[str, str], ...]:
-    from apiconform.mock._synth import Synthesizer
+    from apiconform.mock import Synthesizer
 
     synth = Synthesizer(contract, seed=0)
     return tuple(sorted(content_encoded_examples(contract, contract.operations[label], synth.value).items()))

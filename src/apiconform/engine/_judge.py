@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from apiconform.auth import owned_parameters
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts._validate import from_httpx, validate_request
+from apiconform.contracts import Contract, Operation, from_httpx, validate_request
 from apiconform.engine._session import Exchange
 from apiconform.engine.checks import NEGATIVE, POSITIVE
 

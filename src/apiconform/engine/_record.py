@@ -16,7 +16,7 @@ from apiconform.engine._session import NOT_JSON, Exchange, WriteRefused, exchang
 from apiconform.engine._targets import Target
 from apiconform.engine.checks import POSITIVE, UNAUTHENTICATED, CheckContext, run_checks
 from apiconform.findings import CaseResult, Category, Finding
-from apiconform.report._run import RunRecord
+from apiconform.runrecord import RunRecord
 
 #: header names whose presence says nothing about an API's behaviour (transport, caching by proxies, the clock)
 VOLATILE_HEADERS = frozenset({"date", "content-length", "connection", "keep-alive", "transfer-encoding", "age", "via",

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from apiconform._defaults import RUN_DEFAULTS
 from apiconform.findings import Finding
+
+if TYPE_CHECKING:
+    from apiconform.engine._session import AuthMode
 
 __all__ = ["Replayed", "replay"]
 
@@ -41,7 +44,7 @@ def replay(vendor: str, operation: str, request: Mapping[str, Any], expectation:
         headers = {k: v for k, v in dict(request.get("headers") or {}).items()
                    if k.lower() not in _DROPPED and "[REDACTED]" not in str(v)}
         redacted = any("[REDACTED]" in str(v) for v in dict(request.get("headers") or {}).values())
-        auth = ("wrong" if redacted else "none") if expectation == UNAUTHENTICATED else "valid"
+        auth: AuthMode = ("wrong" if redacted else "none") if expectation == UNAUTHENTICATED else "valid"
         body = request.get("body")
         sent = httpx.Request(str(request["method"]), session.target.base_url.rstrip("/") + str(request["path"]),
                              headers=headers, content=str(body).encode() if body else None)

@@ -18,7 +18,7 @@ def mock_reproduction(curl: str, vendor: str, drifts: tuple[str, ...], faults: t
     """A finding's curl against the in-process mock, made standalone: the `apiconform mock` line, then the curl
     on 127.0.0.1, without the client's default and fuzzing headers (X-Schemathesis-*) and binary bodies inline.
     `drifts`/`faults` are this vendor's (`VENDOR:` prefixes already taken off)."""
-    from apiconform.contracts._loader import team_contracts_args
+    from apiconform.contracts import team_contracts_args
 
     if curl.startswith("apiconform mock") or MOCK_BASE_URL not in curl:
         return curl

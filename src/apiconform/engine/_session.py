@@ -19,8 +19,7 @@ from typing import Any, Literal, get_args
 import httpx
 
 from apiconform.auth import AuthFailed, one_off_parameters, wrong_credentials
-from apiconform.contracts import Operation
-from apiconform.contracts._limits import loads_bounded
+from apiconform.contracts import Operation, loads_bounded
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
 from apiconform.engine._targets import LEARNED, RateLimiter, Target
@@ -211,7 +210,7 @@ class Session:
         """The caller's own ids the contract declares (x-apiconform-auth.identity), fetched once:
         a login answer by driving the auth flow up to its first real request, a "current user"
         answer by one GET of that operation. Missing ones stay missing (ids are then discovered)."""
-        from apiconform.auth._identity import capture, identity_specs
+        from apiconform.auth import capture, identity_specs
 
         target = self.target
         specs = [s for s in identity_specs(target.contract) if s.resource not in target.identities]

@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 
-from apiconform.contracts import Contract, Operation, record_id
-from apiconform.contracts._pointer import resolve
+from apiconform.contracts import Contract, Operation, record_id, resolve
 from apiconform.engine._discovery import Discovery
 from apiconform.engine._generate import valid_request
 from apiconform.engine._judge import judge

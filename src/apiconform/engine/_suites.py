@@ -144,7 +144,7 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
 def other_identity_statuses(contract: Contract) -> tuple[int, ...]:
     """What the contract says another identity gets for the caller's records (`x-apiconform-auth.other-identity`:
     a status or a list), 403 or 404 when it says nothing."""
-    from apiconform.auth._common import auth_config
+    from apiconform.auth import auth_config
 
     picked = select_scheme(contract)
     declared = auth_config(picked[1]).get("other-identity") if picked else None

@@ -133,8 +133,7 @@ class Target:
 
     def _watch_login(self, response: httpx.Response) -> None:
         """Note a successful login and capture the identities its answer hands out (x-apiconform-auth.identity)."""
-        from apiconform.auth._common import same_path
-        from apiconform.auth._identity import capture, identity_specs, login_path
+        from apiconform.auth import capture, identity_specs, login_path, same_path
 
         path = login_path(self.contract)
         if not path or response.request.method != "POST" or not same_path(response.request.url.path, path):

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from apiconform.contracts import Contract, Operation, echo_pairs
-from apiconform.contracts._pointer import pointer, resolve
+from apiconform.contracts import Contract, Operation, echo_pairs, pointer, resolve
 from apiconform.engine._session import NOT_JSON, Exchange, exchange_summary
 from apiconform.findings import Category, Finding, Severity
 from apiconform.redact import Redactor
@@ -326,7 +325,7 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
 def _header_validator(contract: Contract, schema: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    from apiconform.contracts._model import format_checker
+    from apiconform.contracts import format_checker
 
     return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=format_checker())
 
@@ -354,7 +353,7 @@ def _headers_covers(ctx: CheckContext) -> tuple[Category, ...]:
 def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
     """Documented response headers: present where required, and their values match the header schema
     (e.g. `Link` against its RFC 8288 `pattern`), so a header the contract types is really checked."""
-    from apiconform.contracts._validate import coerce
+    from apiconform.contracts import coerce
 
     assert ctx.exchange.response is not None
     findings = []

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from apiconform.engine._targets import MOCK_BASE_URL
+from apiconform.engine import MOCK_BASE_URL
 from apiconform.findings import Category, Finding
 
 __all__ = ["export_pytest"]

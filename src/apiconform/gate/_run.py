@@ -19,8 +19,7 @@ import httpx
 
 from apiconform._defaults import RUN_DEFAULTS
 from apiconform.contracts import check_contract, list_vendors, load_contract
-from apiconform.engine import SUITES
-from apiconform.engine._stop import interruptible
+from apiconform.engine import SUITES, interruptible
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
 from apiconform.gate._options import RunOptions
@@ -39,7 +38,7 @@ class RunOutcome:
 def validate_options(options: RunOptions) -> list[str]:
     """Check every input before any request: unknown names, bad contracts, bad categories. Returns vendors."""
     from apiconform.config import check_overrides, check_url, load_config
-    from apiconform.engine._selection import check_selection, did_you_mean
+    from apiconform.engine import check_selection, did_you_mean
 
     check_overrides(options.max_requests, options.rate)
     if not 1 <= options.workers <= RUN_DEFAULTS.max_workers:
@@ -100,8 +99,7 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
 
     import apiconform.contracts as linter
     from apiconform import _cache
-    from apiconform.contracts import contract_path
-    from apiconform.contracts._check import CheckResult
+    from apiconform.contracts import CheckResult, contract_path
 
     digest = hashlib.sha256(_cache.code_version(  # the lint's own code and libraries: an edit or upgrade re-lints
         sorted(Path(linter.__file__).parent.glob("*.py")),
@@ -145,10 +143,9 @@ def preflight(vendor: str, base_url: str | None = None, operations: list[str] | 
     path parameters are known (fixed in config, or the caller's identity captured at login). A 401, or a
     login the vendor refuses, is "credentials refused"; a 403 after a successful login only means this
     operation is forbidden to these credentials (the tests report it). Returns a note to show, if any."""
-    from apiconform.auth._identity import fixed_path_values
+    from apiconform.auth import fixed_path_values
     from apiconform.config import load_config
-    from apiconform.engine._session import BudgetExhausted, FailureKind, Session
-    from apiconform.engine._targets import target_from_config
+    from apiconform.engine import BudgetExhausted, FailureKind, Session, target_from_config
 
     target = target_from_config(vendor, load_config(Path.cwd()), base_url=base_url, allow_writes=allow_writes,
                                 max_requests=max_requests, rate=rate, writes=writes)
@@ -219,7 +216,7 @@ def _all_refused(session: Any, target: Any, operations: list[str], most: int = 3
 def choose_probe(target: Any, operations: list[str], identities: dict[str, str]) -> Any:
     """The preflight's operation: configured, else the simplest safe, authenticated operation that will run
     and whose path parameters are all known. None: nothing safe to probe (the login alone was checked)."""
-    from apiconform.auth._identity import fixed_path_values
+    from apiconform.auth import fixed_path_values
 
     contract = target.contract
     if target.probe:
@@ -266,7 +263,7 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
     """`apiconform run ...` with every option that decides what is sent and judged (never a secret: URLs redacted)."""
     import shlex
 
-    from apiconform.contracts._loader import team_contracts_args
+    from apiconform.contracts import team_contracts_args
 
     parts = ["apiconform", "run", *vendors, *team_contracts_args()]
     if list(options.suites) != list(SUITES):
@@ -368,7 +365,7 @@ def forced_exit(signum: int) -> None:
     """A second SIGINT/SIGTERM: one line, then the process ends at once (`_stop.interruptible`)."""
     import os
 
-    from apiconform.engine._stop import signal_name
+    from apiconform.engine import signal_name
 
     os.write(2, f"apiconform: stopped at once by a second {signal_name(signum)}; reports not written\n".encode())
 
@@ -395,7 +392,7 @@ def _execute(options: RunOptions, engine: Any, baseline: Any, progress: Any, not
         raise UsageError(f"{len(crashed)} test(s) crashed before judging the API, first {key}: {reason} "
                          f"(the other results are in {options.reports_dir / 'run.json'})")
     if options.allure and not record.interrupted:
-        from apiconform.report._allure_html import render_allure
+        from apiconform.report import render_allure
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
@@ -410,7 +407,7 @@ LOCK_FILE = ".apiconform.lock"
 def clear_previous_reports(reports_dir: Path) -> None:
     """An earlier run's reports never stand beside this run's: they are removed before this run writes anything
     (Allure's history is carried over, it is what draws the Trend). Other files and folders (shards) stay."""
-    from apiconform.report._allure_html import keep_allure_history
+    from apiconform.report import keep_allure_history
 
     history = reports_dir / "allure-results" / "history"
     with _writing(reports_dir):
@@ -538,9 +535,8 @@ class _EventLog:
 
 def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
     """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
-    from apiconform.engine import CaseFinished, RunFinished
-    from apiconform.engine._stop import RunInterrupted
-    from apiconform.report._allure import AllureWriter
+    from apiconform.engine import CaseFinished, RunFinished, RunInterrupted
+    from apiconform.report import AllureWriter
 
     allure = AllureWriter(options.reports_dir / "allure-results")
     record: Any = None
@@ -599,7 +595,7 @@ def pytest_command(options: RunOptions, item: Any) -> str:
     """The plain-pytest equivalent of one work item (same seed, switches and test id)."""
     import shlex
 
-    from apiconform.contracts._loader import team_contracts_args
+    from apiconform.contracts import team_contracts_args
 
     # the checkout's suites/ folder, else the installed package's
     where = ["suites"] if Path("suites").is_dir() else ["--pyargs", "apiconform.suites"]

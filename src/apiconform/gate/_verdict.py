@@ -18,7 +18,7 @@ import yaml
 
 from apiconform.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ApiconformError, ConfigError
 from apiconform.findings import Category, Finding
-from apiconform.report._run import RunRecord, write_text_atomic
+from apiconform.runrecord import RunRecord, write_text_atomic
 
 __all__ = [
     "BASELINE_FILE",
@@ -383,7 +383,7 @@ def _summary(record: RunRecord, r: GateResult, gating: set[Category | str] | Non
                      f"{len(planned)} tests covered across runs (coverage.json history)")
     if gating is not None:
         lines.append(f"  fail-on: {', '.join(sorted(c.value if isinstance(c, Category) else c for c in gating))}")
-    from apiconform.report._groups import group_findings
+    from apiconform.report import group_findings
 
     groups = group_findings(r.failing)
     if r.failing:

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiconform.contracts._pointer import escape
+from apiconform.contracts import escape
 from apiconform.errors import EXIT_FINDINGS, EXIT_OK
 from apiconform.findings import Finding, _generic_pointer
-from apiconform.report._run import RunRecord
+from apiconform.runrecord import RunRecord
 
 __all__ = ["CompareReport", "Mismatch", "ShapeChange", "StatusChange", "compare_runs", "diff_shapes", "run_mismatches"]
 
@@ -207,7 +207,7 @@ class CompareReport:
             f"{len(self.disappeared)} disappeared, {len(self.changed_category)} changed category, "
             f"{len(self.shape_changes)} shape changes, {len(self.status_changes)} status changes"
         ]
-        from apiconform.report._groups import group_findings
+        from apiconform.report import group_findings
 
         for sign, findings in (("+", self.appeared), ("-", self.disappeared)):
             for g in group_findings(findings):  # one line per root cause, every member's fingerprint named

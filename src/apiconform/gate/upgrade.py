@@ -26,7 +26,7 @@ from apiconform.contracts import Contract
 from apiconform.findings import Category
 from apiconform.gate.compare import _exercised, _types, diff_shapes
 from apiconform.gate.diff._model import Change, DiffReport, Kind, Location
-from apiconform.report._run import RunRecord, merge_shapes
+from apiconform.runrecord import RunRecord, merge_shapes
 
 __all__ = ["behaviour_diff"]
 

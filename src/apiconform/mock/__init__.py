@@ -5,7 +5,8 @@ Public surface: `build_app` (ASGI app for a contract), `serve` (uvicorn in a thr
 """
 
 from apiconform.mock._app import MockApp, MockContext, build_app
-from apiconform.mock._server import MockServer, mock_app, serve
+from apiconform.mock._server import MockServer, free_port, mock_app, serve
+from apiconform.mock._synth import Synthesizer
 from apiconform.mock.behaviour import Behaviour, Reply, load_behaviour
 from apiconform.mock.drifts import DRIFTS, list_drifts, resolve_drifts
 from apiconform.mock.faults import FAULTS, list_faults, wrap_faults
@@ -18,7 +19,9 @@ __all__ = [
     "MockContext",
     "MockServer",
     "Reply",
+    "Synthesizer",
     "build_app",
+    "free_port",
     "list_drifts",
     "list_faults",
     "load_behaviour",

@@ -23,8 +23,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from apiconform.contracts import Contract, Operation, record_id, set_record_id
-from apiconform.contracts._validate import JSON_MEDIA, WireRequest, validate_request
+from apiconform.contracts import JSON_MEDIA, Contract, Operation, WireRequest, record_id, set_record_id, validate_request
 from apiconform.errors import ContractError
 from apiconform.mock import _semantics as sem
 from apiconform.mock._learned import Learned
@@ -145,7 +144,7 @@ class MockContext:
     # --- declared semantics -------------------------------------------------------------------
     def auth_config(self) -> Mapping[str, Any]:
         """The `x-apiconform-auth` of the contract's first security scheme that declares one."""
-        from apiconform.auth._common import contract_auth_config
+        from apiconform.auth import contract_auth_config
 
         return contract_auth_config(self.contract)
 

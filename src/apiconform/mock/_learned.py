@@ -112,7 +112,7 @@ class Learned:
         patterns = self.open.get(operation)
         if not patterns or not isinstance(body, (dict, list)):
             return body
-        from apiconform.contracts._pointer import split, walk
+        from apiconform.contracts import split, walk
 
         body = copy.deepcopy(body)  # the answer may be the stored record itself: the structure is the answer's only
         if (body == {} or body is None) and isinstance(patterns.get(""), dict):

@@ -31,8 +31,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from apiconform.contracts._pointer import resolve
-from apiconform.contracts._validate import WireRequest
+from apiconform.contracts import WireRequest, resolve
 
 
 def state_of(definition: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -18,7 +18,7 @@ from apiconform.contracts import Contract, Operation, declared_error_kinds
 from apiconform.mock._errors import KIND_STATUSES, error_body, representative, schema_body
 
 if TYPE_CHECKING:
-    from apiconform.contracts._validate import Violation, WireRequest
+    from apiconform.contracts import Violation, WireRequest
     from apiconform.mock._app import MockContext
 
 

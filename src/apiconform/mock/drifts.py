@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from apiconform.contracts import Operation, Slot, echo_pairs, slots
-from apiconform.contracts._pointer import split
+from apiconform.contracts import Operation, Slot, echo_pairs, slots, split
 from apiconform.errors import UsageError
 from apiconform.findings import Category
 from apiconform.mock.behaviour import Reply

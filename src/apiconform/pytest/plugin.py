@@ -13,14 +13,19 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from apiconform.contracts import list_vendors
 from apiconform.findings import CATEGORY_DESCRIPTIONS, CaseResult, Category
+
+if TYPE_CHECKING:
+    from apiconform.contracts import Operation
+    from apiconform.engine import Discovery, Recorder, Session, Sessions, Target
 
 _CASE_KEY = "apiconform_case"
 _OBS_KEY = "apiconform_obs"
@@ -128,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_selection(config: pytest.Config) -> None:
     """Every vendor, target, drift, fault, operation and shard named on the command line exists: one usage
     error line before collection (as `apiconform run` says it), not one traceback per suite module."""
-    from apiconform.engine._selection import check_selection
+    from apiconform.engine import check_selection
     from apiconform.errors import ApiconformError
 
     try:
@@ -142,7 +147,7 @@ def _check_live_targets(config: pytest.Config) -> None:
     """Every `--target` can be built (known vendor, URL, credentials in the environment) before any test is
     collected: one usage error up front instead of one failing test per operation."""
     from apiconform.config import load_config
-    from apiconform.engine._targets import target_from_config
+    from apiconform.engine import target_from_config
     from apiconform.errors import ApiconformError
 
     known = list_vendors()
@@ -310,7 +315,7 @@ def reproduce_options(config: pytest.Config) -> list[str]:
     return args
 
 
-def build_target(config: pytest.Config, vendor: str) -> Any:
+def build_target(config: pytest.Config, vendor: str) -> Target:
     """The vendor's target: `--target VENDOR[=URL]` / `--live` configured target, else its embedded mock."""
     from apiconform.engine import Sessions
 
@@ -318,7 +323,7 @@ def build_target(config: pytest.Config, vendor: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def apiconform_sessions(request: pytest.FixtureRequest) -> Any:
+def apiconform_sessions(request: pytest.FixtureRequest) -> Iterator[Sessions]:
     from apiconform.engine import Sessions
 
     sessions = Sessions(engine_options(request.config))
@@ -336,7 +341,7 @@ def apiconform_sessions(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def operation(request: pytest.FixtureRequest, apiconform_sessions: Any) -> Any:
+def operation(request: pytest.FixtureRequest, apiconform_sessions: Sessions) -> Iterator[tuple[Session, Discovery, Operation]]:
     """(session, discovery, Operation) for the parametrised vendor operation."""
     vendor, label = request.param
     session, discovery, owned = apiconform_sessions.for_item(vendor)
@@ -346,7 +351,7 @@ def operation(request: pytest.FixtureRequest, apiconform_sessions: Any) -> Any:
 
 
 @pytest.fixture
-def resource(request: pytest.FixtureRequest, apiconform_sessions: Any) -> Any:
+def resource(request: pytest.FixtureRequest, apiconform_sessions: Sessions) -> Iterator[tuple[Session, Discovery, str]]:
     vendor, name = request.param
     session, discovery, owned = apiconform_sessions.for_item(vendor)
     yield session, discovery, name
@@ -373,12 +378,12 @@ def examples_per_operation(request: pytest.FixtureRequest) -> int:
 
 
 @pytest.fixture
-def conform(request: pytest.FixtureRequest) -> Any:
+def conform(request: pytest.FixtureRequest) -> Callable[[Recorder], None]:
     """Report a CaseResult: record it, label it for Allure, then pass, skip or fail the test."""
 
-    def report(recorder: Any) -> None:
-        from apiconform.report._groups import root_cause
-        from apiconform.report._run import case_to_dict
+    def report(recorder: Recorder) -> None:
+        from apiconform.report import root_cause
+        from apiconform.runrecord import case_to_dict
 
         result: CaseResult = recorder.result()
         request.node.user_properties.append((_CASE_KEY, json.dumps(case_to_dict(result))))
@@ -407,7 +412,7 @@ def apiconform_traffic(request: pytest.FixtureRequest) -> Any:
     "VENDOR")`, then `httpx.Client(base_url=..., transport=transport)`. When the test ends, its findings (and
     requests the contract has no operation for) fail it; with `--traffic-dir DIR` the recording is written as
     DIR/<test>-<vendor>.har (redacted), for `apiconform fidelity`."""
-    from apiconform.traffic._fixture import ClientTraffic
+    from apiconform.traffic import ClientTraffic
 
     folder = request.config.getoption("--traffic-dir", None)
     traffic = ClientTraffic(request.node.name, Path(folder) if folder else None)
@@ -427,7 +432,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _allure(request: pytest.FixtureRequest, result: CaseResult, recorder: Any) -> None:
+def _allure(request: pytest.FixtureRequest, result: CaseResult, recorder: Recorder | None) -> None:
     """Allure labels: epic = vendor, feature = operation, story = category; repro material attached."""
     try:
         import allure
@@ -503,7 +508,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     from apiconform.engine import build_record
     from apiconform.report import write_reports
-    from apiconform.report._run import case_from_dict
+    from apiconform.runrecord import case_from_dict
 
     state = config.stash[_STATE]
     options = replace(engine_options(config), argv=[str(a) for a in config.invocation_params.args])

@@ -3,8 +3,8 @@
 Consumes only `CaseResult`s (via `RunRecord`), never runner internals, so reports can be
 re-rendered, merged across shards and compared long after the run.
 
-The names below load on first use (the engine imports only `report._run`; the HTML, JUnit and matrix
-writers are for the end of a run), as `apiconform` itself does.
+The names below load on first use (the run record itself lives in `apiconform.runrecord`, beneath the engine
+that builds it; the HTML, JUnit and matrix writers are for the end of a run), as `apiconform` itself does.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from apiconform._lazy import lazy_attributes, lazy_dir
 
 if TYPE_CHECKING:
     from apiconform.findings import Category
+    from apiconform.report._allure import AllureWriter
+    from apiconform.report._allure_html import find_allure, keep_allure_history, render_allure
     from apiconform.report._groups import Group, allure_categories, group_findings, root_cause
     from apiconform.report._html import render_matrix_html, write_matrix_html
     from apiconform.report._junit import render_junit, write_junit
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
         write_matrix_json,
         write_matrix_md,
     )
-    from apiconform.report._run import (
+    from apiconform.runrecord import (
         RUN_SCHEMA,
         RunRecord,
         case_from_dict,
@@ -48,12 +50,14 @@ if TYPE_CHECKING:
 
 _LAZY = {
     **dict.fromkeys(("Group", "allure_categories", "group_findings", "root_cause"), "._groups"),
+    "AllureWriter": "._allure",
+    **dict.fromkeys(("find_allure", "keep_allure_history", "render_allure"), "._allure_html"),
     **dict.fromkeys(("render_matrix_html", "write_matrix_html"), "._html"),
     **dict.fromkeys(("render_junit", "write_junit"), "._junit"),
     **dict.fromkeys(("COVERAGE_SCHEMA", "MATRIX_SCHEMA", "Waived", "build_coverage", "build_matrix", "render_matrix_md",
                      "write_coverage_json", "write_matrix_json", "write_matrix_md"), "._matrix"),
     **dict.fromkeys(("RUN_SCHEMA", "RunRecord", "case_from_dict", "case_to_dict", "check_mergeable", "load_run", "merge_coverage",
-                     "merge_records", "merge_shape_maps", "merge_shapes", "shape_of"), "._run"),
+                     "merge_records", "merge_shape_maps", "merge_shapes", "shape_of"), "apiconform.runrecord"),
 }
 
 
@@ -65,6 +69,7 @@ __all__ = [
     "COVERAGE_SCHEMA",
     "MATRIX_SCHEMA",
     "RUN_SCHEMA",
+    "AllureWriter",
     "Group",
     "RunRecord",
     "Waived",
@@ -74,12 +79,15 @@ __all__ = [
     "case_from_dict",
     "case_to_dict",
     "check_mergeable",
+    "find_allure",
     "group_findings",
+    "keep_allure_history",
     "load_run",
     "merge_coverage",
     "merge_records",
     "merge_shape_maps",
     "merge_shapes",
+    "render_allure",
     "render_junit",
     "render_matrix_html",
     "render_matrix_md",
@@ -130,7 +138,7 @@ def write_allure_categories(record: RunRecord, results_dir: str | os.PathLike[st
     import json
 
     from apiconform.report._groups import allure_categories, group_findings
-    from apiconform.report._run import write_text_atomic
+    from apiconform.runrecord import write_text_atomic
 
     path = Path(results_dir) / "categories.json"
     text = json.dumps(allure_categories(group_findings(record.findings)), indent=2, ensure_ascii=False)

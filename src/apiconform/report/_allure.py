@@ -33,7 +33,7 @@ class AllureWriter:
 
     def _write(self, name: str, text: str) -> None:
         """Under a temporary name, then renamed: Allure never reads half a file."""
-        from apiconform.report._run import write_text_atomic
+        from apiconform.runrecord import write_text_atomic
 
         write_text_atomic(self.dir / name, text)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from apiconform.findings import CATEGORY_DESCRIPTIONS, Category, Finding
 from apiconform.report._matrix import Waived, build_coverage, build_matrix, waived_map
-from apiconform.report._run import RunRecord, write_text_atomic
+from apiconform.runrecord import RunRecord, write_text_atomic
 
 __all__ = ["render_matrix_html", "write_matrix_html"]
 

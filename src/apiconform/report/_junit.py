@@ -19,7 +19,7 @@ from typing import Any
 from apiconform.findings import CaseResult, Category, Finding
 from apiconform.report._groups import group_findings, root_cause
 from apiconform.report._matrix import Waived, waived_map
-from apiconform.report._run import RunRecord, write_text_atomic
+from apiconform.runrecord import RunRecord, write_text_atomic
 
 __all__ = ["render_junit", "write_junit"]
 

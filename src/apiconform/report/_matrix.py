@@ -14,7 +14,7 @@ from typing import Any
 
 from apiconform.findings import Category, Finding
 from apiconform.report._groups import group_findings
-from apiconform.report._run import RunRecord, write_text_atomic
+from apiconform.runrecord import RunRecord, write_text_atomic
 
 __all__ = [
     "COVERAGE_SCHEMA",

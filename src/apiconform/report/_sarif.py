@@ -17,7 +17,7 @@ from apiconform.codes import CODES, explain
 from apiconform.errors import ApiconformError
 from apiconform.findings import Category, Finding
 from apiconform.report._matrix import Waived, waived_map
-from apiconform.report._run import RunRecord, write_text_atomic
+from apiconform.runrecord import RunRecord, write_text_atomic
 
 __all__ = ["SARIF_SCHEMA", "render_sarif", "write_sarif"]
 
@@ -52,8 +52,7 @@ class _Lines:
             return None
         uri, root = loaded
         try:
-            from apiconform.contracts import load_contract
-            from apiconform.contracts._pointer import split
+            from apiconform.contracts import load_contract, split
 
             op = load_contract(f.vendor).operations.get(f.operation)
         except ApiconformError:
@@ -97,7 +96,7 @@ def _key_line(mapping: Any, key: str) -> int:
 
 def _key_line_of_node(root: Any, ptr: str) -> int:
     """The line of the key that names the node at `ptr` (the `get:` line of an operation)."""
-    from apiconform.contracts._pointer import split
+    from apiconform.contracts import split
 
     tokens = split(ptr)
     parent = root

@@ -21,6 +21,7 @@ from apiconform.traffic._cassette import (
     shape,
     verify,
 )
+from apiconform.traffic._fixture import ClientTraffic
 from apiconform.traffic._har import har_entry, read_cassette, write_cassette
 from apiconform.traffic._judge import SUITE, TrafficJudge, find_operation
 from apiconform.traffic._proxy import ProxyApp, proxy_server, serve_proxy
@@ -32,6 +33,7 @@ __all__ = [
     "SUITE",
     "AsyncRecordingTransport",
     "Chain",
+    "ClientTraffic",
     "Difference",
     "ExchangeResult",
     "Fidelity",

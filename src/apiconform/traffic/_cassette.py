@@ -17,9 +17,8 @@ from typing import Any
 import httpx
 
 from apiconform.auth import credential_fields
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts._pointer import resolve
-from apiconform.engine._session import NOT_JSON, AuthMode, BudgetExhausted, Exchange, Session, WriteRefused
+from apiconform.contracts import Contract, Operation, resolve
+from apiconform.engine import NOT_JSON, AuthMode, BudgetExhausted, Exchange, Session, WriteRefused
 from apiconform.errors import ApiconformError, UsageError
 from apiconform.traffic._har import har_entry as _har_entry
 from apiconform.traffic._har import read_cassette, write_cassette
@@ -28,7 +27,7 @@ PHASES = {"list": 2, "read": 2, "create": 3, "action": 4, "update": 5, "replace"
 
 
 def _auth_config(contract: Contract) -> dict[str, Any]:
-    from apiconform.auth._common import contract_auth_config
+    from apiconform.auth import contract_auth_config
 
     return dict(contract_auth_config(contract))
 
@@ -101,7 +100,7 @@ class _Recorder:
         return values
 
     def body(self, op: Operation) -> Any:
-        from apiconform.mock._synth import Synthesizer
+        from apiconform.mock import Synthesizer
 
         config = _auth_config(self.contract)
         if op.path == config.get("login"):

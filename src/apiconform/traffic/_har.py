@@ -25,7 +25,7 @@ def token_lifetimes(body: Any) -> dict[str, int]:
     recording (`_lifetimes`) so a replay can compare the mock's token lifetimes with the vendor's."""
     import jwt
 
-    from apiconform.contracts._pointer import walk
+    from apiconform.contracts import walk
 
     found: dict[str, int] = {}
     for pointer, value in walk(body):

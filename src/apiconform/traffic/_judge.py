@@ -18,14 +18,11 @@ from typing import Any
 import httpx
 
 from apiconform.contracts import Contract, Operation, load_contract
-from apiconform.engine._judge import judge
-from apiconform.engine._record import Recorder
-from apiconform.engine._session import Exchange
-from apiconform.engine._targets import Safety, Target
+from apiconform.engine import Exchange, Recorder, Safety, Target, judge
 from apiconform.engine.checks import UNAUTHENTICATED
 from apiconform.findings import Finding
 from apiconform.redact import MASK
-from apiconform.report._run import RunRecord, now_iso
+from apiconform.runrecord import RunRecord, now_iso
 from apiconform.traffic._har import har_entry, write_cassette
 
 SUITE = "traffic"
@@ -101,7 +98,7 @@ class TrafficJudge:
         """A request body member the recording masks (a sensitive name, e.g. a lock `token`) whose value the
         traffic showed in clear before (an earlier request's `task_id`, an answer's member): the entry names
         that place (`_carried`: pointer -> {entry, side, pointer}), never the value, so a replay can carry it."""
-        from apiconform.contracts._pointer import walk
+        from apiconform.contracts import walk
 
         try:
             sent = json.loads(request.content) if request.content else None
@@ -110,7 +107,7 @@ class TrafficJudge:
         index = len(self.entries)
         carried: dict[str, dict[str, Any]] = {}
         if isinstance(sent, (dict, list)):
-            from apiconform.contracts._pointer import resolve
+            from apiconform.contracts import resolve
 
             masked = json.loads(entry["request"].get("postData", {}).get("text") or "null")
             for ptr, value in walk(sent):
@@ -119,7 +116,7 @@ class TrafficJudge:
                     carried[ptr] = self._clear[str(value)]
         if carried:
             entry["_carried"] = carried
-        from apiconform.contracts._pointer import resolve
+        from apiconform.contracts import resolve
 
         recorded = {"request": (entry["request"].get("postData") or {}).get("text"),
                     "response": entry["response"]["content"].get("text")}

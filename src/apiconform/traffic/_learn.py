@@ -29,8 +29,7 @@ from typing import Any
 
 import httpx
 
-from apiconform.contracts import Contract, Operation, record_id
-from apiconform.contracts._pointer import walk
+from apiconform.contracts import Contract, Operation, record_id, walk
 from apiconform.redact import MASK, Redactor
 from apiconform.traffic._judge import find_operation
 
@@ -176,7 +175,7 @@ class Learner:
 
     def learn_identity(self, body: Any) -> None:
         """The caller's own record, which the login answer names (`x-apiconform-auth.identity`): it exists."""
-        from apiconform.contracts._pointer import resolve
+        from apiconform.contracts import resolve
 
         identity = self.login.get("identity") or {}
         source, resource = str(identity.get("from", "")), identity.get("resource")
@@ -232,7 +231,7 @@ class Learner:
             known["always"] = {k: v for k, v in known["always"].items() if k in node}
 
     def learn_formats(self, op: Operation, entry: dict[str, Any]) -> None:
-        from apiconform.contracts._validate import validate_request
+        from apiconform.contracts import validate_request
 
         text = (entry["request"].get("postData") or {}).get("text")
         body = _json(text)
@@ -240,7 +239,7 @@ class Learner:
             return
         url = httpx.URL(str(entry["request"]["url"]))
         request = httpx.Request(str(entry["request"]["method"]), url, json=body)
-        from apiconform.contracts._validate import from_httpx
+        from apiconform.contracts import from_httpx
 
         wire = validate_request(self.contract, op, from_httpx(request, op))
         for v in wire.violations:

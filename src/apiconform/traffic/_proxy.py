@@ -98,7 +98,7 @@ async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body:
 def proxy_server(judge: TrafficJudge, target: str, host: str = "127.0.0.1", port: int = 0) -> Any:
     """The proxy served by uvicorn on loopback in a background thread (the mock's server, any ASGI app):
     `with proxy_server(judge, URL) as base_url: ...`."""
-    from apiconform.mock._server import MockServer, free_port
+    from apiconform.mock import MockServer, free_port
 
     port = port or free_port(host)
     return MockServer(ProxyApp(judge, target, public_url=f"http://{host}:{port}"), host, port)

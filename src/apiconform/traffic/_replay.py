@@ -25,9 +25,8 @@ from typing import Any
 import httpx
 
 from apiconform.auth import credential_fields, owned_parameters
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts._pointer import resolve, walk
-from apiconform.engine._session import NOT_JSON, Session
+from apiconform.contracts import Contract, Operation, resolve, walk
+from apiconform.engine import NOT_JSON, Session
 from apiconform.traffic._cassette import PROBE_AUTH, _auth_config, _documented_headers, _response_schema
 from apiconform.traffic._har import token_lifetimes
 from apiconform.traffic._judge import find_operation
@@ -468,7 +467,7 @@ def _unredacted(vendor: Any, mock: Any) -> Any:
 
 
 def _set(body: Any, ptr: str, value: Any) -> Any:
-    from apiconform.contracts._pointer import split
+    from apiconform.contracts import split
 
     tokens = split(ptr)
     if not tokens:

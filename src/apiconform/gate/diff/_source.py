@@ -16,8 +16,16 @@ from typing import Any
 
 import yaml
 
-from apiconform.contracts import Contract, _pointer, contracts_dir, load_contract, vendor_contract
-from apiconform.contracts._loader import CONTRACT_FILE, contract_path, read_document
+from apiconform.contracts import (
+    CONTRACT_FILE,
+    Contract,
+    _pointer,
+    contract_path,
+    contracts_dir,
+    load_contract,
+    read_document,
+    vendor_contract,
+)
 from apiconform.errors import ContractError, UsageError
 
 

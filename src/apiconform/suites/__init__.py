@@ -2,7 +2,7 @@
 
 Run them with `pytest --pyargs apiconform.suites` (installed) or `pytest suites` (checkout).
 
-Each suite module declares its `SUITE` and takes its test functions from `tests_of(SUITE)`: one pytest test
+Each suite module declares its `SUITE` and takes its test functions from `functions_of(SUITE)`: one pytest test
 per registered suite test (`apiconform.engine.suite_test`), parametrised by the plugin with the engine's plan.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from apiconform.engine import TESTS, SuiteTest, run_test
 
 
-def tests_of(suite: str, module: str) -> dict[str, Callable[..., None]]:
+def functions_of(suite: str, module: str) -> dict[str, Callable[..., None]]:
     """The pytest test functions of `suite`'s registered tests, by name, to be placed in the suite module `module`."""
     return {test.name: _test_function(test, module) for test in TESTS if test.suite == suite}
 

@@ -1,7 +1,7 @@
 """Stateful: resource lifecycles (create → read → update → list → delete) following the contract's links;
 what was written must be what is read back."""
 
-from apiconform.suites import tests_of
+from apiconform.suites import functions_of
 
 SUITE = "stateful"
-globals().update(tests_of(SUITE, __name__))  # one pytest test per registered suite test (apiconform.engine.suite_test)
+globals().update(functions_of(SUITE, __name__))  # one pytest test per registered suite test (apiconform.engine.suite_test)

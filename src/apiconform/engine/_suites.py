@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 
 from apiconform.auth import select_scheme
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts._validate import from_httpx
+from apiconform.contracts import Contract, Operation, from_httpx
 from apiconform.engine._discovery import Discovery
 from apiconform.engine._generate import example_requests, generate, valid_request
 from apiconform.engine._judge import judge

@@ -139,7 +139,7 @@ class Learned:
         patterns = self.members.get(operation)
         if not patterns or not isinstance(body, (dict, list)):
             return body
-        from apiconform.contracts._pointer import resolve, walk
+        from apiconform.contracts import resolve, walk
 
         body = copy.deepcopy(body)
         for ptr, node in walk(body):

@@ -17,7 +17,7 @@ from apiconform.contracts import load_contract
 from apiconform.engine.checks import POSITIVE
 from apiconform.findings import Category
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NAME = "test_reads_answer"
 
 #: the whole of a new suite test: one decorated function, public names only

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -61,10 +60,6 @@ class _Main(_Group):
                 rows.append((name, command.get_short_help_str(100)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-
-def _group(**kwargs: Any) -> Callable[[Callable[..., Any]], click.Group]:
-    return click.group(cls=_Group, **kwargs)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

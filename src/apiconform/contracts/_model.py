@@ -322,13 +322,6 @@ class Contract:
             node = node[int(token)] if isinstance(node, list) else node[token]
         return self.resolve(node)
 
-    def has(self, ptr: str) -> bool:
-        try:
-            self.at(ptr)
-        except (KeyError, IndexError, TypeError, ValueError, ContractError):
-            return False
-        return True
-
     def parent_resource(self, op: Operation, depth: int) -> str | None:
         """The resource whose item path is `op.path` cut after its `depth`-th parameter (nesting)."""
         pieces = re.split(r"({[^}]+})", op.path)

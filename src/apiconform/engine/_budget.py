@@ -75,10 +75,6 @@ class BudgetPlan:
         """Generated cases the item runs under this plan."""
         return self._cases(item)
 
-    def reserve_after(self, keys: Iterable[str]) -> int:
-        """Requests to hold back for the first cases of the items `keys` (the ones still to run)."""
-        return sum(self.costs[k].first for k in keys if k in self.costs)
-
     def describe(self) -> str:
         """The plan line printed before the run starts."""
         budget = "no budget" if self.budget is None else f"budget {self.budget}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from apiconform.errors import ConfigError, UsageError
-from apiconform.gate._run import clear_previous_reports, reports_lock
+from apiconform.report import clear_previous_reports, reports_lock
 
 
 def test_a_second_run_cannot_take_a_locked_reports_directory(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_clearing_removes_only_an_earlier_runs_reports(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory")
 def test_a_read_only_reports_directory_is_one_line(tmp_path: Path) -> None:
-    from apiconform.gate._run import check_reports_dir
+    from apiconform.report import check_reports_dir
 
     tmp_path.chmod(0o500)
     try:

@@ -32,8 +32,8 @@ def proxy(vendor: str, command: tuple[str, ...], url: str, port: int, har: Path 
     the command failed), else 0.
     """
     from apiconform.contracts import list_vendors
-    from apiconform.gate._run import check_reports_dir
     from apiconform.mock import free_port
+    from apiconform.report import check_reports_dir
     from apiconform.traffic import TrafficJudge, proxy_server, serve_proxy
 
     if vendor not in list_vendors():

@@ -8,8 +8,6 @@ not hundreds of red tests.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, Contract
 from apiconform.findings import Category
 from apiconform.gate._options import RunOptions
 from apiconform.gate._verdict import gating_categories, parse_fail_on
+from apiconform.report import check_reports_dir, clear_previous_reports, reports_lock, writing_reports
 
 
 @dataclass
@@ -382,7 +381,7 @@ def _execute(options: RunOptions, engine: Any, baseline: Any, progress: Any, not
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
     fail_on = parse_fail_on(options.fail_on) or None
     gate = evaluate(record, fail_on=fail_on, baseline=baseline, rolling=options.rolling)
-    with _writing(options.reports_dir):
+    with writing_reports(options.reports_dir):
         outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons,
                                         fail_on=gating_categories(fail_on))
     outcome.record, outcome.gate, outcome.exit_code = record, gate, gate.exit_code
@@ -396,85 +395,6 @@ def _execute(options: RunOptions, engine: Any, baseline: Any, progress: Any, not
 
         outcome.messages.append(render_allure(options.reports_dir))
     return outcome
-
-
-#: what a run writes into its reports directory; an earlier run's copies are removed when a run starts there
-REPORT_FILES = ("run.json", "junit.xml", "matrix.json", "matrix.md", "matrix.html", "coverage.json")
-REPORT_DIRS = ("allure-results", "allure-report")
-LOCK_FILE = ".apiconform.lock"
-
-
-def clear_previous_reports(reports_dir: Path) -> None:
-    """An earlier run's reports never stand beside this run's: they are removed before this run writes anything
-    (Allure's history is carried over, it is what draws the Trend). Other files and folders (shards) stay."""
-    from apiconform.report import keep_allure_history
-
-    history = reports_dir / "allure-results" / "history"
-    with _writing(reports_dir):
-        keep_allure_history(reports_dir)  # Allure's Trend: the last report's history feeds the next one
-        for name in REPORT_FILES:
-            (reports_dir / name).unlink(missing_ok=True)
-        for leftover in reports_dir.glob(".*"):  # a temporary file an earlier, killed run left half-written
-            if leftover.name.startswith(tuple(f".{name}." for name in REPORT_FILES)) and leftover.is_file():
-                leftover.unlink(missing_ok=True)
-        shutil.rmtree(reports_dir / "allure-report", ignore_errors=True)
-        results = reports_dir / "allure-results"
-        if results.is_dir():
-            for entry in results.iterdir():
-                if entry != history:
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def reports_lock(reports_dir: Path) -> Iterator[None]:
-    """One run at a time per reports directory: a second run refuses (exit 2) rather than mixing its reports with
-    the first's. An advisory lock (`flock`) on `.apiconform.lock` there, released when the run ends or dies."""
-    import os
-
-    try:
-        import fcntl
-    except ImportError:  # no flock (Windows): runs are not serialised there
-        yield
-        return
-    with _writing(reports_dir):
-        handle = open(reports_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise UsageError(f"--reports-dir {reports_dir}: another apiconform run (pid {holder}) is writing there; "
-                             f"wait for it or give this run its own --reports-dir") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # releases the lock
-
-
-@contextlib.contextmanager
-def _writing(reports_dir: Path) -> Iterator[None]:
-    """A report that cannot be written (read-only directory, full disk) is one line naming the directory, exit 2."""
-    try:
-        yield
-    except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        raise ConfigError(f"--reports-dir {reports_dir}: cannot write the reports: {exc.strerror or exc}{where}") from None
-
-
-def check_reports_dir(path: Path) -> None:
-    """The reports directory exists (or can be created) and is writable - checked before any request."""
-    import tempfile
-
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".apiconform-write-check-"):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"--reports-dir {path}: not writable ({exc.strerror or exc})") from None
 
 
 @contextlib.contextmanager
@@ -501,57 +421,23 @@ def engine_options(options: RunOptions, vendors: list[str], history: dict[str, s
     return EngineOptions(**values)
 
 
-class _EventLog:
-    """`--events FILE`: the engine's event stream as JSON lines, as it happens (for dashboards and the
-    benchmark's time to first finding): one line per finished case, one at the start and one at the end."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.handle = open(path, "w", encoding="utf-8") if path is not None else None  # noqa: SIM115
-
-    def write(self, event: Any) -> None:
-        if self.handle is None:
-            return
-        import json
-
-        from apiconform.engine import CaseFinished, RunStarted
-
-        line: dict[str, Any] = {"t": time.time()}
-        if isinstance(event, RunStarted):
-            line.update(event="started", items=len(event.items))
-        elif isinstance(event, CaseFinished):
-            case = event.outcome.case
-            line.update(event="case", vendor=case.vendor, operation=case.operation, suite=case.suite, name=case.name,
-                        findings=len(case.findings), requests=case.requests, skipped=bool(case.skipped),
-                        done=event.done, total=event.total)
-        else:
-            line.update(event="finished")
-        self.handle.write(json.dumps(line) + "\n")
-        self.handle.flush()
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-
-
 def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
-    """Run the plan with the engine (no pytest): Allure results as cases finish, run.json once at the end."""
-    from apiconform.engine import CaseFinished, RunFinished, RunInterrupted
-    from apiconform.report import AllureWriter
+    """Run the plan with the engine (no pytest). Every event goes to the progress line, then to the report
+    consumers (the `--events` log; Allure results as cases finish); run.json is written once at the end."""
+    from apiconform.engine import RunFinished, RunInterrupted
+    from apiconform.report import AllureResults, EventLog
 
-    allure = AllureWriter(options.reports_dir / "allure-results")
+    events = EventLog(options.events_file)
+    allure = AllureResults(options.reports_dir / "allure-results", engine.options.run_seed,
+                           lambda item: (item_reproduce_command(options, item), pytest_command(options, item)))
+    consumers = [c for c in (progress, events, allure) if c is not None]
     record: Any = None
-    events = _EventLog(options.events_file)
 
     def consume(event: Any) -> None:
         nonlocal record
-        if progress is not None:
-            progress(event)
-        events.write(event)
-        if isinstance(event, CaseFinished):
-            o = event.outcome
-            allure.case(o.case, o.item.key, o.sample, item_reproduce_command(options, o.item), engine.options.run_seed,
-                        pytest_command(options, o.item))
-        elif isinstance(event, RunFinished):
+        for consumer in consumers:
+            consumer(event)
+        if isinstance(event, RunFinished):
             record = event.record
 
     stream = engine.events()
@@ -566,7 +452,7 @@ def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[
     record.history = dict(engine.options.history)
     for vendor, budget_plan in engine.plans.items():
         record.context[f"plan.{vendor}"] = budget_plan.describe()
-    with _writing(options.reports_dir):
+    with writing_reports(options.reports_dir):
         record.write(options.reports_dir / "run.json")
         allure.finish(record.context)
     return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from apiconform.findings import Category
     from apiconform.report._allure import AllureWriter
     from apiconform.report._allure_html import find_allure, keep_allure_history, render_allure
+    from apiconform.report._dir import (
+        LOCK_FILE,
+        REPORT_FILES,
+        check_reports_dir,
+        clear_previous_reports,
+        reports_lock,
+        writing_reports,
+    )
+    from apiconform.report._events import AllureResults, EventLog
     from apiconform.report._groups import Group, allure_categories, group_findings, root_cause
     from apiconform.report._html import render_matrix_html, write_matrix_html
     from apiconform.report._junit import render_junit, write_junit
@@ -49,6 +58,9 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    **dict.fromkeys(("LOCK_FILE", "REPORT_FILES", "check_reports_dir", "clear_previous_reports", "reports_lock",
+                     "writing_reports"), "._dir"),
+    **dict.fromkeys(("AllureResults", "EventLog"), "._events"),
     **dict.fromkeys(("Group", "allure_categories", "group_findings", "root_cause"), "._groups"),
     "AllureWriter": "._allure",
     **dict.fromkeys(("find_allure", "keep_allure_history", "render_allure"), "._allure_html"),
@@ -67,9 +79,13 @@ __dir__ = lazy_dir(globals(), _LAZY)
 
 __all__ = [
     "COVERAGE_SCHEMA",
+    "LOCK_FILE",
     "MATRIX_SCHEMA",
+    "REPORT_FILES",
     "RUN_SCHEMA",
     "AllureWriter",
+    "AllureResults",
+    "EventLog",
     "Group",
     "RunRecord",
     "Waived",
@@ -80,6 +96,8 @@ __all__ = [
     "case_to_dict",
     "check_mergeable",
     "find_allure",
+    "check_reports_dir",
+    "clear_previous_reports",
     "group_findings",
     "keep_allure_history",
     "load_run",
@@ -91,6 +109,7 @@ __all__ = [
     "render_junit",
     "render_matrix_html",
     "render_matrix_md",
+    "reports_lock",
     "root_cause",
     "shape_of",
     "write_allure_categories",
@@ -100,6 +119,7 @@ __all__ = [
     "write_matrix_json",
     "write_matrix_md",
     "write_reports",
+    "writing_reports",
 ]
 
 

@@ -392,6 +392,15 @@ def test_long_values_are_shortened_in_findings(account, eduframe):
 
 
 # --- bodiless answers: no truncation verdict ------------------------------------------------------------
+def test_a_findings_curl_is_made_once_in_the_form_the_context_gives(eduframe):
+    op, ex = exchange(eduframe, "get_account", status=418, body={})
+    plain, _, _ = run_checks(CheckContext(eduframe, op, ex), ["status_code_documented"])
+    made, _, _ = run_checks(CheckContext(eduframe, op, ex, reproduce=lambda curl: f"start the mock &\n{curl}"),
+                            ["status_code_documented"])
+    assert plain and [f.curl for f in made] == [f"start the mock &\n{f.curl}" for f in plain]
+    assert plain[0].curl.startswith("curl ")
+
+
 def test_bodiless_statuses():
     assert bodiless("HEAD", 200) and bodiless("GET", 204) and bodiless("GET", 304) and bodiless("get", 101)
     assert not bodiless("GET", 200) and not bodiless("DELETE", 205)

@@ -75,8 +75,12 @@ def test_drift_is_detected_in_its_category_and_operation(drift):
 def test_findings_carry_a_redacted_reproduction():
     session, discovery = _session("goodstack", drifts=("enum-value-changed",))
     op = session.target.contract.operations["create_eligibility_subscription"]
-    finding = next(iter(run_properties(session, op, 3, SEED, discovery).findings.values()))
-    assert finding.curl.startswith("curl ")
+    recorder = run_properties(session, op, 3, SEED, discovery)
+    finding = next(iter(recorder.findings.values()))
+    # made once, in its final form, when the finding was: the standalone mock, then the curl against it
+    mock_line, curl = finding.curl.split("\n")[:2]
+    assert mock_line.startswith("apiconform mock goodstack ") and curl.startswith("curl ")
+    assert recorder.result().findings == list(recorder.findings.values())  # the case result edits no finding
     assert session.target.credentials["api_key"] not in finding.curl
     assert "[REDACTED]" in finding.curl
     assert finding.pointer.startswith("/data/")

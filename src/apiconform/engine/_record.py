@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,16 +54,25 @@ class Recorder:
     def redactor(self) -> Any:
         return self.target.redactor()
 
+    @functools.cached_property
+    def reproduce(self) -> Callable[[str], str] | None:
+        """The form of every finding's curl in this test (`_reproduce.reproducer`), given to each CheckContext."""
+        from apiconform.engine._reproduce import reproducer
+
+        return reproducer(self.target)
+
     def observe(self, exchange: Exchange, expectation: str, op: Operation | None = None,
                 checks: Iterable[str] | None = None, *, known_records: bool = True) -> list[Finding]:
         """Judge one exchange; `known_records`: every path value names a record the run knows exists (False for
         generated ids: a documented 403 is then the vendor's answer about that record, not about the credentials)."""
         op = op or self.operation
-        ctx = CheckContext(self.target.contract, op, exchange, expectation, self.redactor, known_records=known_records)
+        ctx = CheckContext(self.target.contract, op, exchange, expectation, self.redactor, known_records=known_records,
+                           reproduce=self.reproduce)
         findings, ran, covered = run_checks(ctx, checks)
         login = login_exchange(self.target.contract, exchange)
         if login is not None:
-            login_ctx = CheckContext(self.target.contract, login.operation, login, POSITIVE, self.redactor)
+            login_ctx = CheckContext(self.target.contract, login.operation, login, POSITIVE, self.redactor,
+                                     reproduce=self.reproduce)
             login_findings, login_ran, login_covered = run_checks(login_ctx)
             findings, covered = findings + login_findings, covered | login_covered
             ran = ran + [n for n in login_ran if n not in ran]
@@ -120,14 +129,7 @@ class Recorder:
             return
 
     def result(self) -> CaseResult:
-        findings = list(self.findings.values())
-        if self.target.mock_spec is not None:  # every report shows the same standalone mock + curl
-            from dataclasses import replace
-
-            from apiconform.engine._reproduce import mock_reproduction
-
-            findings = [replace(f, curl=mock_reproduction(f.curl, self.target.vendor, *self.target.mock_spec))
-                        if f.curl else f for f in findings]
+        findings = list(self.findings.values())  # as judged: their curls were made in their final form (reproduce)
         return CaseResult(
             vendor=self.target.vendor,
             operation=self.operation.label,

@@ -5,10 +5,11 @@ equivalent mock (same vendor, drifts, faults and seed) on loopback, then the cur
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 
-from apiconform.engine._targets import MOCK_BASE_URL
+from apiconform.engine._targets import MOCK_BASE_URL, Target
 
-__all__ = ["MOCK_PORT", "mock_reproduction"]
+__all__ = ["MOCK_PORT", "mock_reproduction", "reproducer"]
 
 MOCK_PORT = 8100  # `apiconform mock`'s default port: the reproduction is copy-pasteable as it is
 _NOISE_HEADERS = {"user-agent", "accept-encoding", "accept", "connection"}
@@ -53,3 +54,13 @@ def mock_reproduction(curl: str, vendor: str, drifts: tuple[str, ...], faults: t
         out.append(arg.replace(MOCK_BASE_URL, f"http://127.0.0.1:{MOCK_PORT}"))
         i += 1
     return " ".join(shlex.quote(a) for a in mock) + " &\n" + " ".join(shlex.quote(a) for a in out) + note
+
+
+def reproducer(target: Target) -> Callable[[str], str] | None:
+    """How a finding's curl reads for `target`, given to the checks (`CheckContext.reproduce`) so the curl is made
+    once, in its final form, when the finding is: an embedded mock's made standalone; None (as sent) for the rest."""
+    if target.mock_spec is None:
+        return None
+    drifts, faults, seed = target.mock_spec
+    vendor = target.vendor
+    return lambda curl: mock_reproduction(curl, vendor, drifts, faults, seed)

@@ -114,7 +114,8 @@ class Lifecycle:
         return self.send(op, httpx.Request("GET", url, params=params, headers={"User-Agent": USER_AGENT}))
 
     def fail(self, op: Operation, exchange: Exchange, check: str, category: Category, message: str, **kw: Any) -> None:
-        ctx = CheckContext(self.contract, op, exchange, POSITIVE, self.session.target.redactor())
+        ctx = CheckContext(self.contract, op, exchange, POSITIVE, self.session.target.redactor(),
+                           reproduce=self.rec.reproduce)
         self.rec.add(ctx.finding(check, category, message, **kw))
 
     def read_back(self, read: Operation, values: dict[str, str], written: dict[str, Any], step: str) -> None:

@@ -175,7 +175,8 @@ def _other_identity_probe(rec: Recorder, session: Session, op: Operation, seed: 
     rec.categories.add(Category.AUTH)
     expected = other_identity_statuses(session.target.contract)
     if status not in expected:
-        ctx = CheckContext(session.target.contract, op, exchange, UNAUTHENTICATED, session.target.redactor())
+        ctx = CheckContext(session.target.contract, op, exchange, UNAUTHENTICATED, session.target.redactor(),
+                           reproduce=rec.reproduce)
         granted = 200 <= status < 300
         message = (f"another identity got the first identity's record ({status}): broken object-level authorization"
                    if granted else f"another identity's request for the first identity's record got {status}")
@@ -206,7 +207,8 @@ def _idempotency_steps(session: Session, op: Operation, rec: Recorder, request: 
     rec.observe(second, POSITIVE)
     if first.status is not None and second.status is not None and 200 <= first.status < 300:
         if (second.status, second.json()) != (first.status, first.json()):
-            ctx = CheckContext(session.target.contract, op, second, POSITIVE, session.target.redactor())
+            ctx = CheckContext(session.target.contract, op, second, POSITIVE, session.target.redactor(),
+                           reproduce=rec.reproduce)
             rec.add(ctx.finding("idempotent_replay", Category.STATUS_CODE,
                                 "same idempotency key and body did not replay the first answer",
                                 expected=first.status, actual=second.status))

@@ -31,6 +31,8 @@ class CheckContext:
     exchange: Exchange
     expectation: str = POSITIVE  # what a conformant API must do with this request
     redactor: Redactor | None = None
+    #: how a finding's curl reads for the target (an embedded mock's: standalone, `_reproduce.reproducer`); None: as sent
+    reproduce: Callable[[str], str] | None = None
     _summary: dict[str, Any] | None = None
     #: every path value names a record the run knows exists (discovered, created, configured), not a generated id
     known_records: bool = True
@@ -71,10 +73,12 @@ class CheckContext:
         return self._summary
 
     def curl(self) -> str:
+        """The request as a curl line, redacted, in the form that reproduces it (made once, with the finding)."""
         request = self.exchange.request
         redactor = self.redactor or Redactor(())
         body = request.content.decode("utf-8", "replace") if request.content else None
-        return redactor.curl(request.method, str(request.url), dict(request.headers), body)
+        curl = redactor.curl(request.method, str(request.url), dict(request.headers), body)
+        return self.reproduce(curl) if self.reproduce is not None and curl else curl
 
 
 SEVERITY: dict[Category, Severity] = {

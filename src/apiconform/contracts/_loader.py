@@ -69,9 +69,10 @@ def team_contracts(directory: str | os.PathLike[str] | None, source: str = "--co
         _TEAM_DIR.reset(token)
 
 
-def team_contracts_args() -> list[str]:
-    """`--contracts=DIR` for reproduce commands when a team folder is in use (relative to cwd when inside)."""
-    folder = _TEAM_DIR.get()
+def team_contracts_args(folder: Path | None = None) -> list[str]:
+    """`--contracts=DIR` for reproduce commands when a team folder is in use (relative to cwd when inside): the
+    folder given (a run's options), else the one in effect."""
+    folder = _TEAM_DIR.get() if folder is None else folder.resolve()
     if folder is None:
         return []
     try:

@@ -264,7 +264,7 @@ def reproduce_command(options: RunOptions, vendors: list[str], seed: int | None)
 
     from apiconform.contracts import team_contracts_args
 
-    parts = ["apiconform", "run", *vendors, *team_contracts_args()]
+    parts = ["apiconform", "run", *vendors, *team_contracts_args(options.contracts)]
     if list(options.suites) != list(SUITES):
         parts.append("--suite=" + ",".join(options.suites))
     parts += _target_switches(options, options.targets)

@@ -152,3 +152,17 @@ def test_data_and_availability_are_not_changes_but_a_removed_field_and_an_absent
         ("list_runs", "response-field-removed", "list_runs 200 #/*/gone", True),
         ("list_states", "operation-added", "list_states", False),
     ], seen
+
+
+def test_an_error_answers_validation_context_is_data_but_its_members_are_fields() -> None:
+    """A 422's undocumented detail items keep their members (a member gone is a change), but the context object one
+    of them holds is data: its keys depend on which rule the input broke (real Prefect: `ctx.expected` present for
+    one drawn input, absent for another, same release)."""
+    from apiconform.contracts import load_contract
+    from apiconform.gate.upgrade import _maps_collapsed
+
+    contract = load_contract("goodstack")
+    answer = {"exception_detail": [{"loc": ["body"], "msg": "m", "ctx": {"expected": "'a' or 'b'"}}]}
+    error = _maps_collapsed(contract, answer, None, error=True)
+    assert error == {"exception_detail": [{"loc": ["body"], "msg": "m", "ctx": {}}]}
+    assert _maps_collapsed(contract, answer, None) == answer  # a success answer keeps every key

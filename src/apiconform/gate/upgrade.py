@@ -105,7 +105,8 @@ class _Diff:
     def shapes(self, label: str, status: str, before: Any, after: Any) -> None:
         error = status[:1] in ("4", "5")
         schema = _response_schema(self.contract, label, status)
-        before, after = _maps_collapsed(self.contract, before, schema), _maps_collapsed(self.contract, after, schema)
+        before = _maps_collapsed(self.contract, before, schema, error=error)
+        after = _maps_collapsed(self.contract, after, schema, error=error)
         for path, kind, old, new in diff_shapes(before, after):
             if kind == "type-changed" and (old == "null" or _varies(old, new)):
                 continue  # always null before and a value now, or one of the types it already took: the data
@@ -216,15 +217,21 @@ def _child(contract: Contract, schema: Any, key: str | None) -> Any:
     return None
 
 
-def _maps_collapsed(contract: Contract, shape: Any, schema: Any, depth: int = 0) -> Any:
+def _maps_collapsed(contract: Contract, shape: Any, schema: Any, depth: int = 0, *, error: bool = False,
+                    in_undocumented: bool = False) -> Any:
     """`shape` with every map's keys merged into one `*` entry (its keys are records or data, never fields); a
-    free-form object (no schema for its values) is `{}`: what it holds is data."""
+    free-form object (no schema for its values) is `{}`: what it holds is data. In an error answer, an undocumented
+    object held by another undocumented object is data too (a validation error's context: its keys depend on which
+    rule the input broke, not on the version)."""
     if depth > 32:
         return shape
     if isinstance(shape, list):
-        return [_maps_collapsed(contract, shape[0], _child(contract, schema, None), depth + 1)] if shape else shape
+        item = _child(contract, schema, None)
+        return [_maps_collapsed(contract, shape[0], item, depth + 1, error=error)] if shape else shape
     if not isinstance(shape, dict):
         return shape
+    if error and in_undocumented and schema is None:
+        return {}
     if _is_map(contract, schema, shape):
         if schema is not None and not any(isinstance(b.get("additionalProperties"), dict)
                                           for b in _branches(contract, schema)):
@@ -233,8 +240,9 @@ def _maps_collapsed(contract: Contract, shape: Any, schema: Any, depth: int = 0)
         for value in shape.values():
             merged = value if merged is None else merge_shapes(merged, value)
         item = _child(contract, schema, "*") if schema is not None else None
-        return {"*": _maps_collapsed(contract, merged, item, depth + 1)} if shape else shape
-    return {k: _maps_collapsed(contract, v, _child(contract, schema, k), depth + 1) for k, v in shape.items()}
+        return {"*": _maps_collapsed(contract, merged, item, depth + 1, error=error)} if shape else shape
+    return {k: _maps_collapsed(contract, v, _child(contract, schema, k), depth + 1, error=error,
+                               in_undocumented=schema is None) for k, v in shape.items()}
 
 
 def _short(shape: Any, limit: int = 60) -> str:

@@ -485,7 +485,7 @@ def pytest_command(options: RunOptions, item: Any) -> str:
 
     # the checkout's suites/ folder, else the installed package's
     where = ["suites"] if Path("suites").is_dir() else ["--pyargs", "apiconform.suites"]
-    parts = ["pytest", *where, *team_contracts_args(), f"--vendor={item.vendor}",
+    parts = ["pytest", *where, *team_contracts_args(options.contracts), f"--vendor={item.vendor}",
              f"--seed={options.seed}"]
     parts += _target_switches(options, {v: u for v, u in options.targets.items() if v == item.vendor})
     parts += _budget_switches(options)

@@ -55,3 +55,21 @@ def test_allure_has_one_result_per_case_with_its_reproduce_commands(run: tuple[P
         assert pytest_line[0] == "pytest" and pytest_line[-2:] == ["-k", result["name"]]
     environment = (reports / "allure-results" / "environment.properties").read_text()
     assert f"reproduce={record['context']['reproduce']}" in environment
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")
+def test_an_event_log_on_a_full_disk_is_one_line_and_loses_no_other_report(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk under `--events` stops that log only: the run finishes, run.json and the other reports are
+    written, and the failure is one line naming the option and the file (exit 2), never an internal error."""
+    from apiconform.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    options = RunOptions(vendors=["goodstack"], suites=["examples"], max_examples=1, reports_dir=tmp_path / "reports",
+                         progress=False, allure=False, events_file=Path("/dev/full"))
+    with pytest.raises(ConfigError, match=r"^--events /dev/full: cannot write \(No space left on device\); the run "
+                                          r"finished and the other reports are in "):
+        execute(options)
+    record = json.loads((tmp_path / "reports" / "run.json").read_text(encoding="utf-8"))
+    assert record["cases"] and (tmp_path / "reports" / "junit.xml").is_file()
+    assert len(list((tmp_path / "reports" / "allure-results").glob("*-result.json"))) == len(record["cases"])

@@ -375,7 +375,7 @@ def _execute(options: RunOptions, engine: Any, baseline: Any, progress: Any, not
     from apiconform.report import write_reports
 
     clear_previous_reports(options.reports_dir)
-    record, crashed = run_engine(options, engine, progress)
+    record, crashed, unwritten = run_engine(options, engine, progress)
     if stop is not None:
         stop.armed = False  # the run is over: a first signal now no longer cuts the reports short
     outcome = RunOutcome(exit_code=EXIT_USAGE, messages=notes)
@@ -385,6 +385,9 @@ def _execute(options: RunOptions, engine: Any, baseline: Any, progress: Any, not
         outcome.reports = write_reports(record, options.reports_dir, waived=gate.waived_reasons,
                                         fail_on=gating_categories(fail_on))
     outcome.record, outcome.gate, outcome.exit_code = record, gate, gate.exit_code
+    if unwritten:
+        # every other report is written; the one that could not be is one line and exit 2, never a silent gap
+        raise ConfigError(f"{unwritten[0]}; the run finished and the other reports are in {options.reports_dir}")
     if crashed and not record.interrupted:
         # an item that crashed judged nothing: never let it pass as "nothing tested" (its siblings' results are kept)
         key, reason = crashed[0]
@@ -421,22 +424,31 @@ def engine_options(options: RunOptions, vendors: list[str], history: dict[str, s
     return EngineOptions(**values)
 
 
-def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[Any, list[tuple[str, str]]]:
+def run_engine(options: RunOptions, engine: Any,
+               progress: Any = None) -> tuple[Any, list[tuple[str, str]], list[str]]:
     """Run the plan with the engine (no pytest). Every event goes to the progress line, then to the report
     consumers (the `--events` log; Allure results as cases finish); run.json is written once at the end."""
     from apiconform.engine import RunFinished, RunInterrupted
     from apiconform.report import AllureResults, EventLog
 
+    lost: list[str] = []  # report consumers that failed to write, as one line each
     events = EventLog(options.events_file)
     allure = AllureResults(options.reports_dir / "allure-results", engine.options.run_seed,
                            lambda item: (item_reproduce_command(options, item), pytest_command(options, item)))
     consumers = [c for c in (progress, events, allure) if c is not None]
+    names = {id(events): f"--events {options.events_file}", id(allure): f"--reports-dir {options.reports_dir}"}
     record: Any = None
 
     def consume(event: Any) -> None:
         nonlocal record
-        for consumer in consumers:
-            consumer(event)
+        for consumer in list(consumers):
+            try:
+                consumer(event)
+            except OSError as exc:  # a full disk or a vanished directory: that report stops, the run and the rest go on
+                if id(consumer) not in names:
+                    raise
+                consumers.remove(consumer)
+                lost.append(f"{names[id(consumer)]}: cannot write ({exc.strerror or exc})")
         if isinstance(event, RunFinished):
             record = event.record
 
@@ -447,7 +459,10 @@ def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[
     except RunInterrupted as stop:  # the signal came while this loop handled an event: the engine finishes the run
         for event in _resume(stream, stop):
             consume(event)
-    events.close()
+    try:
+        events.close()
+    except OSError as exc:
+        lost.append(f"--events {options.events_file}: cannot write ({exc.strerror or exc})")
     record.context = run_context(options, record)
     record.history = dict(engine.options.history)
     for vendor, budget_plan in engine.plans.items():
@@ -455,7 +470,8 @@ def run_engine(options: RunOptions, engine: Any, progress: Any = None) -> tuple[
     with writing_reports(options.reports_dir):
         record.write(options.reports_dir / "run.json")
         allure.finish(record.context)
-    return record, [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
+    crashed = [(c.name, c.skipped.removeprefix("crashed: ")) for c in record.cases if c.skipped.startswith("crashed: ")]
+    return record, crashed, list(dict.fromkeys(lost))
 
 
 def _resume(stream: Any, stop: BaseException) -> Iterator[Any]:

@@ -118,3 +118,22 @@ def test_every_failed_result_falls_into_a_root_cause_category(reports: Path) -> 
     for result in failed:
         message = result["statusDetails"]["message"]
         assert any(re.match(c["messageRegex"], message) for c in categories if "messageRegex" in c), message[:300]
+
+
+@pytest.mark.skipif(find_allure() is None, reason="Allure CLI not installed (make allure)")
+def test_each_rendered_report_adds_one_point_to_the_trend(reports: Path, tmp_path: Path) -> None:
+    """The single-file report embeds the run's history instead of writing allure-report/history: it is taken out
+    so the next rendering reads it, and the Trend holds one point per run (it stayed at the first run's before)."""
+    import shutil
+
+    from apiconform.report import render_allure
+
+    work = tmp_path / "reports"
+    shutil.copytree(reports / "allure-results", work / "allure-results")
+    counts = []
+    for _ in range(3):
+        render_allure(work)
+        trend = json.loads((work / "allure-report" / "history" / "history-trend.json").read_text(encoding="utf-8"))
+        counts.append(len(trend))
+    assert counts == [1, 2, 3]
+    assert trend[0]["data"]["total"] == len(_results(reports))

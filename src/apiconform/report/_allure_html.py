@@ -1,11 +1,14 @@
 """The Allure HTML report: `allure generate` (the Allure 2 CLI) renders reports_dir/allure-results into
-reports_dir/allure-report, keeping the previous report's history for Allure's Trend.
+reports_dir/allure-report (one self-contained file), keeping the history for Allure's Trend: each run's new
+history is taken out of the file it is embedded in and fed to the next run.
 
 Used by `apiconform run` (gate) and `apiconform report` (CLI); it lives here, below both, so neither imports
 the other."""
 
 from __future__ import annotations
 
+import base64
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,6 +43,23 @@ def keep_allure_history(reports_dir: Path) -> None:
         shutil.copytree(history, reports_dir / "allure-results" / "history", dirs_exist_ok=True)
 
 
+_EMBEDDED_HISTORY = re.compile(r"d\('history/([\w.-]+\.json)',\s*'([A-Za-z0-9+/=]*)'\)")
+
+
+def extract_history(report: Path) -> None:
+    """A single-file report embeds this run's history (`d('history/NAME.json', 'BASE64')`: the trend with this run's
+    point added) instead of writing report/history/: write those files out, where the next run's
+    `keep_allure_history` takes them, so Trend grows by one point per run."""
+    index = report / "index.html"
+    if not index.is_file():
+        return
+    embedded = _EMBEDDED_HISTORY.findall(index.read_text(encoding="utf-8", errors="replace"))
+    if embedded:
+        (report / "history").mkdir(exist_ok=True)
+    for name, data in embedded:
+        (report / "history" / name).write_bytes(base64.b64decode(data))
+
+
 def render_allure(reports_dir: Path) -> str:
     """Build reports_dir/allure-report from allure-results with the Allure CLI; one line saying what happened."""
     results = reports_dir / "allure-results"
@@ -56,6 +76,5 @@ def render_allure(reports_dir: Path) -> str:
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
         raise ConfigError(f"allure generate failed (exit {proc.returncode}): {last}")
-    if (results / "history").is_dir() and not (out / "history").exists():
-        shutil.copytree(results / "history", out / "history")  # a single file writes no history: keep the last one
+    extract_history(out)
     return f"wrote {out / 'index.html'} (one file: open it from disk)"

@@ -98,6 +98,25 @@ def test_import_infers_actions_pagination_and_maps_basic_to_a_flow(tmp_path: Pat
     assert any("search_books" in n or "/books/search" in n for n in imported.inferences)
 
 
+def test_a_post_whose_body_carries_requests_is_never_inferred_a_create_or_a_query(tmp_path: Path) -> None:
+    """A batch (`{"requests": [{"method": ..., "path": ...}]}`) addresses records in its body: at a collection-like
+    path with a body, or at a query word, it would have been inferred a create or a safe query and sent under the
+    write policy `own`; it is an action, marked for review, never `x-apiconform-safe`."""
+    doc = json.loads(json.dumps(SWAGGER))
+    sub = {"type": "object", "properties": {"method": {"type": "string"}, "path": {"type": "string", "pattern": "^/"}}}
+    doc["definitions"]["Batch"] = {"type": "object", "properties": {"requests": {"type": "array", "items": sub}}}
+    batch = {"parameters": [{"name": "body", "in": "body", "required": True, "schema": {"$ref": "#/definitions/Batch"}}],
+             "responses": {"200": {"description": "answers"}}}
+    doc["paths"]["/requests"] = {"post": {"operationId": "run_requests", **batch}}
+    doc["paths"]["/books/query"] = {"post": {"operationId": "query_books", **batch}}
+    imported = import_description(SourceInfo(location="x.json", text=json.dumps(doc)), "shelf", probe=False, flow_for=flow_for)
+    ops = {op["operationId"]: op for item in imported.document["paths"].values() for op in item.values()}
+    for name in ("run_requests", "query_books"):
+        assert ops[name]["x-apiconform-action"] == "action" and "x-apiconform-safe" not in ops[name], ops[name]
+    assert any("carries requests" in n for n in imported.inferences)
+    assert ops["search_books"]["x-apiconform-safe"] is True  # a plain query is still one
+
+
 def test_an_undeclared_scheme_is_a_todo_that_contracts_check_reports(tmp_path: Path) -> None:
     bare = json.loads(json.dumps(SWAGGER))
     del bare["securityDefinitions"], bare["security"]

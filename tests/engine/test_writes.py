@@ -266,6 +266,37 @@ def test_a_post_that_addresses_no_record_is_refused_unless_declared_a_query(tmp_
     assert Ownership("tesla-ce", contract, BASE, "sandbox", ()).check(bulk, httpx.Request("POST", f"{BASE}/x")) is None
 
 
+def test_a_post_whose_body_carries_requests_is_refused_whatever_its_path_says(tmp_path: Path) -> None:
+    """A batch (`POST /batch {"requests": [{"method": "DELETE", "path": "/buckets/theirs"}]}`, Kinto's) addresses
+    records in its body: refused under `own` even where the contract calls it a create into a collection or it needs
+    no credentials (`security: []`, as Kinto's served description says of every operation); only a contract that
+    declares it `x-apiconform-safe: true` lets it through."""
+    import copy
+
+    sub = {"type": "object", "properties": {"method": {"type": "string", "enum": ["GET", "POST", "PUT", "DELETE"]},
+                                            "path": {"type": "string"}, "body": {"type": "object"}}}
+    body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}}}
+    doc = copy.deepcopy(tesla().document)
+    doc.setdefault("components", {}).setdefault("schemas", {})["Batch"] = {
+        "type": "object", "properties": {"requests": {"type": "array", "items": sub}}}
+    for name, extra in (("create_batch", {"x-apiconform-action": "create"}), ("open_batch", {"security": []}),
+                        ("safe_batch", {"x-apiconform-safe": True})):
+        doc["paths"][f"/api/v2/{name}"] = {"post": {"operationId": name, "requestBody": body, **extra,
+                                                    "responses": {"201": {"description": "done"}}}}
+    (tmp_path / "tesla-ce").mkdir()
+    (tmp_path / "tesla-ce" / "openapi.json").write_text(json.dumps(doc))
+    contract = load_contract(tmp_path / "tesla-ce" / "openapi.json")
+    own = Ownership("tesla-ce", contract, BASE, "own", ())
+    sent = {"requests": [{"method": "DELETE", "path": "/api/v2/provider/1"}]}
+    for name in ("create_batch", "open_batch"):
+        op = contract.operations[name]
+        assert addressed(contract, op)[0] == "bulk", name
+        refusal = own.check(op, httpx.Request("POST", f"{BASE}/api/v2/{name}", json=sent))
+        assert refusal and "may change records this run did not create" in refusal, name
+    safe = contract.operations["safe_batch"]
+    assert own.check(safe, httpx.Request("POST", f"{BASE}/api/v2/safe_batch", json=sent)) is None
+
+
 def test_a_record_the_run_deleted_is_known_gone_with_what_lies_under_it() -> None:
     """After the run deletes its own record, requests that still address it (further examples of the same test,
     tests of what lay under it) are marked `record_gone`: the vendor's 403/404 then is about that record, never a

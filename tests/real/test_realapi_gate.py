@@ -15,11 +15,13 @@ Prefect runs a bounded selection (--max-examples, see BUDGET) to keep CI time do
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -95,6 +97,72 @@ def snapshot(server: RealApi, templates: list[str]) -> dict[str, dict[str, str]]
     return lists
 
 
+def _templates(openapi: Path) -> tuple[list[str], set[str], set[str]]:
+    """The imported contract's path templates, its collections (a template with an item template one parameter below)
+    and the POSTs it declares queries (`x-apiconform-safe`)."""
+    doc = yaml.safe_load(openapi.read_text())
+    paths = [p for p, item in doc["paths"].items() if isinstance(item, dict)]
+    collections = {p for p in paths if any(re.fullmatch(re.escape(p.rstrip("/")) + r"/\{[^/}]+\}", q) for q in paths)}
+    safe = {p for p in paths if (doc["paths"][p].get("post") or {}).get("x-apiconform-safe") is True}
+    return paths, collections, safe
+
+
+def _fits(template: str, path: str) -> bool:
+    return re.fullmatch(re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template.rstrip("/"))), path.rstrip("/")) is not None
+
+
+def existing_records(server: RealApi, openapi: Path, lists: dict[str, dict[str, str]]) -> set[str]:
+    """Every record the server holds before the run, as its base-relative path: each list's items
+    (`/buckets/cookbook/collections/recipes`), and the items a declared query (`POST /flows/filter {}`) answers
+    where the contract has their item path (`/flows/{id}`)."""
+    keys = {f"{path.rstrip('/')}/{rid}" for path, items in lists.items() for rid in items if not rid.startswith("status ")}
+    paths, collections, safe = _templates(openapi)
+    with httpx.Client(base_url=server.base_url.rstrip("/"), auth=server.user, timeout=30) as client:
+        for query in sorted(p for p in safe if "{" not in p):
+            parent = query.rstrip("/").rsplit("/", 1)[0]
+            if parent not in collections:
+                continue
+            answer = client.post(query, json={})
+            items = answer.json() if answer.status_code == 200 else None
+            keys |= {f"{parent}/{i['id']}" for i in items if isinstance(i, dict) and "id" in i} \
+                if isinstance(items, list) else set()
+    return keys
+
+
+def log_offset(server: RealApi) -> int:
+    return server.log().stat().st_size if server.log().is_file() else 0
+
+
+def writes_sent(server: RealApi, offset: int) -> list[tuple[str, str]]:
+    """The writes (method, base-relative decoded path) the server logged since `offset`: what really reached it."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", server.log().read_bytes()[offset:].decode("utf-8", "replace"))
+    base = httpx.URL(server.base_url).path.rstrip("/")
+    return [(method, unquote(path)[len(base):] if unquote(path).startswith(base) else unquote(path))
+            for method, path in re.findall(r'"(POST|PUT|PATCH|DELETE)\s+([^\s"?]+)', text)]
+
+
+def foreign_writes(writes: list[tuple[str, str]], existing: set[str], openapi: Path) -> list[str]:
+    """Writes that reached records the run did not create (issue 23/24 write policy `own`, checked on the server's
+    own log, not on apiconform's account of itself): a write on or under a record that existed before the run (but a
+    create into its collection), a write on a whole collection at the top or under such a record (but a create), and
+    a POST addressing no record that the contract does not declare a query (a batch, a bulk action: its body may
+    address any record)."""
+    paths, collections, safe = _templates(openapi)
+    bad = []
+    for method, path in writes:
+        path = path.rstrip("/") or "/"
+        collection = any(_fits(c, path) for c in collections)
+        if method == "POST" and (collection or any(_fits(q, path) for q in safe)):
+            continue  # a create into a collection, or a declared query
+        if any(path == k or path.startswith(k + "/") for k in existing):
+            bad.append(f"{method} {path}: a record that existed before the run")
+        elif collection and (path.count("/") < 2 or path.rsplit("/", 1)[0] in existing):
+            bad.append(f"{method} {path}: a whole collection of records that existed before the run")
+        elif not any(_fits(t, path) and "{" in t for t in paths):
+            bad.append(f"{method} {path}: addresses no record (its body decides what it changes)")
+    return sorted(set(bad))
+
+
 def _changed(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
     diff = {"gone": sorted(set(before) - set(after)), "new": sorted(set(after) - set(before)),
             "changed": sorted(k for k in set(before) & set(after) if before[k] != after[k])}
@@ -133,6 +201,8 @@ def _gate_matches_the_list(server: RealApi, tmp_path: Path, mode: str, contracts
     workdir.mkdir(parents=True)
     lists = list_paths(contracts / server.kit / "openapi.yaml") if mode == "writes" else []
     before = snapshot(server, lists)
+    existing = existing_records(server, contracts / server.kit / "openapi.yaml", before) if mode == "writes" else set()
+    offset = log_offset(server)
     code, run, output, elapsed = gate(server, contracts, workdir, *(WRITES if mode == "writes" else []))
     writes = run.get("writes", {}).get(server.kit, {})
     print(f"{server.kit} gate {mode}: {elapsed:.0f} s, exit {code}, timings {server.timings}"
@@ -149,6 +219,11 @@ def _gate_matches_the_list(server: RealApi, tmp_path: Path, mode: str, contracts
             who = httpx.get(server.base_url.rstrip("/") + "/", auth=(user, password), timeout=30)
             assert who.status_code == 200 and who.json().get("user"), f"{user} no longer logs in: {who.status_code}"
         assert writes["policy"] == "own" and writes["created"] > 0 and writes["refused_requests"] > 0, writes
+        # and what reached the server (its own log) touched no record that existed before the run
+        sent = writes_sent(server, offset)
+        assert sent and len(existing) > 10, (len(sent), len(existing))
+        foreign = foreign_writes(sent, existing, contracts / server.kit / "openapi.yaml")
+        assert not foreign, f"writes that reached records the run did not create: {json.dumps(foreign, indent=1)}"
         assert writes["deleted"] + len(writes["left_behind"]) >= writes["created"], writes
     found, expected = findings(run), listed(server.kit, mode)
     new = {fp: text for fp, text in found.items() if fp not in expected}

@@ -51,7 +51,7 @@ from apiconform.contracts._validate import (  # after the model: it builds on Co
     from_httpx,
     validate_request,
 )
-from apiconform.contracts._walk import Slot, items_of, properties_of, record_id, set_record_id, slots
+from apiconform.contracts._walk import Slot, carries_requests, items_of, properties_of, record_id, set_record_id, slots
 
 if TYPE_CHECKING:
     from apiconform.contracts._check import CheckResult, Problem, check_contract
@@ -90,6 +90,7 @@ __all__ = [
     "Slot",
     "Violation",
     "WireRequest",
+    "carries_requests",
     "check_contract",
     "coerce",
     "content_encoded_examples",

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from apiconform.contracts._convert import to_openapi31, version_of
 from apiconform.contracts._pointer import escape, split, walk
+from apiconform.contracts._walk import carries_requests
 from apiconform.errors import UsageError
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -221,6 +222,14 @@ def _action(document: dict[str, Any], method: str, path: str, operation: dict[st
     return "action", f"{method.upper()} on a collection path"
 
 
+def _carries_requests(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    """The request body carries requests of its own (a batch): never inferred a create or a safe query."""
+    body = _resolve(document, operation.get("requestBody"))
+    content = body.get("content") if isinstance(body, dict) else None
+    return any(isinstance(media, dict) and carries_requests(lambda node: _resolve(document, node), media.get("schema"))
+               for media in (content or {}).values())
+
+
 def _query(path: str, operation: dict[str, Any]) -> str:
     """Why a POST looks like a query that changes nothing ("" if it does not): the write policy `own` lets such a
     POST through, and refuses any other POST that addresses no record (a bulk action could change any record)."""
@@ -294,11 +303,13 @@ def scaffold(document: dict[str, Any], vendor: str) -> tuple[dict[str, Any], lis
             if "x-apiconform-resource" not in operation:
                 operation["x-apiconform-resource"] = _resource(path, operation)
                 inferred.append(f"resource {operation['x-apiconform-resource']!r}")
+            batch = method == "post" and _carries_requests(document, operation)
             if "x-apiconform-action" not in operation:
-                action, why = _action(document, method, path, operation)
+                action, why = ("action", "POST whose body carries requests (method and path members): a batch that "
+                               "may change any record") if batch else _action(document, method, path, operation)
                 operation["x-apiconform-action"] = action
                 inferred.append(f"action {action!r} ({why})")
-            if method == "post" and "x-apiconform-safe" not in operation and (why := _query(path, operation)):
+            if method == "post" and not batch and "x-apiconform-safe" not in operation and (why := _query(path, operation)):
                 operation["x-apiconform-safe"] = True
                 inferred.append(f"a query that changes nothing, x-apiconform-safe ({why})")
             if inferred:

@@ -3,7 +3,7 @@ the mock (drifts, store), the suites (lifecycles, discovery) and the run record 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,3 +90,28 @@ def set_record_id(record: Any, id_field: str, value: Any) -> None:
     node, leaf = _id_container(record, id_field)
     if isinstance(node, dict):
         node[leaf] = value
+
+
+#: member names of a request carried inside a body: its method, and where it goes
+_METHOD_MEMBERS = frozenset({"method", "http_method", "httpmethod", "verb"})
+_TARGET_MEMBERS = frozenset({"path", "url", "uri", "href", "endpoint", "relative_url", "relativeurl", "resource_path"})
+_HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete"})
+
+
+def carries_requests(resolve: Callable[[Any], Any], schema: Any, depth: int = 6) -> bool:
+    """The body this schema describes carries requests of its own (a batch: `{"requests": [{"method": "DELETE",
+    "path": "/x/1"}]}`): an object schema, at any depth, with a method member (so named, or an enum of HTTP methods)
+    and a path/URL member. Such a request may address any record, whatever its own path says. `resolve` follows
+    a `$ref` (the contract's, or an importer's over the raw document)."""
+    schema = resolve(schema)
+    if depth < 0 or not isinstance(schema, dict):
+        return False
+    props = {str(k).lower(): resolve(v) for k, v in (schema.get("properties") or {}).items()}
+    if props.keys() & _TARGET_MEMBERS and any(
+            name in _METHOD_MEMBERS or isinstance(sub, dict) and len(
+                {str(e).lower() for e in sub.get("enum") or []} & _HTTP_METHODS) >= 2
+            for name, sub in props.items()):
+        return True
+    parts = [*props.values(), schema.get("items"), schema.get("additionalProperties"),
+             *(p for key in ("allOf", "oneOf", "anyOf") for p in schema.get(key) or [])]
+    return any(carries_requests(resolve, p, depth - 1) for p in parts if isinstance(p, dict))

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from apiconform.contracts import Contract, Operation, record_id
+from apiconform.contracts import Contract, Operation, carries_requests, record_id
 
 #: how the clean-up sends one delete (the Session's): the answer's status, or None and why nothing came back
 SendDelete = Callable[[Operation, httpx.Request], tuple[int | None, str]]
@@ -59,7 +59,8 @@ def addressed(contract: Contract, op: Operation) -> tuple[Kind, Key]:
     """What a request of `op` writes to, as (kind, record template): `record` changes the record whose path
     template is returned; `create` adds a record to the collection at the template; `call` changes nothing (a
     declared list/read, or a query declared `x-apiconform-safe: true`); `bulk` may change any record the vendor
-    holds (an undeclared action addressing no record: `POST /flows/bulk_delete` with a filter in its body)."""
+    holds (an undeclared action addressing no record: `POST /flows/bulk_delete` with a filter in its body; or any POST
+    whose body carries requests of its own, a batch, unless declared `x-apiconform-safe: true`)."""
     return _addressed(contract, op.label) if contract.operations.get(op.label) is op else _classify(contract, op)
 
 
@@ -74,6 +75,8 @@ def _classify(contract: Contract, op: Operation) -> tuple[Kind, Key]:
     through_last = record_template(template)
     if op.method in ("put", "patch", "delete"):
         return "record", template
+    if not op.declared_safe and _carries_requests(contract, op):
+        return "bulk", template  # a batch: the requests in its body may address any record, whatever its path says
     if op.action == "create" or (op.action is None and _is_collection(contract, op)):
         return "create", template
     if op.action in ("update", "replace", "delete"):
@@ -83,6 +86,12 @@ def _classify(contract: Contract, op: Operation) -> tuple[Kind, Key]:
     if not params:  # a POST to a collection adds to it; any other such action may change any record
         return ("create", template) if _is_collection(contract, op) else ("bulk", template)
     return "record", through_last  # an action on an existing record (POST /x/{id}/cancel, POST /x/{id})
+
+
+def _carries_requests(contract: Contract, op: Operation) -> bool:
+    """Its body carries requests of its own (method + path members, `contracts.carries_requests`)."""
+    return any(media.schema_pointer is not None and carries_requests(contract.resolve, contract.at(media.schema_pointer))
+               for media in op.request_body.values())
 
 
 def record_template(template: Key) -> Key:

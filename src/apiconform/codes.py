@@ -59,6 +59,10 @@ CODES: tuple[FailureCode, ...] = (
                 "records the run knows exist: for an id it made up, or a record it deleted, the 403 is about the record)",
                 "expired or under-privileged credentials, or an operation forbidden to this account "
                 "(declare it with x-apiconform-forbidden)"),
+    FailureCode("AC303", "valid_request_accepted", _C.STATUS_CODE, "valid request refused as malformed",
+                "a request the contract accepts was refused with 400/422, and the vendor's error names an input whose "
+                "documented form (type, pattern, format, bounds, enum) the sent value meets",
+                "the vendor validates otherwise than it documents (an anchored pattern, a tighter bound, a format)"),
     FailureCode("AC501", "content_type_conformance", _C.CONTENT_TYPE, "body without Content-Type",
                 "the answer has a body but no Content-Type header",
                 "a framework default or an error page served without headers"),
@@ -87,6 +91,9 @@ CODES: tuple[FailureCode, ...] = (
     FailureCode("AC621", "response_echoes_request", _C.FIELD_TYPE, "answer does not echo what was sent",
                 "a field the contract says the answer echoes (x-apiconform-echo) differs from what the request sent",
                 "the vendor normalises or ignores the value (trims, rounds, lower-cases, drops it)"),
+    FailureCode("AC622", "write_only_absent", _C.FIELD_TYPE, "writeOnly property sent back",
+                "a success answer carries a property the contract marks writeOnly (OpenAPI: SHOULD NOT; minor)",
+                "a secret or password echoed (often masked) in a read model"),
     FailureCode("AC701", "pagination_conformance", _C.PAGINATION, "pagination not as documented",
                 "page size bounds, the Link header or the count/next/previous envelope differ from the contract",
                 "a page larger than requested, a missing Link header, or a count that disagrees with the results"),

@@ -433,8 +433,9 @@ def test_content_length_on_204_is_not_truncation(status, truncated, tesla_ce):
 # --- details the mutation run showed untested --------------------------------------------------------
 def test_the_registry_holds_every_check_with_its_categories():
     assert list(CHECKS) == ["transport_ok", "not_a_server_error", "status_code_documented", "expected_outcome",
-                            "content_type_conformance", "response_schema_conformance", "response_headers_conformance",
-                            "response_echoes_request", "pagination_conformance"]
+                            "valid_request_accepted", "content_type_conformance", "response_schema_conformance",
+                            "write_only_absent", "response_headers_conformance", "response_echoes_request",
+                            "pagination_conformance"]
     assert all(spec.name == name and spec.categories and callable(spec.fn) for name, spec in CHECKS.items())
     assert CHECKS["transport_ok"].covers is None and CHECKS["transport_ok"].applies(None) is True
 
@@ -597,3 +598,82 @@ def test_headers_covered_are_those_declared_for_the_status(eduframe):
     op, ex = exchange(eduframe, "list_accounts", status=418, body=[])
     assert _headers_covers(CheckContext(eduframe, op, ex)) == ()
     assert header_category("Link", "not a mapping") is Category.PAGINATION
+
+
+# --- a valid request refused as malformed; writeOnly properties sent back ------------------------------------
+def _shelf(tmp_path: Any) -> Contract:
+    from apiconform.contracts import load_contract
+
+    error = {"type": "object", "properties": {"message": {"type": "string"}, "details": {"type": "array"}}}
+    book = {"type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                                             "secret": {"anyOf": [{"type": "string", "writeOnly": True}, {"type": "null"}]}}}
+    doc = {"openapi": "3.1.0", "info": {"title": "shelf", "version": "1"}, "paths": {"/books": {"get": {
+        "operationId": "list_books", "parameters": [
+            {"name": "If-Match", "in": "header", "schema": {"type": "string", "pattern": '^"[0-9]+"$|\\*'}},
+            {"name": "token", "in": "query", "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}}],
+        "responses": {"200": {"description": "books", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"data": {"type": "array", "items": book}}}}}},
+            "400": {"description": "bad", "content": {"application/json": {"schema": error}}}}}}}}
+    (tmp_path / "shelf").mkdir()
+    (tmp_path / "shelf" / "openapi.json").write_text(json.dumps(doc))
+    return load_contract(tmp_path / "shelf" / "openapi.json")
+
+
+def _refused(contract: Contract, url: str, headers: dict[str, str], answer: Any, status: int = 400,
+             expectation: str = POSITIVE) -> list[Finding]:
+    op = contract.operations["list_books"]
+    request = httpx.Request("GET", url, headers=headers)
+    content = json.dumps(answer).encode()
+    response = httpx.Response(status, headers=JSON, content=content, request=request)
+    findings, _, _ = run_checks(CheckContext(contract, op, Exchange(op, request, response, body=content), expectation),
+                                ["valid_request_accepted"])
+    return findings
+
+
+def test_a_valid_value_refused_as_malformed_is_reported_when_the_vendor_names_it(tmp_path):
+    """Kinto's If-Match: '*abc' fits the description's pattern (a search), the server refuses it with 400 naming it."""
+    shelf = _shelf(tmp_path)
+    named = {"message": "headers.If-Match: The value should be integer between double quotes.",
+             "details": [{"location": "headers", "name": "If-Match"}]}
+    found = _refused(shelf, "https://api.test/books", {"If-Match": "*abc"}, named)
+    assert [(f.check, f.category, f.pointer, f.actual) for f in found] == [
+        ("valid_request_accepted", Category.STATUS_CODE, "/header/If-Match", "*abc")]
+    assert "valid request refused with 400" in found[0].message
+    # FastAPI's shape names it in `loc`: a bound the vendor enforces below the documented one
+    fastapi = {"detail": [{"loc": ["query", "limit"], "msg": "less than or equal to 50"}]}
+    assert [f.pointer for f in _refused(shelf, "https://api.test/books?limit=80", {}, fastapi, 422)] == ["/query/limit"]
+
+
+@pytest.mark.parametrize("case", ["unnamed", "free-form", "state", "negative", "accepted"])
+def test_a_refusal_is_not_blamed_on_the_vendor_without_proof(tmp_path, case):
+    shelf = _shelf(tmp_path)
+    named = {"message": "If-Match is wrong", "details": []}
+    url, headers, answer, status, expectation = "https://api.test/books", {"If-Match": "*abc"}, named, 400, POSITIVE
+    if case == "unnamed":  # the error does not say what it refused
+        answer = {"message": "bad request"}
+    elif case == "free-form":  # a token it did not issue: a plain string claims no form
+        url, headers, answer = "https://api.test/books?token=zz", {}, {"message": "token has invalid content"}
+    elif case == "state":  # 409/412 and friends depend on the record, not on the form
+        status = 412
+    elif case == "negative":  # a request apiconform knows is invalid
+        expectation = NEGATIVE
+    else:
+        status = 200
+    assert _refused(shelf, url, headers, answer, status, expectation) == []
+
+
+def test_write_only_properties_sent_back_are_a_minor_finding(tmp_path):
+    shelf = _shelf(tmp_path)
+    op = shelf.operations["list_books"]
+    request = httpx.Request("GET", "https://api.test/books")
+
+    def check(body: Any) -> list[Finding]:
+        content = json.dumps(body).encode()
+        response = httpx.Response(200, headers=JSON, content=content, request=request)
+        return run_checks(CheckContext(shelf, op, Exchange(op, request, response, body=content)), ["write_only_absent"])[0]
+
+    found = check({"data": [{"id": "1", "title": "t", "secret": "**********"}]})
+    assert [(f.pointer, f.severity.value, f.category) for f in found] == [("/data/0/secret", "minor", Category.FIELD_TYPE)]
+    assert check({"data": [{"id": "1", "title": "t", "secret": None}]}) == []
+    assert check({"data": [{"id": "1", "title": "t"}]}) == []

@@ -219,6 +219,95 @@ def expected_outcome(ctx: CheckContext) -> list[Finding]:
     return []
 
 
+#: the statuses that say "your request is malformed" (never state: 401/403/404/409/412/429 depend on who asks what, when)
+_MALFORMED = (400, 422)
+#: schema keywords that make a claim about which values are well formed (a plain string claims nothing: a token the
+#: vendor did not issue, an id, a filter expression may be refused for what it means, not for its form)
+_FORM_KEYWORDS = frozenset({"pattern", "format", "enum", "const", "minimum", "maximum", "exclusiveMinimum",
+                            "exclusiveMaximum", "minLength", "maxLength", "multipleOf", "minItems", "maxItems"})
+
+
+def _claims_form(contract: Contract, schema: Any, depth: int = 4) -> bool:
+    """The schema says what a well-formed value looks like (a typed scalar, a pattern, a format, bounds, an enum)."""
+    schema = contract.resolve(schema)
+    if not isinstance(schema, dict) or depth < 0:
+        return False
+    types = schema.get("type")
+    typed = {types} if isinstance(types, str) else set(types or ())
+    if schema.keys() & _FORM_KEYWORDS or typed & {"integer", "number", "boolean"}:
+        return True
+    return any(_claims_form(contract, part, depth - 1) for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key) or [])
+
+
+def _texts(node: Any) -> list[str]:
+    """Every string of an error body (values, at any depth): where a vendor names what it refused."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [t for value in node.values() for t in _texts(value)]
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return []
+
+
+def _names(texts: list[str], name: str) -> bool:
+    """The error names this input: a whole string (`"loc": ["query", "limit"]`, `"name": "If-Match"`) or, for names
+    of 3+ characters, a word of a message (`headers.If-Match: The value should be ...`)."""
+    low = name.lower()
+    if any(t.strip().lower() == low for t in texts):
+        return True
+    word = re.compile(r"(?<![\w-])" + re.escape(low) + r"(?![\w-])")
+    return len(low) >= 3 and any(word.search(t.lower()) for t in texts)
+
+
+def _sent_inputs(ctx: CheckContext) -> list[tuple[str, str, Any, Any]]:
+    """(where, name, value as sent, schema) of each input the request carried: parameters and top-level JSON body
+    members, those the auth flow owns aside (not the request's to get right)."""
+    from apiconform.auth import owned_parameters
+    from apiconform.contracts import from_httpx
+
+    op, contract = ctx.operation, ctx.contract
+    wire = from_httpx(ctx.exchange.request, op)
+    owned = owned_parameters(contract)
+    sent: dict[str, dict[str, Any]] = {"path": dict(wire.path_params), "query": dict(wire.query),
+                                       "header": {k.lower(): v for k, v in wire.headers.items()}}
+    inputs = []
+    for (where, name), schema_ptr in op.param_schemas.items():
+        key = name.lower() if where == "header" else name
+        if key in sent.get(where, {}) and name.lower() not in owned.headers | owned.query:
+            inputs.append((where, name, sent[where][key], contract.at(schema_ptr)))
+    media = op.request_body.get(wire.media_type or "")
+    if isinstance(wire.body, dict) and media is not None and media.schema_pointer is not None:
+        props = (contract.at(media.schema_pointer) or {}).get("properties") or {}
+        inputs += [("body", name, wire.body[name], props[name]) for name in wire.body if name in props]
+    return inputs
+
+
+@check("valid_request_accepted", Category.STATUS_CODE,
+       applies=lambda ctx: _answered(ctx) and ctx.expectation == POSITIVE and ctx.exchange.status in _MALFORMED)
+def valid_request_accepted(ctx: CheckContext) -> list[Finding]:
+    """A request the contract accepts (judged valid as sent: every parameter and the body) is not refused as
+    malformed (400/422) for an input whose form the contract describes. Only when the vendor's error names that
+    input, and only where its schema claims a form (type, pattern, format, bounds, enum): the vendor's own validation
+    disagrees with its description. A refusal by state (401/403/404/409/412/429) or of a value the contract leaves
+    free (a plain string: a token the vendor did not issue) is never reported."""
+    status = ctx.exchange.status or 0
+    if status in _state_refusals(ctx.operation):
+        return []
+    body = ctx.exchange.json()
+    texts = _texts(body) if body is not NOT_JSON else [ctx.exchange.body[:4096].decode("utf-8", "replace")]
+    findings = []
+    for where, name, value, schema in _sent_inputs(ctx):
+        if _claims_form(ctx.contract, schema) and _names(texts, name):
+            findings.append(ctx.finding(
+                "valid_request_accepted", Category.STATUS_CODE,
+                f"valid request refused with {status}: the vendor rejects {where} {name!r}, a value the contract accepts",
+                pointer=f"/{where}/{name}", expected={k: v for k, v in (ctx.contract.resolve(schema) or {}).items()
+                                                       if k in _FORM_KEYWORDS or k == "type"} or "valid per the contract",
+                actual=value))
+    return findings[:MAX_FINDINGS_PER_CHECK]
+
+
 def _state_refusals(op: Any) -> set[int]:
     """Statuses `x-apiconform-state` declares as a refusal by the record's state (e.g. 403 for a wrong unlock token on
     a locked record: the vendor's answer to these credentials for this record, not a refusal of the credentials)."""
@@ -322,6 +411,45 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
             "response_schema_conformance", category, f"{where or '/'}: {error.message}",
             pointer=where, expected={error.validator: error.validator_value}, actual=error.instance,
         ))
+    return findings
+
+
+def _write_only(contract: Contract, schema: Any) -> bool:
+    """Marked `writeOnly` (itself, or a non-null branch: `anyOf: [{type: string, writeOnly: true}, {type: null}]`)."""
+    schema = contract.resolve(schema)
+    if not isinstance(schema, dict):
+        return False
+    return schema.get("writeOnly") is True or any(
+        _write_only(contract, part) for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key) or [])
+
+
+@functools.lru_cache(maxsize=64)
+def _marks_write_only(contract: Contract) -> bool:
+    """The contract marks anything writeOnly (once per contract: most mark nothing, and the check walks whole bodies)."""
+    return '"writeOnly": true' in json.dumps(contract.document)
+
+
+@check("write_only_absent", Category.FIELD_TYPE,
+       applies=lambda ctx: _answered(ctx) and 200 <= (ctx.exchange.status or 0) < 300 and _marks_write_only(ctx.contract),
+       covers=lambda ctx: (Category.FIELD_TYPE,) if _schema_pointer(ctx) else ())
+def write_only_absent(ctx: CheckContext) -> list[Finding]:
+    """Properties the contract marks `writeOnly` (a password, a secret) are not sent back in a success answer
+    (OpenAPI: they SHOULD NOT be; a minor finding). A null carries nothing and is not reported."""
+    from apiconform.contracts import slots
+
+    ptr = _schema_pointer(ctx)
+    body = ctx.exchange.json()
+    if ptr is None or body is NOT_JSON:
+        return []
+    findings = []
+    for slot in slots(ctx.contract, body, ctx.contract.at(ptr)):
+        if slot.value is not None and _write_only(ctx.contract, slot.schema):
+            where = _pointer(slot.path)
+            findings.append(ctx.finding("write_only_absent", Category.FIELD_TYPE,
+                                        f"{where}: a writeOnly property is sent back in the answer", pointer=where,
+                                        expected="absent (writeOnly)", actual=slot.value, severity=Severity.MINOR))
+            if len(findings) >= MAX_FINDINGS_PER_CHECK:
+                break
     return findings
 
 

@@ -117,6 +117,25 @@ def test_a_post_whose_body_carries_requests_is_never_inferred_a_create_or_a_quer
     assert ops["search_books"]["x-apiconform-safe"] is True  # a plain query is still one
 
 
+def test_a_post_with_a_body_is_a_create_only_on_a_collection(tmp_path: Path) -> None:
+    """`POST /limits/decrement-with-lease {names: [...]}` (Prefect) changes the records its body names: inferred a create
+    it went out under the write policy `own`. A create is a POST on a path with an item path below it or a documented
+    201; a query (`POST /books/paginate`) is an action declared safe, never a create whose answer is a record."""
+    doc = json.loads(json.dumps(SWAGGER))
+    body = {"parameters": [{"name": "body", "in": "body", "schema": {"type": "object"}}],
+            "responses": {"200": {"description": "ok"}}}
+    doc["paths"]["/limits/decrement-with-lease"] = {"post": {"operationId": "decrement_slots", **body}}
+    doc["paths"]["/books/paginate"] = {"post": {"operationId": "paginate_books", **body}}
+    doc["paths"]["/shelves"] = {"post": {"operationId": "create_shelf", **body}}
+    doc["paths"]["/shelves/{shelf_id}"] = {"get": {"operationId": "read_shelf", "parameters": [
+        {"name": "shelf_id", "in": "path", "required": True, "type": "string"}], "responses": {"200": {"description": "ok"}}}}
+    imported = import_description(SourceInfo(location="x.json", text=json.dumps(doc)), "shelf", probe=False, flow_for=flow_for)
+    ops = {op["operationId"]: op for item in imported.document["paths"].values() for op in item.values()}
+    assert ops["decrement_slots"]["x-apiconform-action"] == "action" and "x-apiconform-safe" not in ops["decrement_slots"]
+    assert ops["paginate_books"]["x-apiconform-action"] == "action" and ops["paginate_books"]["x-apiconform-safe"] is True
+    assert ops["create_shelf"]["x-apiconform-action"] == "create" and ops["create_book"]["x-apiconform-action"] == "create"
+
+
 def test_an_undeclared_scheme_is_a_todo_that_contracts_check_reports(tmp_path: Path) -> None:
     bare = json.loads(json.dumps(SWAGGER))
     del bare["securityDefinitions"], bare["security"]

@@ -297,6 +297,25 @@ def test_a_post_whose_body_carries_requests_is_refused_whatever_its_path_says(tm
     assert own.check(safe, httpx.Request("POST", f"{BASE}/api/v2/safe_batch", json=sent)) is None
 
 
+def test_a_declared_query_is_a_call_even_where_it_is_called_a_create(tmp_path: Path) -> None:
+    """`POST /flows/paginate` imported as a create and declared `x-apiconform-safe`: its answers are pages, not records
+    the run created (the clean-up listed them as left behind); the declaration wins."""
+    import copy
+
+    doc = copy.deepcopy(tesla().document)
+    doc["paths"]["/api/v2/things/paginate"] = {"post": {
+        "operationId": "paginate_things", "x-apiconform-action": "create", "x-apiconform-safe": True,
+        "responses": {"201": {"description": "a page"}}}}
+    (tmp_path / "tesla-ce").mkdir()
+    (tmp_path / "tesla-ce" / "openapi.json").write_text(json.dumps(doc))
+    contract = load_contract(tmp_path / "tesla-ce" / "openapi.json")
+    op = contract.operations["paginate_things"]
+    assert addressed(contract, op) == ("call", ())
+    own = Ownership("tesla-ce", contract, BASE, "own", ())
+    own.observe(op, _Answer(httpx.Request("POST", f"{BASE}/api/v2/things/paginate"), 201, {"id": 7}))
+    assert own.created == []
+
+
 def test_a_record_the_run_deleted_is_known_gone_with_what_lies_under_it() -> None:
     """After the run deletes its own record, requests that still address it (further examples of the same test,
     tests of what lay under it) are marked `record_gone`: the vendor's 403/404 then is about that record, never a

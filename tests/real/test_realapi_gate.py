@@ -33,6 +33,10 @@ HERE = Path(__file__).resolve().parent / "realapis"
 APICONFORM = str(Path(sys.executable).with_name("apiconform"))
 FAST = ["--rate", "200", "--max-requests", "20000", "--no-allure", "--no-progress", "--workers", "1"]
 BUDGET = {"kinto": ["--max-examples", "5"], "prefect": ["--max-examples", "2"]}
+#: a GET that answers 200 only to valid credentials; whether the server logs every request it serves (Kinto does;
+#: Prefect logs no access lines, so only the records' survival is checked there)
+LOGIN_PROBE = {"kinto": "/", "prefect": "/admin/version"}
+LOGS_REQUESTS = {"kinto": True, "prefect": False}
 # the writes run: lifecycles and valid writes (negatives ran read-only), unrestricted: every operation of the imported
 # contract, under the default write policy `own` (issue 23; before it, such a run deleted Kinto's login accounts)
 WRITES = ["--suite", "stateful,properties", "--allow-writes"]
@@ -102,7 +106,8 @@ def _templates(openapi: Path) -> tuple[list[str], set[str], set[str]]:
     and the POSTs it declares queries (`x-apiconform-safe`)."""
     doc = yaml.safe_load(openapi.read_text())
     paths = [p for p, item in doc["paths"].items() if isinstance(item, dict)]
-    collections = {p for p in paths if any(re.fullmatch(re.escape(p.rstrip("/")) + r"/\{[^/}]+\}", q) for q in paths)}
+    collections = {p.rstrip("/") for p in paths if any(re.fullmatch(re.escape(p.rstrip("/")) + r"/\{[^/}]+\}/?", q)
+                                                       for q in paths)}
     safe = {p for p in paths if (doc["paths"][p].get("post") or {}).get("x-apiconform-safe") is True}
     return paths, collections, safe
 
@@ -163,6 +168,23 @@ def foreign_writes(writes: list[tuple[str, str]], existing: set[str], openapi: P
     return sorted(set(bad))
 
 
+#: what the kit's server logs when a finding is its documented environment artifact, not the vendor's code (the
+#: Prefect kit's README: SQLite's "database is locked" under the background services' writes -> 503, or the
+#: connection reset when the error escapes Prefect's handler; rare on an idle machine, frequent under load)
+ENV_ARTIFACT = {"prefect": "database is locked"}
+
+
+def environment_artifacts(server: RealApi, run: dict[str, Any], offset: int) -> dict[str, str]:
+    """Findings (fingerprint -> operation) that are a 503 or a connection reset while the server logged the kit's
+    documented environment artifact during the run: never counted as deviations, never waived."""
+    marker = ENV_ARTIFACT.get(server.kit)
+    if marker is None or marker not in server.log().read_bytes()[offset:].decode("utf-8", "replace"):
+        return {}
+    return {f["fingerprint"]: c["operation"] for c in run.get("cases", []) for f in c["findings"]
+            if (f["category"] == "server-error" and f.get("status") == 503)
+            or (f["category"] == "transport" and "Connection reset" in f["message"])}
+
+
 def _changed(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
     diff = {"gone": sorted(set(before) - set(after)), "new": sorted(set(after) - set(before)),
             "changed": sorted(k for k in set(before) & set(after) if before[k] != after[k])}
@@ -216,20 +238,27 @@ def _gate_matches_the_list(server: RealApi, tmp_path: Path, mode: str, contracts
                    if (diff := _changed(before.get(path, {}), after.get(path, {}))) and not _listed(path, diff, left)}
         assert not changed, f"the writes run changed records it did not list as left behind: {json.dumps(changed, indent=1)}"
         for user, password in server.users:  # and every account still logs in
-            who = httpx.get(server.base_url.rstrip("/") + "/", auth=(user, password), timeout=30)
-            assert who.status_code == 200 and who.json().get("user"), f"{user} no longer logs in: {who.status_code}"
+            who = httpx.get(server.base_url.rstrip("/") + LOGIN_PROBE[server.kit], auth=(user, password), timeout=30)
+            assert who.status_code == 200, f"{user} no longer logs in: {who.status_code}"
         assert writes["policy"] == "own" and writes["created"] > 0 and writes["refused_requests"] > 0, writes
-        # and what reached the server (its own log) touched no record that existed before the run
+        # every record that existed before the run still exists (lists and declared queries: Prefect's POST .../filter)
+        gone = sorted(existing - existing_records(server, contracts / server.kit / "openapi.yaml", after))
+        assert len(existing) > 10 and not gone, f"records that existed before the run are gone: {gone[:20]}"
+        # and what reached the server (its own log, where it logs requests) touched no record that existed before the run
         sent = writes_sent(server, offset)
-        assert sent and len(existing) > 10, (len(sent), len(existing))
+        assert sent or not LOGS_REQUESTS[server.kit], "the server logged no write"
         foreign = foreign_writes(sent, existing, contracts / server.kit / "openapi.yaml")
         assert not foreign, f"writes that reached records the run did not create: {json.dumps(foreign, indent=1)}"
         assert writes["deleted"] + len(writes["left_behind"]) >= writes["created"], writes
     found, expected = findings(run), listed(server.kit, mode)
-    new = {fp: text for fp, text in found.items() if fp not in expected}
+    artifacts = environment_artifacts(server, run, offset)
+    if artifacts:
+        print(f"{server.kit} {mode}: {len(artifacts)} findings are the kit's documented environment artifact "
+              f"({ENV_ARTIFACT[server.kit]!r} in server.log during the run): {sorted(set(artifacts.values()))}")
+    new = {fp: text for fp, text in found.items() if fp not in expected and fp not in artifacts}
     assert not new, (f"findings not in realapis/{server.kit}/deviations.yaml (a server change or a tool error): "
                      f"{json.dumps(new, indent=1)}")
-    assert code == 0, output[-3000:]  # every finding is a listed deviation, waived by the committed baseline
+    assert code == 0 or artifacts, output[-3000:]  # every finding is a listed deviation, waived by the committed baseline
     ran = [c for c in run["cases"] if not c.get("skipped")]
     assert len(ran) >= 20, "the run must really test the server"
 
@@ -240,10 +269,11 @@ def test_kinto_gate_reports_only_listed_deviations(kinto_real: RealApi, tmp_path
     _gate_matches_the_list(kinto_real, tmp_path, mode, imported_contracts(kinto_real, tmp_path_factory))
 
 
-def test_prefect_gate_reports_only_listed_deviations(prefect_real: RealApi, tmp_path: Path,
+@pytest.mark.parametrize("mode", ["read-only", "writes"])
+def test_prefect_gate_reports_only_listed_deviations(prefect_real: RealApi, tmp_path: Path, mode: str,
                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Read-only only: 188 operations (most reads are POST .../filter), a bounded run (BUDGET) for CI time."""
-    _gate_matches_the_list(prefect_real, tmp_path, "read-only", imported_contracts(prefect_real, tmp_path_factory))
+    """188 operations (most reads are POST .../filter), a bounded run (BUDGET) for CI time."""
+    _gate_matches_the_list(prefect_real, tmp_path, mode, imported_contracts(prefect_real, tmp_path_factory))
 
 
 @pytest.mark.parametrize("kit", ["kinto", "prefect"])

@@ -215,6 +215,8 @@ def _action(document: dict[str, Any], method: str, path: str, operation: dict[st
             return "action", f"POST to a verb-like last segment {last!r}"
         if operation.get("requestBody") is None:
             return "action", "POST without a request body"
+        if not _collection(document, path, operation):
+            return "action", "POST with a body on a path with no item path below it and no 201 (not a collection)"
         return "create", "POST on a collection path with a body"
     table = {("get", True): "read", ("put", True): "replace", ("patch", True): "update", ("delete", True): "delete"}
     if (method, item) in table:
@@ -228,6 +230,15 @@ def _carries_requests(document: dict[str, Any], operation: dict[str, Any]) -> bo
     content = body.get("content") if isinstance(body, dict) else None
     return any(isinstance(media, dict) and carries_requests(lambda node: _resolve(document, node), media.get("schema"))
                for media in (content or {}).values())
+
+
+def _collection(document: dict[str, Any], path: str, operation: dict[str, Any]) -> bool:
+    """A collection: an item path one parameter below it is described (`/flows` with `/flows/{id}`), or the POST
+    documents 201 Created (as the write policy reads an undeclared POST: engine._writes)."""
+    if "201" in (operation.get("responses") or {}):
+        return True
+    stem = path.rstrip("/")
+    return any(re.fullmatch(re.escape(stem) + r"/\{[^/}]+\}/?", other) for other in document.get("paths") or {})
 
 
 def _query(path: str, operation: dict[str, Any]) -> str:

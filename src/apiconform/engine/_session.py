@@ -348,6 +348,13 @@ class Session:
                     if wait is not None and wait <= self.safety.max_retry_after:
                         time.sleep(wait)
                         continue
+                # 503: "currently unable to handle the request" (RFC 9110 15.6.4), not handled, so sent again as a
+                # vendor's own client does (a database busy for a moment); one that persists is still the answer
+                if exchange.error is None and response.status_code == 503 and attempts <= self.safety.max_retries \
+                        and self.target.kind != "mock":
+                    wait = _retry_after(response)
+                    time.sleep(wait if wait is not None and wait <= self.safety.max_retry_after else 0.25 * 2**attempts)
+                    continue
             retryable = exchange.failure is FailureKind.TRANSPORT and method in IDEMPOTENT
             if retryable and attempts <= self.safety.max_retries and exchange.response is None:
                 time.sleep(min(0.05 * 2**attempts, 1.0))

@@ -75,13 +75,15 @@ def _classify(contract: Contract, op: Operation) -> tuple[Kind, Key]:
     through_last = record_template(template)
     if op.method in ("put", "patch", "delete"):
         return "record", template
-    if not op.declared_safe and _carries_requests(contract, op):
+    if op.declared_safe:
+        return "call", ()  # declared to change nothing (a query sent as a POST), whatever its path looks like
+    if _carries_requests(contract, op):
         return "bulk", template  # a batch: the requests in its body may address any record, whatever its path says
     if op.action == "create" or (op.action is None and _is_collection(contract, op)):
         return "create", template
     if op.action in ("update", "replace", "delete"):
         return "record", template
-    if op.action in ("list", "read") or op.declared_safe or op.definition.get("security") == []:
+    if op.action in ("list", "read") or op.definition.get("security") == []:
         return "call", ()  # security: [] = answers anyone (sign-in, token refresh), so it acts on no one's records
     if not params:  # a POST to a collection adds to it; any other such action may change any record
         return ("create", template) if _is_collection(contract, op) else ("bulk", template)

@@ -39,7 +39,8 @@ class _Lines:
 
             try:
                 path = contract_path(vendor)
-                node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+                # libyaml where installed (marks alike, ~13x faster: 2 s of CPU for a 190-operation contract in Python)
+                node = yaml.compose(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
                 self._files[vendor] = (_uri(path), node)
             except (ApiconformError, OSError, UnicodeDecodeError, yaml.YAMLError):
                 self._files[vendor] = None  # an unlocatable finding is still reported, without a place

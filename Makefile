@@ -28,7 +28,11 @@ gate: setup
 # here, never a silent pass. The slow end-to-end tests (marker e2e: README commands run as written, wheel installs,
 # whole runs in subprocesses) and the real-vendor tests (tests/real) run with `make test-e2e`; CI runs both.
 # pytest's exit 5 (nothing collected) gets its own message and fails the target.
-PYTEST = run() { $(BIN)/python -m pytest tests -q -n 2 -p xdist --dist loadgroup "$$@"; rc=$$?; \
+# Bytecode on for the tests (env -u PYTHONDONTWRITEBYTECODE, set on this project's machines): pytest rewrites the
+# asserts of every test module and of every module of a pytest-plugin distribution (apiconform, schemathesis,
+# hypothesis: ~350 modules) and caches the result only when it may write bytecode; without the cache every pytest
+# process (each xdist worker, each pytester/CLI subprocess) re-parses and re-compiles them all (~2 s CPU each).
+PYTEST = run() { env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest tests -q -n 2 -p xdist --dist loadgroup "$$@"; rc=$$?; \
 	[ $$rc -ne 5 ] || echo "make: pytest collected no tests (exit 5) - a failure, not a pass" >&2; return $$rc; }; run
 
 test: setup

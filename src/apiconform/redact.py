@@ -93,7 +93,9 @@ class Redactor:
         self.param_names = frozenset(_norm(n) for n in known.params | extra)
         self.key_names = frozenset(_norm(n) for n in known.keys | extra)
         self._values: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._patterns: dict[str, re.Pattern[str]] = {}  # one per secret, longest first, compiled once each
+        self._order: list[re.Pattern[str]] = []
+        self._longest = 16
         self.add(*secret_values)
         dashed = {n.replace("_", "-") for n in self.param_names}
         names = "|".join(re.escape(n) for n in sorted(self.param_names | dashed))
@@ -113,18 +115,22 @@ class Redactor:
             return
         self._values |= fresh
         self._longest = max(len(v) for v in self._values)
-        self._dirty = True  # compiled on first use: learning many secrets in a row costs one compile
 
-    def _compiled(self) -> re.Pattern[str] | None:
-        if getattr(self, "_dirty", False):
+    def _compiled(self) -> list[re.Pattern[str]]:
+        """One pattern per secret, longest secret first, each compiled once when first needed. One alternation
+        of every secret was recompiled whenever a secret was learned, and its cost grows faster than its size
+        (tokens share their JWT header, a prefix the compiler analyses across alternatives): a proxied client
+        refreshing its token on every request spent seconds per exchange there."""
+        if len(self._patterns) == len(self._values):  # secrets are only ever added
+            return self._order
+        for value in self._values - self._patterns.keys():
             # every character raw, \uXXXX-escaped or %XX-encoded (any mix, any hex case), then the base64
             # forms: a vendor echoing a token escaped, URL-encoded or base64-wrapped must not leak it either
-            alternatives = [_char_level(v) for v in sorted(self._values, key=len, reverse=True)]
-            alternatives += [re.escape(b) for b in sorted({b for v in self._values for b in _base64_cores(v)},
-                                                          key=len, reverse=True)]
-            self._pattern = re.compile("|".join(alternatives))
-            self._dirty = False
-        return self._pattern
+            alternatives = [_char_level(value)]
+            alternatives += [re.escape(b) for b in sorted(_base64_cores(value), key=len, reverse=True)]
+            self._patterns[value] = re.compile("|".join(alternatives))
+        self._order = [self._patterns[v] for v in sorted(self._patterns, key=lambda v: (-len(v), v))]
+        return self._order
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -171,7 +177,7 @@ class Redactor:
         not leave its prefix behind) - without redacting megabytes to keep a few kilobytes."""
         if len(text) <= limit:
             return self.text(text)
-        margin = 16 * getattr(self, "_longest", 16) + 64
+        margin = 16 * self._longest + 64
         size = limit + margin
         while True:
             red = self.text(text[:size])
@@ -187,8 +193,7 @@ class Redactor:
         "key": "value" / "Header: value" fragments anywhere in `s`."""
         if not s:
             return s
-        pattern = self._compiled()
-        if pattern is not None:
+        for pattern in self._compiled():  # a longer secret first: a shorter one inside it is masked with it
             s = pattern.sub(MASK, s)
         s = redact_jwts(s)
         s = self._param_re.sub(lambda m: m.group(1) + MASK, s)

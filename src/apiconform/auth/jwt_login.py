@@ -20,7 +20,6 @@ from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import Any
 
 import httpx
-import jwt
 
 from apiconform.auth._common import AuthFailed, Params, auth_config, equal, header, pairs, require, same_path
 from apiconform.auth._flow import AuthRequest, BaseFlow, ExampleCall, Owned, SensitiveNames, WrongCredentials
@@ -40,6 +39,8 @@ def _mint(subject: str, secret: str, ttl_seconds: int, kind: str, encoding: str 
     claims = {"sub": subject, "iat": now, "exp": now + ttl_seconds, "type": kind, "jti": secrets.token_hex(8)}
     if encoding == "base64":
         return _mint_padded(claims, secret)
+    import jwt  # PyJWT imports `cryptography` (~0.1 s): only a jwt-login flow pays for it, not every CLI start
+
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -132,6 +133,8 @@ def refresh_tokens_in(config: Mapping[str, Any], body: Any, authorization: str |
 
 
 def _decode(token: str, secret: str, kind: str) -> tuple[dict[str, Any] | None, str | None]:
+    import jwt
+
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "type"]}
@@ -224,6 +227,8 @@ def verify(
 def _claims(token: str | None) -> dict[str, Any]:
     if not token:
         return {}
+    import jwt
+
     try:
         return dict(jwt.decode(token, options={"verify_signature": False}))
     except jwt.InvalidTokenError:
@@ -404,6 +409,8 @@ class JwtLoginFlow(BaseFlow):
     def wrong_credentials(self, scheme: Mapping[str, Any], credentials: Mapping[str, str]) -> WrongCredentials:
         """A well-formed access token no vendor signed (logging in with wrong secrets only tests the login)."""
         claims = {"sub": "apiconform-forged", "exp": int(time.time()) + 600, "type": "access"}
+        import jwt
+
         forged = jwt.encode(claims, FORGED_SIGNING_KEY, algorithm=ALGORITHM)
         prefix = str(auth_config(scheme).get("prefix", "JWT"))
         return WrongCredentials(headers={"Authorization": f"{prefix} {forged}"})

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apiconform._lazy import lazy_attributes, lazy_dir
+from apiconform._lazy import defer_httpx_cli, lazy_attributes, lazy_dir
 
 __version__ = "0.1.0"
+
+defer_httpx_cli()
 
 _LAZY = {
     "Engine": "apiconform.engine",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+pytest_plugins = ["pytester"]
 
 
 def pytest_suites(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -25,10 +26,13 @@ def pytest_suites(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str
     (("--drift", "nah"), "ERROR: unknown drift 'nah'"),
     (("--target", "nope=http://127.0.0.1:9"), "ERROR: --target names unknown vendor 'nope'"),
 ])
-def test_a_wrong_name_is_one_line(tmp_path: Path, args: tuple[str, ...], line: str) -> None:
-    proc = pytest_suites(tmp_path, *args)
-    out = (proc.stdout + proc.stderr).strip()
-    assert proc.returncode == 4, out  # pytest's usage error
+def test_a_wrong_name_is_one_line(pytester: pytest.Pytester, args: tuple[str, ...], line: str) -> None:
+    # in-process (pytest's own main, as the command runs it): what reaches the screen is what pytest prints for a
+    # usage error; test_a_finding_reproduces_on_loopback runs `pytest suites` as a whole process
+    result = pytester.runpytest_inprocess(str(ROOT / "suites"), "--rootdir", str(ROOT), "-q", "-p", "no:cacheprovider",
+                                          *args)
+    out = "\n".join(result.outlines + result.errlines).strip()
+    assert result.ret == 4, out  # pytest's usage error
     assert "Traceback" not in out and len(out.splitlines()) == 1 and out.startswith(line), out
 
 

@@ -111,12 +111,12 @@ def test_the_example_with_the_pytest_fixture_passes_and_records(pytester: pytest
     example = REPO / "examples" / "client-traffic"
     for name in ("conftest.py", "provider_client.py", "test_provider_client.py"):
         pytester.makefile(".py", **{name[:-3]: (example / name).read_text()})
-    result = pytester.runpytest_subprocess("--traffic-dir", "har", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("--traffic-dir", "har", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     recording = pytester.path / "har" / "test_the_client_notifies_and_forgets-tesla-ce.har"
     assert [e["_operation"] for e in json.loads(recording.read_text())["log"]["entries"]][:2] == ["login_approle", "read_provider"]
     test = (example / "test_provider_client.py").read_text().replace('mock_app("tesla-ce")', 'mock_app("tesla-ce", drifts=["content-type-changed"])')
     pytester.makefile(".py", test_provider_client=test)
-    failed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    failed = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     failed.assert_outcomes(failed=1)
     failed.stdout.fnmatch_lines(["*finding(s) in the client's traffic*", "*[[]content-type[]]*"])

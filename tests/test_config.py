@@ -95,14 +95,16 @@ def test_defaults_are_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_engine_starts_without_pydantic_or_the_report_writers() -> None:
     """A worker's start-up: engine, session, suites, targets load neither pydantic (no configuration file is
     read there), nor schemathesis/hypothesis (a replayed case needs neither), nor jsonschema (it only explains an
-    invalid instance), nor the HTML/JUnit writers."""
+    invalid instance), nor the HTML/JUnit writers, nor PyJWT (only the jwt-login flow uses it) nor httpx's own
+    command-line client (rich, pygments: `_lazy.defer_httpx_cli`)."""
     import subprocess
     import sys
 
     code = ("import sys; from apiconform.engine._session import Session; from apiconform.engine._suites import "
             "run_properties; from apiconform.engine._targets import http_target; "
             "print(sorted(m for m in ('pydantic', 'schemathesis', 'hypothesis', 'yaml', 'asyncio', 'jsonschema', "
-            "'apiconform.report._html', 'apiconform.report._junit', 'apiconform.config') if m in sys.modules))")
+            "'apiconform.report._html', 'apiconform.report._junit', 'apiconform.config', 'jwt', 'rich', 'pygments') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

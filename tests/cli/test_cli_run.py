@@ -268,6 +268,7 @@ def test_shards_merge_to_the_unsharded_run(work: Path, drifted: tuple[Result, Pa
     assert plain.exit_code == 0, plain.output  # without --gate, report only renders
 
 
+@pytest.mark.e2e  # a whole `apiconform run` process: `make test-e2e` (CI runs it)
 def test_same_seed_same_verdicts_in_process_and_as_a_subprocess(work: Path) -> None:
     args = ["run", "goodstack", "ctrlhub", *SMALL, "--drift", "enum-value-changed", "--seed", "7"]
     first = cli(work, *args, "--reports-dir", str(work / "seed-a"))

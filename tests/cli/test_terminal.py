@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 APICONFORM = Path(sys.executable).with_name("apiconform")
+
+pytestmark = pytest.mark.e2e  # whole runs on a pseudo-terminal: `make test-e2e` (CI runs it)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

@@ -109,6 +109,7 @@ print(" ".join(out))
 """
 
 
+@pytest.mark.e2e  # fresh processes by nature (what a process loaded): `make test-e2e` (CI runs it)
 def test_draws_do_not_depend_on_the_modules_a_process_has_loaded(tmp_path: Path) -> None:
     """The same contract and seed draw the same cases whatever else the process loaded: hypothesis' constants
     from local modules (an editable checkout, a team's own package under pytest) are kept out of the draws.

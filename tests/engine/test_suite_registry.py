@@ -76,6 +76,7 @@ def test_a_new_suite_test_is_planned_and_run_by_the_engine(registered: Path) -> 
     assert case.requests >= 1 and {"status_code_documented", "response_schema_conformance"} <= set(case.checks)
 
 
+@pytest.mark.e2e  # a whole `pytest suites` process: `make test-e2e` (CI runs it)
 def test_a_new_suite_test_is_collected_marked_and_run_by_the_pytest_suites(registered: Path) -> None:
     env = {**__import__("os").environ, "PYTHONPATH": str(registered)}
     args = [sys.executable, "-m", "pytest", "-p", "reads_answer_plugin", str(REPO / "suites"), "-p", "no:cacheprovider",

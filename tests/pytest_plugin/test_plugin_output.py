@@ -36,6 +36,7 @@ def test_a_wrong_name_is_one_line(pytester: pytest.Pytester, args: tuple[str, ..
     assert "Traceback" not in out and len(out.splitlines()) == 1 and out.startswith(line), out
 
 
+@pytest.mark.e2e  # a whole `pytest suites` process: `make test-e2e` (CI runs it)
 def test_a_finding_reproduces_on_loopback(tmp_path: Path) -> None:
     proc = pytest_suites(tmp_path, "--vendor", "goodstack", "--drift", "enum-value-changed", "--max-examples", "2",
                          "-k", "properties")

@@ -65,8 +65,8 @@ def test_second_draw_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.Mo
     contract = load_contract("eduframe")
     op = contract.operation("list_courses")
     calls: list[str] = []
-    real = runner._compiled.draw  # valid cases come from the compiled strategies (engine._compiled)
-    monkeypatch.setattr(runner._compiled, "draw", lambda *a, **k: calls.append("drawn") or real(*a, **k))
+    real = runner._sampled.draw  # valid cases come from the compiled samplers (engine._sampled)
+    monkeypatch.setattr(runner._sampled, "draw", lambda *a, **k: calls.append("drawn") or real(*a, **k))
     first, _ = runner.generated_cases(contract, op, "positive", 5, 7, {})
     second, _ = runner.generated_cases(contract, op, "positive", 5, 7, {})
     assert calls == ["drawn"]

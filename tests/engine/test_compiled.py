@@ -10,7 +10,7 @@ from typing import cast
 import pytest
 
 from apiconform.contracts import load_contract
-from apiconform.engine import _compiled
+from apiconform.engine import _compiled, _sampled
 from apiconform.engine import _generate as runner
 from apiconform.engine._request import build_request
 from apiconform.engine._targets import Target
@@ -74,6 +74,7 @@ def test_unsupported_keywords_fall_back_to_schemathesis(monkeypatch: pytest.Monk
     def unsupported(*args: object, **kwargs: object) -> object:
         raise _compiled.Unsupported("test")
 
+    monkeypatch.setattr(_sampled, "compiled_sampler", unsupported)
     monkeypatch.setattr(_compiled, "compiled_strategy", unsupported)
     cases, note = runner.generated_cases(contract, op, "positive", 3, 5, {})
     assert cases and not note  # schemathesis drew them

@@ -134,7 +134,7 @@ def generator_version() -> str:
     bridge never replays cases an older one drew), schemathesis', hypothesis'."""
     here = Path(__file__).resolve().parent
     drawing = _cache.code_version([here / name for name in ("_generate.py", "_request.py", "_judge.py", "_casecache.py",
-                                                            "_draws.py", "_compiled.py")],
+                                                            "_draws.py", "_compiled.py", "_sampled.py")],
                                   ("apiconform", "schemathesis", "hypothesis", "hypothesis-jsonschema"))
     return f"fmt{CACHE_FORMAT};{drawing}"
 

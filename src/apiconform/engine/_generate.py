@@ -21,6 +21,7 @@ import httpx
 from apiconform.contracts import Contract, Operation, content_encoded_examples
 from apiconform.engine import _casecache as _casecache
 from apiconform.engine import _compiled as _compiled
+from apiconform.engine import _sampled as _sampled
 from apiconform.engine._casecache import WireCase, from_case
 from apiconform.engine._draws import isolated_draws, untracked
 from apiconform.engine._judge import judge
@@ -160,14 +161,9 @@ def generated_cases(
 
 def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: int, known: dict[str, str],
                     fixed: bool, until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
-    """Valid (positive) cases from the operation's compiled strategy (`engine._compiled`), or None when it cannot be
-    compiled (or drew nothing): schemathesis draws those."""
-    from hypothesis.errors import FailedHealthCheck, Unsatisfiable
-
-    try:
-        strategy = _compiled.compiled_strategy(contract, op, known, fixed, _encoded_query(contract, op))
-    except _compiled.Unsupported:
-        return None
+    """Valid (positive) cases from the operation's compiled samplers (`engine._sampled`, no hypothesis engine), else
+    its compiled hypothesis strategy (`engine._compiled`), or None when neither can be compiled (or drew nothing):
+    schemathesis draws those."""
 
     def valid(case: WireCase) -> bool:
         try:
@@ -175,6 +171,21 @@ def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: 
         except (ValueError, TypeError, UnicodeEncodeError):
             return False
 
+    encoded = _encoded_query(contract, op)
+    try:
+        sampler = _sampled.compiled_sampler(contract, op, known, fixed, encoded)
+    except _compiled.Unsupported:
+        pass
+    else:
+        sampled = _sampled.draw(sampler, max_examples, seed, valid, until)
+        if sampled:
+            return sampled
+    from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+    try:
+        strategy = _compiled.compiled_strategy(contract, op, known, fixed, encoded)
+    except _compiled.Unsupported:
+        return None
     try:
         cases = _compiled.draw(strategy, max_examples, seed, valid, until, _settings(2))
     except (Unsatisfiable, FailedHealthCheck):
@@ -211,7 +222,6 @@ class _Enough(Exception):
 def example_requests(target: Target, op: Operation, known: dict[str, str], rng: random.Random) -> list[httpx.Request]:
     """Requests built from every documented request example (errata excluded)."""
     requests: list[httpx.Request] = []
-    api_op = None
     for media_type, media in op.request_body.items():
         for name, example in media.examples.items():
             if "value" not in example or example.get("x-erratum"):
@@ -220,35 +230,48 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
             key = _casecache.key(_digest(target.contract), op.label, "example", media_type, name, example_seed,
                                  sorted(known.items()))
             cached = _casecache.get(key)
-            if cached is None:
-                from hypothesis import given
-                from hypothesis import seed as hypothesis_seed
-
-                if api_op is None:
-                    api_op = st_operation(target.contract, op)
-                cases: list[WireCase] = []
-
-                @untracked
-                @hypothesis_seed(example_seed)
-                @_settings(1)
-                @given(case=api_op.as_strategy(body=example["value"], media_type=media_type, path_parameters=known or None))
-                def first(case: Any) -> None:
-                    if not cases:  # noqa: B023 - called right here, within this iteration
-                        cases.append(from_case(case))  # noqa: B023
-
-                try:
-                    with isolated_draws():
-                        first()
-                except Exception:  # an example that cannot even be serialised is reported by `contracts check`
-                    continue
-                _casecache.put(key, cases)
-            else:
+            if cached is not None:
                 cases = cached[0]
+            else:
+                case = _example_case(target.contract, op, known, media_type, example["value"], example_seed)
+                if case is None:  # an example that cannot even be serialised is reported by `contracts check`
+                    continue
+                cases = [case]
+                _casecache.put(key, cases)
             try:
                 requests.append(build_request(target, op, cases[0], rng))
             except Exception:  # an example that cannot even be serialised is reported by `contracts check`
                 continue
     return requests
+
+
+def _example_case(contract: Contract, op: Operation, known: dict[str, str], media_type: str, value: Any,
+                  seed: int) -> WireCase | None:
+    """A documented body example as a case, its other parameters drawn by the compiled samplers, else by
+    schemathesis (None: it cannot even be serialised)."""
+    try:
+        return _sampled.example_case(contract, op, known, media_type, value, seed)
+    except _compiled.Unsupported:
+        pass
+    from hypothesis import given
+    from hypothesis import seed as hypothesis_seed
+
+    cases: list[WireCase] = []
+
+    @untracked
+    @hypothesis_seed(seed)
+    @_settings(1)
+    @given(case=st_operation(contract, op).as_strategy(body=value, media_type=media_type, path_parameters=known or None))
+    def first(case: Any) -> None:
+        if not cases:
+            cases.append(from_case(case))
+
+    try:
+        with isolated_draws():
+            first()
+    except Exception:
+        return None
+    return cases[0] if cases else None
 
 
 def valid_request(

@@ -229,3 +229,25 @@ def test_a_clean_lint_is_remembered_on_disk_and_a_changed_file_is_linted_again(t
         assert not _run._checked_on_disk("acme", team / "acme").ok and len(calls) == 3  # problems are never cached
     finally:
         use_contracts(None)
+
+
+def test_a_kept_cache_replays_with_other_known_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Known path values (ids a live run discovers: new on every run) are placeholders in the cache: a run with other
+    values replays the stored cases with its own values filled in, never drawing again, and the cases it replays are
+    judged again at send time (they were judged with other values); with the same values they stay judged."""
+    monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path))
+    contract = load_contract("eduframe")
+    op = contract.operation("get_lead")
+    calls: list[str] = []
+    real = runner._sampled.draw
+    monkeypatch.setattr(runner._sampled, "draw", lambda *a, **k: calls.append("drawn") or real(*a, **k))
+    first, _ = runner.generated_cases(contract, op, "positive", 6, 11, {"id": "42"})
+    second, _ = runner.generated_cases(contract, op, "positive", 6, 11, {"id": "4711"})
+    same, _ = runner.generated_cases(contract, op, "positive", 6, 11, {"id": "42"})
+    assert calls == ["drawn"]
+    assert [c.kwargs for c in same] == [c.kwargs for c in first] and all(c.judged for c in same)
+    urls = [c.kwargs["url"] for c in first]
+    assert "/leads/42" in urls and [u.replace("/leads/42", "/leads/4711") for u in urls] == [c.kwargs["url"] for c in second]
+    assert [c.judged for c in second] == [c.kwargs["url"] != "/leads/4711" for c in second]
+    stored = "".join(p.read_text() for p in (tmp_path / "cases").glob("*.json"))
+    assert runner._casecache.placeholder("id") in stored and "/leads/4711" not in stored

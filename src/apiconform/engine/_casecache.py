@@ -1,9 +1,10 @@
 """Generated cases, cached on disk: hypothesis runs once per (contract, operation, mode, seed, …, generator version).
 
-Generating a case costs 20–40 ms; sending and judging it in-process costs a few. A case is a pure
-function of the contract, the operation, the generation mode, the seed, the known path values and the
-generator's version, so the serialised requests are stored under a digest of exactly those inputs and
-replayed on later runs (and by every worker and suite that asks for the same key). A cached case is
+A case is a pure function of the contract, the operation, the generation mode, the seed, the names of the known
+path values and the generator's version, so the serialised requests are stored under a digest of exactly those
+inputs and replayed on later runs (and by every worker and suite that asks for the same key). The known values
+themselves (ids a run discovers or creates on a live target: new on every run) are placeholders in a stored case,
+filled when it is used (`filled`), so a kept cache — a CI cache restored on a fresh runner — replays. A cached case is
 the transport-level request schemathesis would have produced, so the verdicts are the same with and
 without the cache (tests/engine/test_casecache.py proves it). That a case depends on nothing else holds because
 hypothesis' local-module constants are kept out of the draws (`engine._draws`); the generator version
@@ -19,7 +20,7 @@ import base64
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from apiconform import _cache
 from apiconform.contracts import fill_path as contracts_fill_path
 
 #: bump when the serialised form or the way cases are drawn changes
-CACHE_FORMAT = 3  # 3: drawn without hypothesis' local-module constants (engine._draws)
+CACHE_FORMAT = 4  # 3: drawn without hypothesis' local-module constants (engine._draws); 4: known values as placeholders
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,34 @@ class WireCase:
         kwargs = dict(self.kwargs)
         kwargs["url"] = base_url.rstrip("/") + str(kwargs.get("url", ""))
         return kwargs
+
+
+# --- known path values: placeholders in a kept case, filled when it is used -----------------------------------
+def placeholder(name: str) -> str:
+    """What a case holds where a known path value goes (the value a run discovered, configured or created): a token
+    of unreserved characters, so it passes every path style's encoding unchanged and no drawn value is ever it."""
+    return "apiconform-known-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def placeholders(known: Mapping[str, str]) -> dict[str, str]:
+    return {name: placeholder(name) for name in known}
+
+
+def filled(case: WireCase, values: Mapping[str, str], wire: Callable[[str, str], str], judged: bool) -> WireCase:
+    """`case` with each placeholder replaced by the known value of its parameter (in its wire form, `wire`); a case
+    that held one stays judged only when `judged` (the values filled are those it was judged with)."""
+    params = case.path_parameters
+    if not params:
+        return case
+    out = dict(params)
+    for name, value in params.items():
+        if name in values and value in (placeholder(name), wire(name, placeholder(name))):  # raw or in its style
+            out[name] = wire(name, str(values[name]))
+    if out == params:
+        return case
+    kwargs = dict(case.kwargs)
+    kwargs["url"] = fill_path(case.path, out)
+    return WireCase(kwargs, case.generation, case.path, out, case.judged and judged)
 
 
 def fill_path(template: str, params: Mapping[str, Any]) -> str:
@@ -114,17 +143,24 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def dumps(cases: list[WireCase], note: str = "") -> str:
-    return json.dumps({"note": note, "cases": [
+def dumps(cases: list[WireCase], note: str = "", known: Mapping[str, str] | None = None) -> str:
+    return json.dumps({"note": note, "known": dict(known or {}), "cases": [
         {"kwargs": _encode(c.kwargs), "generation": c.generation, "path": c.path,
          "path_parameters": _encode(c.path_parameters), **({"judged": True} if c.judged else {})} for c in cases]})
 
 
 def loads(text: str) -> tuple[list[WireCase], str]:
+    cases, note, _ = loads_entry(text)
+    return cases, note
+
+
+def loads_entry(text: str) -> tuple[list[WireCase], str, dict[str, str]]:
+    """The cases, the note and the known path values the cases were judged with."""
     data = json.loads(text)
     cases = [WireCase(_decode(item["kwargs"]), str(item["generation"]), str(item["path"]), _decode(item["path_parameters"]),
                       item.get("judged") is True) for item in data["cases"]]
-    return cases, str(data["note"])
+    known = data.get("known") or {}
+    return cases, str(data["note"]), {str(k): str(v) for k, v in known.items()}
 
 
 # --- the store (apiconform._cache: directory, on/off switch, atomic writes) ---------------------------------
@@ -148,23 +184,26 @@ def key(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def get(cache_key: str) -> tuple[list[WireCase], str] | None:
+def get(cache_key: str) -> tuple[list[WireCase], str, dict[str, str]] | None:
+    """The cases stored under the key (placeholders where known path values go), their note and the known values
+    they were judged with; None when missing or damaged."""
     text = _cache.read("cases", cache_key)
     if text is None:
         return None
     try:
-        return loads(text)
-    except (ValueError, KeyError, TypeError):
+        return loads_entry(text)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged: generate again
 
 
-def put(cache_key: str, cases: list[WireCase], note: str = "") -> None:
+def put(cache_key: str, cases: list[WireCase], note: str = "", known: Mapping[str, str] | None = None) -> None:
     """Store atomically (parallel workers may write the same key); an unwritable cache is not an error."""
     try:
-        text = dumps(cases, note)
+        text = dumps(cases, note, known)
     except (TypeError, ValueError):
         return
     _cache.write("cases", cache_key, text)
 
 
-__all__ = ["WireCase", "contract_digest", "from_case", "generator_version", "get", "key", "put"]
+__all__ = ["WireCase", "contract_digest", "filled", "from_case", "generator_version", "get", "key", "placeholder",
+           "placeholders", "put"]

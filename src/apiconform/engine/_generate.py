@@ -110,17 +110,44 @@ def generated_cases(
     fixed: bool = False, until: Callable[[WireCase], bool] | None = None,
 ) -> tuple[list[WireCase], str]:
     """Up to `max_examples` generated cases (stopping after the first one `until` accepts), and a note if
-    generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards."""
-    key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known.items()), fixed,
+    generation was impossible. Drawn once per key and replayed from the on-disk case cache afterwards.
+
+    The known path values (discovered, configured, created by the run: they differ from run to run on a live
+    target) are not part of the key: the cases are drawn with a placeholder where a known value goes, stored so,
+    and filled with this run's values (`_casecache.filled`), so a kept cache (a restored CI cache) replays."""
+    key = _casecache.key(_digest(contract), op.label, mode, max_examples, seed, sorted(known), fixed,
                          "until" if until is not None else "all")
     cached = _casecache.get(key)
     if cached is not None:
-        return cached
+        stored, stored_note, judged_with = cached
+        return [_casecache.filled(c, known, op.path_wire, judged_with == known) for c in stored], stored_note
+    tokens = _casecache.placeholders(known)
+
+    def fill(case: WireCase) -> WireCase:
+        return _casecache.filled(case, known, op.path_wire, True)
+
+    cases, note = _drawn_cases(contract, op, mode, max_examples, seed, tokens, fixed, fill, until)
+    _casecache.put(key, cases, note, known)
+    return [fill(c) for c in cases], note
+
+
+def _drawn_cases(
+    contract: Contract, op: Operation, mode: str, max_examples: int, seed: int, tokens: dict[str, str], fixed: bool,
+    fill: Callable[[WireCase], WireCase], until: Callable[[WireCase], bool] | None,
+) -> tuple[list[WireCase], str]:
+    """The cases drawn with placeholders (`tokens`) for the known path values; `fill` gives the case as it is sent
+    (what the judge and `until` see)."""
+    if until is not None:
+        search = until
+
+        def until_filled(case: WireCase) -> bool:
+            return search(fill(case))
+
+        until = until_filled
     compiled = None
-    if mode == "positive":  # every contract's valid cases: compiled strategies, schemathesis where they cannot be
-        compiled = _compiled_cases(contract, op, max_examples, seed, known, fixed, until)
+    if mode == "positive":  # every contract's valid cases: compiled samplers/strategies, schemathesis where they cannot be
+        compiled = _compiled_cases(contract, op, max_examples, seed, tokens, fixed, fill, until)
     if compiled is not None:
-        _casecache.put(key, compiled, "")
         return compiled, ""
     from hypothesis import given
     from hypothesis import seed as hypothesis_seed
@@ -128,11 +155,9 @@ def generated_cases(
 
     cases: list[WireCase] = []
     try:
-        strategy = _strategy(contract, op, mode, known, fixed)
+        strategy = _strategy(contract, op, mode, tokens, fixed)
     except Exception as exc:  # schemathesis cannot build a strategy (e.g. nothing to negate)
-        note = f"no {mode} cases: {type(exc).__name__}: {exc}"
-        _casecache.put(key, cases, note)
-        return cases, note
+        return cases, f"no {mode} cases: {type(exc).__name__}: {exc}"
 
     @untracked
     @hypothesis_seed(seed)
@@ -155,25 +180,25 @@ def generated_cases(
         pass
     except (Unsatisfiable, FailedHealthCheck, InvalidArgument) as exc:
         note = f"no {mode} cases: {type(exc).__name__}"
-    _casecache.put(key, cases, note)
     return cases, note
 
 
-def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: int, known: dict[str, str],
-                    fixed: bool, until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
+def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: int, tokens: dict[str, str],
+                    fixed: bool, fill: Callable[[WireCase], WireCase],
+                    until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
     """Valid (positive) cases from the operation's compiled samplers (`engine._sampled`, no hypothesis engine), else
     its compiled hypothesis strategy (`engine._compiled`), or None when neither can be compiled (or drew nothing):
-    schemathesis draws those."""
+    schemathesis draws those. Each case is judged as it is sent (`fill`: the known path values in place)."""
 
     def valid(case: WireCase) -> bool:
         try:
-            return judge(contract, op, _offline_request(contract, op, case)) == POSITIVE
+            return judge(contract, op, _offline_request(contract, op, fill(case))) == POSITIVE
         except (ValueError, TypeError, UnicodeEncodeError):
             return False
 
     encoded = _encoded_query(contract, op)
     try:
-        sampler = _sampled.compiled_sampler(contract, op, known, fixed, encoded)
+        sampler = _sampled.compiled_sampler(contract, op, tokens, fixed, encoded)
     except _compiled.Unsupported:
         pass
     else:
@@ -183,7 +208,7 @@ def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: 
     from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
     try:
-        strategy = _compiled.compiled_strategy(contract, op, known, fixed, encoded)
+        strategy = _compiled.compiled_strategy(contract, op, tokens, fixed, encoded)
     except _compiled.Unsupported:
         return None
     try:
@@ -228,18 +253,19 @@ def example_requests(target: Target, op: Operation, known: dict[str, str], rng: 
                 continue
             example_seed = rng.randrange(1 << 30)
             key = _casecache.key(_digest(target.contract), op.label, "example", media_type, name, example_seed,
-                                 sorted(known.items()))
+                                 sorted(known))  # known values as placeholders (generated_cases)
             cached = _casecache.get(key)
             if cached is not None:
                 cases = cached[0]
             else:
-                case = _example_case(target.contract, op, known, media_type, example["value"], example_seed)
+                case = _example_case(target.contract, op, _casecache.placeholders(known), media_type, example["value"],
+                                     example_seed)
                 if case is None:  # an example that cannot even be serialised is reported by `contracts check`
                     continue
                 cases = [case]
                 _casecache.put(key, cases)
             try:
-                requests.append(build_request(target, op, cases[0], rng))
+                requests.append(build_request(target, op, _casecache.filled(cases[0], known, op.path_wire, False), rng))
             except Exception:  # an example that cannot even be serialised is reported by `contracts check`
                 continue
     return requests

@@ -28,7 +28,7 @@ from apiconform.engine._judge import judge
 from apiconform.engine._request import build_request, pin_path
 from apiconform.engine._session import Session
 from apiconform.engine._targets import Target
-from apiconform.engine.checks import POSITIVE
+from apiconform.engine.checks import NEGATIVE, POSITIVE
 
 if TYPE_CHECKING:
     from hypothesis import settings
@@ -147,6 +147,8 @@ def _drawn_cases(
     compiled = None
     if mode == "positive":  # every contract's valid cases: compiled samplers/strategies, schemathesis where they cannot be
         compiled = _compiled_cases(contract, op, max_examples, seed, tokens, fixed, fill, until)
+    elif mode == "negative":  # invalid cases: a valid compiled case with one part broken, schemathesis otherwise
+        compiled = _negative_cases(contract, op, max_examples, seed, tokens, fixed, fill, until)
     if compiled is not None:
         return compiled, ""
     from hypothesis import given
@@ -216,6 +218,25 @@ def _compiled_cases(contract: Contract, op: Operation, max_examples: int, seed: 
     except (Unsatisfiable, FailedHealthCheck):
         return None
     return cases or None
+
+
+def _negative_cases(contract: Contract, op: Operation, max_examples: int, seed: int, tokens: dict[str, str],
+                    fixed: bool, fill: Callable[[WireCase], WireCase],
+                    until: Callable[[WireCase], bool] | None) -> list[WireCase] | None:
+    """Invalid cases from the compiled samplers' mutations (`engine._sampled.negative_sampler`), each one the contract
+    refuses as it is sent; None when none can be drawn (schemathesis' negative mode draws them then)."""
+
+    def invalid(case: WireCase) -> bool:
+        try:
+            return judge(contract, op, _offline_request(contract, op, fill(case))) == NEGATIVE
+        except (ValueError, TypeError, UnicodeEncodeError):
+            return False
+
+    try:
+        sampler = _sampled.negative_sampler(contract, op, tokens, fixed, _encoded_query(contract, op))
+    except _compiled.Unsupported:
+        return None
+    return _sampled.draw(sampler, max_examples, seed, invalid, until) or None
 
 
 def _offline_request(contract: Contract, op: Operation, case: WireCase) -> httpx.Request:

@@ -719,6 +719,170 @@ def compiled_sampler(contract: Contract, op: Operation, known: dict[str, str], f
     return _operation(contract, op.label, tuple(sorted(known.items())), fixed, tuple(sorted(encoded.items())))
 
 
+# --- invalid requests: a valid case with one part broken -------------------------------------------------------
+_NOT_IN_ENUM = "apiconform-not-in-enum"
+Mutation = Callable[[dict[str, Any], dict[str, Any], Source], bool]  # (kwargs, path values, source) -> applied
+
+
+def _invalid_values(contract: Contract, schema: Any, wire: bool) -> list[Any]:
+    """Values `schema` refuses, one per rule it states (type, enum, bounds, lengths, formats); `wire`: as strings
+    (a query, header or path value), else as JSON values (a body member)."""
+    node = contract.resolve(dict(schema)) if isinstance(schema, Mapping) else {}
+    if not isinstance(node, Mapping) or any(k in node for k in ("anyOf", "oneOf", "allOf", "not")):
+        return []
+    kinds = node.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    nullable = node.get("nullable") is True or "null" in kinds
+    out: list[Any] = []
+    if "enum" in node or "const" in node:
+        out.append(_NOT_IN_ENUM)
+    if "integer" in kinds or "number" in kinds:
+        out.extend(("abc", "true") if wire else ("abc", True))
+        if "integer" in kinds and "number" not in kinds:
+            out.extend(("1.5", "-") if wire else (1.5,))
+        low, high, ex_low, ex_high = _Compiler._bounds(node)
+        if isinstance(low, (int, float)):
+            out.append(low if ex_low else low - 1)
+        if isinstance(high, (int, float)):
+            out.append(high if ex_high else high + 1)
+    elif "boolean" in kinds:
+        out.append("maybe" if wire else "yes")
+    elif "string" in kinds or (not kinds and any(k in node for k in ("minLength", "maxLength", "format", "pattern"))):
+        if not wire and "string" in kinds:
+            out.append(12345)
+        if isinstance(node.get("maxLength"), int):
+            out.append("x" * (node["maxLength"] + 1))
+        if isinstance(node.get("minLength"), int) and node["minLength"] > 0:
+            out.append("x" * (node["minLength"] - 1))
+        bad_format = {"uuid": "not-a-uuid", "date": "2021-13-45", "date-time": "yesterday", "email": "no-at-sign",
+                      "ipv4": "999.1.1.1", "uri": "not a uri"}.get(str(node.get("format")))
+        if bad_format:
+            out.append(bad_format)
+        if "pattern" in node:
+            out.extend(("", "!~ \u00e9"))
+    elif "array" in kinds:
+        if not wire:
+            out.append({"not": "a list"})
+        if isinstance(node.get("maxItems"), int):
+            out.append(["x"] * (node["maxItems"] + 1) if not wire else None)
+    elif "object" in kinds and not wire:
+        out.append(7)
+    if not wire and not nullable and kinds:
+        out.append(None)
+    return [v if not wire or v is None else str(v) for v in out if v is not None or not wire]
+
+
+def _mutations(contract: Contract, op: Operation) -> list[Mutation]:
+    """The ways one part of a valid request of `op` is made invalid."""
+    out: list[Mutation] = []
+    for raw in op.parameters:
+        param = contract.resolve(dict(raw))
+        where, name = str(param.get("in")), str(param.get("name"))
+        pointer = op.param_schemas.get((where, name))
+        schema = contract.at(contract.deref_pointer(pointer)) if pointer else param.get("schema", {})
+        values = [v for v in _invalid_values(contract, schema, wire=True) if where != "path" or v]
+        if where in ("query", "header"):
+            slot = "params" if where == "query" else "headers"
+            if param.get("required"):
+                out.append(functools.partial(_drop_member, slot, name))
+            for value in values:
+                out.append(functools.partial(_set_member, slot, name, value))
+        elif where == "path":
+            for value in values:
+                out.append(functools.partial(_set_path, name, op.path_wire(name, value)))
+    definition = contract.resolve(dict(op.definition.get("requestBody") or {}))
+    media_types = [m for m in (definition.get("content") or {}) if _is_json(m)]
+    if media_types:
+        spec = definition["content"][media_types[0]]
+        schema = contract.resolve(dict(spec.get("schema") or {})) if isinstance(spec, Mapping) else {}
+        if op.request_required:
+            out.append(_drop_body)
+        if schema.get("type") == "object" or "properties" in schema:
+            out.append(functools.partial(_set_body, ["not", "an", "object"]))
+            described = schema.get("properties") or {}
+            for name in schema.get("required") or []:
+                if name in described:
+                    out.append(functools.partial(_drop_field, name))
+            for name, member in described.items():
+                if isinstance(member, Mapping) and contract.resolve(dict(member)).get("readOnly"):
+                    continue
+                for value in _invalid_values(contract, member, wire=False):
+                    out.append(functools.partial(_set_field, name, value))
+            if schema.get("additionalProperties") is False:
+                out.append(functools.partial(_set_field, "apiconform_unexpected_field", 1))
+    return out
+
+
+def _drop_member(slot: str, name: str, kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    return kwargs.get(slot, {}).pop(name, None) is not None
+
+
+def _set_member(slot: str, name: str, value: Any, kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    kwargs.setdefault(slot, {})[name] = value
+    return True
+
+
+def _set_path(name: str, value: str, kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    path[name] = value
+    return True
+
+
+def _drop_body(kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    kwargs.get("headers", {}).pop("Content-Type", None)
+    return kwargs.pop("json", None) is not None
+
+
+def _set_body(value: Any, kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    if "json" not in kwargs:
+        return False
+    kwargs["json"] = json.loads(json.dumps(value))
+    return True
+
+
+def _drop_field(name: str, kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    body = kwargs.get("json")
+    return isinstance(body, dict) and body.pop(name, _NOT_IN_ENUM) is not _NOT_IN_ENUM
+
+
+def _set_field(name: str, value: Any, kwargs: dict[str, Any], path: dict[str, Any], src: Source) -> bool:
+    body = kwargs.get("json")
+    if not isinstance(body, dict):
+        return False
+    body[name] = json.loads(json.dumps(value))
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _negative(contract: Contract, label: str, known: tuple[tuple[str, str], ...], fixed: bool,
+              encoded: tuple[tuple[str, str], ...]) -> Callable[[Source], WireCase]:
+    op = contract.operations[label]
+    valid = _operation(contract, label, known, fixed, encoded)
+    mutations = _mutations(contract, op)
+    if not mutations:
+        raise Unsupported("nothing to make invalid")
+    template = op.path
+
+    def case(src: Source) -> WireCase:
+        base = valid(src)
+        kwargs = json.loads(json.dumps(base.kwargs))
+        path = dict(base.path_parameters or {})
+        if not mutations[src.index(len(mutations))](kwargs, path, src):
+            raise Reject()
+        kwargs["url"] = fill_path(template, path)
+        return WireCase(kwargs, "negative", template, path)
+
+    return case
+
+
+def negative_sampler(contract: Contract, op: Operation, known: dict[str, str], fixed: bool,
+                     encoded: Mapping[str, str]) -> Callable[[Source], WireCase]:
+    """Invalid cases of `op`: a valid case with one part broken — a parameter or body member of the wrong type, out
+    of its enum, bounds, lengths or format, a required one left out, an unexpected member, a missing or wrong body;
+    each is judged when drawn and only a request the contract refuses is kept. Raises Unsupported (schemathesis'
+    negative mode draws them then)."""
+    return _negative(contract, op.label, tuple(sorted(known.items())), fixed, tuple(sorted(encoded.items())))
+
+
 def example_case(contract: Contract, op: Operation, known: dict[str, str], media_type: str, body: Any,
                  seed: int) -> WireCase:
     """The request of a documented body example: the body as documented, the known path values as given, every other
@@ -759,7 +923,8 @@ def draw(sampler: Callable[[Source], WireCase], max_examples: int, seed: int, va
         if fingerprint in seen or not valid(case):
             continue
         seen.add(fingerprint)
-        case = dataclasses.replace(case, judged=True)  # the contract accepted it: not judged again when sent
+        if case.generation == "positive":
+            case = dataclasses.replace(case, judged=True)  # the contract accepted it: not judged again when sent
         out.append(case)
         if until is not None and until(case):
             break
@@ -768,4 +933,4 @@ def draw(sampler: Callable[[Source], WireCase], max_examples: int, seed: int, va
     return out
 
 
-__all__ = ["Minimal", "Reject", "Source", "compiled_sampler", "draw", "example_case"]
+__all__ = ["Minimal", "Reject", "Source", "compiled_sampler", "draw", "example_case", "negative_sampler"]

@@ -2,6 +2,10 @@
 
 from typing import TYPE_CHECKING, Any
 
+from apiconform.contracts._content import asserted as content_asserted
+from apiconform.contracts._content import encode as content_encode
+from apiconform.contracts._content import encoding_of as content_encoding_of
+from apiconform.contracts._content import is_json_media as content_is_json
 from apiconform.contracts._extensions import (
     DEFAULT_ENVELOPE,
     IDEMPOTENCY_EXTENSION,
@@ -93,7 +97,11 @@ __all__ = [
     "carries_requests",
     "check_contract",
     "coerce",
+    "content_asserted",
+    "content_encode",
     "content_encoded_examples",
+    "content_encoding_of",
+    "content_is_json",
     "contract_path",
     "contract_roots",
     "contracts_dir",

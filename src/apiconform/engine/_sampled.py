@@ -28,8 +28,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from apiconform.contracts import Contract, Operation
-from apiconform.contracts import _content as content
+from apiconform.contracts import Contract, Operation, content_asserted, content_encode, content_encoding_of, content_is_json
 from apiconform.engine._casecache import WireCase, fill_path
 from apiconform.engine._compiled import (
     ANNOTATIONS,
@@ -346,7 +345,7 @@ class _Compiler:
         return _retry(lambda src: src.number(low, high), inside)
 
     def _string(self, node: Mapping[str, Any]) -> Sampler:
-        if content.asserted(node):
+        if content_asserted(node):
             return self._content(node)
         fmt = node.get("format")
         if fmt is not None and fmt not in FORMATS:
@@ -382,8 +381,8 @@ class _Compiler:
     def _content(self, node: Mapping[str, Any]) -> Sampler:
         if "pattern" in node or node.get("format") not in (None, "byte", "binary", "password"):
             raise Unsupported("content with a pattern or format")
-        encoding = content.encoding_of(node)
-        if content.is_json_media(node):
+        encoding = content_encoding_of(node)
+        if content_is_json(node):
             inner = self.schema(node.get("contentSchema", True))
 
             def text(src: Source) -> str:
@@ -404,7 +403,7 @@ class _Compiler:
             wire: Sampler = text
         else:
             def wire(src: Source) -> str:
-                return content.encode(data(src), encoding)
+                return content_encode(data(src), encoding)
 
         low, high = int(node.get("minLength", 0)), node.get("maxLength")
         return _retry(wire, lambda s: low <= len(s) and (high is None or len(s) <= int(high)))

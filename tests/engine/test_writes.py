@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from apiconform.redact import Redactor
 
 from apiconform.contracts import load_contract
 from apiconform.engine._session import Session, WriteRefused
@@ -329,3 +330,24 @@ def test_a_record_the_run_deleted_is_known_gone_with_what_lies_under_it() -> Non
     own.observe(delete, _Answer(httpx.Request("DELETE", record), 204, None))
     assert own.deleted(record) and own.deleted(httpx.URL(f"{BASE}/api/v2/provider/1001/notification/5/x"))
     assert not own.deleted(httpx.URL(f"{BASE}/api/v2/provider/1001/notification/6/"))
+
+
+def test_a_delete_answered_503_is_tried_again_after_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real Prefect on SQLite answers a clean-up delete 503 while its own services hold the database: the record was
+    listed as left behind; it is tried again a little later, and only a delete that stays 503 leaves it behind."""
+    contract, own = tesla(), ownership()
+    create = contract.operations["create_provider_notification"]
+    for record in (5, 6):
+        own.observe(create, _Answer(httpx.Request("POST", f"{BASE}/api/v2/provider/1001/notification/"), 201, {"id": record}))
+    waits: list[float] = []
+    monkeypatch.setattr("apiconform.engine._writes.time.sleep", waits.append)
+    answers = {"5": [503, 204], "6": [503, 503, 503]}
+
+    def send(op: Any, request: httpx.Request) -> tuple[int | None, str]:
+        status = answers[request.url.path.rstrip("/").rsplit("/", 1)[1]].pop(0)
+        own.observe(op, _Answer(request, status, None))
+        return status, ""
+
+    report = own.cleanup(send, Redactor(()))
+    assert [r.id for r in report.left_behind] == ["6"] and "answered 503" in report.left_behind[0].reason
+    assert waits == [2.0, 4.0] and answers == {"5": [], "6": []}

@@ -94,8 +94,9 @@ def snapshot(server: RealApi, templates: list[str]) -> dict[str, dict[str, str]]
             if answer.status_code != 200 or not isinstance(items, list):
                 lists[path] = {f"status {answer.status_code}": answer.text[:200]}
                 return
-            lists[path] = {str(i.get("id", json.dumps(i, sort_keys=True))) if isinstance(i, dict) else json.dumps(i):
-                           json.dumps(i, sort_keys=True) for i in items}
+            # records only: an item without an id is a row the server computes (Prefect's /observed-states: last_seen
+            # moves with its own scheduler), not a record anyone could have written
+            lists[path] = {str(i["id"]): json.dumps(i, sort_keys=True) for i in items if isinstance(i, dict) and "id" in i}
         for template in templates:
             visit([s for s in template.split("/") if s], [])
     return lists

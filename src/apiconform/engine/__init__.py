@@ -401,15 +401,21 @@ def run_items(options: EngineOptions, items: list[WorkItem], writes: list[WriteR
 
 def _run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] | None) -> Iterator[Outcome]:
     sessions = Sessions(options)
+    # the first cases still to run per vendor (kept back by the live plan), counted down as items run: summing the
+    # rest of the list for every item was quadratic (~2 s of CPU for a 760-item run)
+    later: dict[str, int] = {}
+    for i in items:
+        later[i.vendor] = later.get(i.vendor, 0) + options.reserve.get(i.key, 0)
     try:
-        for index, item in enumerate(items):
+        for item in items:
+            later[item.vendor] -= options.reserve.get(item.key, 0)
             owned = None
             built = False
             try:
                 session, discovery, owned = sessions.for_item(item.vendor)
                 built = True
                 if item.key in options.reserve:  # a live plan: keep the first cases of the tests still to run
-                    session.reserve = sum(options.reserve.get(i.key, 0) for i in items[index + 1:] if i.vendor == item.vendor)
+                    session.reserve = later[item.vendor]
                 outcome = execute_item(item, session, discovery, options.run_seed, options.examples,
                                        options.item_examples.get(item.key))
             except Exception as exc:  # a crash judged nothing: recorded as such, the other items still run

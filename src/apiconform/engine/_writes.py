@@ -338,25 +338,39 @@ class Ownership:
 
     # ---- clean-up
     def cleanup(self, send: SendDelete, redactor: Any, seconds: float = CLEANUP_SECONDS) -> WriteReport:
-        """Delete every record of ours still there, newest first, within `seconds`; list what stays. `send` puts one
+        """Delete every record of ours still there, newest first, within `seconds` (a delete answered 503, busy for
+        now, is tried again after the others, twice, 2 then 4 s later); list what stays. `send` puts one
         delete on the wire (through the Session, so `observe` sees it); `redactor` masks the ids, URLs and reasons listed."""
         began = time.monotonic()
+        stays: list[tuple[Created, str]] = []
+        busy: list[tuple[Created, Operation, str]] = []  # answered 503 (busy for now): tried again after the others
         for created in reversed(self.pending()):
-            url = self.base_url.rstrip("/") + "/" + "/".join(created.key)
             delete = self._delete_operation(created.key)
-            reason = ""
             if created.id is None:
-                reason = f"the answer of {created.operation} carried no id or Location, so the record cannot be addressed"
+                stays.append((created, f"the answer of {created.operation} carried no id or Location, so the record "
+                                       "cannot be addressed"))
             elif delete is None:
-                reason = "the contract documents no delete for it"
-            elif time.monotonic() - began > seconds:
-                reason = f"the clean-up time ({seconds:g} s) ran out"
+                stays.append((created, "the contract documents no delete for it"))
             else:
-                op, path = delete
+                busy.append((created, *delete))
+        for attempt in range(3):
+            retry: list[tuple[Created, Operation, str]] = []
+            for created, op, path in busy:
+                if time.monotonic() - began > seconds:
+                    stays.append((created, f"the clean-up time ({seconds:g} s) ran out"))
+                    continue
                 status, why = send(op, httpx.Request("DELETE", self.base_url.rstrip("/") + path))
                 if created.gone:  # `observe` saw the delete succeed (or the record already gone)
                     continue
-                reason = f"{op.label} answered {status}" if status is not None else why
+                if status == 503 and attempt < 2:
+                    retry.append((created, op, path))
+                else:
+                    stays.append((created, f"{op.label} answered {status}" if status is not None else why))
+            busy = retry
+            if busy:
+                time.sleep(min(2.0 * 2**attempt, max(0.0, seconds - (time.monotonic() - began))))
+        for created, reason in stays:
+            url = self.base_url.rstrip("/") + "/" + "/".join(created.key)
             # the id is what the vendor answered (an echoing vendor can hand a credential back as an id): masked too
             record_id = None if created.id is None else str(redactor.text(created.id))
             self.report.left_behind.append(LeftBehind(self.vendor, created.operation, record_id, str(redactor.url(url)),

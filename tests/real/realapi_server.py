@@ -118,9 +118,18 @@ class RealApi:
         user, password = self.user
         return {**os.environ, f"APICONFORM_{name}_USERNAME": user, f"APICONFORM_{name}_PASSWORD": password}
 
-    def seed(self) -> None:
+    def seed(self, attempts: int = 3) -> None:
+        """The kit's seed (idempotent), tried again when it fails: Prefect's SQLite answers 503 'database is locked'
+        while its own services write, more often than the seed's own retries absorb on a loaded machine."""
         began = time.monotonic()
-        _run(["python3", str(kit_dir(self.kit) / "seed.py"), str(self.port)], timeout=300)
+        for attempt in range(attempts):
+            try:
+                _run(["python3", str(kit_dir(self.kit) / "seed.py"), str(self.port)], timeout=300)
+                break
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(5.0)
         self.timings["seed"] = time.monotonic() - began
 
     def stop(self) -> None:

@@ -131,7 +131,7 @@ def run_kit(kit: str, tmp: Path, measure: Any) -> dict[str, Any]:
 
     if not realapi_server.available(kit):
         return {"skipped": f"kit {kit} not found at {realapi_server.kit_dir(kit)}"}
-    server = realapi_server.start(kit)
+    server = realapi_server.start(kit, fresh=True)
     try:
         user, password = server.user
         env = {**server.env(), "APICONFORM_SPEC_PASSWORD": password}

@@ -63,7 +63,7 @@ def _realapi(kit: str) -> Iterator[RealApi]:
         if REQUIRED:
             pytest.fail(reason)
         pytest.skip(reason)
-    server = realapi_server.start(kit)
+    server = realapi_server.start(kit, fresh=True)  # an empty database: nothing an earlier run left, no backlog of scheduled runs
     try:
         yield server
     finally:

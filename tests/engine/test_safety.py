@@ -282,12 +282,15 @@ def test_transport_errors_are_retried_with_backoff_only_for_idempotent_requests(
         slammer.close()
 
 
-def test_server_errors_are_not_retried() -> None:
-    app = Scripted((503, {"content-type": "application/json"}, b'{"error":"down"}'))
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_errors_are_not_retried(status: int) -> None:
+    """A server error is the answer (never hidden by a retry); only a 503, "not handled, come back later", is sent
+    again, boundedly (test_hardening.py)."""
+    app = Scripted((status, {"content-type": "application/json"}, b'{"error":"down"}'))
     with MockServer(app) as url:
         session, op = _session(url)
         exchange = _get(session, op)
-    assert exchange.status == 503 and exchange.attempts == 1 and app.calls == 1
+    assert exchange.status == status and exchange.attempts == 1 and app.calls == 1
 
 
 def test_every_client_carries_connect_and_read_timeouts_and_a_stalled_answer_times_out() -> None:

@@ -228,6 +228,22 @@ def test_coverage_numbers() -> None:
     assert cov["vendors"]["nil"]["warnings"] == ["nil: 0 of 31 operations exercised - a pass here tested nothing"]
 
 
+def test_every_operation_without_its_documented_success_is_listed_with_why() -> None:
+    """Issue 26: the summary named 4 of them ("e.g.") and left out the operations whose cases were all skipped."""
+    rec = synthetic()
+    rec.document_operation("acme", "patchThing", ["200", "404"])
+    rec.add_case(CaseResult("acme", "patchThing", "properties", "p", [], ["schema"], [SC], 404, 0.1))
+    cov = build_coverage(rec)
+    success = cov["vendors"]["acme"]["documented_success"]
+    assert success["operations"] == 4 and success["observed"] == 2
+    assert [(n["operation"], n["why"]) for n in success["never"]] == [
+        ("deleteThing", "not run; skipped: destructive"), ("patchThing", "answered 404")]
+    line = next(w for w in cov["warnings"] if "documented success" in w)
+    assert line == ("acme: 2 of 4 operations never got a documented success: deleteThing 200 (not run; skipped: "
+                    "destructive); patchThing 200 (answered 404)")
+    assert "### Documented success never observed (2)" in render_matrix_md(rec)
+
+
 # ------------------------------------------------------------------ writers
 
 

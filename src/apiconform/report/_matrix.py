@@ -233,21 +233,21 @@ def build_coverage(record: RunRecord) -> dict[str, Any]:
         if cases and not executed:
             vwarn.append(f"{vendor}: all {len(cases)} cases were skipped")
         unobserved = [(label, d) for label, o in ops.items() if o["exercised"] for d in o["unseen_statuses"]]
-        no_success = [f"{label} {'/'.join(d for d in o['documented_statuses'] if d.startswith('2'))}"
-                      for label, o in ops.items() if o["exercised"]
-                      and any(d.startswith("2") for d in o["documented_statuses"])
-                      and not any(str(s).startswith("2") for s in o["seen_statuses"])]
+        success = _documented_success(ops, cases)
         if unobserved:
             vwarn.append(f"{vendor}: {len(unobserved)} documented responses of exercised operations never observed"
-                         + (f"; {len(no_success)} operations never got a documented success "
-                            f"(e.g. {', '.join(no_success[:4])})" if no_success else "")
-                         + " (coverage.json lists each as unseen_statuses)")
+                         " (coverage.json lists each as unseen_statuses)")
+        if success["never"] and exercised:  # nothing exercised: the warning above says it for every operation
+            vwarn.append(f"{vendor}: {len(success['never'])} of {success['operations']} operations never got a documented "
+                         "success: " + "; ".join(f"{n['operation']} {'/'.join(n['documented'])} ({n['why']})"
+                                                 for n in success["never"]))
         warnings.extend(vwarn)
         vendors[vendor] = {
             "documented_operations": documented_ops,
             "exercised_operations": exercised,
             "statuses": st,
             "enum_values": en,
+            "documented_success": success,
             "operations": ops,
             "warnings": vwarn,
         }
@@ -259,6 +259,41 @@ def build_coverage(record: RunRecord) -> dict[str, Any]:
                "never_covered": sorted(k for k in planned if k not in history)}
     # `history` accumulates across runs (a rolling run reads it back): every test's last run
     return {"schema": COVERAGE_SCHEMA, "vendors": vendors, "warnings": warnings, "rolling": rolling, "history": history}
+
+
+#: skip reasons saying a test does not apply to an operation (not why its success was never seen)
+_NOT_APPLICABLE = ("the docs show no request example", "operation requires no credentials",
+                   "operation documents no idempotency key")
+
+
+def _short(reason: str) -> str:
+    """A skip reason without the record's path (`not a record of this run: PUT op on /x/1 not sent, ...`), keeping
+    why no record of the run's own could be made."""
+    head, _, _ = reason.partition(" on /")
+    _, own, why = reason.partition("no record of its own could be made: ")
+    return head + (f" ({own}{why})" if own else "") if head != reason else reason[:200]
+
+
+def _documented_success(ops: Mapping[str, Any], cases: list[Any]) -> dict[str, Any]:
+    """Every operation documenting a 2xx that never answered one in this run, exercised or not, and why: the
+    statuses it answered, or the reason its cases did not run (a read-only run, a write the policy refused)."""
+    never: list[dict[str, Any]] = []
+    documenting = 0
+    for label, o in ops.items():
+        documented = [d for d in o["documented_statuses"] if d.startswith("2")]
+        if not documented:
+            continue
+        documenting += 1
+        seen = list(o["seen_statuses"])
+        if any(str(status).startswith("2") for status in seen):
+            continue
+        skipped = sorted({_short(c.skipped) for c in cases if c.operation == label and c.skipped
+                          and not c.skipped.startswith(_NOT_APPLICABLE)})
+        why = f"answered {', '.join(map(str, seen))}" if seen else "not run" if not o["exercised"] else "no answer"
+        if skipped:
+            why += f"; skipped: {skipped[0]}" + (f" (+{len(skipped) - 1} more reasons)" if len(skipped) > 1 else "")
+        never.append({"operation": label, "documented": documented, "seen": seen, "why": why, "skipped": skipped})
+    return {"operations": documenting, "observed": documenting - len(never), "never": never}
 
 
 # --------------------------------------------------------------------------- writers
@@ -396,6 +431,13 @@ def render_matrix_md(
         lines.append(
             f"| {_md(vendor)} | {ops} | {st['seen']} of {st['documented']}{extra} | {en['seen']} of {en['documented']}{eextra} |"
         )
+    never = [(vendor, n) for vendor, v in cov["vendors"].items() if v["exercised_operations"]
+             for n in v["documented_success"]["never"]]
+    if never:
+        lines += ["", f"### Documented success never observed ({len(never)})", "",
+                  "| vendor | operation | documented | why |", "|---|---|---|---|"]
+        lines += [f"| {_md(vendor)} | {_md(n['operation'])} | {'/'.join(n['documented'])} | {_md(n['why'], 300)} |"
+                  for vendor, n in never]
     return "\n".join(lines) + "\n"
 
 

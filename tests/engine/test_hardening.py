@@ -200,6 +200,17 @@ def test_a_503_is_sent_again_and_one_that_persists_is_the_answer() -> None:
     assert exchange.status == 503 and app.calls == 3
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_503_to_a_write_that_is_not_idempotent_is_never_sent_twice(method: str) -> None:
+    """A POST/PATCH answered 503 may still have been half done: sending it again could leave a record the run never
+    learns of (so never cleans up), so it is the answer, like any other server error."""
+    app = Scripted((503, {"content-type": "application/json"}, b'{"exception_message": "Service Unavailable"}'))
+    with MockServer(app) as url:
+        session, op = _session(url)
+        exchange = session.send(op, httpx.Request(method, url + "/accounts", json={"name": "x"}))
+    assert exchange.status == 503 and app.calls == 1 and exchange.attempts == 1
+
+
 # ------------------------------------------------------------------ preflight: capped, bounded gzip, in budget
 
 

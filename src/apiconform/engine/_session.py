@@ -349,9 +349,11 @@ class Session:
                         time.sleep(wait)
                         continue
                 # 503: "currently unable to handle the request" (RFC 9110 15.6.4), not handled, so sent again as a
-                # vendor's own client does (a database busy for a moment); one that persists is still the answer
+                # vendor's own client does (a database busy for a moment); one that persists is still the answer.
+                # Idempotent methods only: a POST/PATCH answered 503 may still have been half done, and a second one
+                # could leave a record the run never learns of (and so never cleans up)
                 if exchange.error is None and response.status_code == 503 and attempts <= self.safety.max_retries \
-                        and self.target.kind != "mock":
+                        and method in IDEMPOTENT and self.target.kind != "mock":
                     wait = _retry_after(response)
                     time.sleep(wait if wait is not None and wait <= self.safety.max_retry_after else 0.25 * 2**attempts)
                     continue

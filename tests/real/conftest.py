@@ -1,6 +1,7 @@
 """Fixtures for tests against the REAL TeSLA CE server (marker `real_vendor`).
 
-`tesla_real` (session): a fresh, seeded real server on a free port, stopped at the end. Skips with
+`tesla_real` (session): a fresh, seeded real server on a free port, its files on an S3 stand-in (moto), stopped
+at the end. Skips with
 the reason when `../shared/real-vendors/tesla-ce` is absent — unless APICONFORM_REQUIRE_REAL=1
 (set by .ci/run), where a missing folder or a failed start is an error, never a silent skip.
 Every test in this folder is marked `real_vendor` (`-m "not real_vendor"` skips them).
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
+
 from . import realapi_server
 from .realapi_server import RealApi
-from .tesla_server import TeslaServer, start_server, vendor_dir
+from .tesla_server import TeslaServer, s3_stand_in, start_server, vendor_dir
 
 REQUIRED = os.environ.get("APICONFORM_REQUIRE_REAL") == "1"
 
@@ -48,11 +51,13 @@ def tesla_real() -> Iterator[TeslaServer]:
     # running server's state (seen on a shared machine); this folder is ours and removed at the end
     work = Path(tempfile.mkdtemp(prefix="apiconform-tesla-real-"))
     try:
-        server = start_server(work)
-        try:
-            yield server
-        finally:
-            server.stop()
+        # its files on an S3 stand-in, as the vendor runs it (creating an enrolment hands out an S3 upload form)
+        with s3_stand_in(free_port()) as s3_url:
+            server = start_server(work, s3_url=s3_url)
+            try:
+                yield server
+            finally:
+                server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

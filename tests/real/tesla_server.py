@@ -13,12 +13,14 @@ Environment: TESLA_REAL_CACHE (venv cache, default ~/.cache/tesla-ce-real), TESL
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,8 +144,45 @@ def setup_venv() -> Path:
     return cache / "venv"
 
 
-def start_server(work: Path, port: int | None = None, seed: bool = True) -> TeslaServer:
-    """Start a fresh real server under `work` (its own SQLite and Vault state) and seed it."""
+S3_KEY, S3_SECRET = "apiconform-local", "apiconform-local-secret"
+
+
+def storage_template(run_dir: Path, s3_url: str) -> None:
+    """The kit's configuration template with its [storage] section pointing at an S3 stand-in (start.sh keeps a
+    template already in the run directory)."""
+    text = (vendor_dir() / "run" / "tesla-ce.cfg.template").read_text()
+    storage = (f"[storage]\nurl = {s3_url}\nbucket_name = tesla\npublic_bucket_name = tesla-public\n"
+               f"region = eu-west-1\naccess_key = {S3_KEY}\nsecret_key = {S3_SECRET}\nssl_verify = False\n")
+    head, _, tail = text.partition("[storage]\n")
+    rest = tail.split("\n[", 1)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "tesla-ce.cfg.template").write_text(head + storage + ("\n[" + rest[1] if len(rest) > 1 else ""))
+
+
+@contextlib.contextmanager
+def s3_stand_in(port: int) -> Iterator[str]:
+    """An S3 stand-in (moto, the vendor-clients extra) on `port` with the server's two buckets: its URL. The vendor
+    keeps its files on S3 in production (a model's upload form is a presigned S3 POST: with the kit's local
+    filesystem storage, creating an enrolment answers 500, AttributeError 'FileSystemStorage' has no 'bucket')."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    s3.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        client = boto3.client("s3", endpoint_url=url, region_name="eu-west-1", aws_access_key_id=S3_KEY,
+                              aws_secret_access_key=S3_SECRET)
+        for bucket in ("tesla", "tesla-public"):
+            client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield url
+    finally:
+        s3.stop()
+
+
+def start_server(work: Path, port: int | None = None, seed: bool = True, s3_url: str | None = None) -> TeslaServer:
+    """Start a fresh real server under `work` (its own SQLite and Vault state, its files on the S3 stand-in at
+    `s3_url` when given, else on the local filesystem) and seed it."""
     timings: dict[str, float] = {}
     began = time.monotonic()
     venv = setup_venv()
@@ -152,6 +191,8 @@ def start_server(work: Path, port: int | None = None, seed: bool = True) -> Tesl
     if not (work / "venv").exists():
         (work / "venv").symlink_to(venv, target_is_directory=True)
     port = port or pick_port()
+    if s3_url is not None:
+        storage_template(work / f"run-{port}", s3_url)
     server = TeslaServer(port=port, work=work, credentials={}, timings=timings)
     began = time.monotonic()
     for _attempt in range(3):  # start.sh waits 90 s for the server; on a loaded machine it may need longer:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from .conftest import REQUIRED
-from .tesla_server import TeslaServer, seed_server, start_server, vendor_dir
+from .tesla_server import TeslaServer, s3_stand_in, seed_server, start_server, vendor_dir
 
 pytest.importorskip("tesla_ce_client", reason="the vendor-clients extra brings tesla-ce-client")
 pytest.importorskip("moto", reason="the vendor-clients extra brings moto (the S3 stand-in for the server's files)")
@@ -42,18 +42,6 @@ def s3_stand_in_port() -> int:
     return int(PORTS.split("-")[0]) + S3_PORT_OFFSET
 
 
-def _storage_template(run_dir: Path, s3_url: str) -> None:
-    """The kit's configuration template with its [storage] section pointing at the S3 stand-in (start.sh keeps a
-    template already in the run directory)."""
-    text = (vendor_dir() / "run" / "tesla-ce.cfg.template").read_text()
-    storage = (f"[storage]\nurl = {s3_url}\nbucket_name = tesla\npublic_bucket_name = tesla-public\n"
-               "region = eu-west-1\naccess_key = apiconform-local\nsecret_key = apiconform-local-secret\nssl_verify = False\n")
-    head, _, tail = text.partition("[storage]\n")
-    rest = tail.split("\n[", 1)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "tesla-ce.cfg.template").write_text(head + storage + ("\n[" + rest[1] if len(rest) > 1 else ""))
-
-
 @pytest.fixture(scope="module")
 def tesla_s3() -> Iterator[TeslaServer]:
     if not (vendor_dir() / "start.sh").is_file():
@@ -67,9 +55,6 @@ def tesla_s3() -> Iterator[TeslaServer]:
 @contextlib.contextmanager
 def tesla_with_storage() -> Iterator[TeslaServer]:
     """A fresh real server with its files on an S3 stand-in (moto), seeded by seed_tesla.py and seed_fidelity.py."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
     from .tesla_server import pick_port
 
     saved = os.environ.get("TESLA_REAL_PORTS")
@@ -81,25 +66,16 @@ def tesla_with_storage() -> Iterator[TeslaServer]:
             os.environ.pop("TESLA_REAL_PORTS", None)
         else:
             os.environ["TESLA_REAL_PORTS"] = saved
-    s3_port = s3_stand_in_port()
-    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
-    s3.start()
-    s3_url = f"http://127.0.0.1:{s3_port}"
-    client = boto3.client("s3", endpoint_url=s3_url, region_name="eu-west-1", aws_access_key_id="apiconform-local",
-                          aws_secret_access_key="apiconform-local-secret")
-    for bucket in ("tesla", "tesla-public"):
-        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     work = Path(tempfile.mkdtemp(prefix="apiconform-tesla-fidelity-"))
     try:
-        _storage_template(work / f"run-{port}", s3_url)
-        server = start_server(work, port=port)
-        try:
-            server.seeded.update(seed_server(server, "seed_fidelity.py"))
-            yield server
-        finally:
-            server.stop()
+        with s3_stand_in(s3_stand_in_port()) as s3_url:
+            server = start_server(work, port=port, s3_url=s3_url)
+            try:
+                server.seeded.update(seed_server(server, "seed_fidelity.py"))
+                yield server
+            finally:
+                server.stop()
     finally:
-        s3.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,6 +1,7 @@
 """Discovery: the path values a request addresses — real ids read from the target's list operations, values
 fixed by the target's configuration or the caller's identity, and under the write policy "own" the path of a
-record the run created — so generated requests hit records."""
+record the run created — so generated requests hit records; and the real values a write body refers to
+(`realistic`, engine._realistic)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ import httpx
 from apiconform.auth import fixed_path_values
 from apiconform.contracts import Operation, record_id
 from apiconform.engine._generate import valid_request
+from apiconform.engine._realistic import carries, realistic
 from apiconform.engine._request import USER_AGENT
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Session, Unsendable
 from apiconform.engine._writes import addressed, create_operation, record_template
+
+PARENTS_TRIED = 5  # parents a create looks at for one that holds none of its records yet
+LISTS_READ = 3  # list operations read to find real values of one member name
 
 
 class Discovery:
@@ -24,6 +29,7 @@ class Discovery:
         self.session = session
         self.contract = session.target.contract
         self._ids: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+        self._listed: set[tuple[str, tuple[str, ...]]] = set()  # (list operation, scope) read for `list_carrying`
 
     def path_values(self, op: Operation) -> dict[str, str]:
         """Known values for the path parameters of `op`, parents first (empty where none are known)."""
@@ -42,9 +48,54 @@ class Discovery:
             ids = self.ids(resource, scope)
             if not ids:
                 break
-            values[name] = str(ids[0])
+            values[name] = str(self._parent_for(op, resource, scope, ids))
             scope = scope + (values[name],)
         return values
+
+    def _parent_for(self, op: Operation, parent: str, scope: tuple[str, ...], ids: list[Any]) -> Any:
+        """The parent a create goes under: the first (of a few) listed parents that holds no record of the created
+        resource yet, where the target lists them (a resource one per parent refuses a second), else the first."""
+        if op.action != "create" or not op.resource or parent == op.resource or op.is_safe or \
+                not self.session.safety.allows(op.label, op.method) or len(scope) + 1 != len(op.path_params()):
+            return ids[0]
+        for candidate in ids[:PARENTS_TRIED]:
+            if self.lister(op.resource, len(scope) + 1) is None:
+                break
+            if not self.ids(op.resource, scope + (str(candidate),)):
+                return candidate
+        return ids[0]
+
+    def lister(self, resource: str, depth: int | None = None) -> Operation | None:
+        """The list operation of `resource` (with `depth` path parameters, when given)."""
+        found = [o for o in self.contract if o.resource == resource and o.action == "list" and o.method == "get"
+                 and (depth is None or len(o.path_params()) == depth)]
+        return min(found, key=lambda o: len(o.path_params())) if found else None  # the widest list first
+
+    def realistic(self, op: Operation, request: httpx.Request) -> httpx.Request:
+        """`request` with the references of its write body set to real values (engine._realistic)."""
+        try:
+            return realistic(self, op, request)
+        except (BudgetExhausted, Unsendable):
+            return request
+
+    def list_carrying(self, name: str) -> None:
+        """Read, once each, the list operations whose answers carry member `name` and whose path values are known:
+        what they answer joins `Session.observed` (every answer does). At most `LISTS_READ` per member name, the
+        widest (fewest path parameters) first."""
+        listers = sorted((o for o in self.contract if o.action == "list" and o.method == "get"
+                          and carries(self.contract, o, name)), key=lambda o: len(o.path_params()))
+        for lister in listers[:LISTS_READ]:
+            values = self.path_values(lister)
+            if any(n not in values for n in lister.path_params()):
+                continue
+            scope = tuple(values[n] for n in lister.path_params())
+            if (lister.label, scope) in self._listed:
+                continue
+            self._listed.add((lister.label, scope))
+            if lister.resource:
+                self.ids(lister.resource, scope)  # read through `ids`, so the list is read once
+            else:
+                self._get(lister, scope)
 
     def fixed_values(self, op: Operation) -> dict[str, str]:
         """Path parameters never generated: fixed in the target's config, or the caller's own identity; for a write
@@ -110,14 +161,8 @@ class Discovery:
                        and len(o.path_params()) == len(scope)), None)
         if lister is None:
             return []
-        path = lister.fill_path(dict(zip(lister.path_params(), scope)))
-        request = httpx.Request("GET", self.session.target.base_url + path, headers={"User-Agent": USER_AGENT})
-        try:
-            exchange = self.session.send(lister, request)
-        except (BudgetExhausted, Unsendable):
-            return []
-        body = exchange.json()
-        if exchange.status is None or not 200 <= exchange.status < 300 or body is NOT_JSON:
+        body = self._get(lister, scope)
+        if body is NOT_JSON:
             return []
         items = body.get(lister.envelope_names.results, body.get("data")) if isinstance(body, dict) else body
         if not isinstance(items, list):
@@ -125,3 +170,17 @@ class Discovery:
         item_reader = next((o for o in self.contract if o.resource == resource and o.action == "read"), None)
         id_field = item_reader.id_field if item_reader else "id"
         return [v for v in (record_id(item, id_field) for item in items) if v is not None]
+
+    def _get(self, lister: Operation, scope: tuple[str, ...]) -> Any:
+        """One GET of a list operation under `scope`: its JSON answer, NOT_JSON when there is none to read."""
+        self._listed.add((lister.label, scope))
+        path = lister.fill_path(dict(zip(lister.path_params(), scope)))
+        request = httpx.Request("GET", self.session.target.base_url + path, headers={"User-Agent": USER_AGENT})
+        try:
+            exchange = self.session.send(lister, request)
+        except (BudgetExhausted, Unsendable):
+            return NOT_JSON
+        body = exchange.json()
+        if exchange.status is None or not 200 <= exchange.status < 300:
+            return NOT_JSON
+        return body

@@ -334,10 +334,11 @@ def valid_request(
     known = path_values if path_values is not None else discovery.path_values(op)
     for request in example_requests(session.target, op, known, rng):
         if judge(session.target.contract, op, request) == POSITIVE:
-            return request
+            return discovery.realistic(op, request)
     probe_rng = random.Random(0)  # the search must not consume `rng`: replays build the same requests
 
-    fixed = discovery.fixed_values(op) if path_values is None else dict(path_values) if exact else {}
+    # the records the run knows (discovered, created, configured) rather than ids made up in their style
+    fixed = {**known, **discovery.fixed_values(op)} if path_values is None else dict(path_values) if exact else {}
 
     def valid(case: WireCase) -> bool:
         try:
@@ -355,5 +356,5 @@ def valid_request(
         except (ValueError, TypeError, UnicodeEncodeError):
             continue
         if judge(session.target.contract, op, request) == POSITIVE:
-            return request
+            return discovery.realistic(op, request)
     return None

@@ -22,6 +22,7 @@ from apiconform.auth import AuthFailed, one_off_parameters, wrong_credentials
 from apiconform.contracts import Operation, loads_bounded
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
+from apiconform.engine._observed import Observed
 from apiconform.engine._targets import LEARNED, RateLimiter, Target
 from apiconform.engine._writes import CLEANUP_SECONDS, Ownership, WriteReport, addressed
 from apiconform.errors import ApiconformError
@@ -154,6 +155,7 @@ class Session:
         self.login_error: str | None = None
         self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
         self._outage = _Outage() if target.kind != "mock" else None
+        self.observed = Observed()  # what the target answered, reused for later requests (Discovery.realistic)
         # the write policy and the records this run created: every target reached over HTTP (an embedded mock
         # is rewound per test and needs neither)
         self.ownership: Ownership | None = None
@@ -370,6 +372,10 @@ class Session:
         self._learn(client, exchange.request)
         if self.ownership is not None and method not in ("GET", "HEAD", "OPTIONS"):
             self.ownership.observe(op, exchange)
+        if exchange.error is None and exchange.status is not None and 200 <= exchange.status < 300 and auth == "valid":
+            body = exchange.json()
+            if body is not NOT_JSON:
+                self.observed.see(body)
         if self.target.kind != "mock" and exchange.error is None and exchange.status is not None and exchange.status < 300:
             body = exchange.json()
             if body is not NOT_JSON:

@@ -43,16 +43,23 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
     fixed = discovery.fixed_values(op)
     known = discovery.path_values(op)
     unsent = 0
+    realistic = mode == "positive"  # the first valid case sent addresses known records with real references
 
     def consume(case: Any) -> None:
-        nonlocal unsent
-        case = pin_path(session.target.contract, op, case, fixed, rng, id_style=mode == "positive")
+        nonlocal unsent, realistic
+        drawn = case
+        case = pin_path(session.target.contract, op, drawn, fixed, rng, id_style=mode == "positive")
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
             return  # a value httpx cannot put on the wire (e.g. non-Latin-1 header)
-        # a compiled case was judged when drawn; pinned to other path values it is judged again
+        # a compiled case was judged when drawn
         expectation = POSITIVE if getattr(case, "judged", False) else judge(session.target.contract, op, request)
+        if realistic and expectation == POSITIVE:
+            realistic = False
+            real = _realistic_case(session, op, drawn, {**known, **fixed}, discovery)
+            if real is not None:
+                request = real
         if mode == "positive" and expectation == NEGATIVE:
             unsent += 1  # meant as valid, invalid as built: apiconform's doing, never sent nor blamed on the vendor
             return
@@ -78,6 +85,19 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
     if note and not rec.requests:
         rec.skipped = note
     return rec
+
+
+def _realistic_case(session: Session, op: Operation, case: Any, known: dict[str, str],
+                    discovery: Discovery) -> httpx.Request | None:
+    """The drawn valid case addressed to the records the run knows, its write body's references real
+    (`Discovery.realistic`); None where that request would not be valid (the case is then sent as drawn)."""
+    rng = random.Random(0)  # its own: the cases after it are drawn and pinned as before
+    try:
+        request = build_request(session.target, op, pin_path(session.target.contract, op, case, known, rng, id_style=True), rng)
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None
+    request = discovery.realistic(op, request)
+    return request if judge(session.target.contract, op, request) == POSITIVE else None
 
 
 def addresses_known(op: Operation, request: httpx.Request, known: dict[str, str]) -> bool:
@@ -251,6 +271,7 @@ def run_examples(session: Session, op: Operation, seed: int, discovery: Discover
         rec.skipped = "the docs show no request example for this operation"
         return rec
     for request in requests:
+        request = discovery.realistic(op, request)  # the docs' placeholder references: real records instead
         try:
             exchange = session.send(op, request)
         except BudgetExhausted as exc:

@@ -1,0 +1,174 @@
+"""Realistic request data: a write's references name records the target really holds.
+
+A documented example or a drawn body names records that do not exist (`"learner_id": "2df776db-…"`, the docs'
+placeholder, `"course_id": 0`, a random uuid), so the vendor refuses the write (400/404) and the write path never
+runs. Here every reference member of a JSON write body (`<thing>_id`, `<thing>Id`, `<thing>_uuid`) gets a real
+value, first of:
+
+1. the value of the path parameter the request was sent under that names the same thing
+   (`/provider/{parent_lookup_provider_id}/…` for `provider_id`);
+2. the ids of the contract's resource of that name (`course_id` -> `courses`), read through its list operation;
+3. what the target answered under the same member name earlier (`Session.observed`), listing — once — the
+   operations whose answers carry that member where nothing was seen yet.
+
+A create whose body names the new record's own key (the resource's id field, e.g. an enrolment keyed by
+`learner_id`) takes a value no record of that resource holds yet (else it would address an existing record);
+an update takes the record's own id. A value is kept only where the request stays valid under the contract; a
+member with no real value known keeps what it had. Generic: names and schemas only, nothing per vendor.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from apiconform.contracts import Contract, Operation
+from apiconform.engine._judge import judge
+from apiconform.engine.checks import POSITIVE
+
+if TYPE_CHECKING:
+    from apiconform.engine._discovery import Discovery
+
+_REFERENCE = re.compile(r"(?P<stem>[A-Za-z0-9].*?)(?:_id|_uuid|_pk|Id|ID|Uuid)")
+WRITES = ("post", "put", "patch")
+
+
+def reference_stem(name: str) -> str | None:
+    """The thing a member refers to (`learner_id` -> `learner`, `courseId` -> `course`), None if not a reference."""
+    match = _REFERENCE.fullmatch(name)
+    return match.group("stem") if match else None
+
+
+def resource_named(contract: Contract, stem: str) -> str | None:
+    """The contract's resource a reference stem names (`course` -> `courses`, `category` -> `categories`)."""
+    base = stem.lower().replace("-", "_")
+    names = {base, base + "s", base + "es", base[:-1] + "ies" if base.endswith("y") else base}
+    resources = [op.resource for op in contract if op.resource and op.action == "list"]
+    for exact in (True, False):  # `course` -> courses; else a qualified name: `edition` -> program_editions
+        for resource in resources:
+            name = resource.lower().replace("-", "_")
+            if name in names if exact else any(name.endswith("_" + n) for n in names):
+                return resource
+    return None
+
+
+def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> httpx.Request:
+    """`request` with each reference member of its JSON write body set to a real value (see the module)."""
+    if op.method not in WRITES or not request.content:
+        return request
+    try:
+        body = json.loads(request.content)
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    contract = discovery.contract
+    sent = _sent_path(discovery, op, request)
+    changed = False
+    for name in [k for k in body if reference_stem(str(k))]:
+        current = body[name]
+        if isinstance(current, (dict, list, bool)):
+            continue
+        candidates, excluded = _candidates(discovery, op, name, sent)
+        if current in candidates and current not in excluded:
+            continue
+        for value in candidates:
+            if value in excluded:
+                continue
+            trial = dict(body, **{name: _typed(current, value)})
+            if judge(contract, op, _with_body(request, trial)) == POSITIVE:
+                body, changed = trial, True
+                break
+    return _with_body(request, body) if changed else request
+
+
+def _typed(current: Any, value: Any) -> Any:
+    """A real id in the member's wire type: an integer member takes an integer (`"5"` read from a path -> 5)."""
+    if isinstance(current, int) and isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(current, str) and isinstance(value, int):
+        return str(value)
+    return value
+
+
+def _sent_path(discovery: Discovery, op: Operation, request: httpx.Request) -> dict[str, str]:
+    base = httpx.URL(discovery.session.target.base_url).raw_path.decode("ascii").rstrip("/")
+    raw = request.url.raw_path.decode("ascii").split("?", 1)[0]
+    return op.match_path(raw[len(base):] if raw.startswith(base) else raw) or {}
+
+
+def _candidates(discovery: Discovery, op: Operation, name: str, sent: dict[str, str]) -> tuple[list[Any], list[Any]]:
+    """(real values for member `name`, best first; values it must not take)."""
+    contract = discovery.contract
+    stem = reference_stem(name) or name
+    own_key = _own_key(contract, op) == name
+    excluded: list[Any] = []
+    if own_key and op.action != "create" and op.id_param in sent:
+        return [sent[str(op.id_param)]], []  # an update names its own record
+    if own_key and op.resource:  # a create keyed by this member: a value no record of the resource has yet
+        scope = tuple(sent[n] for n in op.path_params() if n in sent)
+        excluded = _widen(discovery.ids(op.resource, scope))
+    candidates: list[Any] = [value for param, value in sent.items()
+                             if param == name or param.endswith(("_" + name, "__" + name))]
+    resource = resource_named(contract, stem)
+    if resource is not None and resource != op.resource:
+        lister = discovery.lister(resource)
+        if lister is not None:
+            values = discovery.path_values(lister)
+            if all(n in values for n in lister.path_params()):
+                candidates += discovery.ids(resource, tuple(values[n] for n in lister.path_params()))
+    candidates += discovery.session.observed.values(name)
+    if not [v for v in candidates if v not in excluded]:  # nothing seen yet: read the lists whose records carry it
+        discovery.list_carrying(name)
+        candidates += discovery.session.observed.values(name)
+    unique: list[Any] = []
+    for value in candidates:
+        if value not in unique:
+            unique.append(value)
+    return unique, excluded
+
+
+def _widen(values: list[Any]) -> list[Any]:
+    """Ids compared as text too (a path gives `"5"`, a body `5`)."""
+    return [*values, *(str(v) for v in values), *(int(v) for v in values if isinstance(v, str) and v.isdigit())]
+
+
+def _own_key(contract: Contract, op: Operation) -> str | None:
+    """The member that names a record of `op`'s resource (its read operation's id field)."""
+    reader = next((o for o in contract if o.resource == op.resource and o.action == "read"), None) if op.resource else None
+    return reader.id_field if reader is not None else None
+
+
+def _with_body(request: httpx.Request, body: Any) -> httpx.Request:
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    return httpx.Request(request.method, request.url, headers=headers, content=json.dumps(body).encode())
+
+
+def carries(contract: Contract, op: Operation, name: str) -> bool:
+    """Whether `op`'s success answer documents a member `name` on its records (at any depth of its schema)."""
+    response = op.response_for(200)
+    media = next(iter(response.content.values()), None) if response is not None else None
+    if media is None or media.schema_pointer is None:
+        return False
+    stack: list[Any] = [contract.at(media.schema_pointer)]
+    seen = 0
+    while stack and seen < 200:
+        node = contract.resolve(stack.pop())
+        seen += 1
+        if not isinstance(node, dict):
+            continue
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            if name in properties:
+                return True
+            stack.extend(properties.values())
+        for key in ("items", "allOf", "anyOf", "oneOf"):
+            value = node.get(key)
+            stack.extend(value if isinstance(value, list) else [value] if isinstance(value, dict) else [])
+    return False
+
+
+__all__ = ["carries", "realistic", "reference_stem", "resource_named"]

@@ -1,0 +1,119 @@
+"""Realistic request data (issue 26 item 4): writes name records the target really holds.
+
+Each test fails without the fix it guards: a valid case sent to a random id next to a discovered one (404), a
+write body sending the docs' placeholder references (`course_id: 0`, a made-up learner uuid), a create keyed by a
+member taking an existing record's key, a child created under a parent that already holds its one child.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from apiconform.engine._discovery import Discovery
+from apiconform.engine._observed import Observed
+from apiconform.engine._realistic import reference_stem, resource_named
+from apiconform.engine._session import Session
+from apiconform.engine._stateful import run_lifecycle
+from apiconform.engine._suites import run_examples, run_properties
+from apiconform.engine._targets import mock_target
+
+SEED = 1234
+PLACEHOLDER_LEARNER = "2df776db-09df-4cb9-a2af-db56cada6cb7"  # the docs' example learner_id (tesla-ce)
+
+
+def _traced(vendor: str) -> tuple[Session, Discovery, list[tuple[httpx.Request, int | None, Any]]]:
+    session = Session(mock_target(vendor, seed=SEED))
+    sent: list[tuple[httpx.Request, int | None, Any]] = []
+    send = session.send
+
+    def traced(op: Any, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
+        exchange = send(op, request, *args, **kwargs)
+        sent.append((request, exchange.status, exchange.json()))
+        return exchange
+
+    session.send = traced  # type: ignore[method-assign]
+    return session, Discovery(session), sent
+
+
+def _body(request: httpx.Request) -> Any:
+    return json.loads(request.content) if request.content else None
+
+
+def test_observed_keeps_scalar_members_newest_first() -> None:
+    observed = Observed()
+    observed.see({"results": [{"id": 1, "learner_id": "a", "ok": True, "note": None}, {"id": 2, "learner_id": "b"}]})
+    observed.see({"id": 3, "nested": {"learner_id": "c"}})
+    assert observed.values("learner_id") == ["c", "a", "b"]
+    assert observed.values("id") == [3, 1, 2]
+    assert observed.values("ok") == [] and observed.values("note") == [] and observed.values("missing") == []
+
+
+def test_reference_names_and_the_resources_they_name(contracts: Any) -> None:
+    assert [reference_stem(n) for n in ("learner_id", "courseId", "id", "name", "task_uuid")] == [
+        "learner", "course", None, None, "task"]
+    eduframe = contracts["eduframe"]
+    assert resource_named(eduframe, "course") == "courses"
+    assert resource_named(eduframe, "planned_course") == "planned_courses"
+    assert resource_named(eduframe, "edition") == "program_editions"  # a qualified name
+    assert resource_named(eduframe, "nothing_like_it") is None
+
+
+def test_the_first_valid_case_addresses_a_discovered_record() -> None:
+    """main sent every valid case of a write to an id made up in the id style next to the discovered one: 404."""
+    session, discovery, sent = _traced("eduframe")
+    op = session.target.contract.operations["patch_course"]
+    run_properties(session, op, 3, SEED, discovery)
+    listed = [item["id"] for request, _, body in sent if request.method == "GET" for item in body]
+    patches = [(request, status) for request, status, _ in sent if request.method == "PATCH"]
+    assert patches[0][0].url.path == f"/courses/{listed[0]}" and patches[0][1] == 200, patches
+
+
+def test_example_write_bodies_take_real_references_not_the_docs_placeholders() -> None:
+    """The docs' example body of create_program_element refers to course 0, edition 0, planned course 0."""
+    session, discovery, sent = _traced("eduframe")
+    op = session.target.contract.operations["create_program_element"]
+    run_examples(session, op, SEED, discovery)
+    posted = [_body(request) for request, _, _ in sent if request.method == "POST"]
+    listed = {request.url.path: [item["id"] for item in body] for request, _, body in sent if request.method == "GET"}
+    assert posted and all(body["course_id"] in listed["/courses"] for body in posted), (posted, listed)
+    assert all(body["planned_course_id"] in listed["/planned_courses"] for body in posted)
+    assert all(body["edition_id"] in listed["/program/editions"] for body in posted)
+
+
+def test_a_create_keyed_by_a_member_takes_a_real_value_no_record_holds_yet() -> None:
+    """tesla-ce enrolments are keyed by the learner: the docs' placeholder learner does not exist on a real server
+    (400 Invalid learner), and a learner who has an enrolment already would make the create an update of it."""
+    session, discovery, sent = _traced("tesla-ce")
+    recorder = run_lifecycle(session, discovery, "enrolments", SEED)
+    creates = [(_body(request), status) for request, status, _ in sent if request.method == "POST"]
+    assert creates and creates[0][1] == 201, creates
+    learner = creates[0][0]["learner_id"]
+    enrolled = {item["learner_id"] for request, _, body in sent if request.method == "GET"
+                and request.url.path.endswith("/enrolment/") and isinstance(body, dict)
+                for item in body["results"]}
+    seen = {item.get("learner_id") for _, _, body in sent if isinstance(body, dict)
+            for item in body.get("results", [])}
+    assert learner != PLACEHOLDER_LEARNER and learner in seen, (learner, seen)
+    assert learner not in enrolled - {learner} or len(enrolled) == 0
+    assert not recorder.findings
+
+
+def test_a_child_is_created_under_a_parent_that_holds_none_yet() -> None:
+    """A validation is one per sample (a second create: 400); of the listed samples the one without is chosen."""
+    session, discovery, sent = _traced("tesla-ce")
+    store = session.target.app.mock.ctx.store
+    contract = session.target.contract
+    create = contract.operations["create_provider_enrolment_sample_validation"]
+    values = discovery.path_values(contract.operations["list_provider_enrolment_sample_validations"])
+    provider, learner, first = (values[n] for n in create.path_params())
+    samples = discovery.ids("samples", (provider, learner))
+    assert len(samples) >= 2
+    free = str(samples[1])
+    for record in store.list("validations", (provider, learner, free)):  # the second sample: no validation yet
+        store.delete("validations", (provider, learner, free), str(record["id"]))
+    fresh = Discovery(session)
+    chosen = fresh.path_values(create)
+    assert chosen[create.path_params()[-1]] == free, (chosen, first, free)

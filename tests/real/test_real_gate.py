@@ -63,6 +63,18 @@ def test_seeded_lists_are_not_empty(tesla_real: TeslaServer) -> None:
         assert answer.status_code == 200 and answer.json()["count"] > 0, (path, answer.status_code, answer.text[:200])
 
 
+def _stable(value: Any) -> Any:
+    """A record as compared before and after a run: a presigned S3 URL (the files are on an S3 stand-in) carries a
+    fresh signature and expiry on every answer, so its query is left out."""
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    if isinstance(value, str) and value.startswith("http") and "Signature=" in value:
+        return value.split("?", 1)[0]
+    return value
+
+
 def snapshot(server: TeslaServer) -> dict[str, list[str]]:
     """Every list operation of the contract, for every seeded parent: each record as canonical JSON."""
     import httpx
@@ -87,7 +99,7 @@ def snapshot(server: TeslaServer) -> dict[str, list[str]]:
             answer = httpx.get(server.base_url + path, headers=headers, params={"limit": 1000}, timeout=30)
             body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else answer.text
             items = body.get("results", body) if isinstance(body, dict) else body
-            lists[path] = sorted(json.dumps(i, sort_keys=True) for i in items) if isinstance(items, list) \
+            lists[path] = sorted(json.dumps(_stable(i), sort_keys=True) for i in items) if isinstance(items, list) \
                 else [f"{answer.status_code}"]
     return lists
 
@@ -118,3 +130,27 @@ def test_gate_reports_exactly_the_listed_vendor_deviations(tesla_real: TeslaServ
     # verification requests, enrolments and validations, whose creates it refuses -- are skipped with the reason)
     assert len(ran) >= (30 if mode == "read-only" else 80), "the run must really test the vendor"
     assert "reproduce: apiconform run tesla-ce --target=tesla-ce=" in output
+    documented_success(workdir=tmp_path, output=output, mode=mode)
+
+
+# issue 26: operations that got their documented success on 1.0.10 (the seed of seed_tesla.py, files on S3); 14 of 33
+# with writes before the run's requests named real records (the docs' placeholder learner, ids made up next to listed
+# ones). The rest are listed by the run with why: the vendor's val_create defect (no validation of the run's own can
+# be made, so none of its writes runs), verification results no provider can create (writes refused under "own"),
+# provider credentials refused on list_providers, login/refresh cases drawn with made-up credentials and tokens,
+# unlock without the task's token (its body is not documented).
+AT_LEAST_SUCCEEDED = {"read-only": 13, "writes": 21}
+
+
+def documented_success(workdir: Path, output: str, mode: str) -> None:
+    """Every operation documenting a 2xx that never answered one is listed, in coverage.json and in the summary;
+    the count that did does not regress."""
+    coverage = json.loads((workdir / "reports" / "coverage.json").read_text())["vendors"]["tesla-ce"]
+    success, operations = coverage["documented_success"], coverage["operations"]
+    missing = {label for label, o in operations.items() if any(d.startswith("2") for d in o["documented_statuses"])
+               and not any(str(s).startswith("2") for s in o["seen_statuses"])}
+    assert {n["operation"] for n in success["never"]} == missing and success["operations"] == 33
+    line = next(x for x in output.splitlines() if "never got a documented success" in x)
+    assert all(f"{label} " in line for label in missing), line
+    print(f"{mode}: {success['observed']} of {success['operations']} operations got their documented success")
+    assert success["observed"] >= AT_LEAST_SUCCEEDED[mode], success["never"]

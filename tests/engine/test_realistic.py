@@ -117,3 +117,22 @@ def test_a_child_is_created_under_a_parent_that_holds_none_yet() -> None:
     fresh = Discovery(session)
     chosen = fresh.path_values(create)
     assert chosen[create.path_params()[-1]] == free, (chosen, first, free)
+
+
+def test_an_action_on_the_runs_own_record_sends_what_the_create_answers_link_declares(served_mock: Any) -> None:
+    """tesla-ce unlock: the model is unlocked only with the task_id that locked it (create's body); the create
+    answer's link declares `requestBody: {token: $request.body#/task_id}`. Without it the token is drawn: 403."""
+    from apiconform.engine._generate import valid_request
+    from apiconform.engine._targets import Safety, http_target
+
+    session = Session(http_target("tesla-ce", served_mock("tesla-ce"), safety=Safety(writes="own"),
+                                  credentials={"role_id": "mock-tesla-ce-role", "secret_id": "mock-tesla-ce-secret"}))
+    discovery = Discovery(session)
+    unlock = session.target.contract.operations["unlock_provider_enrolment"]
+    request = valid_request(session, unlock, SEED, discovery)  # creates the run's own enrolment first (locked)
+    assert request is not None
+    created = session.ownership.created[-1]  # type: ignore[union-attr]
+    assert created.operation == "create_provider_enrolment" and created.sent["task_id"]
+    assert _body(request) == {"token": created.sent["task_id"]}
+    assert session.send(unlock, request).status == 200
+    session.cleanup()

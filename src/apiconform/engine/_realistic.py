@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from apiconform.contracts import Contract, Operation
+from apiconform.contracts import Contract, Operation, resolve
 from apiconform.engine._judge import judge
 from apiconform.engine.checks import POSITIVE
 
@@ -56,11 +56,12 @@ def resource_named(contract: Contract, stem: str) -> str | None:
 
 
 def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> httpx.Request:
-    """`request` with each reference member of its JSON write body set to a real value (see the module)."""
-    if op.method not in WRITES or not request.content:
+    """`request` with each reference member of its JSON write body set to a real value (see the module), and the
+    members the create answer's link to `op` declares (`requestBody`) where it addresses a record the run created."""
+    if op.method not in WRITES:
         return request
     try:
-        body = json.loads(request.content)
+        body = json.loads(request.content) if request.content else {} if _json_body(op) else None
     except ValueError:
         return request
     if not isinstance(body, dict):
@@ -68,6 +69,11 @@ def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> ht
     contract = discovery.contract
     sent = _sent_path(discovery, op, request)
     changed = False
+    linked = _linked(discovery, op, request)
+    if linked and any(body.get(k) != v for k, v in linked.items()):
+        trial = {**body, **linked}
+        if judge(contract, op, _with_body(request, trial)) == POSITIVE:
+            body, changed = trial, True
     for name in [k for k in body if reference_stem(str(k))]:
         current = body[name]
         if isinstance(current, (dict, list, bool)):
@@ -83,6 +89,34 @@ def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> ht
                 body, changed = trial, True
                 break
     return _with_body(request, body) if changed else request
+
+
+def _json_body(op: Operation) -> bool:
+    return any(media.split(";")[0].strip().lower() == "application/json" for media in op.request_body)
+
+
+def _linked(discovery: Discovery, op: Operation, request: httpx.Request) -> dict[str, Any]:
+    """The body members the answer that created the addressed record links to `op` (an OpenAPI link's
+    `requestBody`, an object of runtime expressions `$request.body#/…` / `$response.body#/…` or literals)."""
+    ownership = discovery.session.ownership
+    created = ownership.creation_of(request.url) if ownership is not None else None
+    create = discovery.contract.operations.get(created.operation) if created is not None else None
+    response = create.response_for(created.status) if create is not None and created is not None else None
+    if created is None or response is None:
+        return {}
+    members: dict[str, Any] = {}
+    for link in response.links.values():
+        declared = link.get("requestBody")
+        if link.get("operationId") != op.operation_id or not isinstance(declared, dict):
+            continue
+        for name, expression in declared.items():
+            value = expression
+            if isinstance(expression, str) and expression.startswith(("$request.body#", "$response.body#")):
+                source = created.sent if expression.startswith("$request") else created.answer
+                value = resolve(source, expression.split("#", 1)[1]) if source is not None else None
+            if value is not None:
+                members[str(name)] = value
+    return members
 
 
 def _typed(current: Any, value: Any) -> Any:
@@ -144,6 +178,8 @@ def _own_key(contract: Contract, op: Operation) -> str | None:
 
 def _with_body(request: httpx.Request, body: Any) -> httpx.Request:
     headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
     return httpx.Request(request.method, request.url, headers=headers, content=json.dumps(body).encode())
 
 

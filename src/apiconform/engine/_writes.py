@@ -142,6 +142,9 @@ class Created:
     id: str | None
     deletable: bool = False  # addressable, and the contract documents a delete for it
     gone: bool = False
+    status: int = 0  # the create's answer: its status, the JSON body it sent and the JSON it answered (None: not
+    sent: Any = None  # JSON), what the create answer's links (`requestBody`: `$request.body#/task_id`) read
+    answer: Any = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +303,12 @@ class Ownership:
             self._add(op, collection, None)  # created, but the answer says not where: listed as left behind
             return
         self._add(op, collection + (httpx.URL("/" + str(value)).raw_path.decode("ascii")[1:],), str(value))
+        try:
+            sent = json.loads(exchange.request.content) if exchange.request.content else None
+        except ValueError:
+            sent = None
+        self.created[-1].status, self.created[-1].sent = exchange.status, sent
+        self.created[-1].answer = body if isinstance(body, (dict, list)) else None
 
     def _id_field(self, create: Operation) -> str:
         template = _segments(create.path)
@@ -324,6 +333,14 @@ class Ownership:
     def reserve(self) -> int:
         """Requests the clean-up will need: one delete per record of ours still there that can be deleted."""
         return sum(1 for c in self.created if c.deletable and not c.gone)
+
+    def creation_of(self, url: httpx.URL) -> Created | None:
+        """The newest live record of ours that `url` addresses (or lies under)."""
+        key = self.key_of(url)
+        if key is None:
+            return None
+        return next((c for c in reversed(self.created) if not c.gone and c.id is not None and key[: len(c.key)] == c.key),
+                    None)
 
     # ---- which own record a write addresses
     def own_values(self, template: Key, fixed: dict[str, str]) -> dict[str, str] | None:

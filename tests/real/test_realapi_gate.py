@@ -173,6 +173,8 @@ def foreign_writes(writes: list[tuple[str, str]], existing: set[str], openapi: P
 #: Prefect kit's README: SQLite's "database is locked" under the background services' writes -> 503, or the
 #: connection reset when the error escapes Prefect's handler; rare on an idle machine, frequent under load)
 ENV_ARTIFACT = {"prefect": "database is locked"}
+#: a connection dropped before any answer, as httpx words it (the socket reset, or closed without a response)
+RESETS = ("Connection reset", "Server disconnected without sending a response")
 
 
 def environment_artifacts(server: RealApi, run: dict[str, Any], offset: int) -> dict[str, str]:
@@ -183,7 +185,7 @@ def environment_artifacts(server: RealApi, run: dict[str, Any], offset: int) -> 
         return {}
     return {f["fingerprint"]: c["operation"] for c in run.get("cases", []) for f in c["findings"]
             if (f["category"] == "server-error" and f.get("status") == 503)
-            or (f["category"] == "transport" and "Connection reset" in f["message"])}
+            or (f["category"] == "transport" and any(reset in f["message"] for reset in RESETS))}
 
 
 def _changed(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:

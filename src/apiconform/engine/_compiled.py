@@ -182,24 +182,10 @@ class _Compiler:
             return self._object(node, depth)
         raise Unsupported(f"type {kind!r}")
 
-    @staticmethod
-    def _bounds(node: Mapping[str, Any]) -> tuple[float | None, float | None, bool, bool]:
-        low, high = node.get("minimum"), node.get("maximum")
-        ex_low = ex_high = False
-        if isinstance(node.get("exclusiveMinimum"), bool):  # OpenAPI 3.0 style
-            ex_low = bool(node["exclusiveMinimum"])
-        elif node.get("exclusiveMinimum") is not None:
-            low, ex_low = node["exclusiveMinimum"], True
-        if isinstance(node.get("exclusiveMaximum"), bool):
-            ex_high = bool(node["exclusiveMaximum"])
-        elif node.get("exclusiveMaximum") is not None:
-            high, ex_high = node["exclusiveMaximum"], True
-        return low, high, ex_low, ex_high
-
     def _integer(self, node: Mapping[str, Any]) -> SearchStrategy[Any]:
         from hypothesis import strategies as st
 
-        low, high, ex_low, ex_high = self._bounds(node)
+        low, high, ex_low, ex_high = _bounds(node)
         lo = None if low is None else (math.floor(low) + 1 if ex_low else math.ceil(low))
         hi = None if high is None else (math.ceil(high) - 1 if ex_high else math.floor(high))
         if node.get("format") == "int32":
@@ -227,7 +213,7 @@ class _Compiler:
 
         if node.get("multipleOf") is not None:
             raise Unsupported("multipleOf on a number")
-        low, high, ex_low, ex_high = self._bounds(node)
+        low, high, ex_low, ex_high = _bounds(node)
         return st.floats(min_value=low, max_value=high, exclude_min=ex_low and low is not None,
                          exclude_max=ex_high and high is not None, allow_nan=False, allow_infinity=False)
 
@@ -324,6 +310,21 @@ class _Compiler:
         keys = st.text(alphabet, min_size=1, max_size=8).filter(undescribed)
         more = st.dictionaries(keys, values, max_size=2)
         return st.builds(_merged, base, more)
+
+
+def _bounds(node: Mapping[str, Any]) -> tuple[float | None, float | None, bool, bool]:
+    """(low, high, exclusive low, exclusive high) of a numeric schema, OpenAPI 3.0's boolean exclusives or 3.1's."""
+    low, high = node.get("minimum"), node.get("maximum")
+    ex_low = ex_high = False
+    if isinstance(node.get("exclusiveMinimum"), bool):  # OpenAPI 3.0 style
+        ex_low = bool(node["exclusiveMinimum"])
+    elif node.get("exclusiveMinimum") is not None:
+        low, ex_low = node["exclusiveMinimum"], True
+    if isinstance(node.get("exclusiveMaximum"), bool):
+        ex_high = bool(node["exclusiveMaximum"])
+    elif node.get("exclusiveMaximum") is not None:
+        high, ex_high = node["exclusiveMaximum"], True
+    return low, high, ex_low, ex_high
 
 
 def _dot_atom(s: str) -> bool:

@@ -39,9 +39,12 @@ from apiconform.engine._compiled import (
     TEXT,
     UNDERSTOOD,
     Unsupported,
+    _bounds,
+    _dot_atom,
     _is_json,
     _is_type,
     _json_text,
+    _text,
 )
 
 
@@ -294,22 +297,8 @@ class _Compiler:
             return self._object(node, depth)
         raise Unsupported(f"type {kind!r}")
 
-    @staticmethod
-    def _bounds(node: Mapping[str, Any]) -> tuple[float | None, float | None, bool, bool]:
-        low, high = node.get("minimum"), node.get("maximum")
-        ex_low = ex_high = False
-        if isinstance(node.get("exclusiveMinimum"), bool):
-            ex_low = bool(node["exclusiveMinimum"])
-        elif node.get("exclusiveMinimum") is not None:
-            low, ex_low = node["exclusiveMinimum"], True
-        if isinstance(node.get("exclusiveMaximum"), bool):
-            ex_high = bool(node["exclusiveMaximum"])
-        elif node.get("exclusiveMaximum") is not None:
-            high, ex_high = node["exclusiveMaximum"], True
-        return low, high, ex_low, ex_high
-
     def _integer(self, node: Mapping[str, Any]) -> Sampler:
-        low, high, ex_low, ex_high = self._bounds(node)
+        low, high, ex_low, ex_high = _bounds(node)
         lo = None if low is None else (math.floor(low) + 1 if ex_low else math.ceil(low))
         hi = None if high is None else (math.ceil(high) - 1 if ex_high else math.floor(high))
         if node.get("format") == "int32":
@@ -334,7 +323,7 @@ class _Compiler:
     def _number(self, node: Mapping[str, Any]) -> Sampler:
         if node.get("multipleOf") is not None:
             raise Unsupported("multipleOf on a number")
-        low, high, ex_low, ex_high = self._bounds(node)
+        low, high, ex_low, ex_high = _bounds(node)
         if low is not None and high is not None and (low > high or (low == high and (ex_low or ex_high))):
             raise Unsupported("empty number range")
 
@@ -490,10 +479,6 @@ def _datetime(src: Source) -> str:
     return moment.isoformat()
 
 
-def _dot_atom(s: str) -> bool:
-    return not s.startswith(".") and not s.endswith(".") and ".." not in s
-
-
 # --- regular expressions: a match drawn from the parsed pattern (Python's `re` parser, as the judge's `re.search`) --
 _PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -639,12 +624,6 @@ def _parameter(contract: Contract, op: Operation, param: Mapping[str, Any], enco
     return form
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 @functools.lru_cache(maxsize=4096)
 def _operation(contract: Contract, label: str, known: tuple[tuple[str, str], ...], fixed: bool,
                encoded: tuple[tuple[str, str], ...], example: tuple[str, str] | None = None) -> Callable[[Source], WireCase]:
@@ -739,7 +718,7 @@ def _invalid_values(contract: Contract, schema: Any, wire: bool) -> list[Any]:
         out.extend(("abc", "true") if wire else ("abc", True))
         if "integer" in kinds and "number" not in kinds:
             out.extend(("1.5", "-") if wire else (1.5,))
-        low, high, ex_low, ex_high = _Compiler._bounds(node)
+        low, high, ex_low, ex_high = _bounds(node)
         if isinstance(low, (int, float)):
             out.append(low if ex_low else low - 1)
         if isinstance(high, (int, float)):

@@ -218,6 +218,29 @@ def test_shards_share_one_budget_and_one_rate_through_redis(redis_url: str, monk
     assert other.sent() == budget
 
 
+@pytest.mark.e2e
+def test_a_shard_sending_late_after_its_grant_delays_the_request_a_window_after_it(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through Redis as through the directory ledger: shard 0 is descheduled for 0.32 s between its grant and its
+    send; shard 1's requests keep a full window's distance from that actual send (by the Redis server's clock)."""
+    monkeypatch.setenv("APICONFORM_RUN_ID", f"late-{time.time_ns()}")
+    late, other = (Ledger("acme-late", budget=None, rate=8, directory=None, store=redis_url) for _ in range(2))
+    sends: list[float] = []
+    late.take()
+    granted, pending = time.monotonic(), True
+    for _ in range(12):
+        if pending and time.monotonic() - granted >= 0.32:
+            late.sending()
+            sends.append(time.monotonic())
+            pending = False
+        other.take()
+        other.sending()
+        sends.append(time.monotonic())
+    sends.sort()
+    busiest = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends)
+    assert busiest <= 8, (busiest, [round(t - sends[0], 3) for t in sends])
+
+
 def test_a_shared_store_without_a_run_id_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from apiconform.errors import ConfigError
 

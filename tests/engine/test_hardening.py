@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -117,6 +118,44 @@ def test_budget_and_rate_hold_across_xdist_workers_and_include_the_preflight(liv
     assert len(times) >= 10
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 8, f"{busiest} requests in one second at --rate 8 (any window, as the vendor counts)"
+
+
+def test_a_request_sent_late_after_its_grant_delays_the_request_a_window_after_it() -> None:
+    """Two workers of one run (two Sessions, one ledger directory) at rate 8: the first request's process is
+    descheduled for 0.32 s between its grant and its send (as on a loaded machine). Paced by grant times, the other
+    worker's requests 3..10 land in the same second as that late one: 9 in one second, as the vendor counts. The
+    ledger paces by actual send times, so request 8 waits a window after the late send."""
+    app = mock_app(VENDOR)
+    getattr(app, "mock", app).behaviour.credentials = lambda: {"token": TOKEN}
+    counting = Counting(app)
+    with MockServer(counting) as url, tempfile.TemporaryDirectory() as ledger_dir:
+        sessions = []
+        for _ in range(2):
+            target = http_target(VENDOR, url, credentials={"token": TOKEN}, safety=Safety(rate=8.0, max_requests=100))
+            target.ledger_dir = ledger_dir
+            sessions.append(Session(target))
+        late, other = sessions
+        op = late.target.contract.operations["list_accounts"]
+        assert late.ledger is not None
+        granted, take = threading.Event(), late.ledger.take
+
+        def descheduled_after_the_grant(reserve: int = 0) -> float:
+            waited = take(reserve)
+            granted.set()
+            time.sleep(0.32)
+            return waited
+
+        late.ledger.take = descheduled_after_the_grant  # type: ignore[method-assign]
+        worker = threading.Thread(target=lambda: late.send(op, httpx.Request("GET", url + "/accounts")))
+        worker.start()
+        assert granted.wait(10)
+        for _ in range(12):
+            assert other.send(op, httpx.Request("GET", url + "/accounts")).status == 200
+        worker.join(10)
+    times = sorted(t for *_, t in counting.seen)
+    assert len(times) == 13
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= 8, f"{busiest} requests in one second at rate 8: {[round(t - times[0], 3) for t in times]}"
 
 
 @pytest.mark.parametrize("budget", ["1", "2"])

@@ -8,10 +8,16 @@ Per vendor, one small JSON state record `{sent, next}` is read and rewritten in 
 `flock`: one request = one locked read-modify-write, so budget and rate hold whatever the number of workers
 (and the preflight's requests count against the same budget).
 
-Pacing promises at most `rate` requests in ANY one-second window, as the vendor counts them: a request waits for
-its slot while holding the lock and the next slot is counted from the moment that wait really ended (a late
-wake-up on a busy machine never lets the following requests bunch up), and slots are 2 % wider than 1/rate so
-that a millisecond of arrival jitter cannot put `rate + 1` requests into one second.
+Pacing promises at most `rate` requests in ANY one-second window, as the vendor counts them, whatever happens
+between a request's grant and its send. Two rules, both under the lock:
+- spacing: a request waits for its slot and the next slot is counted from the moment that wait really ended (a
+  late wake-up never lets the following requests bunch up); slots are 2 % wider than 1/rate;
+- the window: the ledger keeps a ring of the last K = floor(rate) requests' actual send times (K at most
+  `RING_MAX`) and grants request n+K only HEADROOM * K / rate seconds (1.02 s for an integer rate) after request
+  n really went out. A request's grant time stands in for it until the Session reports the send (`sending()`,
+  just before the request is written): a process descheduled between its grant and its send on a busy machine
+  moves its own send later, and so the slot of the request K after it, instead of letting the vendor see
+  `rate + 1` requests in one second.
 
 Shards of one live run on several machines (CI matrix jobs) share one budget and one rate through a store they can
 all reach: with `APICONFORM_LEDGER_URL=redis://HOST:PORT/DB` and `APICONFORM_RUN_ID` (the same value in every shard of
@@ -33,7 +39,8 @@ from typing import Any
 STORE_ENV = "APICONFORM_LEDGER_URL"  # a shared store (Redis) for the shards of one run
 RUN_ID_ENV = "APICONFORM_RUN_ID"  # names the run in the shared store (the same in every shard)
 HEADROOM = 1.02  # slot width = HEADROOM / rate
-RECORD = 64  # bytes of the state record: {"sent": N, "next": T} padded with spaces
+RING_MAX = 64  # send times kept: the window rule is exact for rates up to 64/s (above, spacing alone paces)
+RECORD = 64 + 32 * RING_MAX  # bytes of the state record: {"sent": N, "next": T, "ring": [[T, N], ...]} padded
 _STORE_TTL = 86400  # seconds a run's state stays in the shared store
 
 
@@ -61,6 +68,14 @@ def slot_interval(rate: float | None) -> float:
     return HEADROOM / rate if rate else 0.0
 
 
+def ring_window(rate: float | None) -> tuple[int, float]:
+    """(K, seconds): request n+K goes out no earlier than `seconds` after request n did; (0, 0) without pacing."""
+    if not rate:
+        return 0, 0.0
+    size = min(RING_MAX, max(1, int(rate)))
+    return size, HEADROOM * size / rate
+
+
 def wait_for_slot(state: dict[str, float], interval: float) -> float:
     """Sleep until `state["next"]`, then move it one slot past now; the seconds slept. Call it under a lock."""
     if not interval:
@@ -77,16 +92,19 @@ class Exhausted(Exception):
 
 
 class Ledger:
-    """`take()` one request: raises Exhausted when the budget is spent, else waits for the request's slot."""
+    """`take()` one request: raises Exhausted when the budget is spent, else waits for the request's slot; then
+    `sending()` just before the request goes out records its actual send time (see the module's pacing rules)."""
 
     def __init__(self, key: str, budget: int | None, rate: float | None, directory: str | None = None,
                  store: str | None = None) -> None:
         self.budget = budget
         self.interval = slot_interval(rate)
+        self.ring, self.window = ring_window(rate)
         self.path = Path(directory) / f"{key}.json" if directory else None
         self._lock = threading.Lock()
-        self._state = {"sent": 0, "next": 0.0}
+        self._state: dict[str, Any] = {"sent": 0, "next": 0.0, "ring": []}
         self._fd: tuple[int, int] | None = None  # (pid, descriptor): a forked child opens its own (flock is per open file)
+        self._ticket = threading.local()  # the calling thread's last granted request, until it is sent
         url = store if store is not None else os.environ.get(STORE_ENV, "").strip()
         self.store = _RedisState(url, key) if url else None
 
@@ -102,43 +120,82 @@ class Ledger:
             self._fd = None
 
     @staticmethod
-    def _read(fd: int) -> dict[str, float]:
+    def _read(fd: int) -> dict[str, Any]:
         try:
             state = json.loads(os.pread(fd, RECORD, 0).rstrip(b" \0") or b"{}")
-            return {"sent": float(state["sent"]), "next": float(state["next"])}
+            ring = [[float(t), int(n)] for t, n in state.get("ring", [])]
+            return {"sent": float(state["sent"]), "next": float(state["next"]), "ring": ring}
         except (OSError, ValueError, KeyError, TypeError):
-            return {"sent": 0, "next": 0.0}
+            return {"sent": 0, "next": 0.0, "ring": []}
+
+    @staticmethod
+    def _write(fd: int, state: dict[str, Any]) -> None:
+        record = {"sent": int(state["sent"]), "next": state["next"], "ring": [[round(t, 6), n] for t, n in state["ring"]]}
+        os.pwrite(fd, json.dumps(record, separators=(",", ":")).encode().ljust(RECORD), 0)
+
+    def _locked(self, change: Any) -> Any:
+        """`change(state)` under the run-wide lock: the process's own state, or the shared record under `flock`
+        (one fixed-size record rewritten in place: no temporary file and rename per request, which on a loaded
+        machine cost milliseconds each), read and written by every process alike."""
+        if self.path is None:
+            return change(self._state)
+        import fcntl
+
+        fd = self._descriptor()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            state = self._read(fd)
+            try:
+                return change(state)
+            finally:
+                self._write(fd, state)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def take(self, reserve: int = 0) -> float:
         """Spend one request of the budget and wait for its slot (under the lock); the seconds waited.
         `reserve`: requests of the budget this request may not use (kept for tests still to run). Also the clean-up's: one delete per record
-        the run created that is still there (engine._writes).
-        The state is one fixed-size record rewritten in place under `flock` (no temporary file and rename per
-        request: on a loaded machine that cost milliseconds each), read and written by every process alike."""
+        the run created that is still there (engine._writes)."""
         with self._lock:
             if self.store is not None:
-                return self.store.take(self.budget, reserve, self.interval)
-            if self.path is None:
-                return self._step(self._state, reserve)
-            import fcntl
-
-            fd = self._descriptor()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                state = self._read(fd)
-                try:
-                    delay = self._step(state, reserve)
-                finally:
-                    os.pwrite(fd, json.dumps({"sent": int(state["sent"]), "next": state["next"]}).encode().ljust(RECORD), 0)
+                delay, self._ticket.value = self.store.take(self.budget, reserve, self.interval, self.ring, self.window)
                 return delay
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            delay, self._ticket.value = self._locked(lambda state: self._step(state, reserve))
+            return float(delay)
 
-    def _step(self, state: dict[str, float], reserve: int = 0) -> float:
+    def sending(self) -> None:
+        """The calling thread's granted request goes out now: its actual send time replaces its grant time in the
+        ring (only ever later), so the request `K` after it keeps a full window's distance as the vendor sees it."""
+        ticket = getattr(self._ticket, "value", None)
+        if ticket is None:
+            return
+        self._ticket.value = None
+        with self._lock:
+            if self.store is not None:
+                self.store.sending(ticket, self.ring)
+            else:
+                self._locked(lambda state: self._sent(state, int(ticket)))
+
+    def _step(self, state: dict[str, Any], reserve: int = 0) -> tuple[float, Any]:
         if self.budget is not None and state["sent"] >= self.budget - reserve:
             raise Exhausted()
+        number = int(state["sent"])
         state["sent"] += 1
-        return wait_for_slot(state, self.interval)
+        if not self.interval:
+            return 0.0, None
+        ring = state["ring"]
+        ring.extend([[float("-inf"), -1]] * (self.ring - len(ring)))
+        index = number % self.ring
+        state["next"] = max(state["next"], ring[index][0] + self.window)  # a window after request number - K went out
+        delay = wait_for_slot(state, self.interval)
+        ring[index] = [state["next"] - self.interval, number]  # the grant stands in for the send until `sending()`
+        return delay, number
+
+    def _sent(self, state: dict[str, Any], number: int) -> None:
+        ring = state["ring"]
+        index = number % self.ring
+        if index < len(ring) and ring[index][1] == number:
+            ring[index][0] = max(ring[index][0], time.monotonic())
 
     def sent(self) -> int:
         """Requests taken so far by the whole run (all processes)."""
@@ -161,21 +218,37 @@ class Ledger:
 
 _TAKE = """
 local budget, reserve, interval = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ring, window = tonumber(ARGV[5]), tonumber(ARGV[6])
 local sent = tonumber(redis.call('HGET', KEYS[1], 'sent') or '0')
-if budget >= 0 and sent >= budget - reserve then return -1 end
+if budget >= 0 and sent >= budget - reserve then return {-1, 0, 0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local slot = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'next') or '0'))
+if ring > 0 then
+  local i = sent % ring
+  local last = redis.call('HGET', KEYS[1], 'r' .. i)
+  if last then slot = math.max(slot, tonumber(last) + window) end
+  redis.call('HSET', KEYS[1], 'r' .. i, slot, 'o' .. i, sent)
+end
 redis.call('HSET', KEYS[1], 'sent', sent + 1, 'next', slot + interval)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-return slot - now
+return {slot - now, sent, now}
+"""
+
+_SENDING = """
+local i, number, at = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if tonumber(redis.call('HGET', KEYS[1], 'o' .. i) or '-1') == number then
+  if at > tonumber(redis.call('HGET', KEYS[1], 'r' .. i) or '0') then redis.call('HSET', KEYS[1], 'r' .. i, at) end
+end
+return 0
 """
 
 
 class _RedisState:
-    """One target's `{sent, next}` in a Redis hash, changed atomically by one Lua script (redis-py's `Script`),
-    timed by the server's clock: the script checks the budget, counts the request and hands out its slot; the
-    client sleeps until then outside any lock, so shards take turns fairly."""
+    """One target's `{sent, next}` and send-time ring (`r<i>`, owned by request `o<i>`) in a Redis hash, changed
+    atomically by Lua scripts (redis-py's `Script`), timed by the server's clock: the take script checks the budget,
+    counts the request and hands out its slot; the client sleeps until then outside any lock, so shards take turns
+    fairly; the sending script moves the request's ring entry to its actual send time."""
 
     def __init__(self, url: str, key: str) -> None:
         from apiconform.errors import ConfigError
@@ -192,28 +265,50 @@ class _RedisState:
             raise ConfigError(f"{STORE_ENV}: {exc}") from None
         self.key = f"apiconform:{run_id}:{key}"
         self.script = self.client.register_script(_TAKE)
+        self.mark = self.client.register_script(_SENDING)
 
     def clock(self) -> float:
         seconds, micros = self.client.time()
         return float(seconds) + micros / 1e6
 
-    def take(self, budget: int | None, reserve: int, interval: float) -> float:
-        """Spend one request and wait for its slot; the seconds waited. Raises Exhausted."""
-        import redis
-
-        from apiconform.errors import TargetUnavailable
-
+    def take(self, budget: int | None, reserve: int, interval: float, ring: int = 0,
+             window: float = 0.0) -> tuple[float, Any]:
+        """Spend one request and wait for its slot; (the seconds waited, the ticket `sending()` takes). Raises
+        Exhausted."""
+        asked = time.monotonic()
         try:
-            wait = int(self.script(keys=[self.key], args=[-1 if budget is None else budget, reserve,
-                                                          int(interval * 1e6), _STORE_TTL]))
-        except redis.RedisError as exc:
-            raise TargetUnavailable(f"{STORE_ENV}: the shared budget store does not answer ({type(exc).__name__}); "
-                                    f"no request is sent without it") from None
+            wait, number, now = (int(v) for v in self.script(keys=[self.key], args=[
+                -1 if budget is None else budget, reserve, int(interval * 1e6), _STORE_TTL, ring, int(window * 1e6)]))
+        except self._errors() as exc:
+            raise self._down(exc) from None
         if wait < 0:
             raise Exhausted()
         if wait:
             time.sleep(wait / 1e6)
-        return wait / 1e6
+        # the server's clock when asked is at most `now`: now + the client's elapsed time since it asked is never
+        # earlier than the send really is, in the server's clock
+        return wait / 1e6, (number, now, asked) if ring else None
+
+    def sending(self, ticket: tuple[int, int, float], ring: int) -> None:
+        number, now, asked = ticket
+        at = now + int((time.monotonic() - asked) * 1e6)
+        try:
+            self.mark(keys=[self.key], args=[number % ring, number, at])
+        except self._errors() as exc:
+            raise self._down(exc) from None
+
+    @staticmethod
+    def _errors() -> type[Exception]:
+        import redis
+
+        return redis.RedisError
+
+    @staticmethod
+    def _down(exc: Exception) -> Exception:
+        from apiconform.errors import TargetUnavailable
+
+        return TargetUnavailable(f"{STORE_ENV}: the shared budget store does not answer ({type(exc).__name__}); "
+                                 f"no request is sent without it")
 
     def sent(self) -> int:
         value = self.client.hget(self.key, "sent")

@@ -243,6 +243,7 @@ class Session:
             outgoing = next(flow)
             while outgoing is not placeholder:
                 self._spend()  # budget and pacing (the shared ledger, or the in-process limiter)
+                self._sending()
                 response = client.send(outgoing, auth=None)
                 response.read()
                 outgoing = flow.send(response)
@@ -275,6 +276,11 @@ class Session:
                 raise BudgetExhausted(self._exhausted(budget))
             self.sent += 1
         self.limiter.wait()
+
+    def _sending(self) -> None:
+        """The request granted by `_spend` goes out now: the shared ledger paces the run by actual send times."""
+        if self.ledger is not None:
+            self.ledger.sending()
 
     def _exhausted(self, budget: int | None) -> str:
         if self.reserve:
@@ -312,6 +318,7 @@ class Session:
                     f"connections (down?); tried again every {DOWN_RETRY:g} s")))
                 break
             self._spend(reserve)  # budget and pacing
+            self._sending()  # outside the try: a shared store that stops answering is exit 3, not a finding
             attempt_started = time.perf_counter()
             try:
                 with within(self.safety.deadline):

@@ -363,6 +363,12 @@ class Contract:
         """A compiled validator for the schema at `schema_pointer`, cached for the process."""
         return _compiled(self, schema_pointer)
 
+    def inline_validator(self, schema: Mapping[str, Any]) -> CheckedValidator:
+        """A compiled validator for a schema given by value (a header's), cached for the process by its text."""
+        import json
+
+        return _inline(self, json.dumps(schema, sort_keys=True))
+
     def validate(self, schema_pointer: str, instance: Any) -> list[Any]:
         """All validation errors of `instance`, deepest first: what findings are built from."""
         errors = list(self.validator(schema_pointer).iter_errors(instance))
@@ -429,6 +435,20 @@ def _fast_validator(contract: Contract, schema: dict[str, Any]) -> Any | None:
         return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)
     except Exception:  # noqa: BLE001 - a schema the Rust validator cannot compile: the reference alone
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _inline(contract: Contract, text: str) -> CheckedValidator:
+    import json
+
+    schema = json.loads(text)
+
+    def reference() -> Validator:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(schema, registry=contract.registry, format_checker=format_checker())
+
+    return CheckedValidator(reference, _fast_validator(contract, schema))
 
 
 @functools.lru_cache(maxsize=4096)

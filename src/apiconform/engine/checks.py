@@ -453,15 +453,6 @@ def write_only_absent(ctx: CheckContext) -> list[Finding]:
     return findings
 
 
-@functools.lru_cache(maxsize=256)
-def _header_validator(contract: Contract, schema: str) -> Any:
-    from jsonschema import Draft202012Validator
-
-    from apiconform.contracts import format_checker
-
-    return Draft202012Validator(json.loads(schema), registry=contract.registry, format_checker=format_checker())
-
-
 def _declared_headers(ctx: CheckContext) -> dict[str, Any]:
     response = ctx.operation.response_for(ctx.exchange.status or 0)
     return dict(response.headers) if response is not None else {}
@@ -500,7 +491,7 @@ def response_headers_conformance(ctx: CheckContext) -> list[Finding]:
         schema = ctx.contract.resolve(header.get("schema"))
         if not isinstance(schema, dict):
             continue
-        validator = _header_validator(ctx.contract, json.dumps(schema, sort_keys=True))
+        validator = ctx.contract.inline_validator(schema)  # jsonschema only to word an invalid value
         for error in list(validator.iter_errors(coerce(ctx.contract, schema, value)))[:1]:
             findings.append(ctx.finding("response_headers_conformance", category,
                                         f"response header {name}: {error.message}", pointer=f"header:{name}",

@@ -6,6 +6,7 @@ Waivers exist so a known vendor bug does not block every build, and they expire 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from collections.abc import Collection, Iterable
@@ -13,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from apiconform.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ApiconformError, ConfigError
 from apiconform.findings import Category, Finding
@@ -130,14 +129,20 @@ class GateResult:
 # --------------------------------------------------------------------------- loading
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: we parse them, so a bad date gets file:line."""
+@functools.cache
+def _loader() -> Any:
+    """SafeLoader that leaves dates as text: we parse them, so a bad date gets file:line. Built on first use: a run
+    without a baseline file never imports PyYAML (~20 ms of every start)."""
+    import yaml
 
+    class _Loader(yaml.SafeLoader):
+        pass
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _Loader
 
 
 def _line(node: Any) -> int:
@@ -145,6 +150,8 @@ def _line(node: Any) -> int:
 
 
 def _value_node(mapping: Any, key: str) -> Any:
+    import yaml
+
     if isinstance(mapping, yaml.MappingNode):
         for k, v in mapping.value:
             if getattr(k, "value", None) == key:
@@ -166,7 +173,9 @@ def load_baseline(path: str | os.PathLike[str], missing_ok: bool = False) -> Bas
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{p}: baseline is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
 
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -454,6 +463,8 @@ def write_baseline(
         )
     ordered = sorted([*waivers.values(), *kept], key=lambda w: (w.vendor, w.operation, w.category, w.check, w.mode,
                                                                  w.fingerprint))
+    import yaml
+
     body = yaml.safe_dump(
         {"version": 1, "waivers": [w.to_dict() for w in ordered]}, sort_keys=False, allow_unicode=True, width=120
     )

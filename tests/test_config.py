@@ -4,6 +4,7 @@ one line naming the file and the key, and the environment never configures anyth
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,28 @@ def test_unknown_credential_and_path_param_keys_are_named_not_ignored(tmp_path: 
         result = CliRunner().invoke(main, ["contracts", "check", "eduframe"])
     assert result.exit_code == 2
     assert "targets.eduframe.credentials.tokn" in result.output and "targets.eduframe.path_params.acount_id" in result.output
+
+
+@pytest.mark.e2e
+def test_a_run_without_a_configuration_file_imports_no_pydantic(tmp_path: Path) -> None:
+    """`apiconform run` as a whole process, twice (the second on the first's caches, as a CI runner that keeps them):
+    without a configuration file neither run imports pydantic (the models are only for reading a file) nor PyYAML
+    on the second (no baseline file, the contract's parse cached); with an apiconform.toml the models are used."""
+    import subprocess
+    import sys
+
+    code = ("import atexit, runpy, sys; atexit.register(lambda: print('LOADED', sorted(m for m in ('pydantic', 'yaml') "
+            "if m in sys.modules))); sys.argv = ['apiconform', 'run', 'eduframe', '--suite', 'properties', '--operation', "
+            "'list_accounts', '--max-examples', '1', '--no-progress', '--no-allure', '--reports-dir', 'reports']; "
+            "runpy.run_module('apiconform', run_name='__main__')")
+    env = {**os.environ, "APICONFORM_CACHE_DIR": str(tmp_path / "cache")}
+
+    def loaded() -> str:
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return next(line for line in out.stdout.splitlines() if line.startswith("LOADED"))
+
+    assert "pydantic" not in loaded()
+    assert loaded() == "LOADED []"
+    (tmp_path / "apiconform.toml").write_text('[targets.eduframe]\nrate = 2\n', encoding="utf-8")
+    assert "pydantic" in loaded()

@@ -165,3 +165,67 @@ def test_secrets_under_compound_key_names_are_masked_in_bodies() -> None:
     body = '{"config": {"CELERY_BROKER_PASSWORD": "guest", "db_secret": "s3", "TESLA_DOMAIN": "localhost"}}'
     masked = Redactor([]).body(body, "application/json")
     assert "guest" not in masked and "s3" not in masked and "localhost" in masked
+
+
+def test_a_schema_under_a_sensitive_key_teaches_no_secret_but_a_token_there_does() -> None:
+    """A vendor answering a JSON Schema that describes a `password` property (`{"type": "string"}`) hands out no
+    secret: learning every string under the key taught the redactor the word `string`, which then masked it inside
+    every text and pointer (`/server/api/auth_[REDACTED]`). A credential's own value (a string, or strings in a list)
+    under a sensitive key is still learned, and reports still mask everything under such a key by structure."""
+    r = redactor()
+    answer = {"fields": {"properties": {"password": {"type": "string", "title": "Password", "format": "password"},
+                                        "token": {"anyOf": [{"type": "string"}, {"type": "null"}]}}},
+              "access_token": "vendor-issued-token-0f3a9c", "api_key": ["vendor-key-one", "vendor-key-two"]}
+    r.learn_json(answer)
+    assert {"string", "Password", "password"}.isdisjoint(r.secrets)
+    assert {"vendor-issued-token-0f3a9c", "vendor-key-one", "vendor-key-two"} <= r.secrets
+    assert r.text("/server/api/auth_string") == "/server/api/auth_string"
+    assert "vendor-key-two" not in r.text("echoed: vendor-key-two") and MASK in r.text("echoed: vendor-key-two")
+    shown = r.json(answer)
+    assert shown["fields"]["properties"]["password"] == {"type": MASK, "title": MASK, "format": MASK}
+    assert shown["access_token"] == MASK
+
+
+def test_values_known_to_be_public_are_never_learned() -> None:
+    """What the run made up and sent itself is no one's secret, however the vendor echoes it back (`public`)."""
+    r = redactor()
+    r.learn_json({"access_token": "made-up-by-the-run", "refresh_token": "vendor-refresh-991"},
+                 public={"made-up-by-the-run"})
+    r.learn_request(httpx.Request("GET", "https://api.example.com/x?token=sent-by-the-run"), public={"sent-by-the-run"})
+    assert "made-up-by-the-run" not in r.secrets and "sent-by-the-run" not in r.secrets
+    assert "vendor-refresh-991" in r.secrets
+    r.learn_request(httpx.Request("GET", "https://api.example.com/x?token=a-token-on-the-wire"))
+    assert "a-token-on-the-wire" in r.secrets
+
+
+def test_a_pointer_is_masked_only_by_whole_segments() -> None:
+    """A pointer is structure: a secret's text inside a segment is left alone (one finding, one fingerprint), a
+    segment that *is* a secret (a map keyed by a token) or a JWT is masked."""
+    r = redactor()
+    r.add("string", "tok-key-123456")
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
+    assert r.pointer("/server/api/auth_string") == "/server/api/auth_string"
+    assert r.pointer("/sessions/tok-key-123456/user") == f"/sessions/{MASK}/user"
+    assert r.pointer(f"/by_token/{jwt}") == f"/by_token/{MASK}"
+    assert r.pointer(f"/keys/{API_KEY.replace('/', '~1')}") == f"/keys/{MASK}"
+    assert r.pointer("") == ""
+
+
+def test_a_basic_user_name_is_an_identifier_the_password_the_secret() -> None:
+    """HTTP Basic's user name names an account (it appears in the vendor's paths: `/api/admin/settings`): reports
+    keep it, so a reproduce line stays true; the password is masked everywhere. A user name with an empty password
+    is the credential itself (an API key sent as the user name) and stays masked."""
+    class Basic:  # what `secret_values` reads of a contract: its schemes
+        security_schemes = {"basic": {"type": "http", "scheme": "basic"}}
+        document: dict[str, object] = {}
+
+    contract = Basic()
+    r = Redactor(secret_values({"username": "admin", "password": "prefect-s3cret"}, contract))
+    curl = r.curl("GET", "http://127.0.0.1:1/api/admin/settings",
+                  {"authorization": "Basic YWRtaW46cHJlZmVjdC1zM2NyZXQ="}, None)
+    assert "/api/admin/settings" in curl and "prefect-s3cret" not in curl and "YWRtaW46" not in curl
+    assert r.text("password prefect-s3cret") == f"password {MASK}"
+    keyed = Redactor(secret_values({"username": "sk_live_51Habc", "password": ""}, contract))
+    assert keyed.text("/v1/charges?key=sk_live_51Habc") == f"/v1/charges?key={MASK}"
+    # without a contract (no flow known): every value masked, as before
+    assert "admin" in Redactor(secret_values({"username": "admin", "password": "pw-123456"})).secrets

@@ -13,7 +13,7 @@ import base64
 import json
 import re
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
@@ -137,11 +137,12 @@ class Redactor:
         """The secret values this redactor masks (known at construction or learned since)."""
         return frozenset(self._values)
 
-    def learn_request(self, request: Any, skip: Iterable[str] = ()) -> None:
+    def learn_request(self, request: Any, skip: Iterable[str] = (), public: Container[str] = ()) -> None:
         """Learn the credentials an auth flow put on the wire (tokens, session keys, key ids): a vendor
         echoing them back must not get them into a report, even when they were never configured.
         `skip`: parameters that change with every request (an HMAC signature is a one-off MAC, not a
-        credential; learning each one would grow the redactor without bound)."""
+        credential; learning each one would grow the redactor without bound). `public`: values known not to
+        be anyone's secret (what the run made up itself: a generated `token=string` query value)."""
         skipped = {_norm(n) for n in skip}
         found: list[str] = []
         for name, value in request.headers.multi_items():
@@ -154,21 +155,29 @@ class Redactor:
         for name, value in request.url.params.multi_items():
             if _norm(name) in self.param_names and _norm(name) not in skipped:
                 found.append(value)
-        self.add(*found)
+        self.add(*(v for v in found if v not in public))
 
-    def learn_json(self, obj: Any, limit: int = 10_000) -> None:
+    def learn_json(self, obj: Any, limit: int = 10_000, public: Container[str] = ()) -> None:
         """Learn string values under sensitive keys of a JSON answer (a login response's access/refresh
-        tokens): a vendor echoing them in later answers must not get them into a report."""
+        tokens): a vendor echoing them in later answers must not get them into a report.
+
+        Only a credential's own value is learned: a string that *is* the value of a sensitive key, or an item of
+        a list that is. An object under such a key is a structure with names of its own (a JSON Schema
+        describing a `password` property, `{"type": "string"}`; its sensitive members are learned by their own
+        names); learning every string inside it taught the redactor the word `string`, which then masked every
+        text holding it (`/server/api/auth_[REDACTED]`). `public`: values known not to be anyone's secret (what
+        the run made up and sent itself, read back under a sensitive key). Reports still mask by structure
+        everything under a sensitive key (`json`): learning only decides what is masked *elsewhere* too."""
         found: list[str] = []
         stack: list[tuple[Any, bool]] = [(obj, False)]
         while stack and limit > 0:
             limit -= 1
-            node, hidden = stack.pop()
+            node, direct = stack.pop()  # direct: the value of a sensitive key (or an item of a list that is)
             if isinstance(node, Mapping):
-                stack.extend((v, hidden or (isinstance(k, str) and _norm(k) in self.key_names)) for k, v in node.items())
+                stack.extend((v, isinstance(k, str) and _norm(k) in self.key_names) for k, v in node.items())
             elif isinstance(node, list):
-                stack.extend((v, hidden) for v in node)
-            elif hidden and isinstance(node, str):
+                stack.extend((v, direct) for v in node)
+            elif direct and isinstance(node, str) and node not in public:
                 found.append(node)
         self.add(*found)
 
@@ -185,6 +194,17 @@ class Redactor:
             if size >= len(text) or len(red) >= limit + margin:
                 return red[:limit] + "…"
             size *= 2
+
+    def pointer(self, ptr: str) -> str:
+        """A JSON pointer (a place in an answer or a contract) with only its *whole* segments that are a secret
+        masked (a key that is a token, or a JWT): a pointer is structure, and masking a secret's text inside a
+        segment (`/server/api/auth_string` when `string` was ever taken for one) mangled the place and gave one
+        finding two fingerprints."""
+        if not ptr:
+            return ptr
+        values = self._values
+        return "/".join(MASK if (seg.replace("~1", "/").replace("~0", "~") in values or _JWT.fullmatch(seg)) else seg
+                        for seg in ptr.split("/"))
 
     # ------------------------------------------------------------ free text
 

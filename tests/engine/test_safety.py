@@ -386,3 +386,64 @@ def test_a_refused_login_is_a_typed_auth_failure_and_a_wrong_auth_mode_is_refuse
     assert fine.failure is None and fine.error is None and fine.status not in (None, 401)  # logged in (403: scope)
     with pytest.raises(ValueError, match="auth mode"):
         session.client("bogus")  # type: ignore[arg-type]
+
+
+def _writer(url: str) -> tuple[Session, Any]:
+    return _session(url, read_only=False, writes="sandbox")
+
+
+def test_a_value_the_run_sent_and_the_vendor_echoed_under_a_sensitive_key_is_not_learned_as_a_secret() -> None:
+    """A write body's made-up value echoed back under a sensitive key (`{"access_token": "made-up-0001"}`) is the
+    run's own, not a secret. A value the vendor issued under such a key is still learned and masked."""
+    answer = b'{"access_token": "made-up-0001", "refresh_token": "vendor-issued-0f3a9c"}'
+    app = Scripted((201, {"content-type": "application/json"}, answer))
+    with MockServer(app) as url:
+        session, op = _writer(url)
+        session.send(op, httpx.Request("POST", url + "/accounts", json={"access_token": "made-up-0001", "name": "x"}))
+    assert "made-up-0001" not in session.redactor.secrets
+    assert "vendor-issued-0f3a9c" in session.redactor.secrets
+    assert "vendor-issued-0f3a9c" not in session.redactor.text("token vendor-issued-0f3a9c echoed")
+
+
+def test_a_made_up_value_read_back_by_another_session_is_not_learned_as_a_secret() -> None:
+    """The record one work item created, read back by another item's session of the same process, still holds the
+    run's own value; and a string of the vendor's published description (an example) is public too."""
+    from apiconform.engine._session import published_strings
+
+    example = "string"  # `type: string` in the published description: what a generated placeholder reads
+    assert example in published_strings(load_contract(VENDOR).document)
+    read_back = (b'{"id": "1", "token": "string-made-up-77", "secret": "' + example.encode()
+                 + b'", "api_key": "vendor-key-77aa01"}')
+    app = Scripted((201, {"content-type": "application/json"}, b'{"id": "1"}'),
+                   (200, {"content-type": "application/json"}, read_back))
+    with MockServer(app) as url:
+        first, op = _writer(url)
+        first.send(op, httpx.Request("POST", url + "/accounts", json={"data": {"token": "string-made-up-77"}}))
+        second, _ = _writer(url)
+        _get(second, op)
+    assert "string-made-up-77" not in second.redactor.secrets and example not in second.redactor.secrets
+    assert "vendor-key-77aa01" in second.redactor.secrets
+
+
+def test_a_finding_keeps_its_pointer_and_fingerprint_whatever_the_redactor_learned() -> None:
+    """On a real server (writes run) a JSON Schema answered under `password` taught the redactor `string`; the
+    writeOnly finding at `/server/api/auth_string` then read `/server/api/auth_[REDACTED]` and got a second
+    fingerprint. Pointers are structure: masked by whole secret segments only."""
+    from apiconform.engine._session import Exchange
+    from apiconform.engine.checks import CheckContext
+    from apiconform.findings import Category
+    from apiconform.redact import Redactor
+
+    contract = load_contract(VENDOR)
+    op = contract.operations["list_accounts"]
+    exchange = Exchange(op, httpx.Request("GET", "http://127.0.0.1:1/api/admin/settings"),
+                        httpx.Response(200, json={}))
+    learned = Redactor(["pw-secret-1234"])
+    learned.learn_json({"fields": {"properties": {"password": {"type": "string"}}}})
+    learned.add("string")  # even were it learned some other way
+    plain = CheckContext(contract, op, exchange, redactor=Redactor(["pw-secret-1234"]))
+    masked = CheckContext(contract, op, exchange, redactor=learned)
+    where = "/server/api/auth_string"
+    a = plain.finding("write_only_absent", Category.FIELD_TYPE, f"{where}: a writeOnly property", pointer=where)
+    b = masked.finding("write_only_absent", Category.FIELD_TYPE, f"{where}: a writeOnly property", pointer=where)
+    assert b.pointer == where and a.fingerprint == b.fingerprint

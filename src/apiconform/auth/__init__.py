@@ -284,6 +284,14 @@ def wrong_credentials(contract: _HasSchemes, credentials: Mapping[str, str]) -> 
     return picked[0].wrong_credentials(picked[1], credentials) if picked else WrongCredentials(bogus(credentials))
 
 
-def secret_values(credentials: Mapping[str, str]) -> list[str]:
-    """Every credential value, for `apiconform.redact.Redactor` (identifiers included: cheap and safe)."""
-    return [str(v) for v in credentials.values() if v]
+def secret_values(credentials: Mapping[str, str], contract: _HasSchemes | None = None) -> list[str]:
+    """Every credential value, for `apiconform.redact.Redactor`, but the account identifiers of the contract's flow
+    (`identifier_fields`: HTTP Basic's user name). A user name names an account the way an id names a record: it
+    appears in the vendor's paths and answers (`/api/admin/settings` for user `admin`), and masking it there broke
+    every reproduce line holding it; the password is the secret. An identifier whose flow's other fields are all
+    empty *is* the credential (an API key sent as the Basic user name, password empty) and stays masked."""
+    picked = selected_flow(contract) if contract is not None else None
+    identifiers = set(getattr(picked[0], "identifier_fields", ())) if picked else set()
+    if identifiers and not any(credentials.get(f) for f in picked[0].credential_fields if f not in identifiers):  # type: ignore[index]
+        identifiers = set()
+    return [str(v) for k, v in credentials.items() if v and k not in identifiers]

@@ -155,6 +155,9 @@ class BaseFlow:
     name: ClassVar[str]
     credential_fields: ClassVar[tuple[str, ...]]
     sensitive: ClassVar[SensitiveNames] = SensitiveNames()
+    #: credential fields that name an account rather than prove it (a Basic user name): shown in reports, not masked
+    #: (`apiconform.auth.secret_values`)
+    identifier_fields: ClassVar[tuple[str, ...]] = ()
 
     def infers(self, scheme: Mapping[str, Any]) -> bool:
         return False

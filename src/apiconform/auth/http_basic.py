@@ -40,6 +40,7 @@ def verify(headers: Mapping[str, str] | None, credentials: Mapping[str, str]) ->
 class HttpBasicFlow(BaseFlow):
     name = NAME
     credential_fields = CREDENTIALS
+    identifier_fields = ("username",)  # the password is the secret (unless it is empty: then the user name is)
     sensitive = SensitiveNames(params=frozenset({"password"}), keys=frozenset({"password"}))
 
     def infers(self, scheme: Mapping[str, Any]) -> bool:

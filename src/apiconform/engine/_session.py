@@ -23,7 +23,7 @@ from apiconform.contracts import Operation, loads_bounded
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
 from apiconform.engine._observed import Observed
-from apiconform.engine._targets import LEARNED, RateLimiter, Target
+from apiconform.engine._targets import LEARNED, MADE_UP, RateLimiter, Target
 from apiconform.engine._writes import CLEANUP_SECONDS, Ownership, WriteReport, addressed
 from apiconform.errors import ApiconformError
 
@@ -152,6 +152,9 @@ class Session:
                        if target.kind != "mock" else None)
         self._clients: dict[str, httpx.Client] = {}
         self.redactor = target.redactor()
+        # what is no one's secret however it comes back (under `token`, `password`...): what the run sent itself
+        # and every string of the vendor's published description (its examples and enums are what the run sends)
+        self._public = _Public(MADE_UP.setdefault(target.vendor, set()), published_strings(target.contract.document))
         self.login_error: str | None = None
         self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
         self._outage = _Outage() if target.kind != "mock" else None
@@ -300,6 +303,8 @@ class Session:
             if refusal is not None:
                 self.ownership.refuse(op, refusal)
                 raise WriteRefused(refusal)
+        if self.target.kind != "mock":
+            self._public.remember(request)
         if self.ownership is not None and not cleanup:  # room to delete what exists, and what this may create
             reserve = self.ownership.reserve() + (addressed(self.target.contract, op)[0] == "create")
         if not cleanup:
@@ -386,7 +391,7 @@ class Session:
         if self.target.kind != "mock" and exchange.error is None and exchange.status is not None and exchange.status < 300:
             body = exchange.json()
             if body is not NOT_JSON:
-                self.redactor.learn_json(body)
+                self.redactor.learn_json(body, public=self._public)
                 LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
         return exchange
 
@@ -400,7 +405,7 @@ class Session:
         tokens = tokens() if callable(tokens) else tokens
         if tokens:
             self.redactor.add(*tokens)
-        self.redactor.learn_request(request, skip=self._per_request)
+        self.redactor.learn_request(request, skip=self._per_request, public=self._public)
         LEARNED.setdefault(self.target.vendor, set()).update(self.redactor.secrets)
 
     def _deadline_note(self, over: bool = False) -> str:
@@ -491,3 +496,65 @@ def exchange_summary(exchange: Exchange, redactor: Any, limit: int = _SAMPLE_BYT
     if exchange.error:
         summary["error"] = redactor.text(exchange.error)
     return summary
+
+
+_PUBLISHED: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def published_strings(document: Any, limit: int = 500_000) -> frozenset[str]:
+    """Every string value of a vendor's published description (examples, enums, defaults, titles: `"string"`,
+    `"sk-1234567890"`), once per document: public by definition, so never learned as a secret."""
+    cached = _PUBLISHED.get(id(document))
+    if cached is not None and cached[0] is document:
+        return cached[1]
+    found: set[str] = set()
+    stack: list[Any] = [document]
+    while stack and limit > 0:
+        limit -= 1
+        node = stack.pop()
+        if isinstance(node, str):
+            if len(node) <= 256:
+                found.add(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    _PUBLISHED[id(document)] = (document, frozenset(found))
+    return _PUBLISHED[id(document)][1]
+
+
+class _Public:
+    """Values known to be no one's secret (`Redactor.learn_json`/`learn_request`'s `public`): the strings this
+    process's runs sent the vendor before its auth flow touched the request (query values, headers, JSON bodies:
+    generated, examples, observed values reused), and the published description's strings."""
+
+    LIMIT = 100_000
+
+    def __init__(self, sent: set[str], published: frozenset[str]) -> None:
+        self.sent, self.published = sent, published
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.sent or value in self.published
+
+    def remember(self, request: httpx.Request) -> None:
+        """The strings of `request` as the run built it (before the auth flow adds its credentials)."""
+        import json
+
+        if len(self.sent) >= self.LIMIT:
+            return
+        found = [v for _, v in request.url.params.multi_items()]
+        found += [v for _, v in request.headers.multi_items()]
+        if "json" in request.headers.get("content-type", ""):
+            try:
+                stack: list[Any] = [json.loads(request.content)]
+            except (ValueError, httpx.RequestNotRead):  # not JSON after all, or a stream never read into memory
+                stack = []
+            while stack and len(found) < 10_000:
+                node = stack.pop()
+                if isinstance(node, str):
+                    found.append(node)
+                elif isinstance(node, dict):
+                    stack.extend(node.values())
+                elif isinstance(node, list):
+                    stack.extend(node)
+        self.sent.update(found)

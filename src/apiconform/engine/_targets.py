@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 #: Secrets learned at run time in this process, per vendor (the preflight's login tokens included), so a
 #: target built later for the same vendor masks them from its first report on (filled by engine._session).
 LEARNED: dict[str, set[str]] = {}
+#: String values this process's runs sent to each vendor themselves (query, headers, JSON bodies): made up by the run
+#: (generated, an example of the description, an observed value reused), so never learned as the vendor's secret when
+#: an answer carries them back under a sensitive key - a record one work item created is read back by another's
+#: session (filled by engine._session)
+MADE_UP: dict[str, set[str]] = {}
 MOCK_BASE_URL = "http://mock.apiconform.invalid"
 #: "mock": in-process; "http": any URL (a served mock or the live vendor).
 TargetKind = Literal["mock", "http"]
@@ -114,7 +119,8 @@ class Target:
         seen on the wire) is masked by every report writer of this process from then on."""
         if self._redactor is None or self._redactor_names != self.extra_secret_names:
             owned = sorted(owned_parameters(self.contract).names)  # where the auth flow puts credentials
-            self._redactor = Redactor([*secret_values(self.credentials), *secret_values(self.other_credentials or {}),
+            self._redactor = Redactor([*secret_values(self.credentials, self.contract),
+                                       *secret_values(self.other_credentials or {}, self.contract),
                                        *url_secrets(self.base_url),
                                        *LEARNED.get(self.vendor, ())], [*self.extra_secret_names, *owned])
             self._redactor_names = self.extra_secret_names
@@ -283,5 +289,5 @@ class RateLimiter:
                 wait_for_slot(self._state, self.interval)
 
 
-__all__ = ["LEARNED", "MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace",
+__all__ = ["LEARNED", "MADE_UP", "MOCK_BASE_URL", "RateLimiter", "Safety", "Target", "TargetKind", "http_target", "mock_target", "replace",
            "target_from_config", "url_secrets"]

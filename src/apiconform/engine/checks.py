@@ -55,7 +55,7 @@ class CheckContext:
             check=check,
             category=category,
             message=redactor.text(message),
-            pointer=redactor.text(pointer),
+            pointer=redactor.pointer(pointer),  # structure: whole secret segments only (fingerprints)
             expected=_short(redactor.value(expected)),
             actual=_short(redactor.value(actual)),
             status=self.exchange.status,

@@ -46,3 +46,39 @@ def test_shipped_stamps_agree_with_the_lint_where_they_apply() -> None:
         result = check_contract(_stamp.BUNDLED / vendor / "openapi.yaml")
         assert result.ok and shipped == {"operations": result.operations, "examples": result.examples,
                                          "errata": result.errata}, vendor
+
+
+def test_a_shipped_parse_is_read_only_for_the_same_text_and_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bundled/VENDOR.parsed.json` replaces the YAML parse of a fresh runner only for exactly the text and the PyYAML it
+    was written from, and is then the parse itself; an edited contract, another parser or a damaged file parse the
+    YAML as before."""
+    import yaml
+
+    from apiconform import _cache
+    from apiconform.contracts import _loader
+
+    monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path / "cache"))  # no document cache: the shipped file or YAML
+    for vendor in ("eduframe", "goodstack"):
+        spec = _loader.BUNDLED_DIR / vendor / "openapi.yaml"
+        text = spec.read_text(encoding="utf-8")
+        shipped = _loader.shipped_parse(spec, text)
+        assert shipped is not None, f"{vendor}.parsed.json is stale: python -m apiconform.contracts._stamp"
+        assert json.loads(shipped) == yaml.load(text, Loader=yaml.CSafeLoader)
+        assert _loader.read_document(spec) == json.loads(shipped)
+        assert _loader.shipped_parse(spec, text + "\n# edited\n") is None
+    bundled = tmp_path / "bundled"
+    shutil.copytree(_loader.BUNDLED_DIR / "goodstack", bundled / "goodstack")
+    spec = bundled / "goodstack" / "openapi.yaml"
+    text = spec.read_text(encoding="utf-8")
+    monkeypatch.setattr(_loader, "BUNDLED_DIR", bundled)
+    assert _loader.shipped_parse(spec, text) is None  # none shipped there
+    (bundled / "goodstack.parsed.json").write_text(_loader.shipped_parse_text(text), encoding="utf-8")
+    assert _loader.shipped_parse(spec, text) is not None
+    lying = _loader.shipped_parse_text(text).replace('"openapi":"3.1.0"', '"openapi":"3.0.0"')
+    (bundled / "goodstack.parsed.json").write_text(lying.replace(json.loads(lying.split("\n")[0])["sha256"], "0" * 64))
+    assert _loader.shipped_parse(spec, text) is None  # another text's parse: never taken
+    (bundled / "goodstack.parsed.json").write_text(_loader.shipped_parse_text(text))
+    monkeypatch.setattr(_loader, "_parser_version", lambda: _cache.code_version([], []) + ";PyYAML=0.0")
+    assert _loader.shipped_parse(spec, text) is None  # another PyYAML: parse again
+    (bundled / "goodstack.parsed.json").write_text("{damaged")
+    assert _loader.shipped_parse(spec, text) is None

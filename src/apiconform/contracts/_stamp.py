@@ -6,7 +6,8 @@ and the tool's own tests lint every bundled contract on every change (tests/cont
 is known. `lint-clean.json` beside the bundled folders records, per vendor, the digest of the folder's files,
 the libraries' versions and the counts the lint reported; `apiconform run` takes a bundled contract as clean
 only when both match exactly (an edited contract, or other library versions, are linted as before).
-Regenerate after editing a bundled contract: `python -m apiconform.contracts._stamp`.
+Regenerate after editing a bundled contract: `python -m apiconform.contracts._stamp`. It also writes each bundled
+contract's parsed document (`VENDOR.parsed.json`, see `contracts._loader.shipped_parse`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ def write_stamps() -> dict[str, Any]:
     return stamps
 
 
+def write_parsed() -> list[Path]:
+    """Each bundled contract's parsed document beside the folders (read instead of parsing its YAML while the
+    contract's text and PyYAML are those it was written from)."""
+    from apiconform.contracts._loader import shipped_parse_text
+
+    written = []
+    for folder in sorted(p for p in BUNDLED.iterdir() if (p / "openapi.yaml").is_file()):
+        target = BUNDLED / f"{folder.name}.parsed.json"
+        target.write_text(shipped_parse_text((folder / "openapi.yaml").read_text(encoding="utf-8")), encoding="utf-8")
+        written.append(target)
+    return written
+
+
 if __name__ == "__main__":
     written = write_stamps()
     print(f"{STAMPS}: {', '.join(written['vendors'])} clean")
+    print("parsed:", ", ".join(p.name for p in write_parsed()))

@@ -59,6 +59,11 @@ CODES: tuple[FailureCode, ...] = (
                 "records the run knows exist: for an id it made up, or a record it deleted, the 403 is about the record)",
                 "expired or under-privileged credentials, or an operation forbidden to this account "
                 "(declare it with x-apiconform-forbidden)"),
+    FailureCode("AC404", "auth_undeclared", _C.AUTH, "credentials required but not described",
+                "a live server refused a request without credentials (401/403) where the vendor's own description "
+                "declares no security for the operation and documents no auth failure (the contract's scheme was "
+                "inferred by `apiconform init`: `x-apiconform-inferred`)",
+                "the description omits the server's authentication: a client generated from it sends no credentials"),
     FailureCode("AC303", "valid_request_accepted", _C.STATUS_CODE, "valid request refused as malformed",
                 "a request the contract accepts was refused with 400/422, and the vendor's error names an input whose "
                 "documented form (type, pattern, format, bounds, enum) the sent value meets",

@@ -142,6 +142,7 @@ CODE_BY_CHECK: dict[tuple[str, Category], str] = {
     ("expected_outcome", Category.STATUS_CODE): "AC302",
     ("valid_request_accepted", Category.STATUS_CODE): "AC303",
     ("expected_outcome", Category.AUTH): "AC401",
+    ("auth_undeclared", Category.AUTH): "AC404",
     ("content_type_conformance", Category.CONTENT_TYPE): "AC501",
     ("response_schema_conformance", Category.FIELD_TYPE): "AC601",
     ("response_schema_conformance", Category.ENUM): "AC602",

@@ -3,6 +3,8 @@ category and operation, negative testing blames no valid request, and HTTP gives
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from apiconform.engine.checks import NEGATIVE, POSITIVE
@@ -236,3 +238,73 @@ def test_lifecycle_still_reports_a_missing_id_the_contract_requires():
     session, discovery = _session("eduframe", drifts=(no_id,))
     findings = list(run_lifecycle(session, discovery, "accounts", SEED).findings.values())
     assert any(f.check == "created_id" for f in findings), [f.message for f in findings]
+
+
+UNDECLARED = """\
+openapi: 3.1.0
+info: {title: undeclared, version: '1'}
+servers: [{url: /}]
+security: [{httpBasic: []}]
+components:
+  securitySchemes:
+    httpBasic: {type: http, scheme: basic, x-apiconform-auth: {flow: http-basic}, x-apiconform-inferred: true}
+paths:
+  /things:
+    get:
+      operationId: list_things
+      responses: {'200': {description: ok, content: {application/json: {schema: {type: array}}}}}
+  /described:
+    get:
+      operationId: described
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: array}}}}
+        '401': {description: the vendor documents its auth failure}
+"""
+
+
+@pytest.mark.parametrize("inferred", [True, False])
+def test_a_refusal_without_credentials_where_the_vendors_description_declares_no_security_is_reported(
+        tmp_path: Any, inferred: bool) -> None:
+    """The vendor's description declares no security; `apiconform init` inferred HTTP Basic from the server
+    (`x-apiconform-inferred`). A live server refusing a request without credentials (401) deviates from that
+    description (AC404); an operation documenting 401 itself, or a scheme the vendor declared, is never reported."""
+    from pathlib import Path
+
+    from apiconform.contracts import load_contract
+    from apiconform.engine._discovery import Discovery
+    from apiconform.engine._targets import Safety, Target
+    from apiconform.mock import MockServer
+
+    text = UNDECLARED if inferred else UNDECLARED.replace(", x-apiconform-inferred: true", "")
+    path = Path(tmp_path) / "openapi.yaml"
+    path.write_text(text, encoding="utf-8")
+    contract = load_contract(path)
+    refused = (401, {"content-type": "application/json", "www-authenticate": "Basic"}, b'{"detail": "no"}')
+    app = _Refusing(refused)
+    with MockServer(app) as url:
+        target = Target("undeclared", contract, url, "http", {"username": "admin", "password": "pw-0001"},
+                        Safety(read_only=True))
+        session = Session(target)
+        found = {label: [f for f in run_auth(session, op, SEED, Discovery(session)).findings.values()
+                         if f.check == "auth_undeclared"] for label, op in contract.operations.items()}
+    assert [f.code for f in found["list_things"]] == (["AC404"] if inferred else [])
+    assert found["described"] == []
+    if inferred:
+        assert "401" in found["list_things"][0].message and "declares no security" in found["list_things"][0].message
+
+
+class _Refusing:
+    """A live server that refuses every request without a Basic credential."""
+
+    def __init__(self, refused: tuple[int, dict[str, str], bytes]) -> None:
+        self.refused = refused
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope.get("headers") or [])
+        status, head, body = self.refused if b"authorization" not in headers else (
+            200, {"content-type": "application/json"}, b"[]")
+        raw = [(k.encode(), v.encode()) for k, v in head.items()] + [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})

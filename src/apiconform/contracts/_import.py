@@ -422,7 +422,10 @@ def _security(document: dict[str, Any], source: SourceInfo, probe: bool, flow_fo
         return notes, todos
     name = "httpBasic" if kind == "basic" else "httpBearer"
     flow_name = "http-basic" if kind == "basic" else "bearer"
+    # `x-apiconform-inferred`: the vendor's description declares no security; the gate reports a refusal of a request
+    # without credentials as the description's deviation (engine._suites, AC404)
     components["securitySchemes"] = {name: {"type": "http", "scheme": kind, "x-apiconform-auth": {"flow": flow_name},
+                                            "x-apiconform-inferred": True,
                                             "description": f"inferred by apiconform init: {why}"}}
     document["security"] = [{name: []}]
     notes.append(f"/components/securitySchemes/{name}: HTTP {kind.title()} inferred (REVIEW): {why}; every "

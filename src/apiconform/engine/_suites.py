@@ -21,9 +21,9 @@ from apiconform.engine._generate import example_requests, generate, valid_reques
 from apiconform.engine._judge import judge
 from apiconform.engine._record import Recorder
 from apiconform.engine._request import _clone, build_request, pin_path
-from apiconform.engine._session import BudgetExhausted, Session, Unsendable, WriteRefused
+from apiconform.engine._session import BudgetExhausted, Exchange, Session, Unsendable, WriteRefused
 from apiconform.engine.checks import NEGATIVE, POSITIVE, UNAUTHENTICATED, CheckContext
-from apiconform.findings import Category
+from apiconform.findings import Category, Severity
 
 
 def _skip_if_unsafe(rec: Recorder, op: Operation) -> bool:
@@ -153,11 +153,35 @@ def run_auth(session: Session, op: Operation, seed: int, discovery: Discovery) -
             rec.skipped = str(exc)
             break
         rec.observe(exchange, UNAUTHENTICATED)
+        if mode == "none":
+            _undeclared_auth(rec, session, op, exchange)
         if exchange.status is not None:
             rec.record.observe_behaviour(session.target.vendor, op.label, f"auth {mode}", exchange.status)
     if session.target.other_credentials and not rec.skipped:
         _other_identity_probe(rec, session, op, seed, discovery)
     return rec
+
+
+def _undeclared_auth(rec: Recorder, session: Session, op: Operation, exchange: Exchange) -> None:
+    """A live server that refuses a request without credentials (401/403) where the vendor's own description says
+    nothing about authentication: every scheme the operation requires was inferred by `apiconform init`
+    (`x-apiconform-inferred`, not the vendor's) and the operation documents no auth failure. The description then
+    deviates from the server (a client generated from it sends no credentials): AC404. Never on a mock (it answers
+    what the contract, inferred scheme included, says)."""
+    status = exchange.status
+    if session.target.kind == "mock" or status not in (401, 403) or not op.implied_auth_statuses:
+        return
+    schemes = session.target.contract.security_schemes
+    names = {name for requirement in op.security for name in requirement}
+    if not names or not all((schemes.get(n) or {}).get("x-apiconform-inferred") is True for n in names):
+        return
+    rec.checks.add("auth_undeclared")
+    ctx = CheckContext(session.target.contract, op, exchange, UNAUTHENTICATED, session.target.redactor(),
+                       reproduce=rec.reproduce)
+    rec.add(ctx.finding("auth_undeclared", Category.AUTH,
+                        f"refused without credentials ({status}), yet the vendor's description declares no security "
+                        f"and documents no auth failure for the operation (its scheme was inferred by apiconform init)",
+                        expected="no credentials required, as described", actual=status, severity=Severity.NORMAL))
 
 
 def other_identity_statuses(contract: Contract) -> tuple[int, ...]:

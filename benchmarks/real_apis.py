@@ -1,8 +1,8 @@
 """`benchmarks/run.py --only real-apis`: apiconform and the schemathesis CLI side by side on real third-party
 servers (../shared/real-apis kits), each from the description the running server serves, both with HTTP Basic.
 
-Per kit: start + seed the server (tests/real/realapi_server.py), `apiconform init KIT --from-openapi SPEC_URL`,
-then the same read-only work for both tools: GET operations only (a live vendor is never written to here),
+Per kit: start + seed the server (tests/real/realapi_server.py), `apiconform init KIT --from-openapi SPEC_URL`
+(apiconform with an empty APICONFORM_CACHE_DIR of its own: cold, as on a fresh CI runner), then the same read-only work for both tools: GET operations only (a live vendor is never written to here),
 the same examples per operation. Both tools' findings are triaged one by one against committed, reviewable data:
 apiconform's by fingerprint in tests/real/realapis/<kit>/deviations.yaml (each a true deviation with its evidence;
 a tool error is fixed, never listed), schemathesis' by the rules of tests/real/realapis/<kit>/schemathesis.yaml
@@ -134,7 +134,10 @@ def run_kit(kit: str, tmp: Path, measure: Any) -> dict[str, Any]:
     server = realapi_server.start(kit, fresh=True)
     try:
         user, password = server.user
-        env = {**server.env(), "APICONFORM_SPEC_PASSWORD": password}
+        # apiconform starts COLD, as on a fresh CI runner: its own empty cache (cases, parsed documents, clean lints)
+        cache = tmp / f"{kit}-apiconform-cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        env = {**server.env(), "APICONFORM_SPEC_PASSWORD": password, "APICONFORM_CACHE_DIR": str(cache)}
         contracts = tmp / f"{kit}-contracts"
         shutil.rmtree(contracts, ignore_errors=True)
         imported = measure(_apiconform("init", kit, "--from-openapi", server.spec_url, "--user", user,
@@ -165,7 +168,8 @@ def run_kit(kit: str, tmp: Path, measure: Any) -> dict[str, Any]:
         return {
             "server": {"kit": kit, "timings": server.timings, "spec_url": server.spec_url.replace(str(server.port), "PORT")},
             "import_s": imported.wall,
-            "apiconform": {"rc": ours.rc, "wall": ours.wall, "findings": len(fps), "true_deviations": ours_triage["classes"],
+            "apiconform": {"rc": ours.rc, "wall": ours.wall, "cpu": ours.cpu, "cache": "cold (empty APICONFORM_CACHE_DIR)",
+                           "findings": len(fps), "true_deviations": ours_triage["classes"],
                            "false_positives": ours_triage["false_positives"], "untriaged": ours_triage["untriaged"],
                            "root_causes": _groups(run), "lines": _lines(ours.stdout + ours.stderr),
                            "cases": sum(1 for c in run.get("cases", []) if not c.get("skipped")),
@@ -173,7 +177,7 @@ def run_kit(kit: str, tmp: Path, measure: Any) -> dict[str, Any]:
                            "requests": sum(c.get("requests", 0) for c in run.get("cases", [])),
                            "command": f"apiconform run {kit} --contracts CONTRACTS --target {kit}=BASE --max-examples "
                                       f"{EXAMPLES[kit]} --rate 200 --max-requests 20000 --no-allure --workers 1"},
-            "schemathesis": {"rc": theirs.rc, "wall": theirs.wall, "failures": len(failures), "by_check": by_check,
+            "schemathesis": {"rc": theirs.rc, "wall": theirs.wall, "cpu": theirs.cpu, "failures": len(failures), "by_check": by_check,
                              "true_deviations": st_triage["classes"], "false_positives": st_triage["false_positives"],
                              "untriaged": st_triage["untriaged"], "lines": _lines(theirs.stdout + theirs.stderr),
                              "requests": st_requests, "command": " ".join(st_cmd[1:]).replace(password, "***")
@@ -193,17 +197,18 @@ def render(result: dict[str, Any], table: Any) -> str:
     rows = []
     for kit, r in result["kits"].items():
         if "skipped" in r or "error" in r:
-            rows.append([kit, r.get("skipped") or r.get("error"), "", "", "", "", "", "", ""])
+            rows.append([kit, r.get("skipped") or r.get("error"), "", "", "", "", "", "", "", ""])
             continue
         a, s = r["apiconform"], r["schemathesis"]
-        rows.append([f"{kit} apiconform", f"{a['wall']:.0f}", a["requests"], a["findings"],
+        rows.append([f"{kit} apiconform", f"{a['wall']:.0f}", f"{a.get('cpu', 0):.1f}", a["requests"], a["findings"],
                      f"{len(a['true_deviations'])}: {', '.join(a['true_deviations'])}", a["false_positives"],
                      a["untriaged"], a["root_causes"], a["lines"]])
-        rows.append([f"{kit} schemathesis", f"{s['wall']:.0f}", s["requests"], s["failures"],
+        rows.append([f"{kit} schemathesis", f"{s['wall']:.0f}", f"{s.get('cpu', 0):.1f}", s["requests"], s["failures"],
                      f"{len(s['true_deviations'])}: {', '.join(s['true_deviations'])}", s["false_positives"],
                      s["untriaged"], len(s["by_check"]), s["lines"]])
-    return table("Real third-party APIs from their own descriptions (read-only, GET only for schemathesis)",
-                 ["tool", "wall s", "requests", "findings", "true deviations (classes)", "false positives",
+    return table("Real third-party APIs from their own descriptions (read-only, GET only for schemathesis; "
+                 "apiconform cold: an empty cache)",
+                 ["tool", "wall s", "CPU s", "requests", "findings", "true deviations (classes)", "false positives",
                   "not triaged", "root causes / checks", "lines printed"], rows)
 
 

@@ -113,3 +113,49 @@ def test_an_interrupted_pool_stops_its_workers_and_hands_over_their_last_results
     assert time.monotonic() - started < 5
     assert first and {(1, "cleaned up"), (2, "cleaned up")} <= set(rest)
     assert not any(p.is_alive() for p in pool.processes)
+
+
+@pytest.mark.parametrize("where", ["loop", "request"])
+def test_an_interrupted_in_process_request_leaves_no_asyncio_noise(where: str, monkeypatch: pytest.MonkeyPatch,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The signal lands while an embedded mock's request builds its private event loop (between the loop's
+    allocation and the end of its __init__), or while the request runs on it. Seen under load: "Exception ignored in
+    BaseEventLoop.__del__ ... no attribute '_ssock'" and "Task was destroyed but it is pending!" on the user's stderr
+    after the one-line interruption message. Now: RunInterrupted, then nothing unraisable, nothing logged by asyncio."""
+    import asyncio
+    import gc
+    import sys
+
+    import httpx
+
+    from apiconform.engine import _stop
+    from apiconform.engine._transports import SyncASGITransport
+
+    def signal_now() -> None:
+        _stop._raise_unless_shielded(signal.SIGINT)  # what the installed handler does on SIGINT
+
+    def new_event_loop() -> asyncio.AbstractEventLoop:
+        loop = asyncio.SelectorEventLoop.__new__(asyncio.SelectorEventLoop)
+        signal_now()
+        loop.__init__()  # type: ignore[misc]
+        return loop
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if where == "request":
+            await asyncio.sleep(0)
+            signal_now()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    if where == "loop":
+        monkeypatch.setattr(asyncio, "new_event_loop", new_event_loop)
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    transport = SyncASGITransport(app)
+    with pytest.raises(RunInterrupted):
+        transport.handle_request(httpx.Request("GET", "http://mock.test/accounts"))
+    transport.close()
+    del transport
+    gc.collect()
+    assert unraisable == []
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

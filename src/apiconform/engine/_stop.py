@@ -55,7 +55,12 @@ _SHIELD = {"depth": 0, "pending": 0}  # inside `shielded()`: a first signal wait
 @contextlib.contextmanager
 def shielded() -> Iterator[None]:
     """A block a first SIGINT/SIGTERM must not cut short (deleting what the run created): the interruption is
-    raised when the block ends. A second signal in the parent still forces the exit (`interruptible`)."""
+    raised when the block ends. A second signal in the parent still forces the exit (`interruptible`). Python runs
+    signal handlers in the main thread only: elsewhere there is nothing to shield (and the count stays the main
+    thread's alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     _SHIELD["depth"] += 1
     try:
         yield

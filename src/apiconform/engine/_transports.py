@@ -9,6 +9,7 @@ over the wire.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -25,10 +26,34 @@ class SyncASGITransport(httpx.BaseTransport):
         self._lock = threading.Lock()
 
     def _run(self, coro: Any) -> Any:
+        """Run `coro` on the private loop. A SIGINT/SIGTERM (`engine._stop`: RunInterrupted) may land anywhere:
+        never inside the loop's construction or the task's creation (deferred to the end of that block: a half-built
+        loop's `__del__` printed "Exception ignored in BaseEventLoop.__del__ ... no attribute '_ssock'"), and when it
+        cuts the request short, the request's task is cancelled and finished, and its exception consumed, before the
+        interruption goes on (a task left behind printed "Task was destroyed but it is pending!" or "Task exception
+        was never retrieved" with a traceback at exit)."""
+        from apiconform.engine._stop import shielded
+
         with self._lock:
-            if self._loop is None or self._loop.is_closed():
-                self._loop = asyncio.new_event_loop()
-            return self._loop.run_until_complete(coro)
+            task = None
+            try:
+                with shielded():  # an interruption during the block is raised at its end: the task exists by then
+                    if self._loop is None or self._loop.is_closed():
+                        self._loop = asyncio.new_event_loop()
+                    loop = self._loop
+                    task = loop.create_task(coro)
+                return loop.run_until_complete(task)
+            except BaseException:
+                with shielded():  # the clean-up itself is never cut short by a first signal
+                    if task is None:
+                        coro.close()  # never scheduled
+                    elif not task.done():
+                        task.cancel()
+                        with contextlib.suppress(BaseException):
+                            loop.run_until_complete(task)
+                    if task is not None and task.done() and not task.cancelled():
+                        task.exception()  # the interruption that ended the task goes on from here, not logged at exit
+                raise
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:

@@ -13,6 +13,20 @@ import pytest
 from apiconform.contracts import Contract, list_vendors, load_contract
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module-scoped fixture (a gate run, a rendered report, a started server) is made once per pytest-xdist worker
+    that runs one of its tests: under `--dist loadgroup` the tests of a module are otherwise spread over both workers
+    and each makes it again (tests/cli/test_cli_run.py's two gate runs, the HTML report and its screenshot). Such a
+    module's tests that use one of those fixtures go to one worker, as one group (unless already in a group)."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group") is not None:
+            continue
+        shared = any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs[-1:])
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(f"module:{item.nodeid.split('::')[0]}"))
+
+
 @pytest.fixture(scope="session")
 def contracts() -> dict[str, Contract]:
     """Every bundled vendor's contract by vendor name (load_contract caches them per process)."""

@@ -33,6 +33,7 @@ from apiconform.contracts import (
     load_contract,
 )
 from apiconform.contracts._extensions import idempotency_of, pagination_of
+from tests.support.lint import LINT_GROUP, checked
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
@@ -76,9 +77,6 @@ def _vendor_document(vendor: str) -> dict[str, Any]:
     return _read_yaml(CONTRACTS / vendor / "openapi.yaml")
 
 
-@functools.cache
-def checked(vendor: str) -> CheckResult:
-    return check_contract(vendor)
 
 
 def walk(node: Any, ptr: str = "") -> Iterator[tuple[dict[str, Any], str]]:
@@ -100,6 +98,7 @@ def test_all_five_vendors_are_listed() -> None:
     assert list_vendors() == VENDORS
 
 
+@LINT_GROUP
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_check_passes(vendor: str) -> None:
     result = checked(vendor)
@@ -423,6 +422,7 @@ def errata_section(source: str) -> str | None:
     return None
 
 
+@LINT_GROUP
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_source_md_records_every_erratum_example(vendor: str) -> None:
     section = errata_section((CONTRACTS / vendor / "SOURCE.md").read_text(encoding="utf-8"))

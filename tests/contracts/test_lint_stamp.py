@@ -11,6 +11,7 @@ import pytest
 
 from apiconform.contracts import _stamp
 from apiconform.contracts._check import check_contract
+from tests.support.lint import LINT_GROUP, checked
 
 
 def test_a_stamp_is_taken_only_for_the_same_files_and_libraries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,6 +35,7 @@ def test_a_stamp_is_taken_only_for_the_same_files_and_libraries(tmp_path: Path, 
     assert _stamp.shipped_clean(tmp_path) is None  # not a bundled folder
 
 
+@LINT_GROUP
 def test_shipped_stamps_agree_with_the_lint_where_they_apply() -> None:
     """Every stamp that applies to the installed libraries and the current files reports what the lint reports
     (a stale stamp only costs a lint; `python -m apiconform.contracts._stamp` renews them)."""
@@ -43,7 +45,7 @@ def test_shipped_stamps_agree_with_the_lint_where_they_apply() -> None:
         shipped = _stamp.shipped_clean(_stamp.BUNDLED / vendor)
         if shipped is None:
             continue
-        result = check_contract(_stamp.BUNDLED / vendor / "openapi.yaml")
+        result = checked(vendor)  # the bundled contract's own lint (the folder the stamp names)
         assert result.ok and shipped == {"operations": result.operations, "examples": result.examples,
                                          "errata": result.errata}, vendor
 

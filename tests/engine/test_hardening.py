@@ -223,20 +223,30 @@ def test_retry_after_date_far_in_the_future_is_not_waited_for() -> None:
     assert exchange.status == 429 and app.calls == 1 and time.monotonic() - started < 2
 
 
-def test_a_503_is_sent_again_and_one_that_persists_is_the_answer() -> None:
+def test_a_503_is_sent_again_and_one_that_persists_is_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     """503 "currently unable to handle the request" (a real Prefect on SQLite: a database busy for a moment, which its
-    own client retries): sent again after a short wait; a 503 that persists is what the vendor answered."""
+    own client retries): sent again after a short wait; a 503 that persists is what the vendor answered. The waits
+    are recorded, not slept (the Session's own clock: 0.5 s, then 1 s)."""
+    from types import SimpleNamespace
+
+    from apiconform.engine import _session as session_module
+
+    waits: list[float] = []
+    monkeypatch.setattr(session_module, "time", SimpleNamespace(perf_counter=time.perf_counter, monotonic=time.monotonic,
+                                                          sleep=waits.append))
     unavailable = (503, {"content-type": "application/json"}, b'{"exception_message": "Service Unavailable"}')
     app = Scripted(unavailable)
     with MockServer(app) as url:
         session, op = _session(url)
         exchange = session.send(op, httpx.Request("GET", url + "/accounts"))
     assert exchange.status == 200 and app.calls == 2 and exchange.attempts == 2
+    assert waits == [0.5]
     app = Scripted(unavailable, unavailable, unavailable, unavailable)
     with MockServer(app) as url:
         session, op = _session(url, max_retries=2)
         exchange = session.send(op, httpx.Request("GET", url + "/accounts"))
     assert exchange.status == 503 and app.calls == 3
+    assert waits == [0.5, 0.5, 1.0]
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])

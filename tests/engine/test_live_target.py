@@ -72,7 +72,7 @@ def test_default_credential_env_names_are_documented_and_derived() -> None:
 
 def test_target_one_liner_works_without_config_and_uses_the_identity_from_login(tesla: Any) -> None:
     url, paths, tmp = tesla
-    result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--max-examples", "3",
+    result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--max-examples", "3", "--rate", "1000",
                  "--operation", "list_provider_enrolments,read_provider,list_provider_notifications")
     assert result.exit_code == 0, result.output
     provider_paths = [p for _, p in paths.seen if p.startswith("/api/v2/provider/")]
@@ -84,7 +84,8 @@ def test_target_one_liner_works_without_config_and_uses_the_identity_from_login(
 def test_preflight_403_after_a_good_login_is_not_credentials_refused(tesla: Any) -> None:
     url, paths, tmp = tesla
     # list_providers is forbidden to provider credentials (the vendor's ProviderPermission; the mock follows)
-    result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--operation", "list_providers", "--max-examples", "2")
+    result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--operation", "list_providers", "--max-examples", "2",
+                 "--rate", "1000")
     assert result.exit_code == 0, result.output
     assert "credentials refused" not in result.output
     assert "login accepted, but list_providers answered 403" in result.output
@@ -92,7 +93,8 @@ def test_preflight_403_after_a_good_login_is_not_credentials_refused(tesla: Any)
 
 def test_preflight_probe_is_chosen_from_the_operations_that_run(tesla: Any) -> None:
     url, paths, tmp = tesla
-    result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--operation", "list_provider_requests", "--max-examples", "2")
+    result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--operation", "list_provider_requests", "--max-examples", "2",
+                 "--rate", "1000")
     assert result.exit_code == 0, result.output
     first_get = next(p for m, p in paths.seen if m == "GET" and p.startswith("/api/v2/provider"))
     assert first_get == "/api/v2/provider/1001/request/"  # not GET /api/v2/provider/ (the old fixed probe)
@@ -103,7 +105,7 @@ def test_probe_and_path_params_can_be_set_in_config(tesla: Any) -> None:
     (tmp / "apiconform.toml").write_text(
         '[targets.tesla-ce]\nprobe = "read_provider"\npath_params = { parent_lookup_provider_id = "1001" }\n')
     result = run(tmp, "tesla-ce", "--target", f"tesla-ce={url}", "--operation", "list_provider_notifications",
-                 "--max-examples", "2")
+                 "--max-examples", "2", "--rate", "1000")
     assert result.exit_code == 0, result.output
     assert ("GET", "/api/v2/provider/1001/") in paths.seen  # the configured probe
     (tmp / "apiconform.toml").write_text('[targets.tesla-ce]\nprobe = "create_provider_notification"\n')

@@ -373,7 +373,8 @@ class Session:
                     continue
             retryable = exchange.failure is FailureKind.TRANSPORT and method in IDEMPOTENT
             if retryable and attempts <= self.safety.max_retries and exchange.response is None:
-                time.sleep(min(0.05 * 2**attempts, 1.0))
+                if self.target.kind != "mock":  # the embedded mock is in-process: nothing to give time to recover
+                    time.sleep(min(0.05 * 2**attempts, 1.0))
                 continue
             break
         exchange.attempts = attempts

@@ -115,7 +115,7 @@ def test_an_interrupted_pool_stops_its_workers_and_hands_over_their_last_results
     assert not any(p.is_alive() for p in pool.processes)
 
 
-@pytest.mark.parametrize("where", ["loop", "request"])
+@pytest.mark.parametrize("where", ["loop", "request", "close"])
 def test_an_interrupted_in_process_request_leaves_no_asyncio_noise(where: str, monkeypatch: pytest.MonkeyPatch,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     """The signal lands while an embedded mock's request builds its private event loop (between the loop's
@@ -152,9 +152,25 @@ def test_an_interrupted_in_process_request_leaves_no_asyncio_noise(where: str, m
     unraisable: list[Any] = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     transport = SyncASGITransport(app)
-    with pytest.raises(RunInterrupted):
-        transport.handle_request(httpx.Request("GET", "http://mock.test/accounts"))
-    transport.close()
+    if where == "close":  # the request is answered; the signal lands inside the loop's close()
+        assert transport.handle_request(httpx.Request("GET", "http://mock.test/accounts")).status_code == 200
+        from asyncio import selector_events
+
+        close_self_pipe, signalled = selector_events.BaseSelectorEventLoop._close_self_pipe, []
+
+        def closing(loop: Any) -> None:
+            close_self_pipe(loop)
+            if not signalled:
+                signalled.append(True)
+                signal_now()
+
+        monkeypatch.setattr(selector_events.BaseSelectorEventLoop, "_close_self_pipe", closing)
+        with pytest.raises(RunInterrupted):
+            transport.close()
+    else:
+        with pytest.raises(RunInterrupted):
+            transport.handle_request(httpx.Request("GET", "http://mock.test/accounts"))
+        transport.close()
     del transport
     gc.collect()
     assert unraisable == []

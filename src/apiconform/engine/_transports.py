@@ -75,6 +75,10 @@ class SyncASGITransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 
     def close(self) -> None:
-        with self._lock:
+        """Close the private loop, never half-way: a signal landing inside `loop.close()` (after its self-pipe was
+        closed, before it was marked closed) left a loop whose `__del__` printed an AttributeError at exit."""
+        from apiconform.engine._stop import shielded
+
+        with self._lock, shielded():
             if self._loop is not None and not self._loop.is_closed():
                 self._loop.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,64 @@ def test_a_shipped_parse_is_read_only_for_the_same_text_and_parser(tmp_path: Pat
     assert _loader.shipped_parse(spec, text) is None  # another PyYAML: parse again
     (bundled / "goodstack.parsed.json").write_text("{damaged")
     assert _loader.shipped_parse(spec, text) is None
+
+
+def test_a_team_contracts_committed_stamp_skips_its_lint_for_exactly_that_contract_and_lint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`contracts check --stamp` writes lint-clean.json into a team contract's folder; a cold run (empty cache
+    directory, a fresh process's memory: a fresh CI runner) then skips the lint, until the contract, an example
+    file or the validator's version changes (the stamp then changes too) or --no-cache asks for a fresh lint."""
+    from click.testing import CliRunner
+
+    from apiconform import _cache
+    from apiconform.cli import main
+    from apiconform.contracts import BUNDLED_DIR
+    from apiconform.gate import _run
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("APICONFORM_CONTRACTS", raising=False)
+    monkeypatch.delenv("APICONFORM_CACHE", raising=False)
+    folder = tmp_path / "team-contracts" / "acme"
+    shutil.copytree(BUNDLED_DIR / "ctrlhub", folder)
+    spec = folder / "openapi.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("vendor: ctrlhub", "vendor: acme", 1), encoding="utf-8")
+    (tmp_path / "apiconform.toml").write_text('contracts = "team-contracts"\n', encoding="utf-8")
+
+    def stamp() -> dict[str, object]:
+        result = CliRunner().invoke(main, ["contracts", "check", "acme", "--stamp"])
+        assert result.exit_code == 0 and f"stamped {folder / _stamp.TEAM_STAMP}" in result.output, result.output
+        return dict(json.loads((folder / _stamp.TEAM_STAMP).read_text(encoding="utf-8")))
+
+    lints: list[str] = []
+    real = _run.check_contract
+    monkeypatch.setattr(_run, "check_contract", lambda vendor: lints.append(vendor) or real(vendor))
+
+    def lints_of_a_cold_run(*extra: str) -> int:
+        lints.clear()
+        monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path / f"cache-{time.monotonic_ns()}"))
+        _run._CHECKED.clear()
+        result = CliRunner().invoke(main, ["run", "acme", "--suite", "examples", "--no-allure", "--no-progress", *extra])
+        assert result.exit_code == 0, result.output
+        return len(lints)
+
+    assert lints_of_a_cold_run() == 1  # no stamp: linted
+    first = stamp()
+    assert first["operations"] == real(str(spec)).operations > 0
+    assert lints_of_a_cold_run() == 0  # the committed stamp holds
+    assert lints_of_a_cold_run("--no-cache") == 1  # --no-cache lints afresh
+
+    spec.write_text(spec.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert lints_of_a_cold_run() == 1  # an edited contract: linted, the stamp no longer applies
+    second = stamp()
+    assert second["key"] != first["key"] and lints_of_a_cold_run() == 0
+    example = next(p for p in (folder / "examples").rglob("*") if p.is_file())
+    example.write_text(example.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert lints_of_a_cold_run() == 1  # an edited example file, too
+    third = stamp()
+
+    version = _cache.metadata.version
+    monkeypatch.setattr(_cache.metadata, "version",
+                        lambda dist: "999.0" if dist == "openapi-spec-validator" else version(dist))
+    assert lints_of_a_cold_run() == 1  # another validator version: linted
+    assert stamp()["key"] != third["key"]
+    assert lints_of_a_cold_run() == 0

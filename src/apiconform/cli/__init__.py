@@ -90,8 +90,11 @@ def contracts_list() -> None:
 
 @contracts.command("check")
 @click.argument("targets", nargs=-1)
+@click.option("--stamp", is_flag=True,
+              help="Write lint-clean.json into each clean team contract's folder (commit it): `apiconform run` then "
+                   "skips the lint while the folder's files, apiconform and the linting libraries are unchanged.")
 @contracts_option
-def contracts_check(targets: tuple[str, ...]) -> None:
+def contracts_check(targets: tuple[str, ...], stamp: bool) -> None:
     """Lint contracts and validate every example: VENDOR names or file PATHs (default: all vendors)."""
     from apiconform.contracts import check_contract, list_vendors
 
@@ -106,12 +109,26 @@ def contracts_check(targets: tuple[str, ...]) -> None:
             click.echo(f"warning: {warning}", err=True)
         status = "ok" if not problems else f"FAILED ({len(problems)} problems)"
         warned = f", {len(result.warnings)} warnings" if result.warnings else ""
+        stamped = _stamp(name, result) if stamp and not problems else ""
         click.echo(
             f"{name}: {status} - {result.operations} operations, {result.examples} examples ({result.errata} errata)"
-            f"{warned}"
+            f"{warned}{stamped}"
         )
         failed |= bool(problems)
     sys.exit(EXIT_USAGE if failed else 0)
+
+
+def _stamp(name: str, result: Any) -> str:
+    """`contracts check --stamp`: the clean lint recorded in a team contract's folder; what was done, for the line."""
+    from apiconform.contracts import BUNDLED_DIR, CONTRACT_FILE, contract_path, write_team_stamp
+
+    path = contract_path(name).resolve()
+    if path.parent.parent == BUNDLED_DIR.resolve():
+        return "; bundled (ships its own stamp)"
+    if path.name != CONTRACT_FILE:
+        return f"; not stamped (a contract folder's {CONTRACT_FILE} is)"
+    written = write_team_stamp(path.parent, result.operations, result.examples, result.errata)
+    return f"; stamped {written}"
 
 
 def _target_problems(name: str) -> list[str]:

@@ -46,6 +46,7 @@ from apiconform.contracts._model import (
     path_value,
 )
 from apiconform.contracts._pointer import escape, pointer, resolve, split, walk
+from apiconform.contracts._stamp import TEAM_STAMP, write_team_stamp
 from apiconform.contracts._validate import (  # after the model: it builds on Contract and Operation
     JSON_MEDIA,
     Violation,
@@ -81,6 +82,7 @@ __all__ = [
     "JSON_MEDIA",
     "PAGINATION_EXTENSION",
     "PAGINATION_STYLES",
+    "TEAM_STAMP",
     "CheckResult",
     "Contract",
     "Envelope",
@@ -130,4 +132,5 @@ __all__ = [
     "validate_request",
     "vendor_contract",
     "walk",
+    "write_team_stamp",
 ]

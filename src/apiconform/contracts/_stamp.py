@@ -8,6 +8,12 @@ the libraries' versions and the counts the lint reported; `apiconform run` takes
 only when both match exactly (an edited contract, or other library versions, are linted as before).
 Regenerate after editing a bundled contract: `python -m apiconform.contracts._stamp`. It also writes each bundled
 contract's parsed document (`VENDOR.parsed.json`, see `contracts._loader.shipped_parse`).
+
+A team's contract gets the same from `apiconform contracts check VENDOR --stamp`: a `lint-clean.json` in the contract's
+folder (committed with it) holding `lint_key` - a digest of the folder's other files, the lint's own code and the
+versions of apiconform and the linting libraries - and the counts of the clean lint. `apiconform run` takes the
+contract as clean only when the key it computes is the stamp's (any edit to the contract or its examples, another
+apiconform or validator version: linted as before); `--no-cache` lints afresh.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from typing import Any
 BUNDLED = Path(__file__).resolve().parent / "bundled"
 STAMPS = BUNDLED / "lint-clean.json"
 LIBRARIES = ("openapi-spec-validator", "jsonschema", "referencing", "pyyaml")
+TEAM_STAMP = "lint-clean.json"  # a team contract's committed clean lint, in the contract's folder
+LINT_DISTS = ("apiconform", *LIBRARIES)
 
 
 def folder_digest(folder: Path) -> str:
@@ -54,6 +62,44 @@ def shipped_clean(folder: Path) -> dict[str, int] | None:
         return {k: int(entry[k]) for k in ("operations", "examples", "errata")}
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def lint_key(folder: Path) -> str:
+    """What a contract folder's lint verdict is a function of: the lint's own code, the versions of apiconform and the
+    linting libraries, and every file of the folder (its committed stamp excepted). Raises OSError."""
+    import apiconform.contracts as linter
+    from apiconform import _cache
+
+    digest = hashlib.sha256(_cache.code_version(sorted(Path(linter.__file__).parent.glob("*.py")), LINT_DISTS).encode())
+    stamp = folder / TEAM_STAMP
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p != stamp):
+        digest.update(f"\0{path.relative_to(folder)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def team_clean(folder: Path, key: str) -> dict[str, int] | None:
+    """The counts of the clean lint a team committed beside its contract when it is for exactly this `lint_key`."""
+    try:
+        stamp = json.loads((folder / TEAM_STAMP).read_text(encoding="utf-8"))
+        if stamp["key"] != key:
+            return None
+        return {k: int(stamp[k]) for k in ("operations", "examples", "errata")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_team_stamp(folder: Path, operations: int, examples: int, errata: int) -> Path:
+    """Record a clean lint of the contract in `folder` (call it only for a lint without problems)."""
+    from apiconform import _cache
+
+    versions = _cache.code_version([], LINT_DISTS).split(";", 1)[1]  # for people: the key holds them (and the lint's code)
+    stamp = {"key": lint_key(folder), "linted_by": versions,
+             "operations": operations, "examples": examples, "errata": errata,
+             "note": "written by `apiconform contracts check --stamp`; apiconform run skips the lint while the key holds"}
+    path = folder / TEAM_STAMP
+    path.write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 def write_stamps() -> dict[str, Any]:

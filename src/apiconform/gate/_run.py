@@ -95,29 +95,22 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
     remembered on disk (the case cache's directory) and a later run skips it (~0.8 s for Eduframe). Problems are
     never remembered: they are found again, so their message is always current. A bundled contract's shipped stamp
     is asked first: it needs one digest of the folder, where the remembered lint's key needs another of the folder
-    and the lint's code (a fresh CI runner paid both before linting nothing)."""
-    import hashlib
+    and the lint's code (a fresh CI runner paid both before linting nothing). A team contract's committed stamp
+    (`contracts check --stamp`) is taken for exactly the same key: a fresh CI runner skips its lint too."""
     import json
 
-    import apiconform.contracts as linter
     from apiconform import _cache
     from apiconform.contracts import CheckResult, contract_path
-    from apiconform.contracts._stamp import shipped_clean
+    from apiconform.contracts._stamp import lint_key, shipped_clean, team_clean
 
     shipped = shipped_clean(folder)  # a bundled contract, linted clean when the tool was built
     if shipped is not None:
         return CheckResult(str(contract_path(vendor)), shipped["operations"], shipped["examples"], shipped["errata"], ())
 
-    digest = hashlib.sha256(_cache.code_version(  # the lint's own code and libraries: an edit or upgrade re-lints
-        sorted(Path(linter.__file__).parent.glob("*.py")),
-        ("apiconform", "openapi-spec-validator", "jsonschema", "referencing", "pyyaml")).encode())
     try:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(f"\0{path.relative_to(folder)}\0".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        key = lint_key(folder)  # the lint's own code and libraries, the folder's files: an edit or upgrade re-lints
     except OSError:
         return check_contract(vendor)
-    key = digest.hexdigest()
     stored = _cache.read("lint", key)
     if stored is not None:
         try:
@@ -126,6 +119,10 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
                                int(counts["errata"]), ())
         except (ValueError, KeyError, TypeError):
             pass
+    committed = team_clean(folder, key) if _cache.enabled() else None  # `contracts check --stamp`, committed
+    if committed is not None:
+        return CheckResult(str(contract_path(vendor)), committed["operations"], committed["examples"],
+                           committed["errata"], ())
     result = check_contract(vendor)
     if result.ok:
         _cache.write("lint", key, json.dumps({"operations": result.operations, "examples": result.examples,

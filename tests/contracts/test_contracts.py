@@ -214,6 +214,21 @@ def test_unresolvable_ref_names_pointer_and_ref(tmp_path: Path) -> None:
     assert len(line) < 400  # not the validator's dump of the whole document
 
 
+def test_a_broken_reference_does_not_hide_the_other_problems(tmp_path: Path) -> None:
+    """Every problem in one run: a dangling `$ref` made the lint stop there (three problems took three runs)."""
+    folder = broken_copy(tmp_path, "ctrlhub")
+    openapi = folder / "openapi.yaml"
+    edit(openapi, "$ref: '#/components/schemas/QualificationAwardDocument'", "$ref: '#/components/schemas/NoSuchDocument'")
+    text = openapi.read_text(encoding="utf-8")
+    edit(openapi, "type: string", "type: strng")  # the first schema typed string
+    result = check_contract(folder)
+    lines = [str(p) for p in result.problems]
+    assert any("unresolvable reference '#/components/schemas/NoSuchDocument'" in line for line in lines), lines
+    assert any("'strng' is not valid" in line for line in lines), lines
+    assert all(p.line for p in result.problems if p.pointer.startswith("/")), lines
+    assert text.count("type: string") >= 1
+
+
 def test_unresolvable_ref_to_another_file(tmp_path: Path) -> None:
     folder = broken_copy(tmp_path, "ctrlhub")
     edit(folder / "openapi.yaml", "$ref: '#/components/schemas/JsonApiErrorDocument'", "$ref: 'errors.yaml#/Error'")
@@ -228,6 +243,32 @@ def test_example_that_no_longer_matches_names_example_file_and_pointer(tmp_path:
     example.write_text(json.dumps(data, indent=2), encoding="utf-8")
     line = assert_fails(folder, f"{example}: /data/status: ", "does not match its schema", "'archived' is not one of")
     assert line.startswith(str(example))
+
+
+def test_an_inline_example_that_does_not_match_is_located_in_the_contract(tmp_path: Path) -> None:
+    """An example written in the contract itself (an imported vendor's `example:`): its problem names the example's
+    own place and line in the contract, then the place inside its value (it named `/id` at line 1: the pointer into
+    the value only, looked up from the document root)."""
+    contract = tmp_path / "openapi.yaml"
+    contract.write_text("""\
+openapi: 3.1.0
+info: {title: acme, version: '1'}
+paths:
+  /things:
+    get:
+      operationId: list_things
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: integer}}}
+              example: {id: not-an-int}
+        '400': {description: bad}
+""", encoding="utf-8")
+    line = assert_fails(contract, "/paths/~1things/get/responses/200/content/application~1json/example/id: ",
+                        "does not match its schema", "'not-an-int' is not of type 'integer'")
+    assert line.startswith(f"{contract}:13: "), line
 
 
 def test_example_missing_a_required_field(tmp_path: Path) -> None:

@@ -213,20 +213,29 @@ def _lint(file: str, raw: Any) -> Iterator[Problem]:
         for pointer, ref in remote[:10]:
             yield Problem(file, pointer, f"remote $ref {ref!r} is not fetched (bundle it into the contract folder)")
         return
+    patched: list[str] = []
     try:
         errors = list(validator_cls(raw).iter_errors())
     except Exception as exc:  # the validator raises on some unresolvable references
         # Its message names neither the $ref nor where it is (and can dump the whole document), so
         # find the broken references ourselves; fall back to a shortened message.
         unresolved = list(_unresolved_refs(file, raw))
-        if unresolved:
-            yield from unresolved
-        else:
+        if not unresolved:
             message = (str(exc).splitlines() or [type(exc).__name__])[0]
             yield Problem(file, "", f"OpenAPI lint failed: {message[:300]}")
-        return
+            return
+        yield from unresolved
+        # then every other problem in the same run: the lint again with each broken reference emptied, its own
+        # place left out (what an emptied reference lacks is the reference's problem, already named)
+        raw, patched = _without(raw, [p.pointer.rsplit("/", 1)[0] for p in unresolved])
+        try:
+            errors = list(validator_cls(raw).iter_errors())
+        except Exception:  # noqa: BLE001 - still unlintable: the references above are what there is to say
+            return
     for error in errors:
         where, others = _locate(raw, error)
+        if any(where == p or where.startswith(p + "/") for p in patched):
+            continue
         message = str(getattr(error, "message", error)).splitlines()[0][:300]
         if others:
             message += f" (the same schema is also at {others} other place{'s' if others > 1 else ''})"
@@ -234,6 +243,24 @@ def _lint(file: str, raw: Any) -> Iterator[Problem]:
 
 
 _MISSING = object()
+
+
+def _without(raw: Any, places: list[str]) -> tuple[Any, list[str]]:
+    """A copy of `raw` with the node at each JSON pointer of `places` emptied (`{}`), and the places emptied."""
+    from apiconform.contracts._pointer import resolve, split
+
+    copy = _copy(raw)
+    done = []
+    for place in places:
+        tokens = split(place)
+        parent = resolve(copy, pointer(*tokens[:-1])) if tokens else None
+        if isinstance(parent, dict) and tokens[-1] in parent:
+            parent[tokens[-1]] = {}
+            done.append(place)
+        elif isinstance(parent, list) and tokens[-1].isdigit() and int(tokens[-1]) < len(parent):
+            parent[int(tokens[-1])] = {}
+            done.append(place)
+    return copy, done
 
 
 def _at(node: Any, path: list[Any]) -> Any:
@@ -352,10 +379,15 @@ def _examples(contract: Contract, op: Operation) -> Iterator[tuple[Problem | Non
                     # The pointer is into the example, so name the example's own file when it has one.
                     first = errors[0]
                     example_file = example.get("x-apiconform-file")
+                    inside = pointer(*first.absolute_path)
+                    if not example_file:  # inline: where the example sits in the contract, then into its value
+                        media_ptr = media.schema_pointer.rsplit("/schema", 1)[0]
+                        inside = (f"{media_ptr}/example" if name == "example" else
+                                  f"{media_ptr}/examples{pointer(name)}/value") + inside
                     yield (
                         Problem(
                             str(contract.path.parent / example_file) if example_file else file,
-                            pointer(*first.absolute_path),
+                            inside,
                             f"{op.operation_id} {what} example {where} does not match its schema: {first.message[:200]}",
                         ),
                         False,

@@ -175,3 +175,34 @@ def test_an_interrupted_in_process_request_leaves_no_asyncio_noise(where: str, m
     gc.collect()
     assert unraisable == []
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_a_signal_the_handler_raised_inside_a_finalizer_still_stops_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """Python runs the signal handler at whatever the main thread executes, a garbage-collected object's `__del__`
+    included (an embedded mock's event loop, once per item). Raised there, RunInterrupted could not propagate: it was
+    printed ("Exception ignored in ... __del__", a traceback) and lost, so a worker that had taken its one signal ran
+    on until killed (`still running 10 s after the signal`). Now it is kept and raised before the next request."""
+    import gc
+
+    import httpx
+
+    from apiconform.engine import _stop
+    from apiconform.engine._session import Session
+    from apiconform.engine._targets import mock_target
+
+    class Finalized:
+        def __del__(self) -> None:
+            _stop._raise_unless_shielded(signal.SIGTERM)  # what the installed handler does, run inside a finalizer
+
+    with interruptible():
+        session = Session(mock_target("eduframe"))
+        op = session.target.contract.operations["list_accounts"]
+        request = httpx.Request("GET", session.target.base_url + op.path)
+        assert session.send(op, request).status == 200
+        Finalized()
+        gc.collect()
+        with pytest.raises(RunInterrupted) as stopped:
+            session.send(op, request)
+        session.close()
+    assert stopped.value.signum == signal.SIGTERM and session.sent == 1  # nothing sent after the signal
+    assert "Exception ignored" not in capsys.readouterr().err

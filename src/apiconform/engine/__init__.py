@@ -400,6 +400,8 @@ def run_items(options: EngineOptions, items: list[WorkItem], writes: list[WriteR
 
 
 def _run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] | None) -> Iterator[Outcome]:
+    from apiconform.engine._stop import raise_pending
+
     sessions = Sessions(options)
     # the first cases still to run per vendor (kept back by the live plan), counted down as items run: summing the
     # rest of the list for every item was quadratic (~2 s of CPU for a 760-item run)
@@ -408,6 +410,7 @@ def _run_items(options: EngineOptions, items: list[WorkItem], writes: list[Any] 
         later[i.vendor] = later.get(i.vendor, 0) + options.reserve.get(i.key, 0)
     try:
         for item in items:
+            raise_pending()  # a stop a finalizer swallowed (engine._stop._swallowed) is taken here at the latest
             later[item.vendor] -= options.reserve.get(item.key, 0)
             owned = None
             built = False

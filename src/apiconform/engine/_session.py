@@ -23,6 +23,7 @@ from apiconform.contracts import Operation, loads_bounded
 from apiconform.engine._deadline import exceeded, within
 from apiconform.engine._ledger import Exhausted, Ledger
 from apiconform.engine._observed import Observed
+from apiconform.engine._stop import raise_pending
 from apiconform.engine._targets import LEARNED, MADE_UP, RateLimiter, Target
 from apiconform.engine._writes import CLEANUP_SECONDS, Ownership, WriteReport, addressed
 from apiconform.errors import ApiconformError
@@ -322,6 +323,7 @@ class Session:
                     f"transport error: ConnectError: not sent, the target refused the last {self._outage.refused} "
                     f"connections (down?); tried again every {DOWN_RETRY:g} s")))
                 break
+            raise_pending()  # a stop a finalizer swallowed: no request is sent after it
             self._spend(reserve)  # budget and pacing
             self._sending()  # outside the try: a shared store that stops answering is exit 3, not a finding
             attempt_started = time.perf_counter()

@@ -23,7 +23,8 @@ from collections.abc import Callable, Generator, Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["STOP_GRACE", "RunInterrupted", "WorkerPool", "interruptible", "resume", "shielded", "signal_name"]
+__all__ = ["STOP_GRACE", "RunInterrupted", "WorkerPool", "interruptible", "raise_pending", "resume", "shielded",
+           "signal_name"]
 
 #: seconds a stopping worker gets to close its sessions (clean-up of created records) before it is killed
 STOP_GRACE = 10.0
@@ -80,6 +81,31 @@ def _raise_unless_shielded(signum: int) -> None:
     # an embedded mock's request cut short leaves a coroutine that will never run: not worth a warning on stderr
     warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
     raise RunInterrupted(signum)
+
+
+def raise_pending() -> None:
+    """Raise the interruption a signal asked for that has not been raised yet: one deferred by `shielded()`, or one
+    Python swallowed because the handler ran inside a `__del__` or another finalizer (`_swallowed`). Called where a
+    unit of work starts (each item, each request sent)."""
+    if _SHIELD["pending"] and not _SHIELD["depth"] and threading.current_thread() is threading.main_thread():
+        signum, _SHIELD["pending"] = _SHIELD["pending"], 0
+        raise RunInterrupted(signum)
+
+
+def _swallowed(previous: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A `sys.unraisablehook`: a RunInterrupted raised inside a finalizer (the signal handler runs at whatever Python
+    code the main thread executes, garbage collection's `__del__` calls included - an event loop's, once per embedded
+    mock item) cannot propagate and was printed as "Exception ignored in ..." with a traceback, and the stop was lost:
+    a worker that had taken its one signal kept running until killed. Kept as pending instead (`raise_pending`), and
+    never printed."""
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, RunInterrupted):
+            _SHIELD["pending"] = _SHIELD["pending"] or unraisable.exc_value.signum
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def resume(source: Generator[Any, None, None], stop: BaseException) -> Iterator[Any]:
@@ -146,13 +172,16 @@ def interruptible(on_force: Callable[[int], None] | None = None) -> Iterator[_Ha
         yield handler
         return
     previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    unraisable = sys.unraisablehook
     for signum in _SIGNALS:
         signal.signal(signum, handler)
+    sys.unraisablehook = _swallowed(unraisable)
     try:
         yield handler
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+        sys.unraisablehook = unraisable
 
 
 # --------------------------------------------------------------------------------------------- worker processes
@@ -168,6 +197,7 @@ def _worker_signals(parent: int) -> None:
 
     for signum in _SIGNALS:
         signal.signal(signum, handler)
+    sys.unraisablehook = _swallowed(sys.unraisablehook)
     if not _die_with_parent():
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # the parent died before the request above was in place
@@ -255,6 +285,7 @@ class WorkerPool:
                 running.add(process.pid)
             try:
                 while running:
+                    raise_pending()  # a signal swallowed by a finalizer in this process still stops the run
                     try:
                         result = self.queue.get(timeout=0.2)
                     except queue.Empty:
@@ -303,17 +334,22 @@ class WorkerPool:
 
     def _stop_now(self, running: set[int]) -> None:
         """Every worker gone: the ones still running get SIGTERM, a moment, then SIGKILL."""
-        import queue
-
         alive = [p for p in self.processes if p.pid is not None and p.is_alive()]
         for process in alive:
             if process.pid in running:
                 with contextlib.suppress(OSError):
                     os.kill(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + (STOP_GRACE if any(p.pid in running for p in alive) else 2.0)
+        # a worker exits only once its queue is flushed: what it still sends is read and dropped as raw bytes, never
+        # with queue.get, which waits without end for the rest of a message a dying worker wrote only part of
+        # (seen: a run still running 10 s after the signal, the parent in _recv_bytes, the worker a zombie)
+        import select
+
+        reader = self.queue._reader.fileno()  # multiprocessing.Queue's receiving end (CPython 3.8+)
         while any(p.is_alive() for p in alive) and time.monotonic() < deadline:
-            with contextlib.suppress(queue.Empty, OSError, ValueError):
-                self.queue.get(timeout=0.1)  # a worker exits only once its queue is flushed
+            with contextlib.suppress(OSError, ValueError):
+                if select.select([reader], [], [], 0.1)[0]:
+                    os.read(reader, 1 << 16)
         for process in alive:
             if process.is_alive():
                 process.kill()

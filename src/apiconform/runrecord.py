@@ -169,6 +169,8 @@ def merge_coverage(*coverages: Mapping[str, Any]) -> dict[str, Any]:
                     oout["documented_statuses"], ocov.get("documented_statuses") or []
                 )
                 oout["seen_statuses"] = _union_list(oout["seen_statuses"], ocov.get("seen_statuses") or [])
+                if ocov.get("no_success"):
+                    oout["no_success"] = ocov["no_success"]
                 for key, values in (ocov.get("behaviour") or {}).items():
                     bout = oout.setdefault("behaviour", {})
                     bout[key] = _union_list(bout.get(key, []), values)
@@ -276,9 +278,13 @@ class RunRecord:
         operation: str,
         statuses: Iterable[str],
         enums: Mapping[str, Iterable[Any]] | None = None,
+        no_success: str = "",
     ) -> None:
-        """Declare what the contract documents, so coverage can show what was never exercised."""
+        """Declare what the contract documents, so coverage can show what was never exercised (`no_success`: why the
+        contract itself says a run never gets this operation's documented success, e.g. a 403 to these credentials)."""
         ocov = self._op_coverage(vendor, operation)
+        if no_success:
+            ocov["no_success"] = no_success
         ocov["documented_statuses"] = _union_list(ocov["documented_statuses"], [str(s) for s in statuses])
         for location, values in (enums or {}).items():
             ecov = ocov["enums"].setdefault(location, {"documented": [], "seen": []})

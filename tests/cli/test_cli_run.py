@@ -85,6 +85,22 @@ def test_faithful_mocks_pass(faithful: tuple[Result, Path]) -> None:
         assert (out / name).is_file(), name
 
 
+def test_every_operation_gets_its_documented_success_on_the_mocks_or_the_contract_says_why(
+        faithful: tuple[Result, Path]) -> None:
+    """Issue 26: on apiconform's own mocks an operation that never got its documented success is a disagreement of the
+    generator and the mock, unless the contract says so (tesla-ce: list_providers forbidden to provider credentials,
+    the auth flow's login/refresh never sent the real secrets as a test case)."""
+    result, out = faithful
+    coverage = json.loads((out / "coverage.json").read_text())["vendors"]
+    unexplained = {v: [n["operation"] for n in c["documented_success"]["never"] if not n["expected"]]
+                   for v, c in coverage.items()}
+    assert not any(unexplained.values()), unexplained
+    explained = sorted(n["operation"] for n in coverage["tesla-ce"]["documented_success"]["never"])
+    assert explained == ["list_providers", "login_approle", "refresh_token"], explained
+    line = next(x for x in result.output.splitlines() if "tesla-ce: 3 of 33 operations never got" in x)
+    assert line.count("expected: ") == 3, line
+
+
 def test_drift_fails_the_gate_and_every_report_agrees_with_run_json(drifted: tuple[Result, Path]) -> None:
     result, out = drifted
     assert result.exit_code == 1, result.output

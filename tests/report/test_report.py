@@ -242,6 +242,10 @@ def test_every_operation_without_its_documented_success_is_listed_with_why() -> 
     assert line == ("acme: 2 of 4 operations never got a documented success: deleteThing 200 (not run; skipped: "
                     "destructive); patchThing 200 (answered 404)")
     assert "### Documented success never observed (2)" in render_matrix_md(rec)
+    rec.document_operation("acme", "patchThing", ["200", "404"], no_success="the contract says so")
+    never = build_coverage(rec)["vendors"]["acme"]["documented_success"]["never"]
+    assert [(n["why"], n["expected"]) for n in never if n["operation"] == "patchThing"] == [
+        ("answered 404; expected: the contract says so", "the contract says so")]
 
 
 # ------------------------------------------------------------------ writers

@@ -673,8 +673,25 @@ def build_record(options: EngineOptions, vendors: list[str], cases: Iterable[Cas
     for vendor in vendors:
         contract = load_contract(vendor)
         for op in contract:
-            record.document_operation(vendor, op.label, list(op.responses), documented_enums(contract, op))
+            record.document_operation(vendor, op.label, list(op.responses), documented_enums(contract, op),
+                                      no_success=no_success(contract, op))
     return record
+
+
+def no_success(contract: Contract, op: Operation) -> str:
+    """Why the contract says a run never gets `op`'s documented success: declared forbidden to the configured
+    credentials (`x-apiconform-forbidden`), or the auth flow's own login/refresh (the run logs in through it, but
+    its test cases never carry the target's real secrets or tokens); "" otherwise."""
+    from apiconform.auth import auth_config, select_scheme
+
+    forbidden = op.definition.get("x-apiconform-forbidden")
+    if forbidden:
+        return f"the contract declares it forbidden to these credentials: {forbidden}"
+    picked = select_scheme(contract)
+    config = auth_config(picked[1]) if picked else {}
+    if op.path in (config.get("login"), config.get("refresh")):
+        return "the auth flow's own login/refresh: its test cases never send the target's real secrets or tokens"
+    return ""
 
 
 __all__ = [

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import zlib
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
 from apiconform.auth import fixed_path_values
-from apiconform.contracts import Operation, record_id
+from apiconform.contracts import Contract, Operation, record_id
 from apiconform.engine._generate import valid_request
 from apiconform.engine._realistic import carries, realistic
 from apiconform.engine._request import USER_AGENT
@@ -30,6 +31,7 @@ class Discovery:
         self.contract = session.target.contract
         self._ids: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._listed: set[tuple[str, tuple[str, ...]]] = set()  # (list operation, scope) read for `list_carrying`
+        self._making: set[tuple[str, tuple[str, ...]]] = set()  # (resource, scope) a record was made for (`_made`)
 
     def path_values(self, op: Operation) -> dict[str, str]:
         """Known values for the path parameters of `op`, parents first (empty where none are known)."""
@@ -45,12 +47,44 @@ class Discovery:
             resource = resources.get(name)
             if resource is None:
                 break
-            ids = self.ids(resource, scope)
+            ids = self.ids(resource, scope) or self._made(op, name, resource, scope, values)
             if not ids:
                 break
             values[name] = str(self._parent_for(op, resource, scope, ids))
             scope = scope + (values[name],)
         return values
+
+    def _made(self, op: Operation, name: str, resource: str, scope: tuple[str, ...],
+              values: dict[str, str]) -> list[Any]:
+        """Where the target lists no record `op` could address through parameter `name` (the collection has no list
+        operation, or its list answers none), one made through the collection's create, when writes may run (an
+        embedded mock, or a live target with writes allowed: the Session tracks what it creates and deletes it at the
+        end): its id from the create's answer (`Location`, else the body's id member). Once per collection and scope.
+        The operation that is itself that create gets nothing (it is what would make it)."""
+        template = record_template(tuple(s for s in op.path.split("/") if s)[:_position(op.path, name) + 1])
+        key = (resource, scope)
+        if key in self._making:
+            return []
+        self._making.add(key)  # never twice, never recursively (a create whose own path needs one)
+        create = create_operation(self.contract, template)
+        if create is None or create.label == op.label or not self.session.safety.allows(create.label, create.method):
+            return []
+        if self.session.target.kind != "mock" and self.session.ownership is None:
+            return []
+        parents = {k: v for k, v in values.items() if k in create.path_params()}
+        request = valid_request(self.session, create, zlib.crc32(create.label.encode()), self,
+                                path_values={**self.path_values(create), **parents})
+        if request is None:
+            return []
+        try:
+            exchange = self.session.send(create, request)
+        except (BudgetExhausted, Unsendable):
+            return []
+        made = _created_id(self.contract, create, exchange)
+        if made is None:
+            return []
+        self.remember(resource, scope, made)
+        return [made]
 
     def _parent_for(self, op: Operation, parent: str, scope: tuple[str, ...], ids: list[Any]) -> Any:
         """The parent a create goes under: the first (of a few) listed parents that holds no record of the created
@@ -184,3 +218,30 @@ class Discovery:
         if exchange.status is None or not 200 <= exchange.status < 300:
             return NOT_JSON
         return body
+
+
+def _position(path: str, name: str) -> int:
+    """The index of path parameter `name` among the path's segments."""
+    segments = [s for s in path.split("/") if s]
+    return segments.index("{" + name + "}")
+
+
+def _created_id(contract: Contract, create: Operation, exchange: Any) -> Any:
+    """The id of the record a create answered with 2xx: the last segment of its `Location`, else its body's id
+    member (the field the collection's read operation names), None when the answer says neither."""
+    if exchange.status is None or not 200 <= exchange.status < 300 or exchange.response is None:
+        return None
+    location = exchange.response.headers.get("location")
+    if location:
+        segment = httpx.URL(location).path.rstrip("/").rsplit("/", 1)[-1]
+        if segment:
+            return unquote(segment)
+    body = exchange.json()
+    if not isinstance(body, dict):
+        return None
+    template = [s for s in create.path.split("/") if s]
+    reader = next((o for o in contract if o.method == "get" and [s for s in o.path.split("/") if s][:-1] == template
+                   and o.path.endswith("}")), None)
+    value = record_id(body, reader.id_field if reader is not None else "id")
+    value = value if value is not None else record_id(body, "id")
+    return None if value is None or isinstance(value, (dict, list, bool)) else value

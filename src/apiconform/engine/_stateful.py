@@ -164,6 +164,45 @@ class Lifecycle:
             return True  # nothing documented to hold an id
         return not self.contract.validate(media.schema_pointer, body)
 
+    def _linked_actions(self, create: Operation, created: Exchange, request: httpx.Request,
+                        item_values: dict[str, str]) -> None:
+        """The state-changing actions the create answer links to on the new record (a POST of the same resource
+        declared `x-apiconform-action: action`), each sent once with the link's path values and `requestBody`
+        (e.g. unlock with the token the create locked the record with): documented successes a lifecycle of
+        create/read/update/delete alone never reaches."""
+        status = created.status or 0
+        response = create.response_for(status)
+        if response is None:
+            return
+        try:
+            sent = json.loads(request.content) if request.content else None
+        except ValueError:
+            sent = None
+        body = created.json()
+        targets = {str(link.get("operationId")) for link in response.links.values()}
+        for action in self.contract:
+            if action.operation_id not in targets or action.resource != self.resource or action.action != "action" \
+                    or action.is_safe or not self.session.target.safety.allows(action.label, action.method):
+                continue
+            values = {**item_values, **_link_values(self.contract, create, status, body, action)}
+            if any(name not in values for name in action.path_params()):
+                continue
+            action_request = valid_request(self.session, action, self.seed + 2, self.discovery, path_values=values,
+                                           exact=True)
+            members = _link_body(create, status, sent, body, action)
+            if action_request is None or not members:
+                continue
+            try:
+                current = json.loads(action_request.content) if action_request.content else {}
+            except ValueError:
+                continue
+            if not isinstance(current, dict):
+                continue
+            headers = {k: v for k, v in action_request.headers.items() if k.lower() not in ("content-length", "content-type")}
+            linked = httpx.Request(action_request.method, action_request.url, headers=headers, json={**current, **members})
+            if judge(self.contract, action, linked) == POSITIVE:
+                self.send(action, linked)
+
     def _sent_path_values(self, op: Operation, request: httpx.Request) -> dict[str, str]:
         """The path parameters a request was really sent with (a generated parent id included)."""
         base = httpx.URL(self.session.target.base_url).raw_path.decode("ascii").rstrip("/")
@@ -218,6 +257,7 @@ class Lifecycle:
                     return
                 item_values[read.id_param] = str(created_id)
             self.read_back(read, item_values, written, "create")
+            self._linked_actions(create, created, request, item_values)
         update = ops.get("update") or ops.get("replace")
         if update is not None and read is not None:
             upd_values = {**item_values, **_link_values(self.contract, create, created.status, body, update)}
@@ -257,6 +297,25 @@ class Lifecycle:
                     self.fail(read, gone, "gone_after_delete", Category.STATUS_CODE,
                               f"the deleted record answers {gone.status} on {read.label}, documented 404",
                               expected="404", actual=gone.status)
+
+
+def _link_body(create: Operation, status: int, sent: Any, body: Any, target: Operation) -> dict[str, Any]:
+    """Body members for `target` from the create answer's links (`requestBody`: an object of runtime expressions
+    on the create's request body `$request.body#/…` and answer `$response.body#/…`, or literals)."""
+    response = create.response_for(status)
+    members: dict[str, Any] = {}
+    for link in response.links.values() if response is not None else ():
+        declared = link.get("requestBody")
+        if link.get("operationId") != target.operation_id or not isinstance(declared, dict):
+            continue
+        for name, expression in declared.items():
+            value = expression
+            if isinstance(expression, str) and expression.startswith(("$request.body#", "$response.body#")):
+                source = sent if expression.startswith("$request") else body
+                value = resolve(source, expression.split("#", 1)[1]) if isinstance(source, (dict, list)) else None
+            if value is not None:
+                members[str(name)] = value
+    return members
 
 
 def run_lifecycle(session: Session, discovery: Discovery, resource: str, seed: int) -> Recorder:

@@ -286,29 +286,32 @@ class Ownership:
             self._add(op, key[: len(template)], unquote(key[len(template) - 1]) if template else None)
 
     def _created(self, op: Operation, exchange: Any, collection: Key) -> None:
+        body = exchange.json()
         location = exchange.response.headers.get("location") if exchange.response is not None else None
+        created: Created | None = None
         if location:
             try:
                 key = self.key_of(exchange.request.url.join(location))
             except (httpx.InvalidURL, ValueError):
                 key = None
             if key:
-                self._add(op, key, unquote(key[-1]))
+                created = self._add(op, key, unquote(key[-1]))
+        if created is None:
+            value = record_id(body, self._id_field(op)) if isinstance(body, dict) else None
+            if value is None and isinstance(body, dict):
+                value = record_id(body, "id")
+            if value is None or isinstance(value, (dict, list, bool)):
+                self._add(op, collection, None)  # created, but the answer says not where: listed as left behind
                 return
-        body = exchange.json()
-        value = record_id(body, self._id_field(op)) if isinstance(body, dict) else None
-        if value is None and isinstance(body, dict):
-            value = record_id(body, "id")
-        if value is None or isinstance(value, (dict, list, bool)):
-            self._add(op, collection, None)  # created, but the answer says not where: listed as left behind
-            return
-        self._add(op, collection + (httpx.URL("/" + str(value)).raw_path.decode("ascii")[1:],), str(value))
+            created = self._add(op, collection + (httpx.URL("/" + str(value)).raw_path.decode("ascii")[1:],), str(value))
         try:
             sent = json.loads(exchange.request.content) if exchange.request.content else None
         except ValueError:
             sent = None
-        self.created[-1].status, self.created[-1].sent = exchange.status, sent
-        self.created[-1].answer = body if isinstance(body, (dict, list)) else None
+        # the newest create answered for this record is what the target now holds (a get-or-create that locks the
+        # record for the task it names: the next action must carry that task, not the first create's)
+        created.status, created.sent = exchange.status, sent
+        created.answer = body if isinstance(body, (dict, list)) else None
 
     def _id_field(self, create: Operation) -> str:
         template = _segments(create.path)
@@ -316,11 +319,16 @@ class Ownership:
                      and _segments(o.path)[:-1] == template and _is_param(_segments(o.path)[-1])), None)
         return item.id_field if item is not None else "id"
 
-    def _add(self, op: Operation, key: Key, record: str | None) -> None:
-        if any(c.key == key and not c.gone for c in self.created) and record is not None:
-            return
+    def _add(self, op: Operation, key: Key, record: str | None) -> Created:
+        """The record created at `key`: the one already known there (a create answered again for a record this run
+        holds: a get-or-create, an upsert), else a new entry."""
+        if record is not None:
+            known = next((c for c in reversed(self.created) if c.key == key and not c.gone), None)
+            if known is not None:
+                return known
         self.created.append(Created(op.label, key, record, record is not None and self._delete_operation(key) is not None))
         self.report.created += 1
+        return self.created[-1]
 
     def deleted(self, url: httpx.URL) -> bool:
         """Whether `url` addresses a record this run created and then deleted, or something under it."""

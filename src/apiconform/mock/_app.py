@@ -784,7 +784,15 @@ class MockApp:
         for op in self.contract:
             if op.resource and op.action in ("list", "read") and (op.resource not in sources or op.action == "read"):
                 sources[op.resource] = op
-        ordered = sorted(sources.values(), key=lambda o: len(o.path_params()) - (o.action == "read"))
+        # every nesting a resource is listed or read under gets its records (/courses/{id}/planned_courses as well
+        # as /planned_courses): the resource's first source per depth, a read preferred
+        nestings: dict[tuple[str, int], Operation] = {}
+        for op in self.contract:
+            if op.resource and op.action in ("list", "read"):
+                at = (op.resource, len(op.path_params()) - (op.action == "read"))
+                if at not in nestings or (op.action == "read" and nestings[at].action != "read"):
+                    nestings[at] = op
+        ordered = sorted(nestings.values(), key=lambda o: len(o.path_params()) - (o.action == "read"))
         learned = self._seed_learned(sources)
         for op in ordered:
             resource = str(op.resource)
@@ -804,13 +812,33 @@ class MockApp:
                     continue
                 scopes = [s + (str(i),) for s, i in store.keys(parent)]
                 count = self.behaviour.nested_seed_records
-            for scope in scopes:
+            unique, fixed = self._unique_key(resource)
+            for n, scope in enumerate(scopes):
+                if fixed and any(other[:-1] == scope[:-1] for other in scopes[:n]) \
+                        and not any(other[:-1] == scope[:-1] for other in scopes[n + 1:]):
+                    continue  # one per parent: the last parent of each group awaits its one (a create can succeed)
+                keys: set[tuple[str, ...]] = set()
                 for _ in range(count):
                     record = ctx.synth.value(self.contract.at(ptr))
                     set_record_id(record, op.id_field, ctx.new_id(ptr, op.id_field, resource))
                     record = self._seeded(op, resource, scope, record)
                     record = ctx.fit(ptr, record)
+                    key = sem.key_of(unique, record) if unique and isinstance(record, dict) else None
+                    if key is not None and key in keys:
+                        continue  # the create's own rule (`x-apiconform-state.key`) allows one record per key here
+                    keys.add(key or ())
                     store.put(resource, scope, record_id(record, op.id_field), record)
+
+    def _unique_key(self, resource: str) -> tuple[dict[str, Any], bool]:
+        """The state of the resource's create where it declares records unique by `key` (else {}), and whether every
+        key member is fixed by the scope a record is seeded under (`seed` sets it: one record per parent)."""
+        for op in self.contract:
+            if op.resource == resource and op.action == "create":
+                state = sem.state_of(op.definition)
+                if state.get("key"):
+                    seeded = set(state.get("seed") or ())
+                    return dict(state), all(f in seeded for f in state["key"])
+        return {}, False
 
 
     def _seed_learned(self, sources: dict[str, Operation]) -> set[str]:

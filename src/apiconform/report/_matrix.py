@@ -220,6 +220,7 @@ def build_coverage(record: RunRecord) -> dict[str, Any]:
                 "unseen_statuses": unseen,
                 "undocumented_statuses": undocumented,
                 "enums": enums,
+                **({"no_success": ocov["no_success"]} if ocov.get("no_success") else {}),
             }
         documented_ops = vcov.get("documented_operations") if vcov else None
         if documented_ops is not None:
@@ -292,7 +293,11 @@ def _documented_success(ops: Mapping[str, Any], cases: list[Any]) -> dict[str, A
         why = f"answered {', '.join(map(str, seen))}" if seen else "not run" if not o["exercised"] else "no answer"
         if skipped:
             why += f"; skipped: {skipped[0]}" + (f" (+{len(skipped) - 1} more reasons)" if len(skipped) > 1 else "")
-        never.append({"operation": label, "documented": documented, "seen": seen, "why": why, "skipped": skipped})
+        expected = str(o.get("no_success") or "")
+        if expected:
+            why += f"; expected: {expected}"
+        never.append({"operation": label, "documented": documented, "seen": seen, "why": why, "skipped": skipped,
+                      "expected": expected})
     return {"operations": documenting, "observed": documenting - len(never), "never": never}
 
 

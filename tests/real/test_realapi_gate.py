@@ -287,3 +287,47 @@ def test_deviation_lists_and_baselines_agree(kit: str) -> None:
     assert {e["fingerprint"] for e in entries} == {w["fingerprint"] for w in waivers}
     for entry in entries:
         assert entry["kind"] in ("server-defect", "server-deviation") and entry["evidence"] and entry["reason"], entry
+
+
+def _identity_probe(server: RealApi, contracts: Path, workdir: Path) -> tuple[int, dict[str, Any], str]:
+    """The auth tests (negative suite, read-only) as the kit's first user, its second user declared as the other
+    identity (`APICONFORM_<VENDOR>_OTHER_*`)."""
+    other_user, other_password = server.users[1]
+    env = {**server.env(), "APICONFORM_KINTO_OTHER_USERNAME": other_user, "APICONFORM_KINTO_OTHER_PASSWORD": other_password}
+    done = subprocess.run([APICONFORM, "run", server.kit, "--contracts", str(contracts), "--target",
+                           f"{server.kit}={server.base_url}", *FAST, "--max-examples", "1", "--suite", "negative",
+                           "--reports-dir", str(workdir / "reports")], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=600)
+    record = workdir / "reports" / "run.json"
+    return done.returncode, json.loads(record.read_text()) if record.is_file() else {}, done.stdout + done.stderr
+
+
+def _probed(run: dict[str, Any]) -> dict[str, list[int]]:
+    coverage = run.get("coverage", {}).get("kinto", {}).get("operations", {})
+    return {label: o["behaviour"]["auth other-identity"] for label, o in coverage.items()
+            if "auth other-identity" in o.get("behaviour", {})}
+
+
+def test_kinto_another_identity_is_refused_the_first_identitys_records_and_a_leak_fails_the_gate(
+        kinto_real: RealApi, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 26 item 2 on a real server: Kinto's second account (alice) asking for the records the first (admin) holds
+    in a bucket alice may not read gets 403, the answer the probe expects; once admin grants alice read on that
+    bucket (a real permission change through Kinto's API, as a version leaking another caller's data would behave),
+    the same run fails the gate with `broken object-level authorization` on every probed operation."""
+    contracts = imported_contracts(kinto_real, tmp_path_factory)
+    code, run, output = _identity_probe(kinto_real, contracts, tmp_path / "protected")
+    probed = _probed(run)
+    # the probe asks for the first bucket the first identity lists (inventory, seeded private to admin)
+    assert len(probed) >= 5 and all(statuses == [403] for statuses in probed.values()), (probed, output[-2000:])
+    assert code == 0 and "gate: PASS" in output, output[-3000:]
+    bucket = f"{kinto_real.base_url}/buckets/inventory"
+    grant = {"permissions": {"read": [f"account:{kinto_real.users[1][0]}"]}}
+    assert httpx.patch(bucket, json=grant, auth=kinto_real.user, timeout=30).status_code == 200
+    try:
+        code, run, output = _identity_probe(kinto_real, contracts, tmp_path / "leaking")
+    finally:
+        assert httpx.patch(bucket, json={"permissions": {"read": []}}, auth=kinto_real.user, timeout=30).status_code == 200
+    leaked = {c["operation"] for c in run["cases"] for f in c["findings"] if f["check"] == "other_identity"}
+    assert leaked == set(probed) and code == 1, (leaked, probed, output[-3000:])
+    assert all("broken object-level authorization" in f["message"] for c in run["cases"] for f in c["findings"]
+               if f["check"] == "other_identity")

@@ -236,14 +236,22 @@ def _worker_main(parent: int, run: Callable[[Any, Callable[[Any], None]], None],
     _worker_signals(parent)
     error = ""
     user_error: Exception | None = None
+
+    def emit(result: Any) -> None:
+        # never cut by a signal: raised inside Queue.put (or at a `with lock:`), RunInterrupted could leave the queue's
+        # lock held and the next put - the worker's last message - waited for ever (seen: a run still running 10 s
+        # after the signal, its worker in Queue.put's `with self._notempty`); the stop is raised once the put is done
+        with shielded():
+            results.put(result)
+
     try:
         while True:
-            with next_unit.get_lock():
+            with shielded(), next_unit.get_lock():  # the other workers take their units under the same lock
                 index = next_unit.value
                 next_unit.value += 1
             if index >= len(units):
                 break
-            run(units[index], results.put)
+            run(units[index], emit)
     except KeyboardInterrupt:
         pass  # asked to stop: what finished was sent, the sessions are closed
     except BaseException as exc:  # noqa: BLE001 - the parent reports it: never a silent partial run
@@ -251,7 +259,8 @@ def _worker_main(parent: int, run: Callable[[Any, Callable[[Any], None]], None],
         from apiconform.errors import ApiconformError
 
         user_error = exc if isinstance(exc, ApiconformError) else None
-    results.put(_Done(os.getpid(), error, user_error))
+    with contextlib.suppress(KeyboardInterrupt):  # a signal during the last put: raised after it, nothing left to stop
+        emit(_Done(os.getpid(), error, user_error))
 
 
 class WorkerPool:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from apiconform.engine._selection import check_selection, did_you_mean
     from apiconform.engine._session import NOT_JSON, AuthMode, BudgetExhausted, Exchange, FailureKind, Session, WriteRefused
     from apiconform.engine._stateful import run_lifecycle
-    from apiconform.engine._stop import RunInterrupted, interruptible, signal_name
+    from apiconform.engine._stop import RunInterrupted, interruptible, shielded, signal_name
     from apiconform.engine._suites import run_auth, run_examples, run_idempotency, run_negative, run_properties
     from apiconform.engine._targets import MOCK_BASE_URL, Safety, Target, http_target, mock_target, target_from_config
     from apiconform.engine._writes import WriteReport
@@ -59,7 +59,7 @@ _LAZY = {
     **dict.fromkeys(("Discovery",), "._discovery"),
     **dict.fromkeys(("judge",), "._judge"),
     **dict.fromkeys(("check_selection", "did_you_mean",), "._selection"),
-    **dict.fromkeys(("RunInterrupted", "interruptible", "signal_name",), "._stop"),
+    **dict.fromkeys(("RunInterrupted", "interruptible", "shielded", "signal_name",), "._stop"),
     **dict.fromkeys(("replay",), "._replay"),
 }
 __getattr__ = lazy_attributes(globals(), _LAZY, __name__)
@@ -742,6 +742,7 @@ __all__ = [
     "run_negative",
     "run_properties",
     "run_test",
+    "shielded",
     "signal_name",
     "suite_test",
     "target_from_config",

@@ -435,7 +435,7 @@ def run_engine(options: RunOptions, engine: Any,
                progress: Any = None) -> tuple[Any, list[tuple[str, str]], list[str]]:
     """Run the plan with the engine (no pytest). Every event goes to the progress line, then to the report
     consumers (the `--events` log; Allure results as cases finish); run.json is written once at the end."""
-    from apiconform.engine import RunFinished, RunInterrupted
+    from apiconform.engine import RunFinished, RunInterrupted, shielded
     from apiconform.report import AllureResults, EventLog
 
     lost: list[str] = []  # report consumers that failed to write, as one line each
@@ -462,7 +462,8 @@ def run_engine(options: RunOptions, engine: Any,
     stream = engine.events()
     try:
         for event in stream:
-            consume(event)
+            with shielded():  # every consumer gets the event (the --events line, Allure, progress), then the stop
+                consume(event)
     except RunInterrupted as stop:  # the signal came while this loop handled an event: the engine finishes the run
         for event in _resume(stream, stop):
             consume(event)

@@ -4,6 +4,7 @@ authenticates like the vendor, and gives the same answers over real HTTP as in-p
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
 import time
 import uuid
@@ -586,3 +587,56 @@ def test_a_client_of_the_vendor_reaches_the_mock_under_the_servers_base_path_and
     assert len(listed) == len(before) + 1 and {"id": "mine", "title": "y"} in listed
     assert all("data" not in item for item in listed)
     assert http.get("/v2/things").status_code == 404
+
+
+SECRETS_CONTRACT = """\
+openapi: 3.1.0
+info: {title: settings, version: '1'}
+servers: [{url: /api}]
+paths:
+  /admin/settings:
+    get:
+      operationId: read_settings
+      responses:
+        '200':
+          description: the server's settings (its secrets writeOnly, as a pydantic SecretStr is described)
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [server]
+                properties:
+                  server:
+                    type: object
+                    required: [name]
+                    properties:
+                      name: {type: string}
+                      auth_string: {anyOf: [{type: string, format: password, writeOnly: true}, {type: 'null'}]}
+                      password: {type: string, writeOnly: true}
+                      databases:
+                        type: array
+                        minItems: 2
+                        items:
+                          type: object
+                          properties:
+                            url: {type: string, writeOnly: true}
+                            kind: {type: string}
+        '422': {description: invalid}
+"""
+
+
+def test_the_mock_answers_no_writeonly_property_so_its_own_judge_passes(tmp_path: Path) -> None:
+    """An imported description marking secrets writeOnly (OpenAPI: SHOULD NOT be sent back, AC622): the mock's generated
+    answer carried them, nested and in array items, so the imported contract failed against its own mock."""
+    from apiconform.cli import main
+
+    folder = tmp_path / "contracts" / "settings"
+    folder.mkdir(parents=True)
+    (folder / "openapi.yaml").write_text(SECRETS_CONTRACT, encoding="utf-8")
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(main, ["run", "settings", "--contracts", str(tmp_path / "contracts"), "--no-allure",
+                                       "--no-progress", "--max-examples", "5", "--reports-dir", str(reports)])
+    run = json.loads((reports / "run.json").read_text(encoding="utf-8"))
+    found = [f["check"] for c in run["cases"] for f in c["findings"]]
+    assert result.exit_code == 0 and found == [], (result.output, found)
+    assert any(c["status"] == 200 for c in run["cases"]), "the settings were answered"

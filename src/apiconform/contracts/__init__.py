@@ -56,7 +56,18 @@ from apiconform.contracts._validate import (  # after the model: it builds on Co
     from_httpx,
     validate_request,
 )
-from apiconform.contracts._walk import Slot, carries_requests, items_of, properties_of, record_id, set_record_id, slots
+from apiconform.contracts._walk import (
+    Slot,
+    carries_requests,
+    items_of,
+    marks_write_only,
+    properties_of,
+    record_id,
+    set_record_id,
+    slots,
+    without_write_only,
+    write_only,
+)
 
 if TYPE_CHECKING:
     from apiconform.contracts._check import CheckResult, Problem, check_contract
@@ -117,6 +128,7 @@ __all__ = [
     "list_vendors",
     "load_contract",
     "loads_bounded",
+    "marks_write_only",
     "path_value",
     "pointer",
     "properties_of",
@@ -132,5 +144,7 @@ __all__ = [
     "validate_request",
     "vendor_contract",
     "walk",
+    "without_write_only",
+    "write_only",
     "write_team_stamp",
 ]

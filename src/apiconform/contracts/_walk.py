@@ -55,6 +55,54 @@ def items_of(contract: Contract, schema: Any) -> Any:
     return {}
 
 
+def write_only(contract: Contract, schema: Any) -> bool:
+    """Marked `writeOnly` (itself, or a non-null branch: `anyOf: [{type: string, writeOnly: true}, {type: null}]`)."""
+    schema = contract.resolve(schema)
+    if not isinstance(schema, dict):
+        return False
+    return schema.get("writeOnly") is True or any(
+        write_only(contract, part) for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key) or [])
+
+
+_MARKS: dict[int, tuple[Contract, bool]] = {}
+
+
+def marks_write_only(contract: Contract) -> bool:
+    """The contract marks anything writeOnly (once per contract: most mark nothing, and a walk of whole bodies costs)."""
+    known = _MARKS.get(id(contract))
+    if known is None or known[0] is not contract:
+        import json
+
+        known = _MARKS[id(contract)] = (contract, '"writeOnly": true' in json.dumps(contract.document))
+    return known[1]
+
+
+def without_write_only(contract: Contract, body: Any, schema: Any) -> Any:
+    """`body` (a success answer) without the non-null properties its schema marks writeOnly (OpenAPI: SHOULD NOT be
+    sent back), in every array item too; a required one is kept (the contract requires it)."""
+    if not marks_write_only(contract):
+        return body
+    import copy
+
+    body = copy.deepcopy(body)
+    stack: list[tuple[Any, Any]] = [(body, schema)]
+    while stack:
+        value, sub = stack.pop()
+        if isinstance(value, list):
+            stack.extend((item, items_of(contract, sub)) for item in value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        props, required = properties_of(contract, sub)
+        for key in [k for k in value if k in props]:
+            member = contract.resolve(props[key]) or {}
+            if value[key] is not None and key not in required and write_only(contract, member):
+                del value[key]
+            else:
+                stack.append((value[key], member))
+    return body
+
+
 def slots(contract: Contract, value: Any, schema: Any, path: tuple[Any, ...] = ()) -> Iterator[Slot]:
     """Fields of `value` in document order, depth-first, with their schemas (first array item only)."""
     if isinstance(value, dict):

@@ -6,7 +6,6 @@ those cells of the conformance matrix. The registry is open: `@check(...)` adds 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -415,18 +414,15 @@ def response_schema_conformance(ctx: CheckContext) -> list[Finding]:
 
 
 def _write_only(contract: Contract, schema: Any) -> bool:
-    """Marked `writeOnly` (itself, or a non-null branch: `anyOf: [{type: string, writeOnly: true}, {type: null}]`)."""
-    schema = contract.resolve(schema)
-    if not isinstance(schema, dict):
-        return False
-    return schema.get("writeOnly") is True or any(
-        _write_only(contract, part) for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key) or [])
+    from apiconform.contracts import write_only
+
+    return write_only(contract, schema)
 
 
-@functools.lru_cache(maxsize=64)
 def _marks_write_only(contract: Contract) -> bool:
-    """The contract marks anything writeOnly (once per contract: most mark nothing, and the check walks whole bodies)."""
-    return '"writeOnly": true' in json.dumps(contract.document)
+    from apiconform.contracts import marks_write_only
+
+    return marks_write_only(contract)
 
 
 @check("write_only_absent", Category.FIELD_TYPE,

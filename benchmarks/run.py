@@ -489,7 +489,8 @@ def section_gate(plan: Plan, tmp: Path) -> dict[str, Any]:
         counted = read_counts(counts)
         verdicts[name] = _verdict_map(cases)
         rows.append({
-            "name": name, "rc": run.rc, "wall": run.wall, "peak_rss_mb": run.peak_rss_mb, "rss_method": run.rss_method,
+            "name": name, "rc": run.rc, "wall": run.wall, "cpu": run.cpu, "peak_rss_mb": run.peak_rss_mb,
+            "rss_method": run.rss_method,
             "session_s": record.get("duration"), "cases_run": len(ran), "cases_skipped": len(cases) - len(ran),
             "wire_requests": counted["wire_requests"], "recorded_requests": counted["recorded_requests"],
             "cases_per_s": len(ran) / run.wall if run.wall else 0, "requests_per_s": counted["wire_requests"] / run.wall,
@@ -1455,8 +1456,9 @@ def derive(results: dict[str, Any], plan: Plan) -> None:
         cold, warm = gate["runs"][0], gate["runs"][-1]
         full = not plan.quick
         quick = "" if full else f" (quick: --max-examples {plan.gate_max_examples}, not comparable)"
+        cpu = f" (CPU {cold['cpu']:.1f} s / {warm['cpu']:.1f} s)" if cold.get("cpu") and warm.get("cpu") else ""
         targets.append({"goal": "five-vendor gate, default settings, 2 cores: <= 10 s cold (fresh case cache, a fresh CI runner)",
-                        "measured": f"{cold['wall']:.1f} s cold, {warm['wall']:.1f} s warm" + quick,
+                        "measured": f"{cold['wall']:.1f} s cold, {warm['wall']:.1f} s warm" + cpu + quick,
                         "met": (cold["wall"] <= 10) if full else None})
         peak = max(r["peak_rss_mb"] or 0 for r in gate["runs"])
         targets.append({"goal": "peak RSS of the gate (process tree): <= 400 MB", "measured": f"{peak:.0f} MB",

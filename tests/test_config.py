@@ -188,3 +188,34 @@ def test_a_run_without_a_configuration_file_imports_no_pydantic(tmp_path: Path) 
     assert loaded() == "LOADED []"
     (tmp_path / "apiconform.toml").write_text('[targets.eduframe]\nrate = 2\n', encoding="utf-8")
     assert "pydantic" in loaded()
+
+
+def test_a_contract_that_fails_its_check_still_has_its_target_keys_checked_in_the_same_run(tmp_path: Path) -> None:
+    """Every problem in one run: a contract with a lint problem (a schema of a type JSON Schema lacks) AND a project
+    configuration with a misspelt credential and path_params key gets all three lines from one `contracts check`
+    (the target keys were reported only on a second run, once the document was fixed)."""
+    import contextlib
+    import shutil
+
+    import yaml
+    from click.testing import CliRunner
+
+    from apiconform.cli import main
+    from apiconform.contracts import BUNDLED_DIR
+
+    folder = tmp_path / "contracts" / "goodstack"
+    shutil.copytree(BUNDLED_DIR / "goodstack", folder)
+    spec = folder / "openapi.yaml"
+    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    name = next(iter(document["components"]["schemas"]))
+    document["components"]["schemas"][name]["type"] = "strnig"  # the lint refuses an unknown type
+    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    (tmp_path / "apiconform.toml").write_text(
+        '[targets.goodstack]\nbase_url = "https://api.example.test"\n'
+        'credentials = { tokn = "X" }\npath_params = { acount_id = 1 }\n', encoding="utf-8")
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["contracts", "check", str(spec)])
+    assert result.exit_code == 2, result.output
+    assert "strnig" in result.output, result.output  # the lint's problem
+    assert "targets.goodstack.credentials.tokn" in result.output, result.output
+    assert "targets.goodstack.path_params.acount_id" in result.output, result.output

@@ -102,7 +102,7 @@ def contracts_check(targets: tuple[str, ...], stamp: bool) -> None:
     failed = False
     for name in names:
         result = check_contract(name)
-        problems = list(result.problems) + (_target_problems(name) if result.operations else [])
+        problems = list(result.problems) + _target_problems(name, broken=bool(result.problems or not result.operations))
         for problem in problems:
             click.echo(str(problem), err=True)
         for warning in result.warnings:
@@ -131,8 +131,10 @@ def _stamp(name: str, result: Any) -> str:
     return f"; stamped {written}"
 
 
-def _target_problems(name: str) -> list[str]:
-    """The project's `[targets.VENDOR]` keys this vendor's contract does not know (credentials, path_params)."""
+def _target_problems(name: str, broken: bool = False) -> list[str]:
+    """The project's `[targets.VENDOR]` keys this vendor's contract does not know (credentials, path_params).
+    Asked of a contract whose check failed too (every problem in one run): the document is then read as far as it
+    loads, and what keeps it from loading is already among the check's problems, so it is not said twice."""
     from pathlib import Path
 
     from apiconform.config import load_config, target_problems
@@ -141,13 +143,22 @@ def _target_problems(name: str) -> list[str]:
 
     try:
         settings = load_config(Path.cwd())
-        contract = load_contract(name)
     except ApiconformError as exc:
         return [str(exc)]
-    vendor = str(contract.document.get("info", {}).get("x-apiconform", {}).get("vendor") or contract_path(name).parent.name)
-    if vendor not in settings.targets:
-        return []
-    return [f"{settings.source}: {where}: {message}" for where, message in target_problems(vendor, settings, contract)]
+    try:
+        contract = load_contract(name)
+        vendor = str(contract.document.get("info", {}).get("x-apiconform", {}).get("vendor")
+                     or contract_path(name).parent.name)
+        if vendor not in settings.targets:
+            return []
+        found = target_problems(vendor, settings, contract)
+    except ApiconformError as exc:
+        return [] if broken else [str(exc)]
+    except (KeyError, TypeError, ValueError, AttributeError):  # a document the lint refused, read past its faults
+        if broken:
+            return []
+        raise
+    return [f"{settings.source}: {where}: {message}" for where, message in found]
 
 
 #: subcommands, imported only when used (`apiconform --help` must not import the engine): name -> (module,

@@ -24,25 +24,15 @@ from apiconform.engine._discovery import Discovery
 from apiconform.engine._session import Session
 from apiconform.engine._stateful import run_lifecycle
 from apiconform.engine._suites import run_properties
-from apiconform.engine._targets import mock_target
 from apiconform.engine._writes import Ownership
+from tests.support.traced import Sent, traced
 
 SEED = 20261123
 BASE = "http://vendor.test"
 
 
-def _traced(vendor: str) -> tuple[Session, Discovery, list[tuple[httpx.Request, int | None, Any]]]:
-    session = Session(mock_target(vendor, seed=SEED))
-    sent: list[tuple[httpx.Request, int | None, Any]] = []
-    send = session.send
-
-    def traced(op: Any, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
-        exchange = send(op, request, *args, **kwargs)
-        sent.append((request, exchange.status, exchange.json()))
-        return exchange
-
-    session.send = traced  # type: ignore[method-assign]
-    return session, Discovery(session), sent
+def _traced(vendor: str) -> tuple[Session, Discovery, Sent]:
+    return traced(vendor, SEED)
 
 
 def test_a_record_no_list_shows_is_made_through_its_create_before_it_is_addressed() -> None:

@@ -18,24 +18,14 @@ from apiconform.engine._realistic import reference_stem, resource_named
 from apiconform.engine._session import Session
 from apiconform.engine._stateful import run_lifecycle
 from apiconform.engine._suites import run_examples, run_properties
-from apiconform.engine._targets import mock_target
+from tests.support.traced import Sent, traced
 
 SEED = 1234
 PLACEHOLDER_LEARNER = "2df776db-09df-4cb9-a2af-db56cada6cb7"  # the docs' example learner_id (tesla-ce)
 
 
-def _traced(vendor: str) -> tuple[Session, Discovery, list[tuple[httpx.Request, int | None, Any]]]:
-    session = Session(mock_target(vendor, seed=SEED))
-    sent: list[tuple[httpx.Request, int | None, Any]] = []
-    send = session.send
-
-    def traced(op: Any, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
-        exchange = send(op, request, *args, **kwargs)
-        sent.append((request, exchange.status, exchange.json()))
-        return exchange
-
-    session.send = traced  # type: ignore[method-assign]
-    return session, Discovery(session), sent
+def _traced(vendor: str) -> tuple[Session, Discovery, Sent]:
+    return traced(vendor, SEED)
 
 
 def _body(request: httpx.Request) -> Any:

@@ -101,18 +101,25 @@ def _linked(discovery: Discovery, op: Operation, request: httpx.Request) -> dict
     ownership = discovery.session.ownership
     created = ownership.creation_of(request.url) if ownership is not None else None
     create = discovery.contract.operations.get(created.operation) if created is not None else None
-    response = create.response_for(created.status) if create is not None and created is not None else None
-    if created is None or response is None:
+    if create is None or created is None:
         return {}
+    return link_body(create, created.status, created.sent, created.answer, op)
+
+
+def link_body(create: Operation, status: int, sent: Any, answer: Any, target: Operation) -> dict[str, Any]:
+    """Body members for `target` from the links of `create`'s `status` answer (`requestBody`: an object of runtime
+    expressions on the create's request body `$request.body#/…` and answer `$response.body#/…`, or literals);
+    what an expression does not reach is left out. The lifecycle (engine._stateful) follows the same links."""
+    response = create.response_for(status)
     members: dict[str, Any] = {}
-    for link in response.links.values():
+    for link in response.links.values() if response is not None else ():
         declared = link.get("requestBody")
-        if link.get("operationId") != op.operation_id or not isinstance(declared, dict):
+        if link.get("operationId") != target.operation_id or not isinstance(declared, dict):
             continue
         for name, expression in declared.items():
             value = expression
             if isinstance(expression, str) and expression.startswith(("$request.body#", "$response.body#")):
-                source = created.sent if expression.startswith("$request") else created.answer
+                source = sent if expression.startswith("$request") else answer
                 value = resolve(source, expression.split("#", 1)[1]) if source is not None else None
             if value is not None:
                 members[str(name)] = value

@@ -18,6 +18,7 @@ from apiconform.contracts import Contract, Operation, record_id, resolve
 from apiconform.engine._discovery import Discovery
 from apiconform.engine._generate import valid_request
 from apiconform.engine._judge import judge
+from apiconform.engine._realistic import link_body
 from apiconform.engine._record import Recorder
 from apiconform.engine._request import USER_AGENT
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Exchange, Session, Unsendable, WriteRefused
@@ -189,7 +190,7 @@ class Lifecycle:
                 continue
             action_request = valid_request(self.session, action, self.seed + 2, self.discovery, path_values=values,
                                            exact=True)
-            members = _link_body(create, status, sent, body, action)
+            members = link_body(create, status, sent, body, action)
             if action_request is None or not members:
                 continue
             try:
@@ -297,25 +298,6 @@ class Lifecycle:
                     self.fail(read, gone, "gone_after_delete", Category.STATUS_CODE,
                               f"the deleted record answers {gone.status} on {read.label}, documented 404",
                               expected="404", actual=gone.status)
-
-
-def _link_body(create: Operation, status: int, sent: Any, body: Any, target: Operation) -> dict[str, Any]:
-    """Body members for `target` from the create answer's links (`requestBody`: an object of runtime expressions
-    on the create's request body `$request.body#/…` and answer `$response.body#/…`, or literals)."""
-    response = create.response_for(status)
-    members: dict[str, Any] = {}
-    for link in response.links.values() if response is not None else ():
-        declared = link.get("requestBody")
-        if link.get("operationId") != target.operation_id or not isinstance(declared, dict):
-            continue
-        for name, expression in declared.items():
-            value = expression
-            if isinstance(expression, str) and expression.startswith(("$request.body#", "$response.body#")):
-                source = sent if expression.startswith("$request") else body
-                value = resolve(source, expression.split("#", 1)[1]) if isinstance(source, (dict, list)) else None
-            if value is not None:
-                members[str(name)] = value
-    return members
 
 
 def run_lifecycle(session: Session, discovery: Discovery, resource: str, seed: int) -> Recorder:

@@ -115,6 +115,31 @@ def test_an_interrupted_pool_stops_its_workers_and_hands_over_their_last_results
     assert not any(p.is_alive() for p in pool.processes)
 
 
+def test_a_signal_while_the_parent_reads_a_result_never_cuts_the_message_nor_loses_it() -> None:
+    """A signal landing inside the parent's read of a worker's message (between its length and its bytes) put the
+    queue's stream out of step: the next read during the stop failed with `EOFError: Ran out of input`, an internal
+    error instead of the interrupted run (CI, test_signal_stops_a_live_run[term-group-2]). The read now completes,
+    the message is handed on, and the stop follows."""
+    pool = WorkerPool(_count, [3], 1)
+    real_get = pool.queue.get
+    calls = {"n": 0}
+
+    def get(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the signal arrives while this read is under way
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        return real_get(*args, **kwargs)
+
+    pool.queue.get = get  # type: ignore[method-assign]
+    seen: list[Any] = []
+    with interruptible(), pytest.raises(RunInterrupted):
+        for result in pool.results():
+            seen.append(result)
+    assert seen and seen[0] == (3, 0), seen  # the message read when the signal came is not lost
+    assert not any(p.is_alive() for p in pool.processes)
+
+
 @pytest.mark.parametrize("where", ["loop", "request", "close"])
 def test_an_interrupted_in_process_request_leaves_no_asyncio_noise(where: str, monkeypatch: pytest.MonkeyPatch,
                                                                     caplog: pytest.LogCaptureFixture) -> None:

@@ -72,6 +72,22 @@ def shielded() -> Iterator[None]:
         raise RunInterrupted(signum)
 
 
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Like `shielded()`, but a signal that lands in the block stays pending for the next `raise_pending()` instead of
+    being raised at its end: for a read that must not be cut in half (a worker's message taken off the result queue:
+    interrupted between its length and its bytes, the queue's stream is out of step for every later read) and whose
+    result must not be lost either (the caller hands it on, then calls `raise_pending()`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _SHIELD["depth"] += 1
+    try:
+        yield
+    finally:
+        _SHIELD["depth"] -= 1
+
+
 def _raise_unless_shielded(signum: int) -> None:
     if _SHIELD["depth"]:
         _SHIELD["pending"] = signum
@@ -294,9 +310,10 @@ class WorkerPool:
                 running.add(process.pid)
             try:
                 while running:
-                    raise_pending()  # a signal swallowed by a finalizer in this process still stops the run
+                    raise_pending()  # a signal deferred by the read below, or swallowed by a finalizer, stops the run
                     try:
-                        result = self.queue.get(timeout=0.2)
+                        with deferred():  # never cut a message in half: the result is handed on, then the stop
+                            result = self.queue.get(timeout=0.2)
                     except queue.Empty:
                         dead = [p for p in self.processes if p.pid in running and not p.is_alive()]
                         if dead and self._quiet():
@@ -323,6 +340,7 @@ class WorkerPool:
 
     def _stop(self, running: set[int]) -> Iterator[Any]:
         """Ask every worker to stop, keep reading what they send while they close their sessions."""
+        import pickle
         import queue
 
         for process in self.processes:
@@ -332,10 +350,13 @@ class WorkerPool:
         deadline = time.monotonic() + STOP_GRACE
         while running and time.monotonic() < deadline:
             try:
-                result = self.queue.get(timeout=0.1)
+                with deferred():
+                    result = self.queue.get(timeout=0.1)
             except queue.Empty:
                 running.intersection_update(p.pid for p in self.processes if p.is_alive())
                 continue
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                break  # a message a worker killed mid-write left unreadable: the rest is drained as bytes (_stop_now)
             if isinstance(result, _Done):
                 running.discard(result.pid)
             else:

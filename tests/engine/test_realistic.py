@@ -73,6 +73,23 @@ def test_example_write_bodies_take_real_references_not_the_docs_placeholders() -
     assert all(body["edition_id"] in listed["/program/editions"] for body in posted)
 
 
+def test_write_bodies_never_send_the_docs_placeholder_string() -> None:
+    """The docs' example bodies fill text members with "string" (Eduframe create_program: name, slug, conditions,
+    avatar; tesla-ce notifications: key, a unique key on the real server). Those members take a fresh value naming
+    the member, the same on every run against the mock; the request stays valid (judged)."""
+    for vendor, label, members in (("eduframe", "create_program", ("name", "slug", "conditions", "avatar")),
+                                   ("tesla-ce", "create_provider_notification", ("key",))):
+        bodies = []
+        for _ in range(2):
+            session, discovery, sent = _traced(vendor)
+            run_examples(session, session.target.contract.operations[label], SEED, discovery)
+            bodies.append([_body(request) for request, _, _ in sent if request.method == "POST"])
+        assert bodies[0] and bodies[0] == bodies[1], bodies  # deterministic against the mock
+        for body in bodies[0]:
+            assert "string" not in body.values(), body
+            assert all(str(body[m]).startswith(f"{m}-") for m in members if m in body), body
+
+
 def test_a_create_keyed_by_a_member_takes_a_real_value_no_record_holds_yet() -> None:
     """tesla-ce enrolments are keyed by the learner: the docs' placeholder learner does not exist on a real server
     (400 Invalid learner), and a learner who has an enrolment already would make the create an update of it."""

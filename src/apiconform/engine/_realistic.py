@@ -13,14 +13,18 @@ value, first of:
 
 A create whose body names the new record's own key (the resource's id field, e.g. an enrolment keyed by
 `learner_id`) takes a value no record of that resource holds yet (else it would address an existing record);
-an update takes the record's own id. A value is kept only where the request stays valid under the contract; a
-member with no real value known keeps what it had. Generic: names and schemas only, nothing per vendor.
+an update takes the record's own id. A member the docs fill with a placeholder (`"string"`) takes a fresh value
+naming the member, else one the target answered under that name. A value is kept only where the request stays
+valid under the contract; a member with no real value known keeps what it had. Generic: names and schemas only,
+nothing per vendor.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -88,7 +92,34 @@ def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> ht
             if judge(contract, op, _with_body(request, trial)) == POSITIVE:
                 body, changed = trial, True
                 break
+    for name in [k for k in body if not reference_stem(str(k)) and placeholder(body[k])]:
+        for value in _instead_of_placeholder(discovery, str(name), request):
+            trial = dict(body, **{name: value})
+            if judge(contract, op, _with_body(request, trial)) == POSITIVE:
+                body, changed = trial, True
+                break
     return _with_body(request, body) if changed else request
+
+
+def placeholder(value: Any) -> bool:
+    """A documentation generator's stand-in for "some text" (Swagger UI, Redoc and the like fill examples with
+    `"string"`): never a value a client would write."""
+    return isinstance(value, str) and value.strip().lower() == "string"
+
+
+def _instead_of_placeholder(discovery: Discovery, name: str, request: httpx.Request) -> list[Any]:
+    """Values for a member the docs fill with a placeholder, best first: a fresh one naming the member (a unique key
+    of the vendor takes it where a value seen on another record would collide), then what the target answered under
+    that name. Against an embedded mock the fresh value is a digest of the request (the same on every run: reports
+    compare); on a live target it is random (a record an earlier run left behind never holds it)."""
+    session = discovery.session
+    if session.target.kind == "mock":
+        token = hashlib.sha256(f"{request.method} {request.url} {name} ".encode() + request.content).hexdigest()[:8]
+    else:
+        token = uuid.uuid4().hex[:8]
+    seen = [v for v in session.observed.values(name) if isinstance(v, str) and not placeholder(v)]
+    return [f"{name}-{token}", *seen]
+
 
 
 def _json_body(op: Operation) -> bool:
@@ -214,4 +245,4 @@ def carries(contract: Contract, op: Operation, name: str) -> bool:
     return False
 
 
-__all__ = ["carries", "realistic", "reference_stem", "resource_named"]
+__all__ = ["carries", "placeholder", "realistic", "reference_stem", "resource_named"]

@@ -59,17 +59,9 @@ def shielded() -> Iterator[None]:
     raised when the block ends. A second signal in the parent still forces the exit (`interruptible`). Python runs
     signal handlers in the main thread only: elsewhere there is nothing to shield (and the count stays the main
     thread's alone)."""
-    if threading.current_thread() is not threading.main_thread():
+    with deferred():
         yield
-        return
-    _SHIELD["depth"] += 1
-    try:
-        yield
-    finally:
-        _SHIELD["depth"] -= 1
-    if _SHIELD["depth"] == 0 and _SHIELD["pending"]:
-        signum, _SHIELD["pending"] = _SHIELD["pending"], 0
-        raise RunInterrupted(signum)
+    raise_pending()
 
 
 @contextlib.contextmanager

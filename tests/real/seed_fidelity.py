@@ -4,29 +4,17 @@ first, so this provider's result ids differ from the request ids it is addressed
 and a learner with validated samples waits for a model. Prints one JSON object with the ids a worker is handed.
 """
 import json
-import os
-import sys
-import uuid
 
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tesla_local_settings")
-os.environ.setdefault("DJANGO_CONFIGURATION", "Local")
-import tesla_ce  # noqa: E402,F401
-import configurations  # noqa: E402
-
-configurations.setup()
+import seed_common  # noqa: E402  (sets Django up: imported before any model)
 from django.core.files.base import ContentFile  # noqa: E402
 from tesla_ce.models import (  # noqa: E402
-    EnrolmentSample, EnrolmentSampleValidation, Institution, Learner, Provider, Request, RequestProviderResult,
+    EnrolmentSampleValidation, Institution, Provider, Request, RequestProviderResult,
 )
 
 provider = Provider.objects.get(acronym="tfr")
 institution = Institution.objects.get(pk=1)
-NS = uuid.UUID("6f1d6a0e-2a55-4c3e-9a51-7d1c0b7c1e01")
-learner, _ = Learner.objects.get_or_create(
-    uid="barbara.liskov@tesla-ce.local", institution=institution,
-    defaults={"email": "barbara.liskov@tesla-ce.local", "username": "barbara.liskov@tesla-ce.local",
-              "first_name": "Barbara", "last_name": "Liskov", "learner_id": uuid.uuid5(NS, "barbara.liskov")})
+learner = seed_common.learner(institution, "barbara.liskov", "Barbara", "Liskov",
+                             "6f1d6a0e-2a55-4c3e-9a51-7d1c0b7c1e01")
 for _ in range(3):  # requests this provider never sees: the platform's ids move on
     other = Request(learner=learner, status=1)
     other.data.save(f"requests/{learner.learner_id}/other.json", ContentFile(b"{}"), save=False)
@@ -43,12 +31,7 @@ for k in range(2):
     requests.append({"request": request.id, "result": result.id})
 samples = []
 for k in range(2):
-    sample = EnrolmentSample(learner=learner, status=1)
-    sample.data.save(f"samples/{learner.learner_id}/sample_{k}.json",
-                     ContentFile(json.dumps({"data": "data:image/png;base64,iVBORw0KGgo=", "context": {},
-                                             "metadata": {"mimetype": "image/png"}}).encode()), save=False)
-    sample.save()
-    sample.instruments.add(provider.instrument)
+    sample = seed_common.new_sample(learner, provider, f"sample_{k}")
     validation = EnrolmentSampleValidation.objects.create(sample=sample, provider=provider, status=0)
     validation.info.save(f"samples/{learner.learner_id}/sample_{k}.validation.json", ContentFile(b"{}"))
     samples.append({"sample": sample.id, "validation": validation.id})

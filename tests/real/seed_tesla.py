@@ -6,21 +6,12 @@ object: the ids the tests and the gate can use (learner uuids, sample/validation
 Idempotent: a second run on the same database adds nothing.
 """
 import json
-import os
-import sys
-import uuid
 
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tesla_local_settings")
-os.environ.setdefault("DJANGO_CONFIGURATION", "Local")
-import tesla_ce  # noqa: E402,F401  (imported before configurations.setup(), as the vendor seed.py does)
-import configurations  # noqa: E402
-
-configurations.setup()
+import seed_common  # noqa: E402  (sets Django up: imported before any model)
 from django.core.files.base import ContentFile  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from tesla_ce.models import (  # noqa: E402
-    Enrolment, EnrolmentSample, EnrolmentSampleValidation, Institution, Learner, Provider,
+    Enrolment, EnrolmentSample, EnrolmentSampleValidation, Institution, Provider,
     ProviderNotification, Request, RequestProviderResult,
 )
 
@@ -29,14 +20,8 @@ institution = Institution.objects.get(pk=1)
 LEARNERS = [("ada.lovelace", "Ada", "Lovelace"), ("alan.turing", "Alan", "Turing"),
             ("grace.hopper", "Grace", "Hopper"), ("edsger.dijkstra", "Edsger", "Dijkstra")]
 # fixed uuids so a re-seed (and a baseline that names ids) stays stable
-NS = uuid.UUID("6f1d6a0e-2a55-4c3e-9a51-7d1c0b7c1e00")
-learners = []
-for uid, first, last in LEARNERS:
-    learner, _ = Learner.objects.get_or_create(
-        uid=f"{uid}@tesla-ce.local", institution=institution,
-        defaults={"email": f"{uid}@tesla-ce.local", "username": f"{uid}@tesla-ce.local",
-                  "first_name": first, "last_name": last, "learner_id": uuid.uuid5(NS, uid)})
-    learners.append(learner)
+learners = [seed_common.learner(institution, uid, first, last, "6f1d6a0e-2a55-4c3e-9a51-7d1c0b7c1e00")
+            for uid, first, last in LEARNERS]
 
 samples, validations, requests, notifications = [], [], [], []
 for n, learner in enumerate(learners):
@@ -48,13 +33,7 @@ for n, learner in enumerate(learners):
     for k in range(2):
         sample = EnrolmentSample.objects.filter(learner=learner, data__contains=f"sample_{k}.json").first()
         if sample is None:
-            sample = EnrolmentSample(learner=learner, status=1)
-            sample.data.save(f"samples/{learner.learner_id}/sample_{k}.json",
-                             ContentFile(json.dumps({"data": "data:image/png;base64,iVBORw0KGgo=",
-                                                     "context": {}, "metadata": {"mimetype": "image/png"}}).encode()),
-                             save=False)
-            sample.save()
-            sample.instruments.add(provider.instrument)
+            sample = seed_common.new_sample(learner, provider, f"sample_{k}")
         samples.append(sample)
         validation, created = EnrolmentSampleValidation.objects.get_or_create(
             sample=sample, provider=provider,

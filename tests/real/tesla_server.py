@@ -227,6 +227,7 @@ def start_server(work: Path, port: int | None = None, seed: bool = True, s3_url:
 def seed_server(server: TeslaServer, script_name: str = "seed_tesla.py") -> dict[str, Any]:
     """Run a seed script of this folder (default seed_tesla.py) with the server's interpreter in its run directory."""
     shutil.copy(HERE / script_name, server.run_dir / script_name)
+    shutil.copy(HERE / "seed_common.py", server.run_dir / "seed_common.py")  # what the seed scripts share
     script = f"set -e; source module_env.sh; exec ../venv/bin/python {script_name}"
     env = {**server._script_env(), "RABBITMQ_ADMIN_USER": "guest", "RABBITMQ_ADMIN_PASSWORD": "guest"}
     done = subprocess.run(["bash", "-c", script], cwd=server.run_dir, env=env,

@@ -101,3 +101,20 @@ def test_the_agreement_check_catches_a_fast_validator_that_accepts_too_much() ->
     assert wrong, "a fast validator that accepts everything must be caught"
     assert list(lying.iter_errors(None)) == []  # ... because CheckedValidator trusts its "valid"
     assert list(honest.iter_errors(None)), "the real pair rejects a null body"
+
+
+def test_a_path_value_is_kept_or_replaced_without_the_reference_validator() -> None:
+    """`pin_path` only asks whether a generated path value fits (`CheckedValidator.decides`): the compiled validator
+    answers alone, in both directions, and agrees with the reference on ids and on garbage."""
+    values = ("1001", 1001, "not an id/..", "", -1)
+    checked = 0
+    for vendor in VENDORS:
+        contract = load_contract(vendor)
+        for ptr in sorted({p for op in contract for (where, _), p in op.param_schemas.items() if where == "path" and p}):
+            shared = contract.validator(ptr)
+            fresh = CheckedValidator(shared._make, shared.fast)
+            answers = [fresh.decides(value) for value in values]
+            assert fresh._reference is None, ptr  # never built: no error list, no jsonschema import
+            assert answers == [fresh.reference.is_valid(value) for value in values], ptr
+            checked += 1
+    assert checked > 20

@@ -490,6 +490,34 @@ def test_mock_server_over_http_answers_like_in_process() -> None:
                 assert remote.get(got.links["next"]["url"], headers=headers).status_code == 200
 
 
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_in_process_mock_answers_without_an_event_loop_exactly_as_through_asgi(vendor: str) -> None:
+    """A mock without fault middleware is asked through `MockApp.answer_scope` (no event loop, no ASGI messages);
+    every operation's request, a HEAD, an unknown path and an anonymous call get the same status, headers and body
+    bytes as through the ASGI call, and the state they leave behind is the same (the same requests again)."""
+    contract = load_contract(vendor)
+    direct_app, asgi_app = build_app(contract, seed=3), build_app(contract, seed=3)
+
+    async def asgi_only(scope: Any, receive: Any, send: Any) -> None:  # no `answer_scope`: the ASGI path
+        await asgi_app(scope, receive, send)
+
+    direct, through = SyncASGITransport(direct_app), SyncASGITransport(asgi_only)
+    creds = direct_app.behaviour.credentials()
+    clients = [httpx.Client(transport=t, base_url=BASE, auth=auth_for(contract, creds)) for t in (direct, through)]
+    anonymous = [httpx.Client(transport=t, base_url=BASE) for t in (direct, through)]
+    calls: list[tuple[int, str, str, dict[str, Any]]] = []
+    for op in list(contract)[:40]:
+        path = op.fill_path({name: "1001" for name in op.path_params()})
+        body = {"json": {}} if op.method in ("post", "put", "patch") else {}
+        calls.append((0, op.method.upper(), path, {"params": {"page": "1", "q": "a b"}, **body}))
+    calls += [(0, "HEAD", "/", {}), (0, "GET", "/no/such/path%2Fhere", {}), (1, "GET", "/", {})]
+    for _ in range(2):
+        for who, method, path, kw in calls:
+            got, want = ((anonymous if who else clients)[i].request(method, path, **kw) for i in (0, 1))
+            assert (got.status_code, got.headers.raw, got.content) == (want.status_code, want.headers.raw, want.content)
+    assert direct._loop is None and through._loop is not None
+
+
 # --- the `mock` command ----------------------------------------------------------------------------
 @pytest.fixture()
 def cli() -> click.Group:

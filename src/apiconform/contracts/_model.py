@@ -411,6 +411,17 @@ class CheckedValidator:
     def is_valid(self, instance: Any) -> bool:
         return self._surely_valid(instance) or bool(self.reference.is_valid(instance))
 
+    def decides(self, instance: Any) -> bool:
+        """Valid or not by the compiled validator alone where it can read the instance (the reference otherwise).
+        Only for a choice between generated values (`engine._request.pin_path`): a finding's verdict always comes
+        from `iter_errors`, where the reference has the last word on anything the fast validator rejects."""
+        if self.fast is not None:
+            try:
+                return bool(self.fast.is_valid(instance))
+            except (ValueError, TypeError, OverflowError):  # not a JSON value the Rust side can read
+                pass
+        return bool(self.reference.is_valid(instance))
+
     def iter_errors(self, instance: Any) -> Iterator[Any]:
         return iter(()) if self._surely_valid(instance) else iter(self.reference.iter_errors(instance))
 

@@ -257,19 +257,29 @@ class MockApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         request = Request(scope, receive)
-        raw = await request.body()
+        response = self._respond(scope, request, await request.body())
+        await response(scope, receive, send)
+
+    def answer_scope(self, scope: dict[str, Any], raw: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The answer to one HTTP request given as its ASGI scope and whole body, without an event loop: what
+        `__call__` sends (status, headers, body), for the engine's in-process transport
+        (`engine._transports.SyncASGITransport`). Fault middleware has no such method, so a faulted mock is
+        always called through ASGI."""
+        response = self._respond(scope, Request(scope), raw)
+        return response.status_code, response.raw_headers, bytes(response.body)
+
+    def _respond(self, scope: dict[str, Any], request: Request, raw: bytes) -> Response:
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else request.url.path  # route before decoding: %2F stays in its segment
         reply = self.dispatch(request.method, path, _wire_url(scope, request), list(request.query_params.multi_items()),
                               dict(request.headers), raw)
         bodiless = reply.status in (204, 304) or reply.status < 200  # HTTP forbids a body here (RFC 9110 15.3.5)
-        response = Response(
+        return Response(
             content=None if bodiless else _encode(reply),
             status_code=reply.status,
             headers=reply.headers,
             media_type=None if bodiless else reply.media_type,
         )
-        await response(scope, receive, send)
 
     # --- the request pipeline --------------------------------------------------------------------
     def dispatch(

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from referencing.exceptions import Unresolvable
-
 from apiconform.contracts._loader import contract_path, inline_examples, load_contract, read_document
 from apiconform.contracts._model import (
     ERROR_KINDS,
@@ -313,6 +311,8 @@ def _unresolved_refs(file: str, raw: Any) -> Iterator[Problem]:
 
 
 def _refs(contract: Contract) -> Iterator[Problem]:
+    from referencing.exceptions import Unresolvable  # with the registry: a run that only loads never imports it
+
     resolver = contract.registry.resolver(contract.base_uri)
     for ptr, node in objects(contract.document):
         ref = node.get("$ref")

@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from referencing import Registry
-from referencing.exceptions import Unresolvable
-
 from apiconform.contracts._extensions import DEFAULT_ENVELOPE, Envelope, Idempotency, Pagination
 from apiconform.contracts._pointer import split, unescape
 from apiconform.errors import ContractError
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
+    from referencing import Registry, Resource
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ACTIONS = ("list", "create", "read", "update", "replace", "delete", "action")
@@ -247,6 +245,9 @@ def echo_pairs(op: Operation) -> list[tuple[str, str]]:
             pairs.append((str(entry["request"]), str(entry["response"])))
     return pairs
 
+_NOT_LOCAL: Any = object()  # `Contract._local`: the registry decides
+
+
 @dataclass
 class Contract:
     """A vendor contract (or any OpenAPI 3.x document) ready for the engine."""
@@ -254,9 +255,23 @@ class Contract:
     vendor: str
     path: Path
     document: dict[str, Any]
-    registry: Registry = field(repr=False)
     base_uri: str
     operations: dict[str, Operation] = field(default_factory=dict)
+    #: how referencing fetches a document another file's `$ref` names (None: no retrieval)
+    retrieve: Callable[[str], Resource] | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def registry(self) -> Registry:
+        """referencing's registry holding the document, built (and referencing imported, ~50-100 ms with attrs) on
+        first use: the validators and a `$ref` to another file need it; a local `$ref` is followed without it."""
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        registry: Registry = Registry() if self.retrieve is None else Registry(  # type: ignore[call-arg]  # attrs init
+            retrieve=self.retrieve)
+        resource: Resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
+        with_document: Registry = registry.with_resource(self.base_uri, resource)
+        return with_document
 
     @property
     def title(self) -> str:
@@ -300,18 +315,53 @@ class Contract:
         raise ContractError(f"{self.path}: no operation {name!r} in contract {self.vendor!r}")
 
     def resolve(self, node: Any) -> Any:
-        """Follow `$ref`s until a concrete node (used for parameters, responses, examples)."""
+        """Follow `$ref`s until a concrete node (used for parameters, responses, examples). A `#/...` reference
+        within the document is followed by its JSON pointer (`_local`: what referencing finds for it, without
+        referencing); any other, or one `_local` cannot follow exactly, goes through the registry."""
         seen = 0
-        resolver = self.registry.resolver(self.base_uri)
+        resolver: Any = None  # referencing's, once a reference needed it (it then follows the rest of the chain)
         while isinstance(node, dict) and "$ref" in node:
             seen += 1
             if seen > 32:
                 raise ContractError(f"{self.path}: $ref loop at {node['$ref']}")
+            if resolver is None:
+                local = self._local(node["$ref"])
+                if local is not _NOT_LOCAL:
+                    node = local
+                    continue
+                resolver = self.registry.resolver(self.base_uri)
+            from referencing.exceptions import Unresolvable
+
             try:
                 resolved = resolver.lookup(node["$ref"])
             except Unresolvable as exc:
                 raise ContractError(f"{self.path}: unresolvable $ref {node['$ref']!r}") from exc
             node, resolver = resolved.contents, resolved.resolver
+        return node
+
+    def _local(self, ref: Any) -> Any:
+        """The node a `#/...` reference from the document's root names, as referencing's JSON pointer lookup finds
+        it (the fragment percent-decoded, `~1`/`~0` unescaped, an integer token into an array), or `_NOT_LOCAL`
+        where that lookup could differ or fail: another document, an anchor, a document declaring `$schema` (its
+        dialect decides which key is an id), an object on the way holding `$id` (it changes the base of the
+        reference after it), anything but objects and arrays on the way, a missing member."""
+        if not isinstance(ref, str) or not ref.startswith("#/") or "$schema" in self.document:
+            return _NOT_LOCAL
+        node: Any = self.document
+        for token in unquote(ref[2:]).split("/"):
+            if isinstance(node, dict):
+                node = node.get(token.replace("~1", "/").replace("~0", "~"), _NOT_LOCAL)
+                if node is _NOT_LOCAL or (isinstance(node, dict) and "$id" in node):
+                    return _NOT_LOCAL
+            elif isinstance(node, list):
+                try:
+                    node = node[int(token)]
+                except (ValueError, IndexError):
+                    return _NOT_LOCAL
+                if isinstance(node, dict) and "$id" in node:
+                    return _NOT_LOCAL
+            else:
+                return _NOT_LOCAL
         return node
 
     def at(self, ptr: str) -> Any:

@@ -65,6 +65,8 @@ class _Stream(httpcore.NetworkStream):
         self.inner.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        if ssl_context is _UNLOADED:  # this process's first TLS connection: the real context is built now
+            ssl_context = _ssl_context()
         return _Stream(self.inner.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> Any:
@@ -89,14 +91,22 @@ class _Backend(httpcore.NetworkBackend):
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """httpx's default TLS context (certifi's CAs, `SSL_CERT_FILE`/`SSL_CERT_DIR` honoured), built once per process:
-    loading the CA bundle costs ~0.1 s, and a run opens one client per identity and mode."""
-    return httpx.create_ssl_context()
+    """httpx's default TLS context (certifi's CAs, `SSL_CERT_FILE`/`SSL_CERT_DIR` honoured), built once per process
+    when its first TLS connection opens: loading the CA bundle costs 40-80 ms, and a run against an http:// target
+    or an embedded mock never needs it. ALPN as httpcore sets it for HTTP/1.1 (this transport never speaks HTTP/2)."""
+    context = httpx.create_ssl_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+#: The context every transport is built with: `_Stream.start_tls` replaces it by `_ssl_context()`. Should it ever
+#: reach a handshake it fails closed (certificates required, no CA loaded), never connects unverified.
+_UNLOADED = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def transport() -> httpx.HTTPTransport:
     """httpx's HTTP transport whose every socket operation honours the current request deadline."""
-    http = httpx.HTTPTransport(retries=0, verify=_ssl_context())
+    http = httpx.HTTPTransport(retries=0, verify=_UNLOADED)
     pool = http._pool  # httpcore.ConnectionPool: the network backend is its documented extension point
     pool._network_backend = _Backend(pool._network_backend)
     return http

@@ -8,6 +8,7 @@ answer never loses the other results.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import zlib
@@ -155,7 +156,7 @@ class Session:
         self.redactor = target.redactor()
         # what is no one's secret however it comes back (under `token`, `password`...): what the run sent itself
         # and every string of the vendor's published description (its examples and enums are what the run sends)
-        self._public = _Public(MADE_UP.setdefault(target.vendor, set()), published_strings(target.contract.document))
+        self._public = _Public(MADE_UP.setdefault(target.vendor, set()), target.contract.document)
         self.login_error: str | None = None
         self._per_request = one_off_parameters(target.contract)  # signatures: never learned as secrets
         self._outage = _Outage() if target.kind != "mock" else None
@@ -533,8 +534,14 @@ class _Public:
 
     LIMIT = 100_000
 
-    def __init__(self, sent: set[str], published: frozenset[str]) -> None:
-        self.sent, self.published = sent, published
+    def __init__(self, sent: set[str], document: Any) -> None:
+        self.sent, self._document = sent, document
+
+    @functools.cached_property
+    def published(self) -> frozenset[str]:
+        """`published_strings` of the description, walked when a value is first asked about (after the first
+        answer), not while the session is built: Eduframe's walk is 20-40 ms before a run's first request."""
+        return published_strings(self._document)
 
     def __contains__(self, value: object) -> bool:
         return value in self.sent or value in self.published

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from apiconform._defaults import RUN_DEFAULTS
-from apiconform.contracts import check_contract, list_vendors, load_contract
+from apiconform.contracts import list_vendors, load_contract
 from apiconform.engine import SUITES, interruptible
 from apiconform.errors import EXIT_USAGE, ApiconformError, ConfigError, ContractError, TargetUnavailable, UsageError
 from apiconform.findings import Category
@@ -78,19 +78,28 @@ def _checked(vendor: str) -> Any:
     """`check_contract`, remembered per process while no file of the vendor's contract folder changes
     (repeated runs in one process - tests, scripts/determinism.py - skip the seconds-long lint)."""
     from apiconform.contracts import contract_path
+    from apiconform.contracts._stamp import file_stats
 
     try:
         folder = contract_path(vendor).resolve().parent
-        stamp = tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()))
+        stamp = file_stats(folder)
     except (ApiconformError, OSError):
         return check_contract(vendor)
     cached = _CHECKED.get(str(folder))
     if cached is None or cached[0] != stamp:
-        cached = _CHECKED[str(folder)] = (stamp, _checked_on_disk(vendor, folder))
+        cached = _CHECKED[str(folder)] = (stamp, _checked_on_disk(vendor, folder, stamp))
     return cached[1]
 
 
-def _checked_on_disk(vendor: str, folder: Path) -> Any:
+def check_contract(vendor: str) -> Any:
+    """`contracts.check_contract`, the lint (openapi-spec-validator, referencing), imported when a contract is
+    linted, not at every start."""
+    from apiconform import contracts
+
+    return contracts.check_contract(vendor)
+
+
+def _checked_on_disk(vendor: str, folder: Path, stats: Any = None) -> Any:
     """A clean lint is a pure function of the folder's files, the lint's code and the linting libraries' versions, so it is
     remembered on disk (the case cache's directory) and a later run skips it (~0.8 s for Eduframe). Problems are
     never remembered: they are found again, so their message is always current. A bundled contract's shipped stamp
@@ -100,10 +109,10 @@ def _checked_on_disk(vendor: str, folder: Path) -> Any:
     import json
 
     from apiconform import _cache
-    from apiconform.contracts import CheckResult, contract_path
+    from apiconform.contracts import CheckResult, contract_path  # `_check` imports no validator: the lint does
     from apiconform.contracts._stamp import lint_key, shipped_clean, team_clean
 
-    shipped = shipped_clean(folder)  # a bundled contract, linted clean when the tool was built
+    shipped = shipped_clean(folder, stats)  # a bundled contract, linted clean when the tool was built
     if shipped is not None:
         return CheckResult(str(contract_path(vendor)), shipped["operations"], shipped["examples"], shipped["errata"], ())
 
@@ -519,15 +528,12 @@ def pytest_command(options: RunOptions, item: Any) -> str:
 def run_context(options: RunOptions, record: Any) -> dict[str, str]:
     """The run's context, for every report: what ran, against what, with which switches."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     from apiconform import __version__
+    from apiconform._cache import dist_version
 
     def _version(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "not installed"
+        return dist_version(name) or "not installed"
 
     return {
         "apiconform": __version__, "python": platform.python_version(), "schemathesis": _version("schemathesis"),

@@ -33,7 +33,7 @@ from apiconform.contracts import (
     load_contract,
 )
 from apiconform.contracts._extensions import idempotency_of, pagination_of
-from tests.support.lint import LINT_GROUP, checked
+from tests.support.lint import LINT_GROUP, checked, share_bundled_lints
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
@@ -109,14 +109,18 @@ def test_check_passes(vendor: str) -> None:
     assert len(load_contract(vendor)) == count
 
 
-def test_cli_check_passes_for_all_vendors() -> None:
+@LINT_GROUP
+def test_cli_check_passes_for_all_vendors(monkeypatch: pytest.MonkeyPatch) -> None:
+    share_bundled_lints(monkeypatch)  # the lint test_check_passes ran in this process, reported by the command
     result = cli("contracts", "check")
     assert result.exit_code == 0, result.output
     for vendor in VENDORS:
         assert re.search(rf"^{re.escape(vendor)}: ok - \d+ operations", result.output, re.M), result.output
 
 
-def test_cli_check_names_vendors_and_paths() -> None:
+@LINT_GROUP
+def test_cli_check_names_vendors_and_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    share_bundled_lints(monkeypatch)
     result = cli("contracts", "check", "goodstack", str(CONTRACTS / "ctrlhub" / "openapi.yaml"), str(CONTRACTS / "tesla-ce"))
     assert result.exit_code == 0, result.output
     assert result.output.count(": ok - ") == 3

@@ -71,8 +71,8 @@ def test_a_remembered_load_is_the_load_and_any_change_to_its_files_loads_again(t
     from apiconform.contracts import _loader
 
     monkeypatch.setenv("APICONFORM_CACHE_DIR", str(tmp_path / "cache"))
-    folder = tmp_path / "eduframe"
-    shutil.copytree(contract_path("eduframe").parent, folder)
+    folder = tmp_path / "goodstack"
+    shutil.copytree(contract_path("goodstack").parent, folder)
     path = (folder / "openapi.yaml").resolve()
     _loader._load.cache_clear()
     first = _loader._load(path)

@@ -18,3 +18,22 @@ LINT_GROUP = pytest.mark.xdist_group("bundled-lint")
 def checked(vendor: str) -> CheckResult:
     """`check_contract(vendor)` of the bundled contract, computed once per process."""
     return check_contract(vendor)
+
+
+def share_bundled_lints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`apiconform contracts check` of a bundled contract (by name or path) reads `checked`: the same lint, computed
+    once per process with the other `LINT_GROUP` tests (each lint of Eduframe is ~1.5 s of CPU); any other contract
+    is linted as usual."""
+    import apiconform.contracts as contracts
+    from apiconform.contracts import BUNDLED_DIR, CONTRACT_FILE, contract_path
+
+    real = contracts.check_contract
+    bundled = BUNDLED_DIR.resolve()
+
+    def check(name: str) -> CheckResult:
+        path = contract_path(name).resolve()
+        if path.name == CONTRACT_FILE and path.parent.parent == bundled:
+            return checked(path.parent.name)
+        return real(name)
+
+    monkeypatch.setattr(contracts, "check_contract", check)

@@ -8,7 +8,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from apiconform.cli import main
 from apiconform.contracts._convert import to_openapi31
 from apiconform.auth import flow_for
 from apiconform.contracts._import import SourceInfo, import_description
+from tests.support.json_handler import JsonHandler
 
 SWAGGER: dict[str, Any] = {
     "swagger": "2.0",
@@ -151,7 +152,7 @@ def test_an_undeclared_scheme_is_a_todo_that_contracts_check_reports(tmp_path: P
     assert result.output.count("/components/securitySchemes") == 1, result.output
 
 
-class _Guarded(BaseHTTPRequestHandler):
+class _Guarded(JsonHandler):
     """Serves a description only with HTTP Basic (as some vendors do), and a 401 challenge elsewhere."""
 
     spec: bytes = b""
@@ -166,16 +167,6 @@ class _Guarded(BaseHTTPRequestHandler):
             self._send(200, self.spec)
         else:
             self._send(200, b"[]")
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

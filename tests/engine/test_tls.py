@@ -17,6 +17,7 @@ import pytest
 from apiconform.engine import _deadline
 from apiconform.engine._session import Session
 from apiconform.engine._targets import Safety, http_target
+from tests.support.json_handler import JsonHandler
 
 VENDOR, TOKEN = "eduframe", "mock-eduframe-token"
 
@@ -43,17 +44,9 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = b"[]"
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self._send(200, b"[]")
 
 
 @pytest.fixture

@@ -1018,13 +1018,18 @@ def section_real_apis(plan: Plan, tmp: Path) -> dict[str, Any]:
 
 def section_upgrade(plan: Plan, tmp: Path) -> dict[str, Any]:
     """`apiconform upgrade` between two real Prefect releases against a ground truth taken from the releases' own
-    descriptions and answers (upgrade_real.py): changes detected, classified, and false changes reported."""
+    descriptions and answers (upgrade_real.py), then between two real Kinto releases that differ in status codes
+    against the vendor's own fixes, each probed on both releases (upgrade_kinto.py): changes detected, classified,
+    and false changes reported."""
     sys.path.insert(0, str(BENCH))
+    import upgrade_kinto
     import upgrade_real
 
     result = upgrade_real.run(tmp)
     print(upgrade_real.render(result), flush=True)
-    return result
+    kinto = upgrade_kinto.run(tmp)
+    print("\n" + upgrade_kinto.render(kinto), flush=True)
+    return {**result, "kinto": kinto}
 
 
 def section_scaling(plan: Plan, tmp: Path) -> dict[str, Any]:

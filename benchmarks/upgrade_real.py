@@ -9,7 +9,10 @@ for the operations the run exercises (`ground_truth`): an operation only the new
 the success answer's schema declares in one description and not the other (`spec`); where the older description
 declares no fields (an untyped answer), the fields of both releases' answers to one plain GET (`wire`). A change
 no answer of this run could show (a declared field the seeded data never fills) is listed as not observable and
-not counted. Every change the tool reports that the ground truth does not explain is a false change, listed.
+not counted. A request field only the newer description declares (a filter member 3.4.19 refuses with 422) is one
+change per operation, shown by the same request answered 422 then 200 (`status-changed`); observable where the old
+release's 422 finding of the run carries such a field. One deployment with `concurrency_options` is created alike on
+both servers (`seed_concurrency_options`) so that object, and the member 3.9.1 added to it, is in the answers. Every change the tool reports that the ground truth does not explain is a false change, listed.
 `CONTROLS` are operations whose description changed while the servers behave alike, or that did not change:
 reporting them would be a false change too.
 """
@@ -55,6 +58,7 @@ class Truth:
     kind: str
     where: str
     evidence: str  # "spec": the two served descriptions differ there; "wire": the two answers to one plain GET do
+    fields: tuple[str, ...] = ()  # request fields only the new description declares (kind "status-changed")
 
 
 def _top(paths: set[str]) -> set[str]:
@@ -90,7 +94,30 @@ def ground_truth(specs: dict[str, dict[str, Any]], servers: dict[str, Any], oper
             truths.append(Truth(label, f"{field} added", False, "response-field-added", f"{status} #{field}", evidence))
         for field in sorted(_top(old - new)):
             truths.append(Truth(label, f"{field} removed", True, "response-field-removed", f"{status} #{field}", evidence))
+        accepted = _top(_body_fields(specs[NEW], method, path) - _body_fields(specs[OLD], method, path))
+        if accepted and label not in dict(CONTROLS):
+            shown = ", ".join(sorted(accepted)[:2]) + (f" +{len(accepted) - 2}" if len(accepted) > 2 else "")
+            truths.append(Truth(label, f"request accepts {shown}: old 422", False, "status-changed", "422->200",
+                                "spec", tuple(sorted(accepted))))
     return truths
+
+
+def _body_fields(doc: dict[str, Any], method: str, path: str) -> set[str]:
+    """Every field path the JSON request body's schema declares (a filter member the old release refuses: 422)."""
+    body = _resolve(doc, doc["paths"][path][method].get("requestBody") or {})
+    return spec_fields(doc, (body.get("content") or {}).get("application/json", {}).get("schema"))
+
+
+def _sent_new_field(record: dict[str, Any], truth: Truth) -> bool:
+    """Whether the old release answered 422 to a request of the run carrying one of the fields only the new
+    description declares (a finding's request, as the run record keeps it)."""
+    leaves = {f.rsplit("/", 1)[-1] for f in truth.fields}
+    for case in record.get("cases", []):
+        for finding in case.get("findings", []) if case.get("operation") == truth.operation else ():
+            text = json.dumps([finding.get("curl"), finding.get("exchange")], default=str)
+            if finding.get("status") == 422 and any(f'\\"{leaf}\\"' in text or f'"{leaf}"' in text for leaf in leaves):
+                return True
+    return False
 
 
 #: published description changed, behaviour did not (checked on the wire): reporting these would be noise
@@ -101,9 +128,70 @@ CONTROLS = (
 )
 
 
-def _load_realapi_server() -> Any:
+#: one deployment with `concurrency_options`, created alike on both releases through their own API (after the kit's
+#: seed.py): 3.4.19 already accepts and stores the object (`ConcurrencyOptions.collision_strategy`), 3.9.1 declares one
+#: more member in it (`grace_period_seconds`, default null). Without it no answer carries the object and that change
+#: (T10) cannot be observed.
+CONCURRENT_DEPLOYMENT = {"name": "etl-daily-sales-guarded", "concurrency_limit": 1,
+                         "concurrency_options": {"collision_strategy": "ENQUEUE"},
+                         "description": "one run at a time; others wait", "paused": False}
+
+
+def seed_concurrency_options(server: Any, flow: str = "etl-daily-sales") -> None:
+    """POST CONCURRENT_DEPLOYMENT under the kit's seeded flow `flow` (an upsert on (flow, name): idempotent)."""
+    import httpx
+
+    base, auth = server.base_url.rstrip("/"), server.user
+    found = httpx.post(f"{base}/flows/filter", json={"flows": {"name": {"any_": [flow]}}}, auth=auth, timeout=60)
+    found.raise_for_status()
+    flows = found.json()
+    if not flows:
+        raise RuntimeError(f"the kit's seed made no flow {flow!r} on {base}")
+    made = httpx.post(f"{base}/deployments/", json={**CONCURRENT_DEPLOYMENT, "flow_id": flows[0]["id"]}, auth=auth,
+                      timeout=60)
+    if made.status_code not in (200, 201) or not (made.json().get("concurrency_options") or {}).get("collision_strategy"):
+        raise RuntimeError(f"POST {base}/deployments/ with concurrency_options: {made.status_code} {made.text[:300]}")
+
+
+def start_pair(start: Any, versions: tuple[str, str]) -> tuple[dict[str, Any], list[str], float]:
+    """`start(version)` for both releases in parallel: the servers that came up, one error line per one that did not
+    (the caller stops the others), and the seconds it took."""
+    began = time.monotonic()
+    servers: dict[str, Any] = {}
+    errors = []
+    with ThreadPoolExecutor(2) as pool:
+        futures = {v: pool.submit(start, v) for v in versions}
+        for version, future in futures.items():
+            try:
+                servers[version] = future.result()
+            except Exception as exc:  # noqa: BLE001 - reported, the other server still stopped
+                errors.append(f"{version}: {exc}"[:400])
+    return servers, errors, time.monotonic() - began
+
+
+def command_line(cmd: list[str], tmp: Path, servers: dict[str, Any]) -> str:
+    """The run's command as it reproduces elsewhere: the temporary dir and each server's port as placeholders."""
+    text = " ".join(cmd).replace(str(tmp), "$TMP")
+    for version, server in servers.items():
+        base = server.base_url.rstrip("/")
+        text = text.replace(base, f"http://127.0.0.1:PORT_{version}" + base.split(str(server.port), 1)[-1])
+    return text
+
+
+def tally(rows: list[dict[str, Any]], noise: list[Any]) -> dict[str, int]:
+    """The summary of a detection table: the rows counted (observable, or reported anyway), those reported, those
+    classified as the truth, and the false changes."""
+    counted = [r for r in rows if r["observable"] or r["reported"]]
+    return {"true_changes": len(counted), "detected": sum(r["reported"] for r in counted),
+            "classified_right": sum(r["reported"] and r["reported_breaking"] == r["breaking"] for r in counted),
+            "false_changes": len(noise)}
+
+
+def load_realapi_server() -> Any:
     import importlib.util
 
+    if "realapi_server" in sys.modules:
+        return sys.modules["realapi_server"]
     spec = importlib.util.spec_from_file_location("realapi_server", ROOT / "tests" / "real" / "realapi_server.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -174,25 +262,17 @@ def upgrade_command(contracts: Path, old_url: str, new_url: str, reports: Path,
 def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
     """Start both releases (in parallel, fresh databases, seeded), import the newer one's description, run
     `apiconform upgrade`, and classify every reported change against the ground truth."""
-    realapi_server = _load_realapi_server()
+    realapi_server = load_realapi_server()
     if not realapi_server.available("prefect"):
         return {"skipped": f"kit prefect not found at {realapi_server.kit_dir('prefect')}"}
-    began = time.monotonic()
-    with ThreadPoolExecutor(2) as pool:
-        futures = {v: pool.submit(realapi_server.start, "prefect", version=v, fresh=True) for v in (OLD, NEW)}
-        servers: dict[str, Any] = {}
-        errors = []
-        for version, future in futures.items():
-            try:
-                servers[version] = future.result()
-            except Exception as exc:  # noqa: BLE001 - reported, the other server still stopped
-                errors.append(f"{version}: {exc}"[:400])
-    started = time.monotonic() - began
+    servers, errors, started = start_pair(lambda v: realapi_server.start("prefect", version=v, fresh=True), (OLD, NEW))
     try:
         if errors:
             return {"error": "; ".join(errors)}
         import httpx
 
+        for server in servers.values():
+            seed_concurrency_options(server)
         specs = {v: httpx.get(s.spec_url, auth=s.user, timeout=60).json() for v, s in servers.items()}
         new = servers[NEW]
         user, password = new.user
@@ -217,7 +297,8 @@ def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
         explained: set[int] = set()
         truths = ground_truth(specs, servers, operations)
         shapes = json.loads((reports / "to" / "run.json").read_text()).get("shapes", {}).get("prefect", {})
-        old_shapes = json.loads((reports / "from" / "run.json").read_text()).get("shapes", {}).get("prefect", {})
+        old_record = json.loads((reports / "from" / "run.json").read_text())
+        old_shapes = old_record.get("shapes", {}).get("prefect", {})
         for number, truth in enumerate(truths, 1):
             hits = [i for i, c in enumerate(changes) if c["operation"] == truth.operation and c["kind"] == truth.kind
                     and str(c["location"]).endswith(truth.where)]
@@ -225,23 +306,20 @@ def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
             hit = changes[hits[0]] if hits else None
             status, _, field = truth.where.partition(" #")
             side = old_shapes if truth.kind.endswith("removed") else shapes
-            seen = truth.kind == "operation-added" or _in_shape(side.get(truth.operation, {}).get(status), field)
+            seen = truth.kind == "operation-added" or _in_shape(side.get(truth.operation, {}).get(status), field) \
+                if truth.kind != "status-changed" else _sent_new_field(old_record, truth)
             rows.append({"id": f"T{number}", "operation": truth.operation, "change": truth.change,
                          "breaking": truth.breaking, "evidence": truth.evidence, "observable": seen,
                          "reported": bool(hit), "reported_breaking": bool(hit and hit["breaking"]),
                          "as": f"{hit['kind']} ({'breaking' if hit['breaking'] else 'not breaking'})" if hit else ""})
         noise = [{"operation": c["operation"], "kind": c["kind"], "location": c["location"], "breaking": c["breaking"],
                   "message": c["message"]} for i, c in enumerate(changes) if i not in explained]
-        counted = [r for r in rows if r["observable"] or r["reported"]]
         return {
             "releases": [OLD, NEW], "operations": list(operations), "servers_started_s": round(started, 1),
             "upgrade_s": round(wall, 1), "exit": done.returncode,
-            "command": " ".join(cmd).replace(str(tmp), "$TMP").replace(servers[OLD].base_url, f"http://127.0.0.1:PORT_{OLD}/api")
-            .replace(new.base_url, f"http://127.0.0.1:PORT_{NEW}/api"),
+            "command": command_line(cmd, tmp, servers),
             "rows": rows, "noise": noise, "controls": [c for c in CONTROLS if c[0] in operations],
-            "summary": {"true_changes": len(counted), "detected": sum(r["reported"] for r in counted),
-                        "classified_right": sum(r["reported"] and r["reported_breaking"] == r["breaking"] for r in counted),
-                        "false_changes": len(noise)},
+            "summary": tally(rows, noise),
         }
     finally:
         for server in servers.values():

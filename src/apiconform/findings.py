@@ -193,6 +193,9 @@ class CaseResult:
     duration: float = 0.0
     skipped: str = ""  # reason, when the case did not run
     requests: int = 0  # HTTP requests the case sent (retries included)
+    #: the status each request with the caller's own credentials got, in the order sent: one plan run against two
+    #: versions sends the same requests in the same order, so `apiconform upgrade` compares them request by request
+    statuses: list[int] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

@@ -107,13 +107,18 @@ def _union(*texts: str) -> str:
 def merge_shapes(a: Shape, b: Shape) -> Shape:
     """One shape describing both inputs: union of object keys, union of scalar types.
 
-    Mixing a structure with a scalar (an object that is sometimes null) collapses to the kind
-    names, e.g. "object|null": the skeleton stays small and comparable rather than exhaustive.
+    An object or array that is sometimes null keeps its members: whether a record holds the optional object is
+    the data, what the object holds is the answer's shape (a member added inside an optional object of a few
+    records would be invisible once one record had it null; `compare.only_nullability`: never drift either way).
+    Mixing a structure with another scalar collapses to the kind names, e.g. "string|object": the skeleton stays
+    small and comparable rather than exhaustive.
     """
     if a is _EMPTY:
         return b
-    if b is _EMPTY or a == b:
+    if b is _EMPTY or a == b or (b == "null" and isinstance(a, (dict, list))):
         return a
+    if a == "null" and isinstance(b, (dict, list)):
+        return b
     if isinstance(a, dict) and isinstance(b, dict):
         out = {}
         for key in sorted(set(a) | set(b)):
@@ -195,6 +200,7 @@ def case_to_dict(case: CaseResult) -> dict[str, Any]:
         "duration": round(float(case.duration), 6),
         "skipped": case.skipped,
         "requests": int(case.requests),
+        "statuses": [int(s) for s in case.statuses],
         "checks": list(case.checks),
         "categories": [Category(c).value for c in case.categories],
         "findings": [f.to_dict() for f in case.findings],
@@ -215,6 +221,7 @@ def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
         duration=float(data.get("duration") or 0.0),
         skipped=data.get("skipped") or "",
         requests=int(data.get("requests") or 0),
+        statuses=[int(s) for s in data.get("statuses") or []],
     )
 
 

@@ -70,7 +70,7 @@ def test_the_same_version_twice_shows_no_change(serve: Any, tmp_path: Path) -> N
 @pytest.mark.parametrize("drift, kind", [
     ("enum-value-changed", "response-enum-value-added"),
     ("field-type-changed", "response-field-retyped"),
-    ("status-code-changed", "status-removed"),
+    ("status-code-changed", "status-changed"),  # the same requests answered 202 where they got 200
     ("content-type-changed", "response-content-type-removed"),
     ("pagination-header-missing", "response-header-removed"),
 ])
@@ -166,3 +166,38 @@ def test_an_error_answers_validation_context_is_data_but_its_members_are_fields(
     error = _maps_collapsed(contract, answer, None, error=True)
     assert error == {"exception_detail": [{"loc": ["body"], "msg": "m", "ctx": {}}]}
     assert _maps_collapsed(contract, answer, None) == answer  # a success answer keeps every key
+
+
+def _trail(statuses: dict[str, list[int]]) -> Any:
+    """A run record whose tests got `statuses`, request by request in the order sent."""
+    from apiconform.findings import CaseResult
+    from apiconform.runrecord import RunRecord
+
+    record = RunRecord()
+    for label, seen in statuses.items():
+        record.add_case(CaseResult("runs", label, "properties", f"properties[{label}]", requests=len(seen),
+                                   status=seen[-1], statuses=list(seen)))
+        for status in seen:
+            record.observe_response("runs", label, status, {"detail": "x"} if status >= 400 else [])
+            record.observe_behaviour("runs", label, "status", status)
+    return record
+
+
+def test_the_same_request_answered_another_status_is_a_change_even_where_both_versions_answered_both_statuses(
+        tmp_path: Path) -> None:
+    """Real Kinto 23.0.2 -> 26.5.0: `?_since=<a time in the future>` answered 200, now 400 (vendor commit 965f7d1e),
+    while other requests of the same test got 200 and 400 from both versions: the sets of statuses are equal, the
+    answers to the same request are not. A pair that flips both ways in one operation is the data, not the version;
+    statuses only one version answered at all are still told once (not again beside the pair that explains them)."""
+    from apiconform.gate.upgrade import behaviour_diff
+
+    (tmp_path / "runs.json").write_text(json.dumps(MAPS_DOC))
+    contract = load_contract(tmp_path / "runs.json")
+    old = _trail({"list_runs": [200, 200, 400, 200], "list_states": [200, 404, 200, 200], "next_runs": [500, 200]})
+    new = _trail({"list_runs": [200, 400, 400, 200], "list_states": [404, 200, 200, 200], "next_runs": [422, 200]})
+    report = behaviour_diff(old, new, contract, "runs")
+    seen = sorted((c.operation, c.kind.value, str(c.location), c.breaking) for c in report.changes)
+    assert seen == [
+        ("list_runs", "status-changed", "list_runs 200->400", True),  # a request that worked is refused now
+        ("next_runs", "status-changed", "next_runs 500->422", False),  # a crash became an answer (not told twice)
+    ], seen

@@ -141,9 +141,14 @@ class RealApi:
                 handle.close()
 
 
-def _version_env(kit: str, version: str | None) -> dict[str, str] | None:
-    """The environment that picks another release of the kit's server (`PREFECT_VERSION=3.4.19`), None: the pinned one."""
-    return {**os.environ, f"{kit.upper()}_VERSION": version} if version else None
+def _version_env(kit: str, version: str | None, pip_constraint: str | None = None) -> dict[str, str] | None:
+    """The environment that picks another release of the kit's server (`PREFECT_VERSION=3.4.19`), None: the pinned one.
+    `pip_constraint`: a pip constraints file its setup installs under (`PIP_CONSTRAINT`: the dependencies as they were
+    when an old release came out)."""
+    env = {**os.environ, f"{kit.upper()}_VERSION": version} if version else None
+    if pip_constraint:
+        env = {**(env or os.environ), "PIP_CONSTRAINT": pip_constraint}
+    return env
 
 
 def work_dir(kit: str) -> Path:
@@ -152,18 +157,19 @@ def work_dir(kit: str) -> Path:
     return Path(os.environ.get(env) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / f"realapi-{kit}")
 
 
-def setup(kit: str, version: str | None = None) -> float:
+def setup(kit: str, version: str | None = None, pip_constraint: str | None = None) -> float:
     """The kit's idempotent setup (a cached venv per release); seconds it took."""
     began = time.monotonic()
-    _run(["bash", str(kit_dir(kit) / "setup.sh")], timeout=900, env=_version_env(kit, version))
+    _run(["bash", str(kit_dir(kit) / "setup.sh")], timeout=900, env=_version_env(kit, version, pip_constraint))
     return time.monotonic() - began
 
 
-def start(kit: str, *, seed: bool = True, version: str | None = None, fresh: bool = False) -> RealApi:
+def start(kit: str, *, seed: bool = True, version: str | None = None, fresh: bool = False,
+          pip_constraint: str | None = None) -> RealApi:
     """Set the kit up (cached), start its server (`version`: another release the kit runs) on a free port of its
     range, seed it. `fresh`: on an empty database (the port's state from earlier runs removed first), so two
     servers hold the same seeded data and nothing an earlier run left."""
-    timings = {"setup": setup(kit, version)}
+    timings = {"setup": setup(kit, version, pip_constraint)}
     port = pick_port(kit)
     if fresh:
         import shutil

@@ -169,7 +169,10 @@ def test_shape_of_and_merge() -> None:
     merged = merge_shapes(shape_of({"address": {"city": "Oslo"}}), shape_of({"address": {"city": None}}))
     assert merged == {"address": {"city": "string|null"}}
     assert merge_shapes([], ["string"]) == ["string"]
-    assert merge_shapes({"a": "integer"}, "null") == "object|null"
+    # a sometimes-null object keeps its members (a member added inside it must stay visible); another scalar collapses
+    assert merge_shapes({"a": "integer"}, "null") == {"a": "integer"} == merge_shapes("null", {"a": "integer"})
+    assert merge_shapes(["string"], "null") == ["string"]
+    assert merge_shapes({"a": "integer"}, "string") == "string|object"
     assert merge_shapes("string|null", "integer") == "integer|string|null"
     assert merge_shapes("string", "string") == "string"
 

@@ -35,6 +35,7 @@ class Recorder:
     checks: set[str] = field(default_factory=set)
     categories: set[Category] = field(default_factory=set)
     statuses: list[int] = field(default_factory=list)
+    own_statuses: list[int] = field(default_factory=list)  # those the caller's own credentials got, in order
     requests: int = 0
     reclassified: int = 0  # generated "negative" cases that were in fact valid
     record: RunRecord = field(default_factory=RunRecord)
@@ -101,6 +102,8 @@ class Recorder:
         vendor, status = self.target.vendor, exchange.status
         if expectation != UNAUTHENTICATED:
             self.record.observe_behaviour(vendor, op.label, "status", status)
+            if status is not None:
+                self.own_statuses.append(status)
         if exchange.media_type:
             self.record.observe_behaviour(vendor, op.label, f"media {status}", exchange.media_type)
         if exchange.response is not None:
@@ -142,4 +145,5 @@ class Recorder:
             duration=time.perf_counter() - self.started,
             skipped=self.skipped or (self.refused[0] if self.refused and not self.requests else ""),
             requests=self.requests,
+            statuses=list(self.own_statuses),
         )

@@ -2,7 +2,10 @@
 
 `apiconform upgrade VENDOR --from URL --to URL` runs the same plan (same seed, so the same generated requests and
 the same data recipe) against the version a team uses and the one it is about to get, then compares the two run
-records operation by operation: the statuses answered, the fields of every answer (added, removed, retyped, now
+records operation by operation: the statuses answered — those one version alone answered, and the same request
+answered another status (each test's requests paired in the order sent: the same plan sends the same cases in the
+same order, so a 200 that became 400 shows even where both versions answered 200 and 400 to other requests) —, the
+fields of every answer (added, removed, retyped, now
 null, per status: error shapes too), enum values, content types and header names, and what anonymous callers,
 wrong credentials and another identity got. Each change is a `gate.diff` `Change` — the contract diff's model and
 renderers — judged breaking or not for an existing client; the command exits 1 on a breaking one.
@@ -20,6 +23,7 @@ serves is an operation added or removed, not a dozen status changes.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from apiconform.contracts import Contract
@@ -60,22 +64,42 @@ class _Diff:
             message: str) -> None:
         self.changes.append(Change(kind, breaking, category, label, at, old, new, message))
 
-    def statuses(self, label: str, before: set[int], after: set[int]) -> None:
+    def statuses(self, label: str, before: set[int], after: set[int],
+                 paired: Counter[tuple[int, int]] | None = None) -> None:
+        """The statuses one version answered and the other never did; a status a request-by-request change (`paired`)
+        already tells of is not told again."""
         before, after = before - VOLATILE_STATUSES, after - VOLATILE_STATUSES
         if not before or not after:
             return  # one side never answered but "busy": nothing to compare
+        gone = {a for a, _ in paired or ()}
+        came = {b for _, b in paired or ()}
         where = Location(label)
-        for status in sorted(before - after):
+        for status in sorted(before - after - gone):
             breaking = 200 <= status < 300 or (status in (401, 403) and not after & {401, 403})
             replaced = ", ".join(map(str, sorted(after - before))) or "nothing new"
             self.add(Kind.STATUS_REMOVED, breaking, Category.STATUS_CODE, label, where.within(str(status)), status,
                      sorted(after - before), f"{status} is no longer answered (now: {replaced})")
-        for status in sorted(after - before):
+        for status in sorted(after - before - came):
             undocumented = not _documented(self.contract, label, status)
             breaking = status >= 500 or (status >= 400 and undocumented)
             note = "a server error" if status >= 500 else ("undocumented" if undocumented else "documented")
             self.add(Kind.STATUS_ADDED, breaking, Category.STATUS_CODE, label, where.within(str(status)),
                      sorted(before - after), status, f"{status} is answered now ({note})")
+
+    def transitions(self, label: str, paired: Counter[tuple[int, int]]) -> None:
+        """The same request (one plan: the same case, in the same place) answered `a` by the old version and `b` by the
+        new one: a 200 that became 400 shows even where both versions answered 200 and 400 to other requests."""
+        where = Location(label)
+        for (a, b), count in sorted(paired.items()):
+            undocumented = not _documented(self.contract, label, b)
+            # breaking: a request that worked fails now, a server error, a refusal told with another status (a client
+            # branches on it), or an answer the contract does not document; not: a crash that became an answer
+            breaking = (200 <= a < 300 and not 200 <= b < 300) or b >= 500 or (400 <= a < 500 and 400 <= b < 500) \
+                or (undocumented and a < 500)
+            note = "a server error" if b >= 500 else ("undocumented" if undocumented else "documented")
+            self.add(Kind.STATUS_CHANGED, breaking, Category.STATUS_CODE, label, where.within(f"{a}->{b}"), a, b,
+                     f"{count} request{'s' if count > 1 else ''} answered {a} before get{'' if count > 1 else 's'} "
+                     f"{b} now ({note})")
 
     def auth(self, label: str, mode: str, before: set[int], after: set[int]) -> None:
         if before == after or not before or not after:
@@ -158,6 +182,24 @@ class _Diff:
                 for name in sorted(new - old):
                     self.add(Kind.RESPONSE_HEADER_ADDED, False, None, label, at.within(name), None, name,
                              f"header {name} sent with {status} now")
+
+
+def _paired(before: RunRecord, after: RunRecord, vendor: str) -> dict[str, Counter[tuple[int, int]]]:
+    """Per operation, how many requests got status a from the old version and b from the new one (a != b), pairing
+    each test's requests in the order sent (the same plan and seed send the same cases in the same order). Busy
+    answers (`VOLATILE_STATUSES`) pair with nothing, and a pair seen both ways in one operation (a->b and b->a) is the
+    data, not the version (a record one run found and the other did not)."""
+    old = {(c.operation, c.suite, c.name): c.statuses for c in before.cases if c.vendor == vendor}
+    out: dict[str, Counter[tuple[int, int]]] = {}
+    for case in after.cases:
+        was = old.get((case.operation, case.suite, case.name)) if case.vendor == vendor else None
+        for a, b in zip(was or (), case.statuses):
+            if a != b and a not in VOLATILE_STATUSES and b not in VOLATILE_STATUSES:
+                out.setdefault(case.operation, Counter())[(a, b)] += 1
+    for counts in out.values():
+        for a, b in [p for p in counts if (p[1], p[0]) in counts]:
+            del counts[(a, b)]
+    return {label: counts for label, counts in out.items() if counts}
 
 
 def _varies(old: Any, new: Any) -> bool:
@@ -259,6 +301,7 @@ def behaviour_diff(before: RunRecord, after: RunRecord, contract: Contract, vend
     diff = _Diff(contract, vendor)
     both = {label for v, label in _exercised(before) & _exercised(after) if v == vendor}
     shapes_a, shapes_b = before.shapes.get(vendor, {}), after.shapes.get(vendor, {})
+    paired = _paired(before, after, vendor)
     for op in contract:
         label = op.label
         if label not in both:
@@ -269,7 +312,8 @@ def behaviour_diff(before: RunRecord, after: RunRecord, contract: Contract, vend
         own_b = set(bb.get("status") or b.get("seen_statuses") or [])
         if not diff.presence(label, own_a - VOLATILE_STATUSES, own_b - VOLATILE_STATUSES):
             continue
-        diff.statuses(label, own_a, own_b)
+        diff.transitions(label, paired.get(label, Counter()))
+        diff.statuses(label, own_a, own_b, paired.get(label))
         diff.behaviour(label, ba, bb)
         for status in sorted(set(shapes_a.get(label, {})) & set(shapes_b.get(label, {}))):
             diff.shapes(label, status, shapes_a[label][status], shapes_b[label][status])

@@ -62,6 +62,7 @@ class Kind(StrEnum):
     SUCCESS_STATUS_REMOVED = "success-status-removed"
     STATUS_REMOVED = "status-removed"
     STATUS_ADDED = "status-added"
+    STATUS_CHANGED = "status-changed"  # the same request (one plan, two versions) answered another status
     RESPONSE_HEADER_REMOVED = "response-header-removed"
     RESPONSE_HEADER_ADDED = "response-header-added"
     RESPONSE_CONTENT_TYPE_REMOVED = "response-content-type-removed"

@@ -59,3 +59,17 @@ def test_walk_is_in_document_order_sees_replaced_children_and_does_not_recurse()
         node["x"] = {}
         node = node["x"]
     assert sum(1 for _ in walk(deep)) == 5001
+
+
+def test_assign_copies_the_way_to_the_place_and_shares_the_rest() -> None:
+    from apiconform.contracts import assign
+
+    body = {"a/b": [{"x": 0}, {"x": 1}], "other": {"kept": True}}
+    changed = assign(body, "/a~1b/1/x", 5)
+    assert changed == {"a/b": [{"x": 0}, {"x": 5}], "other": {"kept": True}}
+    assert body["a/b"][1] == {"x": 1}  # the original is untouched
+    assert changed["other"] is body["other"] and changed["a/b"][0] is body["a/b"][0]
+    assert assign(body, "", 3) == 3 and assign({"a": 1}, "/b", 2) == {"a": 1, "b": 2}
+    for missing in ("/a~1b/7/x", "/nothing/here", "/other/kept/deeper"):
+        with pytest.raises(KeyError):
+            assign(body, missing, 1)

@@ -39,6 +39,8 @@ def test_observed_keeps_scalar_members_newest_first() -> None:
     assert observed.values("learner_id") == ["c", "a", "b"]
     assert observed.values("id") == [3, 1, 2]
     assert observed.values("ok") == [] and observed.values("note") == [] and observed.values("missing") == []
+    observed.see({"record": {"label_ids": [5, 7, True, None]}})  # a list of scalars: each under the list's name
+    assert observed.values("label_ids") == [5, 7]
 
 
 def test_reference_names_and_the_resources_they_name(contracts: Any) -> None:
@@ -143,3 +145,66 @@ def test_an_action_on_the_runs_own_record_sends_what_the_create_answers_link_dec
     assert _body(request) == {"token": created.sent["task_id"]}
     assert session.send(unlock, request).status == 200
     session.cleanup()
+
+
+def _places(body: Any) -> list[tuple[str, Any]]:
+    """Every scalar place of a body below its top level, by JSON pointer."""
+    from apiconform.contracts import split, walk
+
+    return [(ptr, node) for ptr, node in walk(body) if len(split(ptr)) > 1 and not isinstance(node, (dict, list))]
+
+
+def test_nested_placeholders_take_real_or_fresh_values() -> None:
+    """Eduframe's documented bodies nest the docs' placeholders (the only bundled contract whose examples do: 186
+    places in 20 operations): `courses_leads_attributes[0].course_id: 0`, `label_ids: [0]`,
+    `address_attributes.city: "string"`. Each reference takes an id the target listed, each "string" a fresh value
+    naming the member; the request stays valid and the mock creates the record (201)."""
+    for label in ("create_lead", "create_meeting", "create_invoice"):
+        session, discovery, sent = _traced("eduframe")
+        op = session.target.contract.operations[label]
+        run_examples(session, op, SEED, discovery)
+        posts = [(request, status) for request, status, _ in sent if request.method == "POST"]
+        listed: dict[str, list[Any]] = {}
+        lists = [o for o in session.target.contract if o.action == "list" and o.method == "get"]
+        for request, _, body in sent:
+            lister = next((o for o in lists if o.match_path(request.url.path) is not None), None)
+            if request.method == "GET" and isinstance(body, list) and lister is not None and lister.resource:
+                listed.setdefault(lister.resource, []).extend(
+                    item["id"] for item in body if isinstance(item, dict) and "id" in item)
+        assert posts, label
+        for request, status in posts:
+            assert status == 201, (label, status, _body(request))
+            places = dict(_places(_body(request)))
+            assert "string" not in places.values(), (label, places)
+            for ptr, value in places.items():
+                name = ptr.split("/")[-2] if ptr.split("/")[-1].isdigit() else ptr.split("/")[-1]
+                for member, resource in (("course_id", "courses"), ("planned_course_id", "planned_courses"),
+                                         ("label_ids", "labels"), ("course_ids", "courses"), ("material_ids", "materials"),
+                                         ("teacher_id", "teachers"),
+                                         ("teacher_ids", "teachers"), ("material_id", "materials"),
+                                         ("catalog_variant_id", "catalog_variants"),
+                                         ("invoice_vat_id", "invoice_vats")):
+                    if name == member:
+                        assert value in listed.get(resource, []), (label, ptr, value, listed.get(resource))
+
+
+def test_nested_members_reuse_values_the_target_answered() -> None:
+    """A nested reference with no list of its own (Eduframe `course_tab_contents_attributes[0].course_tab_id`: the
+    contract has no course tab list) takes a value an earlier answer carried under that name (Session.observed),
+    not the docs' 0; so do a nested 0 whose member the target answered (`units`) and an element of a list of
+    references answered as a list (`planning_meeting_location_ids`); the nested record's own `id` never borrows
+    another record's."""
+    session, discovery, sent = _traced("eduframe")
+    contract = session.target.contract
+    session.observed.see({"course_tab_id": 4242, "id": 777, "units": 3,  # what earlier answers named
+                          "planning_meeting_location_ids": [31, 32]})
+    for label in ("create_program", "create_invoice", "create_meeting"):
+        run_examples(session, contract.operations[label], SEED, discovery)
+    posts = {request.url.path: (_body(request), status) for request, status, _ in sent if request.method == "POST"}
+    tabs, status = posts["/program/programs"]
+    assert status == 201 and tabs["course_tab_contents_attributes"] == [
+        {**tabs["course_tab_contents_attributes"][0], "course_tab_id": 4242, "id": 0}], tabs
+    items, status = posts["/invoices"]
+    assert status == 201 and items["invoice_items_attributes"][0]["units"] == 3, items
+    meeting, status = posts["/meetings"]
+    assert status == 201 and meeting["planning_meeting_location_ids"] == [31], meeting

@@ -45,7 +45,7 @@ from apiconform.contracts._model import (
     format_checker,
     path_value,
 )
-from apiconform.contracts._pointer import escape, pointer, resolve, split, walk
+from apiconform.contracts._pointer import assign, escape, pointer, resolve, split, walk
 from apiconform.contracts._stamp import TEAM_STAMP, write_team_stamp
 from apiconform.contracts._validate import (  # after the model: it builds on Contract and Operation
     JSON_MEDIA,
@@ -107,6 +107,7 @@ __all__ = [
     "Slot",
     "Violation",
     "WireRequest",
+    "assign",
     "carries_requests",
     "check_contract",
     "coerce",

@@ -39,6 +39,22 @@ def resolve(node: Any, ptr: str, default: Any = None) -> Any:
     return node
 
 
+def assign(node: Any, ptr: str, value: Any) -> Any:
+    """A copy of a JSON value with `value` at `ptr` (an object member or an existing array index); the objects and
+    arrays on the way are copied, the rest shared. The pointer must name a place the value has (else KeyError)."""
+    tokens = split(ptr)
+    if not tokens:
+        return value
+    head, rest = tokens[0], pointer(*tokens[1:])
+    if isinstance(node, list) and head.isdigit() and int(head) < len(node):
+        copy = list(node)
+        copy[int(head)] = assign(node[int(head)], rest, value)
+        return copy
+    if isinstance(node, Mapping) and (head in node or not rest):
+        return {**node, head: assign(node[head], rest, value) if rest else value}
+    raise KeyError(ptr)
+
+
 def walk(document: Any, ptr: str = "") -> Iterator[tuple[str, Any]]:
     """Every node of a document with its pointer, depth-first in document order, without recursion.
 

@@ -1,4 +1,5 @@
-"""Values the target answered: every scalar member of a successful JSON answer, by member name, newest first.
+"""Values the target answered: every scalar member of a successful JSON answer (and each scalar of a list member:
+`label_ids: [5, 7]`), by member name, at any depth, newest first.
 
 A run reads records before it writes (discovery lists, reads, creates), so by the time a write is built the
 target has already named real values for most of the fields the write refers to (`learner_id`, `course_id`):
@@ -12,6 +13,10 @@ from typing import Any
 
 PER_NAME = 64
 MAX_NODES = 5000
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and value != ""
 
 
 class Observed:
@@ -32,7 +37,9 @@ class Observed:
                 for key, value in node.items():
                     if isinstance(value, (dict, list)):
                         stack.append(value)
-                    elif isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+                    if isinstance(value, list):  # a list of scalars (`label_ids: [5, 7]`): each under its name
+                        found.extend((str(key), item) for item in value if _scalar(item))
+                    elif _scalar(value):
                         found.append((str(key), value))
             elif isinstance(node, list):
                 stack.extend(reversed(node))

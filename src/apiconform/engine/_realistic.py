@@ -14,9 +14,13 @@ value, first of:
 A create whose body names the new record's own key (the resource's id field, e.g. an enrolment keyed by
 `learner_id`) takes a value no record of that resource holds yet (else it would address an existing record);
 an update takes the record's own id. A member the docs fill with a placeholder (`"string"`) takes a fresh value
-naming the member, else one the target answered under that name. A value is kept only where the request stays
-valid under the contract; a member with no real value known keeps what it had. Generic: names and schemas only,
-nothing per vendor.
+naming the member, else one the target answered under that name; a member holding the docs' numeric placeholder `0`
+takes a value the target answered under that name (never a record's own key, `id`: that would address another
+record). The same rules hold at every depth of the body, place by place (JSON pointers, `contracts.walk`/`assign`):
+a nested object's members (`address_attributes.city`, `courses_leads_attributes[0].course_id`) and the elements of
+a list of references (`label_ids: [0]` is read as `label_id`, and also takes what answers listed as `label_ids`).
+Each value is kept only where the whole request stays valid under the contract (judged; at most `TRIES` values a
+place); a place with no real value known keeps what it had. Generic: names and schemas only, nothing per vendor.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from apiconform.contracts import Contract, Operation, resolve
+from apiconform.contracts import Contract, Operation, assign, pointer, resolve, split, walk
 from apiconform.engine._judge import judge
 from apiconform.engine.checks import POSITIVE
 
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 
 _REFERENCE = re.compile(r"(?P<stem>[A-Za-z0-9].*?)(?:_id|_uuid|_pk|Id|ID|Uuid)")
 WRITES = ("post", "put", "patch")
+TRIES = 16  # values tried, each judged, for one place of a body
 
 
 def reference_stem(name: str) -> str | None:
@@ -60,8 +65,9 @@ def resource_named(contract: Contract, stem: str) -> str | None:
 
 
 def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> httpx.Request:
-    """`request` with each reference member of its JSON write body set to a real value (see the module), and the
-    members the create answer's link to `op` declares (`requestBody`) where it addresses a record the run created."""
+    """`request` with each reference member of its JSON write body set to a real value and each placeholder replaced
+    (see the module), at any depth of the body, and the members the create answer's link to `op` declares
+    (`requestBody`) where it addresses a record the run created."""
     if op.method not in WRITES:
         return request
     try:
@@ -78,27 +84,72 @@ def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> ht
         trial = {**body, **linked}
         if judge(contract, op, _with_body(request, trial)) == POSITIVE:
             body, changed = trial, True
-    for name in [k for k in body if reference_stem(str(k))]:
-        current = body[name]
-        if isinstance(current, (dict, list, bool)):
+
+    def first_valid(ptr: str, values: list[Any]) -> None:
+        nonlocal body, changed
+        for value in values[:TRIES]:
+            trial = assign(body, ptr, value)
+            if judge(contract, op, _with_body(request, trial)) == POSITIVE:
+                body, changed = trial, True
+                return
+
+    places = _places(body)
+    for ptr, name, listed in places:  # references first (a placeholder's value may depend on none of them)
+        current = resolve(body, ptr)
+        if not reference_stem(name) or isinstance(current, (dict, list, bool)):
             continue
-        candidates, excluded = _candidates(discovery, op, name, sent)
+        candidates, excluded = _candidates(discovery, op, name, sent, ptr.count("/") == 1, listed)
         if current in candidates and current not in excluded:
             continue
-        for value in candidates:
-            if value in excluded:
-                continue
-            trial = dict(body, **{name: _typed(current, value)})
-            if judge(contract, op, _with_body(request, trial)) == POSITIVE:
-                body, changed = trial, True
-                break
-    for name in [k for k in body if not reference_stem(str(k)) and placeholder(body[k])]:
-        for value in _instead_of_placeholder(discovery, str(name), request):
-            trial = dict(body, **{name: value})
-            if judge(contract, op, _with_body(request, trial)) == POSITIVE:
-                body, changed = trial, True
-                break
+        first_valid(ptr, [_typed(current, v) for v in candidates if v not in excluded])
+    for ptr, name, _listed in places:
+        current = resolve(body, ptr)
+        if reference_stem(name):
+            continue
+        if placeholder(current):
+            first_valid(ptr, _instead_of_placeholder(discovery, name, request, ptr))
+        elif _zero(current) and name not in _record_keys(contract):
+            first_valid(ptr, [v for v in discovery.session.observed.values(name) if _zero(v) is False])
     return _with_body(request, body) if changed else request
+
+
+def _places(body: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """The scalar places of a body, in document order: (JSON pointer, the member name it is read under, the name of
+    the array holding it, None for an object's member). An element of an array is read under the array's name, one
+    of a list of references (`label_ids: [0]`) under the singular (`label_id`)."""
+    found: list[tuple[str, str, str | None]] = []
+    for ptr, node in walk(body):
+        tokens = split(ptr)
+        if not tokens or isinstance(node, (dict, list)):
+            continue
+        name, listed = tokens[-1], None
+        if isinstance(resolve(body, pointer(*tokens[:-1])), list):
+            if len(tokens) < 2:
+                continue
+            name, listed = _singular(tokens[-2]), tokens[-2]
+        found.append((ptr, name, listed))
+    return found
+
+
+def _singular(name: str) -> str:
+    """The member name of one element of a list of references (`label_ids` -> `label_id`, `teacherIds` ->
+    `teacherId`); any other list's own name."""
+    for plural, one in (("_ids", "_id"), ("_uuids", "_uuid"), ("Ids", "Id"), ("IDs", "ID"), ("Uuids", "Uuid")):
+        if name.endswith(plural) and len(name) > len(plural):
+            return name[: -len(plural)] + one
+    return name
+
+
+def _zero(value: Any) -> bool | None:
+    """Whether an integer is the docs' numeric placeholder 0 (None: not an integer)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value == 0
+
+
+def _record_keys(contract: Contract) -> set[str]:
+    """The members that name a record itself (`id`, each read operation's id field): never borrowed from another."""
+    return {"id", *(o.id_field for o in contract if o.action == "read" and o.id_field)}
 
 
 def placeholder(value: Any) -> bool:
@@ -107,14 +158,16 @@ def placeholder(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() == "string"
 
 
-def _instead_of_placeholder(discovery: Discovery, name: str, request: httpx.Request) -> list[Any]:
+def _instead_of_placeholder(discovery: Discovery, name: str, request: httpx.Request, ptr: str = "") -> list[Any]:
     """Values for a member the docs fill with a placeholder, best first: a fresh one naming the member (a unique key
     of the vendor takes it where a value seen on another record would collide), then what the target answered under
     that name. Against an embedded mock the fresh value is a digest of the request (the same on every run: reports
-    compare); on a live target it is random (a record an earlier run left behind never holds it)."""
+    compare); on a live target it is random (a record an earlier run left behind never holds it). A nested place
+    (`ptr` below the top level) digests its pointer too: two members of one name in one body differ."""
     session = discovery.session
     if session.target.kind == "mock":
-        token = hashlib.sha256(f"{request.method} {request.url} {name} ".encode() + request.content).hexdigest()[:8]
+        where = f"{name} {ptr}" if ptr.count("/") > 1 else name
+        token = hashlib.sha256(f"{request.method} {request.url} {where} ".encode() + request.content).hexdigest()[:8]
     else:
         token = uuid.uuid4().hex[:8]
     seen = [v for v in session.observed.values(name) if isinstance(v, str) and not placeholder(v)]
@@ -172,11 +225,14 @@ def _sent_path(discovery: Discovery, op: Operation, request: httpx.Request) -> d
     return op.match_path(raw[len(base):] if raw.startswith(base) else raw) or {}
 
 
-def _candidates(discovery: Discovery, op: Operation, name: str, sent: dict[str, str]) -> tuple[list[Any], list[Any]]:
-    """(real values for member `name`, best first; values it must not take)."""
+def _candidates(discovery: Discovery, op: Operation, name: str, sent: dict[str, str],
+                top: bool = True, listed: str | None = None) -> tuple[list[Any], list[Any]]:
+    """(real values for member `name`, best first; values it must not take). Only a top-level member can be the
+    key of the record the request addresses or creates; an element of the list `listed` (`label_ids`) also takes
+    what the target answered in lists of that name."""
     contract = discovery.contract
     stem = reference_stem(name) or name
-    own_key = _own_key(contract, op) == name
+    own_key = top and _own_key(contract, op) == name
     excluded: list[Any] = []
     if own_key and op.action != "create" and op.id_param in sent:
         return [sent[str(op.id_param)]], []  # an update names its own record
@@ -193,6 +249,8 @@ def _candidates(discovery: Discovery, op: Operation, name: str, sent: dict[str, 
             if all(n in values for n in lister.path_params()):
                 candidates += discovery.ids(resource, tuple(values[n] for n in lister.path_params()))
     candidates += discovery.session.observed.values(name)
+    if listed is not None:
+        candidates += discovery.session.observed.values(listed)
     if not [v for v in candidates if v not in excluded]:  # nothing seen yet: read the lists whose records carry it
         discovery.list_carrying(name)
         candidates += discovery.session.observed.values(name)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from apiconform.contracts import load_contract
 from apiconform.engine._discovery import Discovery
 from apiconform.engine._observed import Observed
 from apiconform.engine._realistic import reference_stem, resource_named
@@ -208,3 +209,36 @@ def test_nested_members_reuse_values_the_target_answered() -> None:
     assert status == 201 and items["invoice_items_attributes"][0]["units"] == 3, items
     meeting, status = posts["/meetings"]
     assert status == 201 and meeting["planning_meeting_location_ids"] == [31], meeting
+
+
+def test_a_live_target_with_writes_gets_a_record_no_list_shows_made_through_its_create(served_mock: Any) -> None:
+    """Eduframe grades have no list: a read by id had only a made-up id to ask for (404). Against a target reached
+    over HTTP with writes allowed, one grade is made through create_grade first, owned by the run (the clean-up
+    accounts for it: no delete is documented, so it is listed as left behind); one deleted meanwhile is made again;
+    read-only, nothing is created."""
+    from apiconform.auth import mock_credentials
+    from apiconform.engine._targets import Safety, http_target
+
+    url = served_mock("eduframe")
+    credentials = mock_credentials(load_contract("eduframe"), "eduframe")
+    read_only = Session(http_target("eduframe", url, credentials=credentials))
+    assert "id" not in Discovery(read_only).path_values(read_only.target.contract.operations["get_grade"])
+    assert read_only.ownership is not None and not read_only.ownership.created
+
+    session = Session(http_target("eduframe", url, credentials=credentials, safety=Safety(writes="own")))
+    discovery = Discovery(session)
+    get_grade = session.target.contract.operations["get_grade"]
+    made = discovery.path_values(get_grade)["id"]
+    assert session.ownership is not None
+    owned = [c for c in session.ownership.created if c.operation == "create_grade"]
+    assert [c.id for c in owned] == [made], owned
+    request = httpx.Request("GET", f"{url}{get_grade.fill_path({'id': made})}")
+    assert session.send(get_grade, request).status == 200
+    assert discovery.path_values(get_grade)["id"] == made  # made once, not per request
+    owned[0].gone = True  # what the Session's Ownership records when a test deletes it
+    again = discovery.path_values(get_grade)["id"]
+    assert again != made and [c.id for c in session.ownership.created if not c.gone] == [again]
+    report = session.cleanup()  # the contract documents no delete for a grade: listed, with why
+    assert report is not None and [(left.operation, left.id) for left in report.left_behind] == [("create_grade", again)]
+    session.close()
+    read_only.close()

@@ -17,7 +17,7 @@ from apiconform.engine._generate import valid_request
 from apiconform.engine._realistic import carries, realistic
 from apiconform.engine._request import USER_AGENT
 from apiconform.engine._session import NOT_JSON, BudgetExhausted, Session, Unsendable
-from apiconform.engine._writes import addressed, create_operation, record_template
+from apiconform.engine._writes import Created, addressed, create_operation, record_template
 
 PARENTS_TRIED = 5  # parents a create looks at for one that holds none of its records yet
 LISTS_READ = 3  # list operations read to find real values of one member name
@@ -32,6 +32,7 @@ class Discovery:
         self._ids: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._listed: set[tuple[str, tuple[str, ...]]] = set()  # (list operation, scope) read for `list_carrying`
         self._making: set[tuple[str, tuple[str, ...]]] = set()  # (resource, scope) a record was made for (`_made`)
+        self._made_live: dict[tuple[str, tuple[str, ...]], Created] = {}  # a live target's made records (`_made`)
 
     def path_values(self, op: Operation) -> dict[str, str]:
         """Known values for the path parameters of `op`, parents first (empty where none are known)."""
@@ -47,6 +48,7 @@ class Discovery:
             resource = resources.get(name)
             if resource is None:
                 break
+            self._forget_gone(resource, scope)
             ids = self.ids(resource, scope) or self._made(op, name, resource, scope, values)
             if not ids:
                 break
@@ -56,13 +58,14 @@ class Discovery:
 
     def _made(self, op: Operation, name: str, resource: str, scope: tuple[str, ...],
               values: dict[str, str]) -> list[Any]:
-        """Where an embedded mock lists no record `op` could address through parameter `name` (the collection has no
-        list operation, or its list answers none), one made through the collection's create: its id from the create's
+        """Where the target lists no record `op` could address through parameter `name` (the collection has no list
+        operation, or its list answers none), one made through the collection's create: its id from the create's
         answer (`Location`, else the body's id member). Once per collection and scope (a mock is rewound, and its
         Discovery made afresh, per test). The operation that is itself that create gets nothing (it is what would make
-        it). Not on a live target: there this Discovery lasts the whole run, and another test may delete the record
-        it made (a made deployment deleted by the delete test, then addressed again: Prefect, 404s its description
-        does not document); a live target's writes address the run's own records through `own_values`."""
+        it). Only where the target's write policy lets the create run (a live target: `--allow-writes`); there the
+        record is the run's own (the Session's Ownership tracks it, the run's clean-up deletes it), and one another
+        test deleted is made again when next addressed (`_forget_gone`: a made Prefect deployment deleted by the
+        delete test was addressed again, 404s its description does not document)."""
         template = record_template(tuple(s for s in op.path.split("/") if s)[:_position(op.path, name) + 1])
         key = (resource, scope)
         if key in self._making:
@@ -70,8 +73,6 @@ class Discovery:
         self._making.add(key)  # never twice, never recursively (a create whose own path needs one)
         create = create_operation(self.contract, template)
         if create is None or create.label == op.label or not self.session.safety.allows(create.label, create.method):
-            return []
-        if self.session.target.kind != "mock":
             return []
         parents = {k: v for k, v in values.items() if k in create.path_params()}
         request = valid_request(self.session, create, zlib.crc32(create.label.encode()), self,
@@ -85,8 +86,25 @@ class Discovery:
         made = _created_id(self.contract, create, exchange)
         if made is None:
             return []
+        ownership = self.session.ownership
+        if ownership is not None:  # a live target: only a record the run owns (and will delete) is used
+            created = next((c for c in reversed(ownership.created) if c.operation == create.label and not c.gone
+                            and c.id == str(made)), None)
+            if created is None:
+                return []
+            self._made_live[key] = created
         self.remember(resource, scope, made)
         return [made]
+
+    def _forget_gone(self, resource: str, scope: tuple[str, ...]) -> None:
+        """A record made for (`resource`, `scope`) on a live target that a test has since deleted is forgotten with
+        the ids read beside it, so the next request addressing the collection reads its list again or makes another."""
+        key = (resource, scope)
+        made = self._made_live.get(key)
+        if made is not None and made.gone:
+            del self._made_live[key]
+            self._ids.pop(key, None)
+            self._making.discard(key)
 
     def _parent_for(self, op: Operation, parent: str, scope: tuple[str, ...], ids: list[Any]) -> Any:
         """The parent a create goes under: the first (of a few) listed parents that holds no record of the created

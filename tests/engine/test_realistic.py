@@ -242,3 +242,23 @@ def test_a_live_target_with_writes_gets_a_record_no_list_shows_made_through_its_
     assert report is not None and [(left.operation, left.id) for left in report.left_behind] == [("create_grade", again)]
     session.close()
     read_only.close()
+
+
+def test_a_second_docs_generator_placeholder_nested_in_a_json_api_document() -> None:
+    """Ctrl-Hub's docs (Mintlify) fill the example with `"<string>"`, nested three levels deep in a JSON:API document
+    (`/data/type`, `/data/attributes/status`, `/data/relationships/user/data/type`): each takes a fresh value naming
+    its member, the same on every run against the mock; the request stays valid (201) and the type the document was
+    sent as is echoed (no finding)."""
+    bodies = []
+    for _ in range(2):
+        session, discovery, sent = _traced("ctrlhub")
+        recorder = run_examples(session, session.target.contract.operations["create_qualification_award"], SEED,
+                                discovery)
+        bodies.append([(_body(request), status) for request, status, _ in sent if request.method == "POST"])
+        assert not recorder.findings, recorder.findings
+    assert bodies[0] and bodies[0] == bodies[1], bodies
+    for body, status in bodies[0]:
+        places = dict(_places(body))
+        assert status == 201 and not [v for v in places.values() if str(v).strip().lower() in ("string", "<string>")]
+        assert str(places["/data/attributes/status"]).startswith("status-"), places
+        assert places["/data/relationships/user/data/type"] != places["/data/relationships/organisation/data/type"]

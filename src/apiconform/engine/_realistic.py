@@ -13,7 +13,7 @@ value, first of:
 
 A create whose body names the new record's own key (the resource's id field, e.g. an enrolment keyed by
 `learner_id`) takes a value no record of that resource holds yet (else it would address an existing record);
-an update takes the record's own id. A member the docs fill with a placeholder (`"string"`) takes a fresh value
+an update takes the record's own id. A member the docs fill with a placeholder (`"string"`; Mintlify's `"<string>"`) takes a fresh value
 naming the member, else one the target answered under that name; a member holding the docs' numeric placeholder `0`
 takes a value the target answered under that name (never a record's own key, `id`: that would address another
 record). The same rules hold at every depth of the body, place by place (JSON pointers, `contracts.walk`/`assign`):
@@ -152,10 +152,13 @@ def _record_keys(contract: Contract) -> set[str]:
     return {"id", *(o.id_field for o in contract if o.action == "read" and o.id_field)}
 
 
+PLACEHOLDERS = ("string", "<string>")  # Swagger UI, Redoc and the like; Mintlify
+
+
 def placeholder(value: Any) -> bool:
     """A documentation generator's stand-in for "some text" (Swagger UI, Redoc and the like fill examples with
-    `"string"`): never a value a client would write."""
-    return isinstance(value, str) and value.strip().lower() == "string"
+    `"string"`, Mintlify with `"<string>"`): never a value a client would write."""
+    return isinstance(value, str) and value.strip().lower() in PLACEHOLDERS
 
 
 def _instead_of_placeholder(discovery: Discovery, name: str, request: httpx.Request, ptr: str = "") -> list[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from apiconform.contracts import Contract, Operation, from_httpx
 from apiconform.engine._discovery import Discovery
 from apiconform.engine._generate import example_requests, generate, valid_request
 from apiconform.engine._judge import judge
+from apiconform.engine._overlap import Overlap
 from apiconform.engine._record import Recorder
 from apiconform.engine._request import _clone, build_request, pin_path
 from apiconform.engine._session import BudgetExhausted, Exchange, Session, Unsendable, WriteRefused
@@ -44,17 +46,25 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
     known = discovery.path_values(op)
     unsent = 0
     realistic = mode == "positive"  # the first valid case sent addresses known records with real references
+    # over HTTP the client idles while the target answers: the next cases are drawn and built, and the last answer
+    # judged, on other threads meanwhile (engine._overlap); same order, same values; an embedded mock: all inline
+    overlap = Overlap(session.target.kind != "mock")
 
-    def consume(case: Any) -> None:
-        nonlocal unsent, realistic
-        drawn = case
+    def prepare(drawn: Any) -> tuple[Any, httpx.Request | None, str]:
+        """A drawn case as the request it becomes, and what the contract says of it (in draw order: `rng`)."""
         case = pin_path(session.target.contract, op, drawn, fixed, rng, id_style=mode == "positive")
         try:
             request = build_request(session.target, op, case, rng)
         except (ValueError, TypeError, UnicodeEncodeError):
-            return  # a value httpx cannot put on the wire (e.g. non-Latin-1 header)
+            return drawn, None, ""  # a value httpx cannot put on the wire (e.g. non-Latin-1 header)
         # a compiled case was judged when drawn
-        expectation = POSITIVE if getattr(case, "judged", False) else judge(session.target.contract, op, request)
+        return drawn, request, POSITIVE if getattr(case, "judged", False) else judge(session.target.contract, op, request)
+
+    def consume(prepared: tuple[Any, httpx.Request | None, str]) -> None:
+        nonlocal unsent, realistic
+        drawn, request, expectation = prepared
+        if request is None:
+            return
         if realistic and expectation == POSITIVE:
             realistic = False
             real = _realistic_case(session, op, drawn, {**known, **fixed}, discovery)
@@ -72,12 +82,17 @@ def _run_generated(session: Session, op: Operation, mode: str, max_examples: int
             return
         if mode == "negative" and expectation == POSITIVE:
             rec.reclassified += 1
-        rec.observe(exchange, expectation, known_records=addresses_known(op, request, known))
+        overlap.submit(rec.observe, exchange, expectation, known_records=addresses_known(op, request, known))
+
+    def produce(emit: Callable[[tuple[Any, httpx.Request | None, str]], None]) -> str:
+        return generate(session.target.contract, op, mode, max_examples, seed, known, lambda drawn: emit(prepare(drawn)))
 
     try:
-        note = generate(session.target.contract, op, mode, max_examples, seed, known, consume)
+        note = overlap.ahead(produce, consume)
     except BudgetExhausted as exc:
         note = str(exc)
+    finally:
+        overlap.drain()  # every answer judged before the recorder is read
     if rec.reclassified:
         rec.notes.append(f"{rec.reclassified} generated 'invalid' cases were valid under the contract and were checked as valid")
     if unsent:

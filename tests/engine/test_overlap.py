@@ -139,3 +139,31 @@ def test_a_live_run_draws_on_another_thread_and_judges_exactly_as_inline(monkeyp
     assert set(inline_threads) == {here} and len(inline_threads) == len(threads)
     assert overlapped == inline
     assert sum(r["requests"] for r in inline) > 60
+
+
+def test_a_forked_worker_judges_on_a_thread_of_its_own() -> None:
+    """The engine's worker processes are forked: a judging thread started in the parent does not exist there, and a
+    child handing work to the parent's queue waited for ever (a `--workers 2` live run hung)."""
+    import os
+    import time
+
+    warm = Overlap(True)
+    warm.submit(lambda: None)
+    warm.drain()  # the parent's judging thread is running
+    pid = os.fork()
+    if pid == 0:  # the child: judge something, exit 0 only if it was judged
+        done: list[int] = []
+        child = Overlap(True)
+        child.submit(done.append, 1)
+        child.drain()
+        os._exit(0 if done == [1] else 1)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        finished, status = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child never got its work judged")

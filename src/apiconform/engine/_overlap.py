@@ -14,6 +14,7 @@ the same order. Hypothesis draws, where a sampler cannot be compiled, take one l
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -53,6 +54,16 @@ def _queue() -> queue.SimpleQueue[Any]:
             _jobs = queue.SimpleQueue()
             threading.Thread(target=_work, name="apiconform-judge", daemon=True).start()
         return _jobs
+
+
+def _forked() -> None:
+    """A forked child (the engine's worker processes) has no judging thread: its own starts on first use (the
+    parent's queue, served by no one there, hung every live item of a `--workers 2` run)."""
+    global _jobs, _start
+    _jobs, _start = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class _Stopped(Exception):

@@ -25,10 +25,7 @@ truth explains is a false change, listed.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,24 +250,13 @@ def run(tmp: Path) -> dict[str, Any]:
                 return {"error": f"kinto {version} authenticates nobody (an install with a later pyramid_multiauth? "
                                  f"remove its venv under {realapi_server.work_dir('kinto')} and run again)"}
         new = servers[NEW]
-        user, password = new.user
-        env = {**new.env(), "APICONFORM_SPEC_PASSWORD": password}
-        contracts = tmp / "kinto-upgrade-contracts"
-        shutil.rmtree(contracts, ignore_errors=True)
-        imported = subprocess.run([str(BIN / "apiconform"), "init", "kinto", "--from-openapi", new.spec_url, "--user",
-                                   user, "--dir", str(contracts)], env=env, capture_output=True, text=True, timeout=300)
-        if imported.returncode != 0:
-            return {"error": (imported.stdout + imported.stderr)[-600:]}
         reports = tmp / "kinto-upgrade-reports"
-        shutil.rmtree(reports, ignore_errors=True)
-        cmd = upgrade_command(contracts, servers[OLD].base_url, new.base_url, reports)
-        t0 = time.monotonic()
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-        wall = time.monotonic() - t0
-        report_path = reports / "upgrade.json"
-        if not report_path.is_file():
-            return {"error": f"upgrade exit {done.returncode}: {(done.stdout + done.stderr)[-800:]}"}
-        changes = json.loads(report_path.read_text())["changes"]
+        outcome = upgrade_real.import_and_upgrade(
+            "kinto", new, tmp / "kinto-upgrade-contracts", reports,
+            lambda contracts: upgrade_command(contracts, servers[OLD].base_url, new.base_url, reports))
+        if isinstance(outcome, str):
+            return {"error": outcome}
+        changes, done, wall, cmd = outcome
         # the probes after the run: some change data on the old release (`_since=false` is 0 there: a DELETE with it
         # removes everything), so the run must see the kit's seed alike on both
         spec = httpx.get(servers[NEW].spec_url, auth=servers[NEW].user, timeout=60).json()
@@ -307,13 +293,12 @@ def run(tmp: Path) -> dict[str, Any]:
             "summary": {**summary, "undescribed": len(table) - summary["true_changes"]},
         }
     finally:
-        for server in servers.values():
-            server.stop()
+        upgrade_real.stop_all(servers)
 
 
 def render(result: dict[str, Any]) -> str:
-    if "skipped" in result or "error" in result:
-        return f"upgrade kinto: {result.get('skipped') or result.get('error')}"
+    if (line := upgrade_real.not_run(result, "upgrade kinto")) is not None:
+        return line
     s = result["summary"]
     lines = [f"apiconform upgrade kinto {OLD} -> {NEW} (contract imported from {NEW}'s served description; every "
              f"operation, writes on; servers up in {result['servers_started_s']} s, upgrade {result['upgrade_s']} s, "

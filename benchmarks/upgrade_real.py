@@ -259,6 +259,29 @@ def upgrade_command(contracts: Path, old_url: str, new_url: str, reports: Path,
             "--reports-dir", str(reports), "--format", "json"]
 
 
+def import_and_upgrade(vendor: str, new: Any, contracts: Path, reports: Path,
+                       command: Any) -> tuple[list[dict[str, Any]], Any, float, list[str]] | str:
+    """Import the newer release's served description into `contracts` (`apiconform init VENDOR --from-openapi`), run
+    `command(contracts)` (the upgrade) and read its upgrade.json: (changes, the process, its wall, the command), or
+    the error line."""
+    user, password = new.user
+    env = {**new.env(), "APICONFORM_SPEC_PASSWORD": password}
+    shutil.rmtree(contracts, ignore_errors=True)
+    imported = subprocess.run([str(BIN / "apiconform"), "init", vendor, "--from-openapi", new.spec_url, "--user",
+                               user, "--dir", str(contracts)], env=env, capture_output=True, text=True, timeout=300)
+    if imported.returncode != 0:
+        return (imported.stdout + imported.stderr)[-600:]
+    shutil.rmtree(reports, ignore_errors=True)
+    cmd = command(contracts)
+    t0 = time.monotonic()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    wall = time.monotonic() - t0
+    report_path = reports / "upgrade.json"
+    if not report_path.is_file():
+        return f"upgrade exit {done.returncode}: {(done.stdout + done.stderr)[-800:]}"
+    return json.loads(report_path.read_text())["changes"], done, wall, cmd
+
+
 def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
     """Start both releases (in parallel, fresh databases, seeded), import the newer one's description, run
     `apiconform upgrade`, and classify every reported change against the ground truth."""
@@ -275,24 +298,13 @@ def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
             seed_concurrency_options(server)
         specs = {v: httpx.get(s.spec_url, auth=s.user, timeout=60).json() for v, s in servers.items()}
         new = servers[NEW]
-        user, password = new.user
-        env = {**new.env(), "APICONFORM_SPEC_PASSWORD": password}
-        contracts = tmp / "upgrade-contracts"
-        shutil.rmtree(contracts, ignore_errors=True)
-        imported = subprocess.run([str(BIN / "apiconform"), "init", "prefect", "--from-openapi", new.spec_url, "--user",
-                                   user, "--dir", str(contracts)], env=env, capture_output=True, text=True, timeout=300)
-        if imported.returncode != 0:
-            return {"error": (imported.stdout + imported.stderr)[-600:]}
         reports = tmp / "upgrade-reports"
-        shutil.rmtree(reports, ignore_errors=True)
-        cmd = upgrade_command(contracts, servers[OLD].base_url, new.base_url, reports, operations)
-        t0 = time.monotonic()
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-        wall = time.monotonic() - t0
-        report_path = reports / "upgrade.json"
-        if not report_path.is_file():
-            return {"error": f"upgrade exit {done.returncode}: {(done.stdout + done.stderr)[-800:]}"}
-        changes = json.loads(report_path.read_text())["changes"]
+        outcome = import_and_upgrade(
+            "prefect", new, tmp / "upgrade-contracts", reports,
+            lambda contracts: upgrade_command(contracts, servers[OLD].base_url, new.base_url, reports, operations))
+        if isinstance(outcome, str):
+            return {"error": outcome}
+        changes, done, wall, cmd = outcome
         rows = []
         explained: set[int] = set()
         truths = ground_truth(specs, servers, operations)
@@ -322,13 +334,25 @@ def run(tmp: Path, operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
             "summary": tally(rows, noise),
         }
     finally:
-        for server in servers.values():
-            server.stop()
+        stop_all(servers)
+
+
+def stop_all(servers: dict[str, Any]) -> None:
+    """Stop every server a pair started (each its own process group)."""
+    for server in servers.values():
+        server.stop()
+
+
+def not_run(result: dict[str, Any], label: str) -> str | None:
+    """The one line of a section that did not run (skipped, or an error before the upgrade), else None."""
+    if "skipped" in result or "error" in result:
+        return f"{label}: {result.get('skipped') or result.get('error')}"
+    return None
 
 
 def render(result: dict[str, Any]) -> str:
-    if "skipped" in result or "error" in result:
-        return f"upgrade: {result.get('skipped') or result.get('error')}"
+    if (line := not_run(result, "upgrade")) is not None:
+        return line
     s = result["summary"]
     lines = [f"apiconform upgrade prefect {OLD} -> {NEW} (contract imported from {NEW}'s served description; "
              f"{len(result['operations'])} operations, servers up in {result['servers_started_s']} s, "

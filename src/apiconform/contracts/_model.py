@@ -350,7 +350,7 @@ class Contract:
         node: Any = self.document
         for token in unquote(ref[2:]).split("/"):
             if isinstance(node, dict):
-                node = node.get(token.replace("~1", "/").replace("~0", "~"), _NOT_LOCAL)
+                node = node.get(unescape(token), _NOT_LOCAL)
                 if node is _NOT_LOCAL or (isinstance(node, dict) and "$id" in node):
                     return _NOT_LOCAL
             elif isinstance(node, list):

@@ -102,13 +102,17 @@ def realistic(discovery: Discovery, op: Operation, request: httpx.Request) -> ht
         if current in candidates and current not in excluded:
             continue
         first_valid(ptr, [_typed(current, v) for v in candidates if v not in excluded])
+    record_keys: set[str] | None = None  # read from the contract once, when a 0 is first met
     for ptr, name, _listed in places:
         current = resolve(body, ptr)
         if reference_stem(name):
             continue
         if placeholder(current):
             first_valid(ptr, _instead_of_placeholder(discovery, name, request, ptr))
-        elif _zero(current) and name not in _record_keys(contract):
+        elif _zero(current):
+            record_keys = _record_keys(contract) if record_keys is None else record_keys
+            if name in record_keys:
+                continue
             first_valid(ptr, [v for v in discovery.session.observed.values(name) if _zero(v) is False])
     return _with_body(request, body) if changed else request
 
@@ -175,7 +179,6 @@ def _instead_of_placeholder(discovery: Discovery, name: str, request: httpx.Requ
         token = uuid.uuid4().hex[:8]
     seen = [v for v in session.observed.values(name) if isinstance(v, str) and not placeholder(v)]
     return [f"{name}-{token}", *seen]
-
 
 
 def _json_body(op: Operation) -> bool:
